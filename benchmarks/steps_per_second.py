@@ -1,0 +1,70 @@
+"""Steps per second per model: the bare tutorial loop beside the same training inside runner.
+
+    python benchmarks/steps_per_second.py [--steps 500] [--repeat 3] [--model NAME ...]
+
+"bare" is the tutorial's own loop (tests/support/tutorial.py). "runner" is
+``runner.runs.start``, the code behind ``runner run``: plugin model, the one
+training loop, losses flushed to a real SQLite file. Both run the tutorial's
+sizes on the CPU; the best of ``--repeat`` runs is reported, and the ratio
+is the share of the bare speed that runner keeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from runner.config import resolve  # noqa: E402
+from runner.registry import load_registry  # noqa: E402
+from runner.runs import start  # noqa: E402
+from runner.store import open_store  # noqa: E402
+from tests.support.tutorial import SECTIONS, seeded  # noqa: E402
+
+
+def bare(section: str) -> float:
+    """Steps per second of the tutorial's loop (it runs its own 500 steps)."""
+    reference = SECTIONS[section][0]
+    began = time.perf_counter()
+    losses = seeded(reference, 0)
+    return len(losses) / (time.perf_counter() - began)
+
+
+def inside_runner(section: str, steps: int, registry, store) -> float:
+    _, optimizer, lr = SECTIONS[section]
+    model = section.split("-")[0]
+    config = resolve(registry, model, optimizer, lr, steps=steps, seed=0, device="cpu")
+    finished = start(config, registry, store)
+    assert finished.outcome.status == "completed", finished.outcome.error
+    return finished.outcome.steps_per_second
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=500, help="steps of each runner run (the tutorial loop runs 500)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--model", action="append", choices=sorted(SECTIONS), help="default: all")
+    args = parser.parse_args()
+
+    import torch
+
+    registry = load_registry()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{os.path.join(tmp, 'bench.db')}")
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; best of {args.repeat}")
+        print(f"{'model':<16}{'bare steps/s':>14}{'runner steps/s':>16}{'runner/bare':>13}")
+        for section in args.model or SECTIONS:
+            b = max(bare(section) for _ in range(args.repeat))
+            r = max(inside_runner(section, args.steps, registry, store) for _ in range(args.repeat))
+            print(f"{section:<16}{b:>14,.0f}{r:>16,.0f}{r / b:>12.0%}")
+        store.close()
+
+
+if __name__ == "__main__":
+    main()

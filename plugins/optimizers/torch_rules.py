@@ -1,0 +1,43 @@
+"""The torch update rules: the tutorial's plain step, and torch.optim's SGD, Adam and AdamW."""
+
+import torch
+
+
+class GD(torch.optim.Optimizer):
+    """Plain gradient descent with the tutorial's arithmetic: ``p -= lr * p.grad``.
+
+    Written as the tutorial writes it (not ``p.add_(p.grad, alpha=-lr)``),
+    so that a run reproduces the tutorial's losses.
+    """
+
+    def __init__(self, params, lr):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        super().__init__(params, {"lr": lr})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            learning_rate = group["lr"]
+            for p in group["params"]:
+                if p.grad is not None:
+                    p -= learning_rate * p.grad
+        return loss
+
+
+def sgd(params, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    return torch.optim.SGD(
+        params, lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay
+    )
+
+
+def adam(params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+    return torch.optim.Adam(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+
+def adamw(params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, amsgrad=False):
+    return torch.optim.AdamW(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

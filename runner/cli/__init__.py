@@ -1,0 +1,66 @@
+"""The ``runner`` command line.
+
+Each command lives in its own module and is imported only when it is
+called (or when ``--help`` lists it), so start-up stays light: no command
+module imports torch or plotly at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from runner import __version__
+
+COMMANDS = {
+    "run": "runner.cli.run:run",
+    "ls": "runner.cli.ls:ls",
+    "show": "runner.cli.show:show",
+    "export": "runner.cli.export:export",
+    "plugins": "runner.cli.plugins:plugins",
+    "rm": "runner.cli.rm:rm",
+}
+
+
+class RunnerGroup(click.Group):
+    """A click group that loads commands lazily and reports errors in one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, _, attr = COMMANDS[name].partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "runner"
+            click.echo(f"Error: {exc.format_message()} (see '{command} --help')", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=RunnerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="runner")
+def main() -> None:
+    """Train model plugins with optimizer plugins and record every step's loss.
+
+    \b
+    Start with:
+      runner run --model dynamic     train DynamicNet as the tutorial does
+      runner ls                      list the runs in ./experiments.db
+      runner plugins                 list the models and optimizers
+    """

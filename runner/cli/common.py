@@ -1,0 +1,76 @@
+"""Small pieces the commands share: options, error translation, formatting."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from runner.errors import RunnerError
+
+db_option = click.option(
+    "--db",
+    envvar="RUNNER_DB",
+    metavar="URL",
+    default=None,
+    help="Database URL or SQLite file path (env RUNNER_DB; default sqlite:///experiments.db).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn the core's errors into click's one-line errors."""
+    try:
+        yield
+    except RunnerError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def open_store(db: str | None):
+    from runner.store import open_store as _open
+
+    with domain_errors():
+        return _open(db)
+
+
+def load_registry():
+    """The plugin registry; skipped plugins are reported as warnings on stderr."""
+    from runner.registry import load_registry as _load
+
+    registry = _load()
+    for fault in registry.errors:
+        click.echo(f"warning: {fault}", err=True)
+    return registry
+
+
+def format_loss(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.6g}"
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON: non-finite floats become the strings 'nan', 'inf', '-inf'."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain, aligned text table (stable in pipes and tests, unlike a TTY renderer)."""
+    cells = [[str(c) for c in headers]] + [[("-" if c is None else str(c)) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""runner plugins: every model, optimizer and dataset, and where it comes from."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from runner.cli.common import format_table, json_option, jsonable, load_registry
+
+
+def describe(kind: str, entry) -> dict:
+    spec, origin = entry.spec, entry.origin
+    info = {"name": spec.name, "kind": kind, "plugin": origin.plugin, "package": origin.package,
+            "version": origin.version, "description": spec.description}
+    if kind == "model":
+        info.update(backend=spec.backend, optimizer=spec.optimizer, lr=spec.lr,
+                    optimizer_options=dict(spec.optimizer_options), params=dict(spec.params))
+    elif kind == "optimizer":
+        info.update(backends=[b for b in ("torch", "numpy") if spec.builder(b)], options=dict(spec.options))
+    else:
+        info.update(params=dict(spec.params))
+    return info
+
+
+def settings(values: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in values.items()) or "-"
+
+
+@click.command()
+@json_option
+def plugins(as_json):
+    """List the models, optimizers and datasets that plugins provide."""
+    registry = load_registry()
+    kinds = {kind: [describe(kind, e) for _, e in sorted(registry.table(kind).items())]
+             for kind in ("model", "optimizer", "dataset")}
+    if as_json:
+        errors = [{"plugin": f.plugin, "message": f.message} for f in registry.errors]
+        click.echo(json.dumps(jsonable({**{k + "s": v for k, v in kinds.items()}, "errors": errors}), indent=2))
+        return
+    click.echo("Models")
+    click.echo(format_table(
+        ("NAME", "BACKEND", "OPTIMIZER", "LR", "SETTINGS", "PLUGIN", "PACKAGE"),
+        [(m["name"], m["backend"], " ".join([m["optimizer"], settings(m["optimizer_options"])]).replace(" -", ""),
+          f"{m['lr']:g}", settings(m["params"]), m["plugin"], f"{m['package']} {m['version']}")
+         for m in kinds["model"]]))
+    click.echo("\nOptimizers")
+    click.echo(format_table(
+        ("NAME", "BACKENDS", "SETTINGS", "PLUGIN", "PACKAGE"),
+        [(o["name"], ",".join(o["backends"]), settings(o["options"]), o["plugin"], f"{o['package']} {o['version']}")
+         for o in kinds["optimizer"]]))
+    click.echo("\nDatasets")
+    click.echo(format_table(
+        ("NAME", "SETTINGS", "PLUGIN", "PACKAGE"),
+        [(d["name"], settings(d["params"]), d["plugin"], f"{d['package']} {d['version']}") for d in kinds["dataset"]]))

@@ -1,0 +1,38 @@
+"""The progress bar shown while a run trains (on a terminal only)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from runner.cli.common import format_loss
+
+
+@contextmanager
+def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Callable[[int, float | None], None] | None]:
+    """Yield a ``progress(steps_done, loss)`` callback, or None when disabled."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task(label, total=total, loss="-", rate="")
+
+        def update(done: int, loss: float | None) -> None:
+            speed = bar.tasks[0].speed
+            rate = f"{speed:,.0f} steps/s" if speed else ""
+            bar.update(task, completed=done, loss=format_loss(loss), rate=rate)
+
+        yield update

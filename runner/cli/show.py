@@ -1,0 +1,62 @@
+"""runner show: one run's full record and a summary of its losses."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import click
+
+from runner.cli.common import db_option, domain_errors, format_loss, json_option, jsonable, open_store
+
+
+def settings(values: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in values.items())
+
+
+def record_lines(r) -> list[tuple[str, str]]:
+    config = r.config or {}
+    duration = (r.ended_at - r.started_at).total_seconds() if r.ended_at and r.started_at else None
+    return [
+        ("name", r.name or "-"),
+        ("status", r.status),
+        ("model", f"{r.model}  {settings(config.get('model_params', {}))}".rstrip()),
+        ("optimizer", f"{r.optimizer}  lr={r.lr:g} {settings(config.get('optimizer_options', {}))}".rstrip()),
+        ("dataset", f"{r.dataset}  {settings(config.get('dataset_params', {}))}".rstrip()),
+        ("seed", str(r.seed)),
+        ("device", r.device),
+        ("steps", f"{r.steps_done} of {r.steps}"),
+        ("final loss", format_loss(r.final_loss)),
+        ("best loss", format_loss(r.best_loss)),
+        ("started", str(r.started_at or "-")),
+        ("ended", str(r.ended_at or "-")),
+        ("duration", f"{duration:.2f} s" if duration is not None else "-"),
+        ("host", f"{r.host} (pid {r.pid})"),
+        ("versions", f"python {r.python_version} · torch {r.torch_version} · numpy {r.numpy_version} · runner {r.runner_version}"),
+    ]
+
+
+@click.command()
+@click.argument("run_id", type=int, metavar="RUN")
+@json_option
+@db_option
+def show(run_id, as_json, db):
+    """Show RUN's record, its loss summary and any error."""
+    store = open_store(db)
+    with domain_errors():
+        record = store.get_run(run_id)
+        summary = store.loss_summary(run_id)
+    if as_json:
+        data = {**dataclasses.asdict(record), "losses": dataclasses.asdict(summary)}
+        click.echo(json.dumps(jsonable(data), indent=2))
+        return
+    click.echo(f"run {record.id}")
+    for key, value in record_lines(record):
+        click.echo(f"  {key:<11} {value}")
+    click.echo("losses")
+    for key, value in dataclasses.asdict(summary).items():
+        shown = format_loss(value) if isinstance(value, float) else value
+        click.echo(f"  {key.replace('_', ' '):<20} {shown}")
+    if record.error:
+        click.echo("error")
+        click.echo("  " + record.error.rstrip().replace("\n", "\n  "))

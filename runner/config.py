@@ -1,0 +1,172 @@
+"""Turning what the user asked for into a complete, validated run config.
+
+A run's settings come from three plugins: the model's ``params``, the
+optimizer's ``options`` and the dataset's ``params``. ``--set key=value``
+overrides any of them; ``model.key``, ``optimizer.key`` or ``dataset.key``
+picks one when a key is ambiguous. Values are parsed to the type of the
+default they replace.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from runner.errors import ConfigError
+from runner.registry import Registry, unknown_name_message
+
+DEFAULT_STEPS = 500
+DEFAULT_SEED = 0
+DEFAULT_DATASET = "random"
+SECTIONS = ("model", "optimizer", "dataset")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines a run, after defaults are applied."""
+
+    model: str
+    optimizer: str
+    dataset: str
+    lr: float
+    steps: int
+    seed: int
+    device: str = "auto"
+    name: str | None = None
+    model_params: dict[str, Any] = field(default_factory=dict)
+    optimizer_options: dict[str, Any] = field(default_factory=dict)
+    dataset_params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve(
+    registry: Registry,
+    model: str,
+    optimizer: str | None = None,
+    lr: float | None = None,
+    steps: int | None = None,
+    seed: int | None = None,
+    device: str = "auto",
+    dataset: str | None = None,
+    sets: Iterable[str] = (),
+    name: str | None = None,
+) -> RunConfig:
+    """A complete RunConfig, or a ConfigError that says what to fix."""
+    model_spec = registry.get("model", model).spec
+    optimizer_name = optimizer or model_spec.optimizer
+    optimizer_spec = registry.get("optimizer", optimizer_name).spec
+    dataset_name = dataset or DEFAULT_DATASET
+    dataset_spec = registry.get("dataset", dataset_name).spec
+    if optimizer_spec.builder(model_spec.backend) is None:
+        raise ConfigError(
+            f"optimizer {optimizer_name!r} has no {model_spec.backend} implementation, "
+            f"so it cannot train model {model!r}"
+        )
+
+    options = dict(optimizer_spec.options)
+    if optimizer_name == model_spec.optimizer:  # the model's recipe, e.g. momentum=0.9
+        options.update(model_spec.optimizer_options)
+    sections = {
+        "model": dict(model_spec.params),
+        "optimizer": options,
+        "dataset": dict(dataset_spec.params),
+    }
+    for assignment in sets:
+        apply_set(sections, assignment)
+
+    return RunConfig(
+        model=model,
+        optimizer=optimizer_name,
+        dataset=dataset_name,
+        lr=check_lr(model_spec.lr if lr is None else lr),
+        steps=check_steps(DEFAULT_STEPS if steps is None else steps),
+        seed=DEFAULT_SEED if seed is None else check_seed(seed),
+        device=device,
+        name=name,
+        model_params=sections["model"],
+        optimizer_options=sections["optimizer"],
+        dataset_params=sections["dataset"],
+    )
+
+
+def check_lr(lr: Any) -> float:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ConfigError(f"the learning rate must be a positive number, not {lr!r}")
+    return float(lr)
+
+
+def check_steps(steps: Any) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
+        raise ConfigError(f"steps must be a positive whole number, not {steps!r}")
+    return steps
+
+
+def check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ConfigError(f"the seed must be a whole number from 0 to 2**32-1, not {seed!r}")
+    return seed
+
+
+def apply_set(sections: Mapping[str, dict[str, Any]], assignment: str) -> None:
+    """Apply one ``key=value`` (or ``section.key=value``) to ``sections``."""
+    key, sep, raw = assignment.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set takes key=value, not {assignment!r}")
+    section_name, dot, bare = key.rpartition(".")
+    if dot and section_name not in SECTIONS:
+        raise ConfigError(f"--set {key}: the prefix must be one of {', '.join(SECTIONS)}")
+    candidates = [s for s in ([section_name] if dot else SECTIONS) if bare in sections[s]]
+    if not candidates:
+        known = sorted({k for s in SECTIONS for k in sections[s]})
+        raise ConfigError("--set: " + unknown_name_message("setting", bare, known))
+    if len(candidates) > 1:
+        options = " or ".join(f"{s}.{bare}" for s in candidates)
+        raise ConfigError(f"--set {bare} is ambiguous: write {options}")
+    section = sections[candidates[0]]
+    section[bare] = parse_value(bare, raw.strip(), section[bare])
+
+
+def parse_value(key: str, raw: str, default: Any) -> Any:
+    """Parse ``raw`` to the type of ``default``."""
+    try:
+        if isinstance(default, bool):
+            lowered = raw.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError
+            return value
+        if isinstance(default, (tuple, list)):
+            parts = [p for p in raw.strip("()[] ").split(",") if p.strip()]
+            if len(parts) != len(default):
+                raise ValueError
+            return type(default)(parse_value(key, p.strip(), d) for p, d in zip(parts, default))
+        if default is None or isinstance(default, str):
+            return raw
+    except ValueError:
+        pass
+    raise ConfigError(f"--set {key}={raw}: expected {describe_type(default)}")
+
+
+def describe_type(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int):
+        return "a whole number"
+    if isinstance(default, float):
+        return "a finite number"
+    if isinstance(default, (tuple, list)):
+        return f"{len(default)} comma-separated values like {','.join(map(str, default))}"
+    return "a value"

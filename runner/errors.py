@@ -1,0 +1,21 @@
+"""The domain errors. The CLI turns each into a one-line message."""
+
+
+class RunnerError(Exception):
+    """Base class: something the user can fix, described in one line."""
+
+
+class ConfigError(RunnerError):
+    """A run was asked for with a model, optimizer, setting or device that does not work."""
+
+
+class PluginError(RunnerError):
+    """A plugin could not be loaded or registered something unusable."""
+
+
+class StorageError(RunnerError):
+    """The database could not be opened, read or written."""
+
+
+class RunNotFound(RunnerError):
+    """A run id that is not in the database."""

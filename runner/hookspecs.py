@@ -1,0 +1,61 @@
+"""Every hook a runner plugin can implement.
+
+A plugin is a module (or any object) with functions marked
+``@runner.hookimpl`` whose names match the hooks below. runner finds
+plugins through the ``runner`` entry-point group::
+
+    # pyproject.toml of your package
+    [project.entry-points.runner]
+    my_plugin = "my_package.plugin"
+
+or, during development, through ``RUNNER_PLUGINS=my_module[,other]``.
+
+Each hook is handed a ``register`` callback; call it once per thing you
+provide. Hooks are called once, when runner loads its plugins, and must
+not do heavy work (do not import torch at module level): build functions
+run later, when a run needs them.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("runner")
+
+
+@hookspec
+def register_models(register):
+    """Register model plugins.
+
+    Call ``register(ModelSpec(...))`` once per model. Example::
+
+        from runner import ModelSpec, hookimpl
+
+        @hookimpl
+        def register_models(register):
+            register(ModelSpec(name="tiny", build=build_tiny, optimizer="adam", lr=1e-3,
+                               params={"hidden": 16}))
+
+    ``build(d_in, d_out, device, **params)`` returns an object with
+    ``parameters()`` and ``loss_and_grads(x, y)``; see ``runner.specs.Model``.
+    """
+
+
+@hookspec
+def register_optimizers(register):
+    """Register optimizer plugins.
+
+    Call ``register(OptimizerSpec(...))`` once per update rule, with a
+    ``torch`` builder, a ``numpy`` builder or both; see
+    ``runner.specs.OptimizerSpec``. Any registered optimizer can be used
+    with any model whose backend it supports.
+    """
+
+
+@hookspec
+def register_datasets(register):
+    """Register dataset plugins.
+
+    Call ``register(DatasetSpec(...))`` once per dataset.
+    ``build(backend, **params)`` returns ``(x, y)`` on the CPU; see
+    ``runner.specs.DatasetSpec``. The built-in ``random`` dataset is the
+    tutorial's random x and y.
+    """

@@ -1,0 +1,47 @@
+"""Running one configured experiment against a store: the glue the CLI calls.
+
+``start`` checks everything that can be checked before a row is written
+(the device, the store), records the run, trains it and records how it
+ended. Any exception a plugin raises ends the run as ``failed`` with its
+traceback stored; it never escapes as a crash.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from runner.config import RunConfig
+from runner.devices import resolve_device
+from runner.engine import FAILED, Outcome, Progress, StopFlag, prepare, train
+from runner.registry import Registry
+
+
+@dataclass(frozen=True)
+class Finished:
+    run_id: int
+    device: str
+    outcome: Outcome
+
+
+def start(
+    config: RunConfig,
+    registry: Registry,
+    store: Any,
+    progress: Progress | None = None,
+    stop: StopFlag | None = None,
+    flush_seconds: float = 1.0,
+) -> Finished:
+    backend = registry.get("model", config.model).spec.backend
+    device = resolve_device(config.device, backend)
+    run_id = store.create_run(config, device=str(device))
+    try:
+        trainer = prepare(config, registry, device)
+    except Exception:
+        outcome = Outcome(FAILED, 0, None, None, 0.0, traceback.format_exc())
+    else:
+        sink = lambda rows: store.append_steps(run_id, rows)  # noqa: E731
+        outcome = train(trainer, config.steps, sink, progress, stop, flush_seconds)
+    store.finish_run(run_id, outcome.status, outcome.final_loss, outcome.best_loss, outcome.error)
+    return Finished(run_id, str(device), outcome)

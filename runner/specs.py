@@ -1,0 +1,141 @@
+"""What a plugin registers, and the protocols the registered objects follow.
+
+A plugin registers *specs*: small frozen records that name a thing, give
+its defaults and say how to build it. Building is deferred until a run
+needs it, so listing plugins never imports torch.
+
+The objects the builders return follow the protocols below. They are
+structural (``typing.Protocol``): no base class is required.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+Backend = Literal["numpy", "torch"]
+BACKENDS: tuple[str, ...] = ("numpy", "torch")
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A trainable model, as the training loop sees it.
+
+    ``parameters()`` gives the arrays or tensors that the optimizer updates
+    in place. ``loss_and_grads(x, y)`` runs one forward and backward pass
+    and returns the loss (a 0-d tensor or a NumPy scalar, left on its
+    device) and one gradient per parameter, in the same order; a gradient
+    may be None for a parameter this step did not use (DynamicNet's middle
+    layer when it draws zero repeats), and optimizers skip those. Models with
+    hand-written backward passes compute their gradients themselves;
+    autograd models can wrap themselves in ``runner.autograd.AutogradModel``.
+    """
+
+    def parameters(self) -> Sequence[Any]: ...
+
+    def loss_and_grads(self, x: Any, y: Any) -> tuple[Any, Sequence[Any]]: ...
+
+
+@runtime_checkable
+class NumpyOptimizer(Protocol):
+    """Updates NumPy parameters in place from gradients handed to it."""
+
+    def step(self, grads: Sequence[Any]) -> None: ...
+
+
+def _positive_float(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise TypeError(f"{name} must be a positive finite number, not {value!r}")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model plugin.
+
+    ``build(d_in, d_out, device, **params)`` returns a ``Model``. ``d_in``
+    and ``d_out`` come from the dataset's shapes; ``params`` are this
+    spec's ``params`` with the user's ``--set`` overrides applied. Draw
+    initial weights on the CPU (torch's or NumPy's global generator, which
+    runner seeds), then move them to ``device`` (a ``torch.device``, or the
+    string ``"cpu"`` for NumPy models), so that one seed gives one
+    starting point on every device.
+
+    ``optimizer``, ``lr`` and ``optimizer_options`` are the defaults a run
+    uses when the user does not choose.
+    """
+
+    name: str
+    build: Callable[..., Model]
+    backend: Backend = "torch"
+    optimizer: str = "sgd"
+    lr: float = 1e-4
+    optimizer_options: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_common(self.name, self.build, "build")
+        if self.backend not in BACKENDS:
+            raise TypeError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        _positive_float("lr", self.lr)
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """An optimizer plugin: one update rule, for one or both backends.
+
+    ``torch(params, lr=..., **options)`` returns an object with ``step()``
+    and ``zero_grad()`` that reads ``p.grad``, such as any
+    ``torch.optim.Optimizer``. ``numpy(params, lr=..., **options)`` returns
+    a ``NumpyOptimizer`` whose ``step(grads)`` updates the arrays in place.
+    Leave out the backend you do not support; ``options`` are the defaults
+    of every keyword the rule takes besides ``lr``.
+    """
+
+    name: str
+    torch: Callable[..., Any] | None = None
+    numpy: Callable[..., NumpyOptimizer] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        if self.torch is None and self.numpy is None:
+            raise TypeError("an optimizer needs a torch or a numpy builder")
+        for builder in (self.torch, self.numpy):
+            if builder is not None and not callable(builder):
+                raise TypeError(f"optimizer builders must be callable, not {builder!r}")
+
+    def builder(self, backend: str) -> Callable[..., Any] | None:
+        return self.torch if backend == "torch" else self.numpy
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset plugin.
+
+    ``build(backend, **params)`` returns ``(x, y)`` on the CPU: NumPy
+    arrays for the ``numpy`` backend, torch tensors for ``torch``. Draw
+    from the global generators (runner seeds them) in a fixed order.
+    """
+
+    name: str
+    build: Callable[..., tuple[Any, Any]]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_common(self.name, self.build, "build")
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not name or not name.replace("-", "_").isidentifier():
+        raise TypeError(f"a name must be a word such as 'my_model', not {name!r}")
+
+
+def _check_common(name: Any, build: Any, what: str) -> None:
+    _check_name(name)
+    if not callable(build):
+        raise TypeError(f"{what} must be callable, not {build!r}")

@@ -1,0 +1,323 @@
+"""Where runs and every step's loss are kept: SQLite by default, or PostgreSQL.
+
+    store = open_store()                      # $RUNNER_DB, else sqlite:///experiments.db
+    run_id = store.create_run(config, device="cpu")
+    store.append_steps(run_id, [(0, 1.25, 0.01), (1, 1.10, 0.02)])
+    store.finish_run(run_id, "completed", final_loss=1.10, best_loss=1.10)
+
+Every method is one transaction. Database errors come out as StorageError
+and missing run ids as RunNotFound, each with a one-line message. Nothing
+here imports torch, and opening a database whose schema is current does not
+import alembic.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import socket
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from runner.errors import RunNotFound
+from runner.store.db import READ_ONLY, create_engine_for, display_url, ensure_schema, session_scope, sqlite_path, to_url
+from runner.store.models import STATUSES, Run, Step, utcnow
+
+if TYPE_CHECKING:
+    from runner.config import RunConfig
+
+__all__ = ["DEFAULT_URL", "LossSummary", "RunRecord", "Store", "open_store"]
+
+DEFAULT_URL = "sqlite:///experiments.db"
+STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps
+INF = float("inf")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of the runs table."""
+
+    id: int
+    name: str | None
+    model: str
+    optimizer: str
+    dataset: str
+    lr: float
+    steps: int
+    seed: int
+    device: str
+    config: dict[str, Any]
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    heartbeat_at: datetime | None
+    steps_done: int
+    final_loss: float | None
+    best_loss: float | None
+    error: str | None
+    host: str | None
+    pid: int | None
+    python_version: str | None
+    torch_version: str | None
+    numpy_version: str | None
+    runner_version: str | None
+
+
+@dataclass(frozen=True)
+class LossSummary:
+    """What a run's stored losses add up to."""
+
+    run_id: int
+    steps: int  # steps stored
+    first_loss: float | None
+    final_loss: float | None
+    best_loss: float | None  # the lowest finite loss
+    best_step: int | None
+    steps_per_second: float | None  # steps / the last step's elapsed seconds
+    nonfinite: int  # NaN, inf and -inf losses
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open (creating or upgrading as needed) the store at ``url``, $RUNNER_DB, or DEFAULT_URL."""
+    url = url or os.environ.get("RUNNER_DB") or DEFAULT_URL
+    engine = create_engine_for(url)
+    where = sqlite_path(make_url(to_url(url))) or display_url(url)
+    try:
+        ensure_schema(engine, where)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, url, where)
+
+
+class Store:
+    def __init__(self, engine: Engine, url: str, where: str | None = None):
+        self._engine = engine
+        self._reader = engine.execution_options(**{READ_ONLY: True})
+        self._url = display_url(url)
+        self._where = where or self._url
+
+    @property
+    def url(self) -> str:
+        """The database URL, password masked."""
+        return self._url
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self._url!r})"
+
+    def _session(self, read_only: bool = False):  # -> ContextManager[Session]
+        return session_scope(self._reader if read_only else self._engine, self._where)
+
+    # writing
+
+    def create_run(self, config: RunConfig, device: str, status: str = "running") -> int:
+        """Record a new run of ``config`` on ``device``; returns its id."""
+        _check_status(status)
+        now = utcnow()
+        run = Run(
+            name=config.name,
+            model=config.model,
+            optimizer=config.optimizer,
+            dataset=config.dataset,
+            lr=config.lr,
+            steps=config.steps,
+            seed=config.seed,
+            device=device,
+            config={
+                "model_params": config.model_params,
+                "optimizer_options": config.optimizer_options,
+                "dataset_params": config.dataset_params,
+            },
+            status=status,
+            created_at=now,
+            started_at=now if status == "running" else None,
+            heartbeat_at=now,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            **environment(),
+        )
+        with self._session() as session:
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def append_steps(self, run_id: int, rows: list[tuple[int, float, float]]) -> None:
+        """Store (step, loss, elapsed) rows in one transaction and one bulk insert."""
+        if not rows:
+            return
+        with self._session() as session:
+            touched = session.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(heartbeat_at=utcnow(), steps_done=Run.steps_done + len(rows))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not touched:
+                raise self._not_found([run_id])
+            session.execute(  # one executemany; the Core table skips the ORM's per-row bookkeeping
+                insert(Step.__table__),
+                [{"run_id": run_id, "step": step, "loss": loss, "elapsed": elapsed} for step, loss, elapsed in rows],
+            )
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        final_loss: float | None,
+        best_loss: float | None,
+        error: str | None = None,
+    ) -> None:
+        """Record how a run ended; steps_done becomes the number of steps stored."""
+        _check_status(status)
+        now = utcnow()
+        stored = select(func.count()).select_from(Step).where(Step.run_id == run_id).scalar_subquery()
+        with self._session() as session:
+            touched = session.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(
+                    status=status,
+                    final_loss=final_loss,
+                    best_loss=best_loss,
+                    error=error,
+                    ended_at=now,
+                    heartbeat_at=now,
+                    steps_done=stored,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not touched:
+                raise self._not_found([run_id])
+
+    def delete_runs(self, run_ids: Iterable[int]) -> int:
+        """Delete runs and their steps, all or nothing; returns how many runs were deleted."""
+        ids = sorted(set(run_ids))
+        if not ids:
+            return 0
+        with self._session() as session:
+            self._require(session, ids)
+            return session.execute(
+                delete(Run).where(Run.id.in_(ids)).execution_options(synchronize_session=False)
+            ).rowcount  # their steps go by ON DELETE CASCADE
+
+    # reading
+
+    def get_run(self, run_id: int) -> RunRecord:
+        with self._session(read_only=True) as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise self._not_found([run_id])
+            return _record(run)
+
+    def list_runs(self, model: str | None = None, status: str | None = None, limit: int | None = None) -> list[RunRecord]:
+        """Runs, newest first."""
+        query = select(Run).order_by(Run.id.desc()).limit(limit)
+        if model is not None:
+            query = query.where(Run.model == model)
+        if status is not None:
+            query = query.where(Run.status == status)
+        with self._session(read_only=True) as session:
+            return [_record(run) for run in session.scalars(query)]
+
+    def loss_summary(self, run_id: int) -> LossSummary:
+        of_run = Step.run_id == run_id
+        # NaN fails both comparisons: PostgreSQL sorts NaN above inf, SQLite sorts the text 'NaN' above every number.
+        finite = and_(Step.loss > -INF, Step.loss < INF)
+        with self._session(read_only=True) as session:
+            self._require(session, [run_id])
+            stored, n_finite = session.execute(select(func.count(), func.count().filter(finite)).where(of_run)).one()
+            if not stored:
+                return LossSummary(run_id, 0, None, None, None, None, None, 0)
+            first = session.scalar(select(Step.loss).where(of_run).order_by(Step.step).limit(1))
+            final, elapsed = session.execute(
+                select(Step.loss, Step.elapsed).where(of_run).order_by(Step.step.desc()).limit(1)
+            ).one()
+            best = session.execute(
+                select(Step.step, Step.loss).where(of_run, finite).order_by(Step.loss, Step.step).limit(1)
+            ).first()
+        return LossSummary(
+            run_id=run_id,
+            steps=stored,
+            first_loss=first,
+            final_loss=final,
+            best_loss=best.loss if best else None,
+            best_step=best.step if best else None,
+            steps_per_second=stored / elapsed if elapsed and elapsed > 0 else None,
+            nonfinite=stored - n_finite,
+        )
+
+    def iter_steps(self, run_ids: list[int] | None = None) -> Iterator[tuple[int, int, float, float]]:
+        """(run_id, step, loss, elapsed) for the given runs (all if None), by run then step, streamed."""
+        ids = None if run_ids is None else sorted(set(run_ids))
+        if ids:
+            with self._session(read_only=True) as session:
+                self._require(session, ids)  # raised here, not at the first next()
+        return self._stream(ids)
+
+    def _stream(self, ids: list[int] | None) -> Iterator[tuple[int, int, float, float]]:
+        steps = Step.__table__  # plain Core rows: no ORM bookkeeping per row
+        query = select(steps.c.run_id, steps.c.step, steps.c.loss, steps.c.elapsed).order_by(steps.c.run_id, steps.c.step)
+        if ids is not None:
+            query = query.where(steps.c.run_id.in_(ids))
+        with self._session(read_only=True) as session:
+            for partition in session.execute(query.execution_options(yield_per=STREAM_BATCH)).partitions():
+                yield from map(tuple, partition)
+
+    # helpers
+
+    def _require(self, session: Session, ids: list[int]) -> None:
+        found = set(session.scalars(select(Run.id).where(Run.id.in_(ids))))
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise self._not_found(missing)
+
+    def _not_found(self, ids: list[int]) -> RunNotFound:
+        which = f"run {ids[0]}" if len(ids) == 1 else "runs " + ", ".join(map(str, ids))
+        return RunNotFound(f"no {which} in {self._url}; see `runner ls`")
+
+
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown run status {status!r}; expected one of {', '.join(STATUSES)}")
+
+
+def _record(run: Run) -> RunRecord:
+    return RunRecord(**{name: getattr(run, name) for name in RunRecord.__dataclass_fields__})
+
+
+@cache
+def environment() -> dict[str, str | None]:
+    """The versions a run records, read from package metadata (never by importing torch)."""
+
+    def version(distribution: str) -> str | None:
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    from runner import __version__
+
+    return {
+        "python_version": platform.python_version(),
+        "torch_version": version("torch"),
+        "numpy_version": version("numpy"),
+        "runner_version": version("runner") or __version__,
+    }

@@ -1,0 +1,224 @@
+"""Engines, sessions, schema upgrades, and turning database errors into StorageError.
+
+Opening a store that is already at the newest schema costs one small query;
+alembic is imported only when a database is new or behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from runner.errors import StorageError
+from runner.store.models import HEAD
+
+BUSY_TIMEOUT_SECONDS = 30
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_ALEMBIC_LOCK = threading.Lock()  # alembic's context and op are process-wide proxies
+READ_ONLY = "runner_read_only"  # execution option: a read-only transaction (plain BEGIN on SQLite)
+
+
+def to_url(url: str) -> str:
+    """A plain file path becomes a SQLite URL; anything with '://' is a URL already."""
+    return url if "://" in url else f"sqlite:///{url}"
+
+
+def choose_driver(url: URL) -> URL:
+    """A bare postgresql:// uses psycopg (3), SQLAlchemy's default, or else psycopg2 if only that is installed."""
+    if url.drivername == "postgresql" and find_spec("psycopg") is None and find_spec("psycopg2") is not None:
+        return url.set(drivername="postgresql+psycopg2")
+    return url
+
+
+def display_url(url: str) -> str:
+    """The URL with any password masked."""
+    try:
+        parsed = make_url(to_url(url))
+    except ArgumentError:
+        return url
+    return parsed.render_as_string(hide_password=True) if parsed.password else to_url(url)
+
+
+def sqlite_path(url: URL) -> str | None:
+    """The file a SQLite URL names, or None (not SQLite, or in memory)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
+
+
+def create_engine_for(url: str) -> Engine:
+    """An engine for ``url`` (or a plain file path), set up for several writers at once."""
+    shown = display_url(url)
+    try:
+        parsed = choose_driver(make_url(to_url(url)))
+        path = sqlite_path(parsed)
+        if path is not None and os.path.isdir(path):
+            raise StorageError(f"{path} is a directory, not a database file; give a file path such as {path}/experiments.db")
+        is_sqlite = parsed.get_backend_name() == "sqlite"
+        connect_args = {"timeout": BUSY_TIMEOUT_SECONDS} if is_sqlite else {}
+        engine = create_engine(parsed, connect_args=connect_args)
+    except NoSuchModuleError:
+        raise StorageError(
+            f"unknown kind of database in {shown!r}; use sqlite:///path/to/file.db, "
+            "a plain file path, or postgresql://user@host/dbname"
+        ) from None
+    except ArgumentError as exc:
+        raise StorageError(f"{shown!r} is not a database URL ({first_line(exc)}); use e.g. sqlite:///experiments.db") from None
+    except ImportError as exc:
+        raise StorageError(
+            f"the database driver for {shown} is not installed ({exc}); "
+            "install it (for PostgreSQL: pip install 'runner[postgres]')"
+        ) from None
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # SQLAlchemy's pysqlite recipe: let SQLAlchemy (not the driver) emit BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    _set_wal(cursor)
+    cursor.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode, and far fewer fsyncs
+    cursor.close()
+
+
+def _set_wal(cursor: Any) -> None:
+    # Switching a fresh file to WAL can fail at once with "database is locked" while another
+    # process switches it (SQLite does not call the busy handler there), so wait here instead.
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # Take the write lock up front so that concurrent writers wait (busy_timeout)
+    # instead of failing with "database is locked" when a reader upgrades to a writer.
+    # Read-only transactions take a snapshot instead, so long reads never block writers.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def session_scope(engine: Engine, where: str) -> Iterator[Session]:
+    """A session that commits on success, rolls back on error, and raises StorageError for database errors."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException as exc:
+        try:
+            session.rollback()
+        except Exception:
+            pass  # the connection is gone; the original error says why
+        if is_database_error(exc, engine):
+            raise StorageError(describe(exc, where)) from exc
+        raise
+    finally:
+        session.close()
+
+
+def is_database_error(exc: BaseException, engine: Engine) -> bool:
+    dbapi = engine.dialect.loaded_dbapi
+    return isinstance(exc, SQLAlchemyError) or (dbapi is not None and isinstance(exc, dbapi.Error))
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's own message, first line only (no SQL, no background link)."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0].strip() if lines else type(orig).__name__
+
+
+def describe(exc: BaseException, where: str, connecting: bool = False) -> str:
+    """A one-line message for a database error, ending with what to do."""
+    detail = first_line(exc)
+    lowered = detail.lower()
+    if "file is not a database" in lowered or "file is encrypted" in lowered:
+        return f"{where} is not a runner database (file is not a database); point runner at another file"
+    if "database is locked" in lowered:
+        return f"{where} was locked by another process for over {BUSY_TIMEOUT_SECONDS} s ({detail}); try again"
+    if "unable to open database file" in lowered:
+        return f"cannot open {where} ({detail}); check that its folder exists and is writable"
+    if "readonly database" in lowered:
+        return f"cannot write to {where} ({detail}); check the file's permissions"
+    if connecting:
+        return f"cannot connect to {where} ({detail}); check that the server is running and the URL is right"
+    return f"database error in {where} ({detail}); check the database and try again"
+
+
+def read_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the database, or None for a fresh one."""
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def ensure_schema(engine: Engine, where: str) -> None:
+    """Bring the database to HEAD, or raise StorageError if it is newer than this runner."""
+    try:
+        revision = read_revision(engine)
+    except Exception as exc:
+        if is_database_error(exc, engine):
+            raise StorageError(describe(exc, where, connecting=engine.dialect.name != "sqlite")) from exc
+        raise
+    if revision != HEAD:
+        upgrade(engine, where, revision)
+
+
+def alembic_config() -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade(engine: Engine, where: str, revision: str | None) -> None:
+    """Upgrade to head. Safe when several processes do it at once: on SQLite the
+    migration's BEGIN IMMEDIATE serializes them, on PostgreSQL env.py takes an
+    advisory lock; either way the second one finds the schema at head."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    config = alembic_config()
+    if revision is not None:
+        try:
+            known = ScriptDirectory.from_config(config).get_revision(revision) is not None
+        except CommandError:
+            known = False
+        if not known:
+            raise StorageError(f"{where} was created by a newer runner (schema revision {revision}); upgrade runner")
+    try:
+        with _ALEMBIC_LOCK, engine.connect() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except CommandError as exc:
+        raise StorageError(f"cannot upgrade the schema of {where} ({first_line(exc)}); upgrade runner") from exc
+    except Exception as exc:
+        if is_database_error(exc, engine):
+            raise StorageError(describe(exc, where)) from exc
+        raise

@@ -1,0 +1,1 @@
+"""Alembic migrations for the runner database (run by runner.store.db.upgrade)."""

@@ -1,0 +1,132 @@
+"""ls, show, export, plugins and rm, and the database errors every command shares."""
+
+import csv
+import io
+import json
+
+import pytest
+
+DATA = ["--set", "batch=8", "--set", "d_in=20", "--set", "d_out=3"]
+
+
+@pytest.fixture
+def three_runs(cli):
+    cli("run", "--model", "numpy", "--steps", "6", *DATA, "--name", "alpha")
+    cli("run", "--model", "tensor", "--steps", "4", *DATA)
+    cli("run", "--model", "explode", "--steps", "9", *DATA, code=3)
+
+
+def test_ls_lists_newest_first_and_filters(cli, three_runs):
+    lines = cli("ls").output.strip().splitlines()
+    assert lines[0].split()[:3] == ["ID", "NAME", "MODEL"]
+    assert [line.split()[0] for line in lines[1:]] == ["3", "2", "1"]
+    assert "alpha" in lines[3] and "6/6" in lines[3] and "completed" in lines[3]
+    assert [r["id"] for r in json.loads(cli("ls", "--json").output)] == [3, 2, 1]
+    assert [r["id"] for r in json.loads(cli("ls", "--model", "tensor", "--json").output)] == [2]
+    diverged = json.loads(cli("ls", "--status", "diverged", "--json").output)
+    assert [(r["id"], r["final_loss"]) for r in diverged] == [(3, "nan")]
+    assert len(json.loads(cli("ls", "-n", "1", "--json").output)) == 1
+
+
+def test_ls_on_an_empty_database_says_how_to_start(cli):
+    result = cli("ls")
+    assert "No runs in" in result.stderr and "runner run --model dynamic" in result.stderr
+
+
+def test_show_prints_record_and_loss_summary(cli, three_runs):
+    output = cli("show", "1").output
+    assert "status      completed" in output and "alpha" in output and "hidden=100" in output
+    assert "steps       6 of 6" in output and "losses" in output
+    data = json.loads(cli("show", "3", "--json").output)
+    assert data["status"] == "diverged" and data["losses"]["nonfinite"] == 1 and data["losses"]["steps"] == 4
+
+
+def test_show_includes_the_traceback_of_a_failed_run(cli):
+    cli("run", "--model", "crash", "--steps", "5", *DATA, code=1)
+    output = cli("show", "1").output
+    assert "error" in output and "RuntimeError: boom at step 3" in output
+
+
+def test_export_csv_all_runs_at_full_resolution(cli, three_runs):
+    rows = list(csv.DictReader(io.StringIO(cli("export").output)))
+    assert list(rows[0]) == ["run_id", "step", "loss", "elapsed"]
+    assert len(rows) == 6 + 4 + 4
+    assert [r["step"] for r in rows if r["run_id"] == "1"] == [str(i) for i in range(6)]
+    assert rows[-1]["loss"] == "nan"
+
+
+def test_export_json_selected_runs_to_a_file(cli, three_runs, tmp_path):
+    target = tmp_path / "losses.json"
+    cli("export", "2", "3", "--format", "json", "-o", str(target))
+    rows = json.loads(target.read_text())
+    assert {r["run_id"] for r in rows} == {2, 3} and rows[-1]["loss"] == "nan"
+    assert set(rows[0]) == {"run_id", "step", "loss", "elapsed"}
+
+
+def test_export_to_an_unwritable_path_is_one_line(cli, three_runs, tmp_path):
+    result = cli("export", "-o", str(tmp_path / "missing" / "x.csv"), code=1)
+    assert result.stderr.startswith("Error: cannot write") and len(result.stderr.splitlines()) == 1
+
+
+def test_plugins_lists_every_model_with_its_origin(cli):
+    output = cli("plugins").output
+    for name in ("numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic", "gd", "sgd", "adam", "adamw", "random"):
+        assert f"\n{name} " in output
+    data = json.loads(cli("plugins", "--json").output)
+    dynamic = next(m for m in data["models"] if m["name"] == "dynamic")
+    assert dynamic["package"] == "runner" and dynamic["optimizer"] == "sgd" and dynamic["optimizer_options"] == {"momentum": 0.9}
+    assert dynamic["lr"] == 1e-4 and dynamic["params"] == {"hidden": 100}
+    sgd = next(o for o in data["optimizers"] if o["name"] == "sgd")
+    assert sgd["backends"] == ["torch", "numpy"] and sgd["options"]["nesterov"] is False
+
+
+def test_a_broken_plugin_is_a_warning_and_the_cli_keeps_working(cli, monkeypatch):
+    monkeypatch.setenv("RUNNER_PLUGINS", "tests.support.fake_plugins,tests.support.raises_on_import")
+    result = cli("plugins")
+    assert "warning: plugin 'tests.support.raises_on_import' skipped: failed to import: ImportError" in result.stderr
+    assert "dynamic" in result.stdout
+    cli("run", "--model", "numpy", "--steps", "2", *DATA)
+
+
+def test_rm_deletes_runs_and_their_losses(cli, three_runs, store):
+    assert cli("rm", "1", "3").output.strip() == "Deleted 2 runs: 1 3"
+    assert [r.id for r in store.list_runs()] == [2]
+    assert {s[0] for s in store.iter_steps(None)} == {2}
+
+
+@pytest.mark.parametrize("command", [["show", "42"], ["rm", "2", "42"], ["export", "42"]])
+def test_an_absent_run_is_one_line_and_deletes_nothing(cli, three_runs, store, command):
+    result = cli(*command, code=1)
+    assert result.stderr.startswith("Error: no run 42") and len(result.stderr.splitlines()) == 1
+    assert len(store.list_runs()) == 3
+
+
+@pytest.mark.parametrize("command", [["ls"], ["show", "1"], ["run", "--model", "numpy", "--steps", "2"], ["export"], ["rm", "1"]])
+def test_a_garbage_database_file_is_one_line_and_left_untouched(cli, tmp_path, command):
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not sqlite" * 100)
+    result = cli(*command, "--db", str(garbage), code=1)
+    assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+    assert "not a runner database" in result.stderr or "not a database" in result.stderr
+    assert garbage.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_a_folder_as_database_is_one_line(cli, tmp_path):
+    result = cli("ls", "--db", str(tmp_path), code=1)
+    assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+
+
+def test_an_unknown_dialect_is_one_line(cli):
+    result = cli("ls", "--db", "nosuchdb://localhost/x", code=1)
+    assert "nosuchdb" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_unknown_command_suggests(cli):
+    result = cli("lss", code=2)
+    assert "No such command 'lss'" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_help_lists_every_command(cli):
+    output = cli("--help").output
+    for command in ("run", "ls", "show", "export", "plugins", "rm"):
+        assert f"  {command} " in output

@@ -1,0 +1,80 @@
+"""Fixtures shared by the whole suite: a fresh plugin registry, a database
+under tmp_path, and a CLI runner pointed at it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def plugin_env(monkeypatch):
+    """Load tests.support.fake_plugins alongside the built-ins."""
+    monkeypatch.setenv("RUNNER_PLUGINS", "tests.support.fake_plugins")
+    monkeypatch.syspath_prepend(str(ROOT))
+
+
+@pytest.fixture
+def registry(plugin_env):
+    from runner.registry import load_registry
+
+    return load_registry()
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "experiments.db"
+
+
+@pytest.fixture
+def db_url(db_path) -> str:
+    return f"sqlite:///{db_path}"
+
+
+@pytest.fixture
+def store(db_url):
+    from runner.store import open_store
+
+    s = open_store(db_url)
+    yield s
+    s.close()
+
+
+class Cli:
+    """Invoke ``runner`` in-process against the test database."""
+
+    def __init__(self, db_url: str):
+        self.runner = CliRunner()
+        self.db_url = db_url
+
+    def __call__(self, *args: str, code: int = 0, input: str | None = None):
+        from runner.cli import main
+
+        result = self.runner.invoke(main, list(args), env={"RUNNER_DB": self.db_url}, input=input, catch_exceptions=False)
+        assert result.exit_code == code, f"exit {result.exit_code}, wanted {code}\n{result.output}"
+        return result
+
+
+@pytest.fixture
+def cli(db_url, plugin_env) -> Cli:
+    return Cli(db_url)
+
+
+def subprocess_env(db_url: str | None = None) -> dict[str, str]:
+    """Environment for a real `runner` subprocess that sees the test plugins."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    env["RUNNER_PLUGINS"] = "tests.support.fake_plugins"
+    if db_url:
+        env["RUNNER_DB"] = db_url
+    return env
+
+
+def runner_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "runner", *args]

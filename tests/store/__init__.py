@@ -1,0 +1,1 @@
+"""Tests of runner.store on SQLite and PostgreSQL."""

@@ -1,0 +1,64 @@
+import pytest
+
+from runner.config import resolve
+from runner.errors import ConfigError
+
+
+def test_defaults_come_from_the_model(registry):
+    config = resolve(registry, "dynamic")
+    assert (config.optimizer, config.lr, config.steps, config.seed) == ("sgd", 1e-4, 500, 0)
+    assert config.optimizer_options["momentum"] == 0.9
+    assert config.model_params == {"hidden": 100}
+    assert config.dataset_params == {"batch": 64, "d_in": 1000, "d_out": 10}
+
+
+def test_another_optimizer_drops_the_models_recipe(registry):
+    config = resolve(registry, "dynamic", optimizer="adam", lr=1e-3)
+    assert "momentum" not in config.optimizer_options and config.lr == 1e-3
+
+
+def test_set_overrides_each_section_with_types(registry):
+    config = resolve(registry, "dynamic", sets=["hidden=50", "momentum=0.5", "batch=8", "nesterov=true"])
+    assert config.model_params["hidden"] == 50
+    assert config.optimizer_options["momentum"] == 0.5 and config.optimizer_options["nesterov"] is True
+    assert config.dataset_params["batch"] == 8
+
+
+def test_set_with_section_prefix_and_tuple(registry):
+    config = resolve(registry, "sequential", optimizer="adam", sets=["optimizer.betas=0.8,0.9"])
+    assert config.optimizer_options["betas"] == (0.8, 0.9)
+
+
+@pytest.mark.parametrize(
+    "assignment, fragment",
+    [
+        ("hiden=3", "unknown setting 'hiden' (did you mean 'hidden'?)"),
+        ("hidden", "--set takes key=value"),
+        ("=3", "--set takes key=value"),
+        ("hidden=wide", "expected a whole number"),
+        ("momentum=nan", "expected a finite number"),
+        ("nesterov=maybe", "expected true or false"),
+        ("weights.hidden=3", "prefix must be one of model, optimizer, dataset"),
+    ],
+)
+def test_bad_set_is_a_clear_error(registry, assignment, fragment):
+    with pytest.raises(ConfigError, match="--set") as info:
+        resolve(registry, "dynamic", sets=[assignment])
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("lr", [0, -1e-3, float("nan"), float("inf")])
+def test_bad_lr(registry, lr):
+    with pytest.raises(ConfigError, match="learning rate must be a positive number"):
+        resolve(registry, "dynamic", lr=lr)
+
+
+@pytest.mark.parametrize("steps", [0, -5, 2.5])
+def test_bad_steps(registry, steps):
+    with pytest.raises(ConfigError, match="steps must be a positive whole number"):
+        resolve(registry, "dynamic", steps=steps)
+
+
+def test_unknown_optimizer(registry):
+    with pytest.raises(ConfigError, match="unknown optimizer 'adm' \\(did you mean 'adam'\\?\\)"):
+        resolve(registry, "dynamic", optimizer="adm")

@@ -1,0 +1,96 @@
+import dataclasses
+import math
+import threading
+
+import pytest
+
+from runner.config import resolve
+from runner.engine import StopFlag, prepare, train
+
+SMALL = ["batch=4", "d_in=3", "d_out=2"]
+
+
+def run(registry, model, steps=10, sets=(), params=None, **kwargs):
+    config = resolve(registry, model, steps=steps, sets=[*SMALL, *sets])
+    if params:
+        config = dataclasses.replace(config, model_params={**config.model_params, **params})
+    batches = []
+    outcome = train(prepare(config, registry), config.steps, batches.append, **kwargs)
+    return outcome, batches, [row for batch in batches for row in batch]
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), float("-inf")])
+def test_non_finite_loss_ends_the_run_as_diverged_with_the_value_kept(registry, value):
+    outcome, _, rows = run(registry, "explode", params={"value": value})
+    assert outcome.status == "diverged"
+    assert [step for step, _, _ in rows] == [0, 1, 2, 3]
+    last = rows[-1][1]
+    assert (math.isnan(last) and math.isnan(value)) or last == value
+    assert outcome.steps_done == 4 and outcome.best_loss == pytest.approx(100 / 3)
+
+
+def test_an_exception_in_a_plugin_fails_the_run_and_keeps_earlier_steps(registry):
+    outcome, _, rows = run(registry, "crash")
+    assert outcome.status == "failed"
+    assert "RuntimeError: boom at step 3" in outcome.error and "Traceback" in outcome.error
+    assert [step for step, _, _ in rows] == [0, 1, 2]
+
+
+def test_losses_reach_the_sink_in_batches_not_per_step(registry):
+    outcome, batches, rows = run(registry, "numpy", steps=200, flush_seconds=3600)
+    assert outcome.status == "completed" and outcome.steps_done == 200
+    assert len(batches) == 1 and [r[0] for r in rows] == list(range(200))
+    elapsed = [r[2] for r in rows]
+    assert elapsed == sorted(elapsed) and elapsed[0] >= 0
+
+
+def test_frequent_flushes_keep_every_step_in_order(registry):
+    outcome, batches, rows = run(registry, "sleepy", steps=30, flush_seconds=0.05)
+    assert len(batches) > 1
+    assert [r[0] for r in rows] == list(range(30))
+
+
+def test_stop_flag_interrupts_between_steps_and_keeps_every_computed_step(registry):
+    stop = StopFlag()
+    timer = threading.Timer(0.3, lambda: setattr(stop, "requested", True))
+    timer.start()
+    outcome, _, rows = run(registry, "sleepy", steps=100_000, stop=stop)
+    assert outcome.status == "interrupted"
+    assert 0 < outcome.steps_done == len(rows) < 100_000
+
+
+def test_a_failing_sink_does_not_lose_rows(registry):
+    calls, stored = [], []
+
+    def flaky(rows):
+        calls.append(len(rows))
+        if len(calls) == 1:
+            raise OSError("disk busy")
+        stored.extend(rows)
+
+    config = resolve(registry, "sleepy", steps=40, sets=SMALL)
+    outcome = train(prepare(config, registry), config.steps, flaky, flush_seconds=0.05)
+    assert outcome.status == "failed" and "disk busy" in outcome.error
+    assert [r[0] for r in stored] == list(range(len(stored))) and stored
+    assert outcome.steps_done == len(stored)
+
+
+def test_progress_reports_steps_and_loss(registry):
+    seen = []
+    outcome, _, rows = run(registry, "sleepy", steps=30, progress=lambda n, loss: seen.append((n, loss)))
+    assert seen[-1] == (30, rows[-1][1])
+
+
+def test_device_buffer_copies_in_blocks_and_stops_at_divergence():
+    torch = pytest.importorskip("torch")
+    from runner.losses import DeviceLossBuffer
+
+    buffer = DeviceLossBuffer(torch.device("cpu"), block=4)
+    for step, value in enumerate([3.0, 2.0, 1.0, 0.5, 0.25]):
+        buffer.add(step, torch.tensor(value), step * 0.1)
+    assert [r[0] for r in buffer.rows] == [0, 1, 2, 3]  # one full block copied, one pending
+    assert [r[1] for r in buffer.drain()] == [3.0, 2.0, 1.0, 0.5, 0.25]
+    for step, value in enumerate([1.0, float("inf"), 2.0], start=5):
+        buffer.add(step, torch.tensor(value), 0.0)
+    rows = buffer.drain()
+    assert buffer.diverged and [r[0] for r in rows] == [5, 6] and rows[-1][1] == float("inf")
