@@ -16,6 +16,7 @@ from typing import Any
 
 from runner.errors import ConfigError
 from runner.registry import Registry, unknown_name_message
+from runner.shapes import check_fit
 
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0
@@ -59,7 +60,7 @@ def resolve(
     model_spec = registry.get("model", model).spec
     optimizer_name = optimizer or model_spec.optimizer
     optimizer_spec = registry.get("optimizer", optimizer_name).spec
-    dataset_name = dataset or DEFAULT_DATASET
+    dataset_name = dataset or model_spec.dataset or DEFAULT_DATASET
     dataset_spec = registry.get("dataset", dataset_name).spec
     if optimizer_spec.builder(model_spec.backend) is None:
         raise ConfigError(
@@ -77,14 +78,19 @@ def resolve(
     }
     for assignment in sets:
         apply_set(sections, assignment)
+    lr = check_lr(model_spec.lr if lr is None else lr)
+    steps = check_steps(DEFAULT_STEPS if steps is None else steps)
+    seed = DEFAULT_SEED if seed is None else check_seed(seed)
+    # Before anything is written: a model that cannot take this dataset's shapes is a ConfigError naming both.
+    check_fit(model, model_spec, dataset_name, dataset_spec, sections["dataset"], seed)
 
     return RunConfig(
         model=model,
         optimizer=optimizer_name,
         dataset=dataset_name,
-        lr=check_lr(model_spec.lr if lr is None else lr),
-        steps=check_steps(DEFAULT_STEPS if steps is None else steps),
-        seed=DEFAULT_SEED if seed is None else check_seed(seed),
+        lr=lr,
+        steps=steps,
+        seed=seed,
         device=device,
         name=name,
         model_params=sections["model"],

@@ -17,9 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runner import timeouts
 from runner.config import RunConfig
+from runner.contracts import check_loss, check_model, plugin_label
 from runner.devices import resolve_device
-from runner.errors import PluginError
 from runner.losses import Row, make_buffer
 from runner.registry import Registry
 from runner.specs import Model
@@ -55,6 +56,7 @@ class Trainer:
     backend: str
     device: Any
     optimizer: Any
+    label: str = "the model"  # who is at fault when the model misbehaves: plugin, package and model
 
     def step(self) -> Any:
         loss, grads = self.model.loss_and_grads(self.x, self.y)
@@ -93,21 +95,23 @@ def prepare(config: RunConfig, registry: Registry, device: Any = None) -> Traine
     backend = model_spec.backend
     device = device if device is not None else resolve_device(config.device, backend)
 
+    label = plugin_label(registry, "model", config.model)
+
     seed_everything(config.seed, backend)
     x, y = dataset_spec.build(backend, **config.dataset_params)
     model = model_spec.build(_width(x), _width(y), device, **config.model_params)
-    if not isinstance(model, Model):
-        raise PluginError(f"model {config.model!r} built {type(model).__name__}, which has no parameters() and loss_and_grads()")
+    check_model(model, label)
     if backend == "torch":
         x, y = x.to(device), y.to(device)
     builder = optimizer_spec.builder(backend)
     optimizer = builder(list(model.parameters()), lr=config.lr, **config.optimizer_options)
-    return Trainer(model, x, y, backend, device, optimizer)
+    return Trainer(model, x, y, backend, device, optimizer, label)
 
 
 def _width(data: Any) -> int:
+    """The size of one sample: the last dimension, or 1 when each sample is a single number (1-D data)."""
     shape = tuple(data.shape)
-    return shape[-1] if shape else 1
+    return shape[-1] if len(shape) > 1 else 1
 
 
 def train(
@@ -117,9 +121,25 @@ def train(
     progress: Progress | None = None,
     stop: StopFlag | None = None,
     flush_seconds: float = 1.0,
+    step_timeout: float | None = None,
 ) -> Outcome:
-    """Run ``steps`` steps; every computed loss reaches ``sink`` before this returns."""
+    """Run ``steps`` steps; every computed loss reaches ``sink`` before this returns.
+
+    With ``step_timeout`` (seconds), a step that takes longer fails the run (see runner.timeouts).
+    """
+    if trainer.backend == "numpy":
+        import numpy
+
+        # Overflow on the way to inf is how divergence looks; it is reported as a status, not as warnings.
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            return _train(trainer, steps, sink, progress, stop, flush_seconds, step_timeout)
+    return _train(trainer, steps, sink, progress, stop, flush_seconds, step_timeout)
+
+
+def _train(trainer: Trainer, steps: int, sink: Sink, progress: Progress | None, stop: StopFlag | None,
+           flush_seconds: float, step_timeout: float | None = None) -> Outcome:
     buffer = make_buffer(trainer.device)
+    take_step = timeouts.guard(trainer.step, step_timeout, trainer.label)
     stop = stop or StopFlag()
     tracker = _Tracker(sink, progress)
     start = last_flush = last_tick = time.perf_counter()
@@ -129,7 +149,9 @@ def train(
             if stop.requested:
                 status = INTERRUPTED
                 break
-            loss = trainer.step()
+            loss = take_step()
+            if step == 0:
+                check_loss(loss, trainer.label)  # once, from the shape alone: no per-step cost, no GPU sync
             now = time.perf_counter()
             buffer.add(step, loss, now - start)
             done = step + 1

@@ -63,7 +63,16 @@ class ModelSpec:
     starting point on every device.
 
     ``optimizer``, ``lr`` and ``optimizer_options`` are the defaults a run
-    uses when the user does not choose.
+    uses when the user does not choose; so is ``dataset`` (None: the
+    built-in ``random``).
+
+    ``shapes`` says which datasets the model fits: a pattern for x and one
+    for y, each a space-separated list of dimensions, where a name stands
+    for any size (the same name means the same size in x and y) and a
+    number for exactly that size. ``("n d_in", "n d_out")`` (rows of
+    features, as the built-in models take) and ``("n", "n")`` (one number
+    per sample) are in ``runner.shapes``. A run whose dataset does not fit
+    fails before it starts, naming both. None accepts any shapes.
     """
 
     name: str
@@ -74,12 +83,20 @@ class ModelSpec:
     optimizer_options: Mapping[str, Any] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    dataset: str | None = None
+    shapes: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         _check_common(self.name, self.build, "build")
         if self.backend not in BACKENDS:
             raise TypeError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         _positive_float("lr", self.lr)
+        if self.dataset is not None:
+            _check_name(self.dataset)
+        if self.shapes is not None:
+            from runner.shapes import check_patterns
+
+            check_patterns(self.shapes)
 
 
 @dataclass(frozen=True)
@@ -119,15 +136,24 @@ class DatasetSpec:
     ``build(backend, **params)`` returns ``(x, y)`` on the CPU: NumPy
     arrays for the ``numpy`` backend, torch tensors for ``torch``. Draw
     from the global generators (runner seeds them) in a fixed order.
+
+    ``shapes(**params)``, if given, returns the shapes of x and y that
+    ``build`` would return (the same for both backends), without building
+    them: runner checks that a model fits a dataset before a run starts,
+    and without ``shapes`` it has to build the dataset once more to find
+    out.
     """
 
     name: str
     build: Callable[..., tuple[Any, Any]]
     params: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    shapes: Callable[..., tuple[Sequence[int], Sequence[int]]] | None = None
 
     def __post_init__(self) -> None:
         _check_common(self.name, self.build, "build")
+        if self.shapes is not None and not callable(self.shapes):
+            raise TypeError(f"shapes must be callable, not {self.shapes!r}")
 
 
 def _check_name(name: Any) -> None:

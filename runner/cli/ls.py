@@ -10,20 +10,28 @@ import click
 from runner.cli.common import db_option, domain_errors, format_loss, format_table, json_option, jsonable, open_store
 
 STATUSES = ("queued", "running", "completed", "diverged", "failed", "interrupted", "lost")
-HEADERS = ("ID", "NAME", "MODEL", "OPTIMIZER", "LR", "SEED", "DEVICE", "STATUS", "STEPS", "FINAL LOSS", "STARTED")
+HEADERS = ("ID", "NAME", "SWEEP", "MODEL", "OPTIMIZER", "LR", "SEED", "DEVICE", "STATUS", "STEPS", "FINAL LOSS", "STARTED")
 
 
 @click.command()
 @click.option("--model", "-m", help="Only runs of this model.")
 @click.option("--status", "-s", type=click.Choice(STATUSES), help="Only runs with this status.")
+@click.option("--sweep", help="Only runs of this sweep.")
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many runs.")
 @json_option
 @db_option
-def ls(model, status, limit, as_json, db):
-    """List runs, newest first."""
+def ls(model, status, sweep, limit, as_json, db):
+    """List runs, newest first.
+
+    Runs whose process died (killed, out of memory, power loss) are marked
+    lost here, so a dead run never stays "running".
+    """
+    from runner.heartbeat import STALE_SECONDS
+
     store = open_store(db)
     with domain_errors():
-        records = store.list_runs(model=model, status=status, limit=limit)
+        store.mark_lost(STALE_SECONDS)
+        records = store.list_runs(model=model, status=status, limit=limit, sweep=sweep)
     if as_json:
         click.echo(json.dumps([jsonable(dataclasses.asdict(r)) for r in records], indent=2))
         return
@@ -32,7 +40,7 @@ def ls(model, status, limit, as_json, db):
         return
     rows = [
         (
-            r.id, r.name, r.model, r.optimizer, f"{r.lr:g}", r.seed, r.device, r.status,
+            r.id, r.name, r.sweep, r.model, r.optimizer, f"{r.lr:g}", r.seed, r.device, r.status,
             f"{r.steps_done}/{r.steps}", format_loss(r.final_loss),
             r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else None,
         )

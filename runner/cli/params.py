@@ -1,38 +1,63 @@
-"""click parameter types whose errors say what a valid value looks like."""
+"""click parameter types whose errors say what a valid value looks like.
+
+Most options of ``runner run`` take a comma-separated list (a grid axis);
+the integer ones also take ranges such as ``0-4``.
+"""
 
 from __future__ import annotations
 
-import math
-
 import click
 
-
-class PositiveFloat(click.ParamType):
-    name = "number"
-
-    def convert(self, value, param, ctx):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = math.nan
-        if not math.isfinite(number) or number <= 0:
-            self.fail(f"{value!r} is not a positive number (try 1e-4)", param, ctx)
-        return number
+from runner.errors import ConfigError
+from runner.grid import parse_floats, parse_ints, split
 
 
-class PositiveInt(click.ParamType):
-    name = "integer"
+class PositiveFloats(click.ParamType):
+    name = "numbers"
 
     def convert(self, value, param, ctx):
         try:
-            number = int(value)
-        except (TypeError, ValueError):
-            number = 0
-        if number <= 0:
-            self.fail(f"{value!r} is not a positive whole number (try 500)", param, ctx)
-        return number
+            return value if isinstance(value, list) else parse_floats(str(value), "")
+        except ConfigError as exc:
+            self.fail(str(exc).lstrip(": "), param, ctx)
 
 
-POSITIVE_FLOAT = PositiveFloat()
-POSITIVE_INT = PositiveInt()
-SEED = click.IntRange(0, 2**32 - 1)
+class Ints(click.ParamType):
+    """Whole numbers from ``low`` to ``high``, as a list: ``3``, ``1,2`` or ``0-4``."""
+
+    name = "integers"
+
+    def __init__(self, low: int, high: int | None, description: str, example: str):
+        self.low, self.high, self.description, self.example = low, high, description, example
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        try:
+            values = parse_ints(str(value), "")
+        except ConfigError:
+            values = []
+        bad = [v for v in values if v < self.low or (self.high is not None and v > self.high)]
+        if not values or bad:
+            self.fail(f"{value!r} is not {self.description}, a list or a range (try {self.example})", param, ctx)
+        return values
+
+
+class Names(click.ParamType):
+    """A comma-separated list of names."""
+
+    name = "names"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        names = split(str(value))
+        if not names:
+            self.fail("give at least one name", param, ctx)
+        return names
+
+
+POSITIVE_FLOATS = PositiveFloats()
+STEPS = Ints(1, None, "a positive whole number", "500")
+SEEDS = Ints(0, 2**32 - 1, "a whole number from 0 to 2**32-1", "0 or 0-4")
+NAMES = Names()

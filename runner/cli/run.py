@@ -1,11 +1,11 @@
-"""runner run: train one model with one optimizer and record every step."""
+"""runner run: train a model, or a grid of runs, and record every step."""
 
 from __future__ import annotations
 
 import click
 
-from runner.cli.common import db_option, domain_errors, format_loss, load_registry, open_store
-from runner.cli.params import POSITIVE_FLOAT, POSITIVE_INT, SEED
+from runner.cli.common import db_option, domain_errors, format_loss, format_table, load_registry, open_store
+from runner.cli.params import NAMES, POSITIVE_FLOATS, SEEDS, STEPS
 from runner.cli.progress import progress_bar
 
 # Exit statuses, so scripts can tell the outcomes apart.
@@ -13,37 +13,69 @@ EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "interrupted": 130}
 
 
 @click.command()
-@click.option("--model", "-m", required=True, help="Model plugin to train (see `runner plugins`).")
-@click.option("--optimizer", "-o", help="Optimizer plugin (default: the model's own).")
-@click.option("--lr", type=POSITIVE_FLOAT, help="Learning rate (default: the model's own).")
-@click.option("--steps", type=POSITIVE_INT, help="Training steps.  [default: 500]")
-@click.option("--seed", type=SEED, help="Seed for Python's, NumPy's and torch's generators.  [default: 0]")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
-@click.option("--dataset", help="Dataset plugin.  [default: random]")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override a model, optimizer or dataset setting, e.g. --set hidden=50 --set momentum=0.5.")
-@click.option("--name", help="A name for the run.")
+@click.option("--model", "-m", "models", required=True, type=NAMES, help="Model plugin(s) to train (see `runner plugins`).")
+@click.option("--optimizer", "-o", "optimizers", type=NAMES, help="Optimizer plugin(s) (default: the model's own).")
+@click.option("--lr", "lrs", type=POSITIVE_FLOATS, help="Learning rate(s) (default: the model's own).")
+@click.option("--steps", type=STEPS, help="Training steps.  [default: 500]")
+@click.option("--seed", "seeds", type=SEEDS, help="Seed(s) for Python's, NumPy's and torch's generators, e.g. 0-4.  [default: 0]")
+@click.option("--device", "devices", type=NAMES, default="auto", show_default=True,
+              help="auto, cpu, cuda, cuda:N or mps; a list is a grid axis.")
+@click.option("--dataset", "datasets", type=NAMES, help="Dataset plugin(s).  [default: random]")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE[,VALUE]",
+              help="Override a model, optimizer or dataset setting, e.g. --set hidden=50,100 --set momentum=0.5.")
+@click.option("--name", help="A name for the run(s).")
+@click.option("--sweep", help="Store the runs as a sweep with this name (a grid always is one).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes for a sweep.")
+@click.option("--per-device", type=click.IntRange(min=1), default=1, show_default=True, help="Workers per GPU.")
+@click.option("--fail-fast", is_flag=True, help="Stop a sweep at its first failed or diverged run.")
+@click.option("--dry-run", is_flag=True, help="Print the runs without running them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @db_option
 @click.pass_context
-def run(ctx, model, optimizer, lr, steps, seed, device, dataset, sets, name, quiet, db):
+def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, name, sweep, jobs, per_device,
+        fail_fast, dry_run, quiet, db):
     """Train MODEL and store the loss of every step.
+
+    Every option that names something or takes a number also takes a
+    comma-separated list, and --seed and --steps take ranges (0-4): the
+    runs are then the grid of every combination, stored as a sweep and run
+    by --jobs worker processes.
 
     \b
     Examples:
       runner run --model dynamic
       runner run --model sequential --optimizer adam --lr 1e-4
       runner run --model numpy --steps 2000 --set hidden=200 --name wide
+      runner run --model numpy,autograd,dynamic --optimizer sgd,adam --lr 1e-4,1e-3 --seed 0-4 --jobs 2
     """
-    from runner import runs
-    from runner.config import resolve
-    from runner.devices import check_device_syntax
-    from runner.signals import graceful_stop
+    from runner.grid import expand
 
     registry = load_registry()
     with domain_errors():
-        check_device_syntax(device)
-        config = resolve(registry, model, optimizer, lr, steps, seed, device, dataset, sets, name)
+        configs = expand(registry, models, optimizers or [None], lrs or [None], steps or [None],
+                         seeds or [None], devices, datasets or [None], sets, name)
+    if dry_run:
+        print_grid(configs)
+        return
+    if len(configs) == 1 and jobs == 1 and sweep is None:
+        ctx.exit(run_single(configs[0], registry, db, quiet))
+    ctx.exit(run_grid(configs, registry, db, sweep, jobs, per_device, fail_fast, quiet))
+
+
+def print_grid(configs) -> None:
+    def settings(c):
+        return " ".join(f"{k}={v}" for part in (c.model_params, c.optimizer_options, c.dataset_params) for k, v in part.items())
+
+    rows = [(i, c.model, c.optimizer, f"{c.lr:g}", c.steps, c.seed, c.device, c.dataset, settings(c))
+            for i, c in enumerate(configs, 1)]
+    click.echo(format_table(("#", "MODEL", "OPTIMIZER", "LR", "STEPS", "SEED", "DEVICE", "DATASET", "SETTINGS"), rows))
+    click.echo(f"{len(configs)} run{'s' if len(configs) != 1 else ''} (dry run: nothing stored)", err=True)
+
+
+def run_single(config, registry, db, quiet) -> int:
+    from runner import runs
+    from runner.signals import graceful_stop
+
     store = open_store(db)
     label = f"{config.model} · {config.optimizer}"
     with domain_errors(), graceful_stop() as stop, progress_bar(config.steps, label, not quiet) as progress:
@@ -61,4 +93,18 @@ def run(ctx, model, optimizer, lr, steps, seed, device, dataset, sets, name, qui
         click.echo(f"Interrupted: {outcome.steps_done} steps stored.", err=True)
     elif outcome.status == "diverged":
         click.echo(f"Warning: the loss became {format_loss(outcome.final_loss)}; try a smaller --lr.", err=True)
-    ctx.exit(EXIT_CODES.get(outcome.status, 1))
+    return EXIT_CODES.get(outcome.status, 1)
+
+
+def run_grid(configs, registry, db, sweep, jobs, per_device, fail_fast, quiet) -> int:
+    from datetime import datetime
+
+    from runner.cli.sweep import check_devices, db_url, run_sweep
+
+    with domain_errors():
+        check_devices(configs, registry)
+    store = open_store(db)
+    sweep = sweep or datetime.now().strftime("sweep-%Y%m%d-%H%M%S")
+    with domain_errors():
+        store.enqueue(configs, sweep)
+        return run_sweep(store, db_url(db), sweep, jobs, per_device, fail_fast, not quiet)

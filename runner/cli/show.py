@@ -19,6 +19,7 @@ def record_lines(r) -> list[tuple[str, str]]:
     duration = (r.ended_at - r.started_at).total_seconds() if r.ended_at and r.started_at else None
     return [
         ("name", r.name or "-"),
+        ("sweep", r.sweep or "-"),
         ("status", r.status),
         ("model", f"{r.model}  {settings(config.get('model_params', {}))}".rstrip()),
         ("optimizer", f"{r.optimizer}  lr={r.lr:g} {settings(config.get('optimizer_options', {}))}".rstrip()),
@@ -42,8 +43,11 @@ def record_lines(r) -> list[tuple[str, str]]:
 @db_option
 def show(run_id, as_json, db):
     """Show RUN's record, its loss summary and any error."""
+    from runner.heartbeat import STALE_SECONDS
+
     store = open_store(db)
     with domain_errors():
+        store.mark_lost(STALE_SECONDS)
         record = store.get_run(run_id)
         summary = store.loss_summary(run_id)
     if as_json:

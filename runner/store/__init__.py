@@ -17,9 +17,9 @@ import importlib.metadata
 import os
 import platform
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from runner.errors import RunNotFound
+from runner.processes import pid_alive
 from runner.store.db import READ_ONLY, create_engine_for, display_url, ensure_schema, session_scope, sqlite_path, to_url
 from runner.store.models import STATUSES, Run, Step, utcnow
 
@@ -47,6 +48,7 @@ class RunRecord:
 
     id: int
     name: str | None
+    sweep: str | None
     model: str
     optimizer: str
     dataset: str
@@ -128,36 +130,97 @@ class Store:
 
     # writing
 
-    def create_run(self, config: RunConfig, device: str, status: str = "running") -> int:
+    def create_run(self, config: RunConfig, device: str, status: str = "running", sweep: str | None = None) -> int:
         """Record a new run of ``config`` on ``device``; returns its id."""
         _check_status(status)
-        now = utcnow()
-        run = Run(
-            name=config.name,
-            model=config.model,
-            optimizer=config.optimizer,
-            dataset=config.dataset,
-            lr=config.lr,
-            steps=config.steps,
-            seed=config.seed,
-            device=device,
-            config={
-                "model_params": config.model_params,
-                "optimizer_options": config.optimizer_options,
-                "dataset_params": config.dataset_params,
-            },
-            status=status,
-            created_at=now,
-            started_at=now if status == "running" else None,
-            heartbeat_at=now,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            **environment(),
-        )
         with self._session() as session:
+            run = _new_run(config, device, status, sweep)
             session.add(run)
             session.flush()
             return run.id
+
+    def enqueue(self, configs: Sequence[RunConfig], sweep: str) -> list[int]:
+        """Store every run of a grid as queued, all in one transaction; returns their ids in order."""
+        with self._session() as session:
+            runs = [_new_run(config, config.device, "queued", sweep) for config in configs]
+            session.add_all(runs)
+            session.flush()
+            return [run.id for run in runs]
+
+    def claim(self, sweep: str, accepts: Sequence[str], device: str) -> RunRecord | None:
+        """Take the oldest queued run of ``sweep`` that asked for one of ``accepts``.
+
+        The run becomes ``running`` on ``device``, owned by this process. The
+        update only succeeds while the run is still queued (compare and set),
+        so two workers, in any processes, never take the same run.
+        """
+        while True:
+            with self._session() as session:
+                candidate = session.scalar(
+                    select(Run.id)
+                    .where(Run.sweep == sweep, Run.status == "queued", Run.device.in_(list(accepts)))
+                    .order_by(Run.id)
+                    .limit(1)
+                )
+                if candidate is None:
+                    return None
+                now = utcnow()
+                taken = session.execute(
+                    update(Run)
+                    .where(Run.id == candidate, Run.status == "queued")
+                    .values(status="running", device=device, started_at=now, heartbeat_at=now,
+                            host=socket.gethostname(), pid=os.getpid(), **environment())
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if taken:
+                    return _record(session.get(Run, candidate))
+
+    def heartbeat(self, run_id: int) -> None:
+        with self._session() as session:
+            session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow()))
+
+    def mark_lost(self, stale_seconds: float) -> list[int]:
+        """Mark ``running`` runs whose process is gone as ``lost``; returns their ids.
+
+        A run is gone when its process on this host no longer exists, or when
+        its heartbeat is older than ``stale_seconds`` (a process on another
+        host, or one that hangs). Its stored steps are kept and summarised.
+        """
+        host, cutoff = socket.gethostname(), utcnow() - timedelta(seconds=stale_seconds)
+        with self._session(read_only=True) as session:
+            running = session.execute(select(Run.id, Run.host, Run.pid, Run.heartbeat_at).where(Run.status == "running")).all()
+        gone = [
+            r.id for r in running
+            if (r.host == host and r.pid and not pid_alive(r.pid)) or (r.heartbeat_at is None or r.heartbeat_at < cutoff)
+        ]
+        lost = []
+        for run_id in gone:
+            with self._session() as session:
+                final, best, count = _stored_summary(session, run_id)
+                ended = session.scalar(select(Run.heartbeat_at).where(Run.id == run_id)) or utcnow()
+                if session.execute(
+                    update(Run)
+                    .where(Run.id == run_id, Run.status == "running")
+                    .values(status="lost", ended_at=ended, final_loss=final, best_loss=best, steps_done=count,
+                            error="the process running it stopped without recording an end (killed, out of memory, or a power loss)")
+                    .execution_options(synchronize_session=False)
+                ).rowcount:
+                    lost.append(run_id)
+        return lost
+
+    def sweep_counts(self, sweep: str) -> dict[str, int]:
+        """How many runs of ``sweep`` have each status."""
+        with self._session(read_only=True) as session:
+            rows = session.execute(select(Run.status, func.count()).where(Run.sweep == sweep).group_by(Run.status))
+            return {status: n for status, n in rows}
+
+    def latest_sweep(self, status: str | None = None) -> str | None:
+        """The newest sweep (with a run of ``status``, if given)."""
+        query = select(Run.sweep).where(Run.sweep.is_not(None)).order_by(Run.id.desc()).limit(1)
+        if status is not None:
+            query = query.where(Run.status == status)
+        with self._session(read_only=True) as session:
+            return session.scalar(query)
 
     def append_steps(self, run_id: int, rows: list[tuple[int, float, float]]) -> None:
         """Store (step, loss, elapsed) rows in one transaction and one bulk insert."""
@@ -167,7 +230,7 @@ class Store:
             touched = session.execute(
                 update(Run)
                 .where(Run.id == run_id)
-                .values(heartbeat_at=utcnow(), steps_done=Run.steps_done + len(rows))
+                .values(heartbeat_at=utcnow(), steps_done=Run.steps_done + len(rows), final_loss=rows[-1][1])
                 .execution_options(synchronize_session=False)
             ).rowcount
             if not touched:
@@ -227,9 +290,13 @@ class Store:
                 raise self._not_found([run_id])
             return _record(run)
 
-    def list_runs(self, model: str | None = None, status: str | None = None, limit: int | None = None) -> list[RunRecord]:
+    def list_runs(
+        self, model: str | None = None, status: str | None = None, limit: int | None = None, sweep: str | None = None
+    ) -> list[RunRecord]:
         """Runs, newest first."""
         query = select(Run).order_by(Run.id.desc()).limit(limit)
+        if sweep is not None:
+            query = query.where(Run.sweep == sweep)
         if model is not None:
             query = query.where(Run.model == model)
         if status is not None:
@@ -292,6 +359,43 @@ class Store:
     def _not_found(self, ids: list[int]) -> RunNotFound:
         which = f"run {ids[0]}" if len(ids) == 1 else "runs " + ", ".join(map(str, ids))
         return RunNotFound(f"no {which} in {self._url}; see `runner ls`")
+
+
+def _new_run(config: RunConfig, device: str, status: str, sweep: str | None) -> Run:
+    now = utcnow()
+    running = status == "running"
+    return Run(
+        name=config.name,
+        sweep=sweep,
+        model=config.model,
+        optimizer=config.optimizer,
+        dataset=config.dataset,
+        lr=config.lr,
+        steps=config.steps,
+        seed=config.seed,
+        device=device,
+        config={
+            "model_params": config.model_params,
+            "optimizer_options": config.optimizer_options,
+            "dataset_params": config.dataset_params,
+        },
+        status=status,
+        created_at=now,
+        started_at=now if running else None,
+        heartbeat_at=now if running else None,
+        host=socket.gethostname() if running else None,
+        pid=os.getpid() if running else None,
+        **environment(),
+    )
+
+
+def _stored_summary(session: Session, run_id: int) -> tuple[float | None, float | None, int]:
+    """(final loss, best finite loss, count) of a run's stored steps."""
+    of_run = Step.run_id == run_id
+    final = session.scalar(select(Step.loss).where(of_run).order_by(Step.step.desc()).limit(1))
+    best = session.scalar(select(func.min(Step.loss)).where(of_run, Step.loss > -INF, Step.loss < INF))
+    count = session.scalar(select(func.count()).select_from(Step).where(of_run))
+    return final, best, count
 
 
 def _check_status(status: str) -> None:

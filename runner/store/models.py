@@ -14,7 +14,7 @@ from sqlalchemy import JSON, DateTime, Float, ForeignKey, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-HEAD = "0001"  # the newest migration; opening a store at HEAD never imports alembic
+HEAD = "0002"  # the newest migration; opening a store at HEAD never imports alembic
 
 STATUSES = ("queued", "running", "completed", "diverged", "failed", "interrupted", "lost")
 
@@ -92,6 +92,7 @@ class Run(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     name: Mapped[str | None] = mapped_column(String)
+    sweep: Mapped[str | None] = mapped_column(String, index=True)  # the grid it belongs to, if any
     # what was asked for
     model: Mapped[str] = mapped_column(String, index=True)
     optimizer: Mapped[str] = mapped_column(String)

@@ -1,0 +1,106 @@
+"""Expanding lists and ranges on the command line into a grid of run configs.
+
+``--model numpy,dynamic --lr 1e-4,1e-3 --seed 0-4 --set hidden=50,100``
+is the product of every axis. Values are split at commas; a tuple-valued
+setting is listed in parentheses: ``--set betas=(0.9,0.999),(0.8,0.99)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+
+from runner.config import RunConfig, resolve
+from runner.devices import check_device_syntax
+from runner.errors import ConfigError
+from runner.registry import Registry
+
+
+def split(text: str) -> list[str]:
+    """Split at commas outside parentheses and brackets; blanks dropped."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_ints(text: str, what: str) -> list[int]:
+    """``0-4`` or ``1,3,7`` or both: ``0-2,10``."""
+    values: list[int] = []
+    for part in split(text):
+        low, dash, high = part.partition("-")
+        try:
+            values.extend(range(int(low), int(high) + 1) if dash and low else [int(part)])
+        except ValueError:
+            raise ConfigError(f"{what}: {part!r} is not a whole number or a range like 0-4") from None
+    if not values:
+        raise ConfigError(f"{what}: give at least one value")
+    return values
+
+
+def parse_floats(text: str, what: str) -> list[float]:
+    values = []
+    for part in split(text):
+        try:
+            value = float(part)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value <= 0:
+            raise ConfigError(f"{what}: {part!r} is not a positive number (try 1e-4)")
+        values.append(value)
+    return values
+
+
+def set_axis(assignment: str, sequence_keys: set[str]) -> list[str]:
+    """The ``key=value`` choices one ``--set`` contributes to the grid."""
+    key, sep, raw = assignment.partition("=")
+    bare = key.strip().rpartition(".")[2]
+    if not sep:
+        return [assignment]  # resolve() reports the malformed assignment
+    parts = split(raw)
+    listed = len(parts) > 1 and (bare not in sequence_keys or all(p.startswith(("(", "[")) for p in parts))
+    return [f"{key}={p}" for p in parts] if listed else [assignment]
+
+
+def sequence_settings(registry: Registry) -> set[str]:
+    """Names of settings whose defaults are tuples or lists (values that contain commas)."""
+    names = set()
+    for kind, field in (("model", "params"), ("optimizer", "options"), ("dataset", "params")):
+        for entry in registry.table(kind).values():
+            names.update(k for k, v in getattr(entry.spec, field).items() if isinstance(v, (tuple, list)))
+    return names
+
+
+def expand(
+    registry: Registry,
+    models: Sequence[str],
+    optimizers: Sequence[str | None] = (None,),
+    lrs: Sequence[float | None] = (None,),
+    steps: Sequence[int | None] = (None,),
+    seeds: Sequence[int | None] = (None,),
+    devices: Sequence[str] = ("auto",),
+    datasets: Sequence[str | None] = (None,),
+    sets: Iterable[str] = (),
+    name: str | None = None,
+) -> list[RunConfig]:
+    """Every run of the grid (seeds innermost), validated; a ConfigError names the first bad value."""
+    for device in devices:
+        check_device_syntax(device)
+    sequence_keys = sequence_settings(registry)
+    set_axes = [set_axis(s, sequence_keys) for s in sets]
+    return [
+        resolve(registry, m, o, r, n, s, d, ds, chosen_sets, name)
+        for m, o, r, n, d, ds, chosen_sets, s in itertools.product(
+            models, optimizers, lrs, steps, devices, datasets, itertools.product(*set_axes), seeds
+        )
+    ]

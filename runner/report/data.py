@@ -1,0 +1,492 @@
+"""What a report shows, gathered from the store into plain frozen dataclasses.
+
+Nothing here draws: ``gather`` selects the runs, reads every stored step in
+one streamed query into NumPy arrays, summarises each run, and groups the
+runs that differ only by seed. ``runner.report.figures`` draws the result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import socket
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from runner.errors import RunnerError
+from runner.store import LossSummary, RunRecord, Store, environment
+
+__all__ = [
+    "Band",
+    "Group",
+    "NoRunsSelected",
+    "Provenance",
+    "ReportData",
+    "RunData",
+    "Selection",
+    "Series",
+    "config_items",
+    "gather",
+]
+
+# Config keys in the order a diff lists them; model, optimizer and dataset settings follow.
+BASE_KEYS = ("model", "optimizer", "dataset", "lr", "steps", "seed", "device")
+SECTIONS = (("model", "model_params"), ("optimizer", "optimizer_options"), ("dataset", "dataset_params"))
+ABNORMAL = ("diverged", "failed", "interrupted", "lost")  # how a run can end without completing
+
+
+class NoRunsSelected(RunnerError):
+    """The selection matched no run."""
+
+
+def _arrays_equal(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and a.dtype.kind == b.dtype.kind and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+
+class _ArrayRecord:
+    """Equality for frozen dataclasses of NumPy arrays: same shapes and values, NaN equal to NaN."""
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(
+            _arrays_equal(getattr(self, name), getattr(other, name)) for name in self.__dataclass_fields__  # type: ignore[attr-defined]
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, eq=False)
+class Series(_ArrayRecord):
+    """One run's stored steps, in step order, exactly as stored (NaN and inf included)."""
+
+    step: np.ndarray  # int64
+    loss: np.ndarray  # float64
+    elapsed: np.ndarray  # float64, seconds since the run started
+
+    @classmethod
+    def empty(cls) -> Series:
+        return cls(np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.float64))
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+
+@dataclass(frozen=True, eq=False)
+class Band(_ArrayRecord):
+    """A group's loss per step over its runs' finite losses: mean, std, min, max and how many runs count."""
+
+    step: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    count: np.ndarray
+
+
+@dataclass(frozen=True)
+class RunData:
+    """One run as a report shows it."""
+
+    id: int
+    name: str | None
+    label: str  # "#12" or "#12 name"
+    model: str
+    optimizer: str
+    dataset: str
+    lr: float
+    steps: int  # planned
+    seed: int
+    device: str
+    status: str
+    sweep: str | None
+    params: dict[str, Any]  # "model.hidden": 100, "optimizer.momentum": 0.9, ...
+    summary: LossSummary  # what store.loss_summary gives, computed from ``series``
+    divergence_step: int | None  # the first step whose loss is not finite
+    duration: float | None  # seconds from start to end (or to the last stored step)
+    started_at: datetime | None
+    ended_at: datetime | None
+    error: str | None  # the last line of a failed run's traceback
+    host: str | None
+    versions: dict[str, str | None]  # runner, torch, numpy, python as the run recorded them
+    series: Series = field(repr=False)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Every setting that determines the run, flat: model, ..., seed, device, model.hidden, ..."""
+        return config_items(self)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Runs that differ only by seed (two or more)."""
+
+    key: str  # "g1", "g2", ... in order of their first run
+    label: str
+    model: str
+    optimizer: str
+    lr: float
+    device: str
+    run_ids: tuple[int, ...]
+    seeds: tuple[int, ...]
+    statuses: tuple[str, ...]  # per run, as run_ids
+    final_mean: float | None  # over the runs whose final loss is finite
+    final_std: float | None
+    final_min: float | None
+    final_max: float | None
+    nonfinite_finals: int
+    best_loss: float | None  # the lowest finite loss of any run
+    steps_per_second: float | None  # mean over runs
+    duration: float | None  # mean over runs
+    band: Band = field(repr=False)
+
+    @property
+    def status(self) -> str:
+        """'completed', or a count per status such as '2 completed, 1 diverged'."""
+        counts: dict[str, int] = {}
+        for status in self.statuses:
+            counts[status] = counts.get(status, 0) + 1
+        if len(counts) == 1:
+            return next(iter(counts))
+        return ", ".join(f"{n} {s}" for s, n in counts.items())
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the user asked for."""
+
+    run_ids: tuple[int, ...] = ()
+    sweep: str | None = None
+    models: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = []
+        if self.run_ids:
+            parts.append("runs " + " ".join(map(str, self.run_ids)))
+        if self.sweep is not None:
+            parts.append(f"sweep {self.sweep}")
+        if self.models:
+            parts.append("model " + " or ".join(self.models))
+        if self.statuses:
+            parts.append("status " + " or ".join(self.statuses))
+        return ", ".join(parts) or "all runs"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where and how the report was built."""
+
+    runner_version: str | None
+    torch_version: str | None
+    numpy_version: str | None
+    python_version: str | None
+    host: str
+    created_at: datetime
+    command: str | None
+    database: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows."""
+
+    selection: Selection
+    runs: tuple[RunData, ...]  # by id
+    groups: tuple[Group, ...]
+    varying: tuple[str, ...]  # config keys whose values differ between the runs
+    constant: dict[str, Any]  # the other config keys, with their one value
+    provenance: Provenance
+
+    def run(self, run_id: int) -> RunData:
+        for r in self.runs:
+            if r.id == run_id:
+                return r
+        raise KeyError(run_id)
+
+    def group_of(self, run_id: int) -> Group | None:
+        for g in self.groups:
+            if run_id in g.run_ids:
+                return g
+        return None
+
+    @property
+    def singles(self) -> tuple[RunData, ...]:
+        """The runs in no group."""
+        grouped = {i for g in self.groups for i in g.run_ids}
+        return tuple(r for r in self.runs if r.id not in grouped)
+
+    def entries(self) -> list[Group | RunData]:
+        """Groups and ungrouped runs, in order of their first run id."""
+        items: list[tuple[int, Group | RunData]] = [(g.run_ids[0], g) for g in self.groups]
+        items += [(r.id, r) for r in self.singles]
+        return [item for _, item in sorted(items, key=lambda pair: pair[0])]
+
+
+def gather(
+    store: Store,
+    run_ids: Iterable[int] = (),
+    *,
+    sweep: str | None = None,
+    models: Iterable[str] = (),
+    statuses: Iterable[str] = (),
+    command: str | None = None,
+    now: datetime | None = None,
+) -> ReportData:
+    """The report data for the selected runs.
+
+    With ``run_ids``, those runs; otherwise every run. ``sweep``, ``models``
+    and ``statuses`` narrow either. Raises NoRunsSelected when nothing is
+    left, RunNotFound for an absent run id, StorageError as the store does.
+    """
+    selection = Selection(tuple(dict.fromkeys(run_ids)), sweep, tuple(dict.fromkeys(models)), tuple(dict.fromkeys(statuses)))
+    records = select_runs(store, selection)
+    if not records:
+        raise NoRunsSelected(f"no runs match the selection ({selection.describe()}) in {store.url}; see `runner ls`")
+    series = read_series(store, [r.id for r in records])
+    runs = tuple(run_data(r, series.get(r.id, Series.empty())) for r in records)
+    varying, constant = config_diff(runs)
+    groups = group_by_seed(runs, varying)
+    env = environment()
+    provenance = Provenance(
+        runner_version=env["runner_version"],
+        torch_version=env["torch_version"],
+        numpy_version=env["numpy_version"],
+        python_version=env["python_version"] or platform.python_version(),
+        host=socket.gethostname(),
+        created_at=now or datetime.now(timezone.utc),
+        command=command,
+        database=store.url,
+    )
+    return ReportData(selection, runs, groups, varying, constant, provenance)
+
+
+def select_runs(store: Store, selection: Selection) -> list[RunRecord]:
+    """The selected runs, by id."""
+    if selection.run_ids:
+        records = [store.get_run(i) for i in selection.run_ids]
+    else:
+        filters: dict[str, Any] = {}
+        if len(selection.models) == 1:
+            filters["model"] = selection.models[0]
+        if len(selection.statuses) == 1:
+            filters["status"] = selection.statuses[0]
+        if selection.sweep is not None:
+            filters["sweep"] = selection.sweep
+        records = store.list_runs(**filters)
+    if selection.models:
+        records = [r for r in records if r.model in selection.models]
+    if selection.statuses:
+        records = [r for r in records if r.status in selection.statuses]
+    if selection.sweep is not None:
+        records = [r for r in records if getattr(r, "sweep", None) == selection.sweep]
+    return sorted(records, key=lambda r: r.id)
+
+
+STEP_DTYPE = np.dtype([("run_id", np.int64), ("step", np.int64), ("loss", np.float64), ("elapsed", np.float64)])
+
+
+def read_series(store: Store, run_ids: Sequence[int]) -> dict[int, Series]:
+    """Every stored step of these runs, read in one streamed query, as one Series per run."""
+    if not run_ids:
+        return {}
+    rows = np.fromiter(store.iter_steps(list(run_ids)), dtype=STEP_DTYPE)
+    if not len(rows):
+        return {}
+    # iter_steps orders by run then step, so each run is one contiguous slice.
+    starts = np.flatnonzero(np.diff(rows["run_id"])) + 1
+    bounds = np.concatenate([[0], starts, [len(rows)]])
+    out = {}
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        chunk = rows[lo:hi]
+        out[int(chunk["run_id"][0])] = Series(chunk["step"].copy(), chunk["loss"].copy(), chunk["elapsed"].copy())
+    return out
+
+
+def summarize(run_id: int, series: Series) -> LossSummary:
+    """What ``Store.loss_summary`` says about these stored steps, without asking the database again."""
+    n = len(series)
+    if not n:
+        return LossSummary(run_id, 0, None, None, None, None, None, 0)
+    finite = np.isfinite(series.loss)
+    n_finite = int(finite.sum())
+    best_loss = best_step = None
+    if n_finite:
+        losses = np.where(finite, series.loss, np.inf)
+        at = int(np.argmin(losses))  # the first step with the lowest loss, as the store's ORDER BY loss, step
+        best_loss, best_step = float(series.loss[at]), int(series.step[at])
+    elapsed = float(series.elapsed[-1])
+    return LossSummary(
+        run_id=run_id,
+        steps=n,
+        first_loss=float(series.loss[0]),
+        final_loss=float(series.loss[-1]),
+        best_loss=best_loss,
+        best_step=best_step,
+        steps_per_second=n / elapsed if elapsed and elapsed > 0 else None,
+        nonfinite=n - n_finite,
+    )
+
+
+def run_data(record: RunRecord, series: Series) -> RunData:
+    summary = summarize(record.id, series)
+    nonfinite = np.flatnonzero(~np.isfinite(series.loss))
+    divergence_step = int(series.step[nonfinite[0]]) if len(nonfinite) else None
+    duration = None
+    if record.started_at and record.ended_at:
+        duration = (record.ended_at - record.started_at).total_seconds()
+    elif len(series):
+        duration = float(series.elapsed[-1])
+    error_lines = (record.error or "").strip().splitlines()
+    params = {}
+    for section, key in SECTIONS:
+        for name, value in sorted((record.config or {}).get(key, {}).items()):
+            params[f"{section}.{name}"] = value
+    return RunData(
+        id=record.id,
+        name=record.name,
+        label=f"#{record.id} {record.name}" if record.name else f"#{record.id}",
+        model=record.model,
+        optimizer=record.optimizer,
+        dataset=record.dataset,
+        lr=record.lr,
+        steps=record.steps,
+        seed=record.seed,
+        device=record.device,
+        status=record.status,
+        sweep=getattr(record, "sweep", None),
+        params=params,
+        summary=summary,
+        divergence_step=divergence_step,
+        duration=duration,
+        started_at=record.started_at,
+        ended_at=record.ended_at,
+        error=error_lines[-1] if error_lines else None,
+        host=record.host,
+        versions={
+            "runner": record.runner_version,
+            "torch": record.torch_version,
+            "numpy": record.numpy_version,
+            "python": record.python_version,
+        },
+        series=series,
+    )
+
+
+def config_items(run: RunData) -> dict[str, Any]:
+    items: dict[str, Any] = {key: getattr(run, key) for key in BASE_KEYS}
+    items.update(run.params)
+    return items
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def config_diff(runs: Sequence[RunData]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The config keys whose values differ between ``runs`` (a key some runs lack differs), and the rest."""
+    configs = [config_items(r) for r in runs]
+    keys = list(BASE_KEYS) + sorted({k for c in configs for k in c} - set(BASE_KEYS))
+    varying, constant = [], {}
+    for key in keys:
+        values = {_canonical(c[key]) if key in c else "\0missing" for c in configs}
+        if len(values) > 1:
+            varying.append(key)
+        else:
+            constant[key] = configs[0][key]
+    return tuple(varying), constant
+
+
+def group_by_seed(runs: Sequence[RunData], varying: Sequence[str]) -> tuple[Group, ...]:
+    """Groups of two or more runs whose configs are equal but for the seed."""
+    buckets: dict[str, list[RunData]] = {}
+    for run in runs:
+        config = config_items(run)
+        config.pop("seed")
+        buckets.setdefault(_canonical(config), []).append(run)
+    label_keys = [k for k in varying if k != "seed"]
+    groups = []
+    for members in buckets.values():
+        if len(members) < 2:
+            continue
+        groups.append(make_group(f"g{len(groups) + 1}", members, label_keys))
+    return tuple(groups)
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(format_value(v) for v in value) + ")"
+    return str(value)
+
+
+def group_label(run: RunData, label_keys: Sequence[str]) -> str:
+    """model · optimizer · lr=… plus every other key that tells this group from the others."""
+    config = config_items(run)
+    parts = [run.model, run.optimizer, f"lr={run.lr:g}"]
+    for key in label_keys:
+        if key in ("model", "optimizer", "lr"):
+            continue
+        short = key.rpartition(".")[2]
+        parts.append(f"{short}={format_value(config.get(key, '-'))}")
+    return " · ".join(parts)
+
+
+def _finite_mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def make_group(key: str, members: Sequence[RunData], label_keys: Sequence[str]) -> Group:
+    members = sorted(members, key=lambda r: r.id)
+    first = members[0]
+    finals = [r.summary.final_loss for r in members if r.summary.final_loss is not None and math.isfinite(r.summary.final_loss)]
+    bests = [r.summary.best_loss for r in members if r.summary.best_loss is not None]
+    speeds = [r.summary.steps_per_second for r in members if r.summary.steps_per_second is not None]
+    durations = [r.duration for r in members if r.duration is not None]
+    return Group(
+        key=key,
+        label=group_label(first, label_keys),
+        model=first.model,
+        optimizer=first.optimizer,
+        lr=first.lr,
+        device=first.device,
+        run_ids=tuple(r.id for r in members),
+        seeds=tuple(r.seed for r in members),
+        statuses=tuple(r.status for r in members),
+        final_mean=_finite_mean(finals),
+        final_std=float(np.std(finals)) if finals else None,
+        final_min=min(finals) if finals else None,
+        final_max=max(finals) if finals else None,
+        nonfinite_finals=sum(1 for r in members if r.summary.final_loss is not None and not math.isfinite(r.summary.final_loss)),
+        best_loss=min(bests) if bests else None,
+        steps_per_second=_finite_mean(speeds),
+        duration=_finite_mean(durations),
+        band=make_band([r.series for r in members]),
+    )
+
+
+def make_band(series: Sequence[Series]) -> Band:
+    """Per step, the statistics of the finite losses of the runs that reached it."""
+    steps = np.unique(np.concatenate([s.step for s in series])) if series else np.empty(0, np.int64)
+    matrix = np.full((len(series), len(steps)), np.nan)
+    for row, s in zip(matrix, series):
+        row[np.searchsorted(steps, s.step)] = s.loss
+    matrix[~np.isfinite(matrix)] = np.nan
+    count = np.sum(~np.isnan(matrix), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a step no run has a finite loss for is NaN
+        return Band(
+            step=steps,
+            mean=np.nanmean(matrix, axis=0),
+            std=np.nanstd(matrix, axis=0),
+            low=np.nanmin(matrix, axis=0),
+            high=np.nanmax(matrix, axis=0),
+            count=count,
+        )

@@ -1,0 +1,150 @@
+"""Running a sweep's queue with a pool of worker processes, one per device slot.
+
+The parent claims nothing itself: it starts workers (``runner.worker``),
+watches them and the database, restarts a worker that died while runs
+are still queued, and turns Ctrl-C into an orderly stop. Because every
+run is claimed from the database, the same sweep can be worked on by
+several ``runner resume`` processes at once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.heartbeat import STALE_SECONDS
+
+TICK_SECONDS = 0.25
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One worker's place: the device it trains on and the requests it takes."""
+
+    device: str  # as recorded: "cpu" or "cuda:N"
+    accepts: tuple[str, ...]
+    threads: int
+
+
+def plan_slots(jobs: int, per_device: int, gpus: int, cores: int, requested: Iterable[str]) -> list[Slot]:
+    """Up to ``jobs`` slots: ``per_device`` on each GPU first, the rest on the CPU.
+
+    ``auto`` and ``cuda`` go to any GPU (to the CPU only when there is
+    none); ``cuda:N`` to that GPU; ``cpu`` to the CPU, which always gets a
+    slot when a run asks for it. CPU slots split the cores between them.
+    """
+    requested = set(requested)
+    gpu_slots = [
+        Slot(f"cuda:{i}", ("auto", "cuda", f"cuda:{i}"), 1)
+        for i in range(gpus) for _ in range(per_device)
+        if requested & {"auto", "cuda", f"cuda:{i}"}
+    ][:jobs]
+    cpu_count = jobs - len(gpu_slots)
+    cpu_accepts = ("cpu",) if gpus else ("auto", "cpu")
+    if not requested & set(cpu_accepts):
+        cpu_count = 0
+    elif cpu_count < 1:
+        cpu_count = 1
+    threads = max(1, cores // cpu_count) if cpu_count else 1
+    return gpu_slots + [Slot("cpu", cpu_accepts, threads)] * cpu_count
+
+
+@dataclass
+class Worker:
+    slot: Slot
+    process: subprocess.Popen
+
+
+@dataclass
+class SweepResult:
+    counts: dict[str, int]
+    interrupted: bool = False
+    restarted: int = 0
+
+
+@dataclass
+class Scheduler:
+    store: Any
+    db_url: str
+    sweep: str
+    slots: list[Slot]
+    fail_fast: bool = False
+    on_tick: Callable[[dict[str, int], list[Any]], None] | None = None
+    workers: list[Worker] = field(default_factory=list)
+    stopping: bool = False
+    max_restarts: int = 10
+
+    def run(self) -> SweepResult:
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        for sig in previous:
+            signal.signal(sig, self._on_signal)
+        restarted = 0
+        try:
+            self.workers = [self._spawn(slot) for slot in self.slots]
+            while self.workers:
+                time.sleep(TICK_SECONDS)
+                restarted += self._reap()
+                counts = self.store.sweep_counts(self.sweep)
+                if self.fail_fast and (counts.get("failed") or counts.get("diverged")) and not self.stopping:
+                    self.stop()
+                if self.on_tick:
+                    self.on_tick(counts, self.store.list_runs(sweep=self.sweep, status="running"))
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.store.mark_lost(STALE_SECONDS)
+        return SweepResult(self.store.sweep_counts(self.sweep), self.stopping, restarted)
+
+    def stop(self) -> None:
+        """Stop claiming; running runs end as interrupted, the rest stay queued."""
+        self.stopping = True
+        for worker in self.workers:
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGINT)
+
+    def _on_signal(self, signum, frame) -> None:
+        if self.stopping:  # the second Ctrl-C: workers stop at once, and so do we
+            self.stop()
+            raise KeyboardInterrupt
+        self.stop()
+
+    def _reap(self) -> int:
+        """Drop finished workers; replace any that died while its runs are still queued."""
+        restarted = 0
+        alive = []
+        for worker in self.workers:
+            code = worker.process.poll()
+            if code is None:
+                alive.append(worker)
+            elif code != 0:  # killed or crashed: its run is lost, the sweep goes on
+                self.store.mark_lost(STALE_SECONDS)
+                if not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot):
+                    self.max_restarts -= 1
+                    restarted += 1
+                    alive.append(self._spawn(worker.slot))
+        self.workers = alive
+        return restarted
+
+    def _queued_for(self, slot: Slot) -> bool:
+        return any(r.device in slot.accepts for r in self.store.list_runs(sweep=self.sweep, status="queued"))
+
+    def _spawn(self, slot: Slot) -> Worker:
+        env = dict(os.environ, RUNNER_DB=self.db_url)
+        if slot.device == "cpu":
+            env.update({name: str(slot.threads) for name in BLAS_THREAD_VARIABLES})
+        else:
+            index = int(slot.device.partition(":")[2])
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+            env["CUDA_VISIBLE_DEVICES"] = visible.split(",")[index] if visible else str(index)
+        command = [sys.executable, "-m", "runner.worker", "--sweep", self.sweep,
+                   "--device", slot.device, "--accepts", ",".join(slot.accepts), "--threads", str(slot.threads)]
+        # A session of its own: a terminal's Ctrl-C reaches the parent, which forwards exactly one.
+        process = subprocess.Popen(command, env=env, start_new_session=True)
+        return Worker(slot, process)

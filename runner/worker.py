@@ -1,0 +1,68 @@
+"""A sweep worker: one process holding one device slot, taking queued runs until none fit.
+
+Started by the scheduler as ``python -m runner.worker``; its environment
+already limits BLAS threads and, for a GPU slot, sets CUDA_VISIBLE_DEVICES
+to that one GPU (which torch then calls cuda:0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m runner.worker")
+    parser.add_argument("--db", default=None, help="database URL (default: $RUNNER_DB, so that passwords stay out of ps)")
+    parser.add_argument("--sweep", required=True)
+    parser.add_argument("--device", required=True, help="the slot's device as recorded, e.g. cpu or cuda:1")
+    parser.add_argument("--accepts", required=True, help="comma-separated requested devices this slot takes")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    return parser.parse_args(argv)
+
+
+def local_device(slot: str, backend: str):
+    """The device inside this process: a GPU slot sees only its GPU, which torch calls cuda:0."""
+    from runner.devices import resolve_device
+
+    return resolve_device("cpu" if slot == "cpu" else "cuda:0", backend)
+
+
+def run_one(record, registry, store, slot: str, stop) -> None:
+    from runner.runs import config_of, execute
+
+    config = config_of(record)
+    try:
+        device = local_device(slot, registry.get("model", config.model).spec.backend)
+    except Exception:  # e.g. the plugin is not installed where this worker runs
+        store.finish_run(record.id, "failed", None, None, traceback.format_exc())
+        return
+    execute(record.id, config, registry, store, device, stop=stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    from runner.registry import load_registry
+    from runner.signals import graceful_stop
+    from runner.store import open_store
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    registry = load_registry()
+    store = open_store(args.db)
+    accepts = args.accepts.split(",")
+    with graceful_stop() as stop:
+        while not stop.requested:
+            record = store.claim(args.sweep, accepts, args.device)
+            if record is None:
+                break
+            run_one(record, registry, store, args.device, stop)
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
