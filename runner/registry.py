@@ -19,7 +19,7 @@ from typing import Any
 
 import pluggy
 
-from runner import hookspecs
+from runner import hookspecs, tracing
 from runner.errors import ConfigError
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
@@ -71,7 +71,11 @@ class Registry:
         table = self.table(kind)
         if name in table:
             return table[name]
-        raise ConfigError(unknown_name_message(kind, name, table))
+        message = unknown_name_message(kind, name, table)
+        if self.errors:  # the name may belong to a plugin that failed to load: point at why
+            skipped = ", ".join(sorted({repr(f.plugin) for f in self.errors}))
+            message += f" (skipped plugin{'s' if len(self.errors) > 1 else ''}: {skipped}; see the warnings above)"
+        raise ConfigError(message)
 
 
 def unknown_name_message(kind: str, name: str, known: Iterable[str]) -> str:
@@ -87,6 +91,7 @@ def make_plugin_manager() -> pluggy.PluginManager:
     """A fresh plugin manager that knows runner's hooks and no plugins yet."""
     pm = pluggy.PluginManager("runner")
     pm.add_hookspecs(hookspecs)
+    tracing.monitor(pm)  # RUNNER_TRACE_PLUGINS=1: hook calls made through pm.hook
     return pm
 
 
@@ -115,6 +120,7 @@ def _register(pm, name, load, origin, origins, errors) -> None:
         plugin = load()
     except Exception as exc:  # a broken plugin must not take the CLI down
         errors.append(PluginFault(name, f"failed to import: {type(exc).__name__}: {exc}"))
+        tracing.trace(str(errors[-1]))
         return
     try:
         pm.register(plugin, name=name)
@@ -123,8 +129,13 @@ def _register(pm, name, load, origin, origins, errors) -> None:
         if pm.has_plugin(name):
             pm.unregister(name=name)
         errors.append(PluginFault(name, str(exc)))
+        tracing.trace(str(errors[-1]))
         return
     origins[name] = origin
+    hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+    module = getattr(plugin, "__name__", type(plugin).__name__)
+    source = f"{origin.package} {origin.version}".strip()
+    tracing.trace(f"loaded plugin {name!r} (module {module}, package {source}): hooks {', '.join(hooks) or 'none'}")
 
 
 def collect(pm: pluggy.PluginManager, origins: dict[str, Origin], registry: Registry) -> None:
@@ -136,10 +147,14 @@ def collect(pm: pluggy.PluginManager, origins: dict[str, Origin], registry: Regi
         for impl in hook.get_hookimpls():
             origin = origins.get(impl.plugin_name) or Origin(impl.plugin_name, "?", "?")
             register = _register_callback(kind, origin, registry)
+            tracing.call(hook_name, origin.plugin, {"register": register})
             try:
-                impl.function(register=register)
+                value = impl.function(register=register)
             except Exception as exc:
                 registry.errors.append(PluginFault(origin.plugin, f"{hook_name} raised {type(exc).__name__}: {exc}"))
+                tracing.result(hook_name, origin.plugin, error=exc)
+            else:
+                tracing.result(hook_name, origin.plugin, value)
 
 
 def _register_callback(kind: str, origin: Origin, registry: Registry):
@@ -151,15 +166,19 @@ def _register_callback(kind: str, origin: Origin, registry: Registry):
             registry.errors.append(
                 PluginFault(origin.plugin, f"registered {spec!r}, which is not a {spec_type.__name__}")
             )
+            tracing.trace(f"    register({spec!r}) -> skipped: not a {spec_type.__name__}")
             return
         if spec.name in table:
             taken = table[spec.name].origin.plugin
             registry.errors.append(
                 PluginFault(origin.plugin, f"{kind} name {spec.name!r} is already taken by plugin {taken!r}")
             )
+            tracing.trace(f"    register({spec_type.__name__}(name={spec.name!r})) -> skipped: name taken by {taken!r}")
             return
         table[spec.name] = Entry(spec, origin)
+        tracing.trace(f"    register({spec_type.__name__}(name={spec.name!r})) -> {kind} {spec.name!r} registered")
 
+    register.__name__ = f"register {kind}"  # how the trace shows the callback
     return register
 
 

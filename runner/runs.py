@@ -34,11 +34,12 @@ def start(
     progress: Progress | None = None,
     stop: StopFlag | None = None,
     flush_seconds: float = 1.0,
+    step_timeout: float | None = None,
 ) -> Finished:
     backend = registry.get("model", config.model).spec.backend
     device = resolve_device(config.device, backend)
     run_id = store.create_run(config, device=str(device))
-    outcome = execute(run_id, config, registry, store, device, progress, stop, flush_seconds)
+    outcome = execute(run_id, config, registry, store, device, progress, stop, flush_seconds, step_timeout)
     return Finished(run_id, str(device), outcome)
 
 
@@ -51,8 +52,12 @@ def execute(
     progress: Progress | None = None,
     stop: StopFlag | None = None,
     flush_seconds: float = 1.0,
+    step_timeout: float | None = None,
 ) -> Outcome:
-    """Train the recorded run ``run_id`` on ``device`` and record how it ended."""
+    """Train the recorded run ``run_id`` on ``device`` and record how it ended.
+
+    ``step_timeout``: seconds a step may take before the run fails (runner.timeouts).
+    """
     with Heartbeat(store, run_id):
         try:
             trainer = prepare(config, registry, device)
@@ -60,7 +65,7 @@ def execute(
             outcome = Outcome(FAILED, 0, None, None, 0.0, traceback.format_exc())
         else:
             sink = lambda rows: store.append_steps(run_id, rows)  # noqa: E731
-            outcome = train(trainer, config.steps, sink, progress, stop, flush_seconds)
+            outcome = train(trainer, config.steps, sink, progress, stop, flush_seconds, step_timeout)
     store.finish_run(run_id, outcome.status, outcome.final_loss, outcome.best_loss, outcome.error)
     return outcome
 

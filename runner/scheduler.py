@@ -79,6 +79,7 @@ class Scheduler:
     on_tick: Callable[[dict[str, int], list[Any]], None] | None = None
     workers: list[Worker] = field(default_factory=list)
     stopping: bool = False
+    interrupted: bool = False
     max_restarts: int = 10
 
     def run(self) -> SweepResult:
@@ -100,7 +101,7 @@ class Scheduler:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         self.store.mark_lost(STALE_SECONDS)
-        return SweepResult(self.store.sweep_counts(self.sweep), self.stopping, restarted)
+        return SweepResult(self.store.sweep_counts(self.sweep), self.interrupted, restarted)
 
     def stop(self) -> None:
         """Stop claiming; running runs end as interrupted, the rest stay queued."""
@@ -110,9 +111,10 @@ class Scheduler:
                 worker.process.send_signal(signal.SIGINT)
 
     def _on_signal(self, signum, frame) -> None:
-        if self.stopping:  # the second Ctrl-C: workers stop at once, and so do we
+        if self.interrupted:  # the second Ctrl-C: workers stop at once, and so do we
             self.stop()
             raise KeyboardInterrupt
+        self.interrupted = True
         self.stop()
 
     def _reap(self) -> int:
@@ -145,6 +147,8 @@ class Scheduler:
             env["CUDA_VISIBLE_DEVICES"] = visible.split(",")[index] if visible else str(index)
         command = [sys.executable, "-m", "runner.worker", "--sweep", self.sweep,
                    "--device", slot.device, "--accepts", ",".join(slot.accepts), "--threads", str(slot.threads)]
+        if self.fail_fast:
+            command.append("--fail-fast")
         # A session of its own: a terminal's Ctrl-C reaches the parent, which forwards exactly one.
         process = subprocess.Popen(command, env=env, start_new_session=True)
         return Worker(slot, process)

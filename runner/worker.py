@@ -19,6 +19,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--device", required=True, help="the slot's device as recorded, e.g. cpu or cuda:1")
     parser.add_argument("--accepts", required=True, help="comma-separated requested devices this slot takes")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--fail-fast", action="store_true", help="stop claiming after a failed or diverged run")
     return parser.parse_args(argv)
 
 
@@ -29,7 +30,8 @@ def local_device(slot: str, backend: str):
     return resolve_device("cpu" if slot == "cpu" else "cuda:0", backend)
 
 
-def run_one(record, registry, store, slot: str, stop) -> None:
+def run_one(record, registry, store, slot: str, stop) -> str:
+    """Train one claimed run; returns its final status."""
     from runner.runs import config_of, execute
 
     config = config_of(record)
@@ -37,8 +39,8 @@ def run_one(record, registry, store, slot: str, stop) -> None:
         device = local_device(slot, registry.get("model", config.model).spec.backend)
     except Exception:  # e.g. the plugin is not installed where this worker runs
         store.finish_run(record.id, "failed", None, None, traceback.format_exc())
-        return
-    execute(record.id, config, registry, store, device, stop=stop)
+        return "failed"
+    return execute(record.id, config, registry, store, device, stop=stop).status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,10 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     from runner.signals import graceful_stop
     from runner.store import open_store
 
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    if args.threads and "torch" in sys.modules:  # otherwise torch reads OMP_NUM_THREADS, set by the scheduler
+        sys.modules["torch"].set_num_threads(args.threads)
     registry = load_registry()
     store = open_store(args.db)
     accepts = args.accepts.split(",")
@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
             record = store.claim(args.sweep, accepts, args.device)
             if record is None:
                 break
-            run_one(record, registry, store, args.device, stop)
+            status = run_one(record, registry, store, args.device, stop)
+            if args.fail_fast and status in ("failed", "diverged"):
+                break
     store.close()
     return 0
 

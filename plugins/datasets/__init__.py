@@ -20,6 +20,11 @@ def build(backend, batch=64, d_in=1000, d_out=10):
     raise ValueError(f"the random dataset has no {backend!r} backend; use numpy or torch")
 
 
+def shapes(batch=64, d_in=1000, d_out=10):
+    """The shapes ``build`` returns, without drawing them."""
+    return (batch, d_in), (batch, d_out)
+
+
 @hookimpl
 def register_datasets(register):
     register(
@@ -27,6 +32,7 @@ def register_datasets(register):
             name="random",
             build=build,
             params={"batch": 64, "d_in": 1000, "d_out": 10},
+            shapes=shapes,
             description="the tutorial's random inputs x (batch x d_in) and targets y (batch x d_out)",
         )
     )

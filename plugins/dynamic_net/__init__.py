@@ -1,6 +1,7 @@
 """The tutorial's "Control Flow + Weight Sharing" section: DynamicNet, SGD with momentum 0.9."""
 
 from runner import ModelSpec, hookimpl
+from runner.shapes import BATCH_OF_VECTORS
 
 
 def build(d_in, d_out, device, hidden=100):
@@ -24,6 +25,7 @@ def register_models(register):
             lr=1e-4,
             optimizer_options={"momentum": 0.9},
             params={"hidden": 100},
+            shapes=BATCH_OF_VECTORS,  # x is (n, d_in), y is (n, d_out)
             description="DynamicNet: 0 to 3 shared middle layers per pass (tutorial: control flow + weight sharing)",
         )
     )

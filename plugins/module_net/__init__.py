@@ -1,6 +1,7 @@
 """The tutorial's "PyTorch: Custom nn Modules" section: TwoLayerNet, trained with SGD."""
 
 from runner import ModelSpec, hookimpl
+from runner.shapes import BATCH_OF_VECTORS
 
 
 def build(d_in, d_out, device, hidden=100):
@@ -20,6 +21,7 @@ def register_models(register):
             optimizer="sgd",
             lr=1e-4,
             params={"hidden": 100},
+            shapes=BATCH_OF_VECTORS,  # x is (n, d_in), y is (n, d_out)
             description="TwoLayerNet(nn.Module) with MSELoss(reduction='sum') (tutorial: custom nn Modules)",
         )
     )

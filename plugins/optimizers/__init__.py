@@ -1,4 +1,4 @@
-"""The update rules: gd (the tutorial's ``w -= lr * grad``), sgd, adam and adamw.
+"""The update rules: gd (the tutorial's ``w -= lr * grad``), sgd, adam, adamw and rmsprop.
 
 Each has a torch builder (a ``torch.optim.Optimizer``) and a NumPy builder
 (same math, updating the arrays in place), so any model can use any rule.
@@ -10,6 +10,7 @@ from runner import OptimizerSpec, hookimpl
 SGD_OPTIONS = {"momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0}
 ADAM_OPTIONS = {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}
 ADAMW_OPTIONS = {**ADAM_OPTIONS, "weight_decay": 0.01}
+RMSPROP_OPTIONS = {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False}
 
 
 def gd_torch(params, lr, **options):
@@ -60,6 +61,18 @@ def adamw_numpy(params, lr, **options):
     return AdamW(params, lr=lr, **options)
 
 
+def rmsprop_torch(params, lr, **options):
+    from .torch_rules import rmsprop
+
+    return rmsprop(params, lr=lr, **options)
+
+
+def rmsprop_numpy(params, lr, **options):
+    from .numpy_rules import RMSprop
+
+    return RMSprop(params, lr=lr, **options)
+
+
 @hookimpl
 def register_optimizers(register):
     register(
@@ -96,5 +109,14 @@ def register_optimizers(register):
             numpy=adamw_numpy,
             options=dict(ADAMW_OPTIONS),
             description="torch.optim.AdamW: Adam with decoupled weight decay",
+        )
+    )
+    register(
+        OptimizerSpec(
+            name="rmsprop",
+            torch=rmsprop_torch,
+            numpy=rmsprop_numpy,
+            options=dict(RMSPROP_OPTIONS),
+            description="torch.optim.RMSprop: squared-gradient average, centered, momentum, L2 weight decay",
         )
     )

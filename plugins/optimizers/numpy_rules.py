@@ -1,8 +1,9 @@
 """The update rules for NumPy models, each updating the arrays in place.
 
-SGD, Adam and AdamW follow torch.optim's single-tensor (for-loop)
+SGD, Adam, AdamW and RMSprop follow torch.optim's single-tensor (for-loop)
 implementations operation by operation (torch/optim/sgd.py ``_single_tensor_sgd``,
-torch/optim/adam.py ``_single_tensor_adam``), so a NumPy model and a torch
+torch/optim/adam.py ``_single_tensor_adam``, torch/optim/rmsprop.py
+``_single_tensor_rmsprop``), so a NumPy model and a torch
 model given the same gradients take the same steps, to rounding.
 ``maximize``, sparse gradients and tensor-valued hyperparameters are not
 supported. A gradient given as ``None`` leaves its parameter (and its
@@ -159,3 +160,51 @@ class AdamW(Adam):
 
     def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, amsgrad=False):
         super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+
+class RMSprop(_NumpyOptimizer):
+    """torch.optim.RMSprop: a running average of squared gradients; centered, momentum, L2 weight decay."""
+
+    def __init__(self, params, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+        super().__init__(params, lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
+        self.momentum, self.centered = momentum, centered
+        self.square_avgs = [np.zeros_like(p) for p in self.params]
+        self.grad_avgs = [np.zeros_like(p) for p in self.params] if centered else []
+        self.momentum_buffers = [np.zeros_like(p) for p in self.params] if momentum > 0 else []
+
+    def step(self, grads):
+        lr, alpha, eps, weight_decay, momentum = self.lr, self.alpha, self.eps, self.weight_decay, self.momentum
+        for i, (param, grad) in enumerate(zip(self.params, self._check(grads))):
+            if grad is None:  # as torch skips a parameter whose .grad is None
+                continue
+            if weight_decay != 0:
+                grad = grad + weight_decay * param  # grad.add(param, alpha=weight_decay)
+
+            square_avg = self.square_avgs[i]
+            square_avg *= alpha  # square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+            square_avg += (1 - alpha) * grad * grad
+
+            if self.centered:
+                grad_avg = self.grad_avgs[i]
+                _lerp_(grad_avg, grad, 1 - alpha)  # grad_avg.lerp_(grad, 1 - alpha)
+                avg = np.sqrt(square_avg - grad_avg * grad_avg)  # square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+            else:
+                avg = np.sqrt(square_avg)
+            avg = avg + eps  # avg.add_(eps)
+
+            if momentum > 0:
+                buf = self.momentum_buffers[i]
+                buf *= momentum  # buf.mul_(momentum).addcdiv_(grad, avg)
+                buf += grad / avg
+                param += -lr * buf  # param.add_(buf, alpha=-lr)
+            else:
+                param += -lr * (grad / avg)  # param.addcdiv_(grad, avg, value=-lr)

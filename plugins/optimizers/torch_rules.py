@@ -1,4 +1,4 @@
-"""The torch update rules: the tutorial's plain step, and torch.optim's SGD, Adam and AdamW."""
+"""The torch update rules: the tutorial's plain step, and torch.optim's SGD, Adam, AdamW and RMSprop."""
 
 import torch
 
@@ -41,3 +41,9 @@ def adam(params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=Fal
 
 def adamw(params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, amsgrad=False):
     return torch.optim.AdamW(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+
+def rmsprop(params, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    return torch.optim.RMSprop(
+        params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered
+    )

@@ -1,6 +1,7 @@
 """The tutorial's "PyTorch: nn" section: an nn.Sequential and MSELoss(reduction='sum')."""
 
 from runner import ModelSpec, hookimpl
+from runner.shapes import BATCH_OF_VECTORS
 
 
 def build(d_in, d_out, device, hidden=100):
@@ -20,6 +21,7 @@ def register_models(register):
             optimizer="gd",
             lr=1e-4,
             params={"hidden": 100},
+            shapes=BATCH_OF_VECTORS,  # x is (n, d_in), y is (n, d_out)
             description="nn.Sequential(Linear, ReLU, Linear) with MSELoss(reduction='sum') (tutorial: nn)",
         )
     )

@@ -1,6 +1,7 @@
 """The tutorial's "PyTorch: Tensors" section: the same net on torch tensors, backward by hand."""
 
 from runner import ModelSpec, hookimpl
+from runner.shapes import BATCH_OF_VECTORS
 
 
 def build(d_in, d_out, device, hidden=100):
@@ -20,6 +21,7 @@ def register_models(register):
             optimizer="gd",
             lr=1e-6,
             params={"hidden": 100},
+            shapes=BATCH_OF_VECTORS,  # x is (n, d_in), y is (n, d_out)
             description="two-layer ReLU net on torch tensors, gradients by hand, no autograd (tutorial: Tensors)",
         )
     )

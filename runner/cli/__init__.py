@@ -21,6 +21,7 @@ COMMANDS = {
     "export": "runner.cli.export:export",
     "plugins": "runner.cli.plugins:plugins",
     "rm": "runner.cli.rm:rm",
+    "report": "runner.cli.report:report",
     "resume": "runner.cli.resume:resume",
 }
 

@@ -1,7 +1,12 @@
-"""runner plugins: every model, optimizer and dataset, and where it comes from."""
+"""runner plugins: every model, optimizer and dataset, and where it comes from.
+
+``runner plugins new`` and ``runner plugins check`` live in their own
+modules, loaded only when called.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import click
@@ -27,10 +32,39 @@ def settings(values: dict) -> str:
     return " ".join(f"{k}={v}" for k, v in values.items()) or "-"
 
 
-@click.command()
+SUBCOMMANDS = {
+    "new": "runner.cli.plugins_new:new",
+    "check": "runner.cli.plugins_check:check",
+}
+
+
+class LazyGroup(click.Group):
+    """Subcommands imported only when called (or listed by --help)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in SUBCOMMANDS:
+            return None
+        module, _, attr = SUBCOMMANDS[name].partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
 @json_option
-def plugins(as_json):
-    """List the models, optimizers and datasets that plugins provide."""
+@click.pass_context
+def plugins(ctx, as_json):
+    """List the models, optimizers and datasets that plugins provide.
+
+    \b
+    Writing your own (see docs/plugins.md):
+      runner plugins new NAME      scaffold an installable plugin package
+      runner plugins check NAME    run the conformance checks on one plugin
+    Set RUNNER_TRACE_PLUGINS=1 to see every plugin load and hook call.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     registry = load_registry()
     kinds = {kind: [describe(kind, e) for _, e in sorted(registry.table(kind).items())]
              for kind in ("model", "optimizer", "dataset")}

@@ -30,10 +30,12 @@ EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "interrupted": 130}
 @click.option("--fail-fast", is_flag=True, help="Stop a sweep at its first failed or diverged run.")
 @click.option("--dry-run", is_flag=True, help="Print the runs without running them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--step-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Fail the run if one step takes longer (a single run; see docs/plugins.md for the limits).")
 @db_option
 @click.pass_context
 def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, name, sweep, jobs, per_device,
-        fail_fast, dry_run, quiet, db):
+        fail_fast, dry_run, quiet, step_timeout, db):
     """Train MODEL and store the loss of every step.
 
     Every option that names something or takes a number also takes a
@@ -58,7 +60,9 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, nam
         print_grid(configs)
         return
     if len(configs) == 1 and jobs == 1 and sweep is None:
-        ctx.exit(run_single(configs[0], registry, db, quiet))
+        ctx.exit(run_single(configs[0], registry, db, quiet, step_timeout))
+    if step_timeout is not None:  # sweep workers do not take it yet; refusing beats ignoring it silently
+        raise click.UsageError("--step-timeout works for a single run, not yet for a grid or sweep")
     ctx.exit(run_grid(configs, registry, db, sweep, jobs, per_device, fail_fast, quiet))
 
 
@@ -72,14 +76,14 @@ def print_grid(configs) -> None:
     click.echo(f"{len(configs)} run{'s' if len(configs) != 1 else ''} (dry run: nothing stored)", err=True)
 
 
-def run_single(config, registry, db, quiet) -> int:
+def run_single(config, registry, db, quiet, step_timeout=None) -> int:
     from runner import runs
     from runner.signals import graceful_stop
 
     store = open_store(db)
     label = f"{config.model} · {config.optimizer}"
     with domain_errors(), graceful_stop() as stop, progress_bar(config.steps, label, not quiet) as progress:
-        finished = runs.start(config, registry, store, progress=progress, stop=stop)
+        finished = runs.start(config, registry, store, progress=progress, stop=stop, step_timeout=step_timeout)
     outcome = finished.outcome
     click.echo(
         f"run {finished.run_id} {outcome.status} · {config.model} · {config.optimizer} lr={config.lr:g} · "

@@ -63,6 +63,9 @@ def run_sweep(store, url: str, sweep: str, jobs: int, per_device: int, fail_fast
         click.echo(f"Interrupted: {counts.get('interrupted', 0)} runs interrupted, {counts.get('queued', 0)} still queued. "
                    f"Resume with: runner resume {sweep}", err=True)
         return 130
+    if fail_fast and counts.get("queued"):
+        click.echo(f"Stopped at the first failure (--fail-fast); {counts['queued']} runs still queued. "
+                   f"Resume with: runner resume {sweep}", err=True)
     return 1 if counts.get("failed") or counts.get("lost") else 0
 
 

@@ -252,7 +252,7 @@ def gather(
     series = read_series(store, [r.id for r in records])
     runs = tuple(run_data(r, series.get(r.id, Series.empty())) for r in records)
     varying, constant = config_diff(runs)
-    groups = group_by_seed(runs, varying)
+    groups = group_by_seed(runs)
     env = environment()
     provenance = Provenance(
         runner_version=env["runner_version"],
@@ -285,7 +285,7 @@ def select_runs(store: Store, selection: Selection) -> list[RunRecord]:
     if selection.statuses:
         records = [r for r in records if r.status in selection.statuses]
     if selection.sweep is not None:
-        records = [r for r in records if getattr(r, "sweep", None) == selection.sweep]
+        records = [r for r in records if r.sweep == selection.sweep]
     return sorted(records, key=lambda r: r.id)
 
 
@@ -360,7 +360,7 @@ def run_data(record: RunRecord, series: Series) -> RunData:
         seed=record.seed,
         device=record.device,
         status=record.status,
-        sweep=getattr(record, "sweep", None),
+        sweep=record.sweep,
         params=params,
         summary=summary,
         divergence_step=divergence_step,
@@ -392,6 +392,8 @@ def _canonical(value: Any) -> str:
 def config_diff(runs: Sequence[RunData]) -> tuple[tuple[str, ...], dict[str, Any]]:
     """The config keys whose values differ between ``runs`` (a key some runs lack differs), and the rest."""
     configs = [config_items(r) for r in runs]
+    if not configs:
+        return (), {}
     keys = list(BASE_KEYS) + sorted({k for c in configs for k in c} - set(BASE_KEYS))
     varying, constant = [], {}
     for key in keys:
@@ -403,20 +405,21 @@ def config_diff(runs: Sequence[RunData]) -> tuple[tuple[str, ...], dict[str, Any
     return tuple(varying), constant
 
 
-def group_by_seed(runs: Sequence[RunData], varying: Sequence[str]) -> tuple[Group, ...]:
-    """Groups of two or more runs whose configs are equal but for the seed."""
+def group_by_seed(runs: Sequence[RunData]) -> tuple[Group, ...]:
+    """Groups of two or more runs whose configs are equal but for the seed.
+
+    A group's label is its model, optimizer and lr, plus every other setting
+    that tells it from the other groups.
+    """
     buckets: dict[str, list[RunData]] = {}
     for run in runs:
         config = config_items(run)
         config.pop("seed")
         buckets.setdefault(_canonical(config), []).append(run)
-    label_keys = [k for k in varying if k != "seed"]
-    groups = []
-    for members in buckets.values():
-        if len(members) < 2:
-            continue
-        groups.append(make_group(f"g{len(groups) + 1}", members, label_keys))
-    return tuple(groups)
+    sets = [sorted(members, key=lambda r: r.id) for members in buckets.values() if len(members) >= 2]
+    between, _ = config_diff([members[0] for members in sets])
+    label_keys = [k for k in between if k not in ("model", "optimizer", "lr", "seed")]
+    return tuple(make_group(f"g{i}", members, label_keys) for i, members in enumerate(sets, 1))
 
 
 def format_value(value: Any) -> str:
@@ -428,14 +431,13 @@ def format_value(value: Any) -> str:
 
 
 def group_label(run: RunData, label_keys: Sequence[str]) -> str:
-    """model · optimizer · lr=… plus every other key that tells this group from the others."""
+    """model · optimizer · lr=… then each of ``label_keys`` that the run has, as short=value."""
     config = config_items(run)
+    shorts = [k.rpartition(".")[2] for k in label_keys]
     parts = [run.model, run.optimizer, f"lr={run.lr:g}"]
-    for key in label_keys:
-        if key in ("model", "optimizer", "lr"):
-            continue
-        short = key.rpartition(".")[2]
-        parts.append(f"{short}={format_value(config.get(key, '-'))}")
+    for key, short in zip(label_keys, shorts):
+        if key in config:
+            parts.append(f"{short if shorts.count(short) == 1 else key}={format_value(config[key])}")
     return " · ".join(parts)
 
 

@@ -202,7 +202,11 @@ class _Style:
         return "scattergl" if self.webgl else "scatter"
 
     def axis(self, title: str) -> dict[str, Any]:
-        return {"title": {"text": title + (" (log scale)" if self.log_y else "")}, "type": "log" if self.log_y else "linear"}
+        return {
+            "title": {"text": title + (" (log scale)" if self.log_y else "")},
+            "type": "log" if self.log_y else "linear",
+            "exponentformat": "power" if self.log_y else "B",
+        }
 
     def run_name(self, run: RunData, member: bool) -> str:
         varying = self.data.varying

@@ -10,52 +10,15 @@ reached they are skipped, unless $CI is set, when they fail.
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from runner.config import RunConfig
 from runner.store import open_store
+from tests.conftest import empty_pg
 
 ROOT = Path(__file__).resolve().parents[2]
-PG = {
-    "host": os.environ.get("PGHOST", "127.0.0.1"),
-    "port": int(os.environ.get("PGPORT", "5432")),
-    "user": os.environ.get("PGUSER", "postgres"),
-}
-
-
-@pytest.fixture(scope="session")
-def pg_url():
-    """A fresh PostgreSQL database for this test session."""
-    try:
-        import psycopg2
-
-        admin = psycopg2.connect(dbname="test", connect_timeout=3, **PG)
-    except Exception as exc:  # ImportError or OperationalError
-        message = f"PostgreSQL at {PG['host']}:{PG['port']} is not available ({str(exc).strip()})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    admin.autocommit = True
-    name = f"runner_test_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-
-
-def empty_pg(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS steps, runs, alembic_version CASCADE"))
-    engine.dispose()
-
-
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'runs.db'}"

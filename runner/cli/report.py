@@ -1,0 +1,82 @@
+"""runner report: one self-contained HTML file that compares runs."""
+
+from __future__ import annotations
+
+import shlex
+
+import click
+
+from runner.cli.common import db_option, domain_errors, open_store
+
+STATUSES = ("queued", "running", "completed", "diverged", "failed", "interrupted", "lost")
+
+
+@click.command()
+@click.argument("run_ids", nargs=-1, type=int, metavar="[RUN]...")
+@click.option("--sweep", help="Only the runs of this sweep.")
+@click.option("--model", "-m", "models", multiple=True, help="Only runs of this model (repeatable).")
+@click.option("--status", "-s", "statuses", multiple=True, type=click.Choice(STATUSES), help="Only runs with this status (repeatable).")
+@click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write.")
+@click.option("--plotlyjs", type=click.Choice(["embed", "cdn"]), default="embed", show_default=True,
+              help="embed: plotly.js inside the file, which works offline; cdn: a small file that loads it online.")
+@click.option("--band", type=click.Choice(["minmax", "std"]), default="minmax", show_default=True,
+              help="A seed group's band: lowest to highest run, or mean ± one standard deviation.")
+@click.option("--linear", is_flag=True, help="A linear loss axis instead of the log one.")
+@click.option("--points", type=click.IntRange(min=10), default=2000, show_default=True,
+              help="Draw at most about this many points per line (display only; every step stays stored).")
+@click.option("--title", help="The page's title.")
+@db_option
+def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, db):
+    """Write an HTML report comparing runs: loss curves, seed groups, a summary table, config diff.
+
+    With no RUN and no filter, every run is shown. The file needs no network
+    (unless --plotlyjs cdn): open it, mail it, attach it to a review.
+
+    \b
+    Examples:
+      runner report                              every run, to report.html
+      runner report 3 4 7 -o lr.html             these runs
+      runner report --model numpy --model tensor --status completed
+      runner report --sweep lr-grid --plotlyjs cdn
+    """
+    from runner import report as core
+
+    command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title)
+    store = open_store(db)
+    try:
+        with domain_errors():
+            data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, command=command)
+        options = core.Options(max_points=points, band=band, log_y=False if linear else None)
+        try:
+            path = core.write_html(data, output, plotlyjs=plotlyjs, options=options, title=title)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
+    finally:
+        store.close()
+    groups = f", {len(data.groups)} seed group{'s' if len(data.groups) != 1 else ''}" if data.groups else ""
+    size = path.stat().st_size / 1e6
+    click.echo(f"Wrote {output}: {len(data.runs)} runs{groups}, {size:.1f} MB", err=True)
+
+
+def command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title) -> str:
+    """The command, as the user could type it again."""
+    args = ["runner", "report", *map(str, run_ids)]
+    if sweep is not None:
+        args += ["--sweep", sweep]
+    for model in models:
+        args += ["--model", model]
+    for status in statuses:
+        args += ["--status", status]
+    args += ["-o", output]
+    if plotlyjs != "embed":
+        args += ["--plotlyjs", plotlyjs]
+    if band != "minmax":
+        args += ["--band", band]
+    if linear:
+        args.append("--linear")
+    if points != 2000:
+        args += ["--points", str(points)]
+    if title is not None:
+        args += ["--title", title]
+    return shlex.join(args)

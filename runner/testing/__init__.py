@@ -1,0 +1,81 @@
+"""A conformance suite that any plugin package runs in its own tests.
+
+In a plugin's test file::
+
+    from runner.testing import assert_conforms
+
+    def test_my_model_conforms():
+        assert_conforms("my_model", kind="model")
+
+``assert_conforms`` loads the installed plugins (as ``runner run`` does),
+runs every check for the named model, optimizer or dataset, and fails
+with the whole pass/fail table if any check fails. ``runner plugins check
+NAME`` runs the same checks from the command line.
+
+For a model: it registers; it builds an object that follows the Model
+protocol from its defaults; it trains a few steps on the CPU with finite
+losses that fall; one seed gives the same losses twice; hand-written
+gradients match autograd's (torch) or finite differences (NumPy); custom
+autograd Functions pass gradcheck; and it trains with every optimizer.
+For an optimizer: it registers; it updates parameters in place and
+descends on a least-squares problem; it skips parameters without a
+gradient; its NumPy and torch rules agree; it trains every model. For a
+dataset: it registers; it builds x and y in each backend; its declared
+shapes are right; one seed gives the same data; every model whose shapes
+fit trains on it.
+"""
+
+from __future__ import annotations
+
+from runner.testing.results import CheckResult, format_results
+
+KINDS = ("model", "optimizer", "dataset")
+
+__all__ = ["CheckResult", "assert_conforms", "check_plugin", "find_kind", "format_results"]
+
+
+def find_kind(registry, name: str) -> str:
+    """The kind of thing ``name`` is; ValueError if it is none or more than one."""
+    kinds = [k for k in KINDS if name in registry.table(k)]
+    if len(kinds) == 1:
+        return kinds[0]
+    if kinds:
+        raise ValueError(f"{name!r} is a {' and a '.join(kinds)}; say which with kind=")
+    from runner.registry import unknown_name_message
+
+    raise ValueError(unknown_name_message("plugin", name, [n for k in KINDS for n in registry.table(k)]))
+
+
+def check_plugin(name: str, kind: str | None = None, registry=None) -> list[CheckResult]:
+    """Run every conformance check for the ``kind`` (model, optimizer or dataset) called ``name``.
+
+    ``registry`` defaults to the installed plugins plus ``RUNNER_PLUGINS``,
+    loaded afresh. Returns the results in order; it never raises for a
+    fault in the plugin, which is reported as a failed check instead.
+    """
+    from runner.registry import load_registry
+    from runner.testing.registration import check_registers
+
+    registry = registry if registry is not None else load_registry()
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if kind is None and any(name in registry.table(k) for k in KINDS):
+        kind = find_kind(registry, name)  # ValueError when the name is taken by two kinds
+    first = check_registers(registry, kind, name)
+    if not first.passed:
+        return [first]
+    if kind == "model":
+        from runner.testing.models import model_checks as checks
+    elif kind == "optimizer":
+        from runner.testing.optimizers import optimizer_checks as checks
+    else:
+        from runner.testing.datasets import dataset_checks as checks
+    return [first, *checks(registry, name)]
+
+
+def assert_conforms(name: str, kind: str | None = None, registry=None) -> list[CheckResult]:
+    """Fail (AssertionError, with the table) unless every check for ``name`` passes."""
+    results = check_plugin(name, kind, registry)
+    if not all(r.passed for r in results):
+        raise AssertionError(f"{kind or 'plugin'} {name!r} does not conform:\n{format_results(results)}")
+    return results

@@ -1,0 +1,168 @@
+"""Gradient checks: hand-written gradients against a reference, custom autograd Functions against gradcheck.
+
+* A torch model that computes its own gradients is run once more with its
+  parameters requiring grad; autograd's gradients of the loss it returns
+  are the reference.
+* A NumPy model is checked against central finite differences along a
+  few random directions, in float64.
+* A model whose gradients already come from autograd (``AutogradModel``,
+  ``loss.backward()``) is skipped: there is nothing hand-written to check.
+* Every custom ``torch.autograd.Function`` that the model calls during a
+  step is recorded with the inputs it got, and those inputs (in float64)
+  go through ``torch.autograd.gradcheck``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from runner.testing.results import CheckResult, failed, passed, skipped
+
+GRADIENTS = "hand-written gradients"
+FUNCTIONS = "autograd Functions"
+DIRECTIONS = 3
+
+
+def check_gradients(trainer: Any) -> CheckResult:
+    """Compare the model's own gradients with autograd's (torch) or finite differences (NumPy)."""
+    if trainer.backend == "numpy":
+        return _numpy_finite_differences(trainer)
+    return _torch_against_autograd(trainer)
+
+
+def _torch_against_autograd(trainer: Any) -> CheckResult:
+    import torch
+
+    model, params = trainer.model, list(trainer.model.parameters())
+    with torch.enable_grad():
+        for p in params:
+            if p.is_leaf and not p.requires_grad and p.is_floating_point():
+                p.requires_grad_(True)  # so that autograd can differentiate the model's own forward pass
+        loss, grads = model.loss_and_grads(trainer.x, trainer.y)
+        grads = list(grads)
+        if any(g is not None for g in grads) and all(g is None or g is p.grad for p, g in zip(params, grads)):
+            return skipped(GRADIENTS, "gradients come from autograd (loss.backward()); nothing hand-written to check")
+        if not isinstance(loss, torch.Tensor) or loss.grad_fn is None:
+            return skipped(GRADIENTS, "the loss is not differentiable by autograd, so there is no reference to compare with")
+        reference = torch.autograd.grad(loss, params, allow_unused=True)
+    worst = []
+    for i, (g, ref) in enumerate(zip(grads, reference)):
+        if g is None or ref is None:
+            if (g is None) != (ref is None) and not (ref is not None and not ref.any()):
+                return failed(GRADIENTS, f"parameter {i}: the model gives {'no' if g is None else 'a'} gradient, autograd {'none' if ref is None else 'one'}")
+            continue
+        g = torch.as_tensor(g).detach().to(ref.dtype)
+        if g.shape != ref.shape:
+            return failed(GRADIENTS, f"parameter {i}: gradient of shape {tuple(g.shape)}, the parameter is {tuple(ref.shape)}")
+        scale = float(ref.abs().max()) or 1.0
+        error = float((g - ref).abs().max()) / scale
+        worst.append(error)
+        if error > 1e-3:
+            return failed(GRADIENTS, f"parameter {i}: differs from autograd by {error:.2g} of its largest entry")
+    return passed(GRADIENTS, f"match autograd for {len(worst)} parameters (worst relative difference {max(worst, default=0):.1e})")
+
+
+def _numpy_finite_differences(trainer: Any) -> CheckResult:
+    import numpy as np
+
+    model, params = trainer.model, list(trainer.model.parameters())
+    if any(np.asarray(p).dtype != np.float64 for p in params):
+        return skipped(GRADIENTS, "finite differences need float64 parameters")
+    saved = [np.array(p, copy=True) for p in params]
+    loss, grads = model.loss_and_grads(trainer.x, trainer.y)
+    grads = [None if g is None else np.asarray(g, dtype=np.float64) for g in grads]
+    for i, (g, p) in enumerate(zip(grads, params)):
+        if g is not None and g.shape != np.shape(p):
+            return failed(GRADIENTS, f"parameter {i}: gradient of shape {g.shape}, the parameter is {np.shape(p)}")
+    rng = np.random.default_rng(0)
+    size = float(np.sqrt(sum(float(np.sum(s * s)) for s in saved)))
+    eps = 1e-6 * max(1.0, size)
+    grad_norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads if g is not None)))
+    worst = 0.0
+    try:
+        for _ in range(DIRECTIONS):
+            direction = [rng.standard_normal(np.shape(p)) for p in params]
+            norm = float(np.sqrt(sum(float(np.sum(d * d)) for d in direction))) or 1.0
+            direction = [d / norm for d in direction]
+            analytic = sum(float(np.sum(g * d)) for g, d in zip(grads, direction) if g is not None)
+            values = []
+            for sign in (1.0, -1.0):
+                for p, s, d in zip(params, saved, direction):
+                    p[...] = s + sign * eps * d
+                values.append(float(model.loss_and_grads(trainer.x, trainer.y)[0]))
+            numeric = (values[0] - values[1]) / (2 * eps)
+            # Rounding in the loss itself bounds how well finite differences can do.
+            tolerance = 1e-4 * max(abs(analytic), 1e-3 * grad_norm) + 1e-12 * abs(float(loss)) / eps
+            error = abs(numeric - analytic)
+            worst = max(worst, error / max(abs(analytic), 1e-300))
+            if error > tolerance:
+                return failed(GRADIENTS, f"directional derivative {analytic:.6g} by hand, {numeric:.6g} by finite differences")
+    finally:
+        for p, s in zip(params, saved):
+            p[...] = s
+    return passed(GRADIENTS, f"match finite differences along {DIRECTIONS} random directions (worst relative difference {worst:.1e})")
+
+
+def check_functions(trainer: Any) -> CheckResult:
+    """gradcheck every custom autograd Function the model calls in one step, on the inputs it got."""
+    if trainer.backend != "torch":
+        return skipped(FUNCTIONS, "a NumPy model has no autograd Functions")
+    import torch
+
+    recorded = _record_function_inputs(trainer)
+    if not recorded:
+        return skipped(FUNCTIONS, "the model calls no custom torch.autograd.Function")
+    names = []
+    for cls, args in recorded.items():
+        inputs = tuple(
+            a.detach().to(torch.float64).requires_grad_() if isinstance(a, torch.Tensor) and a.is_floating_point() else a
+            for a in args
+        )
+        try:
+            ok = torch.autograd.gradcheck(cls.apply, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=True)
+        except Exception as exc:  # gradcheck raises GradcheckError with the jacobians that differ
+            return failed(FUNCTIONS, f"{cls.__qualname__} fails gradcheck: {str(exc).strip().splitlines()[0]}")
+        if not ok:
+            return failed(FUNCTIONS, f"{cls.__qualname__} fails gradcheck")
+        names.append(cls.__qualname__)
+    return passed(FUNCTIONS, f"gradcheck passes for {', '.join(names)}")
+
+
+def _record_function_inputs(trainer: Any) -> dict[type, tuple]:
+    """Run one forward and backward pass, noting the first inputs of each custom Function's forward."""
+    import torch
+    from torch.autograd.function import FunctionCtx
+
+    recorded: dict[type, tuple] = {}
+    patched = []
+    for cls in _custom_functions(torch.autograd.Function):
+        original = cls.__dict__.get("forward")
+        if not isinstance(original, staticmethod):
+            continue
+
+        @functools.wraps(original.__func__)
+        def recorder(*args, _cls=cls, _forward=original.__func__, **kwargs):
+            if _cls not in recorded:
+                recorded[_cls] = tuple(a for a in args if not isinstance(a, FunctionCtx))
+            return _forward(*args, **kwargs)
+
+        cls.forward = staticmethod(recorder)
+        patched.append((cls, original))
+    try:
+        trainer.model.loss_and_grads(trainer.x, trainer.y)
+    finally:
+        for cls, original in patched:
+            cls.forward = original
+    return recorded
+
+
+def _custom_functions(base: type) -> list[type]:
+    """Subclasses of ``torch.autograd.Function`` defined outside torch: the ones plugins write."""
+    found, stack = [], list(base.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.__module__.startswith("torch"):
+            found.append(cls)
+    return found

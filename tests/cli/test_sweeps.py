@@ -1,0 +1,159 @@
+"""Sweeps with real processes and signals: workers, kills, Ctrl-C, resume, concurrency."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from runner.store import open_store
+from tests.conftest import empty_pg, runner_command, subprocess_env
+
+DATA = ["--set", "batch=4", "--set", "d_in=5", "--set", "d_out=2"]
+
+
+def start(db_url, *args, env=None):
+    return subprocess.Popen(runner_command(*args), env=env or subprocess_env(db_url),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process, timeout=120):
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def wait_until(predicate, timeout=60.0, process=None):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"process ended early: {process.communicate()}")
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
+
+
+def statuses(store, sweep):
+    return sorted(r.status for r in store.list_runs(sweep=sweep))
+
+
+def running_with_steps(store, n):
+    return lambda: len([r for r in store.list_runs(status="running") if r.steps_done > 0]) >= n
+
+
+def test_dry_run_prints_the_grid_and_stores_nothing(cli, store):
+    result = cli("run", "--model", "numpy,sleepy", "--seed", "0-2", "--dry-run", *DATA)
+    assert len(result.stdout.strip().splitlines()) == 1 + 6
+    assert "6 runs (dry run: nothing stored)" in result.stderr
+    assert store.list_runs() == []
+
+
+def test_a_grid_runs_as_a_sweep_and_ls_selects_it(cli, store):
+    result = cli("run", "--model", "numpy,explode", "--seed", "0-1", "--steps", "6", "--sweep", "first", "-j", "2", *DATA)
+    assert "sweep first: 4 runs · 2 completed · 2 diverged" in result.stdout
+    assert statuses(store, "first") == ["completed", "completed", "diverged", "diverged"]
+    assert "first" in cli("ls", "--sweep", "first").stdout
+    cli("run", "--model", "numpy", "--steps", "2", *DATA)
+    assert len(store.list_runs(sweep="first")) == 4 and len(store.list_runs()) == 5
+
+
+def test_eight_processes_write_to_one_sqlite_file(db_url, store):
+    code, out, err = finish(start(db_url, "run", "--model", "sleepy", "--seed", "0-7", "--steps", "120",
+                                  "--set", "delay=0.002", "--jobs", "8", "--sweep", "eight", *DATA))
+    assert code == 0, err
+    assert "locked" not in err and "Traceback" not in err
+    runs = store.list_runs(sweep="eight")
+    assert len(runs) == 8 and {r.status for r in runs} == {"completed"}
+    assert len({r.pid for r in runs}) > 1  # really several processes
+    assert len(list(store.iter_steps([r.id for r in runs]))) == 8 * 120
+
+
+def test_a_failed_run_does_not_stop_the_grid_unless_fail_fast(cli, store):
+    result = cli("run", "--model", "crash,numpy", "--steps", "5", "--sweep", "on", *DATA, code=1)
+    assert "1 completed · 1 failed" in result.stdout
+
+
+def test_fail_fast_stops_claiming_after_the_first_failure(db_url, store):
+    code, out, err = finish(start(db_url, "run", "--model", "crash,sleepy", "--seed", "0-3", "--steps", "50",
+                                  "--sweep", "ff", "--fail-fast", *DATA))
+    assert code == 1, err
+    counts = store.sweep_counts("ff")
+    assert counts == {"failed": 1, "queued": 7}
+    assert "Stopped at the first failure (--fail-fast); 7 runs still queued" in err
+
+
+def test_sigkill_of_a_worker_loses_its_run_only(db_url, store):
+    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-3", "--steps", "100", "--set", "delay=0.02",
+                    "--jobs", "2", "--sweep", "kill", *DATA)
+    wait_until(running_with_steps(store, 1), process=process)
+    victim = next(r for r in store.list_runs(status="running") if r.steps_done > 0)
+    os.kill(victim.pid, signal.SIGKILL)
+    code, out, err = finish(process)
+    assert code == 1, err  # a lost run is reported
+    lost = store.get_run(victim.id)
+    assert lost.status == "lost" and lost.steps_done > 0 and lost.ended_at is not None
+    assert [s[1] for s in store.iter_steps([victim.id])] == list(range(lost.steps_done))
+    assert statuses(store, "kill") == ["completed", "completed", "completed", "lost"]
+    assert "1 lost" in out
+
+
+def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishes(db_url, store):
+    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-5", "--steps", "250", "--set", "delay=0.01",
+                    "--jobs", "2", "--sweep", "ctrlc", *DATA)
+    wait_until(running_with_steps(store, 2), process=process)
+    process.send_signal(signal.SIGINT)
+    code, out, err = finish(process)
+    assert code == 130, err
+    assert "Resume with: runner resume ctrlc" in err and "Traceback" not in err
+    assert statuses(store, "ctrlc") == ["interrupted"] * 2 + ["queued"] * 4
+    for run in store.list_runs(sweep="ctrlc", status="interrupted"):
+        assert run.steps_done > 0 and len(list(store.iter_steps([run.id]))) == run.steps_done
+
+    code, out, err = finish(start(db_url, "resume", "--jobs", "2"))
+    assert code == 0, err
+    assert statuses(store, "ctrlc") == ["completed"] * 4 + ["interrupted"] * 2
+
+
+def test_a_killed_single_run_is_marked_lost_by_ls(db_url, db_path, store):
+    process = start(db_url, "run", "--model", "sleepy", "--steps", "100000", *DATA)
+    wait_until(lambda: store.list_runs() and store.list_runs()[0].steps_done > 0, process=process)
+    process.kill()
+    process.wait()
+    assert store.get_run(1).status == "running"  # nobody has looked yet
+    env = subprocess_env(db_url)
+    listing = subprocess.run(runner_command("ls"), env=env, capture_output=True, text=True)
+    assert " lost " in listing.stdout, listing.stderr
+    record = store.get_run(1)
+    assert record.status == "lost" and record.steps_done == len(list(store.iter_steps([1]))) > 0
+
+
+def test_resume_with_nothing_queued_says_so(cli, store):
+    assert "Nothing to resume" in cli("resume").stderr
+    result = cli("resume", "nosuchsweep", code=1)
+    assert "no sweep 'nosuchsweep'" in result.stderr
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_db(request, db_url):
+    if request.param == "sqlite":
+        return db_url
+    url = request.getfixturevalue("pg_url")
+    empty_pg(url)
+    return url
+
+
+def test_two_resumes_of_one_sweep_never_run_a_run_twice(shared_db, registry):
+    from runner.grid import expand
+
+    store = open_store(shared_db)
+    configs = expand(registry, ["sleepy"], seeds=list(range(12)), steps=[30], sets=["batch=4", "d_in=5", "d_out=2"])
+    store.enqueue(configs, "twice")
+    resumers = [start(shared_db, "resume", "twice", "--jobs", "2") for _ in range(2)]
+    for process in resumers:
+        code, out, err = finish(process)
+        assert code == 0, err
+    runs = store.list_runs(sweep="twice")
+    assert {r.status for r in runs} == {"completed"} and len(runs) == 12
+    assert all(r.steps_done == 30 for r in runs)
+    assert len(list(store.iter_steps([r.id for r in runs]))) == 12 * 30
+    assert len({r.pid for r in runs}) >= 2
+    store.close()

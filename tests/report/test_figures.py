@@ -1,0 +1,107 @@
+"""Figures from report data: one trace per run, groups as mean and band, status marks, downsampling, WebGL."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from runner.report import Options, figures, gather
+from tests.report.conftest import HOSTILE, add_run, decay
+
+NAN = float("nan")
+
+
+def by_meta(fig, **meta):
+    return [t for t in fig.data if t.meta and all(t.meta.get(k) == v for k, v in meta.items())]
+
+
+def test_traces_runs_groups_and_status_marks(store, mixed):
+    g1, g2, g3, lr, tensor, exploded, crashed = mixed
+    figs = figures(gather(store))
+    loss = figs.loss
+    lines = [t for t in loss.data if t.mode == "lines" and t.meta.get("run")]
+    assert [t.meta["run"] for t in lines] == mixed
+    assert [t.visible for t in lines] == ["legendonly"] * 3 + [True] * 4  # the group's runs are one click away
+    band, mean = by_meta(loss, group="g1")
+    assert band.fill == "toself" and band.showlegend is False and mean.legendgroup == band.legendgroup == "g1"
+    assert "mean of 3 seeds" in mean.name
+    marks = [t for t in loss.data if t.mode == "markers"]
+    assert [(t.meta["run"], t.meta["status"]) for t in marks] == [(exploded, "diverged"), (crashed, "failed")]
+    assert "diverged" in by_meta(loss, run=exploded)[0].name and "failed" in by_meta(loss, run=crashed)[0].name
+    assert figs.loss.layout.yaxis.type == "log" and figs.log_y
+    assert figs.final_loss.data[0].type == "bar" and len(figs.final_loss.data[0].y) == 5  # g1, 3 singles... and crash
+    assert len([t for t in figs.wall_clock.data if t.mode == "lines"]) == 7
+    assert not figs.webgl and {t.type for t in loss.data} == {"scatter"}
+
+
+def test_non_finite_losses_leave_the_line_and_the_divergence_is_marked(store):
+    run_id = add_run(store, [8.0, 4.0, 2.0, float("inf"), NAN])
+    loss = figures(gather(store)).loss
+    line, mark = by_meta(loss, run=run_id)
+    assert np.array_equal(np.asarray(line.y, dtype=float), [8.0, 4.0, 2.0])
+    assert list(mark.x) == [3] and list(mark.y) == [2.0]  # at the divergence step, at the last finite loss
+    assert "diverged at step 3: loss inf" in mark.hovertemplate
+
+
+def test_the_final_loss_chart_marks_a_non_finite_final(store, mixed):
+    fig = figures(gather(store)).final_loss
+    notes = [a.text for a in fig.layout.annotations]
+    assert notes == ["✕ diverged: final loss nan"]
+    assert fig.data[0].x[list(fig.data[0].y).index(f"#{mixed[5]} {HOSTILE}".replace("<", "&lt;").replace(">", "&gt;") + " · explode · gd · lr=0.001")] is None
+
+
+def test_long_lines_are_downsampled_for_display_only(store):
+    ids = [add_run(store, decay(5000, rate=0.999, seed=s), seed=s, lr=10.0 ** -s) for s in range(3)]
+    data = gather(store)
+    before = [r.series for r in data.runs]
+    figs = figures(data, Options(max_points=500, webgl_threshold=10**9))
+    assert figs.downsampled == tuple(ids)
+    for run_id, series in zip(ids, before):
+        (line,) = by_meta(figs.loss, run=run_id)
+        x = np.asarray(line.x)
+        assert 400 <= len(x) <= 502 and x[0] == 0 and x[-1] == 4999
+        assert np.asarray(line.y).min() == np.float32(series.loss.min())  # the best loss survives
+    assert [r.series for r in data.runs] == before and len(data.runs[0].series) == 5000
+    assert any("Display only: 3 of 3 lines" in n for n in figs.notes)
+
+
+def test_webgl_above_the_threshold(store):
+    for s in range(3):
+        add_run(store, decay(400, seed=s), lr=10.0 ** -s)
+    assert not figures(gather(store), Options(webgl_threshold=1200)).webgl
+    figs = figures(gather(store), Options(webgl_threshold=1000))
+    assert figs.webgl and {t.type for t in figs.loss.data if t.mode == "lines"} == {"scattergl"}
+    assert any("WebGL" in n for n in figs.notes)
+
+
+def test_log_axis_unless_a_loss_is_not_positive(store):
+    add_run(store, [1.0, 0.5, 0.0])
+    figs = figures(gather(store))
+    assert not figs.log_y and figs.loss.layout.yaxis.type == "linear"
+    assert figures(gather(store), Options(log_y=True)).loss.layout.yaxis.type == "log"
+
+
+def test_std_band(store):
+    for s in range(3):
+        add_run(store, decay(20, seed=s), seed=s)
+    band, mean = figures(gather(store), Options(band="std")).loss.data[:2]
+    assert "mean ± std" in band.name and mean.meta["part"] == "mean"
+
+
+def test_user_strings_are_plotly_text_not_markup(store):
+    add_run(store, decay(5), name=HOSTILE + " %{y}", sweep="<b>s</b>")
+    figs = figures(gather(store))
+    text = "\n".join(strings([fig.to_plotly_json() for _, fig in figs.items()]))
+    assert "<img" not in text and "<b>s" not in text and " %{y}" not in text
+    assert "&lt;b&gt;s&lt;/b&gt;" in text and "%{y:.6g}" in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in figs.loss.data[0].name
+
+
+def strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from strings(v)

@@ -1,0 +1,44 @@
+import pytest
+
+from runner.errors import ConfigError
+from runner.grid import expand, parse_ints, set_axis, split
+
+
+def test_split_keeps_parenthesised_groups():
+    assert split("a, b,,c") == ["a", "b", "c"]
+    assert split("(0.9,0.999),(0.8,0.99)") == ["(0.9,0.999)", "(0.8,0.99)"]
+
+
+def test_ranges_and_lists():
+    assert parse_ints("0-4", "--seed") == [0, 1, 2, 3, 4]
+    assert parse_ints("1,3,7-8", "--seed") == [1, 3, 7, 8]
+    with pytest.raises(ConfigError, match="'x' is not a whole number"):
+        parse_ints("1,x", "--seed")
+
+
+def test_set_axis_lists_values_but_keeps_a_tuple_whole():
+    assert set_axis("hidden=5,10", set()) == ["hidden=5", "hidden=10"]
+    assert set_axis("betas=0.9,0.999", {"betas"}) == ["betas=0.9,0.999"]
+    assert set_axis("betas=(0.9,0.999),(0.5,0.9)", {"betas"}) == ["betas=(0.9,0.999)", "betas=(0.5,0.9)"]
+
+
+def test_expand_is_the_product_with_seeds_innermost(registry):
+    configs = expand(registry, ["numpy", "autograd"], ["sgd", "adam"], [1e-4, 1e-3], seeds=[0, 1, 2], sets=["hidden=5,10"])
+    assert len(configs) == 2 * 2 * 2 * 2 * 3
+    assert [c.seed for c in configs[:3]] == [0, 1, 2]
+    assert {(c.model, c.optimizer, c.lr, c.model_params["hidden"]) for c in configs} == {
+        (m, o, lr, h) for m in ("numpy", "autograd") for o in ("sgd", "adam") for lr in (1e-4, 1e-3) for h in (5, 10)
+    }
+
+
+def test_expand_tuple_settings_and_devices(registry):
+    configs = expand(registry, ["sequential"], ["adam"], devices=["cpu", "auto"], sets=["betas=(0.9,0.999),(0.5,0.9)"])
+    assert [(c.device, c.optimizer_options["betas"]) for c in configs] == [
+        ("cpu", (0.9, 0.999)), ("cpu", (0.5, 0.9)), ("auto", (0.9, 0.999)), ("auto", (0.5, 0.9))]
+
+
+def test_one_bad_value_rejects_the_whole_grid(registry):
+    with pytest.raises(ConfigError, match="unknown model 'nope'"):
+        expand(registry, ["numpy", "nope"])
+    with pytest.raises(ConfigError, match="unknown device 'tpu'"):
+        expand(registry, ["numpy"], devices=["cpu", "tpu"])
