@@ -1,0 +1,49 @@
+"""Throughput of a grid of CPU runs with --jobs 1 against --jobs 2 (or any list of job counts).
+
+    python benchmarks/grid_throughput.py [--model autograd] [--runs 8] [--steps 500] [--jobs 1,2]
+
+Each setting runs the same grid (seeds 0..runs-1) as a fresh sweep through
+the real `runner run` command into a temporary SQLite file, and reports the
+wall time, runs per minute and training steps per second over the whole grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run_grid(model: str, runs: int, steps: int, jobs: int, db: str) -> float:
+    command = [sys.executable, "-m", "runner", "run", "--model", model, "--seed", f"0-{runs - 1}",
+               "--steps", str(steps), "--device", "cpu", "--jobs", str(jobs), "--sweep", f"jobs-{jobs}", "-q", "--db", db]
+    began = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="autograd")
+    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--jobs", default="1,2")
+    args = parser.parse_args()
+
+    print(f"{args.runs} runs of {args.model} x {args.steps} steps on {os.cpu_count()} cores")
+    print(f"{'jobs':>5}{'wall s':>9}{'runs/min':>10}{'steps/s':>10}{'speed-up':>10}")
+    baseline = None
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "bench.db")
+        for jobs in (int(j) for j in args.jobs.split(",")):
+            seconds = run_grid(args.model, args.runs, args.steps, jobs, db)
+            baseline = baseline or seconds
+            print(f"{jobs:>5}{seconds:>9.1f}{args.runs * 60 / seconds:>10.1f}"
+                  f"{args.runs * args.steps / seconds:>10.0f}{baseline / seconds:>9.2f}x")
+
+
+if __name__ == "__main__":
+    main()
