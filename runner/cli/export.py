@@ -16,9 +16,10 @@ COLUMNS = ("run_id", "step", "loss", "elapsed")
 @click.command()
 @click.argument("run_ids", nargs=-1, type=int, metavar="[RUN]...")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--sweep", help="Every run of this sweep (with any RUN named too).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
 @db_option
-def export(run_ids, fmt, output, db):
+def export(run_ids, fmt, sweep, output, db):
     """Export per-step losses (columns run_id, step, loss, elapsed).
 
     With no RUN, every run is exported. Non-finite losses are written as
@@ -28,7 +29,13 @@ def export(run_ids, fmt, output, db):
     with domain_errors():
         for run_id in run_ids:
             store.get_run(run_id)  # fail before writing anything
-        rows = store.iter_steps(list(run_ids) or None)
+        ids = list(run_ids)
+        if sweep is not None:
+            members = [r.id for r in store.list_runs(sweep=sweep)]
+            if not members:
+                raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
+            ids += members
+        rows = store.iter_steps(ids or None)
         write = write_csv if fmt == "csv" else write_json
         if not output:
             write(rows, click.get_text_stream("stdout"))

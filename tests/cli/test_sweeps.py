@@ -52,6 +52,9 @@ def test_a_grid_runs_as_a_sweep_and_ls_selects_it(cli, store):
     assert "sweep first: 4 runs · 2 completed · 2 diverged" in result.stdout
     assert statuses(store, "first") == ["completed", "completed", "diverged", "diverged"]
     assert "first" in cli("ls", "--sweep", "first").stdout
+    exported = cli("export", "--sweep", "first").stdout.strip().splitlines()
+    assert len(exported) == 1 + 6 + 6 + 4 + 4
+    assert "no sweep 'nope'" in cli("export", "--sweep", "nope", code=1).stderr
     cli("run", "--model", "numpy", "--steps", "2", *DATA)
     assert len(store.list_runs(sweep="first")) == 4 and len(store.list_runs()) == 5
 
@@ -111,6 +114,19 @@ def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishe
     code, out, err = finish(start(db_url, "resume", "--jobs", "2"))
     assert code == 0, err
     assert statuses(store, "ctrlc") == ["completed"] * 4 + ["interrupted"] * 2
+
+
+def test_a_second_sigint_stops_the_sweep_at_once(db_url, store):
+    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-3", "--steps", "5000", "--set", "delay=0.01",
+                    "--jobs", "2", "--sweep", "twice", *DATA)
+    wait_until(running_with_steps(store, 2), process=process)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    code, out, err = finish(process, timeout=20)
+    assert code == 130 and "Stopped at once" in err, err
+    wait_until(lambda: not store.list_runs(sweep="twice", status="running"), timeout=20)
+    assert statuses(store, "twice") == ["interrupted"] * 2 + ["queued"] * 2
 
 
 def test_a_killed_single_run_is_marked_lost_by_ls(db_url, db_path, store):
