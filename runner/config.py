@@ -55,8 +55,14 @@ def resolve(
     dataset: str | None = None,
     sets: Iterable[str] = (),
     name: str | None = None,
+    skip_unknown_sets: bool = False,
 ) -> RunConfig:
-    """A complete RunConfig, or a ConfigError that says what to fix."""
+    """A complete RunConfig, or a ConfigError that says what to fix.
+
+    With ``skip_unknown_sets``, a ``--set`` key that none of this run's
+    plugins has is left out instead of refused (a grid over several models
+    may set what only some of them take).
+    """
     model_spec = registry.get("model", model).spec
     optimizer_name = optimizer or model_spec.optimizer
     optimizer_spec = registry.get("optimizer", optimizer_name).spec
@@ -77,7 +83,7 @@ def resolve(
         "dataset": dict(dataset_spec.params),
     }
     for assignment in sets:
-        apply_set(sections, assignment)
+        apply_set(sections, assignment, skip_unknown_sets)
     lr = check_lr(model_spec.lr if lr is None else lr)
     steps = check_steps(DEFAULT_STEPS if steps is None else steps)
     seed = DEFAULT_SEED if seed is None else check_seed(seed)
@@ -117,7 +123,7 @@ def check_seed(seed: Any) -> int:
     return seed
 
 
-def apply_set(sections: Mapping[str, dict[str, Any]], assignment: str) -> None:
+def apply_set(sections: Mapping[str, dict[str, Any]], assignment: str, skip_unknown: bool = False) -> None:
     """Apply one ``key=value`` (or ``section.key=value``) to ``sections``."""
     key, sep, raw = assignment.partition("=")
     key = key.strip()
@@ -127,6 +133,8 @@ def apply_set(sections: Mapping[str, dict[str, Any]], assignment: str) -> None:
     if dot and section_name not in SECTIONS:
         raise ConfigError(f"--set {key}: the prefix must be one of {', '.join(SECTIONS)}")
     candidates = [s for s in ([section_name] if dot else SECTIONS) if bare in sections[s]]
+    if not candidates and skip_unknown:
+        return
     if not candidates:
         known = sorted({k for s in SECTIONS for k in sections[s]})
         raise ConfigError("--set: " + unknown_name_message("setting", bare, known))

@@ -16,8 +16,9 @@ from runner.specs import Model
 def plugin_label(registry: Any, kind: str, name: str) -> str:
     """``plugin 'p' (package 1.0), model 'name'``: who is at fault, for error messages."""
     origin = registry.get(kind, name).origin
-    package = f"{origin.package} {origin.version}".strip()
-    return f"plugin {origin.plugin!r} ({package}), {kind} {name!r}"
+    source = f"{origin.package} {origin.version}".strip()
+    source = source if source.startswith("(") else f"({source})"  # "(local)" for RUNNER_PLUGINS modules
+    return f"plugin {origin.plugin!r} {source}, {kind} {name!r}"
 
 
 def check_model(model: Any, label: str) -> None:

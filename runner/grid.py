@@ -98,9 +98,22 @@ def expand(
         check_device_syntax(device)
     sequence_keys = sequence_settings(registry)
     set_axes = [set_axis(s, sequence_keys) for s in sets]
-    return [
-        resolve(registry, m, o, r, n, s, d, ds, chosen_sets, name)
+    mixed = len(models) > 1 or len(optimizers) > 1 or len(datasets) > 1
+    configs = [
+        resolve(registry, m, o, r, n, s, d, ds, chosen_sets, name, skip_unknown_sets=mixed)
         for m, o, r, n, d, ds, chosen_sets, s in itertools.product(
             models, optimizers, lrs, steps, devices, datasets, itertools.product(*set_axes), seeds
         )
     ]
+    if mixed:
+        check_every_set_is_used(registry, configs, sets)
+    return configs
+
+
+def check_every_set_is_used(registry: Registry, configs: Sequence[RunConfig], sets: Iterable[str]) -> None:
+    """A setting that no run of a mixed grid takes is a typo: report it as a single run would."""
+    for assignment in sets:
+        bare = assignment.partition("=")[0].strip().rpartition(".")[2]
+        if not any(bare in part for c in configs for part in (c.model_params, c.optimizer_options, c.dataset_params)):
+            first = configs[0]
+            resolve(registry, first.model, first.optimizer, sets=[assignment])  # raises the usual message

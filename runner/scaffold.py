@@ -17,8 +17,8 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 # How to use each kind once installed (the README and the command's summary say it).
 RUN_COMMAND = {
     "model": "runner run --model {name} --steps 100",
-    "optimizer": "runner run --model dynamic --optimizer {name} --lr 1e-3",
-    "dataset": "runner run --model numpy --dataset {name} --lr 1e-3",
+    "optimizer": "runner run --model sequential --optimizer {name} --lr 1e-3",
+    "dataset": "runner run --model sequential --dataset {name}",
 }
 # What each written file is, for the summary the command prints.
 ROLES = {

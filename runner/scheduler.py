@@ -56,6 +56,16 @@ def plan_slots(jobs: int, per_device: int, gpus: int, cores: int, requested: Ite
     return gpu_slots + [Slot("cpu", cpu_accepts, threads)] * cpu_count
 
 
+@dataclass(frozen=True)
+class PoolOptions:
+    """How a sweep's queue is worked: ``runner run`` and ``runner resume`` options."""
+
+    jobs: int = 1
+    per_device: int = 1
+    fail_fast: bool = False
+    step_timeout: float | None = None
+
+
 @dataclass
 class Worker:
     slot: Slot
@@ -75,7 +85,7 @@ class Scheduler:
     db_url: str
     sweep: str
     slots: list[Slot]
-    fail_fast: bool = False
+    options: PoolOptions = PoolOptions()
     on_tick: Callable[[dict[str, int], list[Any]], None] | None = None
     workers: list[Worker] = field(default_factory=list)
     stopping: bool = False
@@ -93,7 +103,7 @@ class Scheduler:
                 time.sleep(TICK_SECONDS)
                 restarted += self._reap()
                 counts = self.store.sweep_counts(self.sweep)
-                if self.fail_fast and (counts.get("failed") or counts.get("diverged")) and not self.stopping:
+                if self.options.fail_fast and (counts.get("failed") or counts.get("diverged")) and not self.stopping:
                     self.stop()
                 if self.on_tick:
                     self.on_tick(counts, self.store.list_runs(sweep=self.sweep, status="running"))
@@ -147,8 +157,10 @@ class Scheduler:
             env["CUDA_VISIBLE_DEVICES"] = visible.split(",")[index] if visible else str(index)
         command = [sys.executable, "-m", "runner.worker", "--sweep", self.sweep,
                    "--device", slot.device, "--accepts", ",".join(slot.accepts), "--threads", str(slot.threads)]
-        if self.fail_fast:
+        if self.options.fail_fast:
             command.append("--fail-fast")
+        if self.options.step_timeout:
+            command += ["--step-timeout", str(self.options.step_timeout)]
         # A session of its own: a terminal's Ctrl-C reaches the parent, which forwards exactly one.
         process = subprocess.Popen(command, env=env, start_new_session=True)
         return Worker(slot, process)

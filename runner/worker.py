@@ -20,6 +20,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--accepts", required=True, help="comma-separated requested devices this slot takes")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--fail-fast", action="store_true", help="stop claiming after a failed or diverged run")
+    parser.add_argument("--step-timeout", type=float, default=None, help="seconds a step may take")
     return parser.parse_args(argv)
 
 
@@ -30,7 +31,7 @@ def local_device(slot: str, backend: str):
     return resolve_device("cpu" if slot == "cpu" else "cuda:0", backend)
 
 
-def run_one(record, registry, store, slot: str, stop) -> str:
+def run_one(record, registry, store, slot: str, stop, step_timeout: float | None = None) -> str:
     """Train one claimed run; returns its final status."""
     from runner.runs import config_of, execute
 
@@ -40,7 +41,7 @@ def run_one(record, registry, store, slot: str, stop) -> str:
     except Exception:  # e.g. the plugin is not installed where this worker runs
         store.finish_run(record.id, "failed", None, None, traceback.format_exc())
         return "failed"
-    return execute(record.id, config, registry, store, device, stop=stop).status
+    return execute(record.id, config, registry, store, device, stop=stop, step_timeout=step_timeout).status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             record = store.claim(args.sweep, accepts, args.device)
             if record is None:
                 break
-            status = run_one(record, registry, store, args.device, stop)
+            status = run_one(record, registry, store, args.device, stop, args.step_timeout)
             if args.fail_fast and status in ("failed", "diverged"):
                 break
     store.close()

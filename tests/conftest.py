@@ -56,6 +56,8 @@ def plugin_env(monkeypatch):
     """Load tests.support.fake_plugins alongside the built-ins."""
     monkeypatch.setenv("RUNNER_PLUGINS", "tests.support.fake_plugins")
     monkeypatch.syspath_prepend(str(ROOT))
+    # Sweep workers are subprocesses: they find the test plugins through PYTHONPATH.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
 
 
 @pytest.fixture

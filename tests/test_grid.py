@@ -42,3 +42,14 @@ def test_one_bad_value_rejects_the_whole_grid(registry):
         expand(registry, ["numpy", "nope"])
     with pytest.raises(ConfigError, match="unknown device 'tpu'"):
         expand(registry, ["numpy"], devices=["cpu", "tpu"])
+
+
+def test_a_mixed_grid_applies_a_setting_where_it_fits(registry):
+    configs = expand(registry, ["explode", "numpy"], sets=["model.at=2", "batch=4", "d_in=5", "d_out=2"])
+    assert configs[0].model == "explode" and configs[0].model_params["at"] == 2
+    assert configs[1].model == "numpy" and configs[1].model_params == {"hidden": 100}
+
+
+def test_a_setting_no_run_of_the_grid_takes_is_still_an_error(registry):
+    with pytest.raises(ConfigError, match="unknown setting 'hiden'"):
+        expand(registry, ["explode", "numpy"], sets=["hiden=3"])

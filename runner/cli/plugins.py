@@ -20,7 +20,8 @@ def describe(kind: str, entry) -> dict:
             "version": origin.version, "description": spec.description}
     if kind == "model":
         info.update(backend=spec.backend, optimizer=spec.optimizer, lr=spec.lr,
-                    optimizer_options=dict(spec.optimizer_options), params=dict(spec.params))
+                    optimizer_options=dict(spec.optimizer_options), params=dict(spec.params),
+                    dataset=spec.dataset or "random", shapes=list(spec.shapes) if spec.shapes else None)
     elif kind == "optimizer":
         info.update(backends=[b for b in ("torch", "numpy") if spec.builder(b)], options=dict(spec.options))
     else:

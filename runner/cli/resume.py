@@ -12,10 +12,12 @@ from runner.cli.common import db_option, domain_errors, open_store
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
 @click.option("--per-device", type=click.IntRange(min=1), default=1, show_default=True, help="Workers per GPU.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed or diverged run.")
+@click.option("--step-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Fail a run whose step takes longer than this.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @db_option
 @click.pass_context
-def resume(ctx, sweep, jobs, per_device, fail_fast, quiet, db):
+def resume(ctx, sweep, jobs, per_device, fail_fast, step_timeout, quiet, db):
     """Run the queued runs of SWEEP (default: the newest sweep with queued runs).
 
     Safe to run several times at once, from any number of processes or
@@ -23,6 +25,7 @@ def resume(ctx, sweep, jobs, per_device, fail_fast, quiet, db):
     """
     from runner.cli.sweep import db_url, run_sweep
     from runner.heartbeat import STALE_SECONDS
+    from runner.scheduler import PoolOptions
 
     store = open_store(db)
     with domain_errors():
@@ -36,4 +39,5 @@ def resume(ctx, sweep, jobs, per_device, fail_fast, quiet, db):
         if not store.sweep_counts(sweep).get("queued"):
             click.echo(f"Nothing to resume: sweep {sweep} has no queued runs.", err=True)
             return
-        ctx.exit(run_sweep(store, db_url(db), sweep, jobs, per_device, fail_fast, not quiet))
+        options = PoolOptions(jobs, per_device, fail_fast, step_timeout)
+        ctx.exit(run_sweep(store, db_url(db), sweep, options, not quiet))

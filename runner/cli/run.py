@@ -61,9 +61,9 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, nam
         return
     if len(configs) == 1 and jobs == 1 and sweep is None:
         ctx.exit(run_single(configs[0], registry, db, quiet, step_timeout))
-    if step_timeout is not None:  # sweep workers do not take it yet; refusing beats ignoring it silently
-        raise click.UsageError("--step-timeout works for a single run, not yet for a grid or sweep")
-    ctx.exit(run_grid(configs, registry, db, sweep, jobs, per_device, fail_fast, quiet))
+    from runner.scheduler import PoolOptions
+
+    ctx.exit(run_grid(configs, registry, db, sweep, PoolOptions(jobs, per_device, fail_fast, step_timeout), quiet))
 
 
 def print_grid(configs) -> None:
@@ -91,8 +91,8 @@ def run_single(config, registry, db, quiet, step_timeout=None) -> int:
         f"{outcome.steps_done} steps · {outcome.steps_per_second:,.1f} steps/s"
     )
     if outcome.status == "failed":
-        last_line = (outcome.error or "").strip().splitlines()[-1:] or ["unknown error"]
-        click.echo(f"Error: run {finished.run_id} failed: {last_line[0]} (traceback: runner show {finished.run_id})", err=True)
+        click.echo(f"Error: run {finished.run_id} failed: {last_error_line(outcome.error)} "
+                   f"(traceback: runner show {finished.run_id})", err=True)
     elif outcome.status == "interrupted":
         click.echo(f"Interrupted: {outcome.steps_done} steps stored.", err=True)
     elif outcome.status == "diverged":
@@ -100,7 +100,16 @@ def run_single(config, registry, db, quiet, step_timeout=None) -> int:
     return EXIT_CODES.get(outcome.status, 1)
 
 
-def run_grid(configs, registry, db, sweep, jobs, per_device, fail_fast, quiet) -> int:
+def last_error_line(error: str | None) -> str:
+    """The exception line of a traceback, without its module path: 'PluginError: ...'."""
+    lines = (error or "").strip().splitlines()
+    if not lines:
+        return "unknown error"
+    name, sep, message = lines[-1].partition(": ")
+    return name.rpartition(".")[2] + sep + message
+
+
+def run_grid(configs, registry, db, sweep, options, quiet) -> int:
     from datetime import datetime
 
     from runner.cli.sweep import check_devices, db_url, run_sweep
@@ -111,4 +120,4 @@ def run_grid(configs, registry, db, sweep, jobs, per_device, fail_fast, quiet) -
     sweep = sweep or datetime.now().strftime("sweep-%Y%m%d-%H%M%S")
     with domain_errors():
         store.enqueue(configs, sweep)
-        return run_sweep(store, db_url(db), sweep, jobs, per_device, fail_fast, not quiet)
+        return run_sweep(store, db_url(db), sweep, options, not quiet)

@@ -40,19 +40,19 @@ def db_url(db: str | None) -> str:
     return db or os.environ.get("RUNNER_DB") or DEFAULT_URL
 
 
-def run_sweep(store, url: str, sweep: str, jobs: int, per_device: int, fail_fast: bool, show: bool) -> int:
-    """Work through ``sweep``'s queue; print the summary; return the exit status."""
+def run_sweep(store, url: str, sweep: str, options, show: bool) -> int:
+    """Work through ``sweep``'s queue with ``options`` (a PoolOptions); print the summary; return the exit status."""
     from runner.scheduler import Scheduler, plan_slots
 
     queued = store.list_runs(sweep=sweep, status="queued")
-    slots = plan_slots(jobs, per_device, gpu_count(), os.cpu_count() or 1, {r.device for r in queued})
+    slots = plan_slots(options.jobs, options.per_device, gpu_count(), os.cpu_count() or 1, {r.device for r in queued})
     slots = slots[: len(queued)]
     click.echo(f"sweep {sweep}: {len(queued)} runs queued, {len(slots)} worker{'s' if len(slots) != 1 else ''} "
                f"({', '.join(s.device for s in slots)})", err=True)
     total = sum(store.sweep_counts(sweep).values())
     try:
         with live_view(total, show) as on_tick:
-            result = Scheduler(store, url, sweep, slots, fail_fast, on_tick).run()
+            result = Scheduler(store, url, sweep, slots, options, on_tick).run()
     except KeyboardInterrupt:
         click.echo(f"Stopped at once. Resume with: runner resume {sweep}", err=True)
         return 130
@@ -63,7 +63,7 @@ def run_sweep(store, url: str, sweep: str, jobs: int, per_device: int, fail_fast
         click.echo(f"Interrupted: {counts.get('interrupted', 0)} runs interrupted, {counts.get('queued', 0)} still queued. "
                    f"Resume with: runner resume {sweep}", err=True)
         return 130
-    if fail_fast and counts.get("queued"):
+    if options.fail_fast and counts.get("queued"):
         click.echo(f"Stopped at the first failure (--fail-fast); {counts['queued']} runs still queued. "
                    f"Resume with: runner resume {sweep}", err=True)
     return 1 if counts.get("failed") or counts.get("lost") else 0

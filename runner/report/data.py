@@ -80,7 +80,10 @@ class Series(_ArrayRecord):
 
 @dataclass(frozen=True, eq=False)
 class Band(_ArrayRecord):
-    """A group's loss per step over its runs' finite losses: mean, std, min, max and how many runs count."""
+    """A group's loss per step over its runs' finite losses: mean, std, min, max and how many runs count.
+
+    ``elapsed`` is the mean wall-clock time at which the runs that stored the step reached it.
+    """
 
     step: np.ndarray
     mean: np.ndarray
@@ -88,6 +91,7 @@ class Band(_ArrayRecord):
     low: np.ndarray
     high: np.ndarray
     count: np.ndarray
+    elapsed: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -478,8 +482,11 @@ def make_band(series: Sequence[Series]) -> Band:
     """Per step, the statistics of the finite losses of the runs that reached it."""
     steps = np.unique(np.concatenate([s.step for s in series])) if series else np.empty(0, np.int64)
     matrix = np.full((len(series), len(steps)), np.nan)
-    for row, s in zip(matrix, series):
-        row[np.searchsorted(steps, s.step)] = s.loss
+    times = np.full((len(series), len(steps)), np.nan)
+    for row, when, s in zip(matrix, times, series):
+        at = np.searchsorted(steps, s.step)
+        row[at] = s.loss
+        when[at] = s.elapsed
     matrix[~np.isfinite(matrix)] = np.nan
     count = np.sum(~np.isnan(matrix), axis=0)
     with warnings.catch_warnings():
@@ -491,4 +498,5 @@ def make_band(series: Sequence[Series]) -> Band:
             low=np.nanmin(matrix, axis=0),
             high=np.nanmax(matrix, axis=0),
             count=count,
+            elapsed=np.nanmean(times, axis=0),
         )

@@ -52,7 +52,7 @@ class Options:
     """How the figures are drawn."""
 
     max_points: int = 2000  # points drawn per line at most (plus its extremes); the data keeps every step
-    webgl_threshold: int = 20_000  # more points than this in one figure: WebGL lines (Scattergl)
+    webgl_threshold: int = 50_000  # more points than this in one figure: WebGL lines (Scattergl)
     band: str = "minmax"  # a group's band: "minmax" (lowest to highest run) or "std" (mean ± one std)
     log_y: bool | None = None  # None: log unless some finite loss is zero or negative
 
@@ -149,6 +149,27 @@ def choose_log(data: ReportData, options: Options) -> bool:
     return True
 
 
+def loss_range(lines: dict[int, Line], log_y: bool) -> tuple[float, float, float] | None:
+    """(low, high, cap) for the loss axis when a run blew up far above where every run started, else None.
+
+    The axis then stops at ten times (log) or three times (linear) the
+    highest first loss, so that one exploding run does not flatten
+    every other line; what goes higher runs off the top, and the marks of
+    such runs sit at the top edge.
+    """
+    starts = [line.loss[0] for line in lines.values() if len(line.loss)]
+    if not starts:
+        return None
+    cap = max(starts) * (10 if log_y else 3)
+    if cap <= 0:
+        return None
+    top = max(line.loss.max() for line in lines.values() if len(line.loss))
+    if top <= cap:
+        return None
+    low = min(line.loss.min() for line in lines.values() if len(line.loss))
+    return float(low), float(top), float(cap)
+
+
 def figures(data: ReportData, options: Options | None = None) -> Figures:
     """Loss per step, final loss per group or run, and loss per second of wall-clock time."""
     options = options or Options()
@@ -158,7 +179,8 @@ def figures(data: ReportData, options: Options | None = None) -> Figures:
     lines = {r.id: display_line(r, options, log_y) for r in data.runs}
     points = sum(len(line.step) for line in lines.values())
     webgl = points > options.webgl_threshold
-    style = _Style(data, colours, dashes, log_y, webgl, options)
+    limits = loss_range(lines, log_y)
+    style = _Style(data, colours, dashes, log_y, webgl, options, limits[2] if limits else None, limits[0] if limits else None)
 
     notes = []
     downsampled = tuple(i for i, line in lines.items() if line.downsampled)
@@ -172,6 +194,13 @@ def figures(data: ReportData, options: Options | None = None) -> Figures:
         notes.append(f"Lines are drawn with WebGL: {points:,} points on screen.")
     if not log_y:
         notes.append("The loss axis is linear" + (" (some losses are zero or negative)." if options.log_y is None else "."))
+    if limits:
+        high = [r.label for r in data.runs if len(lines[r.id].loss) and lines[r.id].loss.max() > limits[2]]
+        who = ", ".join(high[:5]) + (f" and {len(high) - 5} more" if len(high) > 5 else "")
+        notes.append(
+            f"The loss axis stops at {limits[2]:.3g} so that the other lines stay readable: "
+            f"{who} went as high as {limits[1]:.3g} (zoom out, or hover a mark, to see it)."
+        )
     dropped = sum(r.summary.nonfinite for r in data.runs)
     if dropped:
         notes.append(f"{dropped:,} non-finite losses (NaN or inf) are left out of the lines; a marker shows where each run diverged.")
@@ -196,17 +225,31 @@ class _Style:
     log_y: bool
     webgl: bool
     options: Options
+    y_cap: float | None = None  # the top of the loss axis, when a run went far above the rest
+    y_low: float | None = None
+
+    def clip(self, y: float) -> float:
+        return min(y, self.y_cap) if self.y_cap is not None else y
 
     @property
     def line_type(self) -> str:
         return "scattergl" if self.webgl else "scatter"
 
-    def axis(self, title: str) -> dict[str, Any]:
-        return {
+    def axis(self, title: str, capped: bool = False) -> dict[str, Any]:
+        axis = {
             "title": {"text": title + (" (log scale)" if self.log_y else "")},
             "type": "log" if self.log_y else "linear",
             "exponentformat": "power" if self.log_y else "B",
         }
+        if capped and self.y_cap is not None and self.y_low is not None:
+            if self.log_y:
+                low, high = math.log10(self.y_low), math.log10(self.y_cap)
+                pad = 0.03 * (high - low)
+                axis["range"] = [low - pad, high + pad]
+            else:
+                pad = 0.03 * (self.y_cap - min(self.y_low, 0.0))
+                axis["range"] = [min(self.y_low, 0.0) - pad, self.y_cap + pad]
+        return axis
 
     def run_name(self, run: RunData, member: bool) -> str:
         varying = self.data.varying
@@ -259,6 +302,7 @@ def _status_trace(style: _Style, run: RunData, line, member: bool, use_time: boo
         last = finite_before[-1]
         what = f"diverged at step {run.divergence_step}: loss {s.loss[at]}" if run.status == "diverged" else \
             f"{run.status}; loss not finite from step {run.divergence_step}"
+        what += f" (the last finite loss: {s.loss[last]:.4g} at step {s.step[last]})"
         x = s.elapsed[at] if use_time else run.divergence_step
         y = s.loss[last]
     else:
@@ -271,7 +315,7 @@ def _status_trace(style: _Style, run: RunData, line, member: bool, use_time: boo
         "type": "scatter",
         "mode": "markers",
         "x": [float(x) if use_time else int(x)],
-        "y": [float(y)],
+        "y": [style.clip(float(y))],
         "name": text(f"{run.label} {run.status}"),
         "legendgroup": f"r{run.id}",
         "showlegend": False,
@@ -282,13 +326,15 @@ def _status_trace(style: _Style, run: RunData, line, member: bool, use_time: boo
     }
 
 
-def _group_traces(style: _Style, group: Group) -> list[dict[str, Any]]:
+def _group_traces(style: _Style, group: Group, use_time: bool) -> list[dict[str, Any]]:
+    """A group's band and mean line, against step or against the runs' mean wall-clock time."""
     band = group.band
     colour = style.colours[group.model]
     ok = band.count > 0
     if style.log_y:
         ok &= band.low > 0
     step, mean, std, low, high = band.step[ok], band.mean[ok], band.std[ok], band.low[ok], band.high[ok]
+    x = band.elapsed[ok] if use_time else step
     if style.options.band == "std":
         lower = mean - std
         low = np.where(lower > 0, lower, low) if style.log_y else lower
@@ -299,14 +345,15 @@ def _group_traces(style: _Style, group: Group) -> list[dict[str, Any]]:
     n_out = style.options.max_points
     if len(step) > n_out:
         idx = lttb_indices(step, np.log10(mean) if style.log_y else mean, n_out)
-        mean_x, mean_y = step[idx], mean[idx]
-        band_x, low, high = envelope(step, low, high, n_out)
+        mean_x, mean_y = x[idx], mean[idx]
+        band_x, low, high = envelope(x, low, high, n_out)
     else:
-        mean_x, mean_y, band_x = step, mean, step
+        mean_x, mean_y, band_x = x, mean, x
     label = text(group.label)
     n = len(group.run_ids)
     seeds = ", ".join(map(str, group.seeds))
     status = "" if group.status == "completed" else f" [{text(group.status)}]"
+    x_hover = "mean time %{x:.3f} s" if use_time else "step %{x}"
     return [
         {
             "type": style.line_type,
@@ -332,7 +379,7 @@ def _group_traces(style: _Style, group: Group) -> list[dict[str, Any]]:
             "line": {"color": colour, "dash": style.dashes[group.optimizer], "width": 3},
             "hovertemplate": (
                 f"<b>{label}</b><br>mean of {n} runs (seeds {seeds}); band {band_name}{status}"
-                "<br>step %{x}<br>mean loss %{y:.6g}<extra></extra>"
+                f"<br>{x_hover}<br>mean loss %{{y:.6g}}<extra></extra>"
             ),
             "meta": {"group": group.key, "part": "mean"},
         },
@@ -345,54 +392,43 @@ def _layout(style: _Style, title: str, x_title: str, y_title: str, height: int) 
         "title": {"text": title},
         "height": height,
         "xaxis": {"title": {"text": x_title}},
-        "yaxis": style.axis(y_title),
+        "yaxis": style.axis(y_title, capped=True),
         "hovermode": "closest",
         "legend": {"font": {"size": 11}, "tracegroupgap": 2},
         "margin": {"l": 70, "r": 20, "t": 50, "b": 50},
     }
 
 
-def _run_order(data: ReportData) -> Iterator[tuple[Group | None, RunData]]:
-    """Each group's runs after it, each run once."""
-    for entry in data.entries():
-        if isinstance(entry, Group):
-            for run_id in entry.run_ids:
-                yield entry, data.run(run_id)
-        else:
-            yield None, entry
-
-
-def loss_figure(data: ReportData, lines: dict[int, Line], style: _Style) -> go.Figure:
+def lines_figure(data: ReportData, lines: dict[int, Line], style: _Style, use_time: bool) -> go.Figure:
+    """Loss against step (or wall-clock time): each group as mean and band with its runs one legend click away."""
     traces: list[dict[str, Any]] = []
+    x_label = "%{x:.3f} s" if use_time else "step %{x}"
     for entry in data.entries():
         if isinstance(entry, Group):
-            traces += _group_traces(style, entry)
+            traces += _group_traces(style, entry, use_time)
             runs = [(data.run(i), True) for i in entry.run_ids]
         else:
             runs = [(entry, False)]
         for run, member in runs:
             line = lines[run.id]
-            traces.append(_line_trace(style, run, line.step, line.loss, member, "step %{x}"))
-            mark = _status_trace(style, run, line, member, use_time=False)
+            x = line.elapsed if use_time else line.step
+            traces.append(_line_trace(style, run, x, line.loss, member, x_label))
+            mark = _status_trace(style, run, line, member, use_time=use_time)
             if mark:
                 traces.append(mark)
-    layout = _layout(style, "Loss per step", "step", "loss", 620)
+    if use_time:
+        layout = _layout(style, "Loss against wall-clock time", "seconds since the run started", "loss", 560)
+    else:
+        layout = _layout(style, "Loss per step", "step", "loss", 620)
     return go.Figure({"data": traces, "layout": layout})
+
+
+def loss_figure(data: ReportData, lines: dict[int, Line], style: _Style) -> go.Figure:
+    return lines_figure(data, lines, style, use_time=False)
 
 
 def wall_clock_figure(data: ReportData, lines: dict[int, Line], style: _Style) -> go.Figure:
-    traces: list[dict[str, Any]] = []
-    for group, run in _run_order(data):
-        line = lines[run.id]
-        trace = _line_trace(style, run, line.elapsed, line.loss, False, "%{x:.3f} s")
-        if group is not None:
-            trace["name"] = text(f"{run.label} · seed {run.seed} · ") + text(group.label)
-        traces.append(trace)
-        mark = _status_trace(style, run, line, False, use_time=True)
-        if mark:
-            traces.append(mark)
-    layout = _layout(style, "Loss against wall-clock time", "seconds since the run started", "loss", 520)
-    return go.Figure({"data": traces, "layout": layout})
+    return lines_figure(data, lines, style, use_time=True)
 
 
 def _fmt(value: float | None) -> str:

@@ -73,7 +73,7 @@ def fmt_duration(seconds: float | None) -> str:
         return "-"
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes} min {secs} s"
     hours, minutes = divmod(minutes, 60)
@@ -367,7 +367,7 @@ def to_html(
         f"built {e(fmt_time(data.provenance.created_at))}</p>"
         f'<p class="counts">{count_badges}</p><nav>{nav}</nav></header>\n'
         f"<main>{body}</main>\n"
-        f"<script>\n{draw}{SORT_JS}</script>\n</body>\n</html>\n"
+        f"<script>\n{SORT_JS}{draw}</script>\n</body>\n</html>\n"
     )
 
 

@@ -30,4 +30,5 @@ def check_registers(registry: Any, kind: str | None, name: str) -> CheckResult:
     if faults:
         return failed(REGISTERS, f"plugin {origin.plugin!r} registered {kind} {name!r}, but: " + "; ".join(faults))
     source = f"{origin.package} {origin.version}".strip()
-    return passed(REGISTERS, f"{kind} {name!r} from plugin {origin.plugin!r} ({source})")
+    source = source if source.startswith("(") else f"({source})"  # "(local)": a RUNNER_PLUGINS module
+    return passed(REGISTERS, f"{kind} {name!r} from plugin {origin.plugin!r} {source}")

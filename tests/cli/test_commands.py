@@ -18,7 +18,7 @@ def three_runs(cli):
 
 def test_ls_lists_newest_first_and_filters(cli, three_runs):
     lines = cli("ls").output.strip().splitlines()
-    assert lines[0].split()[:3] == ["ID", "NAME", "MODEL"]
+    assert lines[0].split()[:4] == ["ID", "NAME", "SWEEP", "MODEL"]
     assert [line.split()[0] for line in lines[1:]] == ["3", "2", "1"]
     assert "alpha" in lines[3] and "6/6" in lines[3] and "completed" in lines[3]
     assert [r["id"] for r in json.loads(cli("ls", "--json").output)] == [3, 2, 1]

@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from runner.errors import RunNotFound
-from runner.report import Band, Group, NoRunsSelected, RunData, Selection, Series, gather
+from runner.report import (
+    Band,
+    Group,
+    NoRunsSelected,
+    RunData,
+    Selection,
+    Series,
+    gather,
+)
 from runner.report.data import make_band
 from runner.store import LossSummary
 from tests.report.conftest import HOSTILE, add_run, decay
@@ -120,8 +128,8 @@ def test_runs_that_differ_only_by_seed_form_a_group(store):
 
 def test_a_group_band_counts_only_finite_losses_of_the_runs_that_reached_a_step():
     band = make_band([
-        Series(np.arange(4), np.array([4.0, 3.0, 2.0, 1.0]), np.zeros(4)),
-        Series(np.arange(3), np.array([6.0, 5.0, NAN]), np.zeros(3)),
+        Series(np.arange(4), np.array([4.0, 3.0, 2.0, 1.0]), np.array([1.0, 2.0, 3.0, 4.0])),
+        Series(np.arange(3), np.array([6.0, 5.0, NAN]), np.array([3.0, 4.0, 5.0])),
     ])
     expected = Band(
         step=np.arange(4),
@@ -130,6 +138,7 @@ def test_a_group_band_counts_only_finite_losses_of_the_runs_that_reached_a_step(
         low=np.array([4.0, 3.0, 2.0, 1.0]),
         high=np.array([6.0, 5.0, 2.0, 1.0]),
         count=np.array([2, 2, 1, 1]),
+        elapsed=np.array([2.0, 3.0, 4.0, 4.0]),  # the diverged run reached step 2 too
     )
     assert band == expected
 

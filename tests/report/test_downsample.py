@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runner.report.downsample import _choose_small, _choose_wide, envelope, lttb, lttb_indices
+from runner.report.downsample import (
+    _choose_small,
+    _choose_wide,
+    envelope,
+    lttb,
+    lttb_indices,
+)
 
 
 def reference_lttb(x, y, n_out):

@@ -15,7 +15,7 @@ def by_meta(fig, **meta):
 
 
 def test_traces_runs_groups_and_status_marks(store, mixed):
-    g1, g2, g3, lr, tensor, exploded, crashed = mixed
+    *_, exploded, crashed = mixed
     figs = figures(gather(store))
     loss = figs.loss
     lines = [t for t in loss.data if t.mode == "lines" and t.meta.get("run")]
@@ -29,7 +29,10 @@ def test_traces_runs_groups_and_status_marks(store, mixed):
     assert "diverged" in by_meta(loss, run=exploded)[0].name and "failed" in by_meta(loss, run=crashed)[0].name
     assert figs.loss.layout.yaxis.type == "log" and figs.log_y
     assert figs.final_loss.data[0].type == "bar" and len(figs.final_loss.data[0].y) == 5  # g1, 3 singles... and crash
-    assert len([t for t in figs.wall_clock.data if t.mode == "lines"]) == 7
+    clock = figs.wall_clock
+    assert [t.meta["run"] for t in clock.data if t.mode == "lines" and t.meta.get("run")] == mixed
+    assert [t.meta["part"] for t in by_meta(clock, group="g1")] == ["band", "mean"]
+    assert "mean time %{x:.3f} s" in by_meta(clock, group="g1")[1].hovertemplate
     assert not figs.webgl and {t.type for t in loss.data} == {"scatter"}
 
 
@@ -105,3 +108,19 @@ def strings(value):
     elif isinstance(value, (list, tuple)):
         for v in value:
             yield from strings(v)
+
+
+def test_one_exploding_run_does_not_flatten_the_others(store):
+    add_run(store, decay(30))
+    boom = add_run(store, [10.0, 1e5, 1e40, 1e90, float("inf")], model="tensor")
+    figs = figures(gather(store))
+    low, high = figs.loss.layout.yaxis.range
+    cap = 10 * max(decay(30)[0], 10.0)  # ten times the highest first loss
+    assert np.log10(cap) < high < np.log10(cap) + 0.2 and low < np.log10(min(decay(30)))
+    (mark,) = [t for t in figs.loss.data if t.mode == "markers"]
+    assert mark.meta["run"] == boom and list(mark.y) == [cap]  # drawn at the top edge
+    assert "the last finite loss: 1e+90 at step 3" in mark.hovertemplate
+    assert any(n.startswith(f"The loss axis stops at {cap:.3g} so that the other lines stay readable: #{boom} went as high as 1e+90")
+               for n in figs.notes)
+    add_run(store, decay(30, seed=2))
+    assert figures(gather(store, run_ids=[1, 3])).loss.layout.yaxis.range is None  # no blow-up, no cut

@@ -11,8 +11,15 @@ from runner.config import RunConfig
 from runner.report import gather, to_html, write_html
 from tests.report.conftest import HOSTILE, add_run, decay
 
-PLOTLY_BANNER = get_plotlyjs()[:60]  # "/**\n* plotly.js v4.1.1\n* Copyright ..."
-URL_ATTRIBUTE = re.compile(r"""\b(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+PLOTLY_JS = get_plotlyjs()
+PLOTLY_BANNER = PLOTLY_JS[:60]  # "/**\n* plotly.js v4.1.1\n* Copyright ..."
+URL_ATTRIBUTE = re.compile(r"""\b(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+def ours(page: str) -> str:
+    """The page without the plotly.js bundle (whose own strings mention URLs and SVG)."""
+    assert page.count(PLOTLY_JS) <= 1
+    return page.replace(PLOTLY_JS, "/* plotly.js */")
 
 
 @pytest.fixture
@@ -21,7 +28,8 @@ def page(store, mixed):
 
 
 def test_offline_page_embeds_plotly_js_once_and_references_nothing_outside(page):
-    assert page.count(PLOTLY_BANNER) == 1
+    assert page.count(PLOTLY_BANNER) == 1 and page.count(PLOTLY_JS) == 1
+    page = ours(page)
     assert page.count("<script") == 3  # config, plotly.js, the figures and the table sorter
     assert not re.search(r"<script[^>]*\bsrc=", page)
     assert not re.search(r"<link\b", page) and "@import" not in page and "url(" not in page.split("<script", 1)[0]
@@ -44,7 +52,7 @@ def test_a_hostile_run_name_is_only_escaped_text(store):
     run_id = store.create_run(config, "cpu")
     store.append_steps(run_id, [(0, 2.0, 0.1), (1, 1.0, 0.2)])
     store.finish_run(run_id, "completed", 1.0, 1.0)
-    page = to_html(gather(store, command="runner report --title '<h1>x</h1>'"), title="<marquee>t</marquee>")
+    page = ours(to_html(gather(store, command="runner report --title '<h1>x</h1>'"), title="<marquee>t</marquee>"))
     for raw in (HOSTILE, "<img", "</script><script>", "alert(2)</script>", "<svg", "<i>key", "<u>value", "<h1>x", "<marquee"):
         assert raw not in page, raw
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # in the tables, as text
@@ -55,13 +63,14 @@ def test_a_hostile_run_name_is_only_escaped_text(store):
 def test_statuses_are_marked_not_dropped(store):
     for status in ("completed", "diverged", "failed", "interrupted", "lost", "running"):
         add_run(store, [3.0, 2.0], status=status, model=f"m{status}")
-    page = to_html(gather(store))
+    page = ours(to_html(gather(store)))
     for status in ("diverged", "failed", "interrupted", "lost", "running"):
         assert f'class="status status-{status}"' in page
         assert f'status-row-{status}' in page
 
 
 def test_sections_and_provenance(page):
+    page = ours(page)
     for heading in ("Loss per step", "Summary", "Every run", "Final loss", "Loss against wall-clock time",
                     "Configuration differences", "Provenance"):
         assert f"<h2>{heading}</h2>" in page
@@ -75,5 +84,4 @@ def test_write_html_is_all_or_nothing(store, mixed, tmp_path):
         write_html(data, tmp_path / "missing" / "r.html")
     target = tmp_path / "r.html"
     assert write_html(data, target) == target and target.read_text().startswith("<!DOCTYPE html>")
-    assert [p.name for p in tmp_path.iterdir()] == ["r.html"] or sorted(p.name for p in tmp_path.iterdir()) == ["experiments.db", "r.html"] or True
     assert not list(tmp_path.glob(".r.html.*"))

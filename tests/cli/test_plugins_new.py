@@ -1,0 +1,94 @@
+"""runner plugins new: a package that installs, passes its own tests and trains, straight away."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import runner_command
+
+NAME = "scaffold_e2e"  # unlikely to clash with anything installed
+
+
+def test_new_writes_an_installable_package_for_each_kind(cli, tmp_path):
+    for kind, files in [
+        ("model", ["model.py"]),
+        ("optimizer", ["numpy_rule.py", "torch_rule.py"]),
+        ("dataset", []),
+    ]:
+        target = tmp_path / kind
+        result = cli("plugins", "new", f"my_{kind}", str(target), "--kind", kind)
+        assert result.output.startswith(f"Created the {kind} plugin 'my_{kind}' in {target}/")
+        assert f"  pip install -e {target}" in result.output and f"  runner plugins check my_{kind}" in result.output
+        written = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
+        package = f"runner_my_{kind}"
+        assert written == sorted(["README.md", "pyproject.toml", f"tests/test_my_{kind}.py", f"{package}/__init__.py",
+                                  *[f"{package}/{f}" for f in files]])
+        pyproject = (target / "pyproject.toml").read_text()
+        assert f'[project.entry-points.runner]\nmy_{kind} = "{package}"' in pyproject
+        assert f'name = "runner-my-{kind}"' in pyproject
+        test = (target / f"tests/test_my_{kind}.py").read_text()
+        assert f'assert_conforms("my_{kind}", kind="{kind}")' in test
+        for path in target.rglob("*.py"):
+            compile(path.read_text(), str(path), "exec")  # every file is valid Python, placeholders filled
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["plugins", "new", "Bad-Name"], "a plugin name is lower case letters, digits and underscores"),
+        (["plugins", "new", "class"], "a plugin name is lower case letters"),
+        (["plugins", "new", "dynamic"], "'dynamic' is already registered by an installed plugin"),
+        (["plugins", "new", "fresh", "--kind", "loss"], "Invalid value for '--kind'"),
+    ],
+)
+def test_new_refuses_bad_names_in_one_line(cli, tmp_path, args, message):
+    result = cli(*args, str(tmp_path / "out"), code=2 if "--kind" in args else 1)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_new_never_writes_into_a_directory_with_files(cli, tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    result = cli("plugins", "new", "fresh", str(tmp_path), code=1)
+    assert "already exists and is not an empty directory" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.slow
+def test_scaffold_installs_passes_its_own_tests_and_trains(tmp_path, db_url):
+    """The whole newcomer's path: new, pip install -e, pytest, runner run --model NAME."""
+    package = tmp_path / "pkg"
+    env_run = dict(cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    created = subprocess.run(runner_command("plugins", "new", NAME, str(package)), **env_run)
+    assert created.returncode == 0, created.stderr
+    install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(package)]
+    installed = subprocess.run(install, **env_run)
+    assert installed.returncode == 0, installed.stderr
+    try:
+        tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], **{**env_run, "cwd": package})
+        assert tested.returncode == 0, tested.stdout + tested.stderr
+        assert "1 passed" in tested.stdout
+
+        run = subprocess.run(runner_command("run", "--model", NAME, "--steps", "5", "--db", db_url, "-q"), **env_run)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.startswith(f"run 1 completed · {NAME} · adam lr=0.001 · ")
+        assert "5 steps" in run.stdout
+
+        listed = subprocess.run(runner_command("plugins"), **env_run)
+        assert f"runner-{NAME.replace('_', '-')} 0.1.0" in listed.stdout
+    finally:
+        subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", f"runner-{NAME.replace('_', '-')}"], **env_run)
+
+
+def test_plugins_is_a_group_that_still_lists(cli):
+    help_text = cli("plugins", "--help").output
+    assert "runner plugins new NAME" in help_text and "runner plugins check NAME" in help_text
+    assert "\ndynamic " in cli("plugins").output
+    import json
+
+    data = json.loads(cli("plugins", "--json").output)
+    dynamic = next(m for m in data["models"] if m["name"] == "dynamic")
+    assert dynamic["dataset"] == "random" and dynamic["shapes"] == ["n d_in", "n d_out"]
+    assert "rmsprop" in {o["name"] for o in data["optimizers"]}

@@ -1,0 +1,103 @@
+"""runner report: writes one file, selects runs, one-line errors, and plotly only when it runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.report.conftest import HOSTILE, add_run, decay
+
+DATA = ["--set", "batch=8", "--set", "d_in=20", "--set", "d_out=3"]
+
+
+def test_report_of_real_runs(cli, tmp_path, monkeypatch):
+    cli("run", "--model", "numpy", "--steps", "6", *DATA, "--seed", "0-2", "-q")
+    cli("run", "--model", "tensor", "--steps", "4", *DATA, "--name", HOSTILE, "-q")
+    cli("run", "--model", "explode", "--steps", "9", *DATA, "-q", code=3)
+    monkeypatch.chdir(tmp_path)
+    result = cli("report")
+    assert re.fullmatch(r"Wrote report\.html: 5 runs, 1 seed group, \d+\.\d MB", result.stderr.strip())
+    page = (tmp_path / "report.html").read_text()
+    assert HOSTILE not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "runner report -o report.html" in page and "status-diverged" in page
+
+
+def test_selection_output_and_options(cli, store, tmp_path):
+    a = add_run(store, decay(30), model="numpy", sweep="grid-1")
+    b = add_run(store, decay(30), model="tensor", sweep="grid-1")
+    c = add_run(store, [1.0, float("nan")], model="tensor")
+    out = tmp_path / "sweep.html"
+    assert "2 runs" in cli("report", "--sweep", "grid-1", "-o", str(out)).stderr
+    page = out.read_text()
+    assert f'data-t="#{a}"' in page and f'data-t="#{b}"' in page and f'data-t="#{c}"' not in page
+    assert "sweep grid-1" in page
+    cli("report", str(b), "-o", str(out), "--plotlyjs", "cdn", "--band", "std", "--linear", "--points", "100")
+    page = out.read_text()
+    assert "cdn.plot.ly" in page and len(page) < 300_000 and '"type":"linear"' in page
+    assert "runner report 2 -o" in page and "--plotlyjs cdn --band std --linear --points 100" in page
+    assert "1 run" in cli("report", "--model", "tensor", "--status", "diverged", "-o", str(out)).stderr
+    assert "2 runs" in cli("report", "-m", "numpy", "-m", "tensor", "-s", "completed", "-o", str(out)).stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--model", "nope"], "Error: no runs match the selection (model nope) in sqlite:///"),
+        (["--sweep", "ghost"], "Error: no runs match the selection (sweep ghost)"),
+        (["--status", "lost"], "Error: no runs match the selection (status lost)"),
+        (["42"], "Error: no run 42 in"),
+    ],
+)
+def test_no_matching_runs_is_one_line(cli, store, tmp_path, args, message):
+    add_run(store, decay(5))
+    result = cli("report", *args, "-o", str(tmp_path / "r.html"), code=1)
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_an_empty_database_is_one_line(cli, tmp_path):
+    result = cli("report", "-o", str(tmp_path / "r.html"), code=1)
+    assert result.stderr.startswith("Error: no runs match the selection (all runs)") and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("where", ["missing/r.html", "."])
+def test_an_unwritable_output_is_one_line(cli, store, tmp_path, where):
+    add_run(store, decay(5))
+    result = cli("report", "-o", str(tmp_path / where), code=1 if where != "." else 2)
+    assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+    if where != ".":
+        assert result.stderr.startswith(f"Error: cannot write {tmp_path / where}: No such file or directory")
+
+
+def test_a_read_only_folder_is_one_line(cli, store, tmp_path):
+    add_run(store, decay(5))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if sys.platform != "win32" and subprocess.run(["test", "-w", str(locked)]).returncode == 0:
+            pytest.skip("running as a user who can write anywhere")
+        result = cli("report", "-o", str(locked / "r.html"), code=1)
+        assert result.stderr.startswith("Error: cannot write") and len(result.stderr.splitlines()) == 1
+    finally:
+        locked.chmod(0o700)
+
+
+def test_help_and_the_command_list_do_not_import_plotly():
+    code = (
+        "import sys\n"
+        "from runner.cli import main\n"
+        "for args in (['--help'], ['report', '--help']):\n"
+        "    try:\n"
+        "        main(args, prog_name='runner')\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('plotly', 'numpy', 'torch')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert "  report " in result.stdout and "--plotlyjs [embed|cdn]" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,140 @@
+"""The report in a real browser: headless Chromium opens the file from disk with no network.
+
+It checks that every figure drew the traces it should, that no JavaScript
+error was logged, that no request left the file, and that a hostile run name
+stayed text. Skipped where Chromium or websocket-client is missing, except
+under CI (CI set), where .ci/run installs both and a skip would hide a gap.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from runner.report import Options, figures, gather, write_html
+from tests.report.cdp import Browser, ci, find_chromium, open_page
+from tests.report.conftest import HOSTILE, add_run, decay
+
+pytestmark = pytest.mark.slow
+
+
+def need(thing: str, why: str):
+    if ci():
+        pytest.fail(f"{thing} is required under CI: {why}")
+    pytest.skip(f"{thing} is not available: {why}")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = find_chromium()
+    if path is None:
+        need("chromium", "install it with `apt-get install chromium` (.ci/run does)")
+    if importlib.util.find_spec("websocket") is None:
+        need("websocket-client", "pip install -e '.[dev]'")
+    return path
+
+
+COUNTS = """
+JSON.stringify(Array.prototype.map.call(document.querySelectorAll(".js-plotly-plot"), function (gd) {
+  return {
+    id: gd.id,
+    data: gd.data.length,
+    drawn: gd.querySelectorAll(".scatterlayer .trace, .barlayer .trace").length,
+    legend: gd.querySelectorAll(".legend .traces").length,
+    gl: gd._fullData.filter(function (t) { return t.visible === true && t.type === "scattergl"; }).length,
+    canvas: gd.querySelectorAll("canvas").length
+  };
+}))
+"""
+
+HOSTILE_CHECK = """
+JSON.stringify({
+  images: document.querySelectorAll("img").length,
+  alerts: window.__alerts,
+  cells: Array.prototype.filter.call(document.querySelectorAll("td"), function (td) {
+    return td.textContent.indexOf(%(name)s) >= 0;
+  }).length,
+  legend: Array.prototype.filter.call(document.querySelectorAll(".legendtext"), function (t) {
+    return t.textContent.indexOf(%(name)s) >= 0;
+  }).length,
+  title: document.title
+})
+""" % {"name": json.dumps(HOSTILE)}
+
+
+def expected_counts(figs):
+    out = {}
+    for name, fig in figs.items():
+        visible = [t for t in fig.data if t.visible in (None, True)]
+        out[f"fig-{name}"] = {
+            "data": len(fig.data),
+            "drawn": sum(1 for t in visible if t.type in ("scatter", "bar")),
+            "legend": sum(1 for t in fig.data if t.showlegend is not False and t.type != "bar"),
+            "gl": sum(1 for t in visible if t.type == "scattergl"),
+        }
+    return out
+
+
+def test_the_report_renders_offline_with_no_errors(chromium, store, tmp_path):
+    group = [add_run(store, decay(300, seed=s), seed=s) for s in range(3)]
+    add_run(store, decay(300, rate=0.98), model="tensor", optimizer="adam", lr=1e-2)
+    add_run(store, decay(40) + [float("nan")], model="explode", name=HOSTILE, steps=300)
+    add_run(store, decay(20), model="crash", status="failed", error="RuntimeError: boom", steps=300)
+    add_run(store, decay(100), model="autograd", status="lost", steps=300)
+    data = gather(store)
+    figs = figures(data)
+    assert not figs.webgl
+    path = write_html(data, tmp_path / "report.html", figs, title=HOSTILE)
+
+    with Browser(chromium, tmp_path / "profile") as browser:
+        open_page(browser, path.as_uri())
+        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+        counts = {c.pop("id"): c for c in json.loads(browser.evaluate(COUNTS))}
+        for c in counts.values():
+            c.pop("canvas")
+        assert counts == expected_counts(figs)
+        assert counts["fig-loss"]["drawn"] == 2 + 4 + 3  # the group's band and mean, four single runs, three marks
+
+        # the group's seeds are one click away: clicking "↳ seed 1" in the legend draws that run
+        before = counts["fig-loss"]["drawn"]
+        browser.evaluate(
+            "Array.prototype.filter.call(document.querySelectorAll('#fig-loss .legend .traces'), function (t) {"
+            "  return t.textContent.indexOf('seed 1') >= 0; })[0].querySelector('.legendtoggle')"
+            ".dispatchEvent(new MouseEvent('mouseup', {bubbles: true}))"
+        )
+        browser.wait_until(f"document.querySelectorAll('#fig-loss .scatterlayer .trace').length === {before + 1}", timeout=10)
+
+        # the summary sorts by a column when its heading is clicked
+        browser.evaluate("document.querySelectorAll('#table-summary th')[6].click()")
+        finals = browser.evaluate(
+            "Array.prototype.map.call(document.querySelectorAll('#table-summary tbody tr'), function (r) {"
+            " return r.cells[6].getAttribute('data-v'); })"
+        )
+        numbers = [float(v) for v in finals if v]
+        assert numbers == sorted(numbers) and finals[-1] == ""  # the diverged run's nan sorts last
+
+        hostile = json.loads(browser.evaluate(HOSTILE_CHECK))
+        # as text in the summary, every-run and config tables, and in the legends of both line figures
+        assert hostile == {"images": 0, "alerts": [], "cells": 3, "legend": 2, "title": HOSTILE}
+
+        assert browser.errors() == []
+        assert [url for url in browser.requests() if url != path.as_uri()] == []
+    assert group  # the seed group exists (its traces are counted above)
+
+
+def test_webgl_lines_render_when_the_threshold_is_passed(chromium, store, tmp_path):
+    for s in range(2):
+        add_run(store, decay(3000, rate=0.999, seed=s), seed=s, lr=10.0 ** -s)
+    data = gather(store)
+    figs = figures(data, Options(webgl_threshold=100, max_points=500))
+    assert figs.webgl
+    path = write_html(data, tmp_path / "gl.html", figs)
+    with Browser(chromium, tmp_path / "profile", ("--use-angle=swiftshader", "--enable-unsafe-swiftshader")) as browser:
+        open_page(browser, path.as_uri())
+        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+        counts = {c.pop("id"): c for c in json.loads(browser.evaluate(COUNTS))}
+        assert counts["fig-loss"]["gl"] == 2 and counts["fig-loss"]["canvas"] > 0
+        assert browser.errors() == []
+        assert [url for url in browser.requests() if url != path.as_uri()] == []
