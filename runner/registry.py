@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.metadata
+import importlib.util
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -108,8 +109,21 @@ def load_plugins(pm: pluggy.PluginManager, errors: list[PluginFault], extra_modu
         _register(pm, ep.name, ep.load, origin, origins, errors)
     for module in extra_modules:
         origin = Origin(module, "(local)", "")
-        _register(pm, module, lambda m=module: importlib.import_module(m), origin, origins, errors)
+        _register(pm, module, lambda m=module: import_local(m), origin, origins, errors)
     return origins
+
+
+def import_local(name: str) -> Any:
+    """A module by dotted name, or by file path (``./my_plugin.py``) for a plugin not yet packaged."""
+    if not name.endswith(".py"):
+        return importlib.import_module(name)
+    path = os.path.abspath(name)
+    if not os.path.isfile(path):
+        raise ImportError(f"no such file: {name}")
+    spec = importlib.util.spec_from_file_location(f"runner_local_{os.path.basename(path)[:-3]}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _register(pm, name, load, origin, origins, errors) -> None:
@@ -183,7 +197,7 @@ def _register_callback(kind: str, origin: Origin, registry: Registry):
 
 
 def local_plugin_modules() -> list[str]:
-    """Module names from ``RUNNER_PLUGINS`` (comma-separated)."""
+    """Module names or ``.py`` file paths from ``RUNNER_PLUGINS`` (comma-separated)."""
     return [m.strip() for m in os.environ.get("RUNNER_PLUGINS", "").split(",") if m.strip()]
 
 

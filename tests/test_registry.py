@@ -94,3 +94,17 @@ def test_unknown_name_lists_choices_and_suggests(registry):
 def test_loading_plugins_does_not_import_torch():
     code = "import sys; from runner.registry import load_registry; load_registry(); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_local_plugin_by_file_path(tmp_path, plugin_env):
+    path = tmp_path / "one_file.py"
+    path.write_text(
+        "from runner import ModelSpec, hookimpl\n"
+        "@hookimpl\n"
+        "def register_models(register):\n"
+        "    register(ModelSpec(name='from_a_file', build=lambda *a, **k: None))\n"
+    )
+    registry = load_registry(extra_modules=[str(path), str(tmp_path / "missing.py")])
+    assert registry.models["from_a_file"].origin.package == "(local)"
+    assert [f.plugin for f in registry.errors] == [str(tmp_path / "missing.py")]
+    assert "no such file" in registry.errors[0].message
