@@ -1,0 +1,47 @@
+"""CUDA paths: run only where a GPU exists (skipped elsewhere)."""
+
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.parametrize("model", ["autograd", "sequential", "module", "dynamic"])
+def test_the_loop_does_not_sync_per_step(registry, model):
+    from runner.config import resolve
+    from runner.engine import prepare, train
+
+    config = resolve(registry, model, steps=300, device="cuda:0")
+    trainer = prepare(config, registry)
+    rows = []
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcome = train(trainer, config.steps, rows.extend, flush_seconds=3600)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    syncs = [w for w in caught if "synchroniz" in str(w.message)]
+    assert outcome.status == "completed" and len(rows) == 300
+    assert len(syncs) <= 3, [str(w.message) for w in syncs[:5]]  # the block copies, not one per step
+
+
+def test_a_run_on_cuda_is_recorded_with_its_device(cli, store):
+    cli("run", "--model", "dynamic", "--device", "cuda:0", "--steps", "50")
+    record = store.get_run(1)
+    assert record.device == "cuda:0" and record.status == "completed" and record.steps_done == 50
+
+
+def test_auto_picks_the_gpu(registry):
+    from runner.devices import resolve_device
+
+    assert resolve_device("auto", "torch").type == "cuda"
+    assert resolve_device("auto", "numpy") == "cpu"
+
+
+def test_a_sweep_places_auto_runs_on_the_gpu(cli, store):
+    cli("run", "--model", "autograd,dynamic", "--steps", "30", "--device", "auto,cpu", "--sweep", "gpu", "-j", "2")
+    devices = sorted(r.device for r in store.list_runs(sweep="gpu"))
+    assert devices == ["cpu", "cpu", "cuda:0", "cuda:0"]
