@@ -41,11 +41,14 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
       runner report --sweep lr-grid --plotlyjs cdn
     """
     from runner import report as core
+    from runner.heartbeat import STALE_SECONDS
 
     command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title)
+
     store = open_store(db)
     try:
         with domain_errors():
+            store.mark_lost(STALE_SECONDS)  # a dead run shows as lost, not as running
             data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, command=command)
         options = core.Options(max_points=points, band=band, log_y=False if linear else None)
         try:
