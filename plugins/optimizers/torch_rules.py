@@ -3,30 +3,33 @@
 import torch
 
 
-class GD(torch.optim.Optimizer):
+class GD:
     """Plain gradient descent with the tutorial's arithmetic: ``p -= lr * p.grad``.
 
     Written as the tutorial writes it (not ``p.add_(p.grad, alpha=-lr)``),
-    so that a run reproduces the tutorial's losses.
+    so that a run reproduces the tutorial's losses. A plain class rather
+    than a ``torch.optim.Optimizer``: the tutorial's loop pays neither that
+    class's per-step bookkeeping nor the ~1 s import of torch._dynamo that
+    its constructor triggers.
     """
 
     def __init__(self, params, lr):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
-        super().__init__(params, {"lr": lr})
+        self.params, self.lr = list(params), lr
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            learning_rate = group["lr"]
-            for p in group["params"]:
+    def step(self) -> None:
+        with torch.no_grad():
+            for p in self.params:
                 if p.grad is not None:
-                    p -= learning_rate * p.grad
-        return loss
+                    p -= self.lr * p.grad
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
 
 
 def sgd(params, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
