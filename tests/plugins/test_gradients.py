@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 D_IN, H, D_OUT, N = 30, 12, 4, 16
