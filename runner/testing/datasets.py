@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.errors import ConfigError
 from runner.shapes import fits
 from runner.testing.results import CheckResult, failed, passed, skipped
-from runner.testing.running import last_line, train_steps
+from runner.testing.running import train_each
 
 MODEL_STEPS = 3
 
@@ -98,15 +97,6 @@ def check_every_model(registry: Any, name: str, built: dict[str, tuple]) -> Chec
             others += 1
     if not fitting:
         return skipped("models that fit", f"none of the {others} registered models declares shapes this dataset fits")
-    problems = []
-    for model in fitting:
-        try:
-            run = train_steps(registry, MODEL_STEPS, model=model, dataset=name, seed=0)
-        except ConfigError as exc:
-            problems.append(f"{model}: {exc}")
-            continue
-        if run.problem():
-            problems.append(f"{model}: {last_line(run.problem())}")
-    if problems:
-        return failed("models that fit", "; ".join(problems))
-    return passed("models that fit", f"{MODEL_STEPS} finite steps with each of {', '.join(fitting)}")
+    cases = {model: {"model": model, "dataset": name} for model in fitting}
+    done = f"{MODEL_STEPS} finite steps with each of {', '.join(fitting)}"
+    return train_each(registry, "models that fit", MODEL_STEPS, cases, done)

@@ -12,7 +12,7 @@ from typing import Any
 from runner.errors import ConfigError
 from runner.testing.gradients import check_functions, check_gradients
 from runner.testing.results import CheckResult, failed, passed
-from runner.testing.running import last_line, prepared, short, train_steps
+from runner.testing.running import prepared, short, train_each, train_steps
 
 TRAIN_STEPS = 10  # enough for a loss to fall under sane defaults, few enough to take seconds
 REPEAT_STEPS = 5
@@ -94,16 +94,7 @@ def check_every_optimizer(registry: Any, name: str) -> CheckResult:
     usable = sorted(o for o, e in registry.optimizers.items() if e.spec.builder(backend) is not None)
     if not usable:
         return failed("every optimizer", f"no registered optimizer supports the {backend} backend")
-    problems = []
-    for optimizer in usable:
-        try:
-            run = train_steps(registry, OPTIMIZER_STEPS, model=name, optimizer=optimizer, seed=0)
-        except ConfigError as exc:
-            problems.append(f"{optimizer}: {exc}")
-            continue
-        if run.problem():
-            problems.append(f"{optimizer}: {last_line(run.problem())}")
-    if problems:
-        return failed("every optimizer", "; ".join(problems))
-    return passed("every optimizer", f"{OPTIMIZER_STEPS} finite steps with each of {', '.join(usable)}")
+    cases = {optimizer: {"model": name, "optimizer": optimizer} for optimizer in usable}
+    done = f"{OPTIMIZER_STEPS} finite steps with each of {', '.join(usable)}"
+    return train_each(registry, "every optimizer", OPTIMIZER_STEPS, cases, done)
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.errors import ConfigError
 from runner.testing.results import CheckResult, failed, passed, skipped
-from runner.testing.running import last_line, train_steps
+from runner.testing.running import train_each
 
 LR = 1e-2
 STEPS = 30
@@ -138,15 +137,6 @@ def check_every_model(registry: Any, name: str, backends: list[str]) -> CheckRes
     models = sorted(m for m, e in registry.models.items() if e.spec.backend in backends)
     if not models:
         return skipped("every model", "no registered model uses a backend this optimizer supports")
-    problems = []
-    for model in models:
-        try:
-            run = train_steps(registry, MODEL_STEPS, model=model, optimizer=name, seed=0)
-        except ConfigError as exc:
-            problems.append(f"{model}: {exc}")
-            continue
-        if run.problem():
-            problems.append(f"{model}: {last_line(run.problem())}")
-    if problems:
-        return failed("every model", "; ".join(problems))
-    return passed("every model", f"{MODEL_STEPS} finite steps on each of {len(models)} models")
+    cases = {model: {"model": model, "optimizer": name} for model in models}
+    done = f"{MODEL_STEPS} finite steps on each of {len(models)} models"
+    return train_each(registry, "every model", MODEL_STEPS, cases, done)

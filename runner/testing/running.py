@@ -59,6 +59,27 @@ def prepared(registry: Any, **resolve_args: Any) -> tuple[Any, str | None]:
         return None, f"{type(exc).__name__}: {exc}"
 
 
+def train_each(registry: Any, check: str, steps: int, cases: dict[str, dict[str, Any]], done: str) -> Any:
+    """Train ``steps`` steps for each case (a label and its resolve() arguments), seed 0.
+
+    Passes with ``done`` when every case trains with finite losses; fails
+    naming each case that did not, and why.
+    """
+    from runner.errors import ConfigError
+    from runner.testing.results import failed, passed
+
+    problems = []
+    for label, resolve_args in cases.items():
+        try:
+            run = train_steps(registry, steps, seed=0, **resolve_args)
+        except ConfigError as exc:
+            problems.append(f"{label}: {exc}")
+            continue
+        if run.problem():
+            problems.append(f"{label}: {last_line(run.problem())}")
+    return failed(check, "; ".join(problems)) if problems else passed(check, done)
+
+
 def last_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[-1] if lines else text
