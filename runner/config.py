@@ -85,7 +85,7 @@ def resolve(
     for assignment in sets:
         apply_set(sections, assignment, skip_unknown_sets)
     lr = check_lr(model_spec.lr if lr is None else lr)
-    steps = check_steps(DEFAULT_STEPS if steps is None else steps)
+    steps = check_steps((model_spec.steps or DEFAULT_STEPS) if steps is None else steps)
     seed = DEFAULT_SEED if seed is None else check_seed(seed)
     # Before anything is written: a model that cannot take this dataset's shapes is a ConfigError naming both.
     check_fit(model, model_spec, dataset_name, dataset_spec, sections["dataset"], seed)

@@ -63,8 +63,8 @@ class ModelSpec:
     starting point on every device.
 
     ``optimizer``, ``lr`` and ``optimizer_options`` are the defaults a run
-    uses when the user does not choose; so is ``dataset`` (None: the
-    built-in ``random``).
+    uses when the user does not choose; so are ``dataset`` (None: the
+    built-in ``random``) and ``steps`` (None: 500, the tutorial's loop).
 
     ``shapes`` says which datasets the model fits: a pattern for x and one
     for y, each a space-separated list of dimensions, where a name stands
@@ -85,9 +85,12 @@ class ModelSpec:
     description: str = ""
     dataset: str | None = None
     shapes: tuple[str, str] | None = None
+    steps: int | None = None
 
     def __post_init__(self) -> None:
         _check_common(self.name, self.build, "build")
+        if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps <= 0):
+            raise TypeError(f"steps must be a positive whole number, not {self.steps!r}")
         if self.backend not in BACKENDS:
             raise TypeError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         _positive_float("lr", self.lr)

@@ -62,3 +62,15 @@ def test_bad_steps(registry, steps):
 def test_unknown_optimizer(registry):
     with pytest.raises(ConfigError, match="unknown optimizer 'adm' \\(did you mean 'adam'\\?\\)"):
         resolve(registry, "dynamic", optimizer="adm")
+
+
+def test_a_model_may_default_to_its_own_step_count(registry):
+    import dataclasses
+
+    from runner.registry import Entry
+
+    spec = dataclasses.replace(registry.models["numpy"].spec, name="long", steps=2000)
+    registry.models["long"] = Entry(spec, registry.models["numpy"].origin)
+    assert resolve(registry, "long").steps == 2000
+    assert resolve(registry, "long", steps=7).steps == 7
+    assert resolve(registry, "numpy").steps == 500

@@ -72,30 +72,30 @@ def _builder(module, function):
     return build
 
 
-# name, module, builder, backend, optimizer, lr, optimizer options, description
+# name, module, builder, backend, optimizer, lr, optimizer options, the tutorial's steps, description
 SECTIONS = [
-    ("sine_numpy", "numpy_poly", "build_model", "numpy", "gd", 1e-6, {},
+    ("sine_numpy", "numpy_poly", "build_model", "numpy", "gd", 1e-6, {}, 2000,
      "a + b x + c x^2 + d x^3 in NumPy, gradients by hand (tutorial: Warm-up: numpy)"),
-    ("sine_tensor", "tensor_poly", "build_model", "torch", "gd", 1e-6, {},
+    ("sine_tensor", "tensor_poly", "build_model", "torch", "gd", 1e-6, {}, 2000,
      "the polynomial on torch tensors, gradients by hand (tutorial: PyTorch: Tensors)"),
-    ("sine_autograd", "autograd_poly", "build_model", "torch", "gd", 1e-6, {},
+    ("sine_autograd", "autograd_poly", "build_model", "torch", "gd", 1e-6, {}, 2000,
      "the polynomial on tensors that require grad (tutorial: Tensors and autograd)"),
-    ("sine_legendre", "legendre_poly", "build_model", "torch", "gd", 5e-6, {},
+    ("sine_legendre", "legendre_poly", "build_model", "torch", "gd", 5e-6, {}, 2000,
      "a + b P3(c + d x) with the custom Function LegendrePolynomial3 (tutorial: new autograd Functions)"),
-    ("sine_nn", "nn_poly", "build_model", "torch", "gd", 1e-6, {},
+    ("sine_nn", "nn_poly", "build_model", "torch", "gd", 1e-6, {}, 2000,
      "nn.Sequential(Linear(3, 1), Flatten(0, 1)) on (x, x^2, x^3) (tutorial: PyTorch: nn)"),
-    ("sine_optim", "nn_poly", "build_model", "torch", "rmsprop", 1e-3, {},
+    ("sine_optim", "nn_poly", "build_model", "torch", "rmsprop", 1e-3, {}, 2000,
      "the nn model, trained with RMSprop (tutorial: PyTorch: optim)"),
-    ("sine_module", "module_poly", "build_model", "torch", "sgd", 1e-6, {},
+    ("sine_module", "module_poly", "build_model", "torch", "sgd", 1e-6, {}, 2000,
      "Polynomial3(nn.Module) with SGD (tutorial: Custom nn Modules)"),
-    ("sine_dynamic", "dynamic_poly", "build_model", "torch", "sgd", 1e-8, {"momentum": 0.9},
+    ("sine_dynamic", "dynamic_poly", "build_model", "torch", "sgd", 1e-8, {"momentum": 0.9}, 30000,
      "DynamicNet: a random 4th and 5th order term sharing one weight (tutorial: Control Flow + Weight Sharing)"),
 ]
 
 
 @hookimpl
 def register_models(register):
-    for name, module, function, backend, optimizer, lr, options, description in SECTIONS:
+    for name, module, function, backend, optimizer, lr, options, steps, description in SECTIONS:
         register(
             ModelSpec(
                 name=name,
@@ -105,6 +105,7 @@ def register_models(register):
                 lr=lr,
                 optimizer_options=options,
                 dataset="sine",
+                steps=steps,
                 shapes=BATCH_OF_SCALARS,  # x and y are both (n,): one number per sample
                 description=description,
             )
