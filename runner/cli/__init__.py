@@ -7,12 +7,12 @@ module imports torch or plotly at import time.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import click
 
 from runner import __version__
+from runner.cli.common import LazyGroup
 
 COMMANDS = {
     "run": "runner.cli.run:run",
@@ -26,17 +26,10 @@ COMMANDS = {
 }
 
 
-class RunnerGroup(click.Group):
-    """A click group that loads commands lazily and reports errors in one line."""
+class RunnerGroup(LazyGroup):
+    """The top-level group: commands loaded lazily, errors reported in one line."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS:
-            return None
-        module, _, attr = COMMANDS[name].partition(":")
-        return getattr(importlib.import_module(module), attr)
+    lazy_commands = COMMANDS
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from typing import Any
 import click
 
 from runner.errors import RunnerError
+from runner.losses import format_loss  # noqa: F401  (re-exported for the commands)
 
 db_option = click.option(
     "--db",
@@ -19,6 +21,22 @@ db_option = click.option(
     help="Database URL or SQLite file path (env RUNNER_DB; default sqlite:///experiments.db).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+class LazyGroup(click.Group):
+    """A group whose commands (``name: "module:attribute"`` in ``lazy_commands``) are
+    imported only when called or listed, so that start-up stays light."""
+
+    lazy_commands: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.lazy_commands)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.lazy_commands:
+            return None
+        module, _, attr = self.lazy_commands[name].partition(":")
+        return getattr(importlib.import_module(module), attr)
 
 
 @contextmanager
@@ -45,14 +63,6 @@ def load_registry():
     for fault in registry.errors:
         click.echo(f"warning: {fault}", err=True)
     return registry
-
-
-def format_loss(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.6g}"
 
 
 def jsonable(value: Any) -> Any:

@@ -6,12 +6,11 @@ modules, loaded only when called.
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import click
 
-from runner.cli.common import format_table, json_option, jsonable, load_registry
+from runner.cli.common import LazyGroup, format_table, json_option, jsonable, load_registry
 
 
 def describe(kind: str, entry) -> dict:
@@ -33,26 +32,14 @@ def settings(values: dict) -> str:
     return " ".join(f"{k}={v}" for k, v in values.items()) or "-"
 
 
-SUBCOMMANDS = {
-    "new": "runner.cli.plugins_new:new",
-    "check": "runner.cli.plugins_check:check",
-}
+class PluginsGroup(LazyGroup):
+    lazy_commands = {
+        "new": "runner.cli.plugins_new:new",
+        "check": "runner.cli.plugins_check:check",
+    }
 
 
-class LazyGroup(click.Group):
-    """Subcommands imported only when called (or listed by --help)."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(SUBCOMMANDS)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in SUBCOMMANDS:
-            return None
-        module, _, attr = SUBCOMMANDS[name].partition(":")
-        return getattr(importlib.import_module(module), attr)
-
-
-@click.group(cls=LazyGroup, invoke_without_command=True)
+@click.group(cls=PluginsGroup, invoke_without_command=True)
 @json_option
 @click.pass_context
 def plugins(ctx, as_json):

@@ -22,6 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from runner.losses import format_loss
 from runner.report.data import Group, ReportData, RunData, format_value
 from runner.report.figures import STATUS_WORDS, Figures, Options, figures
 
@@ -61,11 +62,7 @@ def figure_json(fig) -> str:
 
 
 def fmt_loss(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.4g}"
+    return format_loss(value, digits=4)
 
 
 def fmt_duration(seconds: float | None) -> str:
