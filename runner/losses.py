@@ -72,15 +72,6 @@ class DeviceLossBuffer(HostLossBuffer):
         self._steps = []
 
 
-def format_loss(value: float | None, digits: int = 6) -> str:
-    """A loss for people: '-' when there is none, nan/inf as they are, else ``digits`` significant digits."""
-    if value is None:
-        return "-"
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.{digits}g}"
-
-
 def make_buffer(device: Any) -> HostLossBuffer:
     if getattr(device, "type", "cpu") in ("cuda", "mps"):
         return DeviceLossBuffer(device)

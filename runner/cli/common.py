@@ -11,7 +11,6 @@ from typing import Any
 import click
 
 from runner.errors import RunnerError
-from runner.losses import format_loss  # noqa: F401  (re-exported for the commands)
 
 db_option = click.option(
     "--db",

@@ -7,7 +7,8 @@ import json
 
 import click
 
-from runner.cli.common import db_option, domain_errors, format_loss, format_table, json_option, jsonable, open_store
+from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
+from runner.formatting import format_loss
 
 STATUSES = ("queued", "running", "completed", "diverged", "failed", "interrupted", "lost")
 HEADERS = ("ID", "NAME", "SWEEP", "MODEL", "OPTIMIZER", "LR", "SEED", "DEVICE", "STATUS", "STEPS", "FINAL LOSS", "STARTED")

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from runner.cli.common import format_loss
+from runner.formatting import format_loss
 
 
 @contextmanager

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import db_option, domain_errors, format_loss, format_table, load_registry, open_store
+from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store
 from runner.cli.params import NAMES, POSITIVE_FLOATS, SEEDS, STEPS
 from runner.cli.progress import progress_bar
+from runner.formatting import format_loss
 
 # Exit statuses, so scripts can tell the outcomes apart.
 EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "interrupted": 130}

@@ -7,7 +7,8 @@ import json
 
 import click
 
-from runner.cli.common import db_option, domain_errors, format_loss, json_option, jsonable, open_store
+from runner.cli.common import db_option, domain_errors, json_option, jsonable, open_store
+from runner.formatting import format_loss
 
 
 def settings(values: dict) -> str:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import click
 
-from runner.cli.common import format_loss
+from runner.formatting import format_loss
 
 ORDER = ("completed", "diverged", "failed", "interrupted", "lost", "queued", "running")
 

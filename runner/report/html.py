@@ -22,7 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from runner.losses import format_loss
+from runner.formatting import format_loss
 from runner.report.data import Group, ReportData, RunData, format_value
 from runner.report.figures import STATUS_WORDS, Figures, Options, figures
 
