@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 
 def format_loss(value: float | None, digits: int = 6) -> str:
@@ -12,3 +13,9 @@ def format_loss(value: float | None, digits: int = 6) -> str:
     if not math.isfinite(value):
         return str(value)
     return f"{value:.{digits}g}"
+
+
+def format_ids(ids: Sequence[int], limit: int = 12) -> str:
+    """Run ids as '#3, #4, #9', the ones past ``limit`` counted: '#1, #2 and 5 more'."""
+    shown = ", ".join(f"#{i}" for i in ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")

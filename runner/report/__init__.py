@@ -9,9 +9,11 @@
     report.write_html(data, "report.html")
 
 ``gather`` returns plain frozen dataclasses (runner.report.data) and is
-separate from the drawing (runner.report.figures) and the page
-(runner.report.html). Importing this package imports plotly; the CLI imports
-it only when ``runner report`` runs.
+separate from the drawing (runner.report.figures, which puts together
+curves, final_loss, with scale and style) and the page (runner.report.html,
+with tables; its CSS and script are files in runner/report/assets).
+Importing this package imports plotly; the CLI imports it only when
+``runner report`` runs.
 """
 
 from runner.report.data import (

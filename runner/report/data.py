@@ -3,6 +3,11 @@
 Nothing here draws: ``gather`` selects the runs, reads every stored step in
 one streamed query into NumPy arrays, summarises each run, and groups the
 runs that differ only by seed. ``runner.report.figures`` draws the result.
+
+A run's training time is the ``elapsed`` of its last stored step, which the
+engine measures from the first step; ``started_at``/``ended_at`` also cover
+the worker's start-up (importing torch, building the model), which can be
+ten times longer than training a small model, so the two are kept apart.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import math
 import platform
 import socket
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +39,7 @@ __all__ = [
     "Series",
     "config_items",
     "gather",
+    "repeated_runs",
 ]
 
 # Config keys in the order a diff lists them; model, optimizer and dataset settings follow.
@@ -113,7 +120,8 @@ class RunData:
     params: dict[str, Any]  # "model.hidden": 100, "optimizer.momentum": 0.9, ...
     summary: LossSummary  # what store.loss_summary gives, computed from ``series``
     divergence_step: int | None  # the first step whose loss is not finite
-    duration: float | None  # seconds from start to end (or to the last stored step)
+    training_time: float | None  # seconds from the first step to the last stored one (its ``elapsed``)
+    startup: float | None  # the rest of started_at..ended_at: start-up before the first step (and the last write)
     started_at: datetime | None
     ended_at: datetime | None
     error: str | None  # the last line of a failed run's traceback
@@ -129,7 +137,7 @@ class RunData:
 
 @dataclass(frozen=True)
 class Group:
-    """Runs that differ only by seed (two or more)."""
+    """Runs that differ only by seed (two or more, each seed once)."""
 
     key: str  # "g1", "g2", ... in order of their first run
     label: str
@@ -147,7 +155,8 @@ class Group:
     nonfinite_finals: int
     best_loss: float | None  # the lowest finite loss of any run
     steps_per_second: float | None  # mean over runs
-    duration: float | None  # mean over runs
+    training_time: float | None  # mean over runs
+    startup: float | None  # mean over the runs that know theirs
     band: Band = field(repr=False)
 
     @property
@@ -342,11 +351,7 @@ def run_data(record: RunRecord, series: Series) -> RunData:
     summary = summarize(record.id, series)
     nonfinite = np.flatnonzero(~np.isfinite(series.loss))
     divergence_step = int(series.step[nonfinite[0]]) if len(nonfinite) else None
-    duration = None
-    if record.started_at and record.ended_at:
-        duration = (record.ended_at - record.started_at).total_seconds()
-    elif len(series):
-        duration = float(series.elapsed[-1])
+    training_time, startup = timing(record, series)
     error_lines = (record.error or "").strip().splitlines()
     params = {}
     for section, key in SECTIONS:
@@ -368,7 +373,8 @@ def run_data(record: RunRecord, series: Series) -> RunData:
         params=params,
         summary=summary,
         divergence_step=divergence_step,
-        duration=duration,
+        training_time=training_time,
+        startup=startup,
         started_at=record.started_at,
         ended_at=record.ended_at,
         error=error_lines[-1] if error_lines else None,
@@ -381,6 +387,15 @@ def run_data(record: RunRecord, series: Series) -> RunData:
         },
         series=series,
     )
+
+
+def timing(record: RunRecord, series: Series) -> tuple[float | None, float | None]:
+    """(training time, start-up) in seconds; either is None when the run does not tell."""
+    training = float(series.elapsed[-1]) if len(series) else None
+    if record.started_at is None or record.ended_at is None:
+        return training, None
+    wall = (record.ended_at - record.started_at).total_seconds()
+    return training, max(wall - (training or 0.0), 0.0)
 
 
 def config_items(run: RunData) -> dict[str, Any]:
@@ -409,18 +424,40 @@ def config_diff(runs: Sequence[RunData]) -> tuple[tuple[str, ...], dict[str, Any
     return tuple(varying), constant
 
 
-def group_by_seed(runs: Sequence[RunData]) -> tuple[Group, ...]:
-    """Groups of two or more runs whose configs are equal but for the seed.
-
-    A group's label is its model, optimizer and lr, plus every other setting
-    that tells it from the other groups.
-    """
+def _settings_buckets(runs: Sequence[RunData]) -> list[list[RunData]]:
+    """The runs split by every setting but the seed, each bucket in id order."""
     buckets: dict[str, list[RunData]] = {}
     for run in runs:
         config = config_items(run)
         config.pop("seed")
         buckets.setdefault(_canonical(config), []).append(run)
-    sets = [sorted(members, key=lambda r: r.id) for members in buckets.values() if len(members) >= 2]
+    return [sorted(members, key=lambda r: r.id) for members in buckets.values()]
+
+
+def repeated_runs(runs: Sequence[RunData]) -> tuple[int, ...]:
+    """Ids of the runs whose settings and seed are both those of another run: re-runs, not seeds."""
+    repeated = []
+    for members in _settings_buckets(runs):
+        seeds = Counter(r.seed for r in members)
+        repeated += [r.id for r in members if seeds[r.seed] > 1]
+    return tuple(sorted(repeated))
+
+
+def group_by_seed(runs: Sequence[RunData]) -> tuple[Group, ...]:
+    """Groups of two or more runs whose configs are equal but for the seed, each seed once.
+
+    Runs that repeat another's settings and seed are in no group: a mean over
+    them would not be a mean over seeds, so each stays its own line. A group's
+    label is its model, optimizer and lr, plus every other setting that tells
+    it from the other groups.
+    """
+    repeated = set(repeated_runs(runs))
+    sets = []
+    for members in _settings_buckets(runs):
+        distinct = [r for r in members if r.id not in repeated]
+        if len(distinct) >= 2:
+            sets.append(distinct)
+    sets.sort(key=lambda members: members[0].id)
     between, _ = config_diff([members[0] for members in sets])
     label_keys = [k for k in between if k not in ("model", "optimizer", "lr", "seed")]
     return tuple(make_group(f"g{i}", members, label_keys) for i, members in enumerate(sets, 1))
@@ -455,7 +492,8 @@ def make_group(key: str, members: Sequence[RunData], label_keys: Sequence[str]) 
     finals = [r.summary.final_loss for r in members if r.summary.final_loss is not None and math.isfinite(r.summary.final_loss)]
     bests = [r.summary.best_loss for r in members if r.summary.best_loss is not None]
     speeds = [r.summary.steps_per_second for r in members if r.summary.steps_per_second is not None]
-    durations = [r.duration for r in members if r.duration is not None]
+    trainings = [r.training_time for r in members if r.training_time is not None]
+    startups = [r.startup for r in members if r.startup is not None]
     return Group(
         key=key,
         label=group_label(first, label_keys),
@@ -473,7 +511,8 @@ def make_group(key: str, members: Sequence[RunData], label_keys: Sequence[str]) 
         nonfinite_finals=sum(1 for r in members if r.summary.final_loss is not None and not math.isfinite(r.summary.final_loss)),
         best_loss=min(bests) if bests else None,
         steps_per_second=_finite_mean(speeds),
-        duration=_finite_mean(durations),
+        training_time=_finite_mean(trainings),
+        startup=_finite_mean(startups),
         band=make_band([r.series for r in members]),
     )
 

@@ -45,6 +45,7 @@ def lttb_indices(x: np.ndarray, y: np.ndarray, n_out: int) -> np.ndarray:
     mean_x = np.append(sums_x / lengths, x[-1])
     mean_y = np.append(sums_y / lengths, y[-1])
 
+    chosen: list[int] | np.ndarray
     if n / n_buckets <= 64:
         chosen = _choose_small(x, y, edges, mean_x, mean_y)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ from runner.report import (
     Series,
     gather,
 )
-from runner.report.data import make_band
+from runner.report.data import make_band, repeated_runs, run_data
 from runner.store import LossSummary
 from tests.report.conftest import HOSTILE, add_run, decay
 
@@ -47,7 +47,8 @@ def test_a_run_gathers_into_an_equal_dataclass(store):
         params={"model.hidden": 50, "dataset.batch": 8},
         summary=LossSummary(run_id, 4, 4.0, 1.5, 1.0, 2, 2.0, 0),
         divergence_step=None,
-        duration=(record.ended_at - record.started_at).total_seconds(),
+        training_time=2.0,  # the last stored step's elapsed
+        startup=max((record.ended_at - record.started_at).total_seconds() - 2.0, 0.0),
         started_at=record.started_at,
         ended_at=record.ended_at,
         error=None,
@@ -198,3 +199,39 @@ def test_user_strings_are_kept_verbatim_in_the_data(store):
     run = gather(store).run(run_id)
     assert run.name == HOSTILE and run.sweep == HOSTILE and run.label == f"#{run_id} {HOSTILE}"
     assert isinstance(gather(store).groups, tuple) and not any(isinstance(g, Group) for g in gather(store).runs)
+
+
+def test_training_time_is_the_last_steps_elapsed_and_start_up_the_rest_of_the_wall_time(store):
+    run_id = add_run(store, [4.0, 2.0, 1.0], dt=0.25)  # the last step at 0.75 s
+    record = store.get_run(run_id)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    record = dataclasses.replace(record, started_at=start, ended_at=start + timedelta(seconds=5.5))
+    run = run_data(record, Series(np.arange(3), np.array([4.0, 2.0, 1.0]), np.array([0.25, 0.5, 0.75])))
+    assert run.training_time == 0.75 and run.startup == pytest.approx(4.75)
+    unfinished = dataclasses.replace(record, ended_at=None)
+    assert run_data(unfinished, run.series).training_time == 0.75 and run_data(unfinished, run.series).startup is None
+    assert run_data(record, Series.empty()).training_time is None and run_data(record, Series.empty()).startup == 5.5
+
+
+def test_a_groups_training_time_is_the_mean_of_its_runs(store):
+    add_run(store, decay(4), seed=0, dt=0.5)
+    add_run(store, decay(4), seed=1, dt=1.0)
+    (group,) = gather(store).groups
+    assert group.training_time == pytest.approx(3.0)  # (2.0 + 4.0) / 2, whatever the processes' start-up
+
+
+def test_runs_with_the_same_settings_and_the_same_seed_are_not_a_seed_group(store):
+    same = [add_run(store, decay(10), seed=0) for _ in range(7)]
+    data = gather(store)
+    assert data.groups == () and [r.id for r in data.singles] == same
+    assert repeated_runs(data.runs) == tuple(same)
+
+
+def test_only_the_runs_with_distinct_seeds_form_the_group(store):
+    a0, b1, c2, d0 = (add_run(store, decay(10, seed=s), seed=s) for s in (0, 1, 2, 0))
+    other = add_run(store, decay(10), seed=0, lr=0.5)  # the same seed, other settings: no repeat
+    data = gather(store)
+    (group,) = data.groups
+    assert group.run_ids == (b1, c2) and group.seeds == (1, 2)
+    assert [r.id for r in data.singles] == [a0, d0, other]
+    assert repeated_runs(data.runs) == (a0, d0)

@@ -124,3 +124,51 @@ def test_one_exploding_run_does_not_flatten_the_others(store):
                for n in figs.notes)
     add_run(store, decay(30, seed=2))
     assert figures(gather(store, run_ids=[1, 3])).loss.layout.yaxis.range is None  # no blow-up, no cut
+
+
+def test_losses_spanning_less_than_a_decade_get_a_linear_axis(store):
+    add_run(store, [0.9, 0.7, 0.5, 0.3, 0.2])
+    add_run(store, [0.8, 0.6, 0.4, 0.25, 0.15], model="tensor")
+    figs = figures(gather(store))
+    assert not figs.log_y and figs.loss.layout.yaxis.type == "linear" and figs.wall_clock.layout.yaxis.type == "linear"
+    assert figs.final_loss.layout.xaxis.type == "linear"
+    assert "The loss axis is linear (the losses span less than a decade)." in figs.notes
+    forced = figures(gather(store), Options(log_y=True))
+    assert forced.loss.layout.yaxis.type == "log" and forced.final_loss.layout.xaxis.type == "log"
+
+
+def test_each_figure_chooses_its_axis_from_what_it_draws(store):
+    add_run(store, [50.0, 5.0, 0.5, 0.2])  # the curves span over two decades
+    add_run(store, [40.0, 4.0, 0.4, 0.3], model="tensor")  # the final losses, 0.2 and 0.3, under one
+    figs = figures(gather(store))
+    assert figs.log_y and figs.loss.layout.yaxis.type == "log" and figs.wall_clock.layout.yaxis.type == "log"
+    assert figs.final_loss.layout.xaxis.type == "linear"
+    assert not any("linear" in n for n in figs.notes)
+    add_run(store, [3.0, 0.02], model="autograd")  # now the finals span a decade too
+    assert figures(gather(store)).final_loss.layout.xaxis.type == "log"
+
+
+def test_final_loss_rows_hold_a_groups_mean_whiskers_and_dots(store, mixed):
+    from runner.report.final_loss import final_rows
+    from runner.report.style import Palette
+
+    data = gather(store)
+    rows = final_rows(data, Palette.for_runs(data.runs))
+    group, *singles = rows
+    finals = [data.run(i).summary.final_loss for i in mixed[:3]]
+    assert group.label == "numpy · gd · lr=0.001 (×3)" and group.value == data.groups[0].final_mean
+    assert (group.low, group.high) == (min(finals), max(finals)) and [d.final for d in group.dots] == finals
+    exploded = singles[2]
+    assert exploded.value is None and exploded.note == "✕ diverged: final loss nan" and exploded.dots == ()
+    bar = figures(data).final_loss.data[0]
+    assert list(bar.error_x.array)[:2] == [max(finals) - group.value, 0]
+
+
+def test_repeated_runs_are_one_line_each_and_the_page_says_why(store):
+    ids = [add_run(store, decay(20), seed=0) for _ in range(3)]
+    figs = figures(gather(store))
+    lines = [t for t in figs.loss.data if t.mode == "lines"]
+    assert [t.meta["run"] for t in lines] == ids and all(t.visible is True for t in lines)
+    assert [t.name.split(" · ")[0] for t in lines] == [f"#{i}" for i in ids]
+    who = ", ".join(f"#{i}" for i in ids)
+    assert f"Runs {who} repeat the settings and seed of another run: drawn one line each, not as a seed group." in figs.notes

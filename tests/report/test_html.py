@@ -85,3 +85,49 @@ def test_write_html_is_all_or_nothing(store, mixed, tmp_path):
     target = tmp_path / "r.html"
     assert write_html(data, target) == target and target.read_text().startswith("<!DOCTYPE html>")
     assert not list(tmp_path.glob(".r.html.*"))
+
+
+def test_the_summary_shows_training_time_not_the_processes_wall_time(store):
+    add_run(store, decay(4), dt=0.5)  # 2 s of training, recorded in a few milliseconds
+    page = ours(to_html(gather(store)))
+    (row,) = re.findall(r'<tr class="run[^"]*">.*?</tr>', page.split('id="table-summary"')[1])
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    head = re.findall(r"<th[^>]*>(.*?)</th>", page.split('id="table-summary"')[1].split("</thead>")[0])
+    assert head[-2:] == ["Training", "Start-up"] and cells[-2] == "2.00 s"
+
+
+def test_the_pages_style_and_script_are_package_data_inlined(page):
+    from runner.report.html import asset
+
+    css, js = asset("page.css"), asset("page.js")
+    assert f"<style>\n{css}</style>" in page and js in page and "Plotly.newPlot" in js
+    assert page.index("var FIGURES = ") < page.index(js)  # the data the script draws comes first
+
+
+def test_the_assets_are_declared_as_package_data():
+    import fnmatch
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    root = Path(__file__).resolve().parents[2]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["runner.report"]
+    assets = sorted(p.relative_to(root / "runner" / "report").as_posix() for p in (root / "runner/report/assets").iterdir())
+    assert assets and all(any(fnmatch.fnmatch(a, g) for g in globs) for a in assets), (assets, globs)
+
+
+def test_the_report_imports_no_private_plotly_module():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "runner"
+    private = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "_plotly_utils" or (parts[0] == "plotly" and any(p.startswith("_") for p in parts[1:])):
+                    private.append(f"{path.relative_to(root.parent)}: {name}")
+    assert private == []

@@ -1,0 +1,17 @@
+"""runner.formatting: the one loss formatter that the CLI and the report share."""
+
+from __future__ import annotations
+
+from runner.formatting import format_ids, format_loss
+
+
+def test_a_loss_for_people():
+    assert format_loss(None) == "-"
+    assert format_loss(float("nan")) == "nan" and format_loss(float("inf")) == "inf" and format_loss(float("-inf")) == "-inf"
+    assert format_loss(1 / 3) == "0.333333" and format_loss(1 / 3, digits=4) == "0.3333"
+    assert format_loss(1.5e-12) == "1.5e-12" and format_loss(0.0) == "0"
+
+
+def test_run_ids_abbreviated_past_the_limit():
+    assert format_ids([3]) == "#3" and format_ids([3, 4, 9]) == "#3, #4, #9"
+    assert format_ids(list(range(1, 8)), limit=2) == "#1, #2 and 5 more"
