@@ -1,6 +1,37 @@
 """runner's built-in plugins: the tutorial's models, its random dataset and the update rules.
 
 They are found exactly as a third-party plugin is, through the ``runner``
-entry-point group in pyproject.toml. Each registration module imports
-nothing heavy; numpy and torch are imported only when something is built.
+entry-point group in pyproject.toml, and installed as ``runner_plugins``
+(this folder keeps its short name in the repository). Each registration
+module imports nothing heavy; numpy and torch are imported only when
+something is built.
 """
+
+from runner import ModelSpec, hookimpl
+from runner.shapes import BATCH_OF_VECTORS
+from runner.specs import lazy
+
+HIDDEN = 100  # the tutorial's H
+
+
+def tutorial_net(package: str, **fields):
+    """The ``register_models`` hook of one of the tutorial's two-layer nets.
+
+    The net is built by ``build(d_in, d_out, device, hidden)`` in the
+    package's ``model`` module, imported when a run builds it; every net
+    takes rows of features (x is (n, d_in), y is (n, d_out)). ``fields``
+    are the rest of its ``ModelSpec``: name, description and defaults.
+    """
+
+    @hookimpl
+    def register_models(register):
+        register(
+            ModelSpec(
+                build=lazy(".model:build", package),
+                params={"hidden": HIDDEN},
+                shapes=BATCH_OF_VECTORS,
+                **fields,
+            )
+        )
+
+    return register_models

@@ -10,10 +10,14 @@ structural (``typing.Protocol``): no base class is required.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from runner.errors import PluginError
 
 Backend = Literal["numpy", "torch"]
 BACKENDS: tuple[str, ...] = ("numpy", "torch")
@@ -168,3 +172,47 @@ def _check_common(name: Any, build: Any, what: str) -> None:
     _check_name(name)
     if not callable(build):
         raise TypeError(f"{what} must be callable, not {build!r}")
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A builder that imports its target when called, so registering it imports nothing.
+
+    ``target`` is ``"module:attribute"`` with an absolute module name, as in
+    an entry point. Calling the ``Lazy`` imports the module (once: Python
+    caches it) and calls the attribute with the same arguments.
+    """
+
+    target: str
+
+    def load(self) -> Callable[..., Any]:
+        """The target itself; a PluginError naming it if it cannot be imported."""
+        module_name, _, attribute = self.target.partition(":")
+        try:
+            found: Any = importlib.import_module(module_name)
+            for part in attribute.split("."):
+                found = getattr(found, part)
+        except (ImportError, AttributeError) as exc:
+            raise PluginError(f"cannot load {self.target}: {type(exc).__name__}: {exc}") from exc
+        return found
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.load()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"lazy({self.target!r})"
+
+
+def lazy(target: str, package: str | None = None) -> Lazy:
+    """A builder for a spec that imports ``target`` only when a run calls it.
+
+    ``target`` is ``"module:attribute"``; a relative module is resolved
+    against ``package``, as ``importlib.import_module`` does, so a plugin's
+    ``__init__.py`` can write ``build=lazy(".model:build", __name__)``.
+    """
+    module_name, colon, attribute = target.partition(":") if isinstance(target, str) else ("", "", "")
+    if not (colon and module_name and attribute):
+        raise TypeError(f"a lazy target is 'module:attribute', such as '.model:build', not {target!r}")
+    if module_name.startswith(".") and not package:
+        raise TypeError(f"the lazy target {target!r} is relative: pass the package it is in, e.g. lazy({target!r}, __name__)")
+    return Lazy(f"{importlib.util.resolve_name(module_name, package)}:{attribute}")

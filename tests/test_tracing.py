@@ -14,7 +14,7 @@ def test_tracing_shows_loads_calls_registrations_and_results(monkeypatch):
     assert result.returncode == 0, result.stderr
     trace = [line for line in result.stderr.splitlines() if line.startswith("runner trace: ")]
     text = "\n".join(trace)
-    assert "runner trace: loaded plugin 'dynamic' (module plugins.dynamic_net, package runner 0.1.0): hooks register_models" in text
+    assert "runner trace: loaded plugin 'dynamic' (module runner_plugins.dynamic_net, package runner 0.1.0): hooks register_models" in text
     assert "runner trace: plugin 'tests.support.raises_on_import' skipped: failed to import: ImportError" in text
     assert "runner trace: call register_models(register=<register model>) in plugin 'dynamic'" in text
     assert "runner trace:     register(ModelSpec(name='dynamic')) -> model 'dynamic' registered" in text

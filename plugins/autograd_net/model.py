@@ -5,9 +5,10 @@ import torch
 from runner.autograd import AutogradModel
 
 
-def build_model(D_in, H, D_out, device="cpu"):
-    w1 = torch.randn(D_in, H).to(device).requires_grad_()
-    w2 = torch.randn(H, D_out).to(device).requires_grad_()
+def build(D_in, D_out, device, hidden):
+    """Draw ``w1`` then ``w2`` on the CPU, move them to ``device``, then make them require grad."""
+    w1 = torch.randn(D_in, hidden).to(device).requires_grad_()
+    w2 = torch.randn(hidden, D_out).to(device).requires_grad_()
 
     def loss_fn(x, y):
         y_pred = x.mm(w1).clamp(min=0).mm(w2)

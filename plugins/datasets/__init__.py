@@ -1,28 +1,7 @@
 """The tutorial's dataset: random x and y, drawn x first, then y."""
 
 from runner import DatasetSpec, hookimpl
-
-
-def build(backend, batch=64, d_in=1000, d_out=10):
-    """``(x, y)`` on the CPU: float64 NumPy arrays, or float32 torch tensors."""
-    if backend == "numpy":
-        import numpy as np
-
-        x = np.random.randn(batch, d_in)
-        y = np.random.randn(batch, d_out)
-        return x, y
-    if backend == "torch":
-        import torch
-
-        x = torch.randn(batch, d_in)
-        y = torch.randn(batch, d_out)
-        return x, y
-    raise ValueError(f"the random dataset has no {backend!r} backend; use numpy or torch")
-
-
-def shapes(batch=64, d_in=1000, d_out=10):
-    """The shapes ``build`` returns, without drawing them."""
-    return (batch, d_in), (batch, d_out)
+from runner.specs import lazy
 
 
 @hookimpl
@@ -30,9 +9,9 @@ def register_datasets(register):
     register(
         DatasetSpec(
             name="random",
-            build=build,
+            build=lazy(".random_data:build", __name__),
             params={"batch": 64, "d_in": 1000, "d_out": 10},
-            shapes=shapes,
+            shapes=lazy(".random_data:shapes", __name__),
             description="the tutorial's random inputs x (batch x d_in) and targets y (batch x d_out)",
         )
     )

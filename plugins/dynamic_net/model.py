@@ -38,7 +38,11 @@ class DynamicNet(torch.nn.Module):
         return y_pred
 
 
-def build_model(D_in, H, D_out, device="cpu"):
-    model = DynamicNet(D_in, H, D_out).to(device)
+def build(D_in, D_out, device, hidden):
+    """Build the module on the CPU (torch's global generator), then move it to ``device``.
+
+    Each forward pass draws its depth from Python's global ``random``, which runner seeds.
+    """
+    model = DynamicNet(D_in, hidden, D_out).to(device)
     criterion = torch.nn.MSELoss(reduction="sum")
     return module_model(model, criterion)

@@ -25,7 +25,8 @@ class TwoLayerNet(torch.nn.Module):
         return y_pred
 
 
-def build_model(D_in, H, D_out, device="cpu"):
-    model = TwoLayerNet(D_in, H, D_out).to(device)
+def build(D_in, D_out, device, hidden):
+    """Build the module on the CPU (torch's global generator), then move it to ``device``."""
+    model = TwoLayerNet(D_in, hidden, D_out).to(device)
     criterion = torch.nn.MSELoss(reduction="sum")
     return module_model(model, criterion)

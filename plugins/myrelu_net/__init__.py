@@ -1,27 +1,12 @@
 """The tutorial's "PyTorch: Defining new autograd functions" section (MyReLU)."""
 
-from runner import ModelSpec, hookimpl
-from runner.shapes import BATCH_OF_VECTORS
+from .. import tutorial_net
 
-
-def build(d_in, d_out, device, hidden=100):
-    """Draw ``w1`` then ``w2`` on the CPU, move them to ``device``, then make them require grad."""
-    from .model import build_model
-
-    return build_model(d_in, hidden, d_out, device)
-
-
-@hookimpl
-def register_models(register):
-    register(
-        ModelSpec(
-            name="myrelu",
-            build=build,
-            backend="torch",
-            optimizer="gd",
-            lr=1e-6,
-            params={"hidden": 100},
-            shapes=BATCH_OF_VECTORS,  # x is (n, d_in), y is (n, d_out)
-            description="two-layer net with a custom autograd Function MyReLU (tutorial: new autograd functions)",
-        )
-    )
+register_models = tutorial_net(
+    __name__,
+    name="myrelu",
+    backend="torch",
+    optimizer="gd",
+    lr=1e-6,
+    description="two-layer net with a custom autograd Function MyReLU (tutorial: new autograd functions)",
+)

@@ -35,9 +35,10 @@ class MyReLU(torch.autograd.Function):
         return grad_input
 
 
-def build_model(D_in, H, D_out, device="cpu"):
-    w1 = torch.randn(D_in, H).to(device).requires_grad_()
-    w2 = torch.randn(H, D_out).to(device).requires_grad_()
+def build(D_in, D_out, device, hidden):
+    """Draw ``w1`` then ``w2`` on the CPU, move them to ``device``, then make them require grad."""
+    w1 = torch.randn(D_in, hidden).to(device).requires_grad_()
+    w2 = torch.randn(hidden, D_out).to(device).requires_grad_()
 
     def loss_fn(x, y):
         # To apply our Function, we use Function.apply method. We alias this as 'relu'.

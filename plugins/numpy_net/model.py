@@ -34,3 +34,8 @@ class NumpyNet:
         grad_w1 = x.T.dot(grad_h)
 
         return loss, [grad_w1, grad_w2]
+
+
+def build(D_in, D_out, device, hidden):
+    """Draw ``w1`` then ``w2`` from NumPy's global generator; ``device`` is always ``"cpu"``."""
+    return NumpyNet(D_in, hidden, D_out)

@@ -5,11 +5,12 @@ import torch
 from runner.autograd import module_model
 
 
-def build_model(D_in, H, D_out, device="cpu"):
+def build(D_in, D_out, device, hidden):
+    """Build the layers on the CPU (torch's global generator), then move them to ``device``."""
     model = torch.nn.Sequential(
-        torch.nn.Linear(D_in, H),
+        torch.nn.Linear(D_in, hidden),
         torch.nn.ReLU(),
-        torch.nn.Linear(H, D_out),
+        torch.nn.Linear(hidden, D_out),
     ).to(device)
     loss_fn = torch.nn.MSELoss(reduction="sum")
     return module_model(model, loss_fn)

@@ -38,3 +38,8 @@ class TensorNet:
         grad_w1 = x.t().mm(grad_h)
 
         return loss, [grad_w1, grad_w2]
+
+
+def build(D_in, D_out, device, hidden):
+    """Draw ``w1`` then ``w2`` on the CPU with torch's global generator, then move them to ``device``."""
+    return TensorNet(D_in, hidden, D_out, device)

@@ -30,7 +30,7 @@ def test_build_gets_the_dataset_widths_the_device_and_the_params(plugin_env):
         def register_models(self, register):
             def build(d_in, d_out, device, width=3):
                 calls.append((d_in, d_out, device, width))
-                from plugins.numpy_net.model import NumpyNet
+                from runner_plugins.numpy_net.model import NumpyNet
 
                 return NumpyNet(d_in, width, d_out)
 

@@ -20,7 +20,7 @@ def autograd_reference(x, y, w1, w2):
 
 
 def test_numpy_gradients_equal_autograd():
-    from plugins.numpy_net.model import NumpyNet
+    from runner_plugins.numpy_net.model import NumpyNet
 
     np.random.seed(3)
     x, y = np.random.randn(N, D_IN), np.random.randn(N, D_OUT)
@@ -36,7 +36,7 @@ def test_numpy_gradients_equal_autograd():
 
 
 def test_tensor_gradients_equal_autograd():
-    from plugins.tensor_net.model import TensorNet
+    from runner_plugins.tensor_net.model import TensorNet
 
     torch.manual_seed(3)
     model = TensorNet(D_IN, H, D_OUT)
@@ -54,8 +54,8 @@ def test_tensor_gradients_equal_autograd():
 
 
 def test_numpy_and_tensor_nets_agree_on_the_same_weights():
-    from plugins.numpy_net.model import NumpyNet
-    from plugins.tensor_net.model import TensorNet
+    from runner_plugins.numpy_net.model import NumpyNet
+    from runner_plugins.tensor_net.model import TensorNet
 
     np.random.seed(5)
     x, y = np.random.randn(N, D_IN), np.random.randn(N, D_OUT)
@@ -71,7 +71,7 @@ def test_numpy_and_tensor_nets_agree_on_the_same_weights():
 
 
 def test_myrelu_passes_gradcheck():
-    from plugins.myrelu_net.model import MyReLU
+    from runner_plugins.myrelu_net.model import MyReLU
 
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(20, 7, dtype=torch.float64, generator=generator)
@@ -81,7 +81,7 @@ def test_myrelu_passes_gradcheck():
 
 
 def test_myrelu_matches_clamp_forward_and_backward():
-    from plugins.myrelu_net.model import MyReLU
+    from runner_plugins.myrelu_net.model import MyReLU
 
     generator = torch.Generator().manual_seed(1)
     x = torch.randn(50, 9, dtype=torch.float64, generator=generator).requires_grad_()

@@ -12,15 +12,15 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRATION_MODULES = [
-    "plugins.numpy_net",
-    "plugins.tensor_net",
-    "plugins.autograd_net",
-    "plugins.myrelu_net",
-    "plugins.sequential_net",
-    "plugins.module_net",
-    "plugins.dynamic_net",
-    "plugins.optimizers",
-    "plugins.datasets",
+    "runner_plugins.numpy_net",
+    "runner_plugins.tensor_net",
+    "runner_plugins.autograd_net",
+    "runner_plugins.myrelu_net",
+    "runner_plugins.sequential_net",
+    "runner_plugins.module_net",
+    "runner_plugins.dynamic_net",
+    "runner_plugins.optimizers",
+    "runner_plugins.datasets",
 ]
 
 EXPECTED_MODELS = {

@@ -20,6 +20,7 @@ builds something.
 
 from runner import DatasetSpec, ModelSpec, hookimpl
 from runner.shapes import BATCH_OF_SCALARS
+from runner.specs import lazy
 
 POINTS = 2000
 
@@ -60,46 +61,35 @@ def register_datasets(register):
     )
 
 
-def _builder(module, function):
-    """A build(d_in, d_out, device, **params) that imports the section's module only when called."""
-
-    def build(d_in, d_out, device, **params):
-        import importlib
-
-        return getattr(importlib.import_module(f"{__name__}.{module}"), function)(device, **params)
-
-    build.__name__ = f"build_{function}"
-    return build
-
-
-# name, module, builder, backend, optimizer, lr, optimizer options, the tutorial's steps, description
+# name, module, backend, optimizer, lr, optimizer options, the tutorial's steps, description
 SECTIONS = [
-    ("sine_numpy", "numpy_poly", "build_model", "numpy", "gd", 1e-6, {}, 2000,
+    ("sine_numpy", "numpy_poly", "numpy", "gd", 1e-6, {}, 2000,
      "a + b x + c x^2 + d x^3 in NumPy, gradients by hand (tutorial: Warm-up: numpy)"),
-    ("sine_tensor", "tensor_poly", "build_model", "torch", "gd", 1e-6, {}, 2000,
+    ("sine_tensor", "tensor_poly", "torch", "gd", 1e-6, {}, 2000,
      "the polynomial on torch tensors, gradients by hand (tutorial: PyTorch: Tensors)"),
-    ("sine_autograd", "autograd_poly", "build_model", "torch", "gd", 1e-6, {}, 2000,
+    ("sine_autograd", "autograd_poly", "torch", "gd", 1e-6, {}, 2000,
      "the polynomial on tensors that require grad (tutorial: Tensors and autograd)"),
-    ("sine_legendre", "legendre_poly", "build_model", "torch", "gd", 5e-6, {}, 2000,
+    ("sine_legendre", "legendre_poly", "torch", "gd", 5e-6, {}, 2000,
      "a + b P3(c + d x) with the custom Function LegendrePolynomial3 (tutorial: new autograd Functions)"),
-    ("sine_nn", "nn_poly", "build_model", "torch", "gd", 1e-6, {}, 2000,
+    ("sine_nn", "nn_poly", "torch", "gd", 1e-6, {}, 2000,
      "nn.Sequential(Linear(3, 1), Flatten(0, 1)) on (x, x^2, x^3) (tutorial: PyTorch: nn)"),
-    ("sine_optim", "nn_poly", "build_model", "torch", "rmsprop", 1e-3, {}, 2000,
+    ("sine_optim", "nn_poly", "torch", "rmsprop", 1e-3, {}, 2000,
      "the nn model, trained with RMSprop (tutorial: PyTorch: optim)"),
-    ("sine_module", "module_poly", "build_model", "torch", "sgd", 1e-6, {}, 2000,
+    ("sine_module", "module_poly", "torch", "sgd", 1e-6, {}, 2000,
      "Polynomial3(nn.Module) with SGD (tutorial: Custom nn Modules)"),
-    ("sine_dynamic", "dynamic_poly", "build_model", "torch", "sgd", 1e-8, {"momentum": 0.9}, 30000,
+    ("sine_dynamic", "dynamic_poly", "torch", "sgd", 1e-8, {"momentum": 0.9}, 30000,
      "DynamicNet: a random 4th and 5th order term sharing one weight (tutorial: Control Flow + Weight Sharing)"),
 ]
 
 
 @hookimpl
 def register_models(register):
-    for name, module, function, backend, optimizer, lr, options, steps, description in SECTIONS:
+    for name, module, backend, optimizer, lr, options, steps, description in SECTIONS:
         register(
             ModelSpec(
                 name=name,
-                build=_builder(module, function),
+                # each section module's build_model(d_in, d_out, device), imported when a run builds it
+                build=lazy(f".{module}:build_model", __name__),
                 backend=backend,
                 optimizer=optimizer,
                 lr=lr,

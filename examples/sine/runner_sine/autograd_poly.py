@@ -5,7 +5,7 @@ import torch
 from runner.autograd import AutogradModel
 
 
-def build_model(device):
+def build_model(d_in, d_out, device):
     dtype = torch.float
     # Create random Tensors for weights. For a third order polynomial, we need
     # 4 weights: y = a + b x + c x^2 + d x^3. Drawn on the CPU, then moved.

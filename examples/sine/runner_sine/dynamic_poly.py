@@ -43,7 +43,7 @@ class DynamicNet(torch.nn.Module):
         return f'y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3 + {self.e.item()} x^4 ? + {self.e.item()} x^5 ?'
 
 
-def build_model(device):
+def build_model(d_in, d_out, device):
     # Built on the CPU (runner seeds torch's generator), then moved. Each forward
     # pass draws its order from Python's global random, which runner seeds too.
     model = DynamicNet().to(device)

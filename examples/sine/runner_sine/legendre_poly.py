@@ -34,7 +34,7 @@ class LegendrePolynomial3(torch.autograd.Function):
         return grad_output * 1.5 * (5 * input ** 2 - 1)
 
 
-def build_model(device):
+def build_model(d_in, d_out, device):
     dtype = torch.float
     # Create Tensors for weights. For this example, we need
     # 4 weights: y = a + b * P3(c + d * x), these weights need to be initialized

@@ -32,7 +32,7 @@ class Polynomial3(torch.nn.Module):
         return f'y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3'
 
 
-def build_model(device):
+def build_model(d_in, d_out, device):
     model = Polynomial3().to(device)
     criterion = torch.nn.MSELoss(reduction='sum')
     return module_model(model, criterion)

@@ -5,7 +5,7 @@ import torch
 from runner.autograd import AutogradModel
 
 
-def build_model(device):
+def build_model(d_in, d_out, device):
     # For this example, the output y is a linear function of (x, x^2, x^3), so
     # we can consider it as a linear layer neural network.
     p = torch.tensor([1, 2, 3], device=device)
