@@ -5,28 +5,35 @@
 register its models, optimizers and datasets. A plugin that fails at any
 of these points is skipped and reported in ``Registry.errors``; the others
 are unaffected.
+
+Each hook implementation is called on its own, the way pluggy calls one
+(with just the arguments it declares), so that every spec is credited to
+the plugin that registered it and one plugin's fault is its alone. The
+forms of hook that cannot work that way (wrappers, async and generator
+functions) are reported as that plugin's fault instead of being dropped.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Literal, overload
 
 import pluggy
 
 from runner import hookspecs, tracing
 from runner.errors import ConfigError
+from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, Kind, S, kind_named
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
 ENTRY_POINT_GROUP = "runner"
-KINDS = {"model": ModelSpec, "optimizer": OptimizerSpec, "dataset": DatasetSpec}
-HOOKS = {"model": "register_models", "optimizer": "register_optimizers", "dataset": "register_datasets"}
 
 
 @dataclass(frozen=True)
@@ -39,10 +46,10 @@ class Origin:
 
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(Generic[S]):
     """One registered spec and the plugin that registered it."""
 
-    spec: Any
+    spec: S
     origin: Origin
 
 
@@ -59,15 +66,42 @@ class PluginFault:
 
 @dataclass
 class Registry:
-    models: dict[str, Entry] = field(default_factory=dict)
-    optimizers: dict[str, Entry] = field(default_factory=dict)
-    datasets: dict[str, Entry] = field(default_factory=dict)
+    """What the plugins registered, one table per kind (named by ``Kind.plural``), and their faults."""
+
+    models: dict[str, Entry[ModelSpec]] = field(default_factory=dict)
+    optimizers: dict[str, Entry[OptimizerSpec]] = field(default_factory=dict)
+    datasets: dict[str, Entry[DatasetSpec]] = field(default_factory=dict)
     errors: list[PluginFault] = field(default_factory=list)
 
-    def table(self, kind: str) -> dict[str, Entry]:
-        return {"model": self.models, "optimizer": self.optimizers, "dataset": self.datasets}[kind]
+    def table(self, kind: str | Kind[Any]) -> dict[str, Entry[Any]]:
+        """The table of ``kind`` (a Kind or its name: "model", "optimizer", "dataset")."""
+        table: dict[str, Entry[Any]] = getattr(self, (kind if isinstance(kind, Kind) else kind_named(kind)).plural)
+        return table
 
-    def get(self, kind: str, name: str) -> Entry:
+    def model(self, name: str) -> ModelSpec:
+        """The model ``name``, or a ConfigError listing the models that exist."""
+        return self.entry(MODEL, name).spec
+
+    def optimizer(self, name: str) -> OptimizerSpec:
+        return self.entry(OPTIMIZER, name).spec
+
+    def dataset(self, name: str) -> DatasetSpec:
+        return self.entry(DATASET, name).spec
+
+    def entry(self, kind: Kind[S], name: str) -> Entry[S]:
+        """The spec ``name`` of ``kind`` and its origin, typed by the kind."""
+        return self.get(kind.name, name)
+
+    @overload
+    def get(self, kind: Literal["model"], name: str) -> Entry[ModelSpec]: ...
+    @overload
+    def get(self, kind: Literal["optimizer"], name: str) -> Entry[OptimizerSpec]: ...
+    @overload
+    def get(self, kind: Literal["dataset"], name: str) -> Entry[DatasetSpec]: ...
+    @overload
+    def get(self, kind: str, name: str) -> Entry[Any]: ...
+
+    def get(self, kind: str, name: str) -> Entry[Any]:
         """The entry for ``name``, or a ConfigError listing the names that exist."""
         table = self.table(kind)
         if name in table:
@@ -96,7 +130,9 @@ def make_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-def load_plugins(pm: pluggy.PluginManager, errors: list[PluginFault], extra_modules: Iterable[str] = ()) -> dict[str, Origin]:
+def load_plugins(
+    pm: pluggy.PluginManager, errors: list[PluginFault], extra_modules: Iterable[str] = ()
+) -> dict[str, Origin]:
     """Register every entry-point plugin, then the ``extra_modules``.
 
     Built-in plugins are entry points of the runner package itself, so they
@@ -109,7 +145,7 @@ def load_plugins(pm: pluggy.PluginManager, errors: list[PluginFault], extra_modu
         _register(pm, ep.name, ep.load, origin, origins, errors)
     for module in extra_modules:
         origin = Origin(module, "(local)", "")
-        _register(pm, module, lambda m=module: import_local(m), origin, origins, errors)
+        _register(pm, module, functools.partial(import_local, module), origin, origins, errors)
     return origins
 
 
@@ -121,12 +157,15 @@ def import_local(name: str) -> Any:
     if not os.path.isfile(path):
         raise ImportError(f"no such file: {name}")
     spec = importlib.util.spec_from_file_location(f"runner_local_{os.path.basename(path)[:-3]}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {name} as a module")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def _register(pm, name, load, origin, origins, errors) -> None:
+def _register(pm: pluggy.PluginManager, name: str, load: Callable[[], Any], origin: Origin,
+              origins: dict[str, Origin], errors: list[PluginFault]) -> None:
     if pm.has_plugin(name):
         errors.append(PluginFault(name, f"the plugin name {name!r} is already taken by {origins[name].package}"))
         return
@@ -142,7 +181,7 @@ def _register(pm, name, load, origin, origins, errors) -> None:
     except (pluggy.PluginValidationError, ValueError) as exc:
         if pm.has_plugin(name):
             pm.unregister(name=name)
-        errors.append(PluginFault(name, str(exc)))
+        errors.append(PluginFault(name, "; ".join(str(exc).splitlines())))  # pluggy's are several lines
         tracing.trace(str(errors[-1]))
         return
     origins[name] = origin
@@ -154,25 +193,65 @@ def _register(pm, name, load, origin, origins, errors) -> None:
 
 def collect(pm: pluggy.PluginManager, origins: dict[str, Origin], registry: Registry) -> None:
     """Ask each plugin in turn to register its specs into ``registry``."""
-    for kind, hook_name in HOOKS.items():
-        hook = getattr(pm.hook, hook_name)
-        # Called one plugin at a time (first registered first), so that each
+    for kind in KINDS:
+        # One implementation at a time (first registered first), so that each
         # spec is credited to its plugin and one failing plugin is contained.
-        for impl in hook.get_hookimpls():
+        for impl in getattr(pm.hook, kind.hook).get_hookimpls():
             origin = origins.get(impl.plugin_name) or Origin(impl.plugin_name, "?", "?")
-            register = _register_callback(kind, origin, registry)
-            tracing.call(hook_name, origin.plugin, {"register": register})
-            try:
-                value = impl.function(register=register)
-            except Exception as exc:
-                registry.errors.append(PluginFault(origin.plugin, f"{hook_name} raised {type(exc).__name__}: {exc}"))
-                tracing.result(hook_name, origin.plugin, error=exc)
-            else:
-                tracing.result(hook_name, origin.plugin, value)
+            call_hook(kind, impl, origin, registry)
 
 
-def _register_callback(kind: str, origin: Origin, registry: Registry):
-    spec_type = KINDS[kind]
+def call_hook(kind: Kind[Any], impl: pluggy.HookImpl, origin: Origin, registry: Registry) -> None:
+    """Call one implementation of ``kind``'s hook as pluggy would: with the arguments it declares, by position."""
+    offered = {"register": _register_callback(kind, origin, registry)}  # the hookspec's arguments
+    fault = unsupported(impl, kind.hook, offered)
+    if fault:
+        _fault(registry, origin.plugin, fault)
+        return
+    args = {name: offered[name] for name in impl.argnames}  # pluggy checked, at register(), that it declares no others
+    tracing.call(kind.hook, origin.plugin, args)
+    try:
+        value = impl.function(*args.values())
+    except Exception as exc:
+        registry.errors.append(PluginFault(origin.plugin, f"{kind.hook} raised {type(exc).__name__}: {exc}"))
+        tracing.result(kind.hook, origin.plugin, error=exc)
+        return
+    tracing.result(kind.hook, origin.plugin, value)
+    if value is not None:  # e.g. a list of specs, as datasette-style hooks return: nothing would register them
+        _fault(registry, origin.plugin, f"{kind.hook} returned {tracing.short(value)}, which runner ignores: "
+                                        "call register(spec) once per spec and return nothing")
+
+
+def unsupported(impl: pluggy.HookImpl, hook_name: str, argnames: Iterable[str]) -> str | None:
+    """Why runner cannot call this implementation, or None.
+
+    runner calls each hook once, directly, and reads nothing back: a
+    wrapper has nothing to wrap, and an async or generator function would
+    return without its body having run.
+    """
+    function = impl.function
+    if impl.wrapper or impl.hookwrapper:
+        option = "wrapper=True" if impl.wrapper else "hookwrapper=True"
+        return (f"{hook_name} is a hook wrapper (@hookimpl({option})), which runner does not support: "
+                "drop the option and call register(spec) directly")
+    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+        return f"{hook_name} is an async function, which runner never awaits: make it a plain def"
+    if inspect.isgeneratorfunction(function):
+        return f"{hook_name} is a generator function (it yields), so its body never runs: call register(spec) instead"
+    defaulted = sorted(set(impl.kwargnames) & set(argnames))
+    if defaulted:
+        return (f"{hook_name} gives {defaulted[0]!r} a default, so pluggy never passes it: "
+                f"declare it without one ({hook_name}({defaulted[0]}))")
+    return None
+
+
+def _fault(registry: Registry, plugin: str, message: str) -> None:
+    registry.errors.append(PluginFault(plugin, message))
+    tracing.trace(str(registry.errors[-1]))
+
+
+def _register_callback(kind: Kind[Any], origin: Origin, registry: Registry) -> Callable[[Any], None]:
+    spec_type = kind.spec_type
     table = registry.table(kind)
 
     def register(spec: Any) -> None:
@@ -185,14 +264,14 @@ def _register_callback(kind: str, origin: Origin, registry: Registry):
         if spec.name in table:
             taken = table[spec.name].origin.plugin
             registry.errors.append(
-                PluginFault(origin.plugin, f"{kind} name {spec.name!r} is already taken by plugin {taken!r}")
+                PluginFault(origin.plugin, f"{kind.name} name {spec.name!r} is already taken by plugin {taken!r}")
             )
             tracing.trace(f"    register({spec_type.__name__}(name={spec.name!r})) -> skipped: name taken by {taken!r}")
             return
         table[spec.name] = Entry(spec, origin)
-        tracing.trace(f"    register({spec_type.__name__}(name={spec.name!r})) -> {kind} {spec.name!r} registered")
+        tracing.trace(f"    register({spec_type.__name__}(name={spec.name!r})) -> {kind.name} {spec.name!r} registered")
 
-    register.__name__ = f"register {kind}"  # how the trace shows the callback
+    register.__name__ = f"register {kind.name}"  # how the trace shows the callback
     return register
 
 

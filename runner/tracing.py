@@ -1,11 +1,13 @@
 """``RUNNER_TRACE_PLUGINS=1``: every plugin load, hook call and result, on stderr.
 
 For plugin authors who wonder why their plugin is not seen. runner calls
-the registration hooks one plugin at a time, itself (so it can credit each
-spec to its plugin and contain a failing one), which pluggy's own
-hook-call monitoring would not see; ``registry.collect`` therefore traces
-those calls here, in the same form. Hooks called through ``pm.hook`` are
-traced by pluggy's monitoring, installed by ``monitor``.
+the registration hooks one implementation at a time, itself (so it can
+credit each spec to its plugin and contain a failing one), which pluggy's
+own hook-call monitoring would not see; ``registry.collect`` therefore
+traces those calls here, in the same form, with the arguments each one
+declares, and the hooks it refuses to call (wrappers, async functions).
+Hooks called through ``pm.hook`` are traced by pluggy's monitoring,
+installed by ``monitor``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def trace(message: str) -> None:
 
 
 def call(hook_name: str, plugin: str, kwargs: Mapping[str, Any]) -> None:
-    args = ", ".join(f"{k}={_short(v)}" for k, v in kwargs.items())
+    args = ", ".join(f"{k}={short(v)}" for k, v in kwargs.items())
     trace(f"call {hook_name}({args}) in plugin {plugin!r}")
 
 
@@ -40,7 +42,7 @@ def result(hook_name: str, plugin: str, value: Any = None, error: BaseException 
     if error is not None:
         trace(f"  {hook_name} in plugin {plugin!r} raised {type(error).__name__}: {error}")
     else:
-        trace(f"  {hook_name} in plugin {plugin!r} returned {_short(value)}")
+        trace(f"  {hook_name} in plugin {plugin!r} returned {short(value)}")
 
 
 def monitor(pm: pluggy.PluginManager) -> Callable[[], None] | None:
@@ -58,12 +60,13 @@ def monitor(pm: pluggy.PluginManager) -> Callable[[], None] | None:
         if exc is not None:
             trace(f"  {hook_name} [{names}] raised {type(exc).__name__}: {exc}")
         else:
-            trace(f"  {hook_name} [{names}] returned {_short(outcome.get_result())}")
+            trace(f"  {hook_name} [{names}] returned {short(outcome.get_result())}")
 
     return pm.add_hookcall_monitoring(before, after)
 
 
-def _short(value: Any, limit: int = 120) -> str:
+def short(value: Any, limit: int = 120) -> str:
+    """``value`` for a trace line: a callable by its name (``<register model>``), anything else by repr, cut short."""
     text = getattr(value, "__name__", None) if callable(value) and not hasattr(value, "__dataclass_fields__") else None
     text = f"<{text}>" if text else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -4,9 +4,11 @@ import sys
 import pytest
 
 from runner import hookimpl
+from runner.config import RunConfig
 from runner.errors import ConfigError
-from runner.registry import load_registry, make_plugin_manager
-from runner.specs import ModelSpec
+from runner.kinds import KINDS, MODEL
+from runner.registry import Registry, load_registry, make_plugin_manager
+from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
 BUILTIN_MODELS = {"numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic"}
 
@@ -108,3 +110,167 @@ def test_a_local_plugin_by_file_path(tmp_path, plugin_env):
     assert registry.models["from_a_file"].origin.package == "(local)"
     assert [f.plugin for f in registry.errors] == [str(tmp_path / "missing.py")]
     assert "no such file" in registry.errors[0].message
+
+
+def load_with(*plugins):
+    """The registry with the built-ins and ``plugins`` (objects or modules), registered in order, named plugin0..."""
+    pm = make_plugin_manager()
+    for number, plugin in enumerate(plugins):
+        pm.register(plugin, name=f"plugin{number}")
+    return load_registry(pm, extra_modules=[])
+
+
+def test_a_hook_without_arguments_is_called_as_pluggy_would():
+    calls = []
+
+    class Plugin:
+        @hookimpl
+        def register_models(self):  # pluggy allows declaring fewer arguments than the hookspec
+            calls.append("called")
+
+    registry = load_with(Plugin())
+    assert calls == ["called"] and registry.errors == []
+
+
+def test_an_implementation_under_another_name_registers():
+    class Plugin:
+        @hookimpl(specname="register_models")
+        def my_models(self, register):
+            register(ModelSpec(name="by_specname", build=lambda *a, **k: None))
+
+    assert load_with(Plugin()).models["by_specname"].origin.plugin == "plugin0"
+
+
+@pytest.mark.parametrize("option", ["wrapper", "hookwrapper"])
+def test_a_wrapper_is_its_plugins_fault_and_the_others_load(option):
+    class Wrapper:
+        @hookimpl(**{option: True})
+        def register_models(self, register):
+            register(ModelSpec(name="wrapped", build=lambda *a, **k: None))
+            yield
+
+    class Plain:
+        @hookimpl
+        def register_models(self, register):
+            register(ModelSpec(name="plain", build=lambda *a, **k: None))
+
+    registry = load_with(Wrapper(), Plain())
+    (fault,) = registry.errors
+    assert fault.plugin == "plugin0"
+    assert f"register_models is a hook wrapper (@hookimpl({option}=True)), which runner does not support" in fault.message
+    assert "wrapped" not in registry.models and registry.models["plain"].origin.plugin == "plugin1"
+    assert BUILTIN_MODELS <= set(registry.models)
+
+
+def test_a_wrapper_module_keeps_its_other_hooks(plugin_env):
+    registry = load_registry(extra_modules=["tests.support.wrapped_hook"])
+    assert [(f.plugin, "hook wrapper" in f.message) for f in registry.errors] == [("tests.support.wrapped_hook", True)]
+    assert "beside_a_wrapper" in registry.datasets and "wrapped" not in registry.models
+
+
+def test_unsupported_forms_are_their_plugins_fault():
+    class Async:
+        @hookimpl
+        async def register_models(self, register):
+            register(ModelSpec(name="never", build=lambda *a, **k: None))
+
+    class Generator:
+        @hookimpl
+        def register_optimizers(self, register):
+            yield OptimizerSpec(name="never", numpy=lambda params, lr: None)
+
+    class Defaulted:
+        @hookimpl
+        def register_datasets(self, register=None):
+            register(DatasetSpec(name="never", build=lambda backend: ([0.0], [0.0])))
+
+    registry = load_with(Async(), Generator(), Defaulted())
+    assert [str(f) for f in registry.errors] == [
+        "plugin 'plugin0' skipped: register_models is an async function, which runner never awaits: make it a plain def",
+        "plugin 'plugin1' skipped: register_optimizers is a generator function (it yields), so its body never runs: "
+        "call register(spec) instead",
+        "plugin 'plugin2' skipped: register_datasets gives 'register' a default, so pluggy never passes it: "
+        "declare it without one (register_datasets(register))",
+    ]
+    assert "never" not in registry.models and "never" not in registry.optimizers and "never" not in registry.datasets
+
+
+def test_a_hook_that_returns_specs_instead_of_registering_them_is_told_so():
+    class Returns:
+        @hookimpl
+        def register_models(self, register):
+            register(ModelSpec(name="registered", build=lambda *a, **k: None))
+            return [ModelSpec(name="returned", build=lambda *a, **k: None)]
+
+    registry = load_with(Returns())
+    (fault,) = registry.errors
+    assert fault.message.startswith("register_models returned [ModelSpec(name='returned'")
+    assert fault.message.endswith("which runner ignores: call register(spec) once per spec and return nothing")
+    assert "registered" in registry.models and "returned" not in registry.models
+
+
+def test_a_raising_plugin_never_stops_the_next_one():
+    class Raises:
+        @hookimpl
+        def register_models(self, register):
+            register(ModelSpec(name="before_the_raise", build=lambda *a, **k: None))
+            raise RuntimeError("bad day")
+
+    class After:
+        @hookimpl
+        def register_models(self, register):
+            register(ModelSpec(name="after", build=lambda *a, **k: None))
+
+    registry = load_with(Raises(), After())
+    assert [f.plugin for f in registry.errors] == ["plugin0"]
+    assert registry.models["before_the_raise"].origin.plugin == "plugin0"  # what it registered first is kept
+    assert registry.models["after"].origin.plugin == "plugin1"
+
+
+def test_pluggys_validation_errors_are_one_line(plugin_env, tmp_path):
+    path = tmp_path / "not_a_generator.py"
+    path.write_text("from runner import hookimpl\n"
+                    "@hookimpl(wrapper=True)\n"
+                    "def register_models(register):\n"
+                    "    pass\n")
+    registry = load_registry(extra_modules=[str(path)])
+    (fault,) = registry.errors
+    assert "\n" not in fault.message and "not a generator function" in fault.message
+
+
+def test_typed_lookups(registry):
+    assert isinstance(registry.model("dynamic"), ModelSpec) and registry.model("dynamic").optimizer == "sgd"
+    assert isinstance(registry.optimizer("adam"), OptimizerSpec)
+    assert isinstance(registry.dataset("random"), DatasetSpec)
+    assert registry.entry(MODEL, "dynamic") is registry.get("model", "dynamic") is registry.models["dynamic"]
+    with pytest.raises(ConfigError, match="unknown optimizer 'adma' \\(did you mean 'adam'\\?\\)"):
+        registry.optimizer("adma")
+    with pytest.raises(ValueError, match="kind must be one of model, optimizer, dataset, not 'loss'"):
+        registry.table("loss")
+
+
+def test_every_kind_has_its_hook_table_and_spec_type():
+    from runner import hookspecs
+
+    for kind in KINDS:
+        assert hasattr(hookspecs, kind.hook) and kind.spec_type.__name__ == kind.name.capitalize() + "Spec"
+        assert getattr(Registry(), kind.plural) == {} and kind.config_key in RunConfig.__dataclass_fields__
+
+
+def test_calls_and_unsupported_forms_are_traced(monkeypatch, capsys):
+    monkeypatch.setenv("RUNNER_TRACE_PLUGINS", "1")
+
+    class NoArguments:
+        @hookimpl
+        def register_models(self):
+            pass
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def register_datasets(self, register):
+            yield
+
+    load_with(NoArguments(), Wrapper())
+    err = capsys.readouterr().err
+    assert "runner trace: call register_models() in plugin 'plugin0'\n" in err
+    assert "runner trace: plugin 'plugin1' skipped: register_datasets is a hook wrapper" in err
