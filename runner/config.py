@@ -15,13 +15,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from runner.errors import ConfigError
+from runner.kinds import NAMES
 from runner.registry import Registry, unknown_name_message
 from runner.shapes import check_fit
+from runner.specs import ModelSpec, OptimizerSpec
 
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0
 DEFAULT_DATASET = "random"
-SECTIONS = ("model", "optimizer", "dataset")
+SECTIONS = NAMES  # the --set prefixes: model.KEY, optimizer.KEY, dataset.KEY
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def resolve(
     }
     for assignment in sets:
         apply_set(sections, assignment, skip_unknown_sets)
-    lr = check_lr(model_spec.lr if lr is None else lr)
+    lr = check_lr(default_lr(model_spec, optimizer_name, optimizer_spec) if lr is None else lr)
     steps = check_steps((model_spec.steps or DEFAULT_STEPS) if steps is None else steps)
     seed = DEFAULT_SEED if seed is None else check_seed(seed)
     # Before anything is written: a model that cannot take this dataset's shapes is a ConfigError naming both.
@@ -103,6 +105,18 @@ def resolve(
         optimizer_options=sections["optimizer"],
         dataset_params=sections["dataset"],
     )
+
+
+def default_lr(model_spec: ModelSpec, optimizer_name: str, optimizer_spec: OptimizerSpec) -> float:
+    """The learning rate of a run given no --lr.
+
+    The model's lr with its own default optimizer (the two are its recipe);
+    with another optimizer, that optimizer's declared lr; the model's lr
+    when the optimizer declares none.
+    """
+    if optimizer_name == model_spec.optimizer or optimizer_spec.lr is None:
+        return model_spec.lr
+    return optimizer_spec.lr
 
 
 def check_lr(lr: Any) -> float:

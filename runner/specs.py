@@ -116,6 +116,11 @@ class OptimizerSpec:
     a ``NumpyOptimizer`` whose ``step(grads)`` updates the arrays in place.
     Leave out the backend you do not support; ``options`` are the defaults
     of every keyword the rule takes besides ``lr``.
+
+    ``lr`` is the learning rate the rule wants when the user names it but
+    no ``--lr`` (Lion's 1e-4, say); None leaves it to the model. A model's
+    own ``lr`` still wins with the model's own default optimizer, since the
+    two are its recipe (``runner.config.default_lr``).
     """
 
     name: str
@@ -123,9 +128,12 @@ class OptimizerSpec:
     numpy: Callable[..., NumpyOptimizer] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    lr: float | None = None
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        if self.lr is not None:
+            _positive_float("lr", self.lr)
         if self.torch is None and self.numpy is None:
             raise TypeError("an optimizer needs a torch or a numpy builder")
         for builder in (self.torch, self.numpy):

@@ -47,6 +47,37 @@ def test_bad_set_is_a_clear_error(registry, assignment, fragment):
     assert fragment in str(info.value)
 
 
+@pytest.fixture
+def lr_registry(plugin_env):
+    from runner.registry import load_registry
+
+    return load_registry(extra_modules=["tests.support.optimizer_lr"])
+
+
+@pytest.mark.parametrize(
+    "model, optimizer, lr, expected",
+    [
+        ("dynamic", "lion_like", 5e-3, 5e-3),  # the user's --lr wins over everything
+        ("own_lion", None, None, 0.02),  # the model's own optimizer: the model's lr (its recipe)
+        ("own_lion", "lion_like", None, 0.02),  # the same, named explicitly
+        ("dynamic", "lion_like", None, 3e-4),  # another optimizer: its declared lr
+        ("dynamic", "adam", None, 1e-4),  # another optimizer that declares none: the model's lr
+        ("own_lion", "adam", None, 0.02),
+    ],
+)
+def test_which_lr_a_run_gets(lr_registry, model, optimizer, lr, expected):
+    assert resolve(lr_registry, model, optimizer=optimizer, lr=lr).lr == expected
+
+
+@pytest.mark.parametrize("lr", [0, -1e-3, float("nan"), float("inf"), True, "1e-3"])
+def test_an_optimizer_declares_a_positive_lr_or_none(lr):
+    from runner.specs import OptimizerSpec
+
+    assert OptimizerSpec(name="ok", numpy=print).lr is None
+    with pytest.raises(TypeError, match="lr must be a positive finite number"):
+        OptimizerSpec(name="bad", numpy=print, lr=lr)
+
+
 @pytest.mark.parametrize("lr", [0, -1e-3, float("nan"), float("inf")])
 def test_bad_lr(registry, lr):
     with pytest.raises(ConfigError, match="learning rate must be a positive number"):
