@@ -16,7 +16,8 @@ EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "interrupted": 130}
 @click.command()
 @click.option("--model", "-m", "models", required=True, type=NAMES, help="Model plugin(s) to train (see `runner plugins`).")
 @click.option("--optimizer", "-o", "optimizers", type=NAMES, help="Optimizer plugin(s) (default: the model's own).")
-@click.option("--lr", "lrs", type=POSITIVE_FLOATS, help="Learning rate(s) (default: the model's own, or a chosen optimizer's own if it declares one).")
+@click.option("--lr", "lrs", type=POSITIVE_FLOATS,
+              help="Learning rate(s) (default: the model's own, or another optimizer's own if it declares one).")
 @click.option("--steps", type=STEPS, help="Training steps.  [default: 500]")
 @click.option("--seed", "seeds", type=SEEDS, help="Seed(s) for Python's, NumPy's and torch's generators, e.g. 0-4.  [default: 0]")
 @click.option("--device", "devices", type=NAMES, default="auto", show_default=True,
@@ -32,7 +33,7 @@ EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "interrupted": 130}
 @click.option("--dry-run", is_flag=True, help="Print the runs without running them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--step-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="Fail a run if one of its steps takes longer (every run of a grid too; see docs/plugins.md for the limits).")
+              help="Fail a run, in a grid too, if one of its steps takes longer (limits: see docs/plugins.md).")
 @db_option
 @click.pass_context
 def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, name, sweep, jobs, per_device,
