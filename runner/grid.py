@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from runner.config import RunConfig, resolve
 from runner.devices import check_device_syntax
 from runner.errors import ConfigError
+from runner.kinds import KINDS
 from runner.registry import Registry
 
 
@@ -75,9 +76,9 @@ def set_axis(assignment: str, sequence_keys: set[str]) -> list[str]:
 def sequence_settings(registry: Registry) -> set[str]:
     """Names of settings whose defaults are tuples or lists (values that contain commas)."""
     names = set()
-    for kind, field in (("model", "params"), ("optimizer", "options"), ("dataset", "params")):
+    for kind in KINDS:
         for entry in registry.table(kind).values():
-            names.update(k for k, v in getattr(entry.spec, field).items() if isinstance(v, (tuple, list)))
+            names.update(k for k, v in getattr(entry.spec, kind.settings).items() if isinstance(v, (tuple, list)))
     return names
 
 

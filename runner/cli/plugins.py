@@ -7,22 +7,25 @@ modules, loaded only when called.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
 from runner.cli.common import LazyGroup, format_table, json_option, jsonable, load_registry
+from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, Kind
+from runner.registry import Entry
 
 
-def describe(kind: str, entry) -> dict:
+def describe(kind: Kind[Any], entry: Entry[Any]) -> dict[str, Any]:
     spec, origin = entry.spec, entry.origin
-    info = {"name": spec.name, "kind": kind, "plugin": origin.plugin, "package": origin.package,
+    info = {"name": spec.name, "kind": kind.name, "plugin": origin.plugin, "package": origin.package,
             "version": origin.version, "description": spec.description}
-    if kind == "model":
+    if kind is MODEL:
         info.update(backend=spec.backend, optimizer=spec.optimizer, lr=spec.lr,
                     optimizer_options=dict(spec.optimizer_options), params=dict(spec.params),
                     dataset=spec.dataset or "random", shapes=list(spec.shapes) if spec.shapes else None)
-    elif kind == "optimizer":
-        info.update(backends=[b for b in ("torch", "numpy") if spec.builder(b)], options=dict(spec.options))
+    elif kind is OPTIMIZER:
+        info.update(backends=[b for b in ("torch", "numpy") if spec.builder(b)], lr=spec.lr, options=dict(spec.options))
     else:
         info.update(params=dict(spec.params))
     return info
@@ -54,24 +57,24 @@ def plugins(ctx, as_json):
     if ctx.invoked_subcommand is not None:
         return
     registry = load_registry()
-    kinds = {kind: [describe(kind, e) for _, e in sorted(registry.table(kind).items())]
-             for kind in ("model", "optimizer", "dataset")}
+    listed = {kind: [describe(kind, e) for _, e in sorted(registry.table(kind).items())] for kind in KINDS}
     if as_json:
         errors = [{"plugin": f.plugin, "message": f.message} for f in registry.errors]
-        click.echo(json.dumps(jsonable({**{k + "s": v for k, v in kinds.items()}, "errors": errors}), indent=2))
+        click.echo(json.dumps(jsonable({**{k.plural: v for k, v in listed.items()}, "errors": errors}), indent=2))
         return
     click.echo("Models")
     click.echo(format_table(
         ("NAME", "BACKEND", "OPTIMIZER", "LR", "SETTINGS", "PLUGIN", "PACKAGE"),
         [(m["name"], m["backend"], " ".join([m["optimizer"], settings(m["optimizer_options"])]).replace(" -", ""),
           f"{m['lr']:g}", settings(m["params"]), m["plugin"], f"{m['package']} {m['version']}")
-         for m in kinds["model"]]))
+         for m in listed[MODEL]]))
     click.echo("\nOptimizers")
     click.echo(format_table(
-        ("NAME", "BACKENDS", "SETTINGS", "PLUGIN", "PACKAGE"),
-        [(o["name"], ",".join(o["backends"]), settings(o["options"]), o["plugin"], f"{o['package']} {o['version']}")
-         for o in kinds["optimizer"]]))
+        ("NAME", "BACKENDS", "LR", "SETTINGS", "PLUGIN", "PACKAGE"),
+        [(o["name"], ",".join(o["backends"]), "-" if o["lr"] is None else f"{o['lr']:g}", settings(o["options"]),
+          o["plugin"], f"{o['package']} {o['version']}")
+         for o in listed[OPTIMIZER]]))
     click.echo("\nDatasets")
     click.echo(format_table(
         ("NAME", "SETTINGS", "PLUGIN", "PACKAGE"),
-        [(d["name"], settings(d["params"]), d["plugin"], f"{d['package']} {d['version']}") for d in kinds["dataset"]]))
+        [(d["name"], settings(d["params"]), d["plugin"], f"{d['package']} {d['version']}") for d in listed[DATASET]]))

@@ -7,11 +7,12 @@ import json
 import click
 
 from runner.cli.common import json_option, load_registry
+from runner.kinds import NAMES
 
 
 @click.command()
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["model", "optimizer", "dataset"]),
+@click.option("--kind", type=click.Choice(NAMES),
               help="What NAME is, when a model, optimizer or dataset share the name.  [default: found]")
 @json_option
 @click.pass_context
@@ -31,7 +32,7 @@ def check(ctx, name, kind, as_json):
     from runner.testing import check_plugin, find_kind, format_results  # imported here: it is heavier than the CLI
 
     registry = load_registry()
-    if kind is None and any(name in registry.table(k) for k in ("model", "optimizer", "dataset")):
+    if kind is None and any(name in registry.table(k) for k in NAMES):
         try:
             kind = find_kind(registry, name)
         except ValueError as exc:

@@ -27,9 +27,8 @@ fit trains on it.
 
 from __future__ import annotations
 
+from runner.kinds import NAMES as KINDS
 from runner.testing.results import CheckResult, format_results
-
-KINDS = ("model", "optimizer", "dataset")
 
 __all__ = ["CheckResult", "assert_conforms", "check_plugin", "find_kind", "format_results"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.kinds import KINDS
 from runner.registry import unknown_name_message
 from runner.testing.results import CheckResult, failed, passed
 
@@ -13,7 +14,7 @@ REGISTERS = "registers"
 def check_registers(registry: Any, kind: str | None, name: str) -> CheckResult:
     """``kind`` None: ``name`` was not found as any kind; say so, with the close names of every kind."""
     if kind is None:
-        table = {n: None for k in ("model", "optimizer", "dataset") for n in registry.table(k)}
+        table = {n: None for k in KINDS for n in registry.table(k)}
     else:
         table = registry.table(kind)
     if name not in table:

@@ -1,11 +1,12 @@
 """runner plugins new: a package that installs, passes its own tests and trains, straight away."""
 
+import os
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import runner_command
+from tests.conftest import runner_command, subprocess_env
 
 NAME = "scaffold_e2e"  # unlikely to clash with anything installed
 
@@ -28,9 +29,57 @@ def test_new_writes_an_installable_package_for_each_kind(cli, tmp_path):
         assert f'[project.entry-points.runner]\nmy_{kind} = "{package}"' in pyproject
         assert f'name = "runner-my-{kind}"' in pyproject
         test = (target / f"tests/test_my_{kind}.py").read_text()
-        assert f'assert_conforms("my_{kind}", kind="{kind}")' in test
+        assert f'@pytest.mark.parametrize("kind", ["{kind}"])' in test and f'assert_conforms("my_{kind}", kind=kind)' in test
         for path in target.rglob("*.py"):
             compile(path.read_text(), str(path), "exec")  # every file is valid Python, placeholders filled
+
+
+def test_new_writes_one_package_with_several_kinds(cli, tmp_path, monkeypatch):
+    target = tmp_path / "lab"
+    result = cli("plugins", "new", "lab_e2e", str(target), "--kind", "dataset,model,optimizer")
+    assert result.output.startswith(f"Created the model, optimizer and dataset plugin 'lab_e2e' in {target}/")
+    for kind in ("model", "optimizer", "dataset"):
+        assert f"  runner plugins check lab_e2e --kind {kind}\n" in result.output
+    assert "  runner run --model lab_e2e --optimizer lab_e2e --dataset lab_e2e --steps 100\n" in result.output
+    package = "runner_lab_e2e"
+    written = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
+    assert written == sorted(["README.md", "pyproject.toml", "tests/test_lab_e2e.py", f"{package}/__init__.py",
+                              f"{package}/model.py", f"{package}/numpy_rule.py", f"{package}/torch_rule.py"])
+    assert f'[project.entry-points.runner]\nlab_e2e = "{package}"' in (target / "pyproject.toml").read_text()
+    test = (target / "tests/test_lab_e2e.py").read_text()
+    assert '@pytest.mark.parametrize("kind", ["model", "optimizer", "dataset"])' in test
+
+    from runner.registry import load_registry  # the one module registers all three, without importing torch
+
+    monkeypatch.syspath_prepend(str(target))
+    registry = load_registry(extra_modules=[package])
+    assert registry.errors == []
+    origins = {registry.table(kind)["lab_e2e"].origin.plugin for kind in ("model", "optimizer", "dataset")}
+    assert origins == {package}
+    assert registry.optimizer("lab_e2e").lr == 1e-3
+
+
+@pytest.mark.slow
+def test_a_package_of_several_kinds_passes_its_own_tests_and_the_check(tmp_path, db_url):
+    """Loaded through RUNNER_PLUGINS rather than installed: what is tested is the generated code."""
+    package = tmp_path / "lab"
+    env_run = dict(cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    created = subprocess.run(runner_command("plugins", "new", "lab_e2e", str(package), "--kind", "model,optimizer,dataset"),
+                             **env_run)
+    assert created.returncode == 0, created.stderr
+    env = {**subprocess_env(db_url), "RUNNER_PLUGINS": "runner_lab_e2e"}
+    env["PYTHONPATH"] = os.pathsep.join([str(package), env["PYTHONPATH"]])
+    tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                            **{**env_run, "cwd": package, "env": env})
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "3 passed" in tested.stdout
+    checked = subprocess.run(runner_command("plugins", "check", "lab_e2e", "--kind", "optimizer"), **env_run, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "optimizer 'lab_e2e': all checks passed" in checked.stdout
+    run = subprocess.run(runner_command("run", "--model", "lab_e2e", "--optimizer", "lab_e2e", "--dataset", "lab_e2e",
+                                        "--steps", "5", "-q"), **env_run, env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("run 1 completed · lab_e2e · lab_e2e lr=0.001 · ")  # the optimizer's own lr
 
 
 @pytest.mark.parametrize(
@@ -40,6 +89,7 @@ def test_new_writes_an_installable_package_for_each_kind(cli, tmp_path):
         (["plugins", "new", "class"], "a plugin name is lower case letters"),
         (["plugins", "new", "dynamic"], "'dynamic' is already registered by an installed plugin"),
         (["plugins", "new", "fresh", "--kind", "loss"], "Invalid value for '--kind'"),
+        (["plugins", "new", "fresh", "--kind", "model,loss"], "one or more of model, optimizer, dataset"),
     ],
 )
 def test_new_refuses_bad_names_in_one_line(cli, tmp_path, args, message):
