@@ -157,7 +157,7 @@ def test_a_wrapper_is_its_plugins_fault_and_the_others_load(option):
     registry = load_with(Wrapper(), Plain())
     (fault,) = registry.errors
     assert fault.plugin == "plugin0"
-    assert f"register_models is a hook wrapper (@hookimpl({option}=True)), which runner does not support" in fault.message
+    assert f"register_models is a hook wrapper (@hookimpl({option}=True)), which runner does not support" in str(fault)
     assert "wrapped" not in registry.models and registry.models["plain"].origin.plugin == "plugin1"
     assert BUILTIN_MODELS <= set(registry.models)
 
@@ -186,7 +186,8 @@ def test_unsupported_forms_are_their_plugins_fault():
 
     registry = load_with(Async(), Generator(), Defaulted())
     assert [str(f) for f in registry.errors] == [
-        "plugin 'plugin0' skipped: register_models is an async function, which runner never awaits: make it a plain def",
+        "plugin 'plugin0' skipped: register_models is an async function, which runner never awaits: "
+        "make it a plain def",
         "plugin 'plugin1' skipped: register_optimizers is a generator function (it yields), so its body never runs: "
         "call register(spec) instead",
         "plugin 'plugin2' skipped: register_datasets gives 'register' a default, so pluggy never passes it: "

@@ -29,7 +29,8 @@ def test_new_writes_an_installable_package_for_each_kind(cli, tmp_path):
         assert f'[project.entry-points.runner]\nmy_{kind} = "{package}"' in pyproject
         assert f'name = "runner-my-{kind}"' in pyproject
         test = (target / f"tests/test_my_{kind}.py").read_text()
-        assert f'@pytest.mark.parametrize("kind", ["{kind}"])' in test and f'assert_conforms("my_{kind}", kind=kind)' in test
+        assert f'@pytest.mark.parametrize("kind", ["{kind}"])' in test
+        assert f'assert_conforms("my_{kind}", kind=kind)' in test
         for path in target.rglob("*.py"):
             compile(path.read_text(), str(path), "exec")  # every file is valid Python, placeholders filled
 
@@ -64,8 +65,8 @@ def test_a_package_of_several_kinds_passes_its_own_tests_and_the_check(tmp_path,
     """Loaded through RUNNER_PLUGINS rather than installed: what is tested is the generated code."""
     package = tmp_path / "lab"
     env_run = dict(cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    created = subprocess.run(runner_command("plugins", "new", "lab_e2e", str(package), "--kind", "model,optimizer,dataset"),
-                             **env_run)
+    new = runner_command("plugins", "new", "lab_e2e", str(package), "--kind", "model,optimizer,dataset")
+    created = subprocess.run(new, **env_run)
     assert created.returncode == 0, created.stderr
     env = {**subprocess_env(db_url), "RUNNER_PLUGINS": "runner_lab_e2e"}
     env["PYTHONPATH"] = os.pathsep.join([str(package), env["PYTHONPATH"]])
