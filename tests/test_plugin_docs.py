@@ -1,25 +1,56 @@
 """docs/plugins.md covers every hook, and every hook has tests of its own.
 
 A hook added to runner/hookspecs.py fails this test until docs/plugins.md
-has its section (a heading naming it) and a runnable example (the block
-after ``<!-- example: HOOK -->``), and tests/hooks/test_HOOK.py exists
-with at least one test.
+has its section (a heading naming it) with its signature, the same as the
+hookspec's (datasette's check), and a runnable example (the block after
+``<!-- example: HOOK -->``), and tests/hooks/test_HOOK.py exists with at
+least one test.
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 from runner import hookspecs
+from runner.kinds import KINDS
+from runner.registry import make_plugin_manager
 from tests.support.docs import doc_text, examples
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = sorted(name for name, value in vars(hookspecs).items() if callable(value) and hasattr(value, "runner_spec"))
 
 
-def test_the_hooks_are_found():
+def test_the_hooks_are_found_and_each_kind_has_one():
+    assert HOOKS == sorted(kind.hook for kind in KINDS)
     assert HOOKS == ["register_datasets", "register_models", "register_optimizers"]
+
+
+def documented_signature(hook: str) -> ast.FunctionDef:
+    """The function in the first python block of the hook's section: how the docs say to write it."""
+    section = doc_text().split(f"### `{hook}`", 1)[1].split("\n### ", 1)[0]
+    block = re.search(r"```python\n(.*?)```", section, re.S)
+    assert block, f"the {hook} section of docs/plugins.md shows no signature"
+    functions = [node for node in ast.parse(block.group(1)).body if isinstance(node, ast.FunctionDef)]
+    assert len(functions) == 1, f"the first python block of the {hook} section should be its signature alone"
+    return functions[0]
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hooks_documented_signature_is_its_hookspecs(hook):
+    documented = documented_signature(hook)
+    spec = getattr(make_plugin_manager().hook, hook).spec
+    kind = next(k for k in KINDS if k.hook == hook)
+    assert documented.name == hook
+    assert [ast.unparse(d) for d in documented.decorator_list] == ["runner.hookimpl"]
+    assert tuple(a.arg for a in documented.args.args) == spec.argnames, "the arguments differ from the hookspec's"
+    assert not (documented.args.defaults or documented.args.kwonlyargs or documented.args.vararg), "pluggy passes none"
+    assert [ast.unparse(a.annotation) for a in documented.args.args if a.annotation] == [
+        f"Callable[[{kind.spec_type.__name__}], None]"  # register takes this kind's spec
+    ]
+    assert documented.returns is not None and ast.unparse(documented.returns) == "None"
+    assert not spec.opts["firstresult"] and not spec.opts["historic"]  # what the docs say of calls and results
 
 
 @pytest.mark.parametrize("hook", HOOKS)
