@@ -1,5 +1,8 @@
 """The register_optimizers hook: its documented example works with every model, as documented."""
 
+import json
+import re
+
 import pytest
 
 from runner import OptimizerSpec, hookimpl
@@ -39,3 +42,15 @@ def test_a_rule_for_one_backend_is_refused_for_the_other_before_the_run():
 def test_an_optimizer_spec_needs_a_builder():
     with pytest.raises(TypeError, match="needs a torch or a numpy builder"):
         OptimizerSpec(name="nothing")
+
+
+def test_a_declared_lr_is_listed_and_taken_by_a_run_given_none(cli, monkeypatch):
+    """OptimizerSpec(lr=...): see docs/plugins.md, 'Which learning rate a run uses'."""
+    monkeypatch.setenv("RUNNER_PLUGINS", "tests.support.optimizer_lr")
+    listed = json.loads(cli("plugins", "--json").output)
+    lrs = {o["name"]: o["lr"] for o in listed["optimizers"]}
+    assert lrs["lion_like"] == 3e-4 and lrs["adam"] is None
+    assert re.search(r"^lion_like\s+torch,numpy\s+0\.0003\s", cli("plugins").output, re.M)
+    planned = cli("run", "--model", "dynamic,own_lion", "--optimizer", "lion_like", "--dry-run").output
+    assert re.search(r"^1\s+dynamic\s+lion_like\s+0\.0003\s", planned, re.M)  # the optimizer's own lr
+    assert re.search(r"^2\s+own_lion\s+lion_like\s+0\.02\s", planned, re.M)  # the model's recipe
