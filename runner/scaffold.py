@@ -89,10 +89,14 @@ def scaffold(name: str, kinds: str | Sequence[str], directory: Path, taken: Iter
         **names_for(name),
         "what": in_words(kinds),
         "kinds": json.dumps(list(kinds)),
-        "specs": ", ".join(sorted(BY_NAME[kind].spec_type.__name__ for kind in kinds)),
         "steps": "\n".join("    " + step for step in next_steps(name, kinds)),
     }
     values["hooks"] = "".join(_render(root / kind / HOOK_PART, values) for kind in kinds).rstrip("\n")
+    specs = ", ".join(sorted(BY_NAME[kind].spec_type.__name__ for kind in kinds))
+    imports = [f"from runner import {specs}, hookimpl"]
+    if "lazy(" in values["hooks"]:  # a builder that imports torch only when a run calls it
+        imports.append("from runner.specs import lazy")
+    values["imports"] = "\n".join(imports)
     written = []
     for part in ("package", *kinds):
         for source, relative in _templates(root / part):
