@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from runner.errors import RunnerError
+from runner.kinds import KINDS
 from runner.store import LossSummary, RunRecord, Store, environment
 
 __all__ = [
@@ -44,7 +45,7 @@ __all__ = [
 
 # Config keys in the order a diff lists them; model, optimizer and dataset settings follow.
 BASE_KEYS = ("model", "optimizer", "dataset", "lr", "steps", "seed", "device")
-SECTIONS = (("model", "model_params"), ("optimizer", "optimizer_options"), ("dataset", "dataset_params"))
+SECTIONS = tuple((kind.name, kind.config_key) for kind in KINDS)  # ("model", "model_params"), ...
 ABNORMAL = ("diverged", "failed", "interrupted", "lost")  # how a run can end without completing
 
 
