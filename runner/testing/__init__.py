@@ -28,10 +28,11 @@ fit trains on it.
 from __future__ import annotations
 
 from runner.testing.results import CheckResult, format_results
+from runner.testing.suite import CHECK_TIMEOUT, Progress
 
 KINDS = ("model", "optimizer", "dataset")
 
-__all__ = ["CheckResult", "assert_conforms", "check_plugin", "find_kind", "format_results"]
+__all__ = ["CHECK_TIMEOUT", "CheckResult", "assert_conforms", "check_plugin", "find_kind", "format_results"]
 
 
 def find_kind(registry, name: str) -> str:
@@ -46,15 +47,21 @@ def find_kind(registry, name: str) -> str:
     raise ValueError(unknown_name_message("plugin", name, [n for k in KINDS for n in registry.table(k)]))
 
 
-def check_plugin(name: str, kind: str | None = None, registry=None) -> list[CheckResult]:
+def check_plugin(name: str, kind: str | None = None, registry=None, timeout: float | None = CHECK_TIMEOUT,
+                 progress: Progress | None = None) -> list[CheckResult]:
     """Run every conformance check for the ``kind`` (model, optimizer or dataset) called ``name``.
 
     ``registry`` defaults to the installed plugins plus ``RUNNER_PLUGINS``,
-    loaded afresh. Returns the results in order; it never raises for a
-    fault in the plugin, which is reported as a failed check instead.
+    loaded afresh. Each check that runs the plugin fails after ``timeout``
+    seconds (None: no limit). ``progress(number, total, check)`` is called
+    as each check starts (the first, "registers", is done at once).
+    Returns the results in order; it never raises for a fault in the plugin,
+    which is reported as a failed check instead.
     """
+    from runner.contracts import plugin_label
     from runner.registry import load_registry
     from runner.testing.registration import check_registers
+    from runner.testing.suite import run_checks
 
     registry = registry if registry is not None else load_registry()
     if kind is not None and kind not in KINDS:
@@ -65,17 +72,19 @@ def check_plugin(name: str, kind: str | None = None, registry=None) -> list[Chec
     if not first.passed:
         return [first]
     if kind == "model":
-        from runner.testing.models import model_checks as checks
+        from runner.testing.models import model_checks as plan
     elif kind == "optimizer":
-        from runner.testing.optimizers import optimizer_checks as checks
+        from runner.testing.optimizers import optimizer_checks as plan
     else:
-        from runner.testing.datasets import dataset_checks as checks
-    return [first, *checks(registry, name)]
+        from runner.testing.datasets import dataset_checks as plan
+    checks = plan(registry, name, timeout)
+    return [first, *run_checks(checks, plugin_label(registry, kind, name), timeout, progress, first=2)]
 
 
-def assert_conforms(name: str, kind: str | None = None, registry=None) -> list[CheckResult]:
-    """Fail (AssertionError, with the table) unless every check for ``name`` passes."""
-    results = check_plugin(name, kind, registry)
+def assert_conforms(name: str, kind: str | None = None, registry=None,
+                    timeout: float | None = CHECK_TIMEOUT) -> list[CheckResult]:
+    """Fail (AssertionError, with the table) unless every check for ``name`` passes; warnings do not fail it."""
+    results = check_plugin(name, kind, registry, timeout)
     if not all(r.passed for r in results):
         raise AssertionError(f"{kind or 'plugin'} {name!r} does not conform:\n{format_results(results)}")
     return results
