@@ -31,6 +31,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -48,25 +49,34 @@ class Alarm:
     """A one-shot timer: ``with alarm:`` raises ``error(message())`` inside the block after ``seconds``.
 
     On leaving the block the timer is disarmed and the previous SIGALRM
-    handler restored, so one ``Alarm`` can time many blocks in turn (not
-    nested ones: a second timer would replace the first).
+    handler restored, so one ``Alarm`` can time many blocks in turn. A
+    timer that was already running (an outer ``Alarm``, pytest-timeout's)
+    is re-armed with what it had left: while the block runs it is paused,
+    so it may fire late, never not at all.
     """
 
     def __init__(self, seconds: float, message: Callable[[], str], error: type[BaseException] = StepTimeout):
         self.seconds, self.message, self.error = seconds, message, error
         self.previous: Any = None
+        self.outer: tuple[float, float] = (0.0, 0.0)
+        self.started = 0.0
 
     def _fire(self, signum: int, frame: Any) -> None:
         raise self.error(self.message())
 
     def __enter__(self) -> Alarm:
         self.previous = signal.signal(signal.SIGALRM, self._fire)
-        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        self.outer = signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        if self.outer[0]:
+            self.started = time.monotonic()
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, self.previous)
+        left, interval = self.outer
+        if left:
+            signal.setitimer(signal.ITIMER_REAL, max(left - (time.monotonic() - self.started), 1e-3), interval)
 
 
 def limit(seconds: float | None, message: Callable[[], str], error: type[BaseException] = StepTimeout,
