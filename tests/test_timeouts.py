@@ -54,9 +54,8 @@ def test_limit_raises_the_given_error_through_except_exception():
             pass
 
     started = time.monotonic()
-    with pytest.raises(Overran, match="the block overran"):
-        with limit(0.2, lambda: "the block overran", Overran):
-            swallows_exceptions()
+    with pytest.raises(Overran, match="the block overran"), limit(0.2, lambda: "the block overran", Overran):
+        swallows_exceptions()
     assert time.monotonic() - started < 2
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
@@ -67,10 +66,9 @@ def test_no_limit_times_nothing():
 
 
 def test_an_outer_timer_survives_an_inner_one():
-    with pytest.raises(Overran, match="outer"):
-        with limit(0.3, lambda: "outer", Overran):
-            with limit(5.0, lambda: "inner", Overran):
-                pass
-            assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 0.3
-            time.sleep(5)
+    with pytest.raises(Overran, match="outer"), limit(0.3, lambda: "outer", Overran):
+        with limit(5.0, lambda: "inner", Overran):
+            pass
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 0.3
+        time.sleep(5)
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -14,15 +14,21 @@ NAME`` runs the same checks from the command line.
 
 For a model: it registers; it builds an object that follows the Model
 protocol from its defaults; it trains a few steps on the CPU with finite
-losses that fall; one seed gives the same losses twice; hand-written
-gradients match autograd's (torch) or finite differences (NumPy); custom
-autograd Functions pass gradcheck; and it trains with every optimizer.
-For an optimizer: it registers; it updates parameters in place and
-descends on a least-squares problem; it skips parameters without a
-gradient; its NumPy and torch rules agree; it trains every model. For a
-dataset: it registers; it builds x and y in each backend; its declared
-shapes are right; one seed gives the same data; every model whose shapes
-fit trains on it.
+losses that fall; every parameter gets a gradient and changes; one seed
+gives the same losses twice; hand-written gradients match autograd's
+(torch) or finite differences (NumPy); custom autograd Functions pass
+gradcheck; and it trains with every optimizer. For an optimizer: it
+registers; it updates parameters in place and descends on a least-squares
+problem; it skips parameters without a gradient; its step scales with lr;
+its NumPy and torch rules agree; it trains every model. For a dataset: it
+registers; it builds x and y in each backend; its declared shapes are
+right; one seed gives the same data; every model whose shapes fit trains
+on it.
+
+Each check has a time limit (``timeout``, seconds), so a plugin that
+hangs fails instead of hanging the suite. A check that trains with other
+installed plugins does not fail when one of them is broken on its own: it
+passes with a warning naming that plugin.
 """
 
 from __future__ import annotations
@@ -69,7 +75,7 @@ def check_plugin(name: str, kind: str | None = None, registry=None, timeout: flo
     if kind is None and any(name in registry.table(k) for k in KINDS):
         kind = find_kind(registry, name)  # ValueError when the name is taken by two kinds
     first = check_registers(registry, kind, name)
-    if not first.passed:
+    if kind is None or not first.passed:  # kind None: the name is registered as nothing, and first says so
         return [first]
     if kind == "model":
         from runner.testing.models import model_checks as plan

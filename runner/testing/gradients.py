@@ -58,11 +58,12 @@ def _torch_against_autograd(trainer: Any) -> CheckResult:
                       "computed from parameters(), not detached, .item()'d or computed under torch.no_grad()")
     wanted = [i for i, p in enumerate(params) if p.requires_grad]
     try:
-        found = torch.autograd.grad(target, [params[i] for i in wanted], allow_unused=True)
+        found = torch.autograd.grad(target, [params[i] for i in wanted], allow_unused=True) if wanted else ()
     except RuntimeError as exc:
-        return failed(GRADIENTS, f"autograd cannot differentiate the loss once more ({str(exc).splitlines()[0]}); "
-                      "differentiate through torch.autograd.grad or Tensor.backward, which the check can see")
-    reference = [None] * len(params)
+        return failed(GRADIENTS, f"autograd cannot differentiate the loss once more ({str(exc).split('. ')[0]}): "
+                      "the model freed its graph through a call the check does not see, such as a grad imported with "
+                      "'from torch.autograd import grad'; call torch.autograd.grad(...) or loss.backward() instead")
+    reference: list[Any] = [None] * len(params)
     for i, ref in zip(wanted, found):
         reference[i] = ref
     return _compare(grads, reference)
@@ -96,7 +97,7 @@ def _graphs_kept() -> Iterator[list]:
     from torch import autograd
 
     differentiated: list = []
-    originals = {"grad": autograd.grad, "backward": autograd.backward}
+    originals: dict[str, Any] = {"grad": autograd.grad, "backward": autograd.backward}
 
     def keeping(original: Any, first: str) -> Any:
         signature = inspect.signature(original)
@@ -201,12 +202,12 @@ def check_functions(trainer: Any) -> CheckResult:
     return passed(FUNCTIONS, f"gradcheck passes for {', '.join(names)}")
 
 
-def _record_function_inputs(trainer: Any) -> dict[type, tuple]:
+def _record_function_inputs(trainer: Any) -> dict[Any, tuple]:
     """Run one forward and backward pass, noting the first inputs of each custom Function's forward."""
     import torch
     from torch.autograd.function import FunctionCtx
 
-    recorded: dict[type, tuple] = {}
+    recorded: dict[Any, tuple] = {}
     patched = []
     for cls in _custom_functions(torch.autograd.Function):
         original = cls.__dict__.get("forward")
@@ -229,9 +230,10 @@ def _record_function_inputs(trainer: Any) -> dict[type, tuple]:
     return recorded
 
 
-def _custom_functions(base: type) -> list[type]:
+def _custom_functions(base: type) -> list[Any]:
     """Subclasses of ``torch.autograd.Function`` defined outside torch: the ones plugins write."""
-    found, stack = [], list(base.__subclasses__())
+    found: list[Any] = []
+    stack: list[Any] = list(base.__subclasses__())
     while stack:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())

@@ -78,8 +78,9 @@ def check_reproducible(registry: Any, name: str) -> CheckResult:
     """One seed gives the same losses twice (draw only from the generators runner seeds)."""
     runs = [train_steps(registry, REPEAT_STEPS, model=name, seed=1) for _ in range(2)]
     for run in runs:
-        if run.problem():
-            return failed("reproducible", run.problem())
+        problem = run.problem()
+        if problem:
+            return failed("reproducible", problem)
     if runs[0].losses != runs[1].losses:
         return failed(
             "reproducible",

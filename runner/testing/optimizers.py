@@ -6,6 +6,7 @@ in each backend it supports, then on every registered model it can train.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from runner.testing.pairs import model_alone, train_each
@@ -23,7 +24,7 @@ LR_TOLERANCE = 0.2  # of the expected step, 2x the one at SMALL_LR
 def optimizer_checks(registry: Any, name: str, timeout: float | None) -> list[Check]:
     spec = registry.optimizers[name].spec
     backends = [b for b in ("numpy", "torch") if spec.builder(b) is not None]
-    checks = [Check(f"{label} ({b})", lambda check=check, b=b: check(spec, b)) for label, check in ALONE for b in backends]
+    checks = [Check(f"{label} ({b})", functools.partial(check, spec, b)) for label, check in ALONE for b in backends]
     checks.append(Check("backends agree", lambda: _check_backends_agree(spec)))
     checks.append(Check("every model", lambda: check_every_model(registry, name, backends, timeout), timed=False))
     return checks
@@ -78,16 +79,16 @@ def _run(spec: Any, backend: str, problem: _Problem, steps: int = STEPS, lr: flo
         return [np.array(p) for p in params], losses
     import torch
 
-    params = [torch.tensor(p) for p in problem.start]
-    rule = spec.torch(list(params), lr=lr, **spec.options)
+    tensors = [torch.tensor(p) for p in problem.start]
+    rule = spec.torch(list(tensors), lr=lr, **spec.options)
     losses = []
     for _ in range(steps):
-        loss, grads = problem.loss_and_grads(*(p.detach().numpy() for p in params))
+        loss, grads = problem.loss_and_grads(*(t.detach().numpy() for t in tensors))
         losses.append(loss)
-        for p, g in zip(params, grads):
-            p.grad = torch.tensor(g)
+        for t, g in zip(tensors, grads):
+            t.grad = torch.tensor(g)
         rule.step()
-    return [p.detach().numpy().copy() for p in params], losses
+    return [t.detach().numpy().copy() for t in tensors], losses
 
 
 def _check_descends(spec: Any, backend: str) -> CheckResult:
@@ -115,12 +116,12 @@ def _check_none_gradients(spec: Any, backend: str) -> CheckResult:
     else:
         import torch
 
-        params = [torch.tensor(p) for p in problem.start]
-        rule = spec.torch(list(params), lr=LR, **spec.options)
-        _, grads = problem.loss_and_grads(*(p.numpy() for p in params))
-        params[0].grad, params[1].grad = torch.tensor(grads[0]), None
+        tensors = [torch.tensor(p) for p in problem.start]
+        rule = spec.torch(list(tensors), lr=LR, **spec.options)
+        _, grads = problem.loss_and_grads(*(t.numpy() for t in tensors))
+        tensors[0].grad, tensors[1].grad = torch.tensor(grads[0]), None
         rule.step()
-        after = params[1].numpy()
+        after = tensors[1].numpy()
     if not np.array_equal(after, problem.start[1]):
         return failed(name, "a parameter whose gradient was None changed")
     return passed(name, "a parameter with no gradient keeps its value")

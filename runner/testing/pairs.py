@@ -10,6 +10,7 @@ told apart from the one under test.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -31,10 +32,10 @@ def train_each(registry: Any, check: str, steps: int, other: str, cases: dict[st
     """
     problems, warnings = [], []
     for label, resolve_args in cases.items():
-        problem = _timed(timeout, _describe(resolve_args), lambda: _pair_problem(registry, steps, resolve_args))
+        problem = _timed(timeout, _describe(resolve_args), functools.partial(_pair_problem, registry, steps, resolve_args))
         if problem is None:
             continue
-        broken = _timed(timeout, f"{other} {label!r} alone", lambda: alone(label))
+        broken = _timed(timeout, f"{other} {label!r} alone", functools.partial(alone, label))
         if broken:
             plugin = registry.get(other, label).origin.plugin
             warnings.append(f"{other} {label!r} (plugin {plugin!r}) failed here ({problem}), but it fails on its own "

@@ -40,14 +40,14 @@ def train_steps(registry: Any, steps: int, **resolve_args: Any) -> Trained:
     return train(trainer, steps)
 
 
-def prepared(registry: Any, **resolve_args: Any) -> tuple[Any, str | None]:
-    """A trainer at its starting point (seeded, built, not stepped), or None and why not."""
+def prepared(registry: Any, **resolve_args: Any) -> tuple[Any, str]:
+    """A trainer at its starting point (seeded, built, not stepped) and "", or None and why not."""
     from runner import engine
     from runner.config import resolve
 
     config = resolve(registry, device="cpu", **resolve_args)
     try:
-        return engine.prepare(config, registry), None
+        return engine.prepare(config, registry), ""
     except Exception as exc:
         return None, f"{type(exc).__name__}: {exc}"
 

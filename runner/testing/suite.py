@@ -51,13 +51,13 @@ def time_limit(seconds: float | None, subject: str, hint: bool = True):
 
 
 def run_checks(checks: Sequence[Check], subject: str, timeout: float | None,
-               progress: Progress | None = None, first: int = 1, total: int | None = None) -> list[CheckResult]:
+               progress: Progress | None = None, first: int = 1) -> list[CheckResult]:
     """Run ``checks`` in order; never raises for a fault in a plugin, which is a failed check instead.
 
     ``subject`` says who is being checked (``plugin 'p' (pkg 1.0), model 'm'``);
-    ``first`` and ``total`` number the checks for ``progress``.
+    ``progress`` numbers the checks from ``first`` (checks done before these count).
     """
-    total = total if total is not None else first - 1 + len(checks)
+    total = first - 1 + len(checks)
     results: list[CheckResult] = []
     stopped = None
     for number, check in enumerate(checks, first):

@@ -79,6 +79,24 @@ def autograd_grad(d_in, d_out, device, detach=False):
     return Model()
 
 
+def bound_grad(d_in, d_out, device):
+    """hand-written gradients: a grad bound by name frees the graph unseen; the check must say so, not crash."""
+    import torch
+    from torch.autograd import grad
+
+    w = (torch.randn(d_in, d_out) * 0.01).requires_grad_()
+
+    class Model:
+        def parameters(self):
+            return [w]
+
+        def loss_and_grads(self, x, y):
+            loss = (x.mm(w) - y).pow(2).sum()
+            return loss, list(grad(loss, [w]))
+
+    return Model()
+
+
 class Raises:
     def __init__(self, d_in, d_out):
         self.w = np.zeros((d_in, d_out))
@@ -102,6 +120,7 @@ def register_models(register):
     register(ModelSpec(name="nc_detached_loss", build=lambda d_in, d_out, device: hand_written(d_in, d_out, device, detach=True), **TORCH))
     register(ModelSpec(name="ok_autograd_grad", build=autograd_grad, **TORCH))
     register(ModelSpec(name="ok_autograd_grad_detached", build=lambda d_in, d_out, device: autograd_grad(d_in, d_out, device, detach=True), **TORCH))
+    register(ModelSpec(name="nc_bound_grad", build=bound_grad, **TORCH))
     register(ModelSpec(name="nc_raises", build=numpy_model(Raises), **numpy))
 
 
