@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from runner.errors import ConfigError
-from runner.testing.results import CheckResult, failed
+from runner.testing.results import CheckResult
 from runner.testing.running import last_line, train_steps
 from runner.testing.suite import CheckTimeout, time_limit
 
@@ -43,7 +43,7 @@ def train_each(registry: Any, check: str, steps: int, other: str, cases: dict[st
         else:
             problems.append(f"{label}: {problem}")
     if problems:
-        return failed(check, "; ".join(problems))
+        return CheckResult(check, False, "; ".join(problems), warnings=tuple(warnings))
     return CheckResult(check, True, done, warnings=tuple(warnings))
 
 
