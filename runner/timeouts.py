@@ -20,6 +20,9 @@ Limits, all from how POSIX signals reach Python:
 * A plugin that catches every exception inside its step can swallow the
   timeout; the next step is timed again.
 
+``limit(seconds, message, error)`` is the same timer around any block;
+the conformance suite (runner.testing) uses it to time each check.
+
 With no timeout given nothing is wrapped, so a run pays nothing for this.
 """
 
@@ -28,7 +31,9 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 
@@ -40,27 +45,72 @@ def available() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+class Alarm:
+    """A one-shot timer: ``with alarm:`` raises ``error(message())`` inside the block after ``seconds``.
+
+    On leaving the block the timer is disarmed and the previous SIGALRM
+    handler restored, so one ``Alarm`` can time many blocks in turn. A
+    timer that was already running (an outer ``Alarm``, pytest-timeout's)
+    is re-armed with what it had left: while the block runs it is paused,
+    so it may fire late, never not at all.
+    """
+
+    def __init__(self, seconds: float, message: Callable[[], str], error: type[BaseException] = StepTimeout):
+        self.seconds, self.message, self.error = seconds, message, error
+        self.previous: Any = None
+        self.outer: tuple[float, float] = (0.0, 0.0)
+        self.started = 0.0
+
+    def _fire(self, signum: int, frame: Any) -> None:
+        raise self.error(self.message())
+
+    def __enter__(self) -> Alarm:
+        self.previous = signal.signal(signal.SIGALRM, self._fire)
+        self.outer = signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        if self.outer[0]:
+            self.started = time.monotonic()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous)
+        left, interval = self.outer
+        if left:
+            signal.setitimer(signal.ITIMER_REAL, max(left - (time.monotonic() - self.started), 1e-3), interval)
+
+
+def limit(seconds: float | None, message: Callable[[], str], error: type[BaseException] = StepTimeout,
+          option: str = "--step-timeout") -> AbstractContextManager[Any]:
+    """An ``Alarm``, or a context that does nothing when ``seconds`` is None or timers are unavailable here.
+
+    Where they are unavailable, says so on stderr, once per process for each ``option``.
+    """
+    if not seconds:
+        return nullcontext()
+    if not available():
+        if option not in _warned:
+            _warned.add(option)
+            print(f"warning: {option} needs SIGALRM in the main thread; nothing is timed here", file=sys.stderr)
+        return nullcontext()
+    return Alarm(seconds, message, error)
+
+
+_warned: set[str] = set()
+
+
 def guard(step: Callable[[], Any], seconds: float | None, label: str = "the model") -> Callable[[], Any]:
     """``step`` itself when ``seconds`` is None, else a version that raises StepTimeout after ``seconds``."""
-    if not seconds:
-        return step
-    if not available():
-        print("warning: --step-timeout needs SIGALRM in the main thread; steps are not timed here", file=sys.stderr)
-        return step
     count = 0
-
-    def on_alarm(signum, frame):
-        raise StepTimeout(f"{label}: step {count} did not finish within {seconds:g}s (--step-timeout)")
+    alarm = limit(seconds, lambda: f"{label}: step {count} did not finish within {seconds:g}s (--step-timeout)")
+    if not isinstance(alarm, Alarm):
+        return step
 
     def timed_step() -> Any:
         nonlocal count
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
-            return step()
+            with alarm:
+                return step()
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
             count += 1
 
     return timed_step

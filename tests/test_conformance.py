@@ -1,5 +1,6 @@
-"""runner.testing finds each kind of fault, and passes what conforms."""
+"""runner.testing finds each kind of fault, passes what conforms, never hangs and blames the right plugin."""
 
+import functools
 import json
 
 import pytest
@@ -7,20 +8,27 @@ import pytest
 from runner.registry import load_registry
 from runner.testing import assert_conforms, check_plugin, format_results
 
+NONCONFORMING = ("tests.support.nonconforming", "tests.support.nonconforming_more")
+HANGS = "tests.support.nonconforming_hangs"
+
+# ok_autograd_grad returns its loss still attached to the graph, which runner's loss buffer turns into a float.
+pytestmark = pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True to a scalar:UserWarning")
+
 
 @pytest.fixture(scope="module")
 def registry():
-    import os
+    return load_registry(extra_modules=NONCONFORMING)
 
-    previous = os.environ.get("RUNNER_PLUGINS")
-    os.environ["RUNNER_PLUGINS"] = "tests.support.nonconforming"
-    try:
-        return load_registry()
-    finally:
-        if previous is None:
-            del os.environ["RUNNER_PLUGINS"]
-        else:
-            os.environ["RUNNER_PLUGINS"] = previous
+
+@pytest.fixture(scope="module")
+def checked(registry):
+    """check_plugin on the module's registry, once for each plugin however many tests look at its results."""
+    return functools.cache(lambda name, kind: check_plugin(name, kind, registry))
+
+
+@pytest.fixture(scope="module")
+def hangs():
+    return load_registry(extra_modules=(HANGS,))
 
 
 def statuses(results):
@@ -41,22 +49,36 @@ def failing(results):
         ("nc_bad_function", "model", "autograd Functions", "Cube fails gradcheck"),
         ("nc_rebinds", "optimizer", "updates in place (numpy)", "the loss did not fall"),
         ("nc_torch_raises", "optimizer", "every model", "this rule is broken for torch"),
+        ("nc_detached_layer", "model", "every parameter",
+         "parameter 0 (shape (1000, 5)) got no gradient in 10 steps (None or zeros each time)"),
+        ("nc_copied_parameter", "model", "every parameter",
+         "parameter 1 (shape (10,)) got a gradient but never changed in 10 steps"),
+        ("nc_detached_loss", "model", "hand-written gradients",
+         "the loss that loss_and_grads returns has no autograd graph back to the parameters"),
+        ("nc_bound_grad", "model", "hand-written gradients",
+         "the model freed its graph through a call the check does not see, such as a grad imported with"),
+        ("nc_ignores_lr", "optimizer", "scales with lr (numpy)",
+         "3 steps at lr 0.0002 moved the parameters 1.00 times as far as at lr 0.0001, not about 2 times"),
+        ("nc_ignores_lr", "optimizer", "scales with lr (torch)", "moved the parameters 1.00 times as far"),
         ("nc_lying_shapes", "dataset", "declared shapes", "shapes() says x (10, 3)"),
         ("nc_unseeded_data", "dataset", "reproducible", "one seed gave two different datasets"),
     ],
 )
-def test_each_fault_fails_its_check(registry, name, kind, check, detail):
-    results = check_plugin(name, kind, registry)
+def test_each_fault_fails_its_check(registry, checked, name, kind, check, detail):
+    results = checked(name, kind)
     assert check in failing(results), format_results(results)
     assert detail in failing(results)[check]
-    with pytest.raises(AssertionError, match=f"{kind} '{name}' does not conform"):
-        assert_conforms(name, kind, registry)
+
+
+def test_assert_conforms_fails_with_the_table(registry):
+    with pytest.raises(AssertionError, match="dataset 'nc_lying_shapes' does not conform:\nCHECK +RESULT +DETAIL\n"):
+        assert_conforms("nc_lying_shapes", "dataset", registry)
 
 
 def test_what_does_not_apply_is_skipped_and_passes(registry):
     results = assert_conforms("numpy", "model", registry)
     assert statuses(results) == {
-        "registers": "pass", "builds": "pass", "trains": "pass", "reproducible": "pass",
+        "registers": "pass", "builds": "pass", "trains": "pass", "every parameter": "pass", "reproducible": "pass",
         "hand-written gradients": "pass", "autograd Functions": "skip", "every optimizer": "pass",
     }
     assert statuses(check_plugin("myrelu", registry=registry))["autograd Functions"] == "pass"
@@ -69,15 +91,120 @@ def test_an_unknown_name_fails_registration_with_a_hint(registry):
     assert "[project.entry-points.runner]" in result.detail and "RUNNER_TRACE_PLUGINS=1" in result.detail
 
 
+@pytest.mark.parametrize("name", ["ok_autograd_grad", "ok_autograd_grad_detached"])
+def test_gradients_from_torch_autograd_grad_are_compared_not_refused(registry, name):
+    """autograd.grad frees the graph the check differentiates again; a detached loss stands for what the model differentiated."""
+    results = {r.name: r for r in check_plugin(name, "model", registry)}
+    gradients = results["hand-written gradients"]
+    assert gradients.status == "pass", gradients.detail
+    assert gradients.detail.startswith("match autograd for 2 parameters")
+
+
+def test_a_model_that_uses_a_layer_on_some_steps_only_gets_every_parameter_trained(registry):
+    """DynamicNet's middle layer gets no gradient on a step that draws zero repeats; over the check's steps it does."""
+    results = {r.name: r for r in check_plugin("dynamic", "model", registry)}
+    assert results["every parameter"].status == "pass"
+    assert results["every parameter"].detail == "all 6 parameters got a gradient and changed in 10 steps"
+
+
+def warned(result, name):
+    return [w for w in result.warnings if w.startswith(name)]
+
+
+@pytest.mark.parametrize(
+    "name, kind, check, broken",
+    [
+        ("tensor", "model", "every optimizer", "optimizer 'nc_torch_raises'"),
+        ("tensor", "model", "every optimizer", "optimizer 'nc_ignores_lr'"),
+        ("gd", "optimizer", "every model", "model 'nc_raises'"),  # gd is nc_raises's default: tried with another
+        ("random", "dataset", "models that fit", "model 'nc_raises'"),  # its default dataset: tried on another
+    ],
+)
+def test_another_broken_plugin_is_a_warning_not_a_failure(checked, name, kind, check, broken):
+    results = checked(name, kind)
+    assert all(r.passed for r in results), format_results(results)
+    result = next(r for r in results if r.name == check)
+    assert result.passed and result.status == "warn"
+    (warning,) = warned(result, broken)
+    assert "but it fails on its own too" in warning and "not counted against this plugin" in warning
+    assert f"warning: {warning}" in format_results(results)
+
+
+def test_the_plugin_under_test_is_still_blamed_when_the_others_work_alone(checked):
+    """nc_ignores_lr diverges every torch model that trains fine with its own defaults: its fault, not theirs."""
+    results = {r.name: r for r in checked("nc_ignores_lr", "optimizer")}
+    assert not results["every model"].passed
+    assert "tensor: the run diverged after 3 steps" in results["every model"].detail
+    # nc_raises, broken on its own, is still told apart in the same check
+    assert [w.split(" (")[0] for w in results["every model"].warnings] == ["model 'nc_raises'"]
+
+
+def test_a_check_that_hangs_fails_naming_the_plugin_and_the_rest_are_not_run(hangs):
+    results = check_plugin("nc_hangs", "model", hangs, timeout=0.5)
+    assert [r.status for r in results] == ["pass", "FAIL"] + ["skip"] * 6
+    assert results[1].detail.startswith(
+        "plugin 'tests.support.nonconforming_hangs' (local), model 'nc_hangs': check 'builds' did not finish within 0.5s"
+    )
+    assert {r.detail for r in results[2:]} == {"not run: 'builds' timed out"}
+    with pytest.raises(AssertionError, match="check 'builds' did not finish within 0.5s"):
+        assert_conforms("nc_hangs", "model", hangs, timeout=0.5)
+
+
+def test_another_plugin_that_hangs_is_timed_apart_and_warned_about(hangs):
+    results = {r.name: r for r in assert_conforms("ok_quick", "model", hangs, timeout=2)}
+    (warning,) = results["every optimizer"].warnings
+    assert warning.startswith(
+        "optimizer 'nc_hanging_rule' (plugin 'tests.support.nonconforming_hangs') failed here "
+        "(model 'ok_quick' with optimizer 'nc_hanging_rule' did not finish within 2s), but it fails on its own too "
+        "(optimizer 'nc_hanging_rule' alone did not finish within 2s)"
+    )
+
+
 def test_plugins_check_prints_the_table_and_exits_1_on_failure(cli, monkeypatch):
     monkeypatch.setenv("RUNNER_PLUGINS", "tests.support.nonconforming")
     result = cli("plugins", "check", "nc_flat", code=1)
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["CHECK", "RESULT", "DETAIL"]
     assert any(line.startswith("trains") and " FAIL " in line for line in lines)
-    assert result.stderr.strip() == "model 'nc_flat': 2 of 7 checks failed"  # trains, and its zero gradients
+    progress = [f"[{n}/8] model 'nc_flat': {check}" for n, check in enumerate(
+        ["builds", "trains", "every parameter", "reproducible", "hand-written gradients", "autograd Functions",
+         "every optimizer"], 2)]
+    # trains, and its zero gradients: wrong, and leaving its one parameter untrained
+    assert result.stderr.splitlines() == progress + ["model 'nc_flat': 3 of 8 checks failed"]
 
     ok = cli("plugins", "check", "gd", "--json")
     data = json.loads(ok.stdout)
     assert data["kind"] == "optimizer" and data["passed"] is True
     assert {c["status"] for c in data["checks"]} == {"pass"}
+
+
+def test_plugins_check_says_which_check_hangs_and_stops_it(cli, monkeypatch):
+    monkeypatch.setenv("RUNNER_PLUGINS", HANGS)
+    result = cli("plugins", "check", "nc_hangs", "--timeout", "0.5", code=1)
+    assert result.stderr.splitlines()[0] == "[2/8] model 'nc_hangs': builds"
+    assert "model 'nc_hangs': check 'builds' did not finish within 0.5s" in result.stdout
+
+
+def test_plugins_check_passes_with_warnings_about_other_plugins(cli, monkeypatch):
+    monkeypatch.setenv("RUNNER_PLUGINS", ",".join(NONCONFORMING))
+    data = json.loads(cli("plugins", "check", "random", "--json").stdout)
+    assert data["passed"] is True
+    (fit,) = [c for c in data["checks"] if c["name"] == "models that fit"]
+    assert fit["status"] == "warn" and fit["warnings"][0].startswith("model 'nc_raises'")
+
+    table = cli("plugins", "check", "random")
+    assert table.stdout.splitlines()[-1] == "dataset 'random': all checks passed (1 warning about other plugins)"
+
+
+def builtins():
+    registry = load_registry(extra_modules=())
+    return [pytest.param(name, kind, id=name) for kind in ("model", "optimizer", "dataset")
+            for name, entry in sorted(registry.table(kind).items()) if entry.origin.package == "runner"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, kind", builtins())
+def test_every_built_in_plugin_conforms_without_warnings(name, kind):
+    """With only the installed plugins (the built-ins, and the sine example where installed): all pass, none warns."""
+    results = assert_conforms(name, kind, load_registry(extra_modules=()))
+    assert not [r for r in results if r.warnings], format_results(results)

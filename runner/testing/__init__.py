@@ -14,23 +14,30 @@ NAME`` runs the same checks from the command line.
 
 For a model: it registers; it builds an object that follows the Model
 protocol from its defaults; it trains a few steps on the CPU with finite
-losses that fall; one seed gives the same losses twice; hand-written
-gradients match autograd's (torch) or finite differences (NumPy); custom
-autograd Functions pass gradcheck; and it trains with every optimizer.
-For an optimizer: it registers; it updates parameters in place and
-descends on a least-squares problem; it skips parameters without a
-gradient; its NumPy and torch rules agree; it trains every model. For a
-dataset: it registers; it builds x and y in each backend; its declared
-shapes are right; one seed gives the same data; every model whose shapes
-fit trains on it.
+losses that fall; every parameter gets a gradient and changes; one seed
+gives the same losses twice; hand-written gradients match autograd's
+(torch) or finite differences (NumPy); custom autograd Functions pass
+gradcheck; and it trains with every optimizer. For an optimizer: it
+registers; it updates parameters in place and descends on a least-squares
+problem; it skips parameters without a gradient; its step scales with lr;
+its NumPy and torch rules agree; it trains every model. For a dataset: it
+registers; it builds x and y in each backend; its declared shapes are
+right; one seed gives the same data; every model whose shapes fit trains
+on it.
+
+Each check has a time limit (``timeout``, seconds), so a plugin that
+hangs fails instead of hanging the suite. A check that trains with other
+installed plugins does not fail when one of them is broken on its own: it
+passes with a warning naming that plugin.
 """
 
 from __future__ import annotations
 
 from runner.kinds import NAMES as KINDS
 from runner.testing.results import CheckResult, format_results
+from runner.testing.suite import CHECK_TIMEOUT, Progress
 
-__all__ = ["CheckResult", "assert_conforms", "check_plugin", "find_kind", "format_results"]
+__all__ = ["CHECK_TIMEOUT", "CheckResult", "assert_conforms", "check_plugin", "find_kind", "format_results"]
 
 
 def find_kind(registry, name: str) -> str:
@@ -45,15 +52,21 @@ def find_kind(registry, name: str) -> str:
     raise ValueError(unknown_name_message("plugin", name, [n for k in KINDS for n in registry.table(k)]))
 
 
-def check_plugin(name: str, kind: str | None = None, registry=None) -> list[CheckResult]:
+def check_plugin(name: str, kind: str | None = None, registry=None, timeout: float | None = CHECK_TIMEOUT,
+                 progress: Progress | None = None) -> list[CheckResult]:
     """Run every conformance check for the ``kind`` (model, optimizer or dataset) called ``name``.
 
     ``registry`` defaults to the installed plugins plus ``RUNNER_PLUGINS``,
-    loaded afresh. Returns the results in order; it never raises for a
-    fault in the plugin, which is reported as a failed check instead.
+    loaded afresh. Each check that runs the plugin fails after ``timeout``
+    seconds (None: no limit). ``progress(number, total, check)`` is called
+    as each check starts (the first, "registers", is done at once).
+    Returns the results in order; it never raises for a fault in the plugin,
+    which is reported as a failed check instead.
     """
+    from runner.contracts import plugin_label
     from runner.registry import load_registry
     from runner.testing.registration import check_registers
+    from runner.testing.suite import run_checks
 
     registry = registry if registry is not None else load_registry()
     if kind is not None and kind not in KINDS:
@@ -61,20 +74,22 @@ def check_plugin(name: str, kind: str | None = None, registry=None) -> list[Chec
     if kind is None and any(name in registry.table(k) for k in KINDS):
         kind = find_kind(registry, name)  # ValueError when the name is taken by two kinds
     first = check_registers(registry, kind, name)
-    if not first.passed:
+    if kind is None or not first.passed:  # kind None: the name is registered as nothing, and first says so
         return [first]
     if kind == "model":
-        from runner.testing.models import model_checks as checks
+        from runner.testing.models import model_checks as plan
     elif kind == "optimizer":
-        from runner.testing.optimizers import optimizer_checks as checks
+        from runner.testing.optimizers import optimizer_checks as plan
     else:
-        from runner.testing.datasets import dataset_checks as checks
-    return [first, *checks(registry, name)]
+        from runner.testing.datasets import dataset_checks as plan
+    checks = plan(registry, name, timeout)
+    return [first, *run_checks(checks, plugin_label(registry, kind, name), timeout, progress, first=2)]
 
 
-def assert_conforms(name: str, kind: str | None = None, registry=None) -> list[CheckResult]:
-    """Fail (AssertionError, with the table) unless every check for ``name`` passes."""
-    results = check_plugin(name, kind, registry)
+def assert_conforms(name: str, kind: str | None = None, registry=None,
+                    timeout: float | None = CHECK_TIMEOUT) -> list[CheckResult]:
+    """Fail (AssertionError, with the table) unless every check for ``name`` passes; warnings do not fail it."""
+    results = check_plugin(name, kind, registry, timeout)
     if not all(r.passed for r in results):
         raise AssertionError(f"{kind or 'plugin'} {name!r} does not conform:\n{format_results(results)}")
     return results

@@ -5,22 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from runner.shapes import fits
+from runner.testing.pairs import model_alone, train_each
 from runner.testing.results import CheckResult, failed, passed, skipped
-from runner.testing.running import train_each
+from runner.testing.suite import Check
 
 MODEL_STEPS = 3
 
 
-def dataset_checks(registry: Any, name: str) -> list[CheckResult]:
+def dataset_checks(registry: Any, name: str, timeout: float | None) -> list[Check]:
     spec = registry.datasets[name].spec
-    built, result = _check_builds(spec)
-    results = [result]
-    if not built:
-        return results
-    results.append(_check_declared_shapes(spec, built))
-    results.append(_check_reproducible(spec, built))
-    results.append(check_every_model(registry, name, built))
-    return results
+    built: dict[str, tuple] = {}  # backend -> (x, y), filled by the first check
+
+    def builds() -> CheckResult:
+        data, result = _check_builds(spec)
+        built.update(data)
+        return result
+
+    return [
+        Check("builds", builds, needed=True),
+        Check("declared shapes", lambda: _check_declared_shapes(spec, built)),
+        Check("reproducible", lambda: _check_reproducible(spec, built)),
+        Check("models that fit", lambda: check_every_model(registry, name, built, timeout), timed=False),
+    ]
 
 
 def _build(spec: Any, backend: str, seed: int = 0):
@@ -85,8 +91,13 @@ def _check_reproducible(spec: Any, built: dict[str, tuple]) -> CheckResult:
     return passed("reproducible", "one seed gives the same x and y twice")
 
 
-def check_every_model(registry: Any, name: str, built: dict[str, tuple]) -> CheckResult:
-    """Every registered model that declares shapes this dataset fits trains a few finite steps on it."""
+def check_every_model(registry: Any, name: str, built: dict[str, tuple], timeout: float | None) -> CheckResult:
+    """Every registered model that declares shapes this dataset fits trains a few finite steps on it.
+
+    A model that fails here and also fails with its own defaults (another
+    dataset it fits in place of this one, when it is the model's default) is
+    broken on its own: a warning, not a failure of this dataset.
+    """
     fitting, others = [], 0
     for model, entry in sorted(registry.models.items()):
         spec = entry.spec
@@ -99,4 +110,5 @@ def check_every_model(registry: Any, name: str, built: dict[str, tuple]) -> Chec
         return skipped("models that fit", f"none of the {others} registered models declares shapes this dataset fits")
     cases = {model: {"model": model, "dataset": name} for model in fitting}
     done = f"{MODEL_STEPS} finite steps with each of {', '.join(fitting)}"
-    return train_each(registry, "models that fit", MODEL_STEPS, cases, done)
+    return train_each(registry, "models that fit", MODEL_STEPS, "model", cases, done,
+                      lambda model: model_alone(registry, model, MODEL_STEPS, ("dataset", name)), timeout)

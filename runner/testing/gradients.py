@@ -2,7 +2,12 @@
 
 * A torch model that computes its own gradients is run once more with its
   parameters requiring grad; autograd's gradients of the loss it returns
-  are the reference.
+  are the reference. So that a model may itself differentiate with
+  ``torch.autograd.grad`` or ``backward`` (which free the graph), autograd
+  keeps the graph during that pass; and when the model returns its loss
+  detached, the scalar it differentiated, if it has the same value, stands
+  in for it. A loss with no graph back to the parameters fails the check:
+  there is nothing to compare with.
 * A NumPy model is checked against central finite differences along a
   few random directions, in float64.
 * A model whose gradients already come from autograd (``AutogradModel``,
@@ -14,7 +19,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
+from collections.abc import Iterator
 from typing import Any
 
 from runner.testing.results import CheckResult, failed, passed, skipped
@@ -35,17 +43,35 @@ def _torch_against_autograd(trainer: Any) -> CheckResult:
     import torch
 
     model, params = trainer.model, list(trainer.model.parameters())
-    with torch.enable_grad():
+    with torch.enable_grad(), _graphs_kept() as differentiated:
         for p in params:
             if p.is_leaf and not p.requires_grad and p.is_floating_point():
                 p.requires_grad_(True)  # so that autograd can differentiate the model's own forward pass
         loss, grads = model.loss_and_grads(trainer.x, trainer.y)
-        grads = list(grads)
-        if any(g is not None for g in grads) and all(g is None or g is p.grad for p, g in zip(params, grads)):
-            return skipped(GRADIENTS, "gradients come from autograd (loss.backward()); nothing hand-written to check")
-        if not isinstance(loss, torch.Tensor) or loss.grad_fn is None:
-            return skipped(GRADIENTS, "the loss is not differentiable by autograd, so there is no reference to compare with")
-        reference = torch.autograd.grad(loss, params, allow_unused=True)
+    grads = list(grads)
+    if any(g is not None for g in grads) and all(g is None or g is p.grad for p, g in zip(params, grads)):
+        return skipped(GRADIENTS, "gradients come from autograd (loss.backward()); nothing hand-written to check")
+    target = _differentiable_loss(loss, differentiated)
+    if target is None:
+        return failed(GRADIENTS, "the loss that loss_and_grads returns has no autograd graph back to the parameters "
+                      "(no grad_fn), so there is no reference to compare the gradients with: return the loss as "
+                      "computed from parameters(), not detached, .item()'d or computed under torch.no_grad()")
+    wanted = [i for i, p in enumerate(params) if p.requires_grad]
+    try:
+        found = torch.autograd.grad(target, [params[i] for i in wanted], allow_unused=True) if wanted else ()
+    except RuntimeError as exc:
+        return failed(GRADIENTS, f"autograd cannot differentiate the loss once more ({str(exc).split('. ')[0]}): "
+                      "the model freed its graph through a call the check does not see, such as a grad imported with "
+                      "'from torch.autograd import grad'; call torch.autograd.grad(...) or loss.backward() instead")
+    reference: list[Any] = [None] * len(params)
+    for i, ref in zip(wanted, found):
+        reference[i] = ref
+    return _compare(grads, reference)
+
+
+def _compare(grads: list, reference: list) -> CheckResult:
+    import torch
+
     worst = []
     for i, (g, ref) in enumerate(zip(grads, reference)):
         if g is None or ref is None:
@@ -61,6 +87,53 @@ def _torch_against_autograd(trainer: Any) -> CheckResult:
         if error > 1e-3:
             return failed(GRADIENTS, f"parameter {i}: differs from autograd by {error:.2g} of its largest entry")
     return passed(GRADIENTS, f"match autograd for {len(worst)} parameters (worst relative difference {max(worst, default=0):.1e})")
+
+
+@contextlib.contextmanager
+def _graphs_kept() -> Iterator[list]:
+    """While active, ``torch.autograd.grad`` and ``backward`` (``Tensor.backward`` calls it) keep the
+    graph they go through, and note what they differentiate, so that the check can differentiate the
+    model's loss once more after the model did."""
+    from torch import autograd
+
+    differentiated: list = []
+    originals: dict[str, Any] = {"grad": autograd.grad, "backward": autograd.backward}
+
+    def keeping(original: Any, first: str) -> Any:
+        signature = inspect.signature(original)
+
+        @functools.wraps(original)
+        def kept(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.arguments["retain_graph"] = True
+            differentiated.append(bound.arguments[first])
+            return original(*bound.args, **bound.kwargs)
+
+        return kept
+
+    autograd.grad = keeping(originals["grad"], "outputs")
+    autograd.backward = keeping(originals["backward"], "tensors")
+    try:
+        yield differentiated
+    finally:
+        autograd.grad, autograd.backward = originals["grad"], originals["backward"]
+
+
+def _differentiable_loss(loss: Any, differentiated: list) -> Any:
+    """The returned loss when autograd can differentiate it; else the scalar of the same value that the model did."""
+    import torch
+
+    if isinstance(loss, torch.Tensor) and loss.grad_fn is not None:
+        return loss
+    try:
+        value = float(loss)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    for outputs in differentiated:
+        for t in [outputs] if isinstance(outputs, torch.Tensor) else list(outputs):
+            if isinstance(t, torch.Tensor) and t.grad_fn is not None and t.numel() == 1 and float(t.detach()) == value:
+                return t
+    return None
 
 
 def _numpy_finite_differences(trainer: Any) -> CheckResult:
@@ -129,12 +202,12 @@ def check_functions(trainer: Any) -> CheckResult:
     return passed(FUNCTIONS, f"gradcheck passes for {', '.join(names)}")
 
 
-def _record_function_inputs(trainer: Any) -> dict[type, tuple]:
+def _record_function_inputs(trainer: Any) -> dict[Any, tuple]:
     """Run one forward and backward pass, noting the first inputs of each custom Function's forward."""
     import torch
     from torch.autograd.function import FunctionCtx
 
-    recorded: dict[type, tuple] = {}
+    recorded: dict[Any, tuple] = {}
     patched = []
     for cls in _custom_functions(torch.autograd.Function):
         original = cls.__dict__.get("forward")
@@ -157,9 +230,10 @@ def _record_function_inputs(trainer: Any) -> dict[type, tuple]:
     return recorded
 
 
-def _custom_functions(base: type) -> list[type]:
+def _custom_functions(base: type) -> list[Any]:
     """Subclasses of ``torch.autograd.Function`` defined outside torch: the ones plugins write."""
-    found, stack = [], list(base.__subclasses__())
+    found: list[Any] = []
+    stack: list[Any] = list(base.__subclasses__())
     while stack:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())

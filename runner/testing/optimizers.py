@@ -6,31 +6,41 @@ in each backend it supports, then on every registered model it can train.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from runner.testing.pairs import model_alone, train_each
 from runner.testing.results import CheckResult, failed, passed, skipped
-from runner.testing.running import train_each
+from runner.testing.suite import Check
 
 LR = 1e-2
 STEPS = 30
 MODEL_STEPS = 3
+SMALL_LR = 1e-4  # small enough that the gradients barely change in LR_STEPS steps, so a step is linear in lr
+LR_STEPS = 3
+LR_TOLERANCE = 0.2  # of the expected step, 2x the one at SMALL_LR
 
 
-def optimizer_checks(registry: Any, name: str) -> list[CheckResult]:
+def optimizer_checks(registry: Any, name: str, timeout: float | None) -> list[Check]:
     spec = registry.optimizers[name].spec
     backends = [b for b in ("numpy", "torch") if spec.builder(b) is not None]
-    results = [_guarded(f"updates in place ({b})", _check_descends, spec, b) for b in backends]
-    results += [_guarded(f"skips missing gradients ({b})", _check_none_gradients, spec, b) for b in backends]
-    results.append(_guarded("backends agree", _check_backends_agree, spec))
-    results.append(check_every_model(registry, name, backends))
-    return results
+    checks = [Check(f"{label} ({b})", functools.partial(check, spec, b)) for label, check in ALONE for b in backends]
+    checks.append(Check("backends agree", lambda: _check_backends_agree(spec)))
+    checks.append(Check("every model", lambda: check_every_model(registry, name, backends, timeout), timed=False))
+    return checks
 
 
-def _guarded(name: str, check, *args) -> CheckResult:
-    try:
-        return check(*args)
-    except Exception as exc:  # the rule raised: that is the finding
-        return failed(name, f"{type(exc).__name__}: {exc}")
+def optimizer_alone(registry: Any, name: str, backend: str) -> str | None:
+    """Why optimizer ``name`` fails its own checks (no model involved) in ``backend``; None when it passes them."""
+    spec = registry.get("optimizer", name).spec
+    for label, check in ALONE:
+        try:
+            result = check(spec, backend)
+        except Exception as exc:
+            return f"its check '{label} ({backend})' raised {type(exc).__name__}: {exc}"
+        if not result.passed:
+            return f"its check {result.name!r} fails: {result.detail}"
+    return None
 
 
 class _Problem:
@@ -50,7 +60,7 @@ class _Problem:
         return float((residual**2).sum() / n), [2 * self.x.T @ residual / n, 2 * residual.sum(0) / n]
 
 
-def _run(spec: Any, backend: str, problem: _Problem, steps: int = STEPS) -> tuple[list, list[float]]:
+def _run(spec: Any, backend: str, problem: _Problem, steps: int = STEPS, lr: float = LR) -> tuple[list, list[float]]:
     """Train the problem's parameters with ``spec``; returns (final parameters, losses).
 
     Each loss is computed from the very arrays or tensors handed to the
@@ -60,7 +70,7 @@ def _run(spec: Any, backend: str, problem: _Problem, steps: int = STEPS) -> tupl
 
     if backend == "numpy":
         params = [p.copy() for p in problem.start]
-        rule = spec.numpy(list(params), lr=LR, **spec.options)
+        rule = spec.numpy(list(params), lr=lr, **spec.options)
         losses = []
         for _ in range(steps):
             loss, grads = problem.loss_and_grads(*params)
@@ -69,16 +79,16 @@ def _run(spec: Any, backend: str, problem: _Problem, steps: int = STEPS) -> tupl
         return [np.array(p) for p in params], losses
     import torch
 
-    params = [torch.tensor(p) for p in problem.start]
-    rule = spec.torch(list(params), lr=LR, **spec.options)
+    tensors = [torch.tensor(p) for p in problem.start]
+    rule = spec.torch(list(tensors), lr=lr, **spec.options)
     losses = []
     for _ in range(steps):
-        loss, grads = problem.loss_and_grads(*(p.detach().numpy() for p in params))
+        loss, grads = problem.loss_and_grads(*(t.detach().numpy() for t in tensors))
         losses.append(loss)
-        for p, g in zip(params, grads):
-            p.grad = torch.tensor(g)
+        for t, g in zip(tensors, grads):
+            t.grad = torch.tensor(g)
         rule.step()
-    return [p.detach().numpy().copy() for p in params], losses
+    return [t.detach().numpy().copy() for t in tensors], losses
 
 
 def _check_descends(spec: Any, backend: str) -> CheckResult:
@@ -106,15 +116,45 @@ def _check_none_gradients(spec: Any, backend: str) -> CheckResult:
     else:
         import torch
 
-        params = [torch.tensor(p) for p in problem.start]
-        rule = spec.torch(list(params), lr=LR, **spec.options)
-        _, grads = problem.loss_and_grads(*(p.numpy() for p in params))
-        params[0].grad, params[1].grad = torch.tensor(grads[0]), None
+        tensors = [torch.tensor(p) for p in problem.start]
+        rule = spec.torch(list(tensors), lr=LR, **spec.options)
+        _, grads = problem.loss_and_grads(*(t.numpy() for t in tensors))
+        tensors[0].grad, tensors[1].grad = torch.tensor(grads[0]), None
         rule.step()
-        after = params[1].numpy()
+        after = tensors[1].numpy()
     if not np.array_equal(after, problem.start[1]):
         return failed(name, "a parameter whose gradient was None changed")
     return passed(name, "a parameter with no gradient keeps its value")
+
+
+def _check_scales_with_lr(spec: Any, backend: str) -> CheckResult:
+    """Twice the lr moves the parameters twice as far, the same way, in a few small steps from one start.
+
+    The first steps of SGD, momentum, Adam (about lr * sign(g)) and RMSprop
+    are all proportional to lr; a rule that ignores lr moves as far either way.
+    """
+    import numpy as np
+
+    name = f"scales with lr ({backend})"
+    problem = _Problem()
+    moves = []
+    for lr in (SMALL_LR, 2 * SMALL_LR):
+        params, _ = _run(spec, backend, problem, LR_STEPS, lr)
+        moves.append(np.concatenate([(p - s).ravel() for p, s in zip(params, problem.start)]))
+    one, two = moves
+    size = float(np.linalg.norm(one))
+    if not size:
+        return failed(name, f"{LR_STEPS} steps at lr {SMALL_LR:g} left the parameters where they were")
+    ratio = float(np.linalg.norm(two)) / size
+    error = float(np.linalg.norm(two - 2 * one)) / (2 * size)
+    said = f"{LR_STEPS} steps at lr {2 * SMALL_LR:g} moved the parameters {ratio:.2f} times as far as at lr {SMALL_LR:g}"
+    if not error <= LR_TOLERANCE:
+        return failed(name, f"{said}, not about 2 times as far the same way (off by {error:.0%}): does the rule use lr?")
+    return passed(name, f"{said}, the same way (within {error:.1%} of 2 times)")
+
+
+ALONE = (("updates in place", _check_descends), ("skips missing gradients", _check_none_gradients),
+         ("scales with lr", _check_scales_with_lr))  # the checks that need no model, for each backend
 
 
 def _check_backends_agree(spec: Any) -> CheckResult:
@@ -132,11 +172,17 @@ def _check_backends_agree(spec: Any) -> CheckResult:
     return passed("backends agree", f"NumPy and torch parameters agree after {STEPS} steps")
 
 
-def check_every_model(registry: Any, name: str, backends: list[str]) -> CheckResult:
-    """Every registered model of a supported backend trains a few finite steps with this optimizer."""
+def check_every_model(registry: Any, name: str, backends: list[str], timeout: float | None) -> CheckResult:
+    """Every registered model of a supported backend trains a few finite steps with this optimizer.
+
+    A model that fails here and also fails with its own defaults (another
+    optimizer in place of this one, when it is the model's default) is
+    broken on its own: a warning, not a failure of this optimizer.
+    """
     models = sorted(m for m, e in registry.models.items() if e.spec.backend in backends)
     if not models:
         return skipped("every model", "no registered model uses a backend this optimizer supports")
     cases = {model: {"model": model, "optimizer": name} for model in models}
     done = f"{MODEL_STEPS} finite steps on each of {len(models)} models"
-    return train_each(registry, "every model", MODEL_STEPS, cases, done)
+    return train_each(registry, "every model", MODEL_STEPS, "model", cases, done,
+                      lambda model: model_alone(registry, model, MODEL_STEPS, ("optimizer", name)), timeout)

@@ -13,10 +13,9 @@ REGISTERS = "registers"
 
 def check_registers(registry: Any, kind: str | None, name: str) -> CheckResult:
     """``kind`` None: ``name`` was not found as any kind; say so, with the close names of every kind."""
-    if kind is None:
-        table = {n: None for k in KINDS for n in registry.table(k)}
-    else:
-        table = registry.table(kind)
+    table: dict[str, Any] = (
+        {n: None for k in KINDS for n in registry.table(k)} if kind is None else registry.table(kind)
+    )
     if name not in table:
         detail = unknown_name_message(kind or "plugin", name, table)
         if registry.errors:
