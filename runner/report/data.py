@@ -46,7 +46,6 @@ __all__ = [
 # Config keys in the order a diff lists them; model, optimizer and dataset settings follow.
 BASE_KEYS = ("model", "optimizer", "dataset", "lr", "steps", "seed", "device")
 SECTIONS = tuple((kind.name, kind.config_key) for kind in KINDS)  # ("model", "model_params"), ...
-ABNORMAL = ("diverged", "failed", "interrupted", "lost")  # how a run can end without completing
 
 
 class NoRunsSelected(RunnerError):

@@ -1,9 +1,9 @@
 """Where runs and every step's loss are kept: SQLite by default, or PostgreSQL.
 
-    store = open_store()                      # $RUNNER_DB, else sqlite:///experiments.db
+    store = open_store()                      # resolve_url(None): $RUNNER_DB, else sqlite:///experiments.db
     run_id = store.create_run(config, device="cpu")
     store.append_steps(run_id, [(0, 1.25, 0.01), (1, 1.10, 0.02)])
-    store.finish_run(run_id, "completed", final_loss=1.10, best_loss=1.10)
+    store.finish_run(run_id, RunStatus.COMPLETED, final_loss=1.10, best_loss=1.10)
 
 Every method is one transaction. Database errors come out as StorageError
 and missing run ids as RunNotFound, each with a one-line message. Nothing
@@ -28,16 +28,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from runner.errors import RunNotFound
+from runner.heartbeat import STALE_SECONDS
 from runner.processes import pid_alive
+from runner.status import VALUES, RunStatus
 from runner.store.db import READ_ONLY, create_engine_for, display_url, ensure_schema, session_scope, sqlite_path, to_url
-from runner.store.models import STATUSES, Run, Step, utcnow
+from runner.store.models import Run, Step, utcnow
 
 if TYPE_CHECKING:
     from runner.config import RunConfig
 
-__all__ = ["DEFAULT_URL", "LossSummary", "RunRecord", "Store", "open_store"]
+__all__ = ["DEFAULT_URL", "URL_VARIABLE", "LossSummary", "RunRecord", "Store", "open_store", "resolve_url"]
 
 DEFAULT_URL = "sqlite:///experiments.db"
+URL_VARIABLE = "RUNNER_DB"  # the environment variable that names the database when no URL is given
 STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps
 INF = float("inf")
 
@@ -57,7 +60,7 @@ class RunRecord:
     seed: int
     device: str
     config: dict[str, Any]
-    status: str
+    status: RunStatus
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
@@ -88,9 +91,14 @@ class LossSummary:
     nonfinite: int  # NaN, inf and -inf losses
 
 
+def resolve_url(url: str | None = None) -> str:
+    """The database to use: ``url`` if given, else $RUNNER_DB, else DEFAULT_URL (./experiments.db)."""
+    return url or os.environ.get(URL_VARIABLE) or DEFAULT_URL
+
+
 def open_store(url: str | None = None) -> Store:
-    """Open (creating or upgrading as needed) the store at ``url``, $RUNNER_DB, or DEFAULT_URL."""
-    url = url or os.environ.get("RUNNER_DB") or DEFAULT_URL
+    """Open (creating or upgrading as needed) the store at ``resolve_url(url)``."""
+    url = resolve_url(url)
     engine = create_engine_for(url)
     where = sqlite_path(make_url(to_url(url))) or display_url(url)
     try:
@@ -130,7 +138,9 @@ class Store:
 
     # writing
 
-    def create_run(self, config: RunConfig, device: str, status: str = "running", sweep: str | None = None) -> int:
+    def create_run(
+        self, config: RunConfig, device: str, status: RunStatus = RunStatus.RUNNING, sweep: str | None = None
+    ) -> int:
         """Record a new run of ``config`` on ``device``; returns its id."""
         _check_status(status)
         with self._session() as session:
@@ -142,7 +152,7 @@ class Store:
     def enqueue(self, configs: Sequence[RunConfig], sweep: str) -> list[int]:
         """Store every run of a grid as queued, all in one transaction; returns their ids in order."""
         with self._session() as session:
-            runs = [_new_run(config, config.device, "queued", sweep) for config in configs]
+            runs = [_new_run(config, config.device, RunStatus.QUEUED, sweep) for config in configs]
             session.add_all(runs)
             session.flush()
             return [run.id for run in runs]
@@ -158,7 +168,7 @@ class Store:
             with self._session() as session:
                 candidate = session.scalar(
                     select(Run.id)
-                    .where(Run.sweep == sweep, Run.status == "queued", Run.device.in_(list(accepts)))
+                    .where(Run.sweep == sweep, Run.status == RunStatus.QUEUED, Run.device.in_(list(accepts)))
                     .order_by(Run.id)
                     .limit(1)
                 )
@@ -167,8 +177,8 @@ class Store:
                 now = utcnow()
                 taken = session.execute(
                     update(Run)
-                    .where(Run.id == candidate, Run.status == "queued")
-                    .values(status="running", device=device, started_at=now, heartbeat_at=now,
+                    .where(Run.id == candidate, Run.status == RunStatus.QUEUED)
+                    .values(status=RunStatus.RUNNING, device=device, started_at=now, heartbeat_at=now,
                             host=socket.gethostname(), pid=os.getpid(), **environment())
                     .execution_options(synchronize_session=False)
                 ).rowcount
@@ -179,16 +189,18 @@ class Store:
         with self._session() as session:
             session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow()))
 
-    def mark_lost(self, stale_seconds: float) -> list[int]:
+    def mark_lost(self, stale_seconds: float = STALE_SECONDS) -> list[int]:
         """Mark ``running`` runs whose process is gone as ``lost``; returns their ids.
 
         A run is gone when its process on this host no longer exists, or when
         its heartbeat is older than ``stale_seconds`` (a process on another
-        host, or one that hangs). Its stored steps are kept and summarised.
+        host, or one that hangs; the default is runner.heartbeat's rule).
+        Its stored steps are kept and summarised. Every command that shows
+        or schedules runs calls this first, so a dead run never stays running.
         """
         host, cutoff = socket.gethostname(), utcnow() - timedelta(seconds=stale_seconds)
         with self._session(read_only=True) as session:
-            running = session.execute(select(Run.id, Run.host, Run.pid, Run.heartbeat_at).where(Run.status == "running")).all()
+            running = session.execute(select(Run.id, Run.host, Run.pid, Run.heartbeat_at).where(Run.status == RunStatus.RUNNING)).all()
         gone = [
             r.id for r in running
             if (r.host == host and r.pid and not pid_alive(r.pid)) or (r.heartbeat_at is None or r.heartbeat_at < cutoff)
@@ -200,21 +212,21 @@ class Store:
                 ended = session.scalar(select(Run.heartbeat_at).where(Run.id == run_id)) or utcnow()
                 if session.execute(
                     update(Run)
-                    .where(Run.id == run_id, Run.status == "running")
-                    .values(status="lost", ended_at=ended, final_loss=final, best_loss=best, steps_done=count,
+                    .where(Run.id == run_id, Run.status == RunStatus.RUNNING)
+                    .values(status=RunStatus.LOST, ended_at=ended, final_loss=final, best_loss=best, steps_done=count,
                             error="the process running it stopped without recording an end (killed, out of memory, or a power loss)")
                     .execution_options(synchronize_session=False)
                 ).rowcount:
                     lost.append(run_id)
         return lost
 
-    def sweep_counts(self, sweep: str) -> dict[str, int]:
+    def sweep_counts(self, sweep: str) -> dict[RunStatus, int]:
         """How many runs of ``sweep`` have each status."""
         with self._session(read_only=True) as session:
             rows = session.execute(select(Run.status, func.count()).where(Run.sweep == sweep).group_by(Run.status))
             return {status: n for status, n in rows}
 
-    def latest_sweep(self, status: str | None = None) -> str | None:
+    def latest_sweep(self, status: RunStatus | None = None) -> str | None:
         """The newest sweep (with a run of ``status``, if given)."""
         query = select(Run.sweep).where(Run.sweep.is_not(None)).order_by(Run.id.desc()).limit(1)
         if status is not None:
@@ -243,7 +255,7 @@ class Store:
     def finish_run(
         self,
         run_id: int,
-        status: str,
+        status: RunStatus,
         final_loss: float | None,
         best_loss: float | None,
         error: str | None = None,
@@ -291,7 +303,7 @@ class Store:
             return _record(run)
 
     def list_runs(
-        self, model: str | None = None, status: str | None = None, limit: int | None = None, sweep: str | None = None
+        self, model: str | None = None, status: RunStatus | None = None, limit: int | None = None, sweep: str | None = None
     ) -> list[RunRecord]:
         """Runs, newest first."""
         query = select(Run).order_by(Run.id.desc()).limit(limit)
@@ -372,9 +384,9 @@ class Store:
         return RunNotFound(f"no {which} in {self._url}; see `runner ls`")
 
 
-def _new_run(config: RunConfig, device: str, status: str, sweep: str | None) -> Run:
+def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | None) -> Run:
     now = utcnow()
-    running = status == "running"
+    running = status == RunStatus.RUNNING
     return Run(
         name=config.name,
         sweep=sweep,
@@ -410,8 +422,9 @@ def _stored_summary(session: Session, run_id: int) -> tuple[float | None, float 
 
 
 def _check_status(status: str) -> None:
-    if status not in STATUSES:
-        raise ValueError(f"unknown run status {status!r}; expected one of {', '.join(STATUSES)}")
+    """Refused before the database's CHECK would, with a message that lists what is allowed."""
+    if status not in VALUES:
+        raise ValueError(f"unknown run status {status!r}; expected one of {', '.join(VALUES)}")
 
 
 def _record(run: Run) -> RunRecord:

@@ -10,18 +10,19 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, MetaData, String, Text
+from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-HEAD = "0002"  # the newest migration; opening a store at HEAD never imports alembic
+from runner.status import VALUES, RunStatus
 
-STATUSES = ("queued", "running", "completed", "diverged", "failed", "interrupted", "lost")
+HEAD = "0003"  # the newest migration; opening a store at HEAD never imports alembic
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
 }
 
 
@@ -56,6 +57,24 @@ class LossFloat(TypeDecorator):
         return None if value is None else float(value)  # float("NaN") is nan
 
 
+class Status(TypeDecorator):
+    """A RunStatus, stored as its value (a CHECK on the column refuses any other) and read back as a RunStatus."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else RunStatus(value).value
+
+    def process_result_value(self, value: Any, dialect: Any) -> RunStatus | None:
+        return None if value is None else RunStatus(value)
+
+
+def status_check(column: str = "status") -> str:
+    """The CHECK that keeps a status column to the RunStatus values."""
+    return f"{column} IN ({', '.join(repr(v) for v in VALUES)})"
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware UTC datetime on every dialect (SQLite stores it naive)."""
 
@@ -88,7 +107,10 @@ class Base(DeclarativeBase):
 
 class Run(Base):
     __tablename__ = "runs"
-    __table_args__ = {"sqlite_autoincrement": True}  # never reuse a deleted run's id
+    __table_args__ = (
+        CheckConstraint(status_check(), name="status"),  # ck_runs_status
+        {"sqlite_autoincrement": True},  # never reuse a deleted run's id
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     name: Mapped[str | None] = mapped_column(String)
@@ -103,7 +125,7 @@ class Run(Base):
     device: Mapped[str] = mapped_column(String)
     config: Mapped[dict[str, Any]]  # model_params, optimizer_options, dataset_params
     # how it went
-    status: Mapped[str] = mapped_column(String, index=True)
+    status: Mapped[RunStatus] = mapped_column(Status, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]

@@ -10,11 +10,13 @@ from dataclasses import FrozenInstanceError
 from datetime import timedelta, timezone
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from runner.errors import RunNotFound, StorageError
-from runner.store import DEFAULT_URL, LossSummary, RunRecord, Store, open_store
-from runner.store.models import utcnow
+from runner.heartbeat import STALE_SECONDS
+from runner.status import RunStatus
+from runner.store import DEFAULT_URL, LossSummary, RunRecord, Store, open_store, resolve_url
+from runner.store.models import Run, utcnow
 
 NAN, INF = float("nan"), float("inf")
 
@@ -72,8 +74,43 @@ def test_queued_run_has_not_started(store, make_config):
 
 
 def test_unknown_status_is_a_programming_error(store, make_config):
-    with pytest.raises(ValueError, match="unknown run status"):
+    with pytest.raises(ValueError, match="unknown run status 'done'; expected one of queued, running, completed"):
         store.create_run(make_config(), device="cpu", status="done")
+
+
+def test_statuses_come_back_as_run_statuses(store, make_config):
+    run_id = store.create_run(make_config(), device="cpu", status=RunStatus.QUEUED, sweep="s")
+    assert store.get_run(run_id).status is RunStatus.QUEUED
+    assert list(store.sweep_counts("s")) == [RunStatus.QUEUED] and isinstance(list(store.sweep_counts("s"))[0], RunStatus)
+
+
+def pretend(store, run_id: int, **values) -> None:
+    """Change a running run's row as another process, or time, would have."""
+    with store._engine.begin() as conn:
+        conn.execute(update(Run).where(Run.id == run_id).values(**values))
+
+
+def test_mark_lost_applies_the_heartbeat_rule_by_default(store, make_config):
+    alive = store.create_run(make_config(), device="cpu")  # this process, beating now
+    dead = store.create_run(make_config(), device="cpu")
+    pretend(store, dead, pid=dead_pid())
+    elsewhere_fresh, elsewhere_stale = (store.create_run(make_config(), device="cpu") for _ in range(2))
+    pretend(store, elsewhere_fresh, host="another-host", heartbeat_at=utcnow() - timedelta(seconds=STALE_SECONDS / 2))
+    pretend(store, elsewhere_stale, host="another-host", heartbeat_at=utcnow() - timedelta(seconds=STALE_SECONDS * 2))
+    store.append_steps(dead, rows(0, 3))
+    assert sorted(store.mark_lost()) == [dead, elsewhere_stale]
+    statuses = {r.id: r.status for r in store.list_runs()}
+    assert statuses == {alive: "running", dead: "lost", elsewhere_fresh: "running", elsewhere_stale: "lost"}
+    assert store.get_run(dead).steps_done == 3 and store.mark_lost() == []
+
+
+def dead_pid() -> int:
+    """The id of a process of ours that has exited."""
+    import subprocess
+    import sys
+
+    process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(process.stdout)
 
 
 def test_nonfinite_losses_are_kept(store, make_config):
@@ -277,6 +314,14 @@ def test_open_store_reads_runner_db(tmp_path, monkeypatch):
     with open_store() as store:
         assert isinstance(store, Store) and store.url == f"sqlite:///{path}"
     assert path.exists()
+
+
+def test_the_url_is_the_one_given_else_runner_db_else_the_default(monkeypatch):
+    monkeypatch.setenv("RUNNER_DB", "sqlite:///from-env.db")
+    assert resolve_url("sqlite:///given.db") == "sqlite:///given.db"
+    assert resolve_url(None) == resolve_url("") == "sqlite:///from-env.db"
+    monkeypatch.delenv("RUNNER_DB")
+    assert resolve_url(None) == DEFAULT_URL
 
 
 def test_open_store_defaults_to_experiments_db(tmp_path, monkeypatch):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from setuptools import find_packages
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
+from runner.status import RunStatus
 from runner.store import open_store
 from runner.store.db import MIGRATIONS, alembic_config, create_engine_for
 from runner.store.models import HEAD, Base
@@ -80,3 +83,45 @@ def test_migrations_ship_with_the_package():
     assert {"runner.store", "runner.store.migrations", "runner.store.migrations.versions"} <= set(packages)
     revisions = [p.name for p in (MIGRATIONS / "versions").glob("*.py") if p.name != "__init__.py"]
     assert sorted(revisions)[-1].startswith(HEAD)
+
+
+RUN_0002 = (
+    "INSERT INTO runs (id, model, optimizer, dataset, lr, steps, seed, device, config, status, created_at, steps_done)"
+    " VALUES (:id, 'numpy', 'sgd', 'random', 0.01, 3, 0, 'cpu', '{}', :status, '2026-01-01 00:00:00', 3)"
+)
+
+
+def at_0002_with_runs(url: str) -> None:
+    """A database as runner left it at revision 0002: runs 1 and 2 with their steps, run 3 deleted."""
+    config = alembic_config()
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "0002")
+    engine = create_engine_for(url)
+    try:
+        with engine.begin() as conn:
+            for run_id, status in ((1, "completed"), (2, "queued"), (3, "failed")):
+                conn.execute(text(RUN_0002), {"id": run_id, "status": status})
+            conn.execute(text("INSERT INTO steps (run_id, step, loss, elapsed) VALUES (1, 0, 2.0, 0.1), (1, 1, 1.0, 0.2)"))
+            conn.execute(text("DELETE FROM runs WHERE id = 3"))
+            if conn.dialect.name == "postgresql":  # the rows above chose their ids; move the sequence past them
+                conn.execute(text("SELECT setval('runs_id_seq', 3)"))
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_from_0002_keeps_every_row_and_adds_the_status_check(db_url, make_config):
+    at_0002_with_runs(db_url)
+    with open_store(db_url) as store:  # upgrades to head
+        assert [(r.id, r.status) for r in store.list_runs()] == [(2, RunStatus.QUEUED), (1, RunStatus.COMPLETED)]
+        assert list(store.iter_steps([1])) == [(1, 0, 2.0, 0.1), (1, 1, 1.0, 0.2)]  # not cascaded away by the rebuild
+        assert store.create_run(make_config(), device="cpu") == 4  # a deleted run's id is still never reused
+    assert schema_differences(db_url) == []
+    engine = create_engine_for(db_url)
+    try:
+        with pytest.raises(IntegrityError, match="ck_runs_status|CHECK constraint failed"), engine.begin() as conn:
+            conn.execute(text(RUN_0002), {"id": 9, "status": "finished"})
+        with engine.begin() as conn:  # every RunStatus passes the database's CHECK
+            for offset, status in enumerate(RunStatus):
+                conn.execute(text(RUN_0002), {"id": 10 + offset, "status": status.value})
+    finally:
+        engine.dispose()

@@ -6,7 +6,16 @@ Everything runs in one transaction that first takes a lock, so several
 processes upgrading the same database at once run the migrations once:
 on SQLite the transaction starts with BEGIN IMMEDIATE (see db.py), on
 PostgreSQL it takes an advisory lock.
+
+On SQLite, foreign keys are off while the migrations run: a migration in
+batch mode rebuilds a table, and dropping the old ``runs`` with them on
+would delete every step (ON DELETE CASCADE). SQLite's own procedure for
+rebuilding a table (lang_altertable.html) does the same, and checks the
+keys before it commits.
 """
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from alembic import context
 from sqlalchemy import Connection, text
@@ -19,13 +28,32 @@ config = context.config
 
 
 def run_migrations(connection: Connection) -> None:
-    with connection.begin():
+    with foreign_keys_off(connection), connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
         # configured inside the transaction, so alembic treats it as external and adds none of its own
         context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite" and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+            raise RuntimeError("the migration left a step without its run; nothing was changed")
+
+
+@contextmanager
+def foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite only: foreign keys off for the block (the pragma works only outside a transaction)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.dbapi_connection  # below SQLAlchemy, which would begin a transaction first
+    was_on = driver.execute("PRAGMA foreign_keys").fetchone()[0]
+    driver.execute("PRAGMA foreign_keys = OFF")
+    if driver.execute("PRAGMA foreign_keys").fetchone()[0]:
+        raise RuntimeError("cannot turn SQLite's foreign keys off inside a transaction; migrate on a fresh connection")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA foreign_keys = {'ON' if was_on else 'OFF'}")
 
 
 def run_migrations_online() -> None:
