@@ -39,8 +39,7 @@ def bare(section: str) -> float:
 def inside_runner(section: str, steps: int, registry, store) -> float:
     _, optimizer, lr = SECTIONS[section]
     model = section.split("-")[0]
-    config = resolve(registry, model, optimizer, lr, steps=steps, seed=0, device="cpu")
-    finished = start(config, registry, store)
+    finished = start(resolve(registry, model, optimizer, lr, steps=steps, seed=0, device="cpu"), store)
     assert finished.outcome.status == "completed", finished.outcome.error
     return finished.outcome.steps_per_second
 

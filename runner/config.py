@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from runner.contracts import plugin_label
 from runner.errors import ConfigError
 from runner.kinds import NAMES
 from runner.registry import Registry, unknown_name_message
 from runner.shapes import check_fit
-from runner.specs import ModelSpec, OptimizerSpec
+from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0
@@ -46,6 +47,32 @@ class RunConfig:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """A RunConfig and the plugin specs it names, looked up once: what the engine needs to build a run."""
+
+    config: RunConfig
+    model: ModelSpec
+    optimizer: OptimizerSpec
+    dataset: DatasetSpec
+    label: str  # who is at fault when the model misbehaves: plugin, package and model
+
+    @property
+    def backend(self) -> str:
+        return self.model.backend
+
+
+def specs_for(registry: Registry, config: RunConfig) -> Resolved:
+    """The specs ``config`` names, e.g. for a stored run; a ConfigError if one is not installed."""
+    return Resolved(
+        config,
+        registry.model(config.model),
+        registry.optimizer(config.optimizer),
+        registry.dataset(config.dataset),
+        plugin_label(registry, "model", config.model),
+    )
+
+
 def resolve(
     registry: Registry,
     model: str,
@@ -58,8 +85,8 @@ def resolve(
     sets: Iterable[str] = (),
     name: str | None = None,
     skip_unknown_sets: bool = False,
-) -> RunConfig:
-    """A complete RunConfig, or a ConfigError that says what to fix.
+) -> Resolved:
+    """A complete RunConfig with its specs, or a ConfigError that says what to fix.
 
     With ``skip_unknown_sets``, a ``--set`` key that none of this run's
     plugins has is left out instead of refused (a grid over several models
@@ -92,7 +119,7 @@ def resolve(
     # Before anything is written: a model that cannot take this dataset's shapes is a ConfigError naming both.
     check_fit(model, model_spec, dataset_name, dataset_spec, sections["dataset"], seed)
 
-    return RunConfig(
+    config = RunConfig(
         model=model,
         optimizer=optimizer_name,
         dataset=dataset_name,
@@ -105,6 +132,7 @@ def resolve(
         optimizer_options=sections["optimizer"],
         dataset_params=sections["dataset"],
     )
+    return specs_for(registry, config)
 
 
 def default_lr(model_spec: ModelSpec, optimizer_name: str, optimizer_spec: OptimizerSpec) -> float:

@@ -1,16 +1,15 @@
 """The one training loop that every model and optimizer goes through.
 
 ``prepare`` seeds the generators, builds the dataset, the model and the
-optimizer (in the tutorial's order: x, y, then the weights), and moves
-them to the device. ``train`` runs the steps, hands losses to a sink in
-batches at least every ``flush_seconds``, and returns an ``Outcome``.
-Nothing here knows about the database.
+optimizer of a resolved config (in the tutorial's order: x, y, then the
+weights), and moves them to the device. ``train`` runs the steps, hands
+losses to a sink in batches at least every ``options.flush_seconds``, and
+returns an ``Outcome``. Nothing here knows about the database.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -18,23 +17,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner import timeouts
-from runner.config import RunConfig
-from runner.contracts import check_loss, check_model, plugin_label
+from runner.config import Resolved
+from runner.contracts import check_loss, check_model
 from runner.devices import resolve_device
 from runner.losses import Row, make_buffer
-from runner.registry import Registry
+from runner.options import ExecOptions
+from runner.seeding import seed_everything
 from runner.specs import Model
+from runner.status import RunStatus
 
 Sink = Callable[[list[Row]], None]
 Progress = Callable[[int, float], None]
 
-COMPLETED, DIVERGED, FAILED, INTERRUPTED = "completed", "diverged", "failed", "interrupted"
 PROGRESS_SECONDS = 0.1
 
 
 @dataclass
 class Outcome:
-    status: str
+    status: RunStatus
     steps_done: int
     final_loss: float | None
     best_loss: float | None
@@ -76,34 +76,19 @@ class StopFlag:
     requested = False
 
 
-def seed_everything(seed: int, backend: str) -> None:
-    """Seed the generators the tutorial's code draws from."""
-    random.seed(seed)
-    import numpy
-
-    numpy.random.seed(seed)
-    if backend == "torch":
-        import torch
-
-        torch.manual_seed(seed)
-
-
-def prepare(config: RunConfig, registry: Registry, device: Any = None) -> Trainer:
-    model_spec = registry.get("model", config.model).spec
-    dataset_spec = registry.get("dataset", config.dataset).spec
-    optimizer_spec = registry.get("optimizer", config.optimizer).spec
-    backend = model_spec.backend
+def prepare(resolved: Resolved, device: Any = None) -> Trainer:
+    """Seed, build and place everything ``resolved`` names (on its config's device unless ``device`` is given)."""
+    config, backend, label = resolved.config, resolved.backend, resolved.label
     device = device if device is not None else resolve_device(config.device, backend)
 
-    label = plugin_label(registry, "model", config.model)
-
     seed_everything(config.seed, backend)
-    x, y = dataset_spec.build(backend, **config.dataset_params)
-    model = model_spec.build(_width(x), _width(y), device, **config.model_params)
+    x, y = resolved.dataset.build(backend, **config.dataset_params)
+    model = resolved.model.build(_width(x), _width(y), device, **config.model_params)
     check_model(model, label)
     if backend == "torch":
         x, y = x.to(device), y.to(device)
-    builder = optimizer_spec.builder(backend)
+    builder = resolved.optimizer.builder(backend)
+    assert builder is not None  # resolve() refuses an optimizer without this backend
     optimizer = builder(list(model.parameters()), lr=config.lr, **config.optimizer_options)
     return Trainer(model, x, y, backend, device, optimizer, label)
 
@@ -114,40 +99,32 @@ def _width(data: Any) -> int:
     return shape[-1] if len(shape) > 1 else 1
 
 
-def train(
-    trainer: Trainer,
-    steps: int,
-    sink: Sink,
-    progress: Progress | None = None,
-    stop: StopFlag | None = None,
-    flush_seconds: float = 1.0,
-    step_timeout: float | None = None,
-) -> Outcome:
+def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = ExecOptions()) -> Outcome:
     """Run ``steps`` steps; every computed loss reaches ``sink`` before this returns.
 
-    With ``step_timeout`` (seconds), a step that takes longer fails the run (see runner.timeouts).
+    With ``options.step_timeout`` (seconds), a step that takes longer fails the run (see runner.timeouts).
     """
     if trainer.backend == "numpy":
         import numpy
 
         # Overflow on the way to inf is how divergence looks; it is reported as a status, not as warnings.
         with numpy.errstate(over="ignore", invalid="ignore"):
-            return _train(trainer, steps, sink, progress, stop, flush_seconds, step_timeout)
-    return _train(trainer, steps, sink, progress, stop, flush_seconds, step_timeout)
+            return _train(trainer, steps, sink, options)
+    return _train(trainer, steps, sink, options)
 
 
-def _train(trainer: Trainer, steps: int, sink: Sink, progress: Progress | None, stop: StopFlag | None,
-           flush_seconds: float, step_timeout: float | None = None) -> Outcome:
+def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions) -> Outcome:
     buffer = make_buffer(trainer.device)
-    take_step = timeouts.guard(trainer.step, step_timeout, trainer.label)
-    stop = stop or StopFlag()
-    tracker = _Tracker(sink, progress)
+    take_step = timeouts.guard(trainer.step, options.step_timeout, trainer.label)
+    stop = options.stop or StopFlag()
+    tracker = _Tracker(sink, options.progress)
+    flush_seconds = options.flush_seconds
     start = last_flush = last_tick = time.perf_counter()
-    status, error, done = COMPLETED, None, 0
+    status, error, done = RunStatus.COMPLETED, None, 0
     try:
         for step in range(steps):
             if stop.requested:
-                status = INTERRUPTED
+                status = RunStatus.INTERRUPTED
                 break
             loss = take_step()
             if step == 0:
@@ -156,7 +133,7 @@ def _train(trainer: Trainer, steps: int, sink: Sink, progress: Progress | None, 
             buffer.add(step, loss, now - start)
             done = step + 1
             if buffer.diverged:
-                status = DIVERGED
+                status = RunStatus.DIVERGED
                 break
             if now - last_tick >= PROGRESS_SECONDS:  # cheap work, a few times a second
                 last_tick = now
@@ -164,19 +141,19 @@ def _train(trainer: Trainer, steps: int, sink: Sink, progress: Progress | None, 
                     last_flush = now
                     tracker.flush(buffer.drain())
                     if buffer.diverged:
-                        status = DIVERGED
+                        status = RunStatus.DIVERGED
                         break
                 tracker.report(done, buffer.latest())
     except KeyboardInterrupt:
-        status = INTERRUPTED
+        status = RunStatus.INTERRUPTED
     except Exception:
-        status, error = FAILED, traceback.format_exc()
+        status, error = RunStatus.FAILED, traceback.format_exc()
     try:
         tracker.flush(buffer.drain())
     except Exception:  # e.g. a CUDA error surfacing at the copy, or the store failing
-        status, error = FAILED, error or traceback.format_exc()
+        status, error = RunStatus.FAILED, error or traceback.format_exc()
     if buffer.diverged:
-        status = DIVERGED
+        status = RunStatus.DIVERGED
     tracker.report(done, None)
     return Outcome(status, tracker.count, tracker.last, tracker.best, time.perf_counter() - start, error)
 

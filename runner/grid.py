@@ -11,7 +11,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 
-from runner.config import RunConfig, resolve
+from runner.config import Resolved, resolve
 from runner.devices import check_device_syntax
 from runner.errors import ConfigError
 from runner.kinds import KINDS
@@ -93,26 +93,27 @@ def expand(
     datasets: Sequence[str | None] = (None,),
     sets: Iterable[str] = (),
     name: str | None = None,
-) -> list[RunConfig]:
+) -> list[Resolved]:
     """Every run of the grid (seeds innermost), validated; a ConfigError names the first bad value."""
     for device in devices:
         check_device_syntax(device)
     sequence_keys = sequence_settings(registry)
     set_axes = [set_axis(s, sequence_keys) for s in sets]
     mixed = len(models) > 1 or len(optimizers) > 1 or len(datasets) > 1
-    configs = [
+    runs = [
         resolve(registry, m, o, r, n, s, d, ds, chosen_sets, name, skip_unknown_sets=mixed)
         for m, o, r, n, d, ds, chosen_sets, s in itertools.product(
             models, optimizers, lrs, steps, devices, datasets, itertools.product(*set_axes), seeds
         )
     ]
     if mixed:
-        check_every_set_is_used(registry, configs, sets)
-    return configs
+        check_every_set_is_used(registry, runs, sets)
+    return runs
 
 
-def check_every_set_is_used(registry: Registry, configs: Sequence[RunConfig], sets: Iterable[str]) -> None:
+def check_every_set_is_used(registry: Registry, runs: Sequence[Resolved], sets: Iterable[str]) -> None:
     """A setting that no run of a mixed grid takes is a typo: report it as a single run would."""
+    configs = [r.config for r in runs]
     for assignment in sets:
         bare = assignment.partition("=")[0].strip().rpartition(".")[2]
         if not any(bare in part for c in configs for part in (c.model_params, c.optimizer_options, c.dataset_params)):

@@ -2,22 +2,27 @@
 
 ``start`` checks everything that can be checked before a row is written
 (the device, the store), records the run, trains it and records how it
-ended. ``run_claimed`` does the same for a run a worker took from a
-sweep's queue. Any exception a plugin raises ends the run as ``failed``
-with its traceback stored; it never escapes as a crash.
+ended. ``execute`` trains a run that is already recorded, such as one a
+worker took from a sweep's queue (``config_of`` rebuilds its config).
+Any exception a plugin raises ends the run as ``failed`` with its
+traceback stored; it never escapes as a crash.
 """
 
 from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runner.config import RunConfig
+from runner.config import Resolved, RunConfig
 from runner.devices import resolve_device
-from runner.engine import FAILED, Outcome, Progress, StopFlag, prepare, train
+from runner.engine import Outcome, prepare, train
 from runner.heartbeat import Heartbeat
-from runner.registry import Registry
+from runner.options import ExecOptions
+from runner.status import RunStatus
+
+if TYPE_CHECKING:
+    from runner.store import RunRecord, Store
 
 
 @dataclass(frozen=True)
@@ -27,50 +32,28 @@ class Finished:
     outcome: Outcome
 
 
-def start(
-    config: RunConfig,
-    registry: Registry,
-    store: Any,
-    progress: Progress | None = None,
-    stop: StopFlag | None = None,
-    flush_seconds: float = 1.0,
-    step_timeout: float | None = None,
-) -> Finished:
-    backend = registry.get("model", config.model).spec.backend
-    device = resolve_device(config.device, backend)
-    run_id = store.create_run(config, device=str(device))
-    outcome = execute(run_id, config, registry, store, device, progress, stop, flush_seconds, step_timeout)
+def start(resolved: Resolved, store: Store, options: ExecOptions = ExecOptions()) -> Finished:
+    device = resolve_device(resolved.config.device, resolved.backend)
+    run_id = store.create_run(resolved.config, device=str(device))
+    outcome = execute(run_id, resolved, store, device, options)
     return Finished(run_id, str(device), outcome)
 
 
-def execute(
-    run_id: int,
-    config: RunConfig,
-    registry: Registry,
-    store: Any,
-    device: Any,
-    progress: Progress | None = None,
-    stop: StopFlag | None = None,
-    flush_seconds: float = 1.0,
-    step_timeout: float | None = None,
-) -> Outcome:
-    """Train the recorded run ``run_id`` on ``device`` and record how it ended.
-
-    ``step_timeout``: seconds a step may take before the run fails (runner.timeouts).
-    """
+def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options: ExecOptions = ExecOptions()) -> Outcome:
+    """Train the recorded run ``run_id`` on ``device`` and record how it ended."""
     with Heartbeat(store, run_id):
         try:
-            trainer = prepare(config, registry, device)
+            trainer = prepare(resolved, device)
         except Exception:
-            outcome = Outcome(FAILED, 0, None, None, 0.0, traceback.format_exc())
+            outcome = Outcome(RunStatus.FAILED, 0, None, None, 0.0, traceback.format_exc())
         else:
             sink = lambda rows: store.append_steps(run_id, rows)  # noqa: E731
-            outcome = train(trainer, config.steps, sink, progress, stop, flush_seconds, step_timeout)
+            outcome = train(trainer, resolved.config.steps, sink, options)
     store.finish_run(run_id, outcome.status, outcome.final_loss, outcome.best_loss, outcome.error)
     return outcome
 
 
-def config_of(record: Any) -> RunConfig:
+def config_of(record: RunRecord) -> RunConfig:
     """The RunConfig a stored run was queued with."""
     return RunConfig(
         model=record.model, optimizer=record.optimizer, dataset=record.dataset, lr=record.lr,

@@ -16,9 +16,13 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from runner.heartbeat import STALE_SECONDS
+from runner.options import ExecOptions
+from runner.status import FAILURES, RunStatus
+
+if TYPE_CHECKING:
+    from runner.store import RunRecord, Store
 
 TICK_SECONDS = 0.25
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -58,12 +62,12 @@ def plan_slots(jobs: int, per_device: int, gpus: int, cores: int, requested: Ite
 
 @dataclass(frozen=True)
 class PoolOptions:
-    """How a sweep's queue is worked: ``runner run`` and ``runner resume`` options."""
+    """How a sweep's queue is worked (``runner run`` and ``runner resume`` options), and how each run executes."""
 
     jobs: int = 1
     per_device: int = 1
     fail_fast: bool = False
-    step_timeout: float | None = None
+    execution: ExecOptions = ExecOptions()  # what travels of it reaches every worker (runner.options)
 
 
 @dataclass
@@ -74,19 +78,19 @@ class Worker:
 
 @dataclass
 class SweepResult:
-    counts: dict[str, int]
+    counts: dict[RunStatus, int]
     interrupted: bool = False
     restarted: int = 0
 
 
 @dataclass
 class Scheduler:
-    store: Any
-    db_url: str
+    store: Store
+    db_url: str  # for the workers, password included (passed in their environment, not on their command line)
     sweep: str
     slots: list[Slot]
     options: PoolOptions = PoolOptions()
-    on_tick: Callable[[dict[str, int], list[Any]], None] | None = None
+    on_tick: Callable[[dict[RunStatus, int], list[RunRecord]], None] | None = None
     workers: list[Worker] = field(default_factory=list)
     stopping: bool = False
     interrupted: bool = False
@@ -103,14 +107,14 @@ class Scheduler:
                 time.sleep(TICK_SECONDS)
                 restarted += self._reap()
                 counts = self.store.sweep_counts(self.sweep)
-                if self.options.fail_fast and (counts.get("failed") or counts.get("diverged")) and not self.stopping:
+                if self.options.fail_fast and any(counts.get(s) for s in FAILURES) and not self.stopping:
                     self.stop()
                 if self.on_tick:
-                    self.on_tick(counts, self.store.list_runs(sweep=self.sweep, status="running"))
+                    self.on_tick(counts, self.store.list_runs(sweep=self.sweep, status=RunStatus.RUNNING))
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        self.store.mark_lost(STALE_SECONDS)
+        self.store.mark_lost()
         return SweepResult(self.store.sweep_counts(self.sweep), self.interrupted, restarted)
 
     def stop(self) -> None:
@@ -136,7 +140,7 @@ class Scheduler:
             if code is None:
                 alive.append(worker)
             elif code != 0:  # killed or crashed: its run is lost, the sweep goes on
-                self.store.mark_lost(STALE_SECONDS)
+                self.store.mark_lost()
                 if not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot):
                     self.max_restarts -= 1
                     restarted += 1
@@ -145,7 +149,7 @@ class Scheduler:
         return restarted
 
     def _queued_for(self, slot: Slot) -> bool:
-        return any(r.device in slot.accepts for r in self.store.list_runs(sweep=self.sweep, status="queued"))
+        return any(r.device in slot.accepts for r in self.store.list_runs(sweep=self.sweep, status=RunStatus.QUEUED))
 
     def _spawn(self, slot: Slot) -> Worker:
         env = dict(os.environ, RUNNER_DB=self.db_url)
@@ -155,12 +159,15 @@ class Scheduler:
             index = int(slot.device.partition(":")[2])
             visible = os.environ.get("CUDA_VISIBLE_DEVICES")
             env["CUDA_VISIBLE_DEVICES"] = visible.split(",")[index] if visible else str(index)
-        command = [sys.executable, "-m", "runner.worker", "--sweep", self.sweep,
-                   "--device", slot.device, "--accepts", ",".join(slot.accepts), "--threads", str(slot.threads)]
-        if self.options.fail_fast:
-            command.append("--fail-fast")
-        if self.options.step_timeout:
-            command += ["--step-timeout", str(self.options.step_timeout)]
+        command = [sys.executable, "-m", "runner.worker", *worker_args(self.sweep, slot, self.options)]
         # A session of its own: a terminal's Ctrl-C reaches the parent, which forwards exactly one.
         process = subprocess.Popen(command, env=env, start_new_session=True)
         return Worker(slot, process)
+
+
+def worker_args(sweep: str, slot: Slot, options: PoolOptions) -> list[str]:
+    """The command line of ``python -m runner.worker`` for one slot (the database comes in its environment)."""
+    args = ["--sweep", sweep, "--device", slot.device, "--accepts", ",".join(slot.accepts), "--threads", str(slot.threads)]
+    if options.fail_fast:
+        args.append("--fail-fast")
+    return args + options.execution.to_args()

@@ -14,9 +14,12 @@ not declare its own shapes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from runner.specs import DatasetSpec, ModelSpec
 
 #: Rows of features: x is (n, d_in), y is (n, d_out). The built-in models take these.
 BATCH_OF_VECTORS = ("n d_in", "n d_out")
@@ -59,20 +62,23 @@ def show_shape(shape: Sequence[int]) -> str:
     return str(tuple(int(s) for s in shape))
 
 
-def dataset_shapes(dataset_spec: Any, backend: str, params: Mapping[str, Any], seed: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """The shapes of x and y: declared by the dataset, or found by building it (seeded as the run will be)."""
+def dataset_shapes(dataset_spec: DatasetSpec, backend: str, params: Mapping[str, Any], seed: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The shapes of x and y: declared by the dataset, or found by building it (seeded as the run will be).
+
+    Building leaves the global generators as they were: checking a config must not change what runs next.
+    """
     if dataset_spec.shapes is not None:
         x_shape, y_shape = dataset_spec.shapes(**params)
     else:
-        from runner.engine import seed_everything
+        from runner.seeding import seeded_aside
 
-        seed_everything(seed, backend)  # the run seeds again before it builds, so this draw changes nothing
-        x, y = dataset_spec.build(backend, **params)
+        with seeded_aside(seed, backend):
+            x, y = dataset_spec.build(backend, **params)
         x_shape, y_shape = x.shape, y.shape
     return tuple(int(s) for s in x_shape), tuple(int(s) for s in y_shape)
 
 
-def check_fit(model: str, model_spec: Any, dataset: str, dataset_spec: Any, params: Mapping[str, Any], seed: int) -> None:
+def check_fit(model: str, model_spec: ModelSpec, dataset: str, dataset_spec: DatasetSpec, params: Mapping[str, Any], seed: int) -> None:
     """A ConfigError naming both plugins when the model cannot train on the dataset's shapes."""
     if model_spec.shapes is None:
         return

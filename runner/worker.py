@@ -2,14 +2,25 @@
 
 Started by the scheduler as ``python -m runner.worker``; its environment
 already limits BLAS threads and, for a GPU slot, sets CUDA_VISIBLE_DEVICES
-to that one GPU (which torch then calls cuda:0).
+to that one GPU (which torch then calls cuda:0). The run options arrive as
+``ExecOptions`` arguments (runner.options), so every option a single run
+takes reaches a sweep's runs too.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import traceback
+from typing import TYPE_CHECKING, Any
+
+from runner.options import ExecOptions
+from runner.status import FAILURES, RunStatus
+
+if TYPE_CHECKING:
+    from runner.registry import Registry
+    from runner.store import RunRecord, Store
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -20,28 +31,29 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--accepts", required=True, help="comma-separated requested devices this slot takes")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--fail-fast", action="store_true", help="stop claiming after a failed or diverged run")
-    parser.add_argument("--step-timeout", type=float, default=None, help="seconds a step may take")
+    ExecOptions.add_arguments(parser)
     return parser.parse_args(argv)
 
 
-def local_device(slot: str, backend: str):
+def local_device(slot: str, backend: str) -> Any:
     """The device inside this process: a GPU slot sees only its GPU, which torch calls cuda:0."""
     from runner.devices import resolve_device
 
     return resolve_device("cpu" if slot == "cpu" else "cuda:0", backend)
 
 
-def run_one(record, registry, store, slot: str, stop, step_timeout: float | None = None) -> str:
+def run_one(record: RunRecord, registry: Registry, store: Store, slot: str, options: ExecOptions) -> RunStatus:
     """Train one claimed run; returns its final status."""
+    from runner.config import specs_for
     from runner.runs import config_of, execute
 
-    config = config_of(record)
     try:
-        device = local_device(slot, registry.get("model", config.model).spec.backend)
+        resolved = specs_for(registry, config_of(record))
+        device = local_device(slot, resolved.backend)
     except Exception:  # e.g. the plugin is not installed where this worker runs
-        store.finish_run(record.id, "failed", None, None, traceback.format_exc())
-        return "failed"
-    return execute(record.id, config, registry, store, device, stop=stop, step_timeout=step_timeout).status
+        store.finish_run(record.id, RunStatus.FAILED, None, None, traceback.format_exc())
+        return RunStatus.FAILED
+    return execute(record.id, resolved, store, device, options).status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,17 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads and "torch" in sys.modules:  # otherwise torch reads OMP_NUM_THREADS, set by the scheduler
         sys.modules["torch"].set_num_threads(args.threads)
     registry = load_registry()
-    store = open_store(args.db)
     accepts = args.accepts.split(",")
-    with graceful_stop() as stop:
+    with open_store(args.db) as store, graceful_stop() as stop:
+        options = dataclasses.replace(ExecOptions.from_namespace(args), stop=stop)
         while not stop.requested:
             record = store.claim(args.sweep, accepts, args.device)
             if record is None:
                 break
-            status = run_one(record, registry, store, args.device, stop, args.step_timeout)
-            if args.fail_fast and status in ("failed", "diverged"):
+            status = run_one(record, registry, store, args.device, options)
+            if args.fail_fast and status in FAILURES:
                 break
-    store.close()
     return 0
 
 

@@ -1,11 +1,11 @@
 import pytest
 
-from runner.config import resolve
+from runner.config import resolve, specs_for
 from runner.errors import ConfigError
 
 
 def test_defaults_come_from_the_model(registry):
-    config = resolve(registry, "dynamic")
+    config = resolve(registry, "dynamic").config
     assert (config.optimizer, config.lr, config.steps, config.seed) == ("sgd", 1e-4, 500, 0)
     assert config.optimizer_options["momentum"] == 0.9
     assert config.model_params == {"hidden": 100}
@@ -13,19 +13,19 @@ def test_defaults_come_from_the_model(registry):
 
 
 def test_another_optimizer_drops_the_models_recipe(registry):
-    config = resolve(registry, "dynamic", optimizer="adam", lr=1e-3)
+    config = resolve(registry, "dynamic", optimizer="adam", lr=1e-3).config
     assert "momentum" not in config.optimizer_options and config.lr == 1e-3
 
 
 def test_set_overrides_each_section_with_types(registry):
-    config = resolve(registry, "dynamic", sets=["hidden=50", "momentum=0.5", "batch=8", "nesterov=true"])
+    config = resolve(registry, "dynamic", sets=["hidden=50", "momentum=0.5", "batch=8", "nesterov=true"]).config
     assert config.model_params["hidden"] == 50
     assert config.optimizer_options["momentum"] == 0.5 and config.optimizer_options["nesterov"] is True
     assert config.dataset_params["batch"] == 8
 
 
 def test_set_with_section_prefix_and_tuple(registry):
-    config = resolve(registry, "sequential", optimizer="adam", sets=["optimizer.betas=0.8,0.9"])
+    config = resolve(registry, "sequential", optimizer="adam", sets=["optimizer.betas=0.8,0.9"]).config
     assert config.optimizer_options["betas"] == (0.8, 0.9)
 
 
@@ -66,7 +66,7 @@ def lr_registry(plugin_env):
     ],
 )
 def test_which_lr_a_run_gets(lr_registry, model, optimizer, lr, expected):
-    assert resolve(lr_registry, model, optimizer=optimizer, lr=lr).lr == expected
+    assert resolve(lr_registry, model, optimizer=optimizer, lr=lr).config.lr == expected
 
 
 @pytest.mark.parametrize("lr", [0, -1e-3, float("nan"), float("inf"), True, "1e-3"])
@@ -102,6 +102,22 @@ def test_a_model_may_default_to_its_own_step_count(registry):
 
     spec = dataclasses.replace(registry.models["numpy"].spec, name="long", steps=2000)
     registry.models["long"] = Entry(spec, registry.models["numpy"].origin)
-    assert resolve(registry, "long").steps == 2000
-    assert resolve(registry, "long", steps=7).steps == 7
-    assert resolve(registry, "numpy").steps == 500
+    assert resolve(registry, "long").config.steps == 2000
+    assert resolve(registry, "long", steps=7).config.steps == 7
+    assert resolve(registry, "numpy").config.steps == 500
+
+
+def test_resolve_returns_the_specs_it_chose_and_a_stored_config_finds_the_same(registry):
+    resolved = resolve(registry, "dynamic", optimizer="adam")
+    assert resolved.model is registry.models["dynamic"].spec
+    assert resolved.optimizer is registry.optimizers["adam"].spec and resolved.dataset is registry.datasets["random"].spec
+    assert resolved.backend == "torch" and "model 'dynamic'" in resolved.label
+    assert specs_for(registry, resolved.config) == resolved
+
+
+def test_a_stored_config_whose_plugin_is_gone_is_a_config_error(registry):
+    import dataclasses
+
+    config = dataclasses.replace(resolve(registry, "numpy").config, optimizer="uninstalled")
+    with pytest.raises(ConfigError, match="unknown optimizer 'uninstalled'"):
+        specs_for(registry, config)

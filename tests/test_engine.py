@@ -6,16 +6,18 @@ import pytest
 
 from runner.config import resolve
 from runner.engine import StopFlag, prepare, train
+from runner.options import ExecOptions
 
 SMALL = ["batch=4", "d_in=3", "d_out=2"]
 
 
-def run(registry, model, steps=10, sets=(), params=None, **kwargs):
-    config = resolve(registry, model, steps=steps, sets=[*SMALL, *sets])
+def run(registry, model, steps=10, sets=(), params=None, **options):
+    resolved = resolve(registry, model, steps=steps, sets=[*SMALL, *sets])
     if params:
-        config = dataclasses.replace(config, model_params={**config.model_params, **params})
+        config = resolved.config
+        resolved = dataclasses.replace(resolved, config=dataclasses.replace(config, model_params={**config.model_params, **params}))
     batches = []
-    outcome = train(prepare(config, registry), config.steps, batches.append, **kwargs)
+    outcome = train(prepare(resolved), steps, batches.append, ExecOptions(**options))
     return outcome, batches, [row for batch in batches for row in batch]
 
 
@@ -68,8 +70,7 @@ def test_a_failing_sink_does_not_lose_rows(registry):
             raise OSError("disk busy")
         stored.extend(rows)
 
-    config = resolve(registry, "sleepy", steps=40, sets=SMALL)
-    outcome = train(prepare(config, registry), config.steps, flaky, flush_seconds=0.05)
+    outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 40, flaky, ExecOptions(flush_seconds=0.05))
     assert outcome.status == "failed" and "disk busy" in outcome.error
     assert [r[0] for r in stored] == list(range(len(stored))) and stored
     assert outcome.steps_done == len(stored)

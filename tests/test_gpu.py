@@ -12,15 +12,15 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 def test_the_loop_does_not_sync_per_step(registry, model):
     from runner.config import resolve
     from runner.engine import prepare, train
+    from runner.options import ExecOptions
 
-    config = resolve(registry, model, steps=300, device="cuda:0")
-    trainer = prepare(config, registry)
+    trainer = prepare(resolve(registry, model, steps=300, device="cuda:0"))
     rows = []
     torch.cuda.set_sync_debug_mode("warn")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            outcome = train(trainer, config.steps, rows.extend, flush_seconds=3600)
+            outcome = train(trainer, 300, rows.extend, ExecOptions(flush_seconds=3600))
     finally:
         torch.cuda.set_sync_debug_mode("default")
     syncs = [w for w in caught if "synchroniz" in str(w.message)]

@@ -23,7 +23,8 @@ def test_set_axis_lists_values_but_keeps_a_tuple_whole():
 
 
 def test_expand_is_the_product_with_seeds_innermost(registry):
-    configs = expand(registry, ["numpy", "autograd"], ["sgd", "adam"], [1e-4, 1e-3], seeds=[0, 1, 2], sets=["hidden=5,10"])
+    configs = [r.config for r in expand(registry, ["numpy", "autograd"], ["sgd", "adam"], [1e-4, 1e-3], seeds=[0, 1, 2],
+                                        sets=["hidden=5,10"])]
     assert len(configs) == 2 * 2 * 2 * 2 * 3
     assert [c.seed for c in configs[:3]] == [0, 1, 2]
     assert {(c.model, c.optimizer, c.lr, c.model_params["hidden"]) for c in configs} == {
@@ -32,7 +33,8 @@ def test_expand_is_the_product_with_seeds_innermost(registry):
 
 
 def test_expand_tuple_settings_and_devices(registry):
-    configs = expand(registry, ["sequential"], ["adam"], devices=["cpu", "auto"], sets=["betas=(0.9,0.999),(0.5,0.9)"])
+    runs = expand(registry, ["sequential"], ["adam"], devices=["cpu", "auto"], sets=["betas=(0.9,0.999),(0.5,0.9)"])
+    configs = [r.config for r in runs]
     assert [(c.device, c.optimizer_options["betas"]) for c in configs] == [
         ("cpu", (0.9, 0.999)), ("cpu", (0.5, 0.9)), ("auto", (0.9, 0.999)), ("auto", (0.5, 0.9))]
 
@@ -45,9 +47,17 @@ def test_one_bad_value_rejects_the_whole_grid(registry):
 
 
 def test_a_mixed_grid_applies_a_setting_where_it_fits(registry):
-    configs = expand(registry, ["explode", "numpy"], sets=["model.at=2", "batch=4", "d_in=5", "d_out=2"])
+    configs = [r.config for r in expand(registry, ["explode", "numpy"], sets=["model.at=2", "batch=4", "d_in=5", "d_out=2"])]
     assert configs[0].model == "explode" and configs[0].model_params["at"] == 2
     assert configs[1].model == "numpy" and configs[1].model_params == {"hidden": 100}
+
+
+def test_each_run_of_a_grid_carries_the_specs_it_names(registry):
+    runs = expand(registry, ["explode", "numpy"], ["sgd", "adam"], sets=["batch=4", "d_in=5", "d_out=2"])
+    assert [(r.model.name, r.optimizer.name, r.dataset.name) for r in runs] == [
+        (r.config.model, r.config.optimizer, r.config.dataset) for r in runs]
+    assert {r.model.name for r in runs} == {"explode", "numpy"} and {r.optimizer.name for r in runs} == {"sgd", "adam"}
+    assert all(r.model is registry.models[r.config.model].spec for r in runs)
 
 
 def test_a_setting_no_run_of_the_grid_takes_is_still_an_error(registry):

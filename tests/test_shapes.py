@@ -40,7 +40,7 @@ def test_core_models_fit_the_random_dataset(plugin_env):
     registry = load_registry()
     for model in ("numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic"):
         assert registry.models[model].spec.shapes == BATCH_OF_VECTORS
-        assert resolve(registry, model=model, sets=["batch=4", "d_in=3", "d_out=2"]).dataset == "random"
+        assert resolve(registry, model=model, sets=["batch=4", "d_in=3", "d_out=2"]).config.dataset == "random"
 
 
 def test_a_mismatch_is_a_config_error_naming_model_and_dataset(monkeypatch, plugin_env):
@@ -72,7 +72,7 @@ def test_a_set_that_breaks_the_fit_is_caught_too(plugin_env):
     pm = make_plugin_manager()
     pm.register(Plugin(), name="pairs-plugin")
     registry = load_registry(pm, extra_modules=[])
-    assert resolve(registry, model="numpy", dataset="pairs").dataset_params == {"n": 8, "m": 8}
+    assert resolve(registry, model="numpy", dataset="pairs").config.dataset_params == {"n": 8, "m": 8}
     with pytest.raises(ConfigError, match="gives x of shape \\(8, 2\\) and y of shape \\(7, 1\\)"):
         resolve(registry, model="numpy", dataset="pairs", sets=["m=7"])
 
@@ -97,6 +97,40 @@ def test_a_dataset_without_declared_shapes_is_built_to_check(plugin_env):
     assert built == ["numpy"]
 
 
+def test_checking_shapes_leaves_the_global_generators_as_they_were(plugin_env):
+    """A dataset without declared shapes is built (seeded) to check it; the draws it makes leave no trace."""
+    import random
+
+    torch = pytest.importorskip("torch")
+    built = []
+
+    def build(backend, n=4):
+        built.append((random.random(), np.random.rand(), torch.rand(1).item()))  # a draw from each generator
+        return torch.zeros(n, 3), torch.zeros(n, 2)
+
+    class Plugin:
+        @hookimpl
+        def register_datasets(self, register):
+            register(DatasetSpec(name="drawn", build=build, params={"n": 4}))
+
+    pm = make_plugin_manager()
+    pm.register(Plugin(), name="drawn-plugin")
+    registry = load_registry(pm, extra_modules=[])
+    random.seed(123), np.random.seed(123), torch.manual_seed(123)
+    before = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    resolved = resolve(registry, model="tensor", dataset="drawn", seed=5)
+    resolve(registry, model="tensor", dataset="drawn", seed=5)
+    assert len(built) == 2 and built[0] == built[1]  # seeded as the run will be, both times
+    assert random.getstate() == before[0]
+    now, then = np.random.get_state(), before[1]
+    assert now[0] == then[0] and (now[1] == then[1]).all() and now[2:] == then[2:]
+    assert torch.equal(torch.get_rng_state(), before[2])
+    from runner.engine import prepare
+
+    trainer = prepare(resolved)  # the run itself draws exactly what the check drew
+    assert built[2] == built[0] and trainer.x.shape == (4, 3)
+
+
 def test_a_model_chooses_its_default_dataset(plugin_env):
     class Plugin:
         @hookimpl
@@ -111,7 +145,7 @@ def test_a_model_chooses_its_default_dataset(plugin_env):
     pm = make_plugin_manager()
     pm.register(Plugin(), name="line-plugin")
     registry = load_registry(pm, extra_modules=[])
-    assert resolve(registry, model="on_line").dataset == "line"
+    assert resolve(registry, model="on_line").config.dataset == "line"
     with pytest.raises(ConfigError, match="model 'on_line' does not fit dataset 'random'"):
         resolve(registry, model="on_line", dataset="random")
 

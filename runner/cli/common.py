@@ -6,20 +6,35 @@ import importlib
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from runner.errors import RunnerError
 
-db_option = click.option(
-    "--db",
-    envvar="RUNNER_DB",
-    metavar="URL",
-    default=None,
-    help="Database URL or SQLite file path (env RUNNER_DB; default sqlite:///experiments.db).",
-)
+if TYPE_CHECKING:
+    from runner.registry import Registry
+    from runner.store import Store
+
+
+class DbOption(click.Option):
+    """``--db``. When it is not given, runner.store.resolve_url picks the database; its help
+    says what that default is, read from the store only when the help is shown."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from runner.store import DEFAULT_URL, URL_VARIABLE
+
+        self.help = f"Database URL or SQLite file path.  [default: ${URL_VARIABLE}, else {DEFAULT_URL}]"
+        return super().get_help_record(ctx)
+
+
+db_option = click.option("--db", cls=DbOption, metavar="URL", default=None)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+# ExecOptions.step_timeout, for ``runner run`` and ``runner resume`` alike
+step_timeout_option = click.option(
+    "--step-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+    help="Fail a run whose step takes longer than this (see docs/plugins.md for the limits).",
+)
 
 
 class LazyGroup(click.Group):
@@ -47,14 +62,15 @@ def domain_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
-def open_store(db: str | None):
+def open_store(db: str | None) -> Store:
+    """The store at ``db`` (see runner.store.resolve_url), errors as one line; use it in a ``with`` block."""
     from runner.store import open_store as _open
 
     with domain_errors():
         return _open(db)
 
 
-def load_registry():
+def load_registry() -> Registry:
     """The plugin registry; skipped plugins are reported as warnings on stderr."""
     from runner.registry import load_registry as _load
 

@@ -25,8 +25,7 @@ def export(run_ids, fmt, sweep, output, db):
     With no RUN, every run is exported. Non-finite losses are written as
     nan, inf and -inf (strings in JSON).
     """
-    store = open_store(db)
-    with domain_errors():
+    with open_store(db) as store, domain_errors():
         for run_id in run_ids:
             store.get_run(run_id)  # fail before writing anything
         ids = list(run_ids)

@@ -9,14 +9,14 @@ import click
 
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
 from runner.formatting import format_loss
+from runner.status import VALUES
 
-STATUSES = ("queued", "running", "completed", "diverged", "failed", "interrupted", "lost")
 HEADERS = ("ID", "NAME", "SWEEP", "MODEL", "OPTIMIZER", "LR", "SEED", "DEVICE", "STATUS", "STEPS", "FINAL LOSS", "STARTED")
 
 
 @click.command()
 @click.option("--model", "-m", help="Only runs of this model.")
-@click.option("--status", "-s", type=click.Choice(STATUSES), help="Only runs with this status.")
+@click.option("--status", "-s", type=click.Choice(VALUES), help="Only runs with this status.")
 @click.option("--sweep", help="Only runs of this sweep.")
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many runs.")
 @json_option
@@ -27,11 +27,8 @@ def ls(model, status, sweep, limit, as_json, db):
     Runs whose process died (killed, out of memory, power loss) are marked
     lost here, so a dead run never stays "running".
     """
-    from runner.heartbeat import STALE_SECONDS
-
-    store = open_store(db)
-    with domain_errors():
-        store.mark_lost(STALE_SECONDS)
+    with open_store(db) as store, domain_errors():
+        store.mark_lost()
         records = store.list_runs(model=model, status=status, limit=limit, sweep=sweep)
     if as_json:
         click.echo(json.dumps([jsonable(dataclasses.asdict(r)) for r in records], indent=2))

@@ -7,15 +7,14 @@ import shlex
 import click
 
 from runner.cli.common import db_option, domain_errors, open_store
-
-STATUSES = ("queued", "running", "completed", "diverged", "failed", "interrupted", "lost")
+from runner.status import VALUES
 
 
 @click.command()
 @click.argument("run_ids", nargs=-1, type=int, metavar="[RUN]...")
 @click.option("--sweep", help="Only the runs of this sweep.")
 @click.option("--model", "-m", "models", multiple=True, help="Only runs of this model (repeatable).")
-@click.option("--status", "-s", "statuses", multiple=True, type=click.Choice(STATUSES), help="Only runs with this status (repeatable).")
+@click.option("--status", "-s", "statuses", multiple=True, type=click.Choice(VALUES), help="Only runs with this status (repeatable).")
 @click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False),
               help="The HTML file to write.")
 @click.option("--plotlyjs", type=click.Choice(["embed", "cdn"]), default="embed", show_default=True,
@@ -41,22 +40,18 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
       runner report --sweep lr-grid --plotlyjs cdn
     """
     from runner import report as core
-    from runner.heartbeat import STALE_SECONDS
 
     command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title)
 
-    store = open_store(db)
-    try:
+    with open_store(db) as store:
         with domain_errors():
-            store.mark_lost(STALE_SECONDS)  # a dead run shows as lost, not as running
+            store.mark_lost()  # a dead run shows as lost, not as running
             data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, command=command)
         options = core.Options(max_points=points, band=band, log_y=False if linear else None)
         try:
             path = core.write_html(data, output, plotlyjs=plotlyjs, options=options, title=title)
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
-    finally:
-        store.close()
     groups = f", {len(data.groups)} seed group{'s' if len(data.groups) != 1 else ''}" if data.groups else ""
     size = path.stat().st_size / 1e6
     click.echo(f"Wrote {output}: {len(data.runs)} runs{groups}, {size:.1f} MB", err=True)

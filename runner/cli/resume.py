@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import db_option, domain_errors, open_store
+from runner.cli.common import db_option, domain_errors, open_store, step_timeout_option
 
 
 @click.command()
@@ -12,8 +12,7 @@ from runner.cli.common import db_option, domain_errors, open_store
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
 @click.option("--per-device", type=click.IntRange(min=1), default=1, show_default=True, help="Workers per GPU.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed or diverged run.")
-@click.option("--step-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="Fail a run whose step takes longer than this.")
+@step_timeout_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @db_option
 @click.pass_context
@@ -23,21 +22,23 @@ def resume(ctx, sweep, jobs, per_device, fail_fast, step_timeout, quiet, db):
     Safe to run several times at once, from any number of processes or
     hosts: each run is claimed by exactly one worker.
     """
-    from runner.cli.sweep import db_url, run_sweep
-    from runner.heartbeat import STALE_SECONDS
+    from runner.cli.sweep import run_sweep
+    from runner.options import ExecOptions
     from runner.scheduler import PoolOptions
+    from runner.status import RunStatus
 
-    store = open_store(db)
-    with domain_errors():
-        store.mark_lost(STALE_SECONDS)
-        sweep = sweep or store.latest_sweep(status="queued")
+    with open_store(db) as store, domain_errors():
+        store.mark_lost()
+        sweep = sweep or store.latest_sweep(status=RunStatus.QUEUED)
         if sweep is None:
             click.echo("Nothing to resume: no sweep has queued runs.", err=True)
             return
-        if not store.sweep_counts(sweep):
+        counts = store.sweep_counts(sweep)
+        if not counts:
             raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
-        if not store.sweep_counts(sweep).get("queued"):
+        if not counts.get(RunStatus.QUEUED):
             click.echo(f"Nothing to resume: sweep {sweep} has no queued runs.", err=True)
             return
-        options = PoolOptions(jobs, per_device, fail_fast, step_timeout)
-        ctx.exit(run_sweep(store, db_url(db), sweep, options, not quiet))
+        options = PoolOptions(jobs, per_device, fail_fast, ExecOptions(step_timeout=step_timeout))
+        code = run_sweep(store, db, sweep, options, not quiet)
+    ctx.exit(code)

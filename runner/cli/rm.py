@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from runner.cli.common import db_option, domain_errors, open_store
+from runner.status import RunStatus
 
 
 @click.command()
@@ -13,10 +14,9 @@ from runner.cli.common import db_option, domain_errors, open_store
 @db_option
 def rm(run_ids, force, db):
     """Delete runs and every loss they recorded."""
-    store = open_store(db)
-    with domain_errors():
+    with open_store(db) as store, domain_errors():
         records = [store.get_run(run_id) for run_id in run_ids]  # every id must exist first
-        running = [r.id for r in records if r.status == "running"]
+        running = [r.id for r in records if r.status == RunStatus.RUNNING]
         if running and not force:
             ids = " ".join(map(str, running))
             raise click.ClickException(f"run {ids} is still running; stop it first or pass --force")

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import click
 
-from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store
+from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store, step_timeout_option
 from runner.cli.params import NAMES, POSITIVE_FLOATS, SEEDS, STEPS
 from runner.cli.progress import progress_bar
 from runner.formatting import format_loss
+from runner.options import ExecOptions
+from runner.status import EXIT_CODES, RunStatus
 
-# Exit statuses, so scripts can tell the outcomes apart.
-EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "interrupted": 130}
+if TYPE_CHECKING:
+    from runner.config import Resolved
+    from runner.scheduler import PoolOptions
 
 
 @click.command()
@@ -32,8 +39,7 @@ EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "interrupted": 130}
 @click.option("--fail-fast", is_flag=True, help="Stop a sweep at its first failed or diverged run.")
 @click.option("--dry-run", is_flag=True, help="Print the runs without running them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--step-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="Fail a run, in a grid too, if one of its steps takes longer (limits: see docs/plugins.md).")
+@step_timeout_option
 @db_option
 @click.pass_context
 def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, name, sweep, jobs, per_device,
@@ -56,48 +62,50 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, nam
 
     registry = load_registry()
     with domain_errors():
-        configs = expand(registry, models, optimizers or [None], lrs or [None], steps or [None],
-                         seeds or [None], devices, datasets or [None], sets, name)
+        grid = expand(registry, models, optimizers or [None], lrs or [None], steps or [None],
+                      seeds or [None], devices, datasets or [None], sets, name)
     if dry_run:
-        print_grid(configs)
+        print_grid(grid)
         return
-    if len(configs) == 1 and jobs == 1 and sweep is None:
-        ctx.exit(run_single(configs[0], registry, db, quiet, step_timeout))
+    execution = ExecOptions(step_timeout=step_timeout)
+    if len(grid) == 1 and jobs == 1 and sweep is None:
+        ctx.exit(run_single(grid[0], db, quiet, execution))
     from runner.scheduler import PoolOptions
 
-    ctx.exit(run_grid(configs, registry, db, sweep, PoolOptions(jobs, per_device, fail_fast, step_timeout), quiet))
+    ctx.exit(run_grid(grid, db, sweep, PoolOptions(jobs, per_device, fail_fast, execution), quiet))
 
 
-def print_grid(configs) -> None:
+def print_grid(grid: Sequence[Resolved]) -> None:
     def settings(c):
         return " ".join(f"{k}={v}" for part in (c.model_params, c.optimizer_options, c.dataset_params) for k, v in part.items())
 
     rows = [(i, c.model, c.optimizer, f"{c.lr:g}", c.steps, c.seed, c.device, c.dataset, settings(c))
-            for i, c in enumerate(configs, 1)]
+            for i, c in enumerate((r.config for r in grid), 1)]
     click.echo(format_table(("#", "MODEL", "OPTIMIZER", "LR", "STEPS", "SEED", "DEVICE", "DATASET", "SETTINGS"), rows))
-    click.echo(f"{len(configs)} run{'s' if len(configs) != 1 else ''} (dry run: nothing stored)", err=True)
+    click.echo(f"{len(grid)} run{'s' if len(grid) != 1 else ''} (dry run: nothing stored)", err=True)
 
 
-def run_single(config, registry, db, quiet, step_timeout=None) -> int:
+def run_single(resolved: Resolved, db: str | None, quiet: bool, options: ExecOptions) -> int:
     from runner import runs
     from runner.signals import graceful_stop
 
-    store = open_store(db)
+    config = resolved.config
     label = f"{config.model} · {config.optimizer}"
-    with domain_errors(), graceful_stop() as stop, progress_bar(config.steps, label, not quiet) as progress:
-        finished = runs.start(config, registry, store, progress=progress, stop=stop, step_timeout=step_timeout)
+    with open_store(db) as store, domain_errors(), graceful_stop() as stop, \
+            progress_bar(config.steps, label, not quiet) as progress:
+        finished = runs.start(resolved, store, dataclasses.replace(options, progress=progress, stop=stop))
     outcome = finished.outcome
     click.echo(
         f"run {finished.run_id} {outcome.status} · {config.model} · {config.optimizer} lr={config.lr:g} · "
         f"{finished.device} · final loss {format_loss(outcome.final_loss)} · "
         f"{outcome.steps_done} steps · {outcome.steps_per_second:,.1f} steps/s"
     )
-    if outcome.status == "failed":
+    if outcome.status == RunStatus.FAILED:
         click.echo(f"Error: run {finished.run_id} failed: {last_error_line(outcome.error)} "
                    f"(traceback: runner show {finished.run_id})", err=True)
-    elif outcome.status == "interrupted":
+    elif outcome.status == RunStatus.INTERRUPTED:
         click.echo(f"Interrupted: {outcome.steps_done} steps stored.", err=True)
-    elif outcome.status == "diverged":
+    elif outcome.status == RunStatus.DIVERGED:
         click.echo(f"Warning: the loss became {format_loss(outcome.final_loss)}; try a smaller --lr.", err=True)
     return EXIT_CODES.get(outcome.status, 1)
 
@@ -111,15 +119,14 @@ def last_error_line(error: str | None) -> str:
     return name.rpartition(".")[2] + sep + message
 
 
-def run_grid(configs, registry, db, sweep, options, quiet) -> int:
+def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, options: PoolOptions, quiet: bool) -> int:
     from datetime import datetime
 
-    from runner.cli.sweep import check_devices, db_url, run_sweep
+    from runner.cli.sweep import check_devices, run_sweep
 
     with domain_errors():
-        check_devices(configs, registry)
-    store = open_store(db)
+        check_devices(grid)
     sweep = sweep or datetime.now().strftime("sweep-%Y%m%d-%H%M%S")
-    with domain_errors():
-        store.enqueue(configs, sweep)
-        return run_sweep(store, db_url(db), sweep, options, not quiet)
+    with open_store(db) as store, domain_errors():
+        store.enqueue([r.config for r in grid], sweep)
+        return run_sweep(store, db, sweep, options, not quiet)

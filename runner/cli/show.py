@@ -44,11 +44,8 @@ def record_lines(r) -> list[tuple[str, str]]:
 @db_option
 def show(run_id, as_json, db):
     """Show RUN's record, its loss summary and any error."""
-    from runner.heartbeat import STALE_SECONDS
-
-    store = open_store(db)
-    with domain_errors():
-        store.mark_lost(STALE_SECONDS)
+    with open_store(db) as store, domain_errors():
+        store.mark_lost()
         record = store.get_run(run_id)
         summary = store.loss_summary(run_id)
     if as_json:

@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from runner.formatting import format_loss
+from runner.status import ACTIVE, ENDED, RunStatus
 
-ORDER = ("completed", "diverged", "failed", "interrupted", "lost", "queued", "running")
+if TYPE_CHECKING:
+    from runner.config import Resolved
+    from runner.scheduler import PoolOptions
+    from runner.store import RunRecord, Store
+
+ORDER = (*ENDED, *ACTIVE)  # how the summary lists the counts
 
 
 def gpu_count() -> int:
@@ -22,29 +30,28 @@ def gpu_count() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-def check_devices(configs, registry) -> None:
+def check_devices(runs: Sequence[Resolved]) -> None:
     """Every explicit device must exist; auto and cuda are placed later (cuda needs a GPU)."""
     from runner.devices import resolve_device
     from runner.errors import ConfigError
 
-    for config in configs:
-        if config.device == "mps":
+    for run in runs:
+        device = run.config.device
+        if device == "mps":
             raise ConfigError("sweeps place runs on the CPU and CUDA GPUs; run an mps run on its own")
-        if config.device != "auto":
-            resolve_device(config.device, registry.get("model", config.model).spec.backend)
+        if device != "auto":
+            resolve_device(device, run.backend)
 
 
-def db_url(db: str | None) -> str:
-    from runner.store import DEFAULT_URL
+def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, show: bool) -> int:
+    """Work through ``sweep``'s queue with ``options``; print the summary; return the exit status.
 
-    return db or os.environ.get("RUNNER_DB") or DEFAULT_URL
-
-
-def run_sweep(store, url: str, sweep: str, options, show: bool) -> int:
-    """Work through ``sweep``'s queue with ``options`` (a PoolOptions); print the summary; return the exit status."""
+    ``db`` is what the user gave (or None); the workers open the same database.
+    """
     from runner.scheduler import Scheduler, plan_slots
+    from runner.store import resolve_url
 
-    queued = store.list_runs(sweep=sweep, status="queued")
+    queued = store.list_runs(sweep=sweep, status=RunStatus.QUEUED)
     slots = plan_slots(options.jobs, options.per_device, gpu_count(), os.cpu_count() or 1, {r.device for r in queued})
     slots = slots[: len(queued)]
     click.echo(f"sweep {sweep}: {len(queued)} runs queued, {len(slots)} worker{'s' if len(slots) != 1 else ''} "
@@ -52,25 +59,29 @@ def run_sweep(store, url: str, sweep: str, options, show: bool) -> int:
     total = sum(store.sweep_counts(sweep).values())
     try:
         with live_view(total, show) as on_tick:
-            result = Scheduler(store, url, sweep, slots, options, on_tick).run()
+            result = Scheduler(store, resolve_url(db), sweep, slots, options, on_tick).run()
     except KeyboardInterrupt:
         click.echo(f"Stopped at once. Resume with: runner resume {sweep}", err=True)
         return 130
     counts = result.counts
     click.echo(f"sweep {sweep}: {sum(counts.values())} runs · "
                + " · ".join(f"{counts[s]} {s}" for s in ORDER if counts.get(s)))
+    queued_left = counts.get(RunStatus.QUEUED, 0)
     if result.interrupted:
-        click.echo(f"Interrupted: {counts.get('interrupted', 0)} runs interrupted, {counts.get('queued', 0)} still queued. "
+        click.echo(f"Interrupted: {counts.get(RunStatus.INTERRUPTED, 0)} runs interrupted, {queued_left} still queued. "
                    f"Resume with: runner resume {sweep}", err=True)
         return 130
-    if options.fail_fast and counts.get("queued"):
-        click.echo(f"Stopped at the first failure (--fail-fast); {counts['queued']} runs still queued. "
+    if options.fail_fast and queued_left:
+        click.echo(f"Stopped at the first failure (--fail-fast); {queued_left} runs still queued. "
                    f"Resume with: runner resume {sweep}", err=True)
-    return 1 if counts.get("failed") or counts.get("lost") else 0
+    return 1 if counts.get(RunStatus.FAILED) or counts.get(RunStatus.LOST) else 0
+
+
+Tick = Callable[[dict[RunStatus, int], list["RunRecord"]], None]
 
 
 @contextmanager
-def live_view(total: int, enabled: bool):
+def live_view(total: int, enabled: bool) -> Iterator[Tick | None]:
     """One bar for the sweep and a line per running run (on a terminal only)."""
     if not enabled or not sys.stderr.isatty():
         yield None
@@ -84,7 +95,7 @@ def live_view(total: int, enabled: bool):
         lines: dict[int, int] = {}
 
         def on_tick(counts, running) -> None:
-            bar.update(overall, completed=sum(n for s, n in counts.items() if s not in ("queued", "running")))
+            bar.update(overall, completed=sum(n for s, n in counts.items() if s in ENDED))
             for run in running:
                 if run.id not in lines:
                     label = f"  run {run.id} · {run.model} · {run.optimizer} · {run.device}"

@@ -45,9 +45,9 @@ def prepared(registry: Any, **resolve_args: Any) -> tuple[Any, str]:
     from runner import engine
     from runner.config import resolve
 
-    config = resolve(registry, device="cpu", **resolve_args)
+    resolved = resolve(registry, device="cpu", **resolve_args)
     try:
-        return engine.prepare(config, registry), ""
+        return engine.prepare(resolved), ""
     except Exception as exc:
         return None, f"{type(exc).__name__}: {exc}"
 

@@ -111,6 +111,13 @@ def test_a_garbage_database_file_is_one_line_and_left_untouched(cli, tmp_path, c
     assert garbage.read_bytes() == b"this is not sqlite" * 100
 
 
+def test_the_db_option_names_the_default_the_store_uses(cli):
+    from runner.store import DEFAULT_URL
+
+    output = " ".join(cli("ls", "--help").output.split())
+    assert f"[default: $RUNNER_DB, else {DEFAULT_URL}]" in output
+
+
 def test_a_folder_as_database_is_one_line(cli, tmp_path):
     result = cli("ls", "--db", str(tmp_path), code=1)
     assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
@@ -130,3 +137,41 @@ def test_help_lists_every_command(cli):
     output = cli("--help").output
     for command in ("run", "ls", "show", "export", "plugins", "rm"):
         assert f"  {command} " in output
+
+
+@pytest.fixture
+def stores(monkeypatch):
+    """Every Store opened from here on, and every one closed."""
+    from runner.store import Store
+
+    opened, closed = [], []
+    init, close = Store.__init__, Store.close
+
+    def counting_init(self, *args, **kwargs):
+        opened.append(self)
+        init(self, *args, **kwargs)
+
+    def counting_close(self):
+        closed.append(self)
+        close(self)
+
+    monkeypatch.setattr(Store, "__init__", counting_init)
+    monkeypatch.setattr(Store, "close", counting_close)
+    return opened, closed
+
+
+COMMANDS = [  # each command, and its ways out: success, a one-line error, a failed run, a sweep
+    (["ls"], 0), (["ls", "--json"], 0), (["show", "1"], 0), (["show", "42"], 1), (["export"], 0),
+    (["export", "42"], 1), (["rm", "2"], 0), (["rm", "42"], 1), (["resume"], 0), (["resume", "nope"], 1),
+    (["report", "-o", "{tmp}/r.html"], 0), (["report", "42", "-o", "{tmp}/r.html"], 1),
+    (["run", "--model", "numpy", "--steps", "2", *DATA], 0), (["run", "--model", "crash", "--steps", "5", *DATA], 1),
+    (["run", "--model", "numpy", "--steps", "2", "--seed", "0-1", *DATA, "-q"], 0),
+]
+
+
+@pytest.mark.parametrize("command, code", COMMANDS, ids=[" ".join(c[:3]) for c, _ in COMMANDS])
+def test_every_command_closes_the_store_it_opened(cli, three_runs, stores, tmp_path, command, code):
+    opened, closed = stores
+    cli(*(arg.replace("{tmp}", str(tmp_path)) for arg in command), code=code)
+    assert opened, "the command opened no store"
+    assert [id(s) for s in opened] == [id(s) for s in closed]

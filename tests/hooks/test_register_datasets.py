@@ -46,7 +46,7 @@ def test_build_runs_after_seeding_and_before_the_model(plugin_env):
     from runner import engine
 
     for _ in range(2):
-        engine.prepare(resolve(registry, model="numpy", dataset="probe", seed=3), registry)
+        engine.prepare(resolve(registry, model="numpy", dataset="probe", seed=3))
     np.random.seed(3)
     assert order == [("dataset", float(np.random.rand()))] * 2
 
@@ -55,6 +55,6 @@ def test_the_default_dataset_is_random_and_unknown_names_are_refused(plugin_env)
     from runner.errors import ConfigError
 
     registry = load_registry()
-    assert resolve(registry, model="numpy").dataset == "random"
+    assert resolve(registry, model="numpy").config.dataset == "random"
     with pytest.raises(ConfigError, match="unknown dataset 'randm' \\(did you mean 'random'\\?\\)"):
         resolve(registry, model="numpy", dataset="randm")

@@ -31,10 +31,9 @@ def trained(registry):
     """``trained(model=..., steps=..., ...)`` -> (trainer, outcome, losses) through runner's own loop."""
 
     def run(*, steps, device="cpu", **resolve_args):
-        cfg = resolve(registry, steps=steps, device=device, **resolve_args)
-        trainer = engine.prepare(cfg, registry)
+        trainer = engine.prepare(resolve(registry, steps=steps, device=device, **resolve_args))
         rows = []
-        outcome = engine.train(trainer, cfg.steps, sink=rows.extend)
+        outcome = engine.train(trainer, steps, sink=rows.extend)
         assert outcome.error is None, outcome.error
         assert [step for step, _, _ in rows] == list(range(len(rows)))
         return trainer, outcome, [loss for _, loss, _ in rows]

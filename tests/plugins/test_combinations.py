@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from runner.engine import COMPLETED
+from runner.status import RunStatus
 
 MODELS = ("numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic")
 OPTIMIZERS = ("gd", "sgd", "adam", "adamw")
@@ -35,15 +35,15 @@ def test_any_optimizer_trains_any_model(registry, model, optimizer):
     from runner.config import resolve
 
     cfg = resolve(registry, model=model, optimizer=optimizer, steps=3, seed=0, device="cpu", sets=TINY)
-    assert cfg.dataset_params == {"batch": 8, "d_in": 20, "d_out": 3}
-    assert cfg.model_params == {"hidden": 5}
-    trainer = engine.prepare(cfg, registry)
+    assert cfg.config.dataset_params == {"batch": 8, "d_in": 20, "d_out": 3}
+    assert cfg.config.model_params == {"hidden": 5}
+    trainer = engine.prepare(cfg)
     params = list(trainer.model.parameters())
     before = snapshot(params)
     rows = []
-    outcome = engine.train(trainer, cfg.steps, sink=rows.extend)
+    outcome = engine.train(trainer, 3, sink=rows.extend)
 
-    assert outcome.status == COMPLETED, outcome.error
+    assert outcome.status == RunStatus.COMPLETED, outcome.error
     assert len(rows) == 3
     assert all(math.isfinite(loss) for _, loss, _ in rows)
     assert changed(before, list(trainer.model.parameters()))
@@ -55,7 +55,7 @@ def test_any_optimizer_trains_any_model(registry, model, optimizer):
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_hand_written_models_never_use_autograd(trained, model, optimizer):
     trainer, outcome, _ = trained(model=model, optimizer=optimizer, steps=3, seed=0, sets=TINY)
-    assert outcome.status == COMPLETED
+    assert outcome.status == RunStatus.COMPLETED
     loss, grads = trainer.model.loss_and_grads(trainer.x, trainer.y)
     params = list(trainer.model.parameters())
     if model == "numpy":
@@ -76,9 +76,9 @@ def test_tensor_net_needs_no_autograd_at_all(registry):
 
     cfg = resolve(registry, model="tensor", steps=5, seed=0, device="cpu", sets=TINY)
     rows_plain, rows_no_grad = [], []
-    engine.train(engine.prepare(cfg, registry), cfg.steps, sink=rows_plain.extend)
+    engine.train(engine.prepare(cfg), 5, sink=rows_plain.extend)
     with torch.inference_mode():
-        engine.train(engine.prepare(cfg, registry), cfg.steps, sink=rows_no_grad.extend)
+        engine.train(engine.prepare(cfg), 5, sink=rows_no_grad.extend)
     assert [r[1] for r in rows_no_grad] == [r[1] for r in rows_plain]
 
 

@@ -11,7 +11,7 @@ import random
 import numpy
 import pytest
 
-from runner.engine import COMPLETED
+from runner.status import RunStatus
 from tests.support.tutorial import (
     seeded,
     tutorial_autograd,
@@ -47,7 +47,7 @@ def test_runner_reproduces_the_tutorial(trained, model, optimizer, lr, reference
     expected = seeded(reference, seed)
     _, outcome, losses = trained(model=model, optimizer=optimizer, lr=lr, steps=STEPS, seed=seed)
 
-    assert outcome.status == COMPLETED
+    assert outcome.status == RunStatus.COMPLETED
     assert len(losses) == len(expected) == STEPS
     assert expected[-1] < expected[0]  # the tutorial's run does learn: a meaningful comparison
     got, want = numpy.array(losses), numpy.array(expected)
@@ -62,7 +62,7 @@ def test_dynamic_depth_follows_the_seeded_python_random(registry):
     from runner.config import resolve
 
     cfg = resolve(registry, model="dynamic", steps=1, seed=7, device="cpu", sets=["batch=4", "d_in=6", "hidden=5", "d_out=2"])
-    engine.prepare(cfg, registry)
+    engine.prepare(cfg)
     after_prepare = random.getstate()
     random.seed(7)
     assert random.getstate() == after_prepare  # nothing between the seed and training consumed it

@@ -37,10 +37,10 @@ def runner_losses(model: str, steps: int, seed: int) -> list[float]:
     from runner.registry import load_registry
 
     registry = load_registry(extra_modules=())
-    config = resolve(registry, model=model, steps=steps, seed=seed, device="cpu")
-    assert config.dataset == "sine"
+    resolved = resolve(registry, model=model, steps=steps, seed=seed, device="cpu")
+    assert resolved.config.dataset == "sine"
     rows = []
-    outcome = engine.train(engine.prepare(config, registry), steps, sink=rows.extend)
+    outcome = engine.train(engine.prepare(resolved), steps, sink=rows.extend)
     assert outcome.status == "completed", outcome.error
     return [loss for _, loss, _ in rows]
 

@@ -1,0 +1,62 @@
+"""How a run is executed, as one bundle that goes from the command line to the training loop.
+
+``runner run`` builds an ``ExecOptions``; ``runs``, the engine and the
+sweep workers take it whole. A sweep's worker is another process, so the
+options that travel become its command-line arguments (``to_args``) and
+come back on the other side (``add_arguments`` and ``from_namespace``),
+all derived from the fields: a new option is one field here, and sweeps
+honour it with no pass-through code. Fields marked ``LOCAL`` (callables,
+flags set by signal handlers) belong to one process and never travel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import Field, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runner.engine import StopFlag
+
+LOCAL = {"local": True}  # field metadata: this option stays in its process
+
+
+@dataclass(frozen=True)
+class ExecOptions:
+    """Everything about executing a run that is not part of its recorded config."""
+
+    flush_seconds: float = 1.0  # hand losses to the store at least this often
+    step_timeout: float | None = None  # seconds a step may take before the run fails (runner.timeouts)
+    progress: Callable[[int, float], None] | None = field(default=None, metadata=LOCAL)  # (steps done, loss)
+    stop: StopFlag | None = field(default=None, metadata=LOCAL)  # set to end the run between steps
+
+    def to_args(self) -> list[str]:
+        """The travelling options that differ from their defaults, as ``--name VALUE`` (VALUE in JSON)."""
+        args: list[str] = []
+        for f in travelling():
+            value = getattr(self, f.name)
+            if value != f.default:
+                args += [flag(f.name), json.dumps(value)]
+        return args
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """Declare on ``parser`` the arguments that ``to_args`` writes."""
+        for f in travelling():
+            parser.add_argument(flag(f.name), dest=f.name, type=json.loads, default=f.default, metavar="JSON")
+
+    @classmethod
+    def from_namespace(cls, namespace: argparse.Namespace) -> ExecOptions:
+        """The options parsed by a parser that ``add_arguments`` set up."""
+        return cls(**{f.name: getattr(namespace, f.name) for f in travelling()})
+
+
+def travelling() -> list[Field[Any]]:
+    """The fields of ExecOptions that go to a worker process."""
+    return [f for f in fields(ExecOptions) if not f.metadata.get("local")]
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")

@@ -1,0 +1,39 @@
+"""Run options travel whole: from ``runner run`` through the scheduler to a sweep worker's runs."""
+
+import dataclasses
+
+import pytest
+
+from runner import worker
+from runner.options import ExecOptions, travelling
+from runner.scheduler import PoolOptions, Slot, worker_args
+
+# A value unlike the default for every option that travels; a new option must add one here.
+SAMPLES = {"flush_seconds": 0.25, "step_timeout": 7.5}
+SLOT = Slot("cuda:1", ("auto", "cuda", "cuda:1"), 1)
+
+
+def test_every_travelling_option_has_a_sample():
+    assert {f.name for f in travelling()} == set(SAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_option_survives_the_trip_to_a_worker(name):
+    options = ExecOptions(**{name: SAMPLES[name]})
+    assert getattr(options, name) != getattr(ExecOptions(), name)
+    args = worker.parse(worker_args("grid", SLOT, PoolOptions(execution=options)))
+    assert ExecOptions.from_namespace(args) == options
+
+
+def test_all_options_at_once_and_the_defaults_survive_too():
+    for options in (ExecOptions(**SAMPLES), ExecOptions()):
+        args = worker.parse(worker_args("grid", SLOT, PoolOptions(fail_fast=True, execution=options)))
+        assert ExecOptions.from_namespace(args) == options
+        assert (args.sweep, args.device, args.accepts, args.fail_fast) == ("grid", "cuda:1", "auto,cuda,cuda:1", True)
+
+
+def test_process_local_options_stay_behind():
+    local = [f.name for f in dataclasses.fields(ExecOptions) if f not in travelling()]
+    assert set(local) == {"progress", "stop"}
+    options = ExecOptions(step_timeout=3.0, progress=print, stop=object())
+    assert options.to_args() == ExecOptions(step_timeout=3.0).to_args() == ["--step-timeout", "3.0"]
