@@ -27,7 +27,7 @@ from runner.specs import Model
 from runner.status import RunStatus
 
 Sink = Callable[[list[Row]], None]
-Progress = Callable[[int, float], None]
+Progress = Callable[[int, float | None], None]  # (steps done, latest loss: None before the first)
 
 PROGRESS_SECONDS = 0.1
 
@@ -168,7 +168,9 @@ class _Tracker:
     def __init__(self, sink: Sink, progress: Progress | None):
         self.sink, self.progress = sink, progress
         self.pending: list[Row] = []
-        self.count, self.last, self.best = 0, None, None
+        self.count = 0
+        self.last: float | None = None
+        self.best: float | None = None
 
     def flush(self, rows: Sequence[Row]) -> None:
         self.pending.extend(rows)

@@ -75,7 +75,7 @@ def set_axis(assignment: str, sequence_keys: set[str]) -> list[str]:
 
 def sequence_settings(registry: Registry) -> set[str]:
     """Names of settings whose defaults are tuples or lists (values that contain commas)."""
-    names = set()
+    names: set[str] = set()
     for kind in KINDS:
         for entry in registry.table(kind).values():
             names.update(k for k, v in getattr(entry.spec, kind.settings).items() if isinstance(v, (tuple, list)))

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from runner.engine import StopFlag
+    from runner.engine import Progress, StopFlag
 
 LOCAL = {"local": True}  # field metadata: this option stays in its process
 
@@ -29,7 +28,7 @@ class ExecOptions:
 
     flush_seconds: float = 1.0  # hand losses to the store at least this often
     step_timeout: float | None = None  # seconds a step may take before the run fails (runner.timeouts)
-    progress: Callable[[int, float], None] | None = field(default=None, metadata=LOCAL)  # (steps done, loss)
+    progress: Progress | None = field(default=None, metadata=LOCAL)  # called a few times a second
     stop: StopFlag | None = field(default=None, metadata=LOCAL)  # set to end the run between steps
 
     def to_args(self) -> list[str]:

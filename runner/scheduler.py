@@ -67,7 +67,7 @@ class PoolOptions:
     jobs: int = 1
     per_device: int = 1
     fail_fast: bool = False
-    execution: ExecOptions = ExecOptions()  # what travels of it reaches every worker (runner.options)
+    execution: ExecOptions = field(default_factory=ExecOptions)  # what travels of it reaches every worker (runner.options)
 
 
 @dataclass

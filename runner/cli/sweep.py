@@ -87,12 +87,12 @@ def live_view(total: int, enabled: bool) -> Iterator[Tick | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), console=Console(stderr=True)) as bar:
         overall = bar.add_task("sweep", total=total, loss="")
-        lines: dict[int, int] = {}
+        lines: dict[int, TaskID] = {}
 
         def on_tick(counts, running) -> None:
             bar.update(overall, completed=sum(n for s, n in counts.items() if s in ENDED))

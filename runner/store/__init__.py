@@ -417,7 +417,7 @@ def _stored_summary(session: Session, run_id: int) -> tuple[float | None, float 
     of_run = Step.run_id == run_id
     final = session.scalar(select(Step.loss).where(of_run).order_by(Step.step.desc()).limit(1))
     best = session.scalar(select(func.min(Step.loss)).where(of_run, Step.loss > -INF, Step.loss < INF))
-    count = session.scalar(select(func.count()).select_from(Step).where(of_run))
+    count = session.scalar(select(func.count()).select_from(Step).where(of_run)) or 0
     return final, best, count
 
 

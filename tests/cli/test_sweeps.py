@@ -161,8 +161,8 @@ def test_two_resumes_of_one_sweep_never_run_a_run_twice(shared_db, registry):
     from runner.grid import expand
 
     store = open_store(shared_db)
-    configs = expand(registry, ["sleepy"], seeds=list(range(12)), steps=[30], sets=["batch=4", "d_in=5", "d_out=2"])
-    store.enqueue(configs, "twice")
+    grid = expand(registry, ["sleepy"], seeds=list(range(12)), steps=[30], sets=["batch=4", "d_in=5", "d_out=2"])
+    store.enqueue([r.config for r in grid], "twice")
     resumers = [start(shared_db, "resume", "twice", "--jobs", "2") for _ in range(2)]
     for process in resumers:
         code, out, err = finish(process)

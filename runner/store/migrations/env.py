@@ -45,15 +45,21 @@ def foreign_keys_off(connection: Connection) -> Iterator[None]:
     if connection.dialect.name != "sqlite":
         yield
         return
-    driver = connection.connection.dbapi_connection  # below SQLAlchemy, which would begin a transaction first
-    was_on = driver.execute("PRAGMA foreign_keys").fetchone()[0]
-    driver.execute("PRAGMA foreign_keys = OFF")
-    if driver.execute("PRAGMA foreign_keys").fetchone()[0]:
+    cursor = connection.connection.cursor()  # the driver's own: SQLAlchemy would begin a transaction first
+
+    def foreign_keys_on() -> bool:
+        row = cursor.execute("PRAGMA foreign_keys").fetchone()
+        return bool(row and row[0])
+
+    was_on = foreign_keys_on()
+    cursor.execute("PRAGMA foreign_keys = OFF")
+    if foreign_keys_on():
         raise RuntimeError("cannot turn SQLite's foreign keys off inside a transaction; migrate on a fresh connection")
     try:
         yield
     finally:
-        driver.execute(f"PRAGMA foreign_keys = {'ON' if was_on else 'OFF'}")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if was_on else 'OFF'}")
+        cursor.close()
 
 
 def run_migrations_online() -> None:
