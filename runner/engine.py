@@ -21,7 +21,7 @@ from runner.config import Resolved
 from runner.contracts import check_loss, check_model
 from runner.devices import resolve_device
 from runner.losses import Row, make_buffer
-from runner.options import ExecOptions
+from runner.options import DEFAULTS, ExecOptions
 from runner.seeding import seed_everything
 from runner.specs import Model
 from runner.status import RunStatus
@@ -99,7 +99,7 @@ def _width(data: Any) -> int:
     return shape[-1] if len(shape) > 1 else 1
 
 
-def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = ExecOptions()) -> Outcome:
+def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAULTS) -> Outcome:
     """Run ``steps`` steps; every computed loss reaches ``sink`` before this returns.
 
     With ``options.step_timeout`` (seconds), a step that takes longer fails the run (see runner.timeouts).

@@ -52,6 +52,9 @@ class ExecOptions:
         return cls(**{f.name: getattr(namespace, f.name) for f in travelling()})
 
 
+DEFAULTS = ExecOptions()  # frozen, so one instance serves as every default argument
+
+
 def travelling() -> list[Field[Any]]:
     """The fields of ExecOptions that go to a worker process."""
     return [f for f in fields(ExecOptions) if not f.metadata.get("local")]

@@ -18,7 +18,7 @@ from runner.config import Resolved, RunConfig
 from runner.devices import resolve_device
 from runner.engine import Outcome, prepare, train
 from runner.heartbeat import Heartbeat
-from runner.options import ExecOptions
+from runner.options import DEFAULTS, ExecOptions
 from runner.status import RunStatus
 
 if TYPE_CHECKING:
@@ -32,14 +32,14 @@ class Finished:
     outcome: Outcome
 
 
-def start(resolved: Resolved, store: Store, options: ExecOptions = ExecOptions()) -> Finished:
+def start(resolved: Resolved, store: Store, options: ExecOptions = DEFAULTS) -> Finished:
     device = resolve_device(resolved.config.device, resolved.backend)
     run_id = store.create_run(resolved.config, device=str(device))
     outcome = execute(run_id, resolved, store, device, options)
     return Finished(run_id, str(device), outcome)
 
 
-def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options: ExecOptions = ExecOptions()) -> Outcome:
+def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options: ExecOptions = DEFAULTS) -> Outcome:
     """Train the recorded run ``run_id`` on ``device`` and record how it ended."""
     with Heartbeat(store, run_id):
         try:

@@ -62,7 +62,9 @@ def show_shape(shape: Sequence[int]) -> str:
     return str(tuple(int(s) for s in shape))
 
 
-def dataset_shapes(dataset_spec: DatasetSpec, backend: str, params: Mapping[str, Any], seed: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def dataset_shapes(
+    dataset_spec: DatasetSpec, backend: str, params: Mapping[str, Any], seed: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The shapes of x and y: declared by the dataset, or found by building it (seeded as the run will be).
 
     Building leaves the global generators as they were: checking a config must not change what runs next.
@@ -78,7 +80,9 @@ def dataset_shapes(dataset_spec: DatasetSpec, backend: str, params: Mapping[str,
     return tuple(int(s) for s in x_shape), tuple(int(s) for s in y_shape)
 
 
-def check_fit(model: str, model_spec: ModelSpec, dataset: str, dataset_spec: DatasetSpec, params: Mapping[str, Any], seed: int) -> None:
+def check_fit(
+    model: str, model_spec: ModelSpec, dataset: str, dataset_spec: DatasetSpec, params: Mapping[str, Any], seed: int
+) -> None:
     """A ConfigError naming both plugins when the model cannot train on the dataset's shapes."""
     if model_spec.shapes is None:
         return

@@ -15,7 +15,8 @@ def run(registry, model, steps=10, sets=(), params=None, **options):
     resolved = resolve(registry, model, steps=steps, sets=[*SMALL, *sets])
     if params:
         config = resolved.config
-        resolved = dataclasses.replace(resolved, config=dataclasses.replace(config, model_params={**config.model_params, **params}))
+        config = dataclasses.replace(config, model_params={**config.model_params, **params})
+        resolved = dataclasses.replace(resolved, config=config)
     batches = []
     outcome = train(prepare(resolved), steps, batches.append, ExecOptions(**options))
     return outcome, batches, [row for batch in batches for row in batch]

@@ -14,7 +14,8 @@ from runner.status import VALUES
 @click.argument("run_ids", nargs=-1, type=int, metavar="[RUN]...")
 @click.option("--sweep", help="Only the runs of this sweep.")
 @click.option("--model", "-m", "models", multiple=True, help="Only runs of this model (repeatable).")
-@click.option("--status", "-s", "statuses", multiple=True, type=click.Choice(VALUES), help="Only runs with this status (repeatable).")
+@click.option("--status", "-s", "statuses", multiple=True, type=click.Choice(VALUES),
+              help="Only runs with this status (repeatable).")
 @click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False),
               help="The HTML file to write.")
 @click.option("--plotlyjs", type=click.Choice(["embed", "cdn"]), default="embed", show_default=True,

@@ -34,7 +34,8 @@ def record_lines(r) -> list[tuple[str, str]]:
         ("ended", str(r.ended_at or "-")),
         ("duration", f"{duration:.2f} s" if duration is not None else "-"),
         ("host", f"{r.host} (pid {r.pid})"),
-        ("versions", f"python {r.python_version} · torch {r.torch_version} · numpy {r.numpy_version} · runner {r.runner_version}"),
+        ("versions", f"python {r.python_version} · torch {r.torch_version} · numpy {r.numpy_version} · "
+                     f"runner {r.runner_version}"),
     ]
 
 

@@ -21,9 +21,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, Table, and_, delete, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,8 @@ __all__ = ["DEFAULT_URL", "URL_VARIABLE", "LossSummary", "RunRecord", "Store", "
 DEFAULT_URL = "sqlite:///experiments.db"
 URL_VARIABLE = "RUNNER_DB"  # the environment variable that names the database when no URL is given
 STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps
+STEPS = cast(Table, Step.__table__)  # the Core table: bulk inserts and streaming skip the ORM's per-row work
+LOST_ERROR = "the process running it stopped without recording an end (killed, out of memory, or a power loss)"
 INF = float("inf")
 
 
@@ -200,7 +202,9 @@ class Store:
         """
         host, cutoff = socket.gethostname(), utcnow() - timedelta(seconds=stale_seconds)
         with self._session(read_only=True) as session:
-            running = session.execute(select(Run.id, Run.host, Run.pid, Run.heartbeat_at).where(Run.status == RunStatus.RUNNING)).all()
+            running = session.execute(
+                select(Run.id, Run.host, Run.pid, Run.heartbeat_at).where(Run.status == RunStatus.RUNNING)
+            ).all()
         gone = [
             r.id for r in running
             if (r.host == host and r.pid and not pid_alive(r.pid)) or (r.heartbeat_at is None or r.heartbeat_at < cutoff)
@@ -214,7 +218,7 @@ class Store:
                     update(Run)
                     .where(Run.id == run_id, Run.status == RunStatus.RUNNING)
                     .values(status=RunStatus.LOST, ended_at=ended, final_loss=final, best_loss=best, steps_done=count,
-                            error="the process running it stopped without recording an end (killed, out of memory, or a power loss)")
+                            error=LOST_ERROR)
                     .execution_options(synchronize_session=False)
                 ).rowcount:
                     lost.append(run_id)
@@ -248,7 +252,7 @@ class Store:
             if not touched:
                 raise self._not_found([run_id])
             session.execute(  # one executemany; the Core table skips the ORM's per-row bookkeeping
-                insert(Step.__table__),
+                insert(STEPS),
                 [{"run_id": run_id, "step": step, "loss": loss, "elapsed": elapsed} for step, loss, elapsed in rows],
             )
 
@@ -352,7 +356,7 @@ class Store:
         return self._stream(ids)
 
     def _stream(self, ids: list[int] | None) -> Iterator[tuple[int, int, float, float]]:
-        steps = Step.__table__
+        steps = STEPS
         query = select(steps.c.run_id, steps.c.step, steps.c.loss, steps.c.elapsed).order_by(steps.c.run_id, steps.c.step)
         if ids is not None:
             query = query.where(steps.c.run_id.in_(ids))

@@ -70,7 +70,8 @@ def test_export_to_an_unwritable_path_is_one_line(cli, three_runs, tmp_path):
 
 def test_plugins_lists_every_model_with_its_origin(cli):
     output = cli("plugins").output
-    for name in ("numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic", "gd", "sgd", "adam", "adamw", "random"):
+    for name in ("numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic",
+                 "gd", "sgd", "adam", "adamw", "random"):
         assert f"\n{name} " in output
     data = json.loads(cli("plugins", "--json").output)
     dynamic = next(m for m in data["models"] if m["name"] == "dynamic")

@@ -43,7 +43,8 @@ def test_writers_in_separate_processes_share_one_sqlite_file(tmp_path, python_en
     for n, role in enumerate(roles):
         ready = tmp_path / f"ready-{n}"
         command = [sys.executable, "-c", CHILD, str(db), str(ready), str(go), role]
-        children.append((ready, subprocess.Popen(command, env=python_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        child = subprocess.Popen(command, env=python_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        children.append((ready, child))
     try:
         deadline = time.monotonic() + 60
         while not all(ready.exists() for ready, _ in children):
@@ -58,7 +59,7 @@ def test_writers_in_separate_processes_share_one_sqlite_file(tmp_path, python_en
                 child.kill()
                 child.wait()
 
-    for code, out, err in results:
+    for code, _out, err in results:
         assert code == 0, err
         assert "locked" not in err
     with open_store(str(db)) as store:

@@ -69,7 +69,7 @@ def run_migrations_online() -> None:
         return
     from runner.store.db import create_engine_for
 
-    engine = create_engine_for(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine_for(config.get_main_option("sqlalchemy.url", ""))
     try:
         with engine.connect() as connection:
             run_migrations(connection)
