@@ -1,7 +1,8 @@
-"""Engines, sessions, schema upgrades, and turning database errors into StorageError.
+"""Engines, sessions, schema creation and upgrades, and turning database errors into StorageError.
 
-Opening a store that is already at the newest schema costs one small query;
-alembic is imported only when a database is new or behind.
+Opening a store that is already at the newest schema costs one small query.
+A new database gets the models' schema directly, stamped with HEAD as alembic
+would stamp it; alembic is imported only for a database at an older revision.
 """
 
 from __future__ import annotations
@@ -16,18 +17,28 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Column, Connection, Engine, MetaData, PrimaryKeyConstraint, String, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from runner.errors import StorageError
-from runner.store.models import HEAD
+from runner.store.models import HEAD, Base
 
 BUSY_TIMEOUT_SECONDS = 30
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ALEMBIC_LOCK = threading.Lock()  # alembic's context and op are process-wide proxies
 READ_ONLY = "runner_read_only"  # execution option: a read-only transaction (plain BEGIN on SQLite)
+PG_LOCK_KEY = 0x72756E6E  # "runn": the advisory lock every runner process takes before changing the schema
+
+# Alembic's own version table (alembic.ddl.impl.DefaultImpl.version_table_impl), so that a
+# database created here is the one alembic would have made; tests/store/test_schema_parity.py checks it.
+VERSION_TABLE = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
 
 
 def to_url(url: str) -> str:
@@ -171,21 +182,61 @@ def describe(exc: BaseException, where: str, connecting: bool = False) -> str:
 def read_revision(engine: Engine) -> str | None:
     """The schema revision recorded in the database, or None for a fresh one."""
     with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return _revision(conn)
+
+
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table(VERSION_TABLE.name):
+        return None
+    return conn.execute(VERSION_TABLE.select()).scalar()
+
+
+def lock_schema(conn: Connection) -> None:
+    """Serialize schema changes, for the rest of ``conn``'s transaction. On SQLite the
+    transaction's BEGIN IMMEDIATE (see _sqlite_begin) already holds the write lock."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
 
 
 def ensure_schema(engine: Engine, where: str) -> None:
     """Bring the database to HEAD, or raise StorageError if it is newer than this runner."""
-    try:
+    with database_errors(engine, where, connecting=engine.dialect.name != "sqlite"):
         revision = read_revision(engine)
-    except Exception as exc:
-        if is_database_error(exc, engine):
-            raise StorageError(describe(exc, where, connecting=engine.dialect.name != "sqlite")) from exc
-        raise
+    if revision is None:
+        with database_errors(engine, where):
+            revision = create_schema(engine)
     if revision != HEAD:
         upgrade(engine, where, revision)
+
+
+def create_schema(engine: Engine) -> str | None:
+    """Create the models' schema in a fresh database and stamp it HEAD, in one transaction.
+
+    Several processes may do this at once: each takes the schema lock, and the
+    ones after the first find the version table and create nothing. Returns
+    the revision the database is then at (None: a version table with no row,
+    left for alembic). An existing table of the same name makes it fail, as the
+    first migration would, rather than adopt a table it did not create.
+    """
+    with engine.begin() as conn:
+        lock_schema(conn)
+        if inspect(conn).has_table(VERSION_TABLE.name):
+            return _revision(conn)
+        Base.metadata.create_all(conn, checkfirst=False)
+        VERSION_TABLE.create(conn)
+        conn.execute(VERSION_TABLE.insert().values(version_num=HEAD))
+    return HEAD
+
+
+@contextmanager
+def database_errors(engine: Engine, where: str, connecting: bool = False) -> Iterator[None]:
+    """Raise the database's errors inside as one-line StorageErrors."""
+    try:
+        yield
+    except Exception as exc:
+        if is_database_error(exc, engine):
+            raise StorageError(describe(exc, where, connecting)) from exc
+        raise
 
 
 def alembic_config() -> Any:
@@ -197,9 +248,9 @@ def alembic_config() -> Any:
 
 
 def upgrade(engine: Engine, where: str, revision: str | None) -> None:
-    """Upgrade to head. Safe when several processes do it at once: on SQLite the
-    migration's BEGIN IMMEDIATE serializes them, on PostgreSQL env.py takes an
-    advisory lock; either way the second one finds the schema at head."""
+    """Upgrade to head with alembic. Safe when several processes do it at once:
+    env.py runs the migrations in one transaction that takes lock_schema first,
+    so the second one finds the schema at head."""
     from alembic import command
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
@@ -213,12 +264,8 @@ def upgrade(engine: Engine, where: str, revision: str | None) -> None:
         if not known:
             raise StorageError(f"{where} was created by a newer runner (schema revision {revision}); upgrade runner")
     try:
-        with _ALEMBIC_LOCK, engine.connect() as conn:
+        with _ALEMBIC_LOCK, database_errors(engine, where), engine.connect() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
     except CommandError as exc:
         raise StorageError(f"cannot upgrade the schema of {where} ({first_line(exc)}); upgrade runner") from exc
-    except Exception as exc:
-        if is_database_error(exc, engine):
-            raise StorageError(describe(exc, where)) from exc
-        raise

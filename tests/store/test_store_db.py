@@ -10,7 +10,7 @@ from sqlalchemy import event, text
 
 from runner.errors import StorageError
 from runner.store import open_store
-from runner.store.db import alembic_config, create_engine_for, display_url
+from runner.store.db import alembic_config, create_engine_for, create_schema, display_url, read_revision
 from runner.store.models import HEAD
 
 
@@ -30,6 +30,27 @@ def test_fresh_file_gets_the_schema_at_head_and_wal_mode(tmp_path):
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+
+
+def test_creating_the_schema_again_finds_it_and_changes_nothing(db_url, make_config):
+    # What a process that lost the race to create a new database sees once it gets the lock.
+    with open_store(db_url) as store:
+        run_id = store.create_run(make_config(), device="cpu")
+        assert create_schema(store._engine) == HEAD
+        assert read_revision(store._engine) == HEAD
+        assert [r.id for r in store.list_runs()] == [run_id]
+
+
+def test_a_database_with_a_table_of_the_same_name_is_left_alone(tmp_path):
+    path = tmp_path / "theirs.db"
+    engine = create_engine_for(str(path))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE runs (theirs INTEGER)"))
+    message = storage_error(str(path))
+    assert message.startswith(f"database error in {path} (table runs already exists)")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM sqlite_master")).scalars().all() == ["runs"]
+    engine.dispose()
 
 
 def test_head_is_the_newest_migration():

@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+from alembic import command
+
 from runner.store import open_store
+from runner.store.db import alembic_config, create_engine_for, read_revision
+from runner.store.models import HEAD
 
 SCRIPT = r"""
 import json, sys
@@ -23,18 +27,54 @@ with open_store(sys.argv[1]) as store:
 print(json.dumps({**opened, "torch": "torch" in sys.modules}))
 """
 
+LS = r"""
+import json, sys
+from runner.cli import main
 
-def imported(db: str, env: dict[str, str]) -> dict[str, bool]:
-    done = subprocess.run([sys.executable, "-c", SCRIPT, db], env=env, capture_output=True, text=True, timeout=60)
+try:
+    main(["ls", "--json", "--db", sys.argv[1]], prog_name="runner")
+except SystemExit as exit:
+    code = exit.code
+print(json.dumps({"exit": code, "alembic": "alembic" in sys.modules, "torch": "torch" in sys.modules}))
+"""
+
+
+def imported(script: str, db: str, env: dict[str, str]) -> dict[str, bool]:
+    done = subprocess.run([sys.executable, "-c", script, db], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def revision(db: str) -> str | None:
+    engine = create_engine_for(db)  # not open_store, which would upgrade it
+    try:
+        return read_revision(engine)
+    finally:
+        engine.dispose()
 
 
 def test_opening_a_current_store_does_not_import_alembic_or_torch(tmp_path, python_env):
     db = str(tmp_path / "current.db")
     open_store(db).close()  # at head now
-    assert imported(db, python_env) == {"alembic": False, "torch": False}
+    assert imported(SCRIPT, db, python_env) == {"alembic": False, "torch": False}
 
 
-def test_a_fresh_store_is_migrated_with_alembic_but_never_torch(tmp_path, python_env):
-    assert imported(str(tmp_path / "fresh.db"), python_env) == {"alembic": True, "torch": False}
+def test_a_fresh_store_is_created_without_alembic(tmp_path, python_env):
+    db = str(tmp_path / "fresh.db")
+    assert imported(SCRIPT, db, python_env) == {"alembic": False, "torch": False}
+    assert revision(db) == HEAD
+
+
+def test_runner_ls_on_a_fresh_database_imports_neither_alembic_nor_torch(tmp_path, python_env):
+    db = str(tmp_path / "fresh.db")
+    assert imported(LS, db, python_env) == {"exit": 0, "alembic": False, "torch": False}
+    assert revision(db) == HEAD
+
+
+def test_a_store_at_an_older_revision_is_upgraded_with_alembic(tmp_path, python_env):
+    db = str(tmp_path / "old.db")
+    config = alembic_config()
+    config.set_main_option("sqlalchemy.url", f"sqlite:///{db}")
+    command.upgrade(config, "0001")
+    assert imported(SCRIPT, db, python_env) == {"alembic": True, "torch": False}
+    assert revision(db) == HEAD

@@ -2,10 +2,10 @@
 
 runner.store.db.upgrade passes an open connection in
 ``config.attributes["connection"]``; otherwise ``sqlalchemy.url`` is used.
-Everything runs in one transaction that first takes a lock, so several
-processes upgrading the same database at once run the migrations once:
-on SQLite the transaction starts with BEGIN IMMEDIATE (see db.py), on
-PostgreSQL it takes an advisory lock.
+Everything runs in one transaction that first takes the schema lock
+(runner.store.db.lock_schema, which also guards creating a new database),
+so several processes upgrading the same database at once run the
+migrations once.
 
 On SQLite, foreign keys are off while the migrations run: a migration in
 batch mode rebuilds a table, and dropping the old ``runs`` with them on
@@ -18,19 +18,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from alembic import context
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from runner.store.db import create_engine_for, lock_schema
 from runner.store.models import Base
-
-PG_LOCK_KEY = 0x72756E6E  # "runn": any constant that every runner process agrees on
 
 config = context.config
 
 
 def run_migrations(connection: Connection) -> None:
     with foreign_keys_off(connection), connection.begin():
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+        lock_schema(connection)
         # configured inside the transaction, so alembic treats it as external and adds none of its own
         context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():
@@ -67,8 +65,6 @@ def run_migrations_online() -> None:
     if connection is not None:
         run_migrations(connection)
         return
-    from runner.store.db import create_engine_for
-
     engine = create_engine_for(config.get_main_option("sqlalchemy.url", ""))
     try:
         with engine.connect() as connection:
