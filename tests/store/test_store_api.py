@@ -273,18 +273,6 @@ def test_delete_runs_with_an_absent_id_deletes_nothing(store, make_config):
     assert len(list(store.iter_steps([a]))) == 3
 
 
-def test_append_10000_rows_is_fast_on_sqlite(sqlite_url, make_config):
-    with open_store(sqlite_url) as store:
-        batch = rows(0, 10_000)
-        best = math.inf
-        for _ in range(3):
-            run_id = store.create_run(make_config(), device="cpu")
-            started = time.perf_counter()
-            store.append_steps(run_id, batch)
-            best = min(best, time.perf_counter() - started)
-        assert best < 0.1, f"10,000 rows took {best:.3f} s"
-
-
 def test_sqlite_keeps_inf_as_real_and_nan_as_text(sqlite_url, make_config):
     import sqlite3
 
