@@ -21,18 +21,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Table, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from runner.errors import RunNotFound
 from runner.heartbeat import STALE_SECONDS
 from runner.processes import pid_alive
 from runner.status import VALUES, RunStatus
-from runner.store.db import READ_ONLY, create_engine_for, display_url, ensure_schema, session_scope, sqlite_path, to_url
-from runner.store.models import Run, Step, utcnow
+from runner.store.db import READ_ONLY, create_engine_for, display_url, ensure_schema, sqlite_path, to_url, transaction
+from runner.store.models import runs, steps, utcnow
 
 if TYPE_CHECKING:
     from runner.config import RunConfig
@@ -42,7 +41,6 @@ __all__ = ["DEFAULT_URL", "URL_VARIABLE", "LossSummary", "RunRecord", "Store", "
 DEFAULT_URL = "sqlite:///experiments.db"
 URL_VARIABLE = "RUNNER_DB"  # the environment variable that names the database when no URL is given
 STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps
-STEPS = cast(Table, Step.__table__)  # the Core table: bulk inserts and streaming skip the ORM's per-row work
 LOST_ERROR = "the process running it stopped without recording an end (killed, out of memory, or a power loss)"
 INF = float("inf")
 
@@ -135,8 +133,8 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self._url!r})"
 
-    def _session(self, read_only: bool = False):  # -> ContextManager[Session]
-        return session_scope(self._reader if read_only else self._engine, self._where)
+    def _transaction(self, read_only: bool = False):  # -> ContextManager[Connection]
+        return transaction(self._reader if read_only else self._engine, self._where)
 
     # writing
 
@@ -145,19 +143,13 @@ class Store:
     ) -> int:
         """Record a new run of ``config`` on ``device``; returns its id."""
         _check_status(status)
-        with self._session() as session:
-            run = _new_run(config, device, status, sweep)
-            session.add(run)
-            session.flush()
-            return run.id
+        with self._transaction() as conn:
+            return _insert_run(conn, _new_run(config, device, status, sweep))
 
     def enqueue(self, configs: Sequence[RunConfig], sweep: str) -> list[int]:
         """Store every run of a grid as queued, all in one transaction; returns their ids in order."""
-        with self._session() as session:
-            runs = [_new_run(config, config.device, RunStatus.QUEUED, sweep) for config in configs]
-            session.add_all(runs)
-            session.flush()
-            return [run.id for run in runs]
+        with self._transaction() as conn:
+            return [_insert_run(conn, _new_run(config, config.device, RunStatus.QUEUED, sweep)) for config in configs]
 
     def claim(self, sweep: str, accepts: Sequence[str], device: str) -> RunRecord | None:
         """Take the oldest queued run of ``sweep`` that asked for one of ``accepts``.
@@ -167,29 +159,28 @@ class Store:
         so two workers, in any processes, never take the same run.
         """
         while True:
-            with self._session() as session:
-                candidate = session.scalar(
-                    select(Run.id)
-                    .where(Run.sweep == sweep, Run.status == RunStatus.QUEUED, Run.device.in_(list(accepts)))
-                    .order_by(Run.id)
+            with self._transaction() as conn:
+                candidate = conn.scalar(
+                    select(runs.c.id)
+                    .where(runs.c.sweep == sweep, runs.c.status == RunStatus.QUEUED, runs.c.device.in_(list(accepts)))
+                    .order_by(runs.c.id)
                     .limit(1)
                 )
                 if candidate is None:
                     return None
                 now = utcnow()
-                taken = session.execute(
-                    update(Run)
-                    .where(Run.id == candidate, Run.status == RunStatus.QUEUED)
+                taken = conn.execute(
+                    update(runs)
+                    .where(runs.c.id == candidate, runs.c.status == RunStatus.QUEUED)
                     .values(status=RunStatus.RUNNING, device=device, started_at=now, heartbeat_at=now,
                             host=socket.gethostname(), pid=os.getpid(), **environment())
-                    .execution_options(synchronize_session=False)
                 ).rowcount
                 if taken:
-                    return _record(session.get(Run, candidate))
+                    return _record(conn.execute(select(runs).where(runs.c.id == candidate)).one())
 
     def heartbeat(self, run_id: int) -> None:
-        with self._session() as session:
-            session.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow()))
+        with self._transaction() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow()))
 
     def mark_lost(self, stale_seconds: float = STALE_SECONDS) -> list[int]:
         """Mark ``running`` runs whose process is gone as ``lost``; returns their ids.
@@ -201,9 +192,9 @@ class Store:
         or schedules runs calls this first, so a dead run never stays running.
         """
         host, cutoff = socket.gethostname(), utcnow() - timedelta(seconds=stale_seconds)
-        with self._session(read_only=True) as session:
-            running = session.execute(
-                select(Run.id, Run.host, Run.pid, Run.heartbeat_at).where(Run.status == RunStatus.RUNNING)
+        with self._transaction(read_only=True) as conn:
+            running = conn.execute(
+                select(runs.c.id, runs.c.host, runs.c.pid, runs.c.heartbeat_at).where(runs.c.status == RunStatus.RUNNING)
             ).all()
         gone = [
             r.id for r in running
@@ -211,48 +202,46 @@ class Store:
         ]
         lost = []
         for run_id in gone:
-            with self._session() as session:
-                final, best, count = _stored_summary(session, run_id)
-                ended = session.scalar(select(Run.heartbeat_at).where(Run.id == run_id)) or utcnow()
-                if session.execute(
-                    update(Run)
-                    .where(Run.id == run_id, Run.status == RunStatus.RUNNING)
+            with self._transaction() as conn:
+                final, best, count = _stored_summary(conn, run_id)
+                ended = conn.scalar(select(runs.c.heartbeat_at).where(runs.c.id == run_id)) or utcnow()
+                if conn.execute(
+                    update(runs)
+                    .where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING)
                     .values(status=RunStatus.LOST, ended_at=ended, final_loss=final, best_loss=best, steps_done=count,
                             error=LOST_ERROR)
-                    .execution_options(synchronize_session=False)
                 ).rowcount:
                     lost.append(run_id)
         return lost
 
     def sweep_counts(self, sweep: str) -> dict[RunStatus, int]:
         """How many runs of ``sweep`` have each status."""
-        with self._session(read_only=True) as session:
-            rows = session.execute(select(Run.status, func.count()).where(Run.sweep == sweep).group_by(Run.status))
+        with self._transaction(read_only=True) as conn:
+            rows = conn.execute(select(runs.c.status, func.count()).where(runs.c.sweep == sweep).group_by(runs.c.status))
             return {status: n for status, n in rows}
 
     def latest_sweep(self, status: RunStatus | None = None) -> str | None:
         """The newest sweep (with a run of ``status``, if given)."""
-        query = select(Run.sweep).where(Run.sweep.is_not(None)).order_by(Run.id.desc()).limit(1)
+        query = select(runs.c.sweep).where(runs.c.sweep.is_not(None)).order_by(runs.c.id.desc()).limit(1)
         if status is not None:
-            query = query.where(Run.status == status)
-        with self._session(read_only=True) as session:
-            return session.scalar(query)
+            query = query.where(runs.c.status == status)
+        with self._transaction(read_only=True) as conn:
+            return conn.scalar(query)
 
     def append_steps(self, run_id: int, rows: list[tuple[int, float, float]]) -> None:
         """Store (step, loss, elapsed) rows in one transaction and one bulk insert."""
         if not rows:
             return
-        with self._session() as session:
-            touched = session.execute(
-                update(Run)
-                .where(Run.id == run_id)
-                .values(heartbeat_at=utcnow(), steps_done=Run.steps_done + len(rows), final_loss=rows[-1][1])
-                .execution_options(synchronize_session=False)
+        with self._transaction() as conn:
+            touched = conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(heartbeat_at=utcnow(), steps_done=runs.c.steps_done + len(rows), final_loss=rows[-1][1])
             ).rowcount
             if not touched:
                 raise self._not_found([run_id])
-            session.execute(  # one executemany; the Core table skips the ORM's per-row bookkeeping
-                insert(STEPS),
+            conn.execute(  # one executemany
+                insert(steps),
                 [{"run_id": run_id, "step": step, "loss": loss, "elapsed": elapsed} for step, loss, elapsed in rows],
             )
 
@@ -267,11 +256,11 @@ class Store:
         """Record how a run ended; steps_done becomes the number of steps stored."""
         _check_status(status)
         now = utcnow()
-        stored = select(func.count()).select_from(Step).where(Step.run_id == run_id).scalar_subquery()
-        with self._session() as session:
-            touched = session.execute(
-                update(Run)
-                .where(Run.id == run_id)
+        stored = select(func.count()).select_from(steps).where(steps.c.run_id == run_id).scalar_subquery()
+        with self._transaction() as conn:
+            touched = conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
                 .values(
                     status=status,
                     final_loss=final_loss,
@@ -281,7 +270,6 @@ class Store:
                     heartbeat_at=now,
                     steps_done=stored,
                 )
-                .execution_options(synchronize_session=False)
             ).rowcount
             if not touched:
                 raise self._not_found([run_id])
@@ -291,50 +279,48 @@ class Store:
         ids = sorted(set(run_ids))
         if not ids:
             return 0
-        with self._session() as session:
-            self._require(session, ids)
-            return session.execute(
-                delete(Run).where(Run.id.in_(ids)).execution_options(synchronize_session=False)
-            ).rowcount  # their steps go by ON DELETE CASCADE
+        with self._transaction() as conn:
+            self._require(conn, ids)
+            return conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount  # their steps go by ON DELETE CASCADE
 
     # reading
 
     def get_run(self, run_id: int) -> RunRecord:
-        with self._session(read_only=True) as session:
-            run = session.get(Run, run_id)
-            if run is None:
-                raise self._not_found([run_id])
-            return _record(run)
+        with self._transaction(read_only=True) as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+        if row is None:
+            raise self._not_found([run_id])
+        return _record(row)
 
     def list_runs(
         self, model: str | None = None, status: RunStatus | None = None, limit: int | None = None, sweep: str | None = None
     ) -> list[RunRecord]:
         """Runs, newest first."""
-        query = select(Run).order_by(Run.id.desc()).limit(limit)
+        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
         if sweep is not None:
-            query = query.where(Run.sweep == sweep)
+            query = query.where(runs.c.sweep == sweep)
         if model is not None:
-            query = query.where(Run.model == model)
+            query = query.where(runs.c.model == model)
         if status is not None:
-            query = query.where(Run.status == status)
-        with self._session(read_only=True) as session:
-            return [_record(run) for run in session.scalars(query)]
+            query = query.where(runs.c.status == status)
+        with self._transaction(read_only=True) as conn:
+            return [_record(row) for row in conn.execute(query)]
 
     def loss_summary(self, run_id: int) -> LossSummary:
-        of_run = Step.run_id == run_id
+        of_run = steps.c.run_id == run_id
         # NaN fails both comparisons: PostgreSQL sorts NaN above inf, SQLite sorts the text 'NaN' above every number.
-        finite = and_(Step.loss > -INF, Step.loss < INF)
-        with self._session(read_only=True) as session:
-            self._require(session, [run_id])
-            stored, n_finite = session.execute(select(func.count(), func.count().filter(finite)).where(of_run)).one()
+        finite = and_(steps.c.loss > -INF, steps.c.loss < INF)
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, [run_id])
+            stored, n_finite = conn.execute(select(func.count(), func.count().filter(finite)).where(of_run)).one()
             if not stored:
                 return LossSummary(run_id, 0, None, None, None, None, None, 0)
-            first = session.scalar(select(Step.loss).where(of_run).order_by(Step.step).limit(1))
-            final, elapsed = session.execute(
-                select(Step.loss, Step.elapsed).where(of_run).order_by(Step.step.desc()).limit(1)
+            first = conn.scalar(select(steps.c.loss).where(of_run).order_by(steps.c.step).limit(1))
+            final, elapsed = conn.execute(
+                select(steps.c.loss, steps.c.elapsed).where(of_run).order_by(steps.c.step.desc()).limit(1)
             ).one()
-            best = session.execute(
-                select(Step.step, Step.loss).where(of_run, finite).order_by(Step.loss, Step.step).limit(1)
+            best = conn.execute(
+                select(steps.c.step, steps.c.loss).where(of_run, finite).order_by(steps.c.loss, steps.c.step).limit(1)
             ).first()
         return LossSummary(
             run_id=run_id,
@@ -351,20 +337,19 @@ class Store:
         """(run_id, step, loss, elapsed) for the given runs (all if None), by run then step, streamed."""
         ids = None if run_ids is None else sorted(set(run_ids))
         if ids:
-            with self._session(read_only=True) as session:
-                self._require(session, ids)  # raised here, not at the first next()
+            with self._transaction(read_only=True) as conn:
+                self._require(conn, ids)  # raised here, not at the first next()
         return self._stream(ids)
 
     def _stream(self, ids: list[int] | None) -> Iterator[tuple[int, int, float, float]]:
-        steps = STEPS
         query = select(steps.c.run_id, steps.c.step, steps.c.loss, steps.c.elapsed).order_by(steps.c.run_id, steps.c.step)
         if ids is not None:
             query = query.where(steps.c.run_id.in_(ids))
-        with self._session(read_only=True) as session:
+        with self._transaction(read_only=True) as conn:
             # The driver's own cursor: a report reads millions of rows, and SQLAlchemy's per-row
             # processing would cost several times the query. The ids are ints, safe to inline.
             sql = str(query.compile(dialect=self._engine.dialect, compile_kwargs={"literal_binds": True}))
-            raw = session.connection().connection.dbapi_connection
+            raw = conn.connection.dbapi_connection
             # On PostgreSQL a named cursor streams from the server instead of loading every row first.
             cursor = raw.cursor("runner_steps") if self._engine.dialect.name == "postgresql" else raw.cursor()
             try:
@@ -377,8 +362,8 @@ class Store:
 
     # helpers
 
-    def _require(self, session: Session, ids: list[int]) -> None:
-        found = set(session.scalars(select(Run.id).where(Run.id.in_(ids))))
+    def _require(self, conn: Connection, ids: list[int]) -> None:
+        found = set(conn.scalars(select(runs.c.id).where(runs.c.id.in_(ids))))
         missing = [i for i in ids if i not in found]
         if missing:
             raise self._not_found(missing)
@@ -388,10 +373,11 @@ class Store:
         return RunNotFound(f"no {which} in {self._url}; see `runner ls`")
 
 
-def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | None) -> Run:
+def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | None) -> dict[str, Any]:
+    """The runs row for a new run of ``config``."""
     now = utcnow()
     running = status == RunStatus.RUNNING
-    return Run(
+    return dict(
         name=config.name,
         sweep=sweep,
         model=config.model,
@@ -416,12 +402,18 @@ def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | Non
     )
 
 
-def _stored_summary(session: Session, run_id: int) -> tuple[float | None, float | None, int]:
+def _insert_run(conn: Connection, values: dict[str, Any]) -> int:
+    key = conn.execute(insert(runs).values(values)).inserted_primary_key  # not RETURNING: SQLite < 3.35 lacks it
+    assert key is not None  # an INSERT's result always has one
+    return key[0]
+
+
+def _stored_summary(conn: Connection, run_id: int) -> tuple[float | None, float | None, int]:
     """(final loss, best finite loss, count) of a run's stored steps."""
-    of_run = Step.run_id == run_id
-    final = session.scalar(select(Step.loss).where(of_run).order_by(Step.step.desc()).limit(1))
-    best = session.scalar(select(func.min(Step.loss)).where(of_run, Step.loss > -INF, Step.loss < INF))
-    count = session.scalar(select(func.count()).select_from(Step).where(of_run)) or 0
+    of_run = steps.c.run_id == run_id
+    final = conn.scalar(select(steps.c.loss).where(of_run).order_by(steps.c.step.desc()).limit(1))
+    best = conn.scalar(select(func.min(steps.c.loss)).where(of_run, steps.c.loss > -INF, steps.c.loss < INF))
+    count = conn.scalar(select(func.count()).select_from(steps).where(of_run)) or 0
     return final, best, count
 
 
@@ -431,8 +423,8 @@ def _check_status(status: str) -> None:
         raise ValueError(f"unknown run status {status!r}; expected one of {', '.join(VALUES)}")
 
 
-def _record(run: Run) -> RunRecord:
-    return RunRecord(**{name: getattr(run, name) for name in RunRecord.__dataclass_fields__})
+def _record(row: Row) -> RunRecord:
+    return RunRecord(**row._mapping)
 
 
 @cache

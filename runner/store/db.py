@@ -20,10 +20,9 @@ from typing import Any
 from sqlalchemy import Column, Connection, Engine, MetaData, PrimaryKeyConstraint, String, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from runner.errors import StorageError
-from runner.store.models import HEAD, Base
+from runner.store.models import HEAD, metadata
 
 BUSY_TIMEOUT_SECONDS = 30
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -132,22 +131,23 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine, where: str) -> Iterator[Session]:
-    """A session that commits on success, rolls back on error, and raises StorageError for database errors."""
-    session = Session(engine, expire_on_commit=False)
-    try:
-        yield session
-        session.commit()
-    except BaseException as exc:
+def transaction(engine: Engine, where: str) -> Iterator[Connection]:
+    """A connection in a transaction that commits on success and rolls back on error;
+    database errors come out as StorageError."""
+    with database_errors(engine, where):
+        conn = engine.connect()
         try:
-            session.rollback()
-        except Exception:
-            pass  # the connection is gone; the original error says why
-        if is_database_error(exc, engine):
-            raise StorageError(describe(exc, where)) from exc
-        raise
-    finally:
-        session.close()
+            conn.begin()  # now, not at the first execute: _stream reads through the driver's own cursor
+            yield conn
+            conn.commit()
+        except BaseException:
+            try:
+                conn.rollback()
+            except Exception:
+                pass  # the connection is gone; the original error says why
+            raise
+        finally:
+            conn.close()
 
 
 def is_database_error(exc: BaseException, engine: Engine) -> bool:
@@ -222,7 +222,7 @@ def create_schema(engine: Engine) -> str | None:
         lock_schema(conn)
         if inspect(conn).has_table(VERSION_TABLE.name):
             return _revision(conn)
-        Base.metadata.create_all(conn, checkfirst=False)
+        metadata.create_all(conn, checkfirst=False)
         VERSION_TABLE.create(conn)
         conn.execute(VERSION_TABLE.insert().values(version_num=HEAD))
     return HEAD

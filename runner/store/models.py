@@ -10,8 +10,7 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, MetaData, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 
 from runner.status import VALUES, RunStatus
@@ -97,57 +96,52 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
-    }
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
-
-class Run(Base):
-    __tablename__ = "runs"
-    __table_args__ = (
-        CheckConstraint(status_check(), name="status"),  # ck_runs_status
-        {"sqlite_autoincrement": True},  # never reuse a deleted run's id
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    name: Mapped[str | None] = mapped_column(String)
-    sweep: Mapped[str | None] = mapped_column(String, index=True)  # the grid it belongs to, if any
+# SQLAlchemy Core tables, not ORM classes: the store reads rows into frozen dataclasses
+# anyway, and leaving out sqlalchemy.orm keeps `runner ls` start-up light.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String),
+    Column("sweep", String, index=True),  # the grid it belongs to, if any
     # what was asked for
-    model: Mapped[str] = mapped_column(String, index=True)
-    optimizer: Mapped[str] = mapped_column(String)
-    dataset: Mapped[str] = mapped_column(String)
-    lr: Mapped[float] = mapped_column(Float)
-    steps: Mapped[int]  # the requested count
-    seed: Mapped[int]
-    device: Mapped[str] = mapped_column(String)
-    config: Mapped[dict[str, Any]]  # model_params, optimizer_options, dataset_params
+    Column("model", String, nullable=False, index=True),
+    Column("optimizer", String, nullable=False),
+    Column("dataset", String, nullable=False),
+    Column("lr", Float, nullable=False),
+    Column("steps", Integer, nullable=False),  # the requested count
+    Column("seed", Integer, nullable=False),
+    Column("device", String, nullable=False),
+    Column("config", JSON, nullable=False),  # model_params, optimizer_options, dataset_params
     # how it went
-    status: Mapped[RunStatus] = mapped_column(Status, index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    started_at: Mapped[datetime | None]
-    ended_at: Mapped[datetime | None]
-    heartbeat_at: Mapped[datetime | None]
-    steps_done: Mapped[int] = mapped_column(default=0, server_default="0")
-    final_loss: Mapped[float | None] = mapped_column(LossFloat)
-    best_loss: Mapped[float | None] = mapped_column(LossFloat)
-    error: Mapped[str | None] = mapped_column(Text)  # a traceback
+    Column("status", Status, nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("started_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("heartbeat_at", UTCDateTime),
+    Column("steps_done", Integer, nullable=False, default=0, server_default="0"),
+    Column("final_loss", LossFloat),
+    Column("best_loss", LossFloat),
+    Column("error", Text),  # a traceback
     # where it ran
-    host: Mapped[str | None] = mapped_column(String)
-    pid: Mapped[int | None]
-    python_version: Mapped[str | None] = mapped_column(String)
-    torch_version: Mapped[str | None] = mapped_column(String)
-    numpy_version: Mapped[str | None] = mapped_column(String)
-    runner_version: Mapped[str | None] = mapped_column(String)
+    Column("host", String),
+    Column("pid", Integer),
+    Column("python_version", String),
+    Column("torch_version", String),
+    Column("numpy_version", String),
+    Column("runner_version", String),
+    CheckConstraint(status_check(), name="status"),  # ck_runs_status
+    sqlite_autoincrement=True,  # never reuse a deleted run's id
+)
 
-
-class Step(Base):
-    __tablename__ = "steps"
-    __table_args__ = {"sqlite_with_rowid": False}  # the primary key is the table: smaller, faster inserts
-
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    step: Mapped[int] = mapped_column(primary_key=True)
-    loss: Mapped[float] = mapped_column(LossFloat)
-    elapsed: Mapped[float] = mapped_column(Float)  # seconds since the run started
+steps = Table(
+    "steps",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("step", Integer, primary_key=True),
+    Column("loss", LossFloat, nullable=False),
+    Column("elapsed", Float, nullable=False),  # seconds since the run started
+    sqlite_with_rowid=False,  # the primary key is the table: smaller, faster inserts
+)

@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy import CheckConstraint, Column, Connection, Integer, MetaData, Table, inspect, text
 
 from runner.store.db import VERSION_TABLE, alembic_config, create_engine_for, create_schema
-from runner.store.models import Base
+from runner.store.models import metadata
 
 
 def snapshot(conn: Connection) -> dict[str, dict[str, Any]]:
@@ -57,7 +57,7 @@ def created_then_dropped(url: str) -> dict[str, dict[str, Any]]:
         create_schema(engine)
         with engine.begin() as conn:
             made = snapshot(conn)
-            Base.metadata.drop_all(conn)
+            metadata.drop_all(conn)
             VERSION_TABLE.drop(conn)
         return made
     finally:

@@ -16,7 +16,7 @@ from runner.errors import RunNotFound, StorageError
 from runner.heartbeat import STALE_SECONDS
 from runner.status import RunStatus
 from runner.store import DEFAULT_URL, LossSummary, RunRecord, Store, open_store, resolve_url
-from runner.store.models import Run, utcnow
+from runner.store.models import runs, utcnow
 
 NAN, INF = float("nan"), float("inf")
 
@@ -87,7 +87,7 @@ def test_statuses_come_back_as_run_statuses(store, make_config):
 def pretend(store, run_id: int, **values) -> None:
     """Change a running run's row as another process, or time, would have."""
     with store._engine.begin() as conn:
-        conn.execute(update(Run).where(Run.id == run_id).values(**values))
+        conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
 
 def test_mark_lost_applies_the_heartbeat_rule_by_default(store, make_config):

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from runner.status import RunStatus
 from runner.store import open_store
 from runner.store.db import MIGRATIONS, alembic_config, create_engine_for
-from runner.store.models import HEAD, Base
+from runner.store.models import HEAD, metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,7 @@ def schema_differences(url: str) -> list:
     engine = create_engine_for(url)
     try:
         with engine.connect() as conn:
-            return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            return compare_metadata(MigrationContext.configure(conn), metadata)
     finally:
         engine.dispose()
 

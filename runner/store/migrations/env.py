@@ -21,7 +21,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from runner.store.db import create_engine_for, lock_schema
-from runner.store.models import Base
+from runner.store.models import metadata
 
 config = context.config
 
@@ -30,7 +30,7 @@ def run_migrations(connection: Connection) -> None:
     with foreign_keys_off(connection), connection.begin():
         lock_schema(connection)
         # configured inside the transaction, so alembic treats it as external and adds none of its own
-        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
         if connection.dialect.name == "sqlite" and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
@@ -76,7 +76,7 @@ def run_migrations_online() -> None:
 def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
     )
