@@ -3,14 +3,37 @@
 Plugin authors need two things from here: ``hookimpl`` to mark their hook
 functions, and the spec classes they register (``ModelSpec``,
 ``OptimizerSpec``, ``DatasetSpec``). Nothing here imports torch.
+
+Those names are loaded on first use (PEP 562), so that commands which need
+no plugin (``runner ls``, ``runner --help``) import neither pluggy nor the specs.
 """
 
-import pluggy
+from __future__ import annotations
 
-from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
+
+    hookimpl: pluggy.HookimplMarker
 
 __version__ = "0.1.0"
 
-hookimpl = pluggy.HookimplMarker("runner")
-
 __all__ = ["hookimpl", "ModelSpec", "OptimizerSpec", "DatasetSpec", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "hookimpl":
+        import pluggy
+
+        value: Any = pluggy.HookimplMarker("runner")
+    elif name in ("ModelSpec", "OptimizerSpec", "DatasetSpec"):
+        from runner import specs
+
+        value = getattr(specs, name)
+    else:
+        raise AttributeError(f"module 'runner' has no attribute {name!r}")
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
