@@ -1,4 +1,4 @@
-"""Engines, sessions, schema creation and upgrades, and turning database errors into StorageError.
+"""Engines, transactions, schema creation and upgrades, and turning database errors into StorageError.
 
 Opening a store that is already at the newest schema costs one small query.
 A new database gets the models' schema directly, stamped with HEAD as alembic
@@ -17,7 +17,9 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, MetaData, PrimaryKeyConstraint, String, Table, create_engine, event, inspect, text
+from sqlalchemy import (
+    Column, Connection, Engine, MetaData, PrimaryKeyConstraint, String, Table, create_engine, event, inspect, text,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -155,6 +157,17 @@ def is_database_error(exc: BaseException, engine: Engine) -> bool:
     return isinstance(exc, SQLAlchemyError) or (dbapi is not None and isinstance(exc, dbapi.Error))
 
 
+@contextmanager
+def database_errors(engine: Engine, where: str, connecting: bool = False) -> Iterator[None]:
+    """Raise the database's errors inside as one-line StorageErrors."""
+    try:
+        yield
+    except Exception as exc:
+        if is_database_error(exc, engine):
+            raise StorageError(describe(exc, where, connecting)) from exc
+        raise
+
+
 def first_line(exc: BaseException) -> str:
     """The driver's own message, first line only (no SQL, no background link)."""
     orig = getattr(exc, "orig", None) or exc
@@ -226,17 +239,6 @@ def create_schema(engine: Engine) -> str | None:
         VERSION_TABLE.create(conn)
         conn.execute(VERSION_TABLE.insert().values(version_num=HEAD))
     return HEAD
-
-
-@contextmanager
-def database_errors(engine: Engine, where: str, connecting: bool = False) -> Iterator[None]:
-    """Raise the database's errors inside as one-line StorageErrors."""
-    try:
-        yield
-    except Exception as exc:
-        if is_database_error(exc, engine):
-            raise StorageError(describe(exc, where, connecting)) from exc
-        raise
 
 
 def alembic_config() -> Any:
