@@ -39,8 +39,9 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def environment(checkout: Path) -> dict[str, str]:
-    """This process's environment, with ``checkout`` first on the path and no $RUNNER_DB."""
-    env = {k: v for k, v in os.environ.items() if k != "RUNNER_DB"}
+    """This process's environment, with ``checkout`` first on the path, no $RUNNER_DB, and bytecode
+    cached (the uncounted first round writes it) as it is for an installed runner."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RUNNER_DB", "PYTHONDONTWRITEBYTECODE")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(checkout), env.get("PYTHONPATH")) if p)
     return env
 
