@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Column, Connection, Engine, MetaData, PrimaryKeyConstraint, String, Table, create_engine, event, inspect, text,
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
