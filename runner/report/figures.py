@@ -125,5 +125,6 @@ def notes(curves: Curves) -> list[str]:
         out.append(f"{who} the settings and seed of another run: drawn one line each, not as a seed group.")
     dropped = sum(r.summary.nonfinite for r in data.runs)
     if dropped:
-        out.append(f"{dropped:,} non-finite losses (NaN or inf) are left out of the lines; a marker shows where each run diverged.")
+        out.append(f"{dropped:,} non-finite losses (NaN or inf) are left out of the lines; "
+                   "a marker shows where each run diverged.")
     return out

@@ -34,7 +34,7 @@ PLOT_CONFIG = {"responsive": True, "displaylogo": False, "toImageButtonOptions":
 @cache
 def asset(name: str) -> str:
     """A file of runner/report/assets (the page's CSS and script)."""
-    return resources.files("runner.report").joinpath("assets", name).read_text(encoding="utf-8")
+    return resources.files("runner.report").joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
 @cache

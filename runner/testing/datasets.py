@@ -76,7 +76,8 @@ def _check_declared_shapes(spec: Any, built: dict[str, tuple]) -> CheckResult:
     for backend, (x, y) in built.items():
         actual = (tuple(x.shape), tuple(y.shape))
         if declared != actual:
-            return failed("declared shapes", f"shapes() says x {declared[0]}, y {declared[1]}; {backend} build gives x {actual[0]}, y {actual[1]}")
+            return failed("declared shapes", f"shapes() says x {declared[0]}, y {declared[1]}; "
+                          f"{backend} build gives x {actual[0]}, y {actual[1]}")
     return passed("declared shapes", f"shapes() matches the built x {declared[0]}, y {declared[1]}")
 
 
@@ -87,7 +88,8 @@ def _check_reproducible(spec: Any, built: dict[str, tuple]) -> CheckResult:
         x2, y2 = _build(spec, backend)
         same = all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in ((x, x2), (y, y2)))
         if not same:
-            return failed("reproducible", f"{backend}: one seed gave two different datasets; draw only from the global generators runner seeds")
+            return failed("reproducible", f"{backend}: one seed gave two different datasets; "
+                          "draw only from the global generators runner seeds")
     return passed("reproducible", "one seed gives the same x and y twice")
 
 

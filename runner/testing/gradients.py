@@ -76,7 +76,8 @@ def _compare(grads: list, reference: list) -> CheckResult:
     for i, (g, ref) in enumerate(zip(grads, reference)):
         if g is None or ref is None:
             if (g is None) != (ref is None) and not (ref is not None and not ref.any()):
-                return failed(GRADIENTS, f"parameter {i}: the model gives {'no' if g is None else 'a'} gradient, autograd {'none' if ref is None else 'one'}")
+                return failed(GRADIENTS, f"parameter {i}: the model gives {'no' if g is None else 'a'} gradient, "
+                                         f"autograd {'none' if ref is None else 'one'}")
             continue
         g = torch.as_tensor(g).detach().to(ref.dtype)
         if g.shape != ref.shape:
@@ -86,7 +87,8 @@ def _compare(grads: list, reference: list) -> CheckResult:
         worst.append(error)
         if error > 1e-3:
             return failed(GRADIENTS, f"parameter {i}: differs from autograd by {error:.2g} of its largest entry")
-    return passed(GRADIENTS, f"match autograd for {len(worst)} parameters (worst relative difference {max(worst, default=0):.1e})")
+    return passed(GRADIENTS, f"match autograd for {len(worst)} parameters "
+                             f"(worst relative difference {max(worst, default=0):.1e})")
 
 
 @contextlib.contextmanager
@@ -174,7 +176,8 @@ def _numpy_finite_differences(trainer: Any) -> CheckResult:
     finally:
         for p, s in zip(params, saved):
             p[...] = s
-    return passed(GRADIENTS, f"match finite differences along {DIRECTIONS} random directions (worst relative difference {worst:.1e})")
+    return passed(GRADIENTS, f"match finite differences along {DIRECTIONS} random directions "
+                             f"(worst relative difference {worst:.1e})")
 
 
 def check_functions(trainer: Any) -> CheckResult:

@@ -52,7 +52,7 @@ def check_builds(registry: Any, name: str) -> CheckResult:
     params = list(run.trainer.model.parameters())
     if not params:
         return failed("builds", "parameters() is empty: there is nothing to train")
-    shapes = "x {}, y {}".format(tuple(run.trainer.x.shape), tuple(run.trainer.y.shape))
+    shapes = f"x {tuple(run.trainer.x.shape)}, y {tuple(run.trainer.y.shape)}"
     return passed("builds", f"{spec.backend} model, {len(params)} parameters, dataset {_dataset(registry, name)!r} ({shapes})")
 
 

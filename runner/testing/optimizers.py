@@ -168,7 +168,8 @@ def _check_backends_agree(spec: Any) -> CheckResult:
     torch_params, _ = _run(spec, "torch", problem)
     for i, (a, b) in enumerate(zip(np_params, torch_params)):
         if not np.allclose(a, b, rtol=1e-6, atol=1e-9):
-            return failed("backends agree", f"after {STEPS} steps parameter {i} differs: max |numpy - torch| = {np.abs(a - b).max():.3g}")
+            return failed("backends agree", f"after {STEPS} steps parameter {i} differs: "
+                          f"max |numpy - torch| = {np.abs(a - b).max():.3g}")
     return passed("backends agree", f"NumPy and torch parameters agree after {STEPS} steps")
 
 

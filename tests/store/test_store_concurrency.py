@@ -10,7 +10,7 @@ from runner.store import open_store
 
 WRITERS, BATCHES, ROWS_PER_BATCH = 6, 200, 10
 
-CHILD = r"""
+CHILD = rf"""
 import os, sys, time
 from pathlib import Path
 
@@ -23,16 +23,16 @@ while not os.path.exists(go):
     time.sleep(0.001)
 store = open_store(db)  # every process opens the fresh file at the same moment
 if role == "writer":
-    config = RunConfig(model="linear", optimizer="sgd", dataset="random", lr=0.1, steps={steps}, seed=0)
+    config = RunConfig(model="linear", optimizer="sgd", dataset="random", lr=0.1, steps={BATCHES * ROWS_PER_BATCH}, seed=0)
     run_id = store.create_run(config, device="cpu")
-    for batch in range({batches}):
-        first = batch * {rows}
-        store.append_steps(run_id, [(i, 1.0 / (i + 1), 0.001 * i) for i in range(first, first + {rows})])
+    for batch in range({BATCHES}):
+        first = batch * {ROWS_PER_BATCH}
+        store.append_steps(run_id, [(i, 1.0 / (i + 1), 0.001 * i) for i in range(first, first + {ROWS_PER_BATCH})])
     store.finish_run(run_id, "completed", final_loss=0.5, best_loss=0.5)
 else:
     store.list_runs()
 store.close()
-""".format(steps=BATCHES * ROWS_PER_BATCH, batches=BATCHES, rows=ROWS_PER_BATCH)
+"""
 
 
 def test_writers_in_separate_processes_share_one_sqlite_file(tmp_path, python_env):

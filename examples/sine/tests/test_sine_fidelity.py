@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy
 import pytest
-
 import tutorial_sine as tutorial
 
 RTOL = 1e-5
