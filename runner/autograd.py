@@ -19,7 +19,12 @@ class AutogradModel:
     ``optimizer.zero_grad()`` does) before each backward pass.
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], loss_fn: Callable[[Any, Any], torch.Tensor], module: torch.nn.Module | None = None):
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor],
+        loss_fn: Callable[[Any, Any], torch.Tensor],
+        module: torch.nn.Module | None = None,
+    ):
         self._params = list(params)
         self._loss_fn = loss_fn
         self.module = module  # kept for plugins and tests that want the nn.Module
@@ -27,7 +32,7 @@ class AutogradModel:
     def parameters(self) -> Sequence[torch.Tensor]:
         return self._params
 
-    def loss_and_grads(self, x: Any, y: Any) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def loss_and_grads(self, x: Any, y: Any) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
         for p in self._params:
             p.grad = None
         loss = self._loss_fn(x, y)
