@@ -18,7 +18,7 @@ def run(registry, model, steps=10, sets=(), params=None, **options):
         config = dataclasses.replace(config, model_params={**config.model_params, **params})
         resolved = dataclasses.replace(resolved, config=config)
     batches = []
-    outcome = train(prepare(resolved), steps, batches.append, ExecOptions(**options))
+    outcome = train(prepare(resolved), steps, lambda rows, _: batches.append(rows), ExecOptions(**options))
     return outcome, batches, [row for batch in batches for row in batch]
 
 
@@ -65,7 +65,7 @@ def test_stop_flag_interrupts_between_steps_and_keeps_every_computed_step(regist
 def test_a_failing_sink_does_not_lose_rows(registry):
     calls, stored = [], []
 
-    def flaky(rows):
+    def flaky(rows, metric_rows):
         calls.append(len(rows))
         if len(calls) == 1:
             raise OSError("disk busy")
@@ -79,20 +79,20 @@ def test_a_failing_sink_does_not_lose_rows(registry):
 
 def test_progress_reports_steps_and_loss(registry):
     seen = []
-    outcome, _, rows = run(registry, "sleepy", steps=30, progress=lambda n, loss: seen.append((n, loss)))
-    assert seen[-1] == (30, rows[-1][1])
+    outcome, _, rows = run(registry, "sleepy", steps=30, progress=lambda n, loss, metrics: seen.append((n, loss, metrics)))
+    assert seen[-1] == (30, rows[-1][1], {})
 
 
 def test_device_buffer_copies_in_blocks_and_stops_at_divergence():
     torch = pytest.importorskip("torch")
-    from runner.losses import DeviceLossBuffer
+    from runner.buffers import DeviceStepBuffer
 
-    buffer = DeviceLossBuffer(torch.device("cpu"), block=4)
+    buffer = DeviceStepBuffer(torch.device("cpu"), block=4)
     for step, value in enumerate([3.0, 2.0, 1.0, 0.5, 0.25]):
         buffer.add(step, torch.tensor(value), step * 0.1)
     assert [r[0] for r in buffer.rows] == [0, 1, 2, 3]  # one full block copied, one pending
-    assert [r[1] for r in buffer.drain()] == [3.0, 2.0, 1.0, 0.5, 0.25]
+    assert [r[1] for r in buffer.drain()[0]] == [3.0, 2.0, 1.0, 0.5, 0.25]
     for step, value in enumerate([1.0, float("inf"), 2.0], start=5):
         buffer.add(step, torch.tensor(value), 0.0)
-    rows = buffer.drain()
+    rows, _ = buffer.drain()
     assert buffer.diverged and [r[0] for r in rows] == [5, 6] and rows[-1][1] == float("inf")

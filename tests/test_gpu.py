@@ -20,7 +20,7 @@ def test_the_loop_does_not_sync_per_step(registry, model):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            outcome = train(trainer, 300, rows.extend, ExecOptions(flush_seconds=3600))
+            outcome = train(trainer, 300, lambda got, _: rows.extend(got), ExecOptions(flush_seconds=3600))
     finally:
         torch.cuda.set_sync_debug_mode("default")
     syncs = [w for w in caught if "synchroniz" in str(w.message)]
