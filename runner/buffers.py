@@ -75,7 +75,7 @@ class DeviceStepBuffer(HostStepBuffer):
         i = len(self._steps)
         if not values:
             self._values[i, 0] = loss  # a device-side copy: no sync
-        elif all(hasattr(v, "device") for v in values):
+        elif all(hasattr(v, "detach") for v in values):
             self._values[i] = self._stack([loss, *values])  # one kernel and one copy for the whole row
         else:  # Python numbers (a learning rate) are written as they are: still no sync
             for j, v in enumerate((loss, *values)):

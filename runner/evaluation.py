@@ -61,7 +61,7 @@ class Evaluator:
 
 def to_host(values: list[Any]) -> list[float]:
     """Python floats of ``values``; tensors on a device come over in one copy."""
-    is_tensor = [hasattr(v, "device") and hasattr(v, "detach") for v in values]
+    is_tensor = [hasattr(v, "detach") for v in values]
     if not any(is_tensor):
         return [float(v) for v in values]
     import torch

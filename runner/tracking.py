@@ -27,7 +27,7 @@ class Tracked:
 def learning_rate(optimizer: Any, params: Sequence[Any], grads: Sequence[Any]) -> float:
     groups = getattr(optimizer, "param_groups", None)
     lr = groups[0]["lr"] if groups else getattr(optimizer, "lr", float("nan"))
-    return lr if hasattr(lr, "device") else float(lr)  # a tensor lr (capturable optimizers) stays on its device
+    return lr if hasattr(lr, "detach") else float(lr)  # a tensor lr (capturable optimizers) stays on its device
 
 
 def global_norm(values: Sequence[Any]) -> Any:
@@ -35,7 +35,7 @@ def global_norm(values: Sequence[Any]) -> Any:
     present = [v for v in values if v is not None]
     if not present:
         return 0.0
-    if hasattr(present[0], "device"):  # torch: one norm per tensor, then the norm of those, all on the device
+    if hasattr(present[0], "detach"):  # torch: one norm per tensor, then the norm of those, all on the device
         import torch
 
         return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(v.detach()) for v in present]))
