@@ -6,7 +6,8 @@ Loaded with RUNNER_PLUGINS=tests.support.metric_plugins:
 - ``counted``: a NumPy model reporting two metrics (``half_loss``, ``w_sum``) at every step;
 - ``softmax``: a torch classifier (AutogradModel) reporting batch accuracy, evaluated by its own ``evaluate``;
 - ``badname``, ``nonscalar``, ``fickle``: models whose metrics break the protocol;
-- ``sticky``: a torch model whose loss still requires grad.
+- ``sticky``: a torch model whose loss still requires grad;
+- ``metered``: the tutorial's nn.Sequential reporting two metrics (benchmarks/steps_per_second.py).
 """
 
 import numpy as np
@@ -91,6 +92,23 @@ def build_softmax(d_in, d_out, device):
     return AutogradModel(linear.parameters(), loss_fn, module=linear)
 
 
+def build_metered(d_in, d_out, device, hidden=100):
+    """The tutorial's nn.Sequential, reporting the mean and the largest absolute error from its forward pass."""
+    import torch
+
+    from runner.autograd import AutogradModel
+
+    model = torch.nn.Sequential(torch.nn.Linear(d_in, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, d_out)).to(device)
+    criterion = torch.nn.MSELoss(reduction="sum")
+
+    def loss_fn(x, y):
+        y_pred = model(x)
+        error = (y_pred - y).abs()
+        return criterion(y_pred, y), {"mae": error.mean(), "max_error": error.max()}
+
+    return AutogradModel(model.parameters(), loss_fn, module=model)
+
+
 class Sticky:
     def __init__(self, d_in, d_out, device):
         import torch
@@ -123,3 +141,5 @@ def register_models(register):
     register(ModelSpec(name="fickle", build=counted(fickle_metrics), **numpy_model))
     register(ModelSpec(name="softmax", build=build_softmax, optimizer="sgd", lr=0.1, shapes=CLASSES, dataset="blobs"))
     register(ModelSpec(name="sticky", build=Sticky, optimizer="sgd", lr=1e-3))
+    register(ModelSpec(name="metered", build=build_metered, optimizer="gd", lr=1e-4, dataset="heldout",
+                       params={"hidden": 100}, shapes=BATCH_OF_VECTORS))
