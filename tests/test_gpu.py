@@ -48,7 +48,7 @@ def test_a_sweep_places_auto_runs_on_the_gpu(cli, store):
 
 
 def test_metrics_tracking_batches_and_evaluation_add_no_per_step_sync(metric_registry):
-    """Metric values ride in the loss's device block; evaluation syncs once each, batches once per epoch."""
+    """Metric values ride in the loss's device block, evaluation syncs once each, and a batch's rows never wait."""
     from runner.config import resolve
     from runner.engine import prepare, train
     from runner.options import ExecOptions
@@ -69,5 +69,4 @@ def test_metrics_tracking_batches_and_evaluation_add_no_per_step_sync(metric_reg
     assert outcome.status == "completed" and len(rows) == 300, outcome.error
     assert {n for n, _, _ in metric_rows} == {"mae", "max_error", "lr", "grad_norm", "param_norm", "val_loss", "val_mae",
                                               "val_max_error"}
-    epochs = 300 * 32 // 64 + 1
-    assert len(syncs) <= 3 + 3 + epochs, [str(w.message) for w in syncs[:5]]  # blocks, evaluations, epochs: not per step
+    assert len(syncs) <= 3 + 3, [str(w.message) for w in syncs[:5]]  # the block copies and evaluations, not one per step
