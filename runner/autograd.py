@@ -39,7 +39,7 @@ class AutogradModel:
     def parameters(self) -> Sequence[torch.Tensor]:
         return self._params
 
-    def loss_and_grads(self, x: Any, y: Any) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
+    def loss_and_grads(self, x: Any, y: Any) -> tuple[Any, ...]:  # (loss, grads) or (loss, grads, metrics)
         for p in self._params:
             p.grad = None
         loss, metrics = _split(self._loss_fn(x, y))
