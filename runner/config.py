@@ -45,6 +45,9 @@ class RunConfig:
     batch_size: int | None = None  # None: every step trains on the whole training split
     eval_every: int | None = None  # None: no held-out evaluation
     track: tuple[str, ...] = ()  # runner-computed metrics (runner.tracking.TRACKERS)
+    # The model's declared metric directions, kept with the run so that "best" is right
+    # wherever the run is read, even where the plugin is not installed.
+    metric_directions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "track", tuple(self.track))  # a stored run's JSON gives a list
@@ -58,7 +61,8 @@ class RunConfig:
         The store keeps them in the run's ``config`` JSON, so a run made
         without them is stored exactly as before they existed.
         """
-        chosen = {"batch_size": self.batch_size, "eval_every": self.eval_every, "track": list(self.track)}
+        chosen = {"batch_size": self.batch_size, "eval_every": self.eval_every, "track": list(self.track),
+                  "metric_directions": dict(self.metric_directions)}
         return {key: value for key, value in chosen.items() if value}
 
 
@@ -157,6 +161,7 @@ def resolve(
         batch_size=batch_size,
         eval_every=eval_every,
         track=track,
+        metric_directions=dict(model_spec.metrics),
     )
     return specs_for(registry, config)
 

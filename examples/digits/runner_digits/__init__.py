@@ -17,7 +17,6 @@ a run builds the dataset or the model.
 from runner import DatasetSpec, ModelSpec, hookimpl
 from runner.shapes import CLASSES
 from runner.specs import lazy
-
 from runner_digits import data  # imports nothing heavy: scikit-learn only when build runs
 
 

@@ -24,7 +24,8 @@ def _split_sizes(holdout: float) -> tuple[int, int]:
         raise ValueError(f"holdout is the fraction of the images held out for validation, between 0 and 1, not {holdout!r}")
     n_val = round(SAMPLES * holdout)
     if not 0 < n_val < SAMPLES:
-        raise ValueError(f"holdout={holdout!r} leaves {n_val} of {SAMPLES} images for validation; choose a fraction that holds out at least one and keeps one")
+        raise ValueError(f"holdout={holdout!r} leaves {n_val} of {SAMPLES} images for validation; "
+                         "choose a fraction that holds out at least one and keeps one")
     return SAMPLES - n_val, n_val
 
 

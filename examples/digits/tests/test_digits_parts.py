@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from runner_digits import data
 from runner_digits.mlp import build_model
 
