@@ -14,50 +14,26 @@ ADAMW_OPTIONS = {**ADAM_OPTIONS, "weight_decay": 0.01}
 RMSPROP_OPTIONS = {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False}
 
 
+# name, torch builder, NumPy builder (in torch_rules and numpy_rules), option defaults, description
+RULES = (
+    ("gd", "GD", "GD", {}, "plain gradient descent, exactly the tutorial's w -= lr * grad"),
+    ("sgd", "sgd", "SGD", SGD_OPTIONS, "torch.optim.SGD: momentum, dampening, Nesterov, L2 weight decay"),
+    ("adam", "adam", "Adam", ADAM_OPTIONS, "torch.optim.Adam: bias-corrected moments, AMSGrad, L2 weight decay"),
+    ("adamw", "adamw", "AdamW", ADAMW_OPTIONS, "torch.optim.AdamW: Adam with decoupled weight decay"),
+    ("rmsprop", "rmsprop", "RMSprop", RMSPROP_OPTIONS,
+     "torch.optim.RMSprop: squared-gradient average, centered, momentum, L2 weight decay"),
+)
+
+
 @hookimpl
 def register_optimizers(register):
-    register(
-        OptimizerSpec(
-            name="gd",
-            torch=lazy(".torch_rules:GD", __name__),
-            numpy=lazy(".numpy_rules:GD", __name__),
-            options={},
-            description="plain gradient descent, exactly the tutorial's w -= lr * grad",
+    for name, torch_rule, numpy_rule, options, description in RULES:
+        register(
+            OptimizerSpec(
+                name=name,
+                torch=lazy(f".torch_rules:{torch_rule}", __name__),
+                numpy=lazy(f".numpy_rules:{numpy_rule}", __name__),
+                options=dict(options),
+                description=description,
+            )
         )
-    )
-    register(
-        OptimizerSpec(
-            name="sgd",
-            torch=lazy(".torch_rules:sgd", __name__),
-            numpy=lazy(".numpy_rules:SGD", __name__),
-            options=dict(SGD_OPTIONS),
-            description="torch.optim.SGD: momentum, dampening, Nesterov, L2 weight decay",
-        )
-    )
-    register(
-        OptimizerSpec(
-            name="adam",
-            torch=lazy(".torch_rules:adam", __name__),
-            numpy=lazy(".numpy_rules:Adam", __name__),
-            options=dict(ADAM_OPTIONS),
-            description="torch.optim.Adam: bias-corrected moments, AMSGrad, L2 weight decay",
-        )
-    )
-    register(
-        OptimizerSpec(
-            name="adamw",
-            torch=lazy(".torch_rules:adamw", __name__),
-            numpy=lazy(".numpy_rules:AdamW", __name__),
-            options=dict(ADAMW_OPTIONS),
-            description="torch.optim.AdamW: Adam with decoupled weight decay",
-        )
-    )
-    register(
-        OptimizerSpec(
-            name="rmsprop",
-            torch=lazy(".torch_rules:rmsprop", __name__),
-            numpy=lazy(".numpy_rules:RMSprop", __name__),
-            options=dict(RMSPROP_OPTIONS),
-            description="torch.optim.RMSprop: squared-gradient average, centered, momentum, L2 weight decay",
-        )
-    )
