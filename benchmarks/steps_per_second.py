@@ -7,6 +7,11 @@
 training loop, losses flushed to a real SQLite file. Both run the tutorial's
 sizes on the CPU; the best of ``--repeat`` runs is reported, and the ratio
 is the share of the bare speed that runner keeps.
+
+The ``metrics`` rows time the tutorial's nn.Sequential reporting two
+training metrics (the mean and the largest absolute error) with
+``--eval-every 10`` (``metered`` in tests/support/metric_plugins.py),
+against a bare loop that computes and keeps the same values itself.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from runner.runs import start  # noqa: E402
 from runner.store import open_store  # noqa: E402
 from tests.support.tutorial import SECTIONS, seeded  # noqa: E402
 
+METRICS_ROW = "metrics"  # the metered model, two training metrics, --eval-every 10
+EVAL_EVERY = 10
+
 
 def bare(section: str) -> float:
     """Steps per second of the tutorial's loop (it runs its own 500 steps)."""
@@ -36,10 +44,42 @@ def bare(section: str) -> float:
     return len(losses) / (time.perf_counter() - began)
 
 
+def bare_with_metrics(steps: int) -> float:
+    """Steps per second of the tutorial's nn loop that also computes, evaluates and keeps what runner records."""
+    import torch
+
+    seeded(lambda: None, 0)
+    x, y = torch.randn(64, 1000), torch.randn(64, 10)
+    model = torch.nn.Sequential(torch.nn.Linear(1000, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
+    x_val, y_val = torch.randn(32, 1000), torch.randn(32, 10)
+    loss_fn = torch.nn.MSELoss(reduction="sum")
+    kept: list[tuple[float, ...]] = []
+    began = time.perf_counter()
+    for t in range(steps):
+        y_pred = model(x)
+        error = (y_pred - y).abs()
+        loss = loss_fn(y_pred, y)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for param in model.parameters():
+                param -= 1e-4 * param.grad
+        kept.append((t, loss.item(), error.mean().item(), error.max().item(), time.perf_counter() - began))
+        if (t + 1) % EVAL_EVERY == 0 or t == steps - 1:
+            with torch.no_grad():
+                y_pred = model(x_val)
+                error = (y_pred - y_val).abs()
+                kept.append((t, loss_fn(y_pred, y_val).item(), error.mean().item(), error.max().item()))
+    return steps / (time.perf_counter() - began)
+
+
 def inside_runner(section: str, steps: int, registry, store) -> float:
-    _, optimizer, lr = SECTIONS[section]
-    model = section.split("-")[0]
-    finished = start(resolve(registry, model, optimizer, lr, steps=steps, seed=0, device="cpu"), store)
+    if section == METRICS_ROW:
+        resolved = resolve(registry, "metered", steps=steps, seed=0, device="cpu", eval_every=EVAL_EVERY)
+    else:
+        _, optimizer, lr = SECTIONS[section]
+        resolved = resolve(registry, section.split("-")[0], optimizer, lr, steps=steps, seed=0, device="cpu")
+    finished = start(resolved, store)
     assert finished.outcome.status == "completed", finished.outcome.error
     return finished.outcome.steps_per_second
 
@@ -48,18 +88,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=500, help="steps of each runner run (the tutorial loop runs 500)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--model", action="append", choices=sorted(SECTIONS), help="default: all")
+    parser.add_argument("--model", action="append", choices=sorted([*SECTIONS, METRICS_ROW]), help="default: all")
     args = parser.parse_args()
 
     import torch
 
-    registry = load_registry()
+    registry = load_registry(extra_modules=["tests.support.metric_plugins"])
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{os.path.join(tmp, 'bench.db')}")
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; best of {args.repeat}")
         print(f"{'model':<16}{'bare steps/s':>14}{'runner steps/s':>16}{'runner/bare':>13}")
-        for section in args.model or SECTIONS:
-            b = max(bare(section) for _ in range(args.repeat))
+        for section in args.model or [*SECTIONS, METRICS_ROW]:
+            b = max(bare_with_metrics(args.steps) if section == METRICS_ROW else bare(section) for _ in range(args.repeat))
             r = max(inside_runner(section, args.steps, registry, store) for _ in range(args.repeat))
             print(f"{section:<16}{b:>14,.0f}{r:>16,.0f}{r / b:>12.0%}")
         store.close()

@@ -5,21 +5,30 @@ Imported by torch model plugins only, so it may import torch freely.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import torch
+
+# What a loss function returns: the loss, or the loss and its metrics computed in the same pass.
+LossOutput = torch.Tensor | tuple[torch.Tensor, Mapping[str, Any]]
 
 
 class AutogradModel:
     """A model whose gradients come from ``loss.backward()``.
 
     ``loss_fn(x, y)`` must return a scalar tensor that depends on
-    ``params``. Gradients are cleared (set to None, as
-    ``optimizer.zero_grad()`` does) before each backward pass.
+    ``params``, or ``(loss, metrics)`` where ``metrics`` maps names to
+    scalars computed in the same forward pass (``{"accuracy": ...}``); they
+    are then returned, detached, as ``loss_and_grads``'s third item.
+    Gradients are cleared (set to None, as ``optimizer.zero_grad()`` does)
+    before each backward pass. ``evaluate(x, y)`` computes ``loss_fn``
+    without gradients, for held-out data.
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], loss_fn: Callable[[Any, Any], torch.Tensor], module: torch.nn.Module | None = None):
+    def __init__(
+        self, params: Iterable[torch.Tensor], loss_fn: Callable[[Any, Any], LossOutput], module: torch.nn.Module | None = None
+    ):
         self._params = list(params)
         self._loss_fn = loss_fn
         self.module = module  # kept for plugins and tests that want the nn.Module
@@ -27,12 +36,32 @@ class AutogradModel:
     def parameters(self) -> Sequence[torch.Tensor]:
         return self._params
 
-    def loss_and_grads(self, x: Any, y: Any) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def loss_and_grads(self, x: Any, y: Any) -> tuple[Any, ...]:
         for p in self._params:
             p.grad = None
-        loss = self._loss_fn(x, y)
+        loss, metrics = _split(self._loss_fn(x, y))
         loss.backward()
-        return loss.detach(), [p.grad for p in self._params]
+        grads = [p.grad for p in self._params]
+        if metrics is None:
+            return loss.detach(), grads
+        return loss.detach(), grads, {name: _detached(v) for name, v in metrics.items()}
+
+    def evaluate(self, x: Any, y: Any) -> dict[str, Any]:
+        """``{"loss": ..., **metrics}`` of ``loss_fn`` on ``x, y``, without gradients."""
+        with torch.no_grad():
+            loss, metrics = _split(self._loss_fn(x, y))
+        return {"loss": loss, **(metrics or {})}
+
+
+def _split(output: LossOutput) -> tuple[torch.Tensor, Mapping[str, Any] | None]:
+    if isinstance(output, tuple):
+        loss, metrics = output
+        return loss, metrics
+    return output, None
+
+
+def _detached(value: Any) -> Any:
+    return value.detach() if isinstance(value, torch.Tensor) else value
 
 
 def module_model(module: torch.nn.Module, criterion: Callable[[Any, Any], torch.Tensor]) -> AutogradModel:

@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from runner.contracts import plugin_label
-from runner.errors import ConfigError
+from runner.errors import ConfigError, OptionError
 from runner.kinds import NAMES
 from runner.registry import Registry, unknown_name_message
-from runner.shapes import check_fit
+from runner.shapes import check_fit, dataset_shapes
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
 DEFAULT_STEPS = 500
@@ -42,9 +42,24 @@ class RunConfig:
     model_params: dict[str, Any] = field(default_factory=dict)
     optimizer_options: dict[str, Any] = field(default_factory=dict)
     dataset_params: dict[str, Any] = field(default_factory=dict)
+    batch_size: int | None = None  # None: every step trains on the whole training split
+    eval_every: int | None = None  # None: no held-out evaluation
+    track: tuple[str, ...] = ()  # runner-computed metrics (runner.tracking.TRACKERS)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "track", tuple(self.track))  # a stored run's JSON gives a list
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def training_options(self) -> dict[str, Any]:
+        """The options that change what a run trains or records, JSON-ready, left out when off.
+
+        The store keeps them in the run's ``config`` JSON, so a run made
+        without them is stored exactly as before they existed.
+        """
+        chosen = {"batch_size": self.batch_size, "eval_every": self.eval_every, "track": list(self.track)}
+        return {key: value for key, value in chosen.items() if value}
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,9 @@ def resolve(
     sets: Iterable[str] = (),
     name: str | None = None,
     skip_unknown_sets: bool = False,
+    batch_size: int | None = None,
+    eval_every: int | None = None,
+    track: Iterable[str] = (),
 ) -> Resolved:
     """A complete RunConfig with its specs, or a ConfigError that says what to fix.
 
@@ -118,6 +136,11 @@ def resolve(
     seed = DEFAULT_SEED if seed is None else check_seed(seed)
     # Before anything is written: a model that cannot take this dataset's shapes is a ConfigError naming both.
     check_fit(model, model_spec, dataset_name, dataset_spec, sections["dataset"], seed)
+    check_eval_every(eval_every, dataset_name, dataset_spec)
+    track = check_track(track)
+    if batch_size is not None:
+        rows = dataset_shapes(dataset_spec, model_spec.backend, sections["dataset"], seed)[0][0]
+        check_batch_size(batch_size, rows, dataset_name)
 
     config = RunConfig(
         model=model,
@@ -131,6 +154,9 @@ def resolve(
         model_params=sections["model"],
         optimizer_options=sections["optimizer"],
         dataset_params=sections["dataset"],
+        batch_size=batch_size,
+        eval_every=eval_every,
+        track=track,
     )
     return specs_for(registry, config)
 
@@ -163,6 +189,34 @@ def check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ConfigError(f"the seed must be a whole number from 0 to 2**32-1, not {seed!r}")
     return seed
+
+
+def check_eval_every(eval_every: Any, dataset: str, dataset_spec: DatasetSpec) -> None:
+    if eval_every is None:
+        return
+    if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
+        raise OptionError(f"--eval-every must be a positive whole number of steps, not {eval_every!r}")
+    if dataset_spec.validation is None:
+        raise OptionError(f"--eval-every needs a validation split, and dataset {dataset!r} has none; "
+                          "choose a --dataset that has one, or leave out --eval-every")
+
+
+def check_track(track: Iterable[str]) -> tuple[str, ...]:
+    from runner.tracking import TRACKERS
+
+    names = tuple(dict.fromkeys(track))  # in order, once each
+    for name in names:
+        if name not in TRACKERS:
+            raise OptionError("--track: " + unknown_name_message("tracked metric", name, TRACKERS))
+    return names
+
+
+def check_batch_size(batch_size: Any, rows: int, dataset: str) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise OptionError(f"--batch-size must be a positive whole number, not {batch_size!r}")
+    if batch_size > rows:
+        raise OptionError(f"--batch-size {batch_size} is larger than the {rows} rows of dataset {dataset!r}'s "
+                          f"training split; choose at most {rows}")
 
 
 def apply_set(sections: Mapping[str, dict[str, Any]], assignment: str, skip_unknown: bool = False) -> None:

@@ -7,9 +7,11 @@ plugin fails its own run with a clear line and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from runner.errors import PluginError
+from runner.metrics import metric_name_problem
 from runner.specs import Model
 
 
@@ -37,13 +39,37 @@ def check_loss(loss: Any, label: str) -> None:
     Called on the first step only. It reads the shape, which is known on
     the host, so it never waits for a GPU.
     """
-    if isinstance(loss, (int, float)) and not isinstance(loss, bool):
-        return
-    shape = getattr(loss, "shape", None)
+    what = _not_scalar(loss)
+    if what:
+        raise PluginError(
+            f"{label}: loss_and_grads returned a loss of {what}, not a scalar; "
+            "reduce it to one number, e.g. with .sum() or .mean()"
+        )
+
+
+def check_metrics(metrics: Any, label: str, method: str = "loss_and_grads", allow_loss: bool = False) -> None:
+    """Metrics must map word names to scalars (checked on the first step, from names and shapes: no sync).
+
+    ``allow_loss``: an evaluation's mapping may (and should) include ``loss``.
+    """
+    if not isinstance(metrics, Mapping):
+        raise PluginError(f"{label}: {method} returned metrics of type {type(metrics).__name__}; "
+                          "return a dict of names to scalars, e.g. {'accuracy': acc}")
+    for name, value in metrics.items():
+        problem = None if (allow_loss and name == "loss") else metric_name_problem(name)
+        if problem:
+            raise PluginError(f"{label}: {method} returned a metric with a bad name: {problem}")
+        what = _not_scalar(value)
+        if what:
+            raise PluginError(f"{label}: {method} returned metric {name!r} of {what}, not a scalar; "
+                              "reduce it to one number, e.g. with .mean()")
+
+
+def _not_scalar(value: Any) -> str:
+    """'' for a scalar (a 0-d tensor or array, or a number), else what it is instead."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ""
+    shape = getattr(value, "shape", None)
     if shape is not None and len(tuple(shape)) == 0:
-        return
-    what = f"shape {tuple(shape)}" if shape is not None else f"type {type(loss).__name__}"
-    raise PluginError(
-        f"{label}: loss_and_grads returned a loss of {what}, not a scalar; "
-        "reduce it to one number, e.g. with .sum() or .mean()"
-    )
+        return ""
+    return f"shape {tuple(shape)}" if shape is not None else f"type {type(value).__name__}"

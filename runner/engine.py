@@ -2,9 +2,12 @@
 
 ``prepare`` seeds the generators, builds the dataset, the model and the
 optimizer of a resolved config (in the tutorial's order: x, y, then the
-weights), and moves them to the device. ``train`` runs the steps, hands
-losses to a sink in batches at least every ``options.flush_seconds``, and
-returns an ``Outcome``. Nothing here knows about the database.
+weights), and moves them to the device; then, only if the run asks for
+them, the validation split (drawn aside, so training draws are unchanged),
+the mini-batch sampler and the tracked metrics. ``train`` runs the steps,
+hands losses and metric values to a sink in batches at least every
+``options.flush_seconds``, and returns an ``Outcome``. Nothing here knows
+about the database.
 """
 
 from __future__ import annotations
@@ -12,22 +15,27 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from runner import timeouts
+from runner.batches import BatchSampler
+from runner.buffers import HostStepBuffer, MetricRow, Row, make_buffer
 from runner.config import Resolved
-from runner.contracts import check_loss, check_model
+from runner.contracts import check_loss, check_metrics, check_model
 from runner.devices import resolve_device
-from runner.losses import Row, make_buffer
+from runner.errors import PluginError
+from runner.evaluation import Evaluator
 from runner.options import DEFAULTS, ExecOptions
-from runner.seeding import seed_everything
+from runner.seeding import seed_everything, seeded_aside
 from runner.specs import Model
 from runner.status import RunStatus
+from runner.tracking import TRACKERS, Tracked
 
-Sink = Callable[[list[Row]], None]
-Progress = Callable[[int, float | None], None]  # (steps done, latest loss: None before the first)
+Sink = Callable[[list[Row], list[MetricRow]], None]  # (step rows, metric rows (name, step, value))
+# (steps done, latest loss: None before the first, latest value of each metric on the host)
+Progress = Callable[[int, float | None, Mapping[str, float]], None]
 
 PROGRESS_SECONDS = 0.1
 
@@ -40,6 +48,7 @@ class Outcome:
     best_loss: float | None
     seconds: float
     error: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)  # the last recorded value of each metric
 
     @property
     def steps_per_second(self) -> float:
@@ -57,9 +66,18 @@ class Trainer:
     device: Any
     optimizer: Any
     label: str = "the model"  # who is at fault when the model misbehaves: plugin, package and model
+    batches: BatchSampler | None = None  # --batch-size: each step trains on the sampler's next batch
+    tracked: tuple[Tracked, ...] = ()  # --track, in the order computed: before the update, then after
+    evaluator: Evaluator | None = None  # the validation split, when the run evaluates
+    eval_every: int | None = None
 
-    def step(self) -> Any:
-        loss, grads = self.model.loss_and_grads(self.x, self.y)
+    def step(self) -> tuple[Any, Mapping[str, Any] | None, list[Any]]:
+        """One update: ``(loss, the model's metrics or None, the tracked metrics' values)``."""
+        x, y = (self.x, self.y) if self.batches is None else self.batches.next(self.x, self.y)
+        out = self.model.loss_and_grads(x, y)
+        grads = out[1]
+        tracked = [t.compute(self.optimizer, self.model.parameters(), grads) for t in self.tracked
+                   if not t.after_update] if self.tracked else []
         if self.backend == "numpy":
             self.optimizer.step(grads)
         else:
@@ -67,7 +85,12 @@ class Trainer:
                 if p.grad is not g:  # hand-written gradients reach torch.optim through .grad
                     p.grad = g
             self.optimizer.step()
-        return loss
+        if self.tracked:
+            tracked += [t.compute(self.optimizer, self.model.parameters(), grads) for t in self.tracked if t.after_update]
+        return out[0], (out[2] if len(out) > 2 else None), tracked
+
+    def evaluates_at(self, step: int, last: int) -> bool:
+        return self.eval_every is not None and ((step + 1) % self.eval_every == 0 or step == last)
 
 
 class StopFlag:
@@ -83,14 +106,41 @@ def prepare(resolved: Resolved, device: Any = None) -> Trainer:
 
     seed_everything(config.seed, backend)
     x, y = resolved.dataset.build(backend, **config.dataset_params)
-    model = resolved.model.build(_width(x), _width(y), device, **config.model_params)
+    d_out = resolved.dataset.classes or _width(y)  # a classifier's targets are class indices
+    model = resolved.model.build(_width(x), d_out, device, **config.model_params)
     check_model(model, label)
     if backend == "torch":
         x, y = x.to(device), y.to(device)
     builder = resolved.optimizer.builder(backend)
     assert builder is not None  # resolve() refuses an optimizer without this backend
     optimizer = builder(list(model.parameters()), lr=config.lr, **config.optimizer_options)
-    return Trainer(model, x, y, backend, device, optimizer, label)
+    trainer = Trainer(model, x, y, backend, device, optimizer, label)
+    _prepare_extras(trainer, resolved)
+    return trainer
+
+
+def _prepare_extras(trainer: Trainer, resolved: Resolved) -> None:
+    """What --eval-every, --batch-size and --track add; after the weights, so no training draw moves."""
+    config = resolved.config
+    if config.eval_every is not None and resolved.dataset.validation is not None:
+        # Drawn from the global generators seeded apart from build's, then put back as they were.
+        with seeded_aside(validation_seed(config.seed), trainer.backend):
+            x, y = resolved.dataset.validation(trainer.backend, **config.dataset_params)
+        if trainer.backend == "torch":
+            x, y = x.to(trainer.device), y.to(trainer.device)
+        trainer.evaluator = Evaluator(trainer.model, x, y, trainer.backend, trainer.label)
+        trainer.eval_every = config.eval_every
+    if config.batch_size is not None:
+        trainer.batches = BatchSampler(len(trainer.x), config.batch_size, config.seed, trainer.backend, trainer.device)
+    chosen = [TRACKERS[name] for name in config.track]
+    trainer.tracked = tuple(sorted(chosen, key=lambda t: t.after_update))
+
+
+def validation_seed(seed: int) -> int:
+    """The seed of the global generators while a dataset draws its validation split (not the run's own)."""
+    import numpy
+
+    return int(numpy.random.SeedSequence([seed, 0x76616C]).generate_state(1)[0])
 
 
 def _width(data: Any) -> int:
@@ -118,6 +168,7 @@ def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions) -> Ou
     take_step = timeouts.guard(trainer.step, options.step_timeout, trainer.label)
     stop = options.stop or StopFlag()
     tracker = _Tracker(sink, options.progress)
+    values = _StepValues()
     flush_seconds = options.flush_seconds
     start = last_flush = last_tick = time.perf_counter()
     status, error, done = RunStatus.COMPLETED, None, 0
@@ -126,36 +177,86 @@ def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions) -> Ou
             if stop.requested:
                 status = RunStatus.INTERRUPTED
                 break
-            loss = take_step()
-            if step == 0:
-                check_loss(loss, trainer.label)  # once, from the shape alone: no per-step cost, no GPU sync
+            loss, metrics, tracked = take_step()
+            if step == 0:  # checked once, from names and shapes alone: no per-step cost, no GPU sync
+                values = _StepValues.first(trainer, loss, metrics, tracked)
+                buffer = make_buffer(trainer.device, values.names)
+            if values.detach_loss:
+                loss = loss.detach()
             now = time.perf_counter()
-            buffer.add(step, loss, now - start)
+            buffer.add(step, loss, now - start, values.of(metrics, tracked))
             done = step + 1
             if buffer.diverged:
                 status = RunStatus.DIVERGED
                 break
+            if trainer.evaluator is not None and trainer.evaluates_at(step, steps - 1):
+                buffer.add_metrics(step, trainer.evaluator())  # one copy to the host per evaluation
             if now - last_tick >= PROGRESS_SECONDS:  # cheap work, a few times a second
                 last_tick = now
                 if now - last_flush >= flush_seconds:
                     last_flush = now
-                    tracker.flush(buffer.drain())
+                    tracker.flush(*buffer.drain())
                     if buffer.diverged:
                         status = RunStatus.DIVERGED
                         break
-                tracker.report(done, buffer.latest())
+                tracker.report(done, buffer)
     except KeyboardInterrupt:
         status = RunStatus.INTERRUPTED
     except Exception:
         status, error = RunStatus.FAILED, traceback.format_exc()
     try:
-        tracker.flush(buffer.drain())
+        tracker.flush(*buffer.drain())
     except Exception:  # e.g. a CUDA error surfacing at the copy, or the store failing
         status, error = RunStatus.FAILED, error or traceback.format_exc()
     if buffer.diverged:
         status = RunStatus.DIVERGED
     tracker.report(done, None)
-    return Outcome(status, tracker.count, tracker.last, tracker.best, time.perf_counter() - start, error)
+    return Outcome(status, tracker.count, tracker.last, tracker.best, time.perf_counter() - start, error,
+                   tracker.final_metrics())
+
+
+@dataclass(frozen=True)
+class _StepValues:
+    """Which metric values a step records, in order, decided from the first step."""
+
+    model_names: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()  # the model's metrics, then the tracked ones
+    detach_loss: bool = False  # a loss that still requires grad is detached before it is read
+    detach: bool = False  # so is any metric value that does
+    label: str = "the model"
+
+    @classmethod
+    def first(cls, trainer: Trainer, loss: Any, metrics: Mapping[str, Any] | None, tracked: list[Any]) -> _StepValues:
+        """The choices for this run; a PluginError naming the plugin for a bad loss, metric name or value."""
+        check_loss(loss, trainer.label)
+        if metrics is not None:
+            check_metrics(metrics, trainer.label)
+        model_names = tuple(metrics or ())
+        clash = set(model_names) & {t.name for t in trainer.tracked}
+        if clash:
+            raise PluginError(f"{trainer.label}: loss_and_grads returns metric {sorted(clash)[0]!r}, "
+                              "which --track records too; leave it out of --track")
+        everything = [*(metrics or {}).values(), *tracked]
+        return cls(model_names, model_names + tuple(t.name for t in trainer.tracked),
+                   _requires_grad(loss), any(_requires_grad(v) for v in everything), trainer.label)
+
+    def of(self, metrics: Mapping[str, Any] | None, tracked: list[Any]) -> Sequence[Any]:
+        """This step's values, in the order of ``names``; () when the run records none."""
+        if not self.names:
+            return ()
+        values = self._model_values(metrics) + tracked if self.model_names else tracked
+        return [v.detach() if _requires_grad(v) else v for v in values] if self.detach else values
+
+    def _model_values(self, metrics: Any) -> list[Any]:
+        try:
+            return [metrics[name] for name in self.model_names]
+        except (KeyError, TypeError):
+            raise PluginError(f"{self.label}: loss_and_grads stopped returning the metrics of its first step "
+                              f"({', '.join(self.model_names)}); return the same names at every step") from None
+
+
+def _requires_grad(value: Any) -> bool:
+    return bool(getattr(value, "requires_grad", False))
 
 
 class _Tracker:
@@ -168,16 +269,25 @@ class _Tracker:
     def __init__(self, sink: Sink, progress: Progress | None):
         self.sink, self.progress = sink, progress
         self.pending: list[Row] = []
+        self.pending_metrics: list[MetricRow] = []
         self.count = 0
         self.last: float | None = None
         self.best: float | None = None
+        self.metrics: dict[str, tuple[int, float]] = {}  # name: (step, value) of its latest row
 
-    def flush(self, rows: Sequence[Row]) -> None:
+    def flush(self, rows: Sequence[Row], metric_rows: Sequence[MetricRow] = ()) -> None:
         self.pending.extend(rows)
-        if not self.pending:
+        self.pending_metrics.extend(metric_rows)
+        if not self.pending and not self.pending_metrics:
             return
-        self.sink(self.pending)
+        self.sink(self.pending, self.pending_metrics)
         rows, self.pending = self.pending, []
+        metric_rows, self.pending_metrics = self.pending_metrics, []
+        for name, step, value in metric_rows:
+            if step >= self.metrics.get(name, (-1, 0.0))[0]:
+                self.metrics[name] = (step, value)
+        if not rows:
+            return
         self.count += len(rows)
         self.last = rows[-1][1]
         finite = [loss for _, loss, _ in rows if math.isfinite(loss)]
@@ -185,6 +295,13 @@ class _Tracker:
             low = min(finite)
             self.best = low if self.best is None else min(self.best, low)
 
-    def report(self, steps_done: int, latest: float | None) -> None:
-        if self.progress is not None:
-            self.progress(steps_done, self.last if latest is None else latest)
+    def final_metrics(self) -> dict[str, float]:
+        return {name: value for name, (_, value) in self.metrics.items()}
+
+    def report(self, steps_done: int, buffer: HostStepBuffer | None) -> None:
+        """Tell the progress callback: the newest values on the host (``buffer``), or the flushed ones (None)."""
+        if self.progress is None:
+            return
+        latest = buffer.latest() if buffer is not None else None
+        metrics = {**self.final_metrics(), **(buffer.latest_metrics if buffer is not None else {})}
+        self.progress(steps_done, self.last if latest is None else latest, metrics)

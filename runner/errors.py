@@ -9,6 +9,10 @@ class ConfigError(RunnerError):
     """A run was asked for with a model, optimizer, setting or device that does not work."""
 
 
+class OptionError(ConfigError):
+    """A command-line option's value cannot work (``--eval-every 0``): a usage error, exit status 2."""
+
+
 class PluginError(RunnerError):
     """A plugin could not be loaded or registered something unusable."""
 

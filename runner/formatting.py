@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 def format_loss(value: float | None, digits: int = 6) -> str:
@@ -19,3 +19,8 @@ def format_ids(ids: Sequence[int], limit: int = 12) -> str:
     """Run ids as '#3, #4, #9', the ones past ``limit`` counted: '#1, #2 and 5 more'."""
     shown = ", ".join(f"#{i}" for i in ids[:limit])
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def format_metrics(metrics: Mapping[str, float], separator: str = " · ") -> str:
+    """``' · accuracy 0.984 · val_loss 0.0671'``: metric values briefly (3 significant digits), '' when none."""
+    return "".join(f"{separator}{name} {format_loss(value, 3)}" for name, value in metrics.items())

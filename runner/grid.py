@@ -93,6 +93,9 @@ def expand(
     datasets: Sequence[str | None] = (None,),
     sets: Iterable[str] = (),
     name: str | None = None,
+    batch_sizes: Sequence[int | None] = (None,),
+    eval_every: int | None = None,
+    track: Sequence[str] = (),
 ) -> list[Resolved]:
     """Every run of the grid (seeds innermost), validated; a ConfigError names the first bad value."""
     for device in devices:
@@ -101,9 +104,10 @@ def expand(
     set_axes = [set_axis(s, sequence_keys) for s in sets]
     mixed = len(models) > 1 or len(optimizers) > 1 or len(datasets) > 1
     runs = [
-        resolve(registry, m, o, r, n, s, d, ds, chosen_sets, name, skip_unknown_sets=mixed)
-        for m, o, r, n, d, ds, chosen_sets, s in itertools.product(
-            models, optimizers, lrs, steps, devices, datasets, itertools.product(*set_axes), seeds
+        resolve(registry, m, o, r, n, s, d, ds, chosen_sets, name, skip_unknown_sets=mixed,
+                batch_size=b, eval_every=eval_every, track=track)
+        for m, o, r, n, d, ds, b, chosen_sets, s in itertools.product(
+            models, optimizers, lrs, steps, devices, datasets, batch_sizes, itertools.product(*set_axes), seeds
         )
     ]
     if mixed:

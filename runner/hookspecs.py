@@ -36,6 +36,11 @@ def register_models(register):
 
     ``build(d_in, d_out, device, **params)`` returns an object with
     ``parameters()`` and ``loss_and_grads(x, y)``; see ``runner.specs.Model``.
+    ``loss_and_grads`` returns ``(loss, grads)``, or ``(loss, grads,
+    metrics)`` with ``metrics`` a dict of word names to scalars computed in
+    the same pass (``{"accuracy": acc}``); an optional ``evaluate(x, y)``
+    returns the values to record on held-out data (``val_<name>``).
+    ``d_out`` is the dataset's number of classes when it declares them.
     """
 
 
@@ -57,5 +62,7 @@ def register_datasets(register):
     Call ``register(DatasetSpec(...))`` once per dataset.
     ``build(backend, **params)`` returns ``(x, y)`` on the CPU; see
     ``runner.specs.DatasetSpec``. The built-in ``random`` dataset is the
-    tutorial's random x and y.
+    tutorial's random x and y. A dataset may also give a held-out split
+    (``validation``, for ``--eval-every``) and declare that its targets are
+    class indices (``classes``).
     """

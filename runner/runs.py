@@ -47,7 +47,7 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
         except Exception:
             outcome = Outcome(RunStatus.FAILED, 0, None, None, 0.0, traceback.format_exc())
         else:
-            sink = lambda rows: store.append_steps(run_id, rows)  # noqa: E731
+            sink = lambda rows, metric_rows: store.append_steps(run_id, rows, metrics=metric_rows)  # noqa: E731
             outcome = train(trainer, resolved.config.steps, sink, options)
     store.finish_run(run_id, outcome.status, outcome.final_loss, outcome.best_loss, outcome.error)
     return outcome
@@ -58,5 +58,5 @@ def config_of(record: RunRecord) -> RunConfig:
     return RunConfig(
         model=record.model, optimizer=record.optimizer, dataset=record.dataset, lr=record.lr,
         steps=record.steps, seed=record.seed, device=record.device, name=record.name,
-        **record.config,
+        **record.config,  # the settings, and the training options that are on (RunConfig.training_options)
     )

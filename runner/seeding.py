@@ -11,6 +11,7 @@ import importlib
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 def seed_everything(seed: int, backend: str) -> None:
@@ -48,3 +49,30 @@ def seeded_aside(seed: int, backend: str) -> Iterator[None]:
         numpy.random.set_state(saved[1])
         if torch is not None:
             torch.set_rng_state(saved[2])
+
+
+@contextmanager
+def generators_kept() -> Iterator[None]:
+    """Whatever the block draws, the global generators are afterwards where they were before it.
+
+    Python's, NumPy's, torch's CPU generator and, when CUDA is initialised,
+    every GPU's: what evaluation draws (a model's random depth, dropout)
+    then changes no training draw. torch is looked at only if already imported.
+    """
+    import sys
+
+    import numpy
+
+    torch: Any = sys.modules.get("torch")
+    saved = random.getstate(), numpy.random.get_state()
+    torch_saved = torch.get_rng_state() if torch is not None else None
+    cuda_saved = torch.cuda.get_rng_state_all() if torch is not None and torch.cuda.is_initialized() else None
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        numpy.random.set_state(saved[1])
+        if torch_saved is not None:
+            torch.set_rng_state(torch_saved)
+        if cuda_saved is not None:
+            torch.cuda.set_rng_state_all(cuda_saved)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 BATCH_OF_VECTORS = ("n d_in", "n d_out")
 #: One number per sample: x and y are both (n,). The sine example's models take these.
 BATCH_OF_SCALARS = ("n", "n")
+#: A classifier: x is (n, d_in), y holds n class indices (the dataset declares ``classes``).
+CLASSES = ("n d_in", "n")
 
 
 def check_patterns(patterns: Any) -> None:
@@ -86,6 +88,11 @@ def check_fit(
     """A ConfigError naming both plugins when the model cannot train on the dataset's shapes."""
     if model_spec.shapes is None:
         return
+    if tuple(model_spec.shapes) == CLASSES and dataset_spec.classes is None:
+        raise ConfigError(
+            f"model {model!r} is a classifier (its targets are class indices) but dataset {dataset!r} "
+            "declares no classes; choose a classification --dataset"
+        )
     try:
         x_shape, y_shape = dataset_shapes(dataset_spec, model_spec.backend, params, seed)
     except Exception as exc:  # a dataset plugin's own failure: report it, do not crash

@@ -35,11 +35,25 @@ class Model(Protocol):
     layer when it draws zero repeats), and optimizers skip those. Models with
     hand-written backward passes compute their gradients themselves;
     autograd models can wrap themselves in ``runner.autograd.AutogradModel``.
+
+    ``loss_and_grads`` may also return a third item, ``metrics``: a mapping
+    from metric names (words such as ``accuracy``; see
+    ``runner.metrics.check_metric_name``) to scalars computed in the same
+    forward pass, left on the model's device like the loss (0-d tensors,
+    NumPy scalars or floats). The names are fixed by the first step. runner
+    records them at every step, copied to the host in blocks with the loss.
+
+    A model may define ``evaluate(x, y)``, returning such a mapping for
+    held-out data, computed without gradients (it is called under
+    ``torch.no_grad()``); include ``"loss"`` to have ``val_loss`` recorded.
+    Without it, evaluation calls ``loss_and_grads`` and keeps its loss and
+    metrics, discarding the gradients. Each value is recorded as
+    ``val_<name>``.
     """
 
     def parameters(self) -> Sequence[Any]: ...
 
-    def loss_and_grads(self, x: Any, y: Any) -> tuple[Any, Sequence[Any]]: ...
+    def loss_and_grads(self, x: Any, y: Any) -> tuple[Any, Sequence[Any]] | tuple[Any, Sequence[Any], Mapping[str, Any]]: ...
 
 
 @runtime_checkable
@@ -75,8 +89,15 @@ class ModelSpec:
     for any size (the same name means the same size in x and y) and a
     number for exactly that size. ``("n d_in", "n d_out")`` (rows of
     features, as the built-in models take) and ``("n", "n")`` (one number
-    per sample) are in ``runner.shapes``. A run whose dataset does not fit
-    fails before it starts, naming both. None accepts any shapes.
+    per sample) are in ``runner.shapes``, and so is ``CLASSES``
+    (``("n d_in", "n")``: a classifier, whose targets are class indices).
+    A run whose dataset does not fit fails before it starts, naming both.
+    None accepts any shapes.
+
+    ``metrics`` declares whether higher or lower is better for the
+    model's metrics, ``{"accuracy": "max"}``; undeclared names follow
+    ``runner.metrics.direction`` (accuracy-like names ``max``, the rest
+    ``min``). ``val_<name>`` takes the direction of ``<name>``.
     """
 
     name: str
@@ -90,9 +111,11 @@ class ModelSpec:
     dataset: str | None = None
     shapes: tuple[str, str] | None = None
     steps: int | None = None
+    metrics: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_common(self.name, self.build, "build")
+        _check_directions(self.metrics)
         if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps <= 0):
             raise TypeError(f"steps must be a positive whole number, not {self.steps!r}")
         if self.backend not in BACKENDS:
@@ -157,6 +180,19 @@ class DatasetSpec:
     them: runner checks that a model fits a dataset before a run starts,
     and without ``shapes`` it has to build the dataset once more to find
     out.
+
+    ``validation(backend, **params)``, if given, returns a held-out split
+    ``(x, y)`` on the CPU, disjoint from ``build``'s and deterministic: draw
+    it from your own seeded generator, or from the global generators, which
+    runner seeds from the run's seed (differently from ``build``'s draws)
+    around the call and restores afterwards, so training draws are
+    unchanged. ``--eval-every N`` needs it.
+
+    ``classes``, if given, says the targets are class indices: ``y`` has
+    shape ``(n,)`` and holds integers from 0 to ``classes - 1`` (an int64
+    tensor for torch, an integer array for NumPy), and a model's ``build``
+    receives ``d_out = classes``. Classifiers declare
+    ``shapes=runner.shapes.CLASSES``.
     """
 
     name: str
@@ -164,16 +200,37 @@ class DatasetSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
     shapes: Callable[..., tuple[Sequence[int], Sequence[int]]] | None = None
+    validation: Callable[..., tuple[Any, Any]] | None = None
+    classes: int | None = None
 
     def __post_init__(self) -> None:
         _check_common(self.name, self.build, "build")
-        if self.shapes is not None and not callable(self.shapes):
-            raise TypeError(f"shapes must be callable, not {self.shapes!r}")
+        for what in ("shapes", "validation"):
+            value = getattr(self, what)
+            if value is not None and not callable(value):
+                raise TypeError(f"{what} must be callable, not {value!r}")
+        if self.classes is not None and (
+            isinstance(self.classes, bool) or not isinstance(self.classes, int) or self.classes < 2
+        ):
+            raise TypeError(f"classes must be a whole number of at least 2, not {self.classes!r}")
 
 
 def _check_name(name: Any) -> None:
     if not isinstance(name, str) or not name or not name.replace("-", "_").isidentifier():
         raise TypeError(f"a name must be a word such as 'my_model', not {name!r}")
+
+
+def _check_directions(metrics: Any) -> None:
+    from runner.metrics import DIRECTIONS, metric_name_problem
+
+    if not isinstance(metrics, Mapping):
+        raise TypeError(f"metrics must map metric names to 'min' or 'max', not {metrics!r}")
+    for name, way in metrics.items():
+        problem = metric_name_problem(name)
+        if problem is not None:
+            raise TypeError(f"metrics: {problem}")
+        if way not in DIRECTIONS:
+            raise TypeError(f"metric {name!r}: the direction must be 'min' or 'max', not {way!r}")
 
 
 def _check_common(name: Any, build: Any, what: str) -> None:

@@ -68,6 +68,19 @@ def registry(plugin_env):
 
 
 @pytest.fixture
+def metric_env(plugin_env, monkeypatch):
+    """Also load tests.support.metric_plugins: datasets with validation splits, models with metrics."""
+    monkeypatch.setenv("RUNNER_PLUGINS", "tests.support.fake_plugins,tests.support.metric_plugins")
+
+
+@pytest.fixture
+def metric_registry(metric_env):
+    from runner.registry import load_registry
+
+    return load_registry()
+
+
+@pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "experiments.db"
 

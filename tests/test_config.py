@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from runner.config import resolve, specs_for
@@ -121,3 +123,61 @@ def test_a_stored_config_whose_plugin_is_gone_is_a_config_error(registry):
     config = dataclasses.replace(resolve(registry, "numpy").config, optimizer="uninstalled")
     with pytest.raises(ConfigError, match="unknown optimizer 'uninstalled'"):
         specs_for(registry, config)
+
+
+# --- batch size, evaluation and tracking: part of the run's config (issue 9) ---
+
+DATA = ["--set", "batch=8", "--set", "d_in=5", "--set", "d_out=3"]
+
+BAD_TRAINING_OPTIONS = [
+    (["--model", "numpy", "--dataset", "heldout", "--eval-every", "0"], "--eval-every must be a positive whole number"),
+    (["--model", "numpy", "--dataset", "heldout", "--eval-every", "-3"], "--eval-every must be a positive whole number"),
+    (["--model", "numpy", "--eval-every", "10"], "dataset 'random' has none"),
+    (["--model", "numpy", "--batch-size", "0"], "--batch-size must be a positive whole number, not 0"),
+    (["--model", "numpy", "--batch-size", "4,-2"], "--batch-size must be a positive whole number, not -2"),
+    (["--model", "numpy", "--batch-size", "9"], "--batch-size 9 is larger than the 8 rows of dataset 'random'"),
+    (["--model", "numpy", "--track", "lr,grad_nrm"], "unknown tracked metric 'grad_nrm' (did you mean 'grad_norm'?)"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_TRAINING_OPTIONS)
+def test_bad_training_options_are_one_line_usage_errors_and_store_nothing(metric_env, cli, store, args, message):
+    result = cli("run", "--steps", "3", *args, *DATA, code=2)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
+    assert lines[0].endswith(" run --help')") and store.list_runs() == []
+
+
+def test_training_options_are_stored_with_the_run_and_come_back(metric_registry, store):
+    from runner.runs import config_of
+
+    config = resolve(metric_registry, "numpy", dataset="heldout", sets=["batch=8", "d_in=5", "d_out=3"],
+                     batch_size=4, eval_every=5, track=["grad_norm", "lr", "grad_norm"]).config
+    assert (config.batch_size, config.eval_every, config.track) == (4, 5, ("grad_norm", "lr"))
+    config = dataclasses.replace(config, device="cpu")
+    plain = resolve(metric_registry, "numpy", device="cpu").config
+    stored, stored_plain = (store.get_run(store.create_run(c, device="cpu")) for c in (config, plain))
+    assert config_of(stored) == config and config_of(stored_plain) == plain
+    assert set(stored_plain.config) == {"model_params", "optimizer_options", "dataset_params"}  # stored as before
+
+
+def test_batch_size_is_a_grid_axis(metric_env, cli):
+    result = cli("run", "--model", "numpy", "--batch-size", "2,4", "--seed", "0-1", "--eval-every", "5",
+                 "--dataset", "heldout", "--track", "lr", *DATA, "--dry-run")
+    rows = [line for line in result.stdout.splitlines()[1:] if line.strip()]
+    assert len(rows) == 4
+    assert sum("batch_size=2 eval_every=5 track=['lr']" in r for r in rows) == 2
+
+
+def test_the_summary_line_shows_each_metrics_final_value(metric_env, cli, monkeypatch):
+    from runner.store import Store
+
+    takes_metrics = "metrics" in Store.append_steps.__code__.co_varnames
+    if not takes_metrics:  # until the store's metrics table lands (the store part of issue 9), drop them here
+        original = Store.append_steps
+        monkeypatch.setattr(Store, "append_steps", lambda self, run_id, rows, metrics=(): original(self, run_id, rows))
+    result = cli("run", "--model", "counted", "--dataset", "heldout", "--steps", "6", "--eval-every", "3",
+                 "--track", "lr", *DATA)
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith("run 1 completed") and "· half_loss " in line and "· w_sum -0.075 · lr 0.001" in line
+    assert "· val_loss " in line and "· val_half_loss " in line and line.endswith("steps/s")

@@ -18,7 +18,7 @@ def run(registry, model, steps=10, sets=(), params=None, **options):
         config = dataclasses.replace(config, model_params={**config.model_params, **params})
         resolved = dataclasses.replace(resolved, config=config)
     batches = []
-    outcome = train(prepare(resolved), steps, batches.append, ExecOptions(**options))
+    outcome = train(prepare(resolved), steps, lambda rows, _: batches.append(rows), ExecOptions(**options))
     return outcome, batches, [row for batch in batches for row in batch]
 
 
@@ -65,7 +65,7 @@ def test_stop_flag_interrupts_between_steps_and_keeps_every_computed_step(regist
 def test_a_failing_sink_does_not_lose_rows(registry):
     calls, stored = [], []
 
-    def flaky(rows):
+    def flaky(rows, metric_rows):
         calls.append(len(rows))
         if len(calls) == 1:
             raise OSError("disk busy")
@@ -79,20 +79,104 @@ def test_a_failing_sink_does_not_lose_rows(registry):
 
 def test_progress_reports_steps_and_loss(registry):
     seen = []
-    outcome, _, rows = run(registry, "sleepy", steps=30, progress=lambda n, loss: seen.append((n, loss)))
-    assert seen[-1] == (30, rows[-1][1])
+    outcome, _, rows = run(registry, "sleepy", steps=30, progress=lambda n, loss, metrics: seen.append((n, loss, metrics)))
+    assert seen[-1] == (30, rows[-1][1], {})
 
 
 def test_device_buffer_copies_in_blocks_and_stops_at_divergence():
     torch = pytest.importorskip("torch")
-    from runner.losses import DeviceLossBuffer
+    from runner.buffers import DeviceStepBuffer
 
-    buffer = DeviceLossBuffer(torch.device("cpu"), block=4)
+    buffer = DeviceStepBuffer(torch.device("cpu"), block=4)
     for step, value in enumerate([3.0, 2.0, 1.0, 0.5, 0.25]):
         buffer.add(step, torch.tensor(value), step * 0.1)
     assert [r[0] for r in buffer.rows] == [0, 1, 2, 3]  # one full block copied, one pending
-    assert [r[1] for r in buffer.drain()] == [3.0, 2.0, 1.0, 0.5, 0.25]
+    assert [r[1] for r in buffer.drain()[0]] == [3.0, 2.0, 1.0, 0.5, 0.25]
     for step, value in enumerate([1.0, float("inf"), 2.0], start=5):
         buffer.add(step, torch.tensor(value), 0.0)
-    rows = buffer.drain()
+    rows, _ = buffer.drain()
     assert buffer.diverged and [r[0] for r in rows] == [5, 6] and rows[-1][1] == float("inf")
+
+
+# --- metrics a model reports with its loss (issue 9) ---
+
+def test_a_models_metrics_are_recorded_at_every_step_beside_its_loss(metric_registry):
+    from tests.support.training import record
+
+    run = record(metric_registry, "counted", steps=6, dataset="heldout")
+    assert run.outcome.status == "completed"
+    assert [step for step, _, _ in run.rows] == list(range(6))
+    half = run.metric("half_loss")
+    assert list(half) == list(range(6)) and all(half[s] == loss / 2 for s, loss in enumerate(run.losses))
+    assert run.metric("w_sum") == {s: pytest.approx(-1e-3 * s * 15) for s in range(6)}  # w before step s's update
+    assert run.outcome.metrics == {"half_loss": half[5], "w_sum": run.metric("w_sum")[5]}
+
+
+def test_models_without_metrics_hand_the_sink_no_metric_rows(registry):
+    from tests.support.training import record
+
+    run = record(registry, "numpy", steps=5, sets=["batch=4", "d_in=3", "d_out=2"])
+    assert run.outcome.status == "completed" and len(run.rows) == 5
+    assert run.metric_rows == [] and run.outcome.metrics == {}
+
+
+@pytest.mark.parametrize("model, message", [
+    ("badname", "returned a metric with a bad name: 'Bad Name' is not a word"),
+    ("nonscalar", "returned metric 'per_row' of shape (3,), not a scalar"),
+    ("fickle", "stopped returning the metrics of its first step (half_loss)"),
+])
+def test_a_model_breaking_the_metrics_protocol_fails_its_run_naming_the_plugin(metric_registry, model, message):
+    from runner.cli.run import last_error_line
+    from tests.support.training import record
+
+    run = record(metric_registry, model, steps=5, dataset="heldout")
+    assert run.outcome.status == "failed"
+    line = last_error_line(run.outcome.error)
+    assert line.startswith("PluginError: plugin 'tests.support.metric_plugins' (local), model") and message in line
+
+
+def test_metric_values_on_a_device_are_copied_with_the_loss_in_blocks():
+    torch = pytest.importorskip("torch")
+    from runner.buffers import DeviceStepBuffer
+
+    buffer = DeviceStepBuffer(torch.device("cpu"), names=("acc", "lr"), block=2)
+    for step in range(3):
+        buffer.add(step, torch.tensor(float(step)), 0.0, [torch.tensor(0.5 * step), 0.1])
+    assert len(buffer.rows) == 2  # one block copied, one step pending
+    buffer.add_metrics(2, {"val_loss": 7.0})
+    rows, metric_rows = buffer.drain()
+    assert [r[1] for r in rows] == [0.0, 1.0, 2.0]
+    assert sorted(metric_rows) == sorted(
+        [("acc", s, 0.5 * s) for s in range(3)] + [("lr", s, pytest.approx(0.1)) for s in range(3)] + [("val_loss", 2, 7.0)]
+    )
+    assert buffer.latest_metrics == {"acc": 1.0, "lr": pytest.approx(0.1), "val_loss": 7.0}
+
+
+def test_an_autograd_models_metrics_are_detached_and_its_classes_reach_build(metric_registry):
+    from tests.support.training import record
+
+    run = record(metric_registry, "softmax", steps=30, sets=())
+    assert run.outcome.status == "completed", run.outcome.error
+    accuracy = run.metric("accuracy")
+    assert len(accuracy) == 30 and accuracy[29] > accuracy[0] and 0 <= min(accuracy.values()) <= max(accuracy.values()) <= 1
+
+
+def test_a_loss_that_still_requires_grad_is_read_without_a_warning(metric_registry):
+    import warnings
+
+    from tests.support.training import record
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = record(metric_registry, "sticky", steps=3)
+    assert run.outcome.status == "completed", run.outcome.error
+    assert len(run.rows) == 3
+
+
+def test_progress_shows_the_newest_metrics(metric_registry):
+    from tests.support.training import record
+
+    seen = []
+    run = record(metric_registry, "counted", steps=5, dataset="heldout",
+                 options=ExecOptions(progress=lambda n, loss, metrics: seen.append((n, dict(metrics)))))
+    assert seen[-1] == (5, run.outcome.metrics)

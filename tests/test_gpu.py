@@ -20,7 +20,7 @@ def test_the_loop_does_not_sync_per_step(registry, model):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            outcome = train(trainer, 300, rows.extend, ExecOptions(flush_seconds=3600))
+            outcome = train(trainer, 300, lambda got, _: rows.extend(got), ExecOptions(flush_seconds=3600))
     finally:
         torch.cuda.set_sync_debug_mode("default")
     syncs = [w for w in caught if "synchroniz" in str(w.message)]
@@ -45,3 +45,28 @@ def test_a_sweep_places_auto_runs_on_the_gpu(cli, store):
     cli("run", "--model", "autograd,dynamic", "--steps", "30", "--device", "auto,cpu", "--sweep", "gpu", "-j", "2")
     devices = sorted(r.device for r in store.list_runs(sweep="gpu"))
     assert devices == ["cpu", "cpu", "cuda:0", "cuda:0"]
+
+
+def test_metrics_tracking_batches_and_evaluation_add_no_per_step_sync(metric_registry):
+    """Metric values ride in the loss's device block, evaluation syncs once each, and a batch's rows never wait."""
+    from runner.config import resolve
+    from runner.engine import prepare, train
+    from runner.options import ExecOptions
+
+    resolved = resolve(metric_registry, "metered", steps=300, device="cuda:0", eval_every=100, batch_size=32,
+                       track=("lr", "grad_norm", "param_norm"))
+    trainer = prepare(resolved)
+    rows, metric_rows = [], []
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcome = train(trainer, 300, lambda r, m: (rows.extend(r), metric_rows.extend(m)),
+                            ExecOptions(flush_seconds=3600))
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    syncs = [w for w in caught if "synchroniz" in str(w.message)]
+    assert outcome.status == "completed" and len(rows) == 300, outcome.error
+    assert {n for n, _, _ in metric_rows} == {"mae", "max_error", "lr", "grad_norm", "param_norm", "val_loss", "val_mae",
+                                              "val_max_error"}
+    assert len(syncs) <= 3 + 3, [str(w.message) for w in syncs[:5]]  # the block copies and evaluations, not one per step

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runner.errors import RunnerError
+from runner.errors import OptionError, RunnerError
 
 if TYPE_CHECKING:
     from runner.registry import Registry
@@ -58,6 +58,8 @@ def domain_errors() -> Iterator[None]:
     """Turn the core's errors into click's one-line errors."""
     try:
         yield
+    except OptionError as exc:
+        raise click.UsageError(str(exc), click.get_current_context(silent=True)) from exc
     except RunnerError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -59,5 +59,6 @@ class Names(click.ParamType):
 
 POSITIVE_FLOATS = PositiveFloats()
 STEPS = Ints(1, None, "a positive whole number", "500")
+WHOLE_NUMBERS = Ints(-(2**63), None, "a whole number", "32")  # resolve() says which values a setting takes
 SEEDS = Ints(0, 2**32 - 1, "a whole number from 0 to 2**32-1", "0 or 0-4")
 NAMES = Names()

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
-from runner.formatting import format_loss
+from runner.formatting import format_loss, format_metrics
+
+Update = Callable[[int, float | None, Mapping[str, float]], None]
 
 
 @contextmanager
-def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Callable[[int, float | None], None] | None]:
-    """Yield a ``progress(steps_done, loss)`` callback, or None when disabled."""
+def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Update | None]:
+    """Yield a ``progress(steps_done, loss, metrics)`` callback, or None when disabled.
+
+    ``metrics`` are the newest values already on the host: showing them costs no device sync.
+    """
     if not enabled or not sys.stderr.isatty():
         yield None
         return
@@ -22,17 +27,17 @@ def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Calla
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}"),
+        TextColumn("loss {task.fields[loss]}{task.fields[metrics]}"),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task(label, total=total, loss="-", rate="")
+        task = bar.add_task(label, total=total, loss="-", metrics="", rate="")
 
-        def update(done: int, loss: float | None) -> None:
+        def update(done: int, loss: float | None, metrics: Mapping[str, float]) -> None:
             speed = bar.tasks[0].speed
             rate = f"{speed:,.0f} steps/s" if speed else ""
-            bar.update(task, completed=done, loss=format_loss(loss), rate=rate)
+            bar.update(task, completed=done, loss=format_loss(loss), metrics=format_metrics(metrics, " "), rate=rate)
 
         yield update

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import click
 
 from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store, step_timeout_option
-from runner.cli.params import NAMES, POSITIVE_FLOATS, SEEDS, STEPS
+from runner.cli.params import NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
 from runner.cli.progress import progress_bar
-from runner.formatting import format_loss
+from runner.formatting import format_loss, format_metrics
 from runner.options import ExecOptions
 from runner.status import EXIT_CODES, RunStatus
 
@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 @click.option("--device", "devices", type=NAMES, default="auto", show_default=True,
               help="auto, cpu, cuda, cuda:N or mps; a list is a grid axis.")
 @click.option("--dataset", "datasets", type=NAMES, help="Dataset plugin(s).  [default: random]")
+@click.option("--batch-size", "batch_sizes", type=WHOLE_NUMBERS, metavar="B",
+              help="Train each step on B rows sampled from the training split, epoch by epoch (default: all of it).")
+@click.option("--eval-every", type=int, metavar="N",
+              help="Evaluate on the dataset's validation split every N steps and at the last (val_loss, ...).")
+@click.option("--track", type=NAMES, metavar="NAME[,NAME]", help="Also record lr, grad_norm and/or param_norm each step.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE[,VALUE]",
               help="Override a model, optimizer or dataset setting, e.g. --set hidden=50,100 --set momentum=0.5.")
 @click.option("--name", help="A name for the run(s).")
@@ -42,8 +47,8 @@ if TYPE_CHECKING:
 @step_timeout_option
 @db_option
 @click.pass_context
-def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, name, sweep, jobs, per_device,
-        fail_fast, dry_run, quiet, step_timeout, db):
+def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_sizes, eval_every, track, sets, name,
+        sweep, jobs, per_device, fail_fast, dry_run, quiet, step_timeout, db):
     """Train MODEL and store the loss of every step.
 
     Every option that names something or takes a number also takes a
@@ -56,6 +61,7 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, nam
       runner run --model dynamic
       runner run --model sequential --optimizer adam --lr 1e-4
       runner run --model numpy --steps 2000 --set hidden=200 --name wide
+      runner run --model mlp --dataset digits --batch-size 64 --eval-every 50 --track lr,grad_norm
       runner run --model numpy,autograd,dynamic --optimizer sgd,adam --lr 1e-4,1e-3 --seed 0-4 --jobs 2
     """
     from runner.grid import expand
@@ -63,7 +69,8 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, nam
     registry = load_registry()
     with domain_errors():
         grid = expand(registry, models, optimizers or [None], lrs or [None], steps or [None],
-                      seeds or [None], devices, datasets or [None], sets, name)
+                      seeds or [None], devices, datasets or [None], sets, name,
+                      batch_sizes or [None], eval_every, track or ())
     if dry_run:
         print_grid(grid)
         return
@@ -77,7 +84,8 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, sets, nam
 
 def print_grid(grid: Sequence[Resolved]) -> None:
     def settings(c):
-        return " ".join(f"{k}={v}" for part in (c.model_params, c.optimizer_options, c.dataset_params) for k, v in part.items())
+        parts = (c.model_params, c.optimizer_options, c.dataset_params, c.training_options())
+        return " ".join(f"{k}={v}" for part in parts for k, v in part.items())
 
     rows = [(i, c.model, c.optimizer, f"{c.lr:g}", c.steps, c.seed, c.device, c.dataset, settings(c))
             for i, c in enumerate((r.config for r in grid), 1)]
@@ -97,7 +105,7 @@ def run_single(resolved: Resolved, db: str | None, quiet: bool, options: ExecOpt
     outcome = finished.outcome
     click.echo(
         f"run {finished.run_id} {outcome.status} · {config.model} · {config.optimizer} lr={config.lr:g} · "
-        f"{finished.device} · final loss {format_loss(outcome.final_loss)} · "
+        f"{finished.device} · final loss {format_loss(outcome.final_loss)}{format_metrics(outcome.metrics)} · "
         f"{outcome.steps_done} steps · {outcome.steps_per_second:,.1f} steps/s"
     )
     if outcome.status == RunStatus.FAILED:

@@ -391,6 +391,7 @@ def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | Non
             "model_params": config.model_params,
             "optimizer_options": config.optimizer_options,
             "dataset_params": config.dataset_params,
+            **config.training_options(),  # batch_size, eval_every, track: only those a run turns on
         },
         status=status,
         created_at=now,

@@ -61,7 +61,7 @@ def train(trainer: Any, steps: int) -> Trained:
     from runner import engine
 
     rows: list = []
-    outcome = engine.train(trainer, steps, sink=rows.extend)
+    outcome = engine.train(trainer, steps, sink=lambda got, _: rows.extend(got))
     return Trained(trainer, outcome.status, [loss for _, loss, _ in rows], outcome.error)
 
 

@@ -33,7 +33,7 @@ def trained(registry):
     def run(*, steps, device="cpu", **resolve_args):
         trainer = engine.prepare(resolve(registry, steps=steps, device=device, **resolve_args))
         rows = []
-        outcome = engine.train(trainer, steps, sink=rows.extend)
+        outcome = engine.train(trainer, steps, sink=lambda got, _: rows.extend(got))
         assert outcome.error is None, outcome.error
         assert [step for step, _, _ in rows] == list(range(len(rows)))
         return trainer, outcome, [loss for _, loss, _ in rows]

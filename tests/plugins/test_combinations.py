@@ -41,7 +41,7 @@ def test_any_optimizer_trains_any_model(registry, model, optimizer):
     params = list(trainer.model.parameters())
     before = snapshot(params)
     rows = []
-    outcome = engine.train(trainer, 3, sink=rows.extend)
+    outcome = engine.train(trainer, 3, sink=lambda got, _: rows.extend(got))
 
     assert outcome.status == RunStatus.COMPLETED, outcome.error
     assert len(rows) == 3
@@ -76,9 +76,9 @@ def test_tensor_net_needs_no_autograd_at_all(registry):
 
     cfg = resolve(registry, model="tensor", steps=5, seed=0, device="cpu", sets=TINY)
     rows_plain, rows_no_grad = [], []
-    engine.train(engine.prepare(cfg), 5, sink=rows_plain.extend)
+    engine.train(engine.prepare(cfg), 5, sink=lambda got, _: rows_plain.extend(got))
     with torch.inference_mode():
-        engine.train(engine.prepare(cfg), 5, sink=rows_no_grad.extend)
+        engine.train(engine.prepare(cfg), 5, sink=lambda got, _: rows_no_grad.extend(got))
     assert [r[1] for r in rows_no_grad] == [r[1] for r in rows_plain]
 
 

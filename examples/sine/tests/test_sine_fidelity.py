@@ -40,7 +40,7 @@ def runner_losses(model: str, steps: int, seed: int) -> list[float]:
     resolved = resolve(registry, model=model, steps=steps, seed=seed, device="cpu")
     assert resolved.config.dataset == "sine"
     rows = []
-    outcome = engine.train(engine.prepare(resolved), steps, sink=rows.extend)
+    outcome = engine.train(engine.prepare(resolved), steps, sink=lambda got, _: rows.extend(got))
     assert outcome.status == "completed", outcome.error
     return [loss for _, loss, _ in rows]
 

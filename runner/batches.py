@@ -1,0 +1,55 @@
+"""Mini-batches: which rows of the training split each step trains on (``--batch-size``).
+
+A ``BatchSampler`` draws from its own NumPy generator, seeded from the
+run's seed, so batches are reproducible and the global generators that
+plugins draw from (the tutorial's) see no draw of it. Each epoch is a
+fresh permutation of the rows, cut into batches in order; the last
+partial batch is kept. On torch the epoch's permutation is moved to the
+device once (from pinned memory on CUDA, so the copy never waits for the
+GPU) and sliced per step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+SEED_TAG = 0x6261746368  # "batch": keeps this generator's stream apart from any other seeded from the run's seed
+
+
+class BatchSampler:
+    """``next(x, y)`` is the next mini-batch of ``batch_size`` rows of ``x`` and ``y``."""
+
+    def __init__(self, rows: int, batch_size: int, seed: int, backend: str, device: Any = None):
+        if not 1 <= batch_size <= rows:
+            raise ValueError(f"the batch size must be from 1 to the {rows} rows of the training split, not {batch_size}")
+        self.rows, self.batch_size, self.backend, self.device = rows, batch_size, backend, device
+        self.generator = numpy.random.Generator(numpy.random.PCG64(numpy.random.SeedSequence([seed, SEED_TAG])))
+        self.epoch = -1
+        self._order: Any = None
+        self._at = rows  # the first call starts an epoch
+
+    def indices(self) -> Any:
+        """The rows of the next batch: a NumPy array, or a tensor on the device for torch."""
+        if self._at >= self.rows:
+            self._new_epoch()
+        start, self._at = self._at, min(self._at + self.batch_size, self.rows)
+        return self._order[start:self._at]
+
+    def next(self, x: Any, y: Any) -> tuple[Any, Any]:
+        chosen = self.indices()
+        if self.backend == "torch":
+            return x.index_select(0, chosen), y.index_select(0, chosen)
+        return x[chosen], y[chosen]
+
+    def _new_epoch(self) -> None:
+        order: Any = self.generator.permutation(self.rows)
+        if self.backend == "torch":
+            import torch
+
+            order = torch.from_numpy(order)
+            if getattr(self.device, "type", "cpu") == "cuda":  # pinned, the copy does not wait for the GPU
+                order = order.pin_memory()
+            order = order.to(self.device, non_blocking=True)  # once per epoch, not per step
+        self._order, self._at, self.epoch = order, 0, self.epoch + 1
