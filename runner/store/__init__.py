@@ -1,8 +1,8 @@
-"""Where runs and every step's loss are kept: SQLite by default, or PostgreSQL.
+"""Where runs, every step's loss and every recorded metric are kept: SQLite by default, or PostgreSQL.
 
     store = open_store()                      # resolve_url(None): $RUNNER_DB, else sqlite:///experiments.db
     run_id = store.create_run(config, device="cpu")
-    store.append_steps(run_id, [(0, 1.25, 0.01), (1, 1.10, 0.02)])
+    store.append_steps(run_id, [(0, 1.25, 0.01), (1, 1.10, 0.02)], metrics=[("accuracy", 1, 0.5)])
     store.finish_run(run_id, RunStatus.COMPLETED, final_loss=1.10, best_loss=1.10)
 
 Every method is one transaction. Database errors come out as StorageError
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Select, delete, func, insert, select, update
 from sqlalchemy.engine import make_url
 
 from runner.errors import RunNotFound
@@ -31,16 +31,21 @@ from runner.heartbeat import STALE_SECONDS
 from runner.processes import pid_alive
 from runner.status import VALUES, RunStatus
 from runner.store.db import READ_ONLY, create_engine_for, display_url, ensure_schema, sqlite_path, to_url, transaction
+from runner.store.models import metrics as metrics_table
 from runner.store.models import runs, steps, utcnow
+from runner.store.summaries import MetricSummary, metric_names, metric_summary, summarise
 
 if TYPE_CHECKING:
     from runner.config import RunConfig
+    from runner.metrics import Direction
 
-__all__ = ["DEFAULT_URL", "URL_VARIABLE", "LossSummary", "RunRecord", "Store", "open_store", "resolve_url"]
+__all__ = [
+    "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunRecord", "Store", "open_store", "resolve_url",
+]
 
 DEFAULT_URL = "sqlite:///experiments.db"
 URL_VARIABLE = "RUNNER_DB"  # the environment variable that names the database when no URL is given
-STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps
+STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps and iter_metrics
 LOST_ERROR = "the process running it stopped without recording an end (killed, out of memory, or a power loss)"
 INF = float("inf")
 
@@ -228,22 +233,33 @@ class Store:
         with self._transaction(read_only=True) as conn:
             return conn.scalar(query)
 
-    def append_steps(self, run_id: int, rows: list[tuple[int, float, float]]) -> None:
-        """Store (step, loss, elapsed) rows in one transaction and one bulk insert."""
-        if not rows:
+    def append_steps(
+        self,
+        run_id: int,
+        rows: Sequence[tuple[int, float, float]],
+        metrics: Sequence[tuple[str, int, float]] = (),
+    ) -> None:
+        """Store (step, loss, elapsed) rows and (name, step, value) metric rows, all in one transaction,
+        each kind with one bulk insert. Either may be empty (evaluation values can come after their steps)."""
+        if not rows and not metrics:
             return
+        progress = dict(steps_done=runs.c.steps_done + len(rows), final_loss=rows[-1][1]) if rows else {}
         with self._transaction() as conn:
             touched = conn.execute(
-                update(runs)
-                .where(runs.c.id == run_id)
-                .values(heartbeat_at=utcnow(), steps_done=runs.c.steps_done + len(rows), final_loss=rows[-1][1])
+                update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow(), **progress)
             ).rowcount
             if not touched:
                 raise self._not_found([run_id])
-            conn.execute(  # one executemany
-                insert(steps),
-                [{"run_id": run_id, "step": step, "loss": loss, "elapsed": elapsed} for step, loss, elapsed in rows],
-            )
+            if rows:
+                conn.execute(  # one executemany
+                    insert(steps),
+                    [{"run_id": run_id, "step": step, "loss": loss, "elapsed": elapsed} for step, loss, elapsed in rows],
+                )
+            if metrics:
+                conn.execute(
+                    insert(metrics_table),
+                    [{"run_id": run_id, "name": name, "step": step, "value": value} for name, step, value in metrics],
+                )
 
     def finish_run(
         self,
@@ -275,13 +291,14 @@ class Store:
                 raise self._not_found([run_id])
 
     def delete_runs(self, run_ids: Iterable[int]) -> int:
-        """Delete runs and their steps, all or nothing; returns how many runs were deleted."""
+        """Delete runs with their steps and metrics, all or nothing; returns how many runs were deleted."""
         ids = sorted(set(run_ids))
         if not ids:
             return 0
         with self._transaction() as conn:
             self._require(conn, ids)
-            return conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount  # their steps go by ON DELETE CASCADE
+            # their steps and metrics go by ON DELETE CASCADE
+            return conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
 
     # reading
 
@@ -308,30 +325,35 @@ class Store:
 
     def loss_summary(self, run_id: int) -> LossSummary:
         of_run = steps.c.run_id == run_id
-        # NaN fails both comparisons: PostgreSQL sorts NaN above inf, SQLite sorts the text 'NaN' above every number.
-        finite = and_(steps.c.loss > -INF, steps.c.loss < INF)
         with self._transaction(read_only=True) as conn:
             self._require(conn, [run_id])
-            stored, n_finite = conn.execute(select(func.count(), func.count().filter(finite)).where(of_run)).one()
-            if not stored:
+            s = summarise(conn, steps.c.step, steps.c.loss, of_run, "min")
+            if not s.rows:
                 return LossSummary(run_id, 0, None, None, None, None, None, 0)
-            first = conn.scalar(select(steps.c.loss).where(of_run).order_by(steps.c.step).limit(1))
-            final, elapsed = conn.execute(
-                select(steps.c.loss, steps.c.elapsed).where(of_run).order_by(steps.c.step.desc()).limit(1)
-            ).one()
-            best = conn.execute(
-                select(steps.c.step, steps.c.loss).where(of_run, finite).order_by(steps.c.loss, steps.c.step).limit(1)
-            ).first()
+            elapsed = conn.scalar(select(steps.c.elapsed).where(of_run).order_by(steps.c.step.desc()).limit(1))
         return LossSummary(
             run_id=run_id,
-            steps=stored,
-            first_loss=first,
-            final_loss=final,
-            best_loss=best.loss if best else None,
-            best_step=best.step if best else None,
-            steps_per_second=stored / elapsed if elapsed and elapsed > 0 else None,
-            nonfinite=stored - n_finite,
+            steps=s.rows,
+            first_loss=s.first,
+            final_loss=s.final,
+            best_loss=s.best.loss if s.best else None,
+            best_step=s.best.step if s.best else None,
+            steps_per_second=s.rows / elapsed if elapsed and elapsed > 0 else None,
+            nonfinite=s.rows - s.finite,
         )
+
+    def metric_names(self, run_ids: Iterable[int]) -> dict[int, list[str]]:
+        """The names of the metrics each run recorded, sorted; every run asked about is a key."""
+        ids = sorted(set(run_ids))
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, ids)
+            return metric_names(conn, ids) if ids else {}
+
+    def metric_summary(self, run_id: int, name: str, direction: Direction) -> MetricSummary:
+        """Count, first, final and best (finite, by ``direction``: "min" or "max") of one metric of a run."""
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, [run_id])
+            return metric_summary(conn, run_id, name, direction)
 
     def iter_steps(self, run_ids: list[int] | None = None) -> Iterator[tuple[int, int, float, float]]:
         """(run_id, step, loss, elapsed) for the given runs (all if None), by run then step, streamed."""
@@ -339,24 +361,51 @@ class Store:
         if ids:
             with self._transaction(read_only=True) as conn:
                 self._require(conn, ids)  # raised here, not at the first next()
-        return self._stream(ids)
-
-    def _stream(self, ids: list[int] | None) -> Iterator[tuple[int, int, float, float]]:
         query = select(steps.c.run_id, steps.c.step, steps.c.loss, steps.c.elapsed).order_by(steps.c.run_id, steps.c.step)
         if ids is not None:
             query = query.where(steps.c.run_id.in_(ids))
+        # float() also reads back the text 'NaN' that SQLite stores for NaN (see LossFloat).
+        return (
+            (run_id, step, float(loss), elapsed)
+            for batch in self._stream(query, "runner_steps")
+            for run_id, step, loss, elapsed in batch
+        )
+
+    def iter_metrics(
+        self, run_ids: Iterable[int], names: Iterable[str] | None = None
+    ) -> Iterator[tuple[int, str, int, float]]:
+        """(run_id, name, step, value) of the given runs' metrics (those in ``names``, or all),
+        by run, name, then step, streamed."""
+        ids = sorted(set(run_ids))
+        wanted = None if names is None else sorted(set(names))
+        for name in wanted or ():
+            if not (isinstance(name, str) and name.isascii() and name.replace("_", "").isalnum()):
+                raise ValueError(f"{name!r} is not a metric name")  # nor ever stored: names are words
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, ids)  # raised here, not at the first next()
+        m = metrics_table.c
+        query = select(m.run_id, m.name, m.step, m.value).where(m.run_id.in_(ids)).order_by(m.run_id, m.name, m.step)
+        if wanted is not None:
+            query = query.where(m.name.in_(wanted))
+        return (
+            (run_id, name, step, float(value))
+            for batch in self._stream(query, "runner_metrics")
+            for run_id, name, step, value in batch
+        )
+
+    def _stream(self, query: Select, cursor_name: str) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of ``query``, in batches of STREAM_BATCH. Its parameters are inlined: give only ints and words."""
         with self._transaction(read_only=True) as conn:
             # The driver's own cursor: a report reads millions of rows, and SQLAlchemy's per-row
-            # processing would cost several times the query. The ids are ints, safe to inline.
+            # processing would cost several times the query. Ids are ints and names words, safe to inline.
             sql = str(query.compile(dialect=self._engine.dialect, compile_kwargs={"literal_binds": True}))
             raw = conn.connection.dbapi_connection
             # On PostgreSQL a named cursor streams from the server instead of loading every row first.
-            cursor = raw.cursor("runner_steps") if self._engine.dialect.name == "postgresql" else raw.cursor()
+            cursor = raw.cursor(cursor_name) if self._engine.dialect.name == "postgresql" else raw.cursor()
             try:
                 cursor.execute(sql)
                 while batch := cursor.fetchmany(STREAM_BATCH):
-                    # float() also reads back the text 'NaN' that SQLite stores for NaN (see LossFloat).
-                    yield from ((run_id, step, float(loss), elapsed) for run_id, step, loss, elapsed in batch)
+                    yield batch
             finally:
                 cursor.close()
 

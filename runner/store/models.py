@@ -1,4 +1,4 @@
-"""The database schema: one row per run, one row per training step.
+"""The database schema: one row per run, one row per training step, one row per recorded metric value.
 
 Changing anything here needs a new migration in ``migrations/versions``
 (and ``HEAD`` below set to its revision).
@@ -15,7 +15,7 @@ from sqlalchemy.types import TypeDecorator
 
 from runner.status import VALUES, RunStatus
 
-HEAD = "0003"  # the newest migration; opening a store at HEAD never imports alembic
+HEAD = "0004"  # the newest migration; opening a store at HEAD never imports alembic
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -144,4 +144,14 @@ steps = Table(
     Column("loss", LossFloat, nullable=False),
     Column("elapsed", Float, nullable=False),  # seconds since the run started
     sqlite_with_rowid=False,  # the primary key is the table: smaller, faster inserts
+)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(64), primary_key=True),  # runner.metrics.MAX_LENGTH
+    Column("step", Integer, primary_key=True),
+    Column("value", LossFloat, nullable=False),  # NaN and inf kept, as losses are
+    sqlite_with_rowid=False,  # as steps: the primary key is the table
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -14,11 +15,12 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from runner.status import RunStatus
-from runner.store import open_store
-from runner.store.db import MIGRATIONS, alembic_config, create_engine_for
+from runner.store import MetricSummary, open_store
+from runner.store.db import MIGRATIONS, alembic_config, create_engine_for, read_revision
 from runner.store.models import HEAD, metadata
 
 ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def schema_differences(url: str) -> list:
@@ -43,7 +45,7 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(db_url):
     config.set_main_option("sqlalchemy.url", db_url)  # env.py's own engine, as from the command line
     command.upgrade(config, "head")
     assert schema_differences(db_url) == []
-    assert tables(db_url) == {"alembic_version", "runs", "steps"}
+    assert tables(db_url) == {"alembic_version", "runs", "steps", "metrics"}
 
     command.downgrade(config, "base")
     assert tables(db_url) == {"alembic_version"}
@@ -123,5 +125,38 @@ def test_upgrading_from_0002_keeps_every_row_and_adds_the_status_check(db_url, m
         with engine.begin() as conn:  # every RunStatus passes the database's CHECK
             for offset, status in enumerate(RunStatus):
                 conn.execute(text(RUN_0002), {"id": 10 + offset, "status": status.value})
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_database_made_at_0003_keeps_its_runs_and_records_metrics(tmp_path, make_config):
+    # fixtures/schema_0003.db was made by runner at revision 0003 (runner run, twice, and a 2-run
+    # sweep; the last run then removed with runner rm), not by hand, so it is what users have.
+    path = tmp_path / "old.db"
+    shutil.copyfile(FIXTURES / "schema_0003.db", path)
+    url = f"sqlite:///{path}"
+    assert read_revision_of(url) == "0003" and "metrics" not in tables(url)
+    with open_store(url) as store:  # upgrades to head
+        runs_0003 = [(r.id, r.name, r.sweep, r.status, r.steps_done) for r in store.list_runs()]
+        assert runs_0003 == [
+            (3, None, "grid0003", RunStatus.COMPLETED, 4),
+            (2, None, "grid0003", RunStatus.COMPLETED, 4),
+            (1, "single", None, RunStatus.COMPLETED, 5),
+        ]
+        assert [(run_id, step) for run_id, step, *_ in store.iter_steps()] == [
+            *((1, s) for s in range(5)), *((2, s) for s in range(4)), *((3, s) for s in range(4))
+        ]
+        assert store.metric_names([1, 2, 3]) == {1: [], 2: [], 3: []}
+        store.append_steps(1, [(5, 0.5, 1.0)], metrics=[("accuracy", 5, 0.75)])
+        assert store.metric_summary(1, "accuracy", "max") == MetricSummary("accuracy", 1, 0.75, 0.75, 0.75, 5, "max")
+        assert store.create_run(make_config(), device="cpu") == 5  # run 4 was deleted at 0003: its id stays unused
+    assert read_revision_of(url) == HEAD
+    assert schema_differences(url) == []
+
+
+def read_revision_of(url: str) -> str | None:
+    engine = create_engine_for(url)
+    try:
+        return read_revision(engine)
     finally:
         engine.dispose()
