@@ -61,7 +61,7 @@ JSON.stringify({
   }).length,
   title: document.title
 })
-""" % {"name": json.dumps(HOSTILE)}
+""".replace("%(name)s", json.dumps(HOSTILE))
 
 
 def expected_counts(figs):
