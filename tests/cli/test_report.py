@@ -43,6 +43,19 @@ def test_selection_output_and_options(cli, store, tmp_path):
     assert "2 runs" in cli("report", "-m", "numpy", "-m", "tensor", "-s", "completed", "-o", str(out)).stderr
 
 
+def test_a_report_of_real_runs_with_metrics(cli, metric_env, tmp_path):
+    """Runs that record training metrics and evaluations, through the engine and the store, into the page."""
+    data = ["--dataset", "heldout", "--set", "d_in=20", "--set", "d_out=3", "--set", "batch=16", "--set", "val=8"]
+    cli("run", "--model", "counted", "--steps", "12", "--eval-every", "5", "--seed", "0-1", *data, "-q")
+    cli("run", "--model", "counted", "--steps", "12", "--eval-every", "5", "--lr", "1e-2", *data, "-q")
+    out = tmp_path / "real.html"
+    cli("report", "--metric", "val_loss,half_loss", "--best", "val_loss", "-o", str(out))
+    page = out.read_text()
+    assert 'id="fig-metric-val_loss"' in page and 'id="fig-metric-half_loss"' in page and page.count(' best">') == 1
+    assert "The runs also recorded val_half_loss, val_w_sum, w_sum: draw them with --metric NAME." in page
+    assert "Colour: lr. Dash: optimizer." in page  # one model: colour follows the lr
+
+
 def test_metrics_and_best(cli, store, tmp_path):
     for s in range(2):
         add_run(store, decay(30, seed=s), seed=s, metrics={"val_accuracy": evaluations(rising(3, seed=s), 10)})
