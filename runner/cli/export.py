@@ -1,14 +1,19 @@
-"""runner export: every step's loss, at full resolution, as CSV or JSON."""
+"""runner export: every step's loss, and any metrics asked for, at full resolution, as CSV or JSON."""
 
 from __future__ import annotations
 
 import csv
 import json
 import math
+from collections.abc import Iterator, Sequence
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 import click
 
 from runner.cli.common import db_option, domain_errors, open_store
+from runner.cli.metrics import check_metric_names, metric_option
 
 COLUMNS = ("run_id", "step", "loss", "elapsed")
 
@@ -17,12 +22,13 @@ COLUMNS = ("run_id", "step", "loss", "elapsed")
 @click.argument("run_ids", nargs=-1, type=int, metavar="[RUN]...")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--sweep", help="Every run of this sweep (with any RUN named too).")
+@metric_option("Add a column for each of these metrics, empty at steps where it was not recorded.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
 @db_option
-def export(run_ids, fmt, sweep, output, db):
-    """Export per-step losses (columns run_id, step, loss, elapsed).
+def export(run_ids, fmt, sweep, metrics, output, db):
+    """Export per-step losses (columns run_id, step, loss, elapsed, then one per --metric).
 
-    With no RUN, every run is exported. Non-finite losses are written as
+    With no RUN, every run is exported. Non-finite values are written as
     nan, inf and -inf (strings in JSON).
     """
     with open_store(db) as store, domain_errors():
@@ -34,29 +40,65 @@ def export(run_ids, fmt, sweep, output, db):
             if not members:
                 raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
             ids += members
-        rows = store.iter_steps(ids or None)
+        if metrics:
+            selected = ids or [r.id for r in store.list_runs()]
+            check_metric_names(store, selected, metrics)
+            rows = with_metrics(store.iter_steps(ids or None), store.iter_metrics(selected, metrics), metrics)
+        else:
+            rows = store.iter_steps(ids or None)
+        columns = (*COLUMNS, *metrics)
         write = write_csv if fmt == "csv" else write_json
         if not output:
-            write(rows, click.get_text_stream("stdout"))
+            write(columns, rows, click.get_text_stream("stdout"))
             return
         try:
             with open(output, "w", newline="") as out:
-                write(rows, out)
+                write(columns, rows, out)
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
     click.echo(f"Wrote {output}", err=True)
 
 
-def write_csv(rows, out) -> None:
+def with_metrics(steps: Iterator[tuple], metric_rows: Iterator[tuple], names: Sequence[str]) -> Iterator[tuple]:
+    """Each (run_id, step, loss, elapsed) row with the value of each of ``names`` at that step (None where there
+    is none), run by run. Both inputs come ordered by run id. A metric recorded at a step with no stored loss
+    gets a row of its own, loss and elapsed None."""
+    by_run = groupby(metric_rows, key=itemgetter(0))
+    pending = next(by_run, None)
+    for run_id, run_steps in groupby(steps, key=itemgetter(0)):
+        values: dict[int, dict[str, float]] = {}
+        while pending is not None and pending[0] <= run_id:
+            if pending[0] == run_id:
+                for _, name, step, value in pending[1]:
+                    values.setdefault(step, {})[name] = value
+            pending = next(by_run, None)
+        alone = sorted(values)  # steps with metric values; those also in run_steps are skipped below
+        i = 0
+        for row in run_steps:
+            while i < len(alone) and alone[i] < row[1]:
+                yield (run_id, alone[i], None, None, *(values[alone[i]].get(n) for n in names))
+                i += 1
+            if i < len(alone) and alone[i] == row[1]:
+                i += 1
+            at = values.get(row[1], {})
+            yield (*row, *(at.get(n) for n in names))
+        for step in alone[i:]:
+            yield (run_id, step, None, None, *(values[step].get(n) for n in names))
+
+
+def write_csv(columns: Sequence[str], rows, out) -> None:
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerows(rows)
+    writer.writerow(columns)
+    writer.writerows(rows)  # None is written as an empty field
 
 
-def write_json(rows, out) -> None:
+def write_json(columns: Sequence[str], rows, out) -> None:
     out.write("[")
-    for i, (run_id, step, loss, elapsed) in enumerate(rows):
-        value = loss if math.isfinite(loss) else str(loss)
-        record = dict(zip(COLUMNS, (run_id, step, value, elapsed)))
+    for i, row in enumerate(rows):
+        record = dict(zip(columns, map(json_value, row)))
         out.write(("," if i else "") + "\n  " + json.dumps(record))
     out.write("\n]\n")
+
+
+def json_value(value: Any) -> Any:
+    return str(value) if isinstance(value, float) and not math.isfinite(value) else value

@@ -8,6 +8,7 @@ import json
 import click
 
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
+from runner.cli.metrics import check_metric_names, metric_option, summaries
 from runner.formatting import format_loss
 from runner.status import VALUES
 
@@ -19,9 +20,10 @@ HEADERS = ("ID", "NAME", "SWEEP", "MODEL", "OPTIMIZER", "LR", "SEED", "DEVICE", 
 @click.option("--status", "-s", type=click.Choice(VALUES), help="Only runs with this status.")
 @click.option("--sweep", help="Only runs of this sweep.")
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many runs.")
+@metric_option("Add this metric's final and best value (e.g. val_accuracy).")
 @json_option
 @db_option
-def ls(model, status, sweep, limit, as_json, db):
+def ls(model, status, sweep, limit, metrics, as_json, db):
     """List runs, newest first.
 
     Runs whose process died (killed, out of memory, power loss) are marked
@@ -30,8 +32,12 @@ def ls(model, status, sweep, limit, as_json, db):
     with open_store(db) as store, domain_errors():
         store.mark_lost()
         records = store.list_runs(model=model, status=status, limit=limit, sweep=sweep)
+        check_metric_names(store, [r.id for r in records], metrics)
+        summary = {r.id: summaries(store, r, metrics) for r in records}
     if as_json:
-        click.echo(json.dumps([jsonable(dataclasses.asdict(r)) for r in records], indent=2))
+        listed = [{**dataclasses.asdict(r), "metrics": {n: dataclasses.asdict(m) for n, m in summary[r.id].items()}}
+                  if metrics else dataclasses.asdict(r) for r in records]
+        click.echo(json.dumps(jsonable(listed), indent=2))
         return
     if not records:
         click.echo(f"No runs in {store.url}. Start one with: runner run --model dynamic", err=True)
@@ -40,8 +46,20 @@ def ls(model, status, sweep, limit, as_json, db):
         (
             r.id, r.name, r.sweep, r.model, r.optimizer, f"{r.lr:g}", r.seed, r.device, r.status,
             f"{r.steps_done}/{r.steps}", format_loss(r.final_loss),
+            *(format_loss(getattr(summary[r.id][name], key)) for name in metrics for key in ("final", "best")),
             r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else None,
         )
         for r in records
     ]
-    click.echo(format_table(HEADERS, rows))
+    click.echo(format_table((*HEADERS[:-1], *metric_headers(metrics, summary), HEADERS[-1]), rows))
+
+
+def metric_headers(names, summary) -> list[str]:
+    """FINAL X and BEST X (max) for each metric X; the direction is left out where the runs that
+    recorded X disagree on it."""
+    headers = []
+    for name in names:
+        directions = {by_name[name].direction for by_name in summary.values() if by_name[name].count}
+        best = f"BEST {name.upper()}" + (f" ({directions.pop()})" if len(directions) == 1 else "")
+        headers += [f"FINAL {name.upper()}", best]
+    return headers

@@ -1,4 +1,4 @@
-"""runner show: one run's full record and a summary of its losses."""
+"""runner show: one run's full record and a summary of its losses and of each of its metrics."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 
 import click
 
-from runner.cli.common import db_option, domain_errors, json_option, jsonable, open_store
+from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
+from runner.cli.metrics import summaries
 from runner.formatting import format_loss
 
 
@@ -44,13 +45,15 @@ def record_lines(r) -> list[tuple[str, str]]:
 @json_option
 @db_option
 def show(run_id, as_json, db):
-    """Show RUN's record, its loss summary and any error."""
+    """Show RUN's record, its loss summary, each metric's first, final and best value, and any error."""
     with open_store(db) as store, domain_errors():
         store.mark_lost()
         record = store.get_run(run_id)
         summary = store.loss_summary(run_id)
+        metrics = summaries(store, record, store.metric_names([run_id])[run_id])
     if as_json:
-        data = {**dataclasses.asdict(record), "losses": dataclasses.asdict(summary)}
+        data = {**dataclasses.asdict(record), "losses": dataclasses.asdict(summary),
+                "metrics": {name: dataclasses.asdict(m) for name, m in metrics.items()}}
         click.echo(json.dumps(jsonable(data), indent=2))
         return
     click.echo(f"run {record.id}")
@@ -60,6 +63,16 @@ def show(run_id, as_json, db):
     for key, value in dataclasses.asdict(summary).items():
         shown = format_loss(value) if isinstance(value, float) else value
         click.echo(f"  {key.replace('_', ' '):<20} {shown}")
+    if metrics:
+        click.echo("metrics")
+        click.echo("  " + metric_table(metrics.values()).replace("\n", "\n  "))
     if record.error:
         click.echo("error")
         click.echo("  " + record.error.rstrip().replace("\n", "\n  "))
+
+
+def metric_table(metrics) -> str:
+    headers = ("NAME", "VALUES", "FIRST", "FINAL", "BEST", "BEST STEP", "BETTER")
+    rows = [(m.name, m.count, format_loss(m.first), format_loss(m.final), format_loss(m.best), m.best_step,
+             "higher" if m.direction == "max" else "lower") for m in metrics]
+    return format_table(headers, rows)

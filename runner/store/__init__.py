@@ -30,6 +30,7 @@ from runner.errors import RunNotFound
 from runner.heartbeat import STALE_SECONDS
 from runner.processes import pid_alive
 from runner.status import VALUES, RunStatus
+from runner.store.bulk import insert_metrics, insert_steps
 from runner.store.db import READ_ONLY, create_engine_for, display_url, ensure_schema, sqlite_path, to_url, transaction
 from runner.store.models import metrics as metrics_table
 from runner.store.models import runs, steps, utcnow
@@ -251,15 +252,9 @@ class Store:
             if not touched:
                 raise self._not_found([run_id])
             if rows:
-                conn.execute(  # one executemany
-                    insert(steps),
-                    [{"run_id": run_id, "step": step, "loss": loss, "elapsed": elapsed} for step, loss, elapsed in rows],
-                )
+                insert_steps(conn, run_id, rows)
             if metrics:
-                conn.execute(
-                    insert(metrics_table),
-                    [{"run_id": run_id, "name": name, "step": step, "value": value} for name, step, value in metrics],
-                )
+                insert_metrics(conn, run_id, metrics)
 
     def finish_run(
         self,

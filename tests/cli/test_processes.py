@@ -67,7 +67,7 @@ def test_several_processes_write_to_one_sqlite_file(db_url, store):
     assert len(list(store.iter_steps(None))) == 5 * 150
 
 
-@pytest.mark.parametrize("args", [["--help"], ["ls"], ["plugins"], ["show", "1"]])
+@pytest.mark.parametrize("args", [["--help"], ["ls"], ["ls", "--metric", "accuracy"], ["plugins"], ["show", "1"]])
 def test_quick_commands_do_not_import_torch_or_plotly(db_url, store, args):
     code = (
         "import sys\n"
