@@ -22,7 +22,8 @@ from runner.status import VALUES
               help="embed: plotly.js inside the file, which works offline; cdn: a small file that loads it online.")
 @click.option("--band", type=click.Choice(["minmax", "std"]), default="minmax", show_default=True,
               help="A seed group's band: lowest to highest run, or mean ± one standard deviation.")
-@click.option("--linear", is_flag=True, help="A linear loss axis instead of the log one.")
+@click.option("--linear", is_flag=True,
+              help="Linear axes for the loss and metrics (by default: log where the values span a decade).")
 @click.option("--points", type=click.IntRange(min=10), default=2000, show_default=True,
               help="Draw at most about this many points per line (display only; every step stays stored).")
 @click.option("--title", help="The page's title.")
@@ -31,7 +32,7 @@ from runner.status import VALUES
 @click.option("--best", metavar="NAME", help="Mark the run or group with the best final NAME (a metric, or loss).")
 @db_option
 def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, db):
-    """Write an HTML report comparing runs: loss curves, seed groups, a summary table, config diff.
+    """Write an HTML report comparing runs: loss and metric curves, seed groups, a summary table, config diff.
 
     With no RUN and no filter, every run is shown. The file needs no network
     (unless --plotlyjs cdn): open it, mail it, attach it to a review.
