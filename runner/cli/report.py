@@ -22,16 +22,22 @@ from runner.status import VALUES
               help="embed: plotly.js inside the file, which works offline; cdn: a small file that loads it online.")
 @click.option("--band", type=click.Choice(["minmax", "std"]), default="minmax", show_default=True,
               help="A seed group's band: lowest to highest run, or mean ± one standard deviation.")
-@click.option("--linear", is_flag=True, help="A linear loss axis instead of the log one.")
+@click.option("--linear", is_flag=True,
+              help="Linear axes for the loss and metrics (by default: log where the values span a decade).")
 @click.option("--points", type=click.IntRange(min=10), default=2000, show_default=True,
               help="Draw at most about this many points per line (display only; every step stays stored).")
 @click.option("--title", help="The page's title.")
+@click.option("--metric", "metrics", multiple=True, metavar="NAME[,NAME]",
+              help="Draw these metrics per step beside the loss, with their final and best in the summary (repeatable).")
+@click.option("--best", metavar="NAME", help="Mark the run or group with the best final NAME (a metric, or loss).")
 @db_option
-def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, db):
-    """Write an HTML report comparing runs: loss curves, seed groups, a summary table, config diff.
+def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, db):
+    """Write an HTML report comparing runs: loss and metric curves, seed groups, a summary table, config diff.
 
     With no RUN and no filter, every run is shown. The file needs no network
     (unless --plotlyjs cdn): open it, mail it, attach it to a review.
+    --best marks the best final value: highest for accuracy-like metrics,
+    lowest for losses and the rest (or as the model declares).
 
     \b
     Examples:
@@ -39,15 +45,18 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
       runner report 3 4 7 -o lr.html             these runs
       runner report --model numpy --model tensor --status completed
       runner report --sweep lr-grid --plotlyjs cdn
+      runner report --metric val_loss,val_accuracy --best val_accuracy
     """
     from runner import report as core
 
-    command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title)
+    names = [name.strip() for value in metrics for name in value.split(",") if name.strip()]
+    command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, names, best)
 
     with open_store(db) as store:
         with domain_errors():
             store.mark_lost()  # a dead run shows as lost, not as running
-            data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, command=command)
+            data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, metrics=names, best=best,
+                               command=command)
         options = core.Options(max_points=points, band=band, log_y=False if linear else None)
         try:
             path = core.write_html(data, output, plotlyjs=plotlyjs, options=options, title=title)
@@ -58,7 +67,7 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
     click.echo(f"Wrote {output}: {len(data.runs)} runs{groups}, {size:.1f} MB", err=True)
 
 
-def command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title) -> str:
+def command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best) -> str:
     """The command, as the user could type it again."""
     args = ["runner", "report", *map(str, run_ids)]
     if sweep is not None:
@@ -78,4 +87,8 @@ def command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linea
         args += ["--points", str(points)]
     if title is not None:
         args += ["--title", title]
+    if metrics:
+        args += ["--metric", ",".join(metrics)]
+    if best is not None:
+        args += ["--best", best]
     return shlex.join(args)

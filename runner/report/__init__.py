@@ -3,15 +3,23 @@
     from runner.store import open_store
     from runner import report
 
-    data = report.gather(open_store("experiments.db"), models=["numpy", "tensor"])
+    store = open_store("experiments.db")
+    data = report.gather(store, models=["numpy", "tensor"])
     figs = report.figures(data)          # plotly Figures: figs.loss, figs.final_loss, figs.wall_clock
     figs.loss.show()                     # in a notebook
     report.write_html(data, "report.html")
 
-``gather`` returns plain frozen dataclasses (runner.report.data) and is
-separate from the drawing (runner.report.figures, which puts together
-curves, final_loss, with scale and style) and the page (runner.report.html,
-with tables; its CSS and script are files in runner/report/assets).
+    data = report.gather(store, metrics=["val_loss", "val_accuracy"], best="val_accuracy")
+    data.runs[0].metrics["val_accuracy"].summary.final   # each run's values (a MetricSeries) and summary
+    figs = report.figures(data)
+    figs.metrics["val_accuracy"].show()  # one figure per metric, per step
+
+``gather`` returns plain frozen dataclasses (runner.report.data; the
+metrics' in runner.report.metric_data, the statistics both share in
+runner.report.stats) and is separate from the drawing
+(runner.report.figures, which puts together curves, final_loss, with scale
+and style) and the page (runner.report.html, with tables; its CSS and
+script are files in runner/report/assets).
 Importing this package imports plotly; the CLI imports it only when
 ``runner report`` runs.
 """
@@ -30,19 +38,25 @@ from runner.report.data import (
 from runner.report.downsample import envelope, lttb, lttb_indices
 from runner.report.figures import Figures, Options, figures
 from runner.report.html import PLOTLYJS_MODES, to_html, write_html
+from runner.report.metric_data import Best, GroupMetric, MetricSeries, RunMetric, UnknownMetric
 
 __all__ = [
     "PLOTLYJS_MODES",
     "Band",
+    "Best",
     "Figures",
     "Group",
+    "GroupMetric",
+    "MetricSeries",
     "NoRunsSelected",
     "Options",
     "Provenance",
     "ReportData",
     "RunData",
+    "RunMetric",
     "Selection",
     "Series",
+    "UnknownMetric",
     "envelope",
     "figures",
     "gather",

@@ -1,4 +1,4 @@
-"""A seed group on a curve figure: the band its runs span and their mean line."""
+"""A seed group on a curve figure (the loss or a metric): the band its runs span and their mean line."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from runner.report.data import Group
 from runner.report.downsample import envelope, lttb_indices
 from runner.report.lines import compact
-from runner.report.style import rgba, text
+from runner.report.style import rgba, star, text
 
 if TYPE_CHECKING:
     from runner.report.curves import Curves
@@ -18,9 +18,9 @@ __all__ = ["group_traces"]
 
 
 def group_traces(curves: Curves, group: Group, use_time: bool) -> list[dict[str, Any]]:
-    """The group's band and mean line, against step or against the runs' mean wall-clock time."""
+    """The group's band and mean line (of the curves' value), against step or the runs' mean wall-clock time."""
     scale, palette, max_points, line_type = curves.scale, curves.palette, curves.max_points, curves.line_type
-    band = group.band
+    band = curves.bands[group.key]
     ok = band.count > 0
     if scale.log:
         ok &= band.low > 0
@@ -39,7 +39,7 @@ def group_traces(curves: Curves, group: Group, use_time: bool) -> list[dict[str,
         band_x, low, high = envelope(x, low, high, max_points)
     else:
         mean_x, mean_y, band_x = x, mean, x
-    colour = palette.colours[group.model]
+    colour = palette.colour(group)
     label = text(group.label)
     status = "" if group.status == "completed" else f" [{text(group.status)}]"
     x_hover = "mean time %{x:.3f} s" if use_time else "step %{x}"
@@ -64,12 +64,12 @@ def group_traces(curves: Curves, group: Group, use_time: bool) -> list[dict[str,
             "mode": "lines",
             "x": compact(mean_x),
             "y": compact(mean_y),
-            "name": f"{label} · mean of {len(group.run_ids)} seeds{status}",
+            "name": f"{star(curves.data, group)}{label} · mean of {len(group.run_ids)} seeds{status}",
             "legendgroup": group.key,
-            "line": {"color": colour, "dash": palette.dashes[group.optimizer], "width": 3},
+            "line": {"color": colour, "dash": palette.dash(group), "width": 3},
             "hovertemplate": (
                 f"<b>{label}</b><br>mean of {len(group.run_ids)} runs (seeds {seeds}); band {band_name}{status}"
-                f"<br>{x_hover}<br>mean loss %{{y:.6g}}<extra></extra>"
+                f"<br>{x_hover}<br>mean {text(curves.name)} %{{y:.6g}}<extra></extra>"
             ),
             "meta": {"group": group.key, "part": "mean"},
         },

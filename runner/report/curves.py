@@ -1,8 +1,9 @@
-"""Loss curves: loss per step, and loss against wall-clock time, one line per run.
+"""Curves: the loss per step and against wall-clock time, and each metric per step, one line per run.
 
 Each seed group is drawn as its mean with a band (see runner.report.bands),
 its runs one legend click away; a run that stopped without completing gets
-a mark (runner.report.marks). Non-finite losses leave the line.
+a mark (runner.report.marks). Non-finite values leave the line. The entry
+that ``--best`` chose is starred in the legend.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 
 from runner.report.bands import group_traces
@@ -17,17 +19,21 @@ from runner.report.data import Group, ReportData, RunData, format_value
 from runner.report.lines import Line, compact
 from runner.report.marks import status_trace
 from runner.report.scale import Scale
-from runner.report.style import STATUS_WORDS, Palette, base_layout, text
+from runner.report.stats import Band
+from runner.report.style import STATUS_WORDS, Palette, base_layout, star, text
 
-__all__ = ["Curves", "loss_figure", "wall_clock_figure"]
+__all__ = ["Curves", "curves_figure", "loss_figure", "wall_clock_figure"]
 
 
 @dataclass(frozen=True)
 class Curves:
-    """What the two curve figures share: the data, the lines as drawn and how to draw them."""
+    """What a curve figure draws (the loss or one metric) and how: the lines as drawn, the bands, the style."""
 
     data: ReportData
-    lines: dict[int, Line]  # by run id
+    name: str  # "loss" or a metric's name
+    stored: dict[int, tuple[np.ndarray, np.ndarray]]  # by run id: every (step, value) it stored of ``name``
+    lines: dict[int, Line]  # by run id, the runs that stored ``name``
+    bands: dict[str, Band]  # by group key, the groups whose runs stored ``name``
     palette: Palette
     scale: Scale
     webgl: bool
@@ -39,27 +45,27 @@ class Curves:
         return "scattergl" if self.webgl else "scatter"
 
 
-def run_name(run: RunData, member: bool, varying: tuple[str, ...]) -> str:
+def run_name(curves: Curves, run: RunData, member: bool) -> str:
     """The legend entry: a group's member by its seed, any other run by its label and settings."""
     if member:
         name = f"↳ seed {run.seed} · {run.label}"
     else:
-        name = f"{run.label} · {run.model} · {run.optimizer} · lr={run.lr:g}"
-        if "seed" in varying:
+        name = f"{star(curves.data, run)}{run.label} · {run.model} · {run.optimizer} · lr={run.lr:g}"
+        if "seed" in curves.data.varying:
             name += f" · seed {run.seed}"
     if run.status != "completed":
         name += f" [{STATUS_WORDS.get(run.status, run.status)}]"
     return text(name)
 
 
-def run_hover(run: RunData, x_label: str) -> str:
+def run_hover(run: RunData, x_label: str, y_name: str) -> str:
     head = f"<b>{text(run.label)}</b> · {text(run.status)}"
     if run.sweep:
         head += f" · sweep {text(run.sweep)}"
     setup = f"{text(run.model)} · {text(run.optimizer)} · lr={run.lr:g} · seed {run.seed} · {text(run.device)}"
     params = [f"{text(k.rpartition('.')[2])}={text(format_value(v))}" for k, v in run.params.items()]
     rows = [head, setup] + [" · ".join(params[i:i + 4]) for i in range(0, len(params), 4)]
-    return "<br>".join(rows) + f"<br>{x_label}<br>loss %{{y:.6g}}<extra></extra>"
+    return "<br>".join(rows) + f"<br>{x_label}<br>{y_name} %{{y:.6g}}<extra></extra>"
 
 
 def line_trace(curves: Curves, run: RunData, member: bool, use_time: bool) -> dict[str, Any]:
@@ -67,46 +73,50 @@ def line_trace(curves: Curves, run: RunData, member: bool, use_time: bool) -> di
     return {
         "type": curves.line_type,
         "mode": "lines",
-        "x": compact(line.elapsed if use_time else line.step),
-        "y": compact(line.loss),
-        "name": run_name(run, member, curves.data.varying),
+        "x": compact(line.elapsed if use_time and line.elapsed is not None else line.step),
+        "y": compact(line.value),
+        "name": run_name(curves, run, member),
         "legendgroup": f"r{run.id}",
         "visible": "legendonly" if member else True,
         "line": {
-            "color": curves.palette.colours[run.model],
-            "dash": curves.palette.dashes[run.optimizer],
+            "color": curves.palette.colour(run),
+            "dash": curves.palette.dash(run),
             "width": 1.2 if member else 1.8,
         },
-        "hovertemplate": run_hover(run, "%{x:.3f} s" if use_time else "step %{x}"),
+        "hovertemplate": run_hover(run, "%{x:.3f} s" if use_time else "step %{x}", text(curves.name)),
         "meta": {"run": run.id},
     }
 
 
-def curves_figure(curves: Curves, use_time: bool) -> go.Figure:
-    """Loss against step (or wall-clock time): each group as mean and band with its runs one legend click away."""
+def run_traces(curves: Curves, run: RunData, member: bool, use_time: bool) -> list[dict[str, Any]]:
+    """The run's line and its status mark, or nothing when it did not store this value."""
+    if run.id not in curves.lines:
+        return []
+    traces = [line_trace(curves, run, member, use_time)]
+    mark = status_trace(run, curves.lines[run.id], curves.stored[run.id], curves.name, curves.scale, member, use_time)
+    return traces + ([mark] if mark else [])
+
+
+def curves_figure(curves: Curves, use_time: bool, title: str, height: int) -> go.Figure:
+    """Values against step (or wall-clock time): each group as mean and band, its runs one legend click away."""
     traces: list[dict[str, Any]] = []
     for entry in curves.data.entries():
         if isinstance(entry, Group):
-            traces += group_traces(curves, entry, use_time)
+            if entry.key in curves.bands:
+                traces += group_traces(curves, entry, use_time)
             runs = [(curves.data.run(i), True) for i in entry.run_ids]
         else:
             runs = [(entry, False)]
         for run, member in runs:
-            traces.append(line_trace(curves, run, member, use_time))
-            mark = status_trace(run, curves.lines[run.id], curves.scale, member, use_time)
-            if mark:
-                traces.append(mark)
-    axis = curves.scale.axis("loss")
-    if use_time:
-        layout = base_layout("Loss against wall-clock time", "seconds since the run's first step", axis, 560)
-    else:
-        layout = base_layout("Loss per step", "step", axis, 620)
+            traces += run_traces(curves, run, member, use_time)
+    x_title = "seconds since the run's first step" if use_time else "step"
+    layout = base_layout(title, x_title, curves.scale.axis(curves.name), height)
     return go.Figure({"data": traces, "layout": layout})
 
 
 def loss_figure(curves: Curves) -> go.Figure:
-    return curves_figure(curves, use_time=False)
+    return curves_figure(curves, use_time=False, title="Loss per step", height=620)
 
 
 def wall_clock_figure(curves: Curves) -> go.Figure:
-    return curves_figure(curves, use_time=True)
+    return curves_figure(curves, use_time=True, title="Loss against wall-clock time", height=560)

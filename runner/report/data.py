@@ -13,10 +13,8 @@ ten times longer than training a small model, so the two are kept apart.
 from __future__ import annotations
 
 import json
-import math
 import platform
 import socket
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,21 @@ import numpy as np
 
 from runner.errors import RunnerError
 from runner.kinds import KINDS
+from runner.metrics import Direction
+from runner.report.metric_data import (
+    LOSS,
+    Best,
+    GroupMetric,
+    RunMetric,
+    check_names,
+    choose_best,
+    declared_directions,
+    group_metric,
+    metric_direction,
+    read_metrics,
+    run_metric,
+)
+from runner.report.stats import ArrayRecord, Band, band_of, split_by_run, spread
 from runner.store import LossSummary, RunRecord, Store, environment
 
 __all__ = [
@@ -39,6 +52,7 @@ __all__ = [
     "Selection",
     "Series",
     "config_items",
+    "entry_final",
     "gather",
     "repeated_runs",
 ]
@@ -52,25 +66,8 @@ class NoRunsSelected(RunnerError):
     """The selection matched no run."""
 
 
-def _arrays_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and a.dtype.kind == b.dtype.kind and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
-
-
-class _ArrayRecord:
-    """Equality for frozen dataclasses of NumPy arrays: same shapes and values, NaN equal to NaN."""
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return all(
-            _arrays_equal(getattr(self, name), getattr(other, name)) for name in self.__dataclass_fields__  # type: ignore[attr-defined]
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-
 @dataclass(frozen=True, eq=False)
-class Series(_ArrayRecord):
+class Series(ArrayRecord):
     """One run's stored steps, in step order, exactly as stored (NaN and inf included)."""
 
     step: np.ndarray  # int64
@@ -83,22 +80,6 @@ class Series(_ArrayRecord):
 
     def __len__(self) -> int:
         return len(self.step)
-
-
-@dataclass(frozen=True, eq=False)
-class Band(_ArrayRecord):
-    """A group's loss per step over its runs' finite losses: mean, std, min, max and how many runs count.
-
-    ``elapsed`` is the mean wall-clock time at which the runs that stored the step reached it.
-    """
-
-    step: np.ndarray
-    mean: np.ndarray
-    std: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-    count: np.ndarray
-    elapsed: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -128,6 +109,8 @@ class RunData:
     host: str | None
     versions: dict[str, str | None]  # runner, torch, numpy, python as the run recorded them
     series: Series = field(repr=False)
+    metric_names: tuple[str, ...] = ()  # every metric the run recorded, gathered or not
+    metrics: dict[str, RunMetric] = field(default_factory=dict, repr=False)  # the gathered ones it recorded
 
     @property
     def config(self) -> dict[str, Any]:
@@ -158,6 +141,7 @@ class Group:
     training_time: float | None  # mean over runs
     startup: float | None  # mean over the runs that know theirs
     band: Band = field(repr=False)
+    metrics: dict[str, GroupMetric] = field(default_factory=dict, repr=False)  # the gathered ones its runs recorded
 
     @property
     def status(self) -> str:
@@ -216,6 +200,9 @@ class ReportData:
     varying: tuple[str, ...]  # config keys whose values differ between the runs
     constant: dict[str, Any]  # the other config keys, with their one value
     provenance: Provenance
+    metrics: tuple[str, ...] = ()  # the metrics gathered, as asked for
+    directions: dict[str, Direction] = field(default_factory=dict)  # of each gathered metric: "min" or "max"
+    best: Best | None = None  # the entry --best marks (None: not asked for, or no finite value)
 
     def run(self, run_id: int) -> RunData:
         for r in self.runs:
@@ -237,9 +224,12 @@ class ReportData:
 
     def entries(self) -> list[Group | RunData]:
         """Groups and ungrouped runs, in order of their first run id."""
-        items: list[tuple[int, Group | RunData]] = [(g.run_ids[0], g) for g in self.groups]
-        items += [(r.id, r) for r in self.singles]
-        return [item for _, item in sorted(items, key=lambda pair: pair[0])]
+        return entries_of(self.runs, self.groups)
+
+    @property
+    def recorded(self) -> tuple[str, ...]:
+        """Every metric some run recorded, gathered or not, sorted."""
+        return tuple(sorted({name for r in self.runs for name in r.metric_names}))
 
 
 def gather(
@@ -249,23 +239,33 @@ def gather(
     sweep: str | None = None,
     models: Iterable[str] = (),
     statuses: Iterable[str] = (),
+    metrics: Iterable[str] = (),
+    best: str | None = None,
     command: str | None = None,
     now: datetime | None = None,
 ) -> ReportData:
     """The report data for the selected runs.
 
     With ``run_ids``, those runs; otherwise every run. ``sweep``, ``models``
-    and ``statuses`` narrow either. Raises NoRunsSelected when nothing is
-    left, RunNotFound for an absent run id, StorageError as the store does.
+    and ``statuses`` narrow either. ``metrics`` are read at every stored
+    step; ``best`` (a metric, gathered with them, or ``"loss"``) picks the
+    entry with the best final value. Raises NoRunsSelected when nothing is
+    left, UnknownMetric for a metric no selected run recorded (before
+    reading any step), RunNotFound for an absent run id, StorageError as
+    the store does.
     """
     selection = Selection(tuple(dict.fromkeys(run_ids)), sweep, tuple(dict.fromkeys(models)), tuple(dict.fromkeys(statuses)))
     records = select_runs(store, selection)
     if not records:
         raise NoRunsSelected(f"no runs match the selection ({selection.describe()}) in {store.url}; see `runner ls`")
-    series = read_series(store, [r.id for r in records])
-    runs = tuple(run_data(r, series.get(r.id, Series.empty())) for r in records)
+    recorded = store.metric_names([r.id for r in records])
+    names = tuple(dict.fromkeys([*metrics, *([best] if best not in (None, LOSS) else [])]))
+    check_names(names, best, {name for found in recorded.values() for name in found})
+    declared = declared_directions(r.config for r in records)
+    directions = {name: metric_direction(name, declared) for name in names}
+    runs = read_runs(store, records, recorded, directions)
     varying, constant = config_diff(runs)
-    groups = group_by_seed(runs)
+    groups = group_by_seed(runs, directions)
     env = environment()
     provenance = Provenance(
         runner_version=env["runner_version"],
@@ -277,7 +277,30 @@ def gather(
         command=command,
         database=store.url,
     )
-    return ReportData(selection, runs, groups, varying, constant, provenance)
+    chosen = None
+    if best is not None:
+        way = directions.get(best) or metric_direction(best, declared)
+        chosen = choose_best(best, way, [(e, entry_final(e, best)) for e in entries_of(runs, groups)])
+    return ReportData(selection, runs, groups, varying, constant, provenance, names, directions, chosen)
+
+
+def entries_of(runs: Sequence[RunData], groups: Sequence[Group]) -> list[Group | RunData]:
+    """Groups and the runs in none, in order of their first run id."""
+    grouped = {i for g in groups for i in g.run_ids}
+    items: list[tuple[int, Group | RunData]] = [(g.run_ids[0], g) for g in groups]
+    items += [(r.id, r) for r in runs if r.id not in grouped]
+    return [item for _, item in sorted(items, key=lambda pair: pair[0])]
+
+
+def entry_final(entry: Group | RunData, name: str) -> float | None:
+    """A run's final value of the loss or a metric; a group's mean over its runs' finite ones."""
+    if isinstance(entry, Group):
+        if name == LOSS:
+            return entry.final_mean
+        return entry.metrics[name].final.mean if name in entry.metrics else None
+    if name == LOSS:
+        return entry.summary.final_loss
+    return entry.metrics[name].summary.final if name in entry.metrics else None
 
 
 def select_runs(store: Store, selection: Selection) -> list[RunRecord]:
@@ -302,6 +325,20 @@ def select_runs(store: Store, selection: Selection) -> list[RunRecord]:
     return sorted(records, key=lambda r: r.id)
 
 
+def read_runs(
+    store: Store, records: Sequence[RunRecord], recorded: dict[int, list[str]], directions: dict[str, Direction]
+) -> tuple[RunData, ...]:
+    """Each run with its steps and the metrics in ``directions`` (read in one streamed query each)."""
+    ids = [r.id for r in records]
+    series = read_series(store, ids)
+    values = read_metrics(store, ids, list(directions)) if directions else {}
+    return tuple(
+        run_data(r, series.get(r.id, Series.empty()), tuple(recorded.get(r.id, ())),
+                 {name: run_metric(name, directions[name], s) for name, s in values.get(r.id, {}).items()})
+        for r in records
+    )
+
+
 STEP_DTYPE = np.dtype([("run_id", np.int64), ("step", np.int64), ("loss", np.float64), ("elapsed", np.float64)])
 
 
@@ -310,16 +347,11 @@ def read_series(store: Store, run_ids: Sequence[int]) -> dict[int, Series]:
     if not run_ids:
         return {}
     rows = np.fromiter(store.iter_steps(list(run_ids)), dtype=STEP_DTYPE)
-    if not len(rows):
-        return {}
     # iter_steps orders by run then step, so each run is one contiguous slice.
-    starts = np.flatnonzero(np.diff(rows["run_id"])) + 1
-    bounds = np.concatenate([[0], starts, [len(rows)]])
-    out = {}
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        chunk = rows[lo:hi]
-        out[int(chunk["run_id"][0])] = Series(chunk["step"].copy(), chunk["loss"].copy(), chunk["elapsed"].copy())
-    return out
+    return {
+        run_id: Series(chunk["step"].copy(), chunk["loss"].copy(), chunk["elapsed"].copy())
+        for run_id, chunk in split_by_run(rows)
+    }
 
 
 def summarize(run_id: int, series: Series) -> LossSummary:
@@ -347,7 +379,9 @@ def summarize(run_id: int, series: Series) -> LossSummary:
     )
 
 
-def run_data(record: RunRecord, series: Series) -> RunData:
+def run_data(
+    record: RunRecord, series: Series, metric_names: tuple[str, ...] = (), metrics: dict[str, RunMetric] | None = None
+) -> RunData:
     summary = summarize(record.id, series)
     nonfinite = np.flatnonzero(~np.isfinite(series.loss))
     divergence_step = int(series.step[nonfinite[0]]) if len(nonfinite) else None
@@ -386,6 +420,8 @@ def run_data(record: RunRecord, series: Series) -> RunData:
             "python": record.python_version,
         },
         series=series,
+        metric_names=metric_names,
+        metrics=metrics or {},
     )
 
 
@@ -443,7 +479,7 @@ def repeated_runs(runs: Sequence[RunData]) -> tuple[int, ...]:
     return tuple(sorted(repeated))
 
 
-def group_by_seed(runs: Sequence[RunData]) -> tuple[Group, ...]:
+def group_by_seed(runs: Sequence[RunData], directions: dict[str, Direction] | None = None) -> tuple[Group, ...]:
     """Groups of two or more runs whose configs are equal but for the seed, each seed once.
 
     Runs that repeat another's settings and seed are in no group: a mean over
@@ -460,7 +496,7 @@ def group_by_seed(runs: Sequence[RunData]) -> tuple[Group, ...]:
     sets.sort(key=lambda members: members[0].id)
     between, _ = config_diff([members[0] for members in sets])
     label_keys = [k for k in between if k not in ("model", "optimizer", "lr", "seed")]
-    return tuple(make_group(f"g{i}", members, label_keys) for i, members in enumerate(sets, 1))
+    return tuple(make_group(f"g{i}", members, label_keys, directions) for i, members in enumerate(sets, 1))
 
 
 def format_value(value: Any) -> str:
@@ -482,18 +518,24 @@ def group_label(run: RunData, label_keys: Sequence[str]) -> str:
     return " · ".join(parts)
 
 
-def _finite_mean(values: list[float]) -> float | None:
+def _mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def make_group(key: str, members: Sequence[RunData], label_keys: Sequence[str]) -> Group:
+def make_group(
+    key: str, members: Sequence[RunData], label_keys: Sequence[str], directions: dict[str, Direction] | None = None
+) -> Group:
     members = sorted(members, key=lambda r: r.id)
     first = members[0]
-    finals = [r.summary.final_loss for r in members if r.summary.final_loss is not None and math.isfinite(r.summary.final_loss)]
+    finals = spread([r.summary.final_loss for r in members])
     bests = [r.summary.best_loss for r in members if r.summary.best_loss is not None]
     speeds = [r.summary.steps_per_second for r in members if r.summary.steps_per_second is not None]
     trainings = [r.training_time for r in members if r.training_time is not None]
     startups = [r.startup for r in members if r.startup is not None]
+    metrics = {
+        name: group_metric(name, way, [r.metrics.get(name) for r in members])
+        for name, way in (directions or {}).items() if any(name in r.metrics for r in members)
+    }
     return Group(
         key=key,
         label=group_label(first, label_keys),
@@ -504,38 +546,20 @@ def make_group(key: str, members: Sequence[RunData], label_keys: Sequence[str]) 
         run_ids=tuple(r.id for r in members),
         seeds=tuple(r.seed for r in members),
         statuses=tuple(r.status for r in members),
-        final_mean=_finite_mean(finals),
-        final_std=float(np.std(finals)) if finals else None,
-        final_min=min(finals) if finals else None,
-        final_max=max(finals) if finals else None,
-        nonfinite_finals=sum(1 for r in members if r.summary.final_loss is not None and not math.isfinite(r.summary.final_loss)),
+        final_mean=finals.mean,
+        final_std=finals.std,
+        final_min=finals.low,
+        final_max=finals.high,
+        nonfinite_finals=finals.nonfinite,
         best_loss=min(bests) if bests else None,
-        steps_per_second=_finite_mean(speeds),
-        training_time=_finite_mean(trainings),
-        startup=_finite_mean(startups),
+        steps_per_second=_mean(speeds),
+        training_time=_mean(trainings),
+        startup=_mean(startups),
         band=make_band([r.series for r in members]),
+        metrics=metrics,
     )
 
 
 def make_band(series: Sequence[Series]) -> Band:
     """Per step, the statistics of the finite losses of the runs that reached it."""
-    steps = np.unique(np.concatenate([s.step for s in series])) if series else np.empty(0, np.int64)
-    matrix = np.full((len(series), len(steps)), np.nan)
-    times = np.full((len(series), len(steps)), np.nan)
-    for row, when, s in zip(matrix, times, series):
-        at = np.searchsorted(steps, s.step)
-        row[at] = s.loss
-        when[at] = s.elapsed
-    matrix[~np.isfinite(matrix)] = np.nan
-    count = np.sum(~np.isnan(matrix), axis=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a step no run has a finite loss for is NaN
-        return Band(
-            step=steps,
-            mean=np.nanmean(matrix, axis=0),
-            std=np.nanstd(matrix, axis=0),
-            low=np.nanmin(matrix, axis=0),
-            high=np.nanmax(matrix, axis=0),
-            count=count,
-            elapsed=np.nanmean(times, axis=0),
-        )
+    return band_of([s.step for s in series], [s.loss for s in series], [s.elapsed for s in series])

@@ -4,18 +4,21 @@
     figs = report.figures(report.gather(store, models=["numpy"]))
     figs.loss.show()
 
-Loss curves are downsampled for display only (LTTB on the axis as drawn,
-first, last, lowest and highest points kept) and drawn with WebGL when a
-figure holds many points; the ReportData is never modified. Each figure's
-loss axis is log when what it draws spans a decade or more, else linear
-(runner.report.scale). Non-finite losses leave the line and a marker shows
+With metrics gathered (``gather(store, metrics=["val_loss"])``), each gets
+a figure per step beside the loss: ``figs.metrics["val_loss"]``.
+
+Curves are downsampled for display only (LTTB on the axis as drawn, first,
+last, lowest and highest points kept) and drawn with WebGL when a figure
+holds many points; the ReportData is never modified. Each figure's value
+axis is log when what it draws spans a decade or more, else linear
+(runner.report.scale). Non-finite values leave the line and a marker shows
 where a run diverged, failed, was interrupted or lost. Every string a user
 supplied goes through ``style.text`` (HTML entities, which Plotly shows
 literally).
 
-The figures live in their own modules: curves (loss per step and against
-wall-clock time, with bands and marks) and final_loss; style holds what they
-share.
+The figures live in their own modules: curves (loss and metrics per step,
+loss against wall-clock time, with bands and marks) and final_loss; style
+holds what they share.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from runner.formatting import format_ids
-from runner.report.curves import Curves, loss_figure, wall_clock_figure
-from runner.report.data import ReportData, repeated_runs
+from runner.report.curves import Curves, curves_figure, loss_figure, wall_clock_figure
+from runner.report.data import LOSS, ReportData, RunData, repeated_runs
 from runner.report.final_loss import final_loss_figure
 from runner.report.lines import display_line
 from runner.report.scale import Scale
@@ -61,48 +64,78 @@ class Figures:
     final_loss: go.Figure
     wall_clock: go.Figure
     log_y: bool  # whether the loss curves (per step and against time) have a log axis
-    webgl: bool  # whether the line figures use WebGL
-    downsampled: tuple[int, ...]  # ids of the runs whose lines show fewer points than stored
+    webgl: bool  # whether the loss figures use WebGL
+    downsampled: tuple[int, ...]  # ids of the runs whose loss lines show fewer points than stored
     max_points: int
     notes: list[str] = field(default_factory=list)  # plain text, for the page
+    metrics: dict[str, go.Figure] = field(default_factory=dict)  # per step, by metric name, as gathered
+    metric_notes: dict[str, list[str]] = field(default_factory=dict)  # by metric name
+    palette: Palette | None = None  # what colour and dash follow
 
     def items(self) -> Iterator[tuple[str, go.Figure]]:
+        """(page id, figure): loss, each metric (``metric-NAME``), final_loss, wall_clock."""
         yield "loss", self.loss
+        for name, fig in self.metrics.items():
+            yield f"metric-{name}", fig
         yield "final_loss", self.final_loss
         yield "wall_clock", self.wall_clock
 
 
 def figures(data: ReportData, options: Options | None = None) -> Figures:
-    """Loss per step, final loss per group or run, and loss per second of wall-clock time."""
+    """Loss per step, each gathered metric per step, final loss per group or run, loss against wall-clock time."""
     options = options or Options()
-    palette = Palette.for_runs(data.runs)
-    losses = [r.series.loss for r in data.runs]
-    scale = Scale.choose(np.concatenate(losses) if losses else np.empty(0), options.log_y)
-    lines = {r.id: display_line(r, options.max_points, scale) for r in data.runs}
-    scale = scale.with_cap(line.loss for line in lines.values())
-    points = sum(len(line.step) for line in lines.values())
-    webgl = points > options.webgl_threshold
-    curves = Curves(data, lines, palette, scale, webgl, options.max_points, options.band)
+    palette = Palette.for_runs(data.runs, data.varying)
+    curves = make_curves(data, LOSS, palette, options)
+    metrics = {name: make_curves(data, name, palette, options) for name in data.metrics}
     return Figures(
         loss=loss_figure(curves),
         final_loss=final_loss_figure(data, palette, options.log_y),
         wall_clock=wall_clock_figure(curves),
-        log_y=scale.log,
-        webgl=webgl,
-        downsampled=tuple(i for i, line in lines.items() if line.downsampled),
+        log_y=curves.scale.log,
+        webgl=curves.webgl,
+        downsampled=tuple(i for i, line in curves.lines.items() if line.downsampled),
         max_points=options.max_points,
         notes=notes(curves),
+        metrics={name: curves_figure(c, False, f"{name} per step", 520) for name, c in metrics.items()},
+        metric_notes={name: notes(c) for name, c in metrics.items()},
+        palette=palette,
     )
 
 
+def stored(run: RunData, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """Every (step, value, elapsed) the run stored of the loss or a metric; None when it stored none of it."""
+    if name == LOSS:
+        return run.series.step, run.series.loss, run.series.elapsed
+    metric = run.metrics.get(name)
+    return (metric.series.step, metric.series.value, None) if metric is not None and len(metric.series) else None
+
+
+def make_curves(data: ReportData, name: str, palette: Palette, options: Options) -> Curves:
+    """The loss's or a metric's lines as drawn, on the axis its values call for, and its groups' bands."""
+    points = {r.id: found for r in data.runs if (found := stored(r, name)) is not None}
+    values = [value for _, value, _ in points.values()]
+    what = "losses" if name == LOSS else f"{name} values"
+    scale = Scale.choose(np.concatenate(values) if values else np.empty(0), options.log_y, what)
+    lines = {i: display_line(step, value, elapsed, options.max_points, scale) for i, (step, value, elapsed) in points.items()}
+    if name.endswith(LOSS):  # a loss can blow up and flatten every other line; other metrics are drawn whole
+        scale = scale.with_cap(line.value for line in lines.values())
+    webgl = sum(len(line.step) for line in lines.values()) > options.webgl_threshold
+    if name == LOSS:
+        bands = {g.key: g.band for g in data.groups}
+    else:
+        bands = {g.key: g.metrics[name].band for g in data.groups if name in g.metrics}
+    by_step = {i: (step, value) for i, (step, value, _) in points.items()}
+    return Curves(data, name, by_step, lines, bands, palette, scale, webgl, options.max_points, options.band)
+
+
 def notes(curves: Curves) -> list[str]:
-    """What the page says under the curves about how they were drawn."""
-    data, lines, scale = curves.data, curves.lines, curves.scale
+    """What the page says under the curves (the loss's or a metric's) about how they were drawn."""
+    data, lines, scale, name = curves.data, curves.lines, curves.scale, curves.name
     out = []
     downsampled = [i for i, line in lines.items() if line.downsampled]
     if downsampled:
         out.append(
-            f"Display only: {len(downsampled)} of {len(data.runs)} lines are drawn with about "
+            f"Display only: {len(downsampled)} of {len(lines)} lines are drawn with about "
             f"{curves.max_points:,} of their points (LTTB, keeping the first, last, lowest and highest). "
             "The database keeps every step; `runner export` writes them all."
         )
@@ -110,15 +143,20 @@ def notes(curves: Curves) -> list[str]:
         points = sum(len(line.step) for line in lines.values())
         out.append(f"Lines are drawn with WebGL: {points:,} points on screen.")
     if not scale.log:
-        out.append("The loss axis is linear" + (f" ({scale.why_linear})." if scale.why_linear else "."))
+        out.append(f"The {name} axis is linear" + (f" ({scale.why_linear})." if scale.why_linear else "."))
     if scale.cap is not None:
-        high = [r.label for r in data.runs if len(lines[r.id].loss) and lines[r.id].loss.max() > scale.cap]
+        high = [r.label for r in data.runs if r.id in lines and len(lines[r.id].value) and lines[r.id].value.max() > scale.cap]
         who = ", ".join(high[:5]) + (f" and {len(high) - 5} more" if len(high) > 5 else "")
-        top = max(line.loss.max() for line in lines.values() if len(line.loss))
+        top = max(line.value.max() for line in lines.values() if len(line.value))
         out.append(
-            f"The loss axis stops at {scale.cap:.3g} so that the other lines stay readable: "
+            f"The {name} axis stops at {scale.cap:.3g} so that the other lines stay readable: "
             f"{who} went as high as {top:.3g} (zoom out, or hover a mark, to see it)."
         )
+    if name != LOSS:
+        dropped = sum(int(np.count_nonzero(~np.isfinite(value))) for _, value in curves.stored.values())
+        if dropped:
+            out.append(f"{dropped:,} non-finite {name} values (NaN or inf) are left out of the lines.")
+        return out
     repeated = repeated_runs(data.runs)
     if repeated:
         who = f"Runs {format_ids(repeated)} repeat" if len(repeated) > 1 else f"Run {format_ids(repeated)} repeats"

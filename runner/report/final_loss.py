@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from runner.formatting import format_loss
 from runner.report.data import Group, ReportData, RunData
 from runner.report.scale import Scale
-from runner.report.style import FAILURE_RED, STATUS_WORDS, Palette, base_layout, text
+from runner.report.style import FAILURE_RED, STATUS_WORDS, Palette, base_layout, star, text
 
 __all__ = ["FinalRow", "final_loss_figure", "final_rows"]
 
@@ -61,9 +61,9 @@ def group_row(data: ReportData, group: Group, palette: Palette) -> FinalRow:
             dots.append(Dot(final, f"{text(run.label)} · seed {run.seed}: {format_loss(final)}"))
     bad = group.nonfinite_finals
     return FinalRow(
-        label=f"{group.label} (×{len(group.run_ids)})",
+        label=f"{star(data, group)}{group.label} (×{len(group.run_ids)})",
         value=value,
-        colour=palette.colours[group.model],
+        colour=palette.colour(group),
         hover=(
             f"<b>{text(group.label)}</b><br>mean final loss {format_loss(value)} ± {format_loss(group.final_std)} "
             f"(min {format_loss(group.final_min)}, max {format_loss(group.final_max)})<br>"
@@ -76,13 +76,13 @@ def group_row(data: ReportData, group: Group, palette: Palette) -> FinalRow:
     )
 
 
-def run_row(run: RunData, palette: Palette) -> FinalRow:
+def run_row(data: ReportData, run: RunData, palette: Palette) -> FinalRow:
     final = run.summary.final_loss
     drawn = final is not None and math.isfinite(final)
     return FinalRow(
-        label=f"{run.label} · {run.model} · {run.optimizer} · lr={run.lr:g}",
+        label=f"{star(data, run)}{run.label} · {run.model} · {run.optimizer} · lr={run.lr:g}",
         value=final if drawn else None,
-        colour=palette.colours[run.model],
+        colour=palette.colour(run),
         hover=f"<b>{text(run.label)}</b><br>final loss {format_loss(final)} · {text(run.status)}",
         note="" if drawn else f"{STATUS_WORDS.get(run.status, run.status)}: final loss {final}",
     )
@@ -90,7 +90,7 @@ def run_row(run: RunData, palette: Palette) -> FinalRow:
 
 def final_rows(data: ReportData, palette: Palette) -> list[FinalRow]:
     """One row per group or ungrouped run, in order of their first run."""
-    return [group_row(data, e, palette) if isinstance(e, Group) else run_row(e, palette) for e in data.entries()]
+    return [group_row(data, e, palette) if isinstance(e, Group) else run_row(data, e, palette) for e in data.entries()]
 
 
 def unique_labels(rows: list[FinalRow]) -> list[str]:

@@ -96,18 +96,37 @@ def provenance_section(data: ReportData, plotlyjs: str) -> str:
     return f"<dl>{dl}</dl><p>The runs were recorded with:</p><ul>{lines}</ul>"
 
 
-LOSS_NOTE = (
-    '<p class="note">Colour: model. Dash: optimizer. A group of runs that differ only by seed is drawn as its mean '
-    "with a band; click its seeds in the legend to show each run. Click a legend entry to hide or show it, "
-    "double-click to show only it.</p>"
-)
+def loss_note(data: ReportData, figs: Figures) -> str:
+    """How the curves are drawn: what colour and dash follow, groups, the legend; the best entry; other metrics."""
+    style = figs.palette.describe() if figs.palette else "Colour: model. Dash: optimizer."
+    parts = [
+        f"{style} A group of runs that differ only by seed is drawn as its mean with a band; click its seeds in "
+        "the legend to show each run. Click a legend entry to hide or show it, double-click to show only it."
+    ]
+    if data.best is not None:
+        parts.append(data.best.describe())
+    others = [name for name in data.recorded if name not in data.metrics]
+    if others:
+        parts.append(f"The runs also recorded {', '.join(others)}: draw them with --metric NAME.")
+    return "".join(f'<p class="note">{e(part)}</p>' for part in parts)
+
+
+def metric_sections(figs: Figures) -> list[tuple[str, str, str]]:
+    """A section per gathered metric, after the loss's."""
+    return [
+        (f"metric-{name}", f"{name} per step",
+         "".join(f'<p class="note">{e(n)}</p>' for n in figs.metric_notes.get(name, []))
+         + f'<div class="figure" id="fig-metric-{name}"></div>')
+        for name in figs.metrics
+    ]
 
 
 def sections(data: ReportData, figs: Figures, plotlyjs: str) -> list[tuple[str, str, str]]:
     """(anchor, heading, HTML) of each section, in page order."""
     notes = "".join(f'<p class="note">{e(n)}</p>' for n in figs.notes)
     out = [
-        ("loss", "Loss per step", LOSS_NOTE + notes + '<div class="figure" id="fig-loss"></div>'),
+        ("loss", "Loss per step", loss_note(data, figs) + notes + '<div class="figure" id="fig-loss"></div>'),
+        *metric_sections(figs),
         ("summary", "Summary", '<p class="note">Click a column heading to sort. Training: from the first step to '
          "the last stored one; start-up: the rest of the run's time (starting the worker, building the model).</p>"
          + summary_table(data)),
@@ -118,7 +137,7 @@ def sections(data: ReportData, figs: Figures, plotlyjs: str) -> list[tuple[str, 
     ]
     if data.groups:
         every = f"<details><summary>Show all {len(data.runs)} runs</summary>{runs_table(data)}</details>"
-        out.insert(2, ("runs", "Every run", every))
+        out.insert([key for key, _, _ in out].index("summary") + 1, ("runs", "Every run", every))
     return out
 
 

@@ -1,4 +1,4 @@
-"""A run's line as drawn: the points its axis can show, downsampled for display, in compact arrays.
+"""A run's line as drawn (its loss or a metric): the points its axis can show, downsampled for display.
 
 The ReportData is never modified: a Line is a new, usually smaller, copy.
 """
@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runner.report.data import RunData
 from runner.report.downsample import lttb_indices
 from runner.report.scale import Scale
 
@@ -18,26 +17,27 @@ __all__ = ["Line", "compact", "display_line"]
 
 @dataclass(frozen=True)
 class Line:
-    """A run's points as drawn: drawable losses only, maybe downsampled."""
+    """A run's points as drawn: drawable values only, maybe downsampled."""
 
     step: np.ndarray
-    loss: np.ndarray
-    elapsed: np.ndarray
-    stored: int  # steps stored
+    value: np.ndarray
+    elapsed: np.ndarray | None  # seconds since the run's first step; None for a metric (its rows carry no time)
+    stored: int  # values stored
     downsampled: bool
 
 
-def display_line(run: RunData, max_points: int, scale: Scale) -> Line:
-    """The run's finite (positive, on a log axis) losses, LTTB-downsampled to about ``max_points``."""
-    s = run.series
-    keep = scale.drawable(s.loss)
-    step, loss, elapsed = s.step[keep], s.loss[keep], s.elapsed[keep]
-    downsampled = len(step) > max_points
+def display_line(step: np.ndarray, value: np.ndarray, elapsed: np.ndarray | None, max_points: int, scale: Scale) -> Line:
+    """The finite (positive, on a log axis) values, LTTB-downsampled to about ``max_points``."""
+    keep = scale.drawable(value)
+    shown_step, shown = step[keep], value[keep]
+    shown_elapsed = elapsed[keep] if elapsed is not None else None
+    downsampled = len(shown_step) > max_points
     if downsampled:
-        shape = np.log10(loss) if scale.log else loss  # keep the shape that the axis shows
-        idx = lttb_indices(step, shape, max_points)
-        step, loss, elapsed = step[idx], loss[idx], elapsed[idx]
-    return Line(step, loss, elapsed, len(s), downsampled)
+        shape = np.log10(shown) if scale.log else shown  # keep the shape that the axis shows
+        idx = lttb_indices(shown_step, shape, max_points)
+        shown_step, shown = shown_step[idx], shown[idx]
+        shown_elapsed = shown_elapsed[idx] if shown_elapsed is not None else None
+    return Line(shown_step, shown, shown_elapsed, len(step), downsampled)
 
 
 def compact(values: np.ndarray) -> np.ndarray:

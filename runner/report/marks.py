@@ -1,4 +1,9 @@
-"""The mark where a run stopped without completing: diverged, failed, interrupted, lost, or still going."""
+"""The mark where a run stopped without completing: diverged, failed, interrupted, lost, or still going.
+
+The same mark goes on the loss and on each metric's figure: at the step
+where the run's loss stopped being finite (at its last drawable value
+before it), or at the end of its line.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +19,17 @@ from runner.report.style import STATUS_MARKS, text
 __all__ = ["status_trace"]
 
 
-def status_trace(run: RunData, line: Line, scale: Scale, member: bool, use_time: bool) -> dict[str, Any] | None:
-    """A marker at the run's last drawable loss (at the top edge when the axis stops below it), or None."""
+def status_trace(
+    run: RunData, line: Line, stored: tuple[np.ndarray, np.ndarray], name: str, scale: Scale, member: bool, use_time: bool
+) -> dict[str, Any] | None:
+    """A marker at the run's last drawable value (at the top edge when the axis stops below it), or None.
+
+    ``stored`` is every (step, value) the run stored of ``name`` ("loss" or a metric); ``line`` what is drawn.
+    """
     if run.status not in STATUS_MARKS or not len(line.step):
         return None
     symbol, colour = STATUS_MARKS[run.status]
-    where = _where(run, line, scale, use_time)
+    where = _where(run, line, stored, name, scale, use_time)
     if where is None:
         return None
     x, y, what = where
@@ -40,20 +50,24 @@ def status_trace(run: RunData, line: Line, scale: Scale, member: bool, use_time:
     }
 
 
-def _where(run: RunData, line: Line, scale: Scale, use_time: bool) -> tuple[float, float, str] | None:
-    """(x, y, what happened): at the divergence step and the last drawable loss before it, else at the line's end."""
+def _where(
+    run: RunData, line: Line, stored: tuple[np.ndarray, np.ndarray], name: str, scale: Scale, use_time: bool
+) -> tuple[float, float, str] | None:
+    """(x, y, what happened): at the divergence step and the last drawable value before it, else at the line's end."""
     if run.divergence_step is None:
-        x = line.elapsed[-1] if use_time else line.step[-1]
-        return x, line.loss[-1], f"{run.status} after {run.summary.steps} of {run.steps} steps"
-    s = run.series
-    at = int(np.searchsorted(s.step, run.divergence_step))
-    before = np.flatnonzero(scale.drawable(s.loss[:at]))
+        x = line.elapsed[-1] if use_time and line.elapsed is not None else line.step[-1]
+        return x, line.value[-1], f"{run.status} after {run.summary.steps} of {run.steps} steps"
+    steps, values = stored
+    at = int(np.searchsorted(steps, run.divergence_step))
+    before = np.flatnonzero(scale.drawable(values[:at]))
     if not len(before):
         return None
     last = before[-1]
+    loss = run.series.loss[int(np.searchsorted(run.series.step, run.divergence_step))]
     if run.status == "diverged":
-        what = f"diverged at step {run.divergence_step}: loss {s.loss[at]}"
+        what = f"diverged at step {run.divergence_step}: loss {loss}"
     else:
         what = f"{run.status}; loss not finite from step {run.divergence_step}"
-    what += f" (the last finite loss: {s.loss[last]:.4g} at step {s.step[last]})"
-    return (s.elapsed[at] if use_time else run.divergence_step), s.loss[last], what
+    what += f" (the last finite {name}: {values[last]:.4g} at step {steps[last]})"
+    x = run.series.elapsed[int(np.searchsorted(run.series.step, run.divergence_step))] if use_time else run.divergence_step
+    return x, values[last], what

@@ -1,10 +1,10 @@
-"""A figure's loss axis: log or linear, and where it stops when one run blew up.
+"""A figure's value axis (the loss, or a metric): log or linear, and where it stops when one run blew up.
 
 A log axis shows losses that fall over decades; over less than a decade its
 ticks read badly ("8 7 6 … 10⁻¹ 9 8") and a linear axis shows the same
-differences better. So each figure decides from the losses it draws: linear
+differences better. So each figure decides from the values it draws: linear
 when some are zero or negative or when they span less than a decade, log
-otherwise, unless the user chose one.
+otherwise, unless the user chose one. A metric's figure decides the same way.
 """
 
 from __future__ import annotations
@@ -30,23 +30,26 @@ class Scale:
     low: float | None = None  # the lowest loss drawn, with ``cap``
 
     @classmethod
-    def choose(cls, values: np.ndarray, forced: bool | None = None) -> Scale:
-        """The scale for these losses (any, non-finite ones ignored), or the one the user forced."""
+    def choose(cls, values: np.ndarray, forced: bool | None = None, what: str = "losses") -> Scale:
+        """The scale for these values (any, non-finite ones ignored), or the one the user forced.
+
+        ``what`` names the values for the page: "losses", "val_accuracy values".
+        """
         if forced is not None:
             return cls(forced)
         values = np.asarray(values, dtype=np.float64)
         finite = values[np.isfinite(values)]
         if np.any(finite <= 0):
-            return cls(False, "some losses are zero or negative")
+            return cls(False, f"some {what} are zero or negative")
         if len(finite) and finite.max() < DECADE * finite.min():
-            return cls(False, "the losses span less than a decade")
+            return cls(False, f"the {what} span less than a decade")
         return cls(True)
 
     def with_cap(self, losses: Iterable[np.ndarray]) -> Scale:
         """This scale, stopped at ten times (log) or three times (linear) the highest first loss
         when some run went above that, so that one exploding run does not flatten every other line.
 
-        ``losses`` are the drawn lines' losses (finite). What goes higher runs off
+        ``losses`` are the drawn lines' values (finite). What goes higher runs off
         the top, and the marks of such runs sit at the top edge.
         """
         lines = [line for line in losses if len(line)]

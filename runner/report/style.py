@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from runner.report.data import RunData
+from runner.report.data import Group, ReportData, RunData
 
-__all__ = ["FAILURE_RED", "STATUS_MARKS", "STATUS_WORDS", "Palette", "base_layout", "rgba", "text"]
+__all__ = ["BEST_STAR", "FAILURE_RED", "STATUS_MARKS", "STATUS_WORDS", "Palette", "base_layout", "rgba", "star", "text"]
 
 # Qualitative colours without the red and grey that mark failures.
 PALETTE = (
@@ -18,6 +19,7 @@ PALETTE = (
 )
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 FAILURE_RED = "#d62728"
+BEST_STAR = "★ "  # before the legend entry, bar and table row of the entry that --best chose
 STATUS_MARKS = {  # symbol, colour, where the marker goes
     "diverged": ("x-thin-open", FAILURE_RED),
     "failed": ("square", FAILURE_RED),
@@ -35,26 +37,89 @@ def text(value: Any) -> str:
     return html.escape(str(value), quote=True).replace("%", "&#37;").replace("{", "&#123;").replace("}", "&#125;")
 
 
+def star(data: ReportData, entry: Group | RunData) -> str:
+    """BEST_STAR for the entry that --best chose, else nothing."""
+    return BEST_STAR if data.best is not None and data.best.marks(entry) else ""
+
+
 def rgba(colour: str, alpha: float) -> str:
     r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _cycle(names: Iterable[str], values: tuple[str, ...]) -> dict[str, str]:
-    return {name: values[i % len(values)] for i, name in enumerate(sorted(set(names)))}
+def _order(value: Any) -> tuple[int, Any]:
+    """Numbers by size, anything else by its text: lr=1e-4 before lr=1e-3."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return 0, value
+    return 1, str(value)
+
+
+def _styles(runs: list[RunData], key: str | None, values: tuple[str, ...]) -> dict[int, str]:
+    """Each run's style by its value of ``key``: equal values alike, distinct ones in turn."""
+    if key is None:
+        return {r.id: values[0] for r in runs}
+    config = {r.id: r.config.get(key) for r in runs}
+    distinct = sorted({_canonical(v): v for v in config.values()}.items(), key=lambda item: _order(item[1]))
+    index = {text: i for i, (text, _) in enumerate(distinct)}
+    return {run_id: values[index[_canonical(v)] % len(values)] for run_id, v in config.items()}
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+# With one model, colour follows the first of these that varies, then any other setting that does.
+COLOUR_KEYS = ("optimizer", "lr", "dataset")
+NOT_STYLED = ("model", "seed")  # one model; a seed group's seeds share its colour
+
+
+def style_keys(models: int, varying: tuple[str, ...]) -> tuple[str, str | None]:
+    """(what colour follows, what dash follows or None): model and optimizer, or with one model what varies."""
+    if models > 1:
+        return "model", "optimizer"
+    keys = [k for k in COLOUR_KEYS if k in varying] + [k for k in varying if k not in COLOUR_KEYS + NOT_STYLED]
+    if not keys:
+        return "model", "optimizer"
+    if keys[0] != "optimizer":
+        return keys[0], "optimizer"
+    return "optimizer", keys[1] if len(keys) > 1 else None
 
 
 @dataclass(frozen=True)
 class Palette:
-    """Colour by model, dash by optimizer: the same in every figure of a report."""
+    """Each run's colour and dash, the same in every figure of a report.
 
-    colours: dict[str, str]
-    dashes: dict[str, str]
+    Colour by model and dash by optimizer; with one model, colour follows
+    the first setting that varies (optimizer, lr, dataset, then any other,
+    the seed aside), so that a sweep of one model is not drawn in one colour.
+    A seed group takes its first run's colour and dash.
+    """
+
+    colour_key: str  # "model", "optimizer", "lr", "model.hidden", ...
+    dash_key: str | None  # None: every line solid
+    colours: dict[int, str]  # by run id
+    dashes: dict[int, str]
 
     @classmethod
-    def for_runs(cls, runs: Iterable[RunData]) -> Palette:
+    def for_runs(cls, runs: Iterable[RunData], varying: tuple[str, ...] = ()) -> Palette:
         runs = list(runs)
-        return cls(_cycle((r.model for r in runs), PALETTE), _cycle((r.optimizer for r in runs), DASHES))
+        colour_key, dash_key = style_keys(len({r.model for r in runs}), varying)
+        return cls(colour_key, dash_key, _styles(runs, colour_key, PALETTE), _styles(runs, dash_key, DASHES))
+
+    def colour(self, entry: RunData | Group) -> str:
+        return self.colours[_first_id(entry)]
+
+    def dash(self, entry: RunData | Group) -> str:
+        return self.dashes[_first_id(entry)]
+
+    def describe(self) -> str:
+        """For the page: ``Colour: lr. Dash: optimizer.``"""
+        dash = f" Dash: {self.dash_key}." if self.dash_key else ""
+        return f"Colour: {self.colour_key}.{dash}"
+
+
+def _first_id(entry: RunData | Group) -> int:
+    return entry.run_ids[0] if isinstance(entry, Group) else entry.id
 
 
 def base_layout(title: str, x_title: str, y_axis: dict[str, Any], height: int) -> dict[str, Any]:

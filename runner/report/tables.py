@@ -15,7 +15,7 @@ from typing import Any
 
 from runner.formatting import format_ids, format_loss
 from runner.report.data import Group, ReportData, RunData, format_value
-from runner.report.style import STATUS_WORDS
+from runner.report.style import STATUS_WORDS, star
 
 __all__ = ["config_section", "e", "fmt_time", "runs_table", "summary_table"]
 
@@ -108,32 +108,71 @@ def run_note(run: RunData) -> str:
 
 SUMMARY_HEAD = ("Run or group", "Model", "Optimizer", "lr", "Device", "Status", "Final loss", "Best loss", "Steps/s",
                 "Training", "Start-up")
+METRICS_AT = SUMMARY_HEAD.index("Best loss") + 1  # each metric's final and best follow the loss's
 
 
-def summary_group_row(g: Group) -> str:
+def summary_head(data: ReportData) -> list[str]:
+    """The summary's headings, with a final and a best column per gathered metric (best: ↑ highest, ↓ lowest)."""
+    metrics = [f"{name} {col}" for name in data.metrics
+               for col in ("final", "best " + ("↑" if data.directions[name] == "max" else "↓"))]
+    return [*SUMMARY_HEAD[:METRICS_AT], *metrics, *SUMMARY_HEAD[METRICS_AT:]]
+
+
+def group_metric_cells(data: ReportData, g: Group) -> list[str]:
+    cells = []
+    for name in data.metrics:
+        m = g.metrics.get(name)
+        if m is None:
+            cells += [num_cell("-", None), num_cell("-", None)]
+            continue
+        spread = f" ± {m.final.std:.2g}" if m.final.std else ""
+        spread += f" ({m.final.nonfinite} not finite)" if m.final.nonfinite else ""
+        cells += [loss_cell(m.final.mean, spread), loss_cell(m.best)]
+    return cells
+
+
+def run_metric_cells(data: ReportData, r: RunData) -> list[str]:
+    cells = []
+    for name in data.metrics:
+        m = r.metrics.get(name)
+        if m is None:
+            cells += [num_cell("-", None), num_cell("-", None)]
+            continue
+        at = f" ({m.summary.best_step})" if m.summary.best_step is not None else ""
+        cells += [loss_cell(m.summary.final), loss_cell(m.summary.best, at)]
+    return cells
+
+
+def best_class(data: ReportData, entry: Group | RunData) -> str:
+    return " best" if star(data, entry) else ""
+
+
+def summary_group_row(data: ReportData, g: Group) -> str:
     first = (
-        f'<td data-t="{e(g.label)}"><b>{e(g.label)}</b><br>'
+        f'<td data-t="{e(g.label)}"><b>{e(star(data, g) + g.label)}</b><br>'
         f'<small>{len(g.run_ids)} seeds ({e(", ".join(map(str, g.seeds)))}): '
         f"runs {e(format_ids(g.run_ids))}</small></td>"
     )
     spread = f" ± {g.final_std:.2g}" if g.final_std else ""
     spread += f" ({g.nonfinite_finals} not finite)" if g.nonfinite_finals else ""
     cells = [first, *setup_cells(g), status_cell(g.statuses), loss_cell(g.final_mean, spread), loss_cell(g.best_loss),
-             *time_cells(g.steps_per_second, g.training_time, g.startup)]
-    return f'<tr class="group">{"".join(cells)}</tr>'
+             *group_metric_cells(data, g), *time_cells(g.steps_per_second, g.training_time, g.startup)]
+    return f'<tr class="group{best_class(data, g)}">{"".join(cells)}</tr>'
 
 
-def summary_run_row(r: RunData) -> str:
+def summary_run_row(data: ReportData, r: RunData) -> str:
     note = run_note(r)
-    first = f'<td data-t="{e(r.label)}">{e(r.label)}' + (f"<br><small>{e(note)}</small>" if note else "") + "</td>"
+    first = (f'<td data-t="{e(r.label)}">{e(star(data, r) + r.label)}'
+             + (f"<br><small>{e(note)}</small>" if note else "") + "</td>")
     cells = [first, *setup_cells(r), status_cell([r.status]), loss_cell(r.summary.final_loss),
-             loss_cell(r.summary.best_loss), *time_cells(r.summary.steps_per_second, r.training_time, r.startup)]
-    return f'<tr class="run status-row-{e(r.status)}">{"".join(cells)}</tr>'
+             loss_cell(r.summary.best_loss), *run_metric_cells(data, r),
+             *time_cells(r.summary.steps_per_second, r.training_time, r.startup)]
+    return f'<tr class="run status-row-{e(r.status)}{best_class(data, r)}">{"".join(cells)}</tr>'
 
 
 def summary_table(data: ReportData) -> str:
-    rows = [summary_group_row(x) if isinstance(x, Group) else summary_run_row(x) for x in data.entries()]
-    return table("summary", SUMMARY_HEAD, rows)
+    rows = [summary_group_row(data, x) if isinstance(x, Group) else summary_run_row(data, x) for x in data.entries()]
+    return table("summary", summary_head(data), rows)
 
 
 def runs_table(data: ReportData) -> str:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from tests.report.conftest import HOSTILE, add_run, decay
+from tests.report.conftest import HOSTILE, add_run, decay, evaluations, rising
 
 DATA = ["--set", "batch=8", "--set", "d_in=20", "--set", "d_out=3"]
 
@@ -41,6 +41,52 @@ def test_selection_output_and_options(cli, store, tmp_path):
     assert "runner report 2 -o" in page and "--plotlyjs cdn --band std --linear --points 100" in page
     assert "1 run" in cli("report", "--model", "tensor", "--status", "diverged", "-o", str(out)).stderr
     assert "2 runs" in cli("report", "-m", "numpy", "-m", "tensor", "-s", "completed", "-o", str(out)).stderr
+
+
+def test_a_report_of_real_runs_with_metrics(cli, metric_env, tmp_path):
+    """Runs that record training metrics and evaluations, through the engine and the store, into the page."""
+    data = ["--dataset", "heldout", "--set", "d_in=20", "--set", "d_out=3", "--set", "batch=16", "--set", "val=8"]
+    cli("run", "--model", "counted", "--steps", "12", "--eval-every", "5", "--seed", "0-1", *data, "-q")
+    cli("run", "--model", "counted", "--steps", "12", "--eval-every", "5", "--lr", "1e-2", *data, "-q")
+    out = tmp_path / "real.html"
+    cli("report", "--metric", "val_loss,half_loss", "--best", "val_loss", "-o", str(out))
+    page = out.read_text()
+    assert 'id="fig-metric-val_loss"' in page and 'id="fig-metric-half_loss"' in page and page.count(' best">') == 1
+    assert "The runs also recorded val_half_loss, val_w_sum, w_sum: draw them with --metric NAME." in page
+    assert "Colour: lr. Dash: optimizer." in page  # one model: colour follows the lr
+
+
+def test_metrics_and_best(cli, store, tmp_path):
+    for s in range(2):
+        add_run(store, decay(30, seed=s), seed=s, metrics={"val_accuracy": evaluations(rising(3, seed=s), 10)})
+    lone = add_run(store, decay(30), lr=0.1, metrics={"val_accuracy": evaluations([0.2, 0.99, 0.98], 10), "lr": [0.1] * 30})
+    out = tmp_path / "m.html"
+    result = cli("report", "--metric", "val_accuracy", "--metric", "lr", "--best", "val_accuracy", "-o", str(out))
+    assert result.stderr.startswith("Wrote ") and len(result.stderr.splitlines()) == 1
+    page = out.read_text()
+    assert 'id="fig-metric-val_accuracy"' in page and 'id="fig-metric-lr"' in page
+    assert "--metric val_accuracy,lr --best val_accuracy" in page and "val_accuracy best ↑" in page
+    assert f'<tr class="run status-row-completed best"><td data-t="#{lone}">★ #{lone}' in page
+    cli("report", "--metric", " val_accuracy, ", "-o", str(out))  # spaces and a trailing comma are fine
+    assert 'id="fig-metric-val_accuracy"' in out.read_text() and 'id="fig-metric-lr"' not in out.read_text()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--metric", "val_acc"], "Error: unknown metric 'val_acc' (did you mean 'val_accuracy'?); "
+                                  "the selected runs have: lr, val_accuracy (see '"),
+        (["--metric", "val_accuracy,acuracy"], "Error: unknown metric 'acuracy' (did you mean"),
+        (["--best", "accuracy"], "Error: unknown metric 'accuracy' (did you mean 'val_accuracy'?)"),
+        (["1", "--metric", "lr"], "Error: unknown metric 'lr'; the selected runs have: val_accuracy"),
+    ],
+)
+def test_an_unknown_metric_is_a_usage_error_in_one_line(cli, store, tmp_path, args, message):
+    add_run(store, decay(20), metrics={"val_accuracy": evaluations([0.5, 0.6], 10)})
+    add_run(store, decay(20), lr=0.1, metrics={"lr": [0.1] * 20})
+    result = cli("report", *args, "-o", str(tmp_path / "r.html"), code=2)
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "r.html").exists()
 
 
 @pytest.mark.parametrize(

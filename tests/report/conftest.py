@@ -28,21 +28,42 @@ def add_run(
     device="cpu",
     dataset="random",
     steps=None,
+    metrics=None,
     **model_params,
 ) -> int:
-    """A run with these per-step losses; status defaults to completed, or diverged after a non-finite loss."""
+    """A run with these per-step losses; status defaults to completed, or diverged after a non-finite loss.
+
+    ``metrics`` maps a name to its values: one per step, or (step, value) pairs (an evaluation every N steps).
+    """
     config = RunConfig(
         model=model, optimizer=optimizer, dataset=dataset, lr=lr, steps=steps or max(len(losses), 1), seed=seed, name=name,
         model_params={"hidden": hidden, **model_params}, optimizer_options={}, dataset_params={"batch": 8},
     )
     run_id = store.create_run(config, device, sweep=sweep)
-    store.append_steps(run_id, [(i, float(v), (i + 1) * dt) for i, v in enumerate(losses)])
+    metric_rows = [
+        (name, *(pair if isinstance(pair, tuple) else (i, pair)))
+        for name, values in (metrics or {}).items() for i, pair in enumerate(values)
+    ]
+    store.append_steps(run_id, [(i, float(v), (i + 1) * dt) for i, v in enumerate(losses)], metrics=metric_rows)
     finite = [v for v in losses if math.isfinite(v)]
     if status is None:
         status = "completed" if len(finite) == len(losses) else "diverged"
     final = float(losses[-1]) if losses else None
     store.finish_run(run_id, status, final_loss=final, best_loss=min(finite) if finite else None, error=error)
     return run_id
+
+
+def evaluations(values, every):
+    """(step, value) pairs as --eval-every records them: after steps every-1, 2*every-1, ..."""
+    return [((i + 1) * every - 1, float(v)) for i, v in enumerate(values)]
+
+
+def rising(n, start=0.1, end=0.95, seed=0):
+    """A noisy accuracy-like curve that rises from ``start`` towards ``end``."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return np.clip(end - (end - start) * 0.8 ** np.arange(n) + 0.01 * rng.standard_normal(n), 0, 1).tolist()
 
 
 def decay(n, start=10.0, rate=0.9, seed=0):

@@ -15,7 +15,7 @@ import pytest
 
 from runner.report import Options, figures, gather, write_html
 from tests.report.cdp import Browser, ci, find_chromium, open_page
-from tests.report.conftest import HOSTILE, add_run, decay
+from tests.report.conftest import HOSTILE, add_run, decay, evaluations, rising
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +61,7 @@ JSON.stringify({
   }).length,
   title: document.title
 })
-""" % {"name": json.dumps(HOSTILE)}
+""".replace("%(name)s", json.dumps(HOSTILE))
 
 
 def expected_counts(figs):
@@ -136,5 +136,38 @@ def test_webgl_lines_render_when_the_threshold_is_passed(chromium, store, tmp_pa
         browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
         counts = {c.pop("id"): c for c in json.loads(browser.evaluate(COUNTS))}
         assert counts["fig-loss"]["gl"] == 2 and counts["fig-loss"]["canvas"] > 0
+        assert browser.errors() == []
+        assert [url for url in browser.requests() if url != path.as_uri()] == []
+
+
+def test_a_report_with_metrics_renders_each_metric_figure(chromium, store, tmp_path):
+    for s in range(3):
+        add_run(store, decay(300, seed=s), seed=s, metrics={
+            "val_accuracy": evaluations(rising(30, seed=s), 10), "grad_norm": decay(300, rate=0.99, seed=s)})
+    add_run(store, decay(300), lr=1e-2, metrics={"val_accuracy": evaluations(rising(30, end=0.99), 10)})
+    add_run(store, decay(40) + [float("nan")], lr=1.0, name=HOSTILE, steps=300,
+            metrics={"val_accuracy": evaluations([0.2, 0.3, 0.4, float("nan")], 10)})
+    data = gather(store, metrics=["val_accuracy", "grad_norm"], best="val_accuracy")
+    figs = figures(data)
+    path = write_html(data, tmp_path / "metrics.html", figs)
+
+    with Browser(chromium, tmp_path / "profile") as browser:
+        open_page(browser, path.as_uri())
+        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5")
+        counts = {c.pop("id"): c for c in json.loads(browser.evaluate(COUNTS))}
+        for c in counts.values():
+            c.pop("canvas")
+        assert counts == expected_counts(figs)
+        # the group's band and mean, the two single runs, the diverged run's mark; the group's seeds one click away
+        assert counts["fig-metric-val_accuracy"]["drawn"] == 2 + 2 + 1
+        assert counts["fig-metric-grad_norm"]["drawn"] == 2  # only the group's runs recorded it
+        starred = browser.evaluate(
+            "Array.prototype.filter.call(document.querySelectorAll('#fig-metric-val_accuracy .legendtext'),"
+            " function (t) { return t.textContent.indexOf('\u2605') === 0; }).length"
+        )
+        assert starred == 1
+        heads = browser.evaluate("Array.prototype.map.call(document.querySelectorAll('#table-summary th'),"
+                                 " function (th) { return th.textContent; }).join('|')")
+        assert "val_accuracy final|val_accuracy best ↑|grad_norm final|grad_norm best ↓" in heads
         assert browser.errors() == []
         assert [url for url in browser.requests() if url != path.as_uri()] == []

@@ -49,7 +49,8 @@ def test_the_final_loss_chart_marks_a_non_finite_final(store, mixed):
     fig = figures(gather(store)).final_loss
     notes = [a.text for a in fig.layout.annotations]
     assert notes == ["✕ diverged: final loss nan"]
-    assert fig.data[0].x[list(fig.data[0].y).index(f"#{mixed[5]} {HOSTILE}".replace("<", "&lt;").replace(">", "&gt;") + " · explode · gd · lr=0.001")] is None
+    label = f"#{mixed[5]} {HOSTILE}".replace("<", "&lt;").replace(">", "&gt;") + " · explode · gd · lr=0.001"
+    assert fig.data[0].x[list(fig.data[0].y).index(label)] is None
 
 
 def test_long_lines_are_downsampled_for_display_only(store):
@@ -120,8 +121,8 @@ def test_one_exploding_run_does_not_flatten_the_others(store):
     (mark,) = [t for t in figs.loss.data if t.mode == "markers"]
     assert mark.meta["run"] == boom and list(mark.y) == [cap]  # drawn at the top edge
     assert "the last finite loss: 1e+90 at step 3" in mark.hovertemplate
-    assert any(n.startswith(f"The loss axis stops at {cap:.3g} so that the other lines stay readable: #{boom} went as high as 1e+90")
-               for n in figs.notes)
+    stops = f"The loss axis stops at {cap:.3g} so that the other lines stay readable: #{boom} went as high as 1e+90"
+    assert any(n.startswith(stops) for n in figs.notes)
     add_run(store, decay(30, seed=2))
     assert figures(gather(store, run_ids=[1, 3])).loss.layout.yaxis.range is None  # no blow-up, no cut
 
