@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 Direction = Literal["min", "max"]
 DIRECTIONS: tuple[str, ...] = ("min", "max")
@@ -73,3 +73,16 @@ def unknown_metric_message(name: str, known: Iterable[str]) -> str:
     if close:
         message += f" (did you mean {close[0]!r}?)"
     return message + "; the selected runs have: " + (", ".join(known) or "no metrics")
+
+
+DIRECTIONS_KEY = "metric_directions"  # where a run's config JSON keeps its model's declared directions
+
+
+def declared_directions(configs: Iterable[Mapping[str, Any] | None]) -> dict[str, str]:
+    """The metric directions the runs' models declared (stored with each run); the first run to declare a name wins."""
+    declared: dict[str, str] = {}
+    for config in configs:
+        stored = (config or {}).get(DIRECTIONS_KEY)
+        for name, way in (stored if isinstance(stored, dict) else {}).items():
+            declared.setdefault(name, way)
+    return declared

@@ -5,6 +5,9 @@ Each has a torch builder (a ``torch.optim.Optimizer``) and a NumPy builder
 The builders import ``torch_rules`` or ``numpy_rules`` only when called.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from runner import OptimizerSpec, hookimpl
 from runner.specs import lazy
 
@@ -15,7 +18,7 @@ RMSPROP_OPTIONS = {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 
 
 
 # name, torch builder, NumPy builder (in torch_rules and numpy_rules), option defaults, description
-RULES = (
+RULES: tuple[tuple[str, str, str, Mapping[str, Any], str], ...] = (
     ("gd", "GD", "GD", {}, "plain gradient descent, exactly the tutorial's w -= lr * grad"),
     ("sgd", "sgd", "SGD", SGD_OPTIONS, "torch.optim.SGD: momentum, dampening, Nesterov, L2 weight decay"),
     ("adam", "adam", "Adam", ADAM_OPTIONS, "torch.optim.Adam: bias-corrected moments, AMSGrad, L2 weight decay"),

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runner.metrics import direction, unknown_metric_message
+from runner.metrics import declared_directions, direction, unknown_metric_message
 
 if TYPE_CHECKING:
     from runner.store import MetricSummary, RunRecord, Store
 
-DIRECTIONS_KEY = "metric_directions"  # where a run's config JSON keeps its model's declared directions
 
 
 def split_names(ctx: click.Context, param: click.Parameter, value: Iterable[str]) -> tuple[str, ...]:
@@ -35,13 +34,8 @@ def check_metric_names(store: Store, run_ids: Sequence[int], names: Sequence[str
     return recorded
 
 
-def declared_directions(record: RunRecord) -> dict[str, str]:
-    """The directions the run's model declared for its metrics (ModelSpec.metrics), as stored with the run."""
-    declared = (record.config or {}).get(DIRECTIONS_KEY)
-    return declared if isinstance(declared, dict) else {}
-
 
 def summaries(store: Store, record: RunRecord, names: Iterable[str]) -> dict[str, MetricSummary]:
     """The run's summary of each metric in ``names``, best by the metric's direction."""
-    declared = declared_directions(record)
+    declared = declared_directions([record.config])
     return {name: store.metric_summary(record.id, name, direction(name, declared)) for name in names}

@@ -25,7 +25,7 @@ import numpy as np
 
 from runner.errors import RunnerError
 from runner.kinds import KINDS
-from runner.metrics import Direction
+from runner.metrics import Direction, declared_directions
 from runner.report.metric_data import (
     LOSS,
     Best,
@@ -33,7 +33,6 @@ from runner.report.metric_data import (
     RunMetric,
     check_names,
     choose_best,
-    declared_directions,
     group_metric,
     metric_direction,
     read_metrics,

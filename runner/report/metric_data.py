@@ -30,14 +30,12 @@ __all__ = [
     "UnknownMetric",
     "check_names",
     "choose_best",
-    "declared_directions",
     "group_metric",
     "read_metrics",
     "run_metric",
 ]
 
 LOSS = "loss"  # --best may name the loss as well as a metric
-DIRECTIONS_KEY = "metric_directions"  # where a run's config JSON keeps its model's declared directions
 METRIC_DTYPE = np.dtype([("run_id", np.int64), ("step", np.int64), ("value", np.float64)])
 
 
@@ -102,14 +100,6 @@ class Best:
         way = "highest" if self.direction == "max" else "lowest"
         return f"★ marks the best by {self.metric}: the {way} final value (a seed group's mean over its seeds)."
 
-
-def declared_directions(configs: Iterable[Mapping[str, Any] | None]) -> dict[str, str]:
-    """The metric directions the runs' models declared; the first run to declare a name wins."""
-    declared: dict[str, str] = {}
-    for config in configs:
-        for name, way in ((config or {}).get(DIRECTIONS_KEY) or {}).items():
-            declared.setdefault(name, way)
-    return declared
 
 
 def check_names(names: Sequence[str], best: str | None, known: Iterable[str]) -> None:

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
+from runner.metrics import declared_directions
 from runner.report import MetricSeries, Options, UnknownMetric, figures, gather, to_html
-from runner.report.metric_data import declared_directions
 from runner.report.style import Palette
 from runner.store import MetricSummary
 from tests.report.conftest import add_run, decay, evaluations, rising
