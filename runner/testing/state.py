@@ -47,13 +47,16 @@ def same(a: Any, b: Any) -> bool:
         return a is b
 
 
-def _optimizer_state(optimizer: Any) -> Any:
-    """torch: a copy of ``state_dict()``; NumPy: a copy of the optimizer's attributes (None if it has none)."""
+def _optimizer_state(optimizer: Any, params: list[Any]) -> Any:
+    """A copy of ``state_dict()`` (torch.optim), else of the optimizer's attributes (None if it has none).
+
+    The parameters it holds are left out (each stands as its index): they are compared on their own.
+    """
     if callable(getattr(optimizer, "state_dict", None)):
         return copy.deepcopy(optimizer.state_dict())
     attributes = getattr(optimizer, "__dict__", None)
     try:
-        return copy.deepcopy(attributes)
+        return copy.deepcopy(attributes, memo={id(p): f"parameter {i}" for i, p in enumerate(params)})
     except Exception:  # something in it cannot be copied: the optimizer state is then not compared
         return None
 
@@ -77,7 +80,8 @@ class TrainingState:
 
     @classmethod
     def of(cls, trainer: Any) -> TrainingState:
-        return cls([snapshot(p) for p in trainer.model.parameters()], _optimizer_state(trainer.optimizer), _generators())
+        params = list(trainer.model.parameters())
+        return cls([snapshot(p) for p in params], _optimizer_state(trainer.optimizer, params), _generators())
 
     def changes(self, trainer: Any) -> list[str]:
         """What differs in ``trainer`` now from this copy, each as a few words."""
