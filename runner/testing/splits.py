@@ -47,7 +47,8 @@ def check_validation(spec: Any, built: dict[str, tuple]) -> CheckResult:
         if type(vx) is not type(x) or type(vy) is not type(y) or getattr(vx, "device", None) != getattr(x, "device", None):
             return failed(VALIDATION, f"{backend}: validation gives {type(vx).__name__}, {type(vy).__name__}; "
                                       f"build gives {type(x).__name__}, {type(y).__name__}, on the CPU: give the same")
-        if len(vx) == 0 or len(vx) != len(vy) or tuple(vx.shape[1:]) != tuple(x.shape[1:]) or tuple(vy.shape[1:]) != tuple(y.shape[1:]):
+        shaped_alike = tuple(vx.shape[1:]) == tuple(x.shape[1:]) and tuple(vy.shape[1:]) == tuple(y.shape[1:])
+        if len(vx) == 0 or len(vx) != len(vy) or not shaped_alike:
             return failed(VALIDATION, f"{backend}: validation gives x {tuple(vx.shape)}, y {tuple(vy.shape)}; "
                                       f"the training split x {tuple(x.shape)}, y {tuple(y.shape)}: give samples "
                                       "shaped like the training split's, as many y as x")
