@@ -144,7 +144,7 @@ def test_the_plugin_under_test_is_still_blamed_when_the_others_work_alone(checke
 
 def test_a_check_that_hangs_fails_naming_the_plugin_and_the_rest_are_not_run(hangs):
     results = check_plugin("nc_hangs", "model", hangs, timeout=0.5)
-    assert [r.status for r in results] == ["pass", "FAIL"] + ["skip"] * 6
+    assert [r.status for r in results] == ["pass", "FAIL"] + ["skip"] * 8
     assert results[1].detail.startswith(
         "plugin 'tests.support.nonconforming_hangs' (local), model 'nc_hangs': check 'builds' did not finish within 0.5s"
     )
@@ -169,11 +169,11 @@ def test_plugins_check_prints_the_table_and_exits_1_on_failure(cli, monkeypatch)
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["CHECK", "RESULT", "DETAIL"]
     assert any(line.startswith("trains") and " FAIL " in line for line in lines)
-    progress = [f"[{n}/8] model 'nc_flat': {check}" for n, check in enumerate(
+    progress = [f"[{n}/10] model 'nc_flat': {check}" for n, check in enumerate(
         ["builds", "trains", "every parameter", "reproducible", "hand-written gradients", "autograd Functions",
-         "every optimizer"], 2)]
+         "metrics", "evaluation", "every optimizer"], 2)]
     # trains, and its zero gradients: wrong, and leaving its one parameter untrained
-    assert result.stderr.splitlines() == progress + ["model 'nc_flat': 3 of 8 checks failed"]
+    assert result.stderr.splitlines() == progress + ["model 'nc_flat': 3 of 10 checks failed"]
 
     ok = cli("plugins", "check", "gd", "--json")
     data = json.loads(ok.stdout)
@@ -184,7 +184,7 @@ def test_plugins_check_prints_the_table_and_exits_1_on_failure(cli, monkeypatch)
 def test_plugins_check_says_which_check_hangs_and_stops_it(cli, monkeypatch):
     monkeypatch.setenv("RUNNER_PLUGINS", HANGS)
     result = cli("plugins", "check", "nc_hangs", "--timeout", "0.5", code=1)
-    assert result.stderr.splitlines()[0] == "[2/8] model 'nc_hangs': builds"
+    assert result.stderr.splitlines()[0] == "[2/10] model 'nc_hangs': builds"
     assert "model 'nc_hangs': check 'builds' did not finish within 0.5s" in result.stdout
 
 
