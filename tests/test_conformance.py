@@ -79,8 +79,11 @@ def test_what_does_not_apply_is_skipped_and_passes(registry):
     results = assert_conforms("numpy", "model", registry)
     assert statuses(results) == {
         "registers": "pass", "builds": "pass", "trains": "pass", "every parameter": "pass", "reproducible": "pass",
-        "hand-written gradients": "pass", "autograd Functions": "skip", "every optimizer": "pass",
+        "hand-written gradients": "pass", "autograd Functions": "skip", "metrics": "skip", "evaluation": "pass",
+        "every optimizer": "pass",
     }
+    random = statuses(check_plugin("random", "dataset", registry))
+    assert (random["validation split"], random["classes"]) == ("skip", "skip")
     assert statuses(check_plugin("myrelu", registry=registry))["autograd Functions"] == "pass"
 
 
@@ -141,7 +144,7 @@ def test_the_plugin_under_test_is_still_blamed_when_the_others_work_alone(checke
 
 def test_a_check_that_hangs_fails_naming_the_plugin_and_the_rest_are_not_run(hangs):
     results = check_plugin("nc_hangs", "model", hangs, timeout=0.5)
-    assert [r.status for r in results] == ["pass", "FAIL"] + ["skip"] * 6
+    assert [r.status for r in results] == ["pass", "FAIL"] + ["skip"] * 8
     assert results[1].detail.startswith(
         "plugin 'tests.support.nonconforming_hangs' (local), model 'nc_hangs': check 'builds' did not finish within 0.5s"
     )
@@ -166,11 +169,11 @@ def test_plugins_check_prints_the_table_and_exits_1_on_failure(cli, monkeypatch)
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["CHECK", "RESULT", "DETAIL"]
     assert any(line.startswith("trains") and " FAIL " in line for line in lines)
-    progress = [f"[{n}/8] model 'nc_flat': {check}" for n, check in enumerate(
+    progress = [f"[{n}/10] model 'nc_flat': {check}" for n, check in enumerate(
         ["builds", "trains", "every parameter", "reproducible", "hand-written gradients", "autograd Functions",
-         "every optimizer"], 2)]
+         "metrics", "evaluation", "every optimizer"], 2)]
     # trains, and its zero gradients: wrong, and leaving its one parameter untrained
-    assert result.stderr.splitlines() == progress + ["model 'nc_flat': 3 of 8 checks failed"]
+    assert result.stderr.splitlines() == progress + ["model 'nc_flat': 3 of 10 checks failed"]
 
     ok = cli("plugins", "check", "gd", "--json")
     data = json.loads(ok.stdout)
@@ -181,7 +184,7 @@ def test_plugins_check_prints_the_table_and_exits_1_on_failure(cli, monkeypatch)
 def test_plugins_check_says_which_check_hangs_and_stops_it(cli, monkeypatch):
     monkeypatch.setenv("RUNNER_PLUGINS", HANGS)
     result = cli("plugins", "check", "nc_hangs", "--timeout", "0.5", code=1)
-    assert result.stderr.splitlines()[0] == "[2/8] model 'nc_hangs': builds"
+    assert result.stderr.splitlines()[0] == "[2/10] model 'nc_hangs': builds"
     assert "model 'nc_hangs': check 'builds' did not finish within 0.5s" in result.stdout
 
 
@@ -208,3 +211,87 @@ def test_every_built_in_plugin_conforms_without_warnings(name, kind):
     """With only the installed plugins (the built-ins, and the sine example where installed): all pass, none warns."""
     results = assert_conforms(name, kind, load_registry(extra_modules=()))
     assert not [r for r in results if r.warnings], format_results(results)
+
+
+MEASURES = ("tests.support.nonconforming_metrics", "tests.support.metric_plugins")
+
+
+@pytest.fixture(scope="module")
+def measured():
+    """check_plugin on the plugins that report metrics, evaluate and hold data out, once per plugin."""
+    registry = load_registry(extra_modules=MEASURES)
+    return functools.cache(lambda name, kind: check_plugin(name, kind, registry))
+
+
+@pytest.mark.parametrize(
+    "name, kind, check, detail",
+    [
+        ("nc_metric_name", "model", "metrics", "'Mean Error' is not a word of lowercase letters"),
+        ("nc_metric_rows", "model", "metrics", "'row_error' is of shape (64,), not a NumPy or Python scalar"),
+        ("nc_metric_names_change", "model", "metrics", "the first step reports ['step_1'], the second ['step_2']"),
+        ("nc_metric_on_host", "model", "metrics", "'mae' is a float, not a tensor: keep it a 0-d tensor on the device"),
+        ("nc_eval_moves_weights", "model", "evaluation",
+         "evaluating with its evaluate() on the training data of 'random' (it has no validation split) "
+         "changed parameter 0 (shape (1000, 10)): evaluation must"),
+        ("nc_eval_decays", "model", "evaluation", "evaluating with loss_and_grads on the training data of 'random'"),
+        ("nc_overlapping_split", "dataset", "validation split", "numpy: 10 of the 10 validation rows of x are training rows"),
+        ("nc_unseeded_split", "dataset", "validation split", "numpy: two draws of the validation split differ"),
+        ("nc_float_classes", "dataset", "classes", "numpy training y is float64 of shape (30,): class indices are integers"),
+        ("nc_class_out_of_range", "dataset", "classes", "numpy training y holds 0..3, outside 0..2 for classes=3"),
+    ],
+)
+def test_each_fault_of_metrics_evaluation_or_splits_fails_its_check(measured, name, kind, check, detail):
+    results = measured(name, kind)
+    assert check in failing(results), format_results(results)
+    assert detail in failing(results)[check]
+
+
+@pytest.mark.parametrize(
+    "name, kind, expected",
+    [
+        ("ok_measured", "model", {"metrics": "mae: words, the same at every step, scalars",
+                                  "evaluation": "loss_and_grads on the training data of 'random'"}),
+        ("softmax", "model", {"metrics": "accuracy: words, the same at every step, 0-d tensors on cpu",
+                              "evaluation": "its evaluate() on the validation split of 'blobs' (val_loss"}),
+        ("ok_split", "dataset", {"validation split": "numpy: 10 held-out rows; torch: 10 held-out rows; none in the",
+                                 "classes": "integer targets within 0..2 (3 classes seen)"}),
+        ("blobs", "dataset", {"validation split": "numpy: 30 held-out rows", "classes": "within 0..2"}),
+        ("heldout", "dataset", {"validation split": "numpy: 32 held-out rows"}),
+    ],
+)
+def test_what_reports_metrics_evaluates_and_holds_data_out_rightly_passes(measured, name, kind, expected):
+    results = {r.name: r for r in measured(name, kind)}
+    for check, detail in expected.items():
+        assert results[check].status == "pass", format_results(list(results.values()))
+        assert detail in results[check].detail
+
+
+def test_evaluation_that_moves_the_training_generators_is_caught(monkeypatch):
+    """DynamicNet draws its depth from Python's random: were evaluation not to put it back, training would change."""
+    import contextlib
+
+    from runner import evaluation
+    from runner.testing.measures import check_evaluation
+
+    registry = load_registry(extra_modules=())
+    assert check_evaluation(registry, "dynamic").status == "pass"
+    monkeypatch.setattr(evaluation, "generators_kept", contextlib.nullcontext)
+    result = check_evaluation(registry, "dynamic")
+    assert not result.passed and "changed Python's random:" in result.detail
+
+
+@pytest.mark.parametrize("optimizer, changed", [("adam", ["parameter 0 (shape (1000, 10))", "the optimizer's state"]),
+                                                ("gd", ["parameter 0 (shape (1000, 10))"])])
+def test_a_step_changes_the_parameters_and_the_optimizer_state_it_keeps(optimizer, changed):
+    """What the evaluation check compares: Adam's moments are state; gd holds only the parameters, compared apart."""
+    from runner.testing.running import prepared
+    from runner.testing.state import TrainingState
+
+    registry = load_registry(extra_modules=MEASURES)
+    trainer, problem = prepared(registry, model="ok_measured", optimizer=optimizer, seed=0)
+    assert trainer is not None, problem
+    trainer.step()
+    before = TrainingState.of(trainer)
+    assert before.changes(trainer) == []
+    trainer.step()
+    assert before.changes(trainer) == changed

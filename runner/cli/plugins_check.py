@@ -20,7 +20,7 @@ from runner.testing.suite import CHECK_TIMEOUT
 @json_option
 @click.pass_context
 def check(ctx, name, kind, timeout, as_json):
-    """Check that plugin NAME registers, trains, reproduces and computes its gradients right.
+    """Check that plugin NAME registers, trains, reproduces, computes its gradients and reports its metrics right.
 
     Runs on the CPU with the plugin's defaults, for a few steps; prints a
     pass/fail table and exits 1 if any check fails. The checks are the

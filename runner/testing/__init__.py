@@ -17,13 +17,18 @@ protocol from its defaults; it trains a few steps on the CPU with finite
 losses that fall; every parameter gets a gradient and changes; one seed
 gives the same losses twice; hand-written gradients match autograd's
 (torch) or finite differences (NumPy); custom autograd Functions pass
-gradcheck; and it trains with every optimizer. For an optimizer: it
+gradcheck; the metrics it reports have word names and scalar values on
+its device; evaluating it (as ``--eval-every`` does) leaves its
+parameters, the optimizer's state and the training generators untouched;
+and it trains with every optimizer. For an optimizer: it
 registers; it updates parameters in place and descends on a least-squares
 problem; it skips parameters without a gradient; its step scales with lr;
 its NumPy and torch rules agree; it trains every model. For a dataset: it
 registers; it builds x and y in each backend; its declared shapes are
-right; one seed gives the same data; every model whose shapes fit trains
-on it.
+right; one seed gives the same data; its validation split, if any, shares
+no row with the training split and is the same when drawn twice; its
+targets, if it declares ``classes``, are class indices within range; every
+model whose shapes fit trains on it.
 
 Each check has a time limit (``timeout``, seconds), so a plugin that
 hangs fails instead of hanging the suite. A check that trains with other

@@ -7,6 +7,7 @@ from typing import Any
 from runner.shapes import fits
 from runner.testing.pairs import model_alone, train_each
 from runner.testing.results import CheckResult, failed, passed, skipped
+from runner.testing.splits import CLASSES, VALIDATION, check_classes, check_validation
 from runner.testing.suite import Check
 
 MODEL_STEPS = 3
@@ -25,6 +26,8 @@ def dataset_checks(registry: Any, name: str, timeout: float | None) -> list[Chec
         Check("builds", builds, needed=True),
         Check("declared shapes", lambda: _check_declared_shapes(spec, built)),
         Check("reproducible", lambda: _check_reproducible(spec, built)),
+        Check(VALIDATION, lambda: check_validation(spec, built)),
+        Check(CLASSES, lambda: check_classes(spec, built)),
         Check("models that fit", lambda: check_every_model(registry, name, built, timeout), timed=False),
     ]
 

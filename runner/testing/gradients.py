@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from runner.testing.results import CheckResult, failed, passed, skipped
+from runner.testing.running import step_parts
 
 GRADIENTS = "hand-written gradients"
 FUNCTIONS = "autograd Functions"
@@ -47,8 +48,7 @@ def _torch_against_autograd(trainer: Any) -> CheckResult:
         for p in params:
             if p.is_leaf and not p.requires_grad and p.is_floating_point():
                 p.requires_grad_(True)  # so that autograd can differentiate the model's own forward pass
-        loss, grads = model.loss_and_grads(trainer.x, trainer.y)
-    grads = list(grads)
+        loss, grads, _ = step_parts(model.loss_and_grads(trainer.x, trainer.y))
     if any(g is not None for g in grads) and all(g is None or g is p.grad for p, g in zip(params, grads)):
         return skipped(GRADIENTS, "gradients come from autograd (loss.backward()); nothing hand-written to check")
     target = _differentiable_loss(loss, differentiated)
@@ -145,7 +145,7 @@ def _numpy_finite_differences(trainer: Any) -> CheckResult:
     if any(np.asarray(p).dtype != np.float64 for p in params):
         return skipped(GRADIENTS, "finite differences need float64 parameters")
     saved = [np.array(p, copy=True) for p in params]
-    loss, grads = model.loss_and_grads(trainer.x, trainer.y)
+    loss, grads, _ = step_parts(model.loss_and_grads(trainer.x, trainer.y))
     grads = [None if g is None else np.asarray(g, dtype=np.float64) for g in grads]
     for i, (g, p) in enumerate(zip(grads, params)):
         if g is not None and g.shape != np.shape(p):
@@ -165,7 +165,7 @@ def _numpy_finite_differences(trainer: Any) -> CheckResult:
             for sign in (1.0, -1.0):
                 for p, s, d in zip(params, saved, direction):
                     p[...] = s + sign * eps * d
-                values.append(float(model.loss_and_grads(trainer.x, trainer.y)[0]))
+                values.append(float(step_parts(model.loss_and_grads(trainer.x, trainer.y))[0]))
             numeric = (values[0] - values[1]) / (2 * eps)
             # Rounding in the loss itself bounds how well finite differences can do.
             tolerance = 1e-4 * max(abs(analytic), 1e-3 * grad_norm) + 1e-12 * abs(float(loss)) / eps

@@ -11,9 +11,11 @@ from typing import Any
 
 from runner.errors import ConfigError
 from runner.testing.gradients import FUNCTIONS, GRADIENTS, check_functions, check_gradients
+from runner.testing.measures import EVALUATION, METRICS, check_evaluation, check_metrics
 from runner.testing.pairs import train_each
 from runner.testing.results import CheckResult, failed, passed
-from runner.testing.running import last_line, prepared, short, train, train_steps
+from runner.testing.running import last_line, prepared, short, step_parts, train, train_steps
+from runner.testing.state import same, snapshot
 from runner.testing.suite import Check
 
 TRAIN_STEPS = 10  # enough for a loss to fall under sane defaults, few enough to take seconds
@@ -30,6 +32,8 @@ def model_checks(registry: Any, name: str, timeout: float | None) -> list[Check]
         Check("reproducible", lambda: check_reproducible(registry, name)),
         Check(GRADIENTS, lambda: _on_a_fresh_trainer(registry, name, GRADIENTS, check_gradients)),
         Check(FUNCTIONS, lambda: _on_a_fresh_trainer(registry, name, FUNCTIONS, check_functions)),
+        Check(METRICS, lambda: _on_a_fresh_trainer(registry, name, METRICS, check_metrics)),
+        Check(EVALUATION, lambda: check_evaluation(registry, name)),
         Check("every optimizer", lambda: check_every_optimizer(registry, name, timeout), timed=False),
     ]
 
@@ -100,7 +104,7 @@ def check_every_parameter(registry: Any, name: str) -> CheckResult:
     trainer, problem = prepared(registry, model=name, seed=0)
     if trainer is None:
         return failed(EVERY_PARAMETER, problem)
-    before = [_snapshot(p) for p in trainer.model.parameters()]
+    before = [snapshot(p) for p in trainer.model.parameters()]
     watch = trainer.model = _GradientWatch(trainer.model, len(before))
     run = train(trainer, TRAIN_STEPS)
     if run.error:
@@ -112,7 +116,7 @@ def check_every_parameter(registry: Any, name: str) -> CheckResult:
               for i, p in enumerate(after) if i < len(watch.received) and not watch.received[i]]
     faults += [f"parameter {i} {_shape(p)} got a gradient but never changed in {steps}: does parameters() "
                "return the very arrays or tensors the model computes with, and does its optimizer update them?"
-               for i, (b, p) in enumerate(zip(before, after)) if watch.received[i] and _same(b, p)]
+               for i, (b, p) in enumerate(zip(before, after)) if watch.received[i] and same(b, p)]
     if faults:
         return failed(EVERY_PARAMETER, "; ".join(faults))
     every = "the 1 parameter" if len(after) == 1 else f"all {len(after)} parameters"
@@ -128,29 +132,12 @@ class _GradientWatch:
     def parameters(self) -> Any:
         return self.model.parameters()
 
-    def loss_and_grads(self, x: Any, y: Any) -> tuple[Any, list[Any]]:
-        loss, grads = self.model.loss_and_grads(x, y)
-        grads = list(grads)
+    def loss_and_grads(self, x: Any, y: Any) -> tuple[Any, ...]:
+        loss, grads, metrics = step_parts(self.model.loss_and_grads(x, y))
         for i, g in enumerate(grads[: len(self.received)]):
             if not self.received[i] and g is not None and _nonzero(g):
                 self.received[i] = True
-        return loss, grads
-
-
-def _snapshot(p: Any) -> Any:
-    import numpy as np
-
-    return p.detach().clone() if hasattr(p, "detach") else np.array(p, copy=True)
-
-
-def _same(before: Any, p: Any) -> bool:
-    import numpy as np
-
-    if hasattr(p, "detach"):
-        import torch
-
-        return torch.equal(before, p.detach())
-    return bool(np.array_equal(before, p))
+        return (loss, grads) if metrics is None else (loss, grads, metrics)
 
 
 def _nonzero(g: Any) -> bool:

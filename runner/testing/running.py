@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,15 @@ def train(trainer: Any, steps: int) -> Trained:
     rows: list = []
     outcome = engine.train(trainer, steps, sink=lambda got, _: rows.extend(got))
     return Trained(trainer, outcome.status, [loss for _, loss, _ in rows], outcome.error)
+
+
+def step_parts(out: Any) -> tuple[Any, list[Any], Mapping[str, Any] | None]:
+    """What ``loss_and_grads`` returned, as ``(loss, grads, metrics)``; metrics None for the two-part form."""
+    if not isinstance(out, (tuple, list)) or len(out) not in (2, 3):
+        raise TypeError(f"loss_and_grads returned {type(out).__name__}"
+                        f"{f' of {len(out)} items' if isinstance(out, (tuple, list)) else ''}; "
+                        "return (loss, grads) or (loss, grads, metrics)")
+    return out[0], list(out[1]), (out[2] if len(out) == 3 else None)
 
 
 def last_line(text: str) -> str:
