@@ -64,12 +64,13 @@ def domain_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
-def open_store(db: str | None) -> Store:
-    """The store at ``db`` (see runner.store.resolve_url), errors as one line; use it in a ``with`` block."""
+def open_store(db: str | None, create: bool = True) -> Store:
+    """The store at ``db`` (see runner.store.resolve_url), errors as one line; use it in a ``with`` block.
+    Commands that only read pass ``create=False``: they never create or upgrade a schema."""
     from runner.store import open_store as _open
 
     with domain_errors():
-        return _open(db)
+        return _open(db, create=create)
 
 
 def load_registry() -> Registry:

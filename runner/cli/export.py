@@ -31,7 +31,7 @@ def export(run_ids, fmt, sweep, metrics, output, db):
     With no RUN, every run is exported. Non-finite values are written as
     nan, inf and -inf (strings in JSON).
     """
-    with open_store(db) as store, domain_errors():
+    with open_store(db, create=False) as store, domain_errors():
         for run_id in run_ids:
             store.get_run(run_id)  # fail before writing anything
         ids = list(run_ids)

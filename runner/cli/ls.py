@@ -29,7 +29,7 @@ def ls(model, status, sweep, limit, metrics, as_json, db):
     Runs whose process died (killed, out of memory, power loss) are marked
     lost here, so a dead run never stays "running".
     """
-    with open_store(db) as store, domain_errors():
+    with open_store(db, create=False) as store, domain_errors():
         store.mark_lost()
         records = store.list_runs(model=model, status=status, limit=limit, sweep=sweep)
         check_metric_names(store, [r.id for r in records], metrics)

@@ -52,7 +52,7 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
     names = [name.strip() for value in metrics for name in value.split(",") if name.strip()]
     command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, names, best)
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         with domain_errors():
             store.mark_lost()  # a dead run shows as lost, not as running
             data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, metrics=names, best=best,

@@ -46,7 +46,7 @@ def record_lines(r) -> list[tuple[str, str]]:
 @db_option
 def show(run_id, as_json, db):
     """Show RUN's record, its loss summary, each metric's first, final and best value, and any error."""
-    with open_store(db) as store, domain_errors():
+    with open_store(db, create=False) as store, domain_errors():
         store.mark_lost()
         record = store.get_run(run_id)
         summary = store.loss_summary(run_id)

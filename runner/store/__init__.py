@@ -31,9 +31,20 @@ from runner.heartbeat import STALE_SECONDS
 from runner.processes import pid_alive
 from runner.status import VALUES, RunStatus
 from runner.store.bulk import insert_metrics, insert_steps
-from runner.store.db import READ_ONLY, create_engine_for, display_url, ensure_schema, sqlite_path, to_url, transaction
+from runner.store.db import (
+    READ_ONLY,
+    check_schema,
+    create_engine_for,
+    display_url,
+    empty_engine,
+    ensure_schema,
+    sqlite_path,
+    sqlite_writable,
+    to_url,
+    transaction,
+)
+from runner.store.models import HEAD, runs, steps, utcnow
 from runner.store.models import metrics as metrics_table
-from runner.store.models import runs, steps, utcnow
 from runner.store.summaries import MetricSummary, metric_names, metric_summary, summarise
 
 if TYPE_CHECKING:
@@ -102,13 +113,38 @@ def resolve_url(url: str | None = None) -> str:
     return url or os.environ.get(URL_VARIABLE) or DEFAULT_URL
 
 
-def open_store(url: str | None = None) -> Store:
-    """Open (creating or upgrading as needed) the store at ``resolve_url(url)``."""
+def open_store(url: str | None = None, create: bool = True) -> Store:
+    """Open the store at ``resolve_url(url)``.
+
+    ``create`` (commands that write): a new database gets runner's schema and an old one
+    is upgraded. Without it (commands that only read) nothing is created or upgraded:
+    a database that does not exist yet, or has no tables, reads as one with no runs; an
+    out-of-date one is refused; a SQLite file this process cannot write (a read-only
+    filesystem) is opened read-only, and the store then marks no run lost. Either way a
+    database holding someone else's tables and none of runner's is refused untouched.
+    """
     url = resolve_url(url)
     engine = create_engine_for(url)
-    where = sqlite_path(make_url(to_url(url))) or display_url(url)
+    path = sqlite_path(make_url(to_url(url)))
+    where = path or display_url(url)
     try:
-        ensure_schema(engine, where)
+        if path is not None and not os.path.exists(path):
+            revision = None  # nothing to look at, and a read-only look would fail
+        else:
+            probe = create_engine_for(url, read_only=True) if path is not None else engine
+            try:
+                revision = check_schema(probe, where, create)  # before anything (WAL mode too) is written
+            finally:
+                if probe is not engine:
+                    probe.dispose()
+        if not create and revision is None:
+            engine.dispose()
+            return Store(empty_engine(), url, where, writable=False)
+        if create and revision != HEAD:
+            ensure_schema(engine, where)
+        if not create and path is not None and not sqlite_writable(path):
+            engine.dispose()
+            return Store(create_engine_for(url, read_only=True), url, where, writable=False)
     except BaseException:
         engine.dispose()
         raise
@@ -116,8 +152,9 @@ def open_store(url: str | None = None) -> Store:
 
 
 class Store:
-    def __init__(self, engine: Engine, url: str, where: str | None = None):
+    def __init__(self, engine: Engine, url: str, where: str | None = None, writable: bool = True):
         self._engine = engine
+        self._writable = writable  # False: opened read-only (see open_store), so mark_lost changes nothing
         self._reader = engine.execution_options(**{READ_ONLY: True})
         self._url = display_url(url)
         self._where = where or self._url
@@ -196,7 +233,10 @@ class Store:
         host, or one that hangs; the default is runner.heartbeat's rule).
         Its stored steps are kept and summarised. Every command that shows
         or schedules runs calls this first, so a dead run never stays running.
+        A store opened read-only marks nothing and returns [].
         """
+        if not self._writable:
+            return []
         host, cutoff = socket.gethostname(), utcnow() - timedelta(seconds=stale_seconds)
         with self._transaction(read_only=True) as conn:
             running = conn.execute(

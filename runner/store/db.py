@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import (
     Column,
@@ -32,8 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 
-from runner.errors import StorageError
+from runner.errors import OptionError, StorageError
 from runner.store.models import HEAD, metadata
 
 BUSY_TIMEOUT_SECONDS = 30
@@ -80,15 +82,56 @@ def sqlite_path(url: URL) -> str | None:
     return url.database
 
 
-def create_engine_for(url: str) -> Engine:
-    """An engine for ``url`` (or a plain file path), set up for several writers at once."""
+def refuse_memory(url: URL, shown: str) -> None:
+    """An in-memory SQLite database vanishes when the command ends, so every command refuses one."""
+    if url.get_backend_name() != "sqlite":
+        return
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:") or url.query.get("mode") == "memory":
+        raise OptionError(
+            f"{shown} is an in-memory database, which keeps nothing once the command ends; "
+            "give a file, e.g. --db experiments.db"
+        )
+
+
+def sqlite_writable(path: str) -> bool:
+    """Whether this process can write the SQLite file at ``path`` and create its -wal and -shm files."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK) and not _read_only_mount(folder)
+
+
+def _read_only_mount(folder: str) -> bool:
+    # os.access says yes to root on a read-only filesystem; statvfs tells the truth.
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def read_only_url(url: URL, path: str) -> URL:
+    """The same file opened read-only through SQLite's URI form. Where the -wal file cannot
+    be created and is not there, the file is opened immutable: nothing can change it then,
+    and SQLite would otherwise fail for want of a -shm file."""
+    query = {"mode": "ro", "uri": "true"}
+    if not sqlite_writable(path) and not os.path.exists(f"{path}-wal"):
+        query["immutable"] = "1"
+    return url.set(database=f"file:{quote(os.path.abspath(path))}", query=query)
+
+
+def create_engine_for(url: str, read_only: bool = False) -> Engine:
+    """An engine for ``url`` (or a plain file path), set up for several writers at once;
+    ``read_only``: a SQLite file opened so that nothing, not even its journal mode, is written."""
     shown = display_url(url)
     try:
         parsed = choose_driver(make_url(to_url(url)))
+        refuse_memory(parsed, shown)
         path = sqlite_path(parsed)
         if path is not None and os.path.isdir(path):
             raise StorageError(f"{path} is a directory, not a database file; give a file path such as {path}/experiments.db")
         is_sqlite = parsed.get_backend_name() == "sqlite"
+        read_only = read_only and path is not None
+        if read_only and path is not None:
+            parsed = read_only_url(parsed, path)
         connect_args = {"timeout": BUSY_TIMEOUT_SECONDS} if is_sqlite else {}
         engine = create_engine(parsed, connect_args=connect_args)
     except NoSuchModuleError:
@@ -104,9 +147,22 @@ def create_engine_for(url: str) -> Engine:
             "install it (for PostgreSQL: pip install 'runner[postgres]')"
         ) from None
     if is_sqlite:
-        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "connect", _sqlite_read_only_connect if read_only else _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def empty_engine() -> Engine:
+    """An in-memory database with runner's schema and no runs: what a read-only command
+    reads where there is no database yet, so that it creates nothing."""
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    metadata.create_all(engine)
+    return engine
+
+
+def _sqlite_read_only_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
 
 
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -202,6 +258,30 @@ def describe(exc: BaseException, where: str, connecting: bool = False) -> str:
     return f"database error in {where} ({detail}); check the database and try again"
 
 
+def check_schema(engine: Engine, where: str, create: bool) -> str | None:
+    """The database's schema revision (None: no tables at all), read without writing anything.
+
+    Raises StorageError for a database that holds tables but not runner's (someone
+    else's data: never touched), one newer than this runner, and, unless ``create``,
+    one that needs an upgrade (only a command that writes upgrades a schema).
+    """
+    with database_errors(engine, where, connecting=engine.dialect.name != "sqlite"):
+        with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+            tables = set(inspect(conn).get_table_names())
+            revision = _revision(conn)
+    if tables and "runs" not in tables:
+        shown = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
+        raise StorageError(f"{where} holds another application's tables ({shown}), not runner's; give runner its own database")
+    if revision not in (None, HEAD):
+        check_known(where, revision)
+        if not create:
+            raise StorageError(
+                f"{where} has an older runner schema (revision {revision}); "
+                "a command that writes (runner run, resume or rm) upgrades it, then try again"
+            )
+    return revision
+
+
 def read_revision(engine: Engine) -> str | None:
     """The schema revision recorded in the database, or None for a fresh one."""
     with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
@@ -264,20 +344,27 @@ def upgrade(engine: Engine, where: str, revision: str | None) -> None:
     env.py runs the migrations in one transaction that takes lock_schema first,
     so the second one finds the schema at head."""
     from alembic import command
-    from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
     config = alembic_config()
     if revision is not None:
-        try:
-            known = ScriptDirectory.from_config(config).get_revision(revision) is not None
-        except CommandError:
-            known = False
-        if not known:
-            raise StorageError(f"{where} was created by a newer runner (schema revision {revision}); upgrade runner")
+        check_known(where, revision)
     try:
         with _ALEMBIC_LOCK, database_errors(engine, where), engine.connect() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
     except CommandError as exc:
         raise StorageError(f"cannot upgrade the schema of {where} ({first_line(exc)}); upgrade runner") from exc
+
+
+def check_known(where: str, revision: str) -> None:
+    """Raise StorageError unless ``revision`` is one of this runner's migrations."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        known = ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        known = False
+    if not known:
+        raise StorageError(f"{where} was created by a newer runner (schema revision {revision}); upgrade runner")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -73,7 +74,7 @@ def test_runner_ls_imports_neither_alembic_nor_the_orm_nor_plugins(tmp_path, pyt
     if not fresh:
         open_store(db).close()
     assert imported(LS, db, python_env) == {"exit": 0, "imported": []}
-    assert revision(db) == HEAD
+    assert os.path.exists(db) != fresh  # ls only reads: it creates no database
 
 
 def test_a_store_at_an_older_revision_is_upgraded_with_alembic(tmp_path, python_env):

@@ -1,0 +1,164 @@
+"""What each command may do to the database it is pointed at: in-memory URLs are refused,
+someone else's database is never touched, read-only commands create and upgrade nothing,
+and a database on a read-only filesystem can still be read."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runner.errors import OptionError, StorageError
+from runner.store import open_store
+from tests.conftest import runner_command, subprocess_env
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DATA = ["--set", "batch=4", "--set", "d_in=5", "--set", "d_out=2"]
+READING = [["ls"], ["show", "1"], ["export"], ["report", "1"]]
+WRITING = [["run", "-m", "numpy", "--steps", "5", *DATA], ["resume"], ["rm", "1", "--force"]]
+
+
+def runner(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(runner_command(*args), env=subprocess_env(), cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def one_line_error(result: subprocess.CompletedProcess, code: int) -> str:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    return lines[0]
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", ":memory:", "sqlite:///file::memory:?uri=true",
+                                 "sqlite:///file:x?mode=memory&uri=true"])
+def test_an_in_memory_database_is_refused(url):
+    with pytest.raises(OptionError, match="in-memory database.*give a file"):
+        open_store(url)
+    with pytest.raises(OptionError):
+        open_store(url, create=False)
+
+
+@pytest.mark.parametrize("args", [*READING, *WRITING], ids=lambda a: a[0])
+def test_every_command_refuses_an_in_memory_database_with_exit_2(tmp_path, args):
+    line = one_line_error(runner(*args, "--db", "sqlite://", cwd=tmp_path), 2)
+    assert "in-memory database" in line and "give a file" in line
+    assert list(tmp_path.iterdir()) == []  # nothing created, not even the default database
+
+
+def test_a_sweep_on_an_in_memory_database_is_refused(tmp_path):
+    result = runner("run", "-m", "numpy", "--seed", "0-1", "--steps", "5", "--db", "sqlite://", *DATA, cwd=tmp_path)
+    assert "in-memory database" in one_line_error(result, 2)
+    assert "queued" not in result.stdout
+
+
+@pytest.fixture
+def foreign(tmp_path) -> Path:
+    """Another application's SQLite file, in its own (rollback journal) mode."""
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO customers (name) VALUES ('ada')")
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize("args", [*READING, *WRITING], ids=lambda a: a[0])
+def test_every_command_refuses_another_applications_database_untouched(foreign, args):
+    before = digest(foreign)
+    line = one_line_error(runner(*args, "--db", str(foreign), cwd=foreign.parent), 1)
+    assert "another application's tables (customers)" in line
+    assert digest(foreign) == before  # not even switched to WAL mode
+    assert sorted(p.name for p in foreign.parent.iterdir()) == ["other.db"]
+
+
+@pytest.mark.parametrize("create", [True, False])
+def test_open_store_refuses_another_applications_database(foreign, create):
+    before = digest(foreign)
+    with pytest.raises(StorageError, match="another application's tables"):
+        open_store(str(foreign), create=create)
+    assert digest(foreign) == before
+
+
+@pytest.mark.parametrize("args", READING, ids=lambda a: a[0])
+def test_a_reading_command_creates_no_database(tmp_path, args):
+    result = runner(*args, "--db", "new.db", cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_or_empty_database_reads_as_no_runs(tmp_path):
+    with open_store(str(tmp_path / "missing.db"), create=False) as store:
+        assert store.list_runs() == [] and store.mark_lost() == []
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with open_store(str(empty), create=False) as store:
+        assert store.list_runs() == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"] and empty.stat().st_size == 0
+
+
+def test_a_reading_command_does_not_upgrade_an_old_schema(tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copyfile(FIXTURES / "schema_0003.db", path)
+    before = digest(path)
+    for args in READING:
+        line = one_line_error(runner(*args, "--db", str(path), cwd=tmp_path), 1)
+        assert "older runner schema (revision 0003)" in line and "upgrades it" in line
+        assert digest(path) == before
+    assert runner("rm", "3", "--force", "--db", str(path), cwd=tmp_path).returncode == 0  # a writing command upgrades
+    with open_store(str(path), create=False) as store:
+        assert [r.id for r in store.list_runs()] == [2, 1]
+
+
+def read_only_mount(folder: Path) -> Path:
+    folder.mkdir()
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot mount a tmpfs here ({exc})")
+    return folder
+
+
+def test_a_database_on_a_read_only_filesystem_can_be_read(tmp_path):
+    folder = read_only_mount(tmp_path / "mnt")
+    try:
+        db = str(folder / "runs.db")
+        assert runner("run", "-m", "numpy", "--steps", "5", "--db", db, *DATA, cwd=tmp_path).returncode == 0
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        listed = runner("ls", "--db", db, cwd=tmp_path)
+        assert listed.returncode == 0 and "completed" in listed.stdout, listed.stderr
+        assert runner("show", "1", "--db", db, cwd=tmp_path).returncode == 0
+        exported = runner("export", "--db", db, cwd=tmp_path)
+        assert exported.returncode == 0 and len(exported.stdout.splitlines()) == 1 + 5
+        report = runner("report", "1", "--db", db, "-o", str(tmp_path / "r.html"), cwd=tmp_path)
+        assert report.returncode == 0 and (tmp_path / "r.html").exists(), report.stderr
+        assert "cannot open" in one_line_error(runner("rm", "1", "--force", "--db", db, cwd=tmp_path), 1)
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_an_unwritable_file_is_opened_read_only(tmp_path, monkeypatch, make_config):
+    # What a read-only filesystem looks like to open_store, for machines where no tmpfs can be mounted.
+    db = str(tmp_path / "runs.db")
+    with open_store(db) as store:
+        run_id = store.create_run(make_config(steps=2), device="cpu")
+        store.append_steps(run_id, [(0, 1.0, 0.1), (1, 0.5, 0.2)])
+    monkeypatch.setattr("runner.store.sqlite_writable", lambda path: False)
+    monkeypatch.setattr("runner.store.db.sqlite_writable", lambda path: False)
+    with open_store(db, create=False) as store:
+        assert store.mark_lost(stale_seconds=0) == []  # it would be lost; a read-only store changes nothing
+        assert [r.status for r in store.list_runs()] == ["running"]
+        assert len(list(store.iter_steps([run_id]))) == 2
+        with pytest.raises(StorageError, match="readonly"):
+            store.heartbeat(run_id)
+    with open_store(db) as store:
+        assert store.list_runs()[0].status == "running"
