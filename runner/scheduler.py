@@ -139,7 +139,7 @@ class Scheduler:
             code = worker.process.poll()
             if code is None:
                 alive.append(worker)
-            elif code != 0:  # killed or crashed: its run is lost, the sweep goes on
+            elif code != 0:  # killed, crashed or stopped by a signal (runner.worker.STOPPED_EXIT): the sweep goes on
                 self.store.mark_lost()
                 if not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot):
                     self.max_restarts -= 1

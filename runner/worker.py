@@ -16,11 +16,15 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from runner.options import ExecOptions
-from runner.status import FAILURES, RunStatus
+from runner.status import EXIT_CODES, FAILURES, RunStatus
 
 if TYPE_CHECKING:
     from runner.registry import Registry
     from runner.store import RunRecord, Store
+
+# A worker stopped by SIGINT or SIGTERM exits as an interrupted run does, never 0: the
+# scheduler then knows that it did not empty its queue (and replaces it unless stopping).
+STOPPED_EXIT = EXIT_CODES[RunStatus.INTERRUPTED]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -75,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             status = run_one(record, registry, store, args.device, options)
             if args.fail_fast and status in FAILURES:
                 break
-    return 0
+    return STOPPED_EXIT if stop.requested else 0
 
 
 if __name__ == "__main__":

@@ -74,7 +74,10 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     if options.fail_fast and queued_left:
         click.echo(f"Stopped at the first failure (--fail-fast); {queued_left} runs still queued. "
                    f"Resume with: runner resume {sweep}", err=True)
-    return 1 if counts.get(RunStatus.FAILED) or counts.get(RunStatus.LOST) else 0
+    elif queued_left:  # every worker stopped (signals, too many restarts) before the queue was empty
+        click.echo(f"The workers stopped with {queued_left} runs still queued. Resume with: runner resume {sweep}",
+                   err=True)
+    return 1 if queued_left or counts.get(RunStatus.FAILED) or counts.get(RunStatus.LOST) else 0
 
 
 Tick = Callable[[dict[RunStatus, int], list["RunRecord"]], None]

@@ -99,6 +99,21 @@ def test_sigkill_of_a_worker_loses_its_run_only(db_url, store):
     assert "1 lost" in out
 
 
+def test_sigterm_of_a_worker_interrupts_its_run_and_the_queue_is_still_worked(db_url, store):
+    # Issue 10 item 3: the stopped worker used to exit 0, was not replaced, and the sweep exited 0 with runs queued.
+    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-3", "--steps", "400", "--set", "delay=0.005",
+                    "-j", "1", "--sweep", "term", *DATA)
+    wait_until(running_with_steps(store, 1), process=process)
+    victim = store.list_runs(status="running")[0]
+    os.kill(victim.pid, signal.SIGTERM)
+    code, out, err = finish(process)
+    assert "Traceback" not in err
+    assert statuses(store, "term") == ["completed"] * 3 + ["interrupted"], (out, err)
+    assert store.get_run(victim.id).status == "interrupted"
+    assert len({r.pid for r in store.list_runs(sweep="term")}) == 2  # the worker was replaced
+    assert "queued" not in out and code == 0, (out, err)
+
+
 def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishes(db_url, store):
     process = start(db_url, "run", "--model", "sleepy", "--seed", "0-5", "--steps", "250", "--set", "delay=0.01",
                     "--jobs", "2", "--sweep", "ctrlc", *DATA)
