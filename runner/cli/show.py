@@ -9,6 +9,7 @@ import click
 
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
 from runner.cli.metrics import summaries
+from runner.cli.params import RUN_ID
 from runner.formatting import format_loss
 
 
@@ -41,7 +42,7 @@ def record_lines(r) -> list[tuple[str, str]]:
 
 
 @click.command()
-@click.argument("run_id", type=int, metavar="RUN")
+@click.argument("run_id", type=RUN_ID, metavar="RUN")
 @json_option
 @db_option
 def show(run_id, as_json, db):
