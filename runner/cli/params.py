@@ -18,12 +18,17 @@ class PositiveFloats(click.ParamType):
     name = "numbers"
 
     def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
         from runner.grid import parse_floats
 
         try:
-            return value if isinstance(value, list) else parse_floats(str(value), "")
+            values = parse_floats(str(value), "")
         except ConfigError as exc:
             self.fail(str(exc).lstrip(": "), param, ctx)
+        if not values:  # '' or ',' would otherwise mean "the default"
+            self.fail(f"{value!r} gives no number; give one or more positive numbers (try 1e-4)", param, ctx)
+        return values
 
 
 class Ints(click.ParamType):
