@@ -9,7 +9,7 @@ something is built.
 
 from runner import ModelSpec, hookimpl
 from runner.shapes import BATCH_OF_VECTORS
-from runner.specs import lazy
+from runner.specs import at_least, lazy
 
 HIDDEN = 100  # the tutorial's H
 
@@ -29,6 +29,7 @@ def tutorial_net(package: str, **fields):
             ModelSpec(
                 build=lazy(".model:build", package),
                 params={"hidden": HIDDEN},
+                checks={"hidden": at_least(1)},
                 shapes=BATCH_OF_VECTORS,
                 **fields,
             )

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from runner.contracts import plugin_label
-from runner.errors import ConfigError, OptionError
+from runner.errors import ConfigError, OptionError, PluginError
 from runner.kinds import NAMES
 from runner.registry import Registry, unknown_name_message
 from runner.shapes import check_fit, dataset_shapes
@@ -75,6 +75,7 @@ class Resolved:
     optimizer: OptimizerSpec
     dataset: DatasetSpec
     label: str  # who is at fault when the model misbehaves: plugin, package and model
+    labels: Mapping[str, str] = field(default_factory=dict)  # the same for "dataset" and "optimizer" (their builds)
 
     @property
     def backend(self) -> str:
@@ -89,6 +90,7 @@ def specs_for(registry: Registry, config: RunConfig) -> Resolved:
         registry.optimizer(config.optimizer),
         registry.dataset(config.dataset),
         plugin_label(registry, "model", config.model),
+        {kind: plugin_label(registry, kind, getattr(config, kind)) for kind in ("dataset", "optimizer")},
     )
 
 
@@ -135,6 +137,10 @@ def resolve(
     }
     for assignment in sets:
         apply_set(sections, assignment, skip_unknown_sets)
+    names = {"model": model, "optimizer": optimizer_name, "dataset": dataset_name}
+    checks = {"model": model_spec.checks, "optimizer": optimizer_spec.checks, "dataset": dataset_spec.checks}
+    for kind in SECTIONS:  # before anything is stored: a value outside the plugin's declared range is refused
+        check_settings(registry, kind, names[kind], checks[kind], sections[kind])
     lr = check_lr(default_lr(model_spec, optimizer_name, optimizer_spec) if lr is None else lr)
     steps = check_steps((model_spec.steps or DEFAULT_STEPS) if steps is None else steps)
     seed = DEFAULT_SEED if seed is None else check_seed(seed)
@@ -222,6 +228,18 @@ def check_batch_size(batch_size: Any, rows: int, dataset: str) -> None:
     if batch_size > rows:
         raise OptionError(f"--batch-size {batch_size} is larger than the {rows} rows of dataset {dataset!r}'s "
                           f"training split; choose at most {rows}")
+
+
+def check_settings(registry: Registry, kind: str, name: str, checks: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """An OptionError naming the plugin and the setting when a value fails the plugin's own check."""
+    for key, check in checks.items():
+        try:
+            problem = check(values[key])
+        except Exception as exc:  # a check that raises is the plugin's fault, not the user's
+            raise PluginError(f"{plugin_label(registry, kind, name)}: the check of setting {key!r} raised "
+                              f"{type(exc).__name__}: {exc}") from exc
+        if problem:
+            raise OptionError(f"--set {key}={values[key]}: {plugin_label(registry, kind, name)}: {key} {problem}")
 
 
 def apply_set(sections: Mapping[str, dict[str, Any]], assignment: str, skip_unknown: bool = False) -> None:

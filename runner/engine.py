@@ -105,18 +105,27 @@ def prepare(resolved: Resolved, device: Any = None) -> Trainer:
     device = device if device is not None else resolve_device(config.device, backend)
 
     seed_everything(config.seed, backend)
-    x, y = resolved.dataset.build(backend, **config.dataset_params)
+    x, y = _build(resolved.labels.get("dataset", "the dataset"), resolved.dataset.build, backend, **config.dataset_params)
     d_out = resolved.dataset.classes or _width(y)  # a classifier's targets are class indices
-    model = resolved.model.build(_width(x), d_out, device, **config.model_params)
+    model = _build(label, resolved.model.build, _width(x), d_out, device, **config.model_params)
     check_model(model, label)
     if backend == "torch":
         x, y = x.to(device), y.to(device)
     builder = resolved.optimizer.builder(backend)
     assert builder is not None  # resolve() refuses an optimizer without this backend
-    optimizer = builder(list(model.parameters()), lr=config.lr, **config.optimizer_options)
+    optimizer = _build(resolved.labels.get("optimizer", "the optimizer"), builder, list(model.parameters()),
+                       lr=config.lr, **config.optimizer_options)
     trainer = Trainer(model, x, y, backend, device, optimizer, label)
     _prepare_extras(trainer, resolved)
     return trainer
+
+
+def _build(label: str, build: Any, *args: Any, **kwargs: Any) -> Any:
+    """``build(*args, **kwargs)``; what it raises becomes a PluginError naming the plugin, as other plugin faults do."""
+    try:
+        return build(*args, **kwargs)
+    except Exception as exc:
+        raise PluginError(f"{label}: build raised {type(exc).__name__}: {exc}") from exc
 
 
 def _prepare_extras(trainer: Trainer, resolved: Resolved) -> None:

@@ -24,3 +24,9 @@ def format_ids(ids: Sequence[int], limit: int = 12) -> str:
 def format_metrics(metrics: Mapping[str, float], separator: str = " · ") -> str:
     """``' · accuracy 0.984 · val_loss 0.0671'``: metric values briefly (3 significant digits), '' when none."""
     return "".join(f"{separator}{name} {format_loss(value, 3)}" for name, value in metrics.items())
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters escaped (``\\x1b``, ``\\r``, ``\\x07``), so that a stored name
+    cannot move the cursor, recolour or rewrite the terminal it is shown on."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 
 from runner.config import Resolved, resolve
 from runner.devices import check_device_syntax
-from runner.errors import ConfigError
+from runner.errors import ConfigError, OptionError
 from runner.kinds import KINDS
 from runner.registry import Registry
+
+MAX_GRID_VARIABLE = "RUNNER_MAX_GRID"
+DEFAULT_MAX_GRID = 100_000  # a grid is built in memory, a config per run, before any is stored
 
 
 def split(text: str) -> list[str]:
@@ -35,15 +39,44 @@ def split(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def parse_ints(text: str, what: str) -> list[int]:
+class IntRanges(Sequence[int]):
+    """Whole numbers given as ranges, counted and bounded without being listed (``0-4294967295`` is 4e9 runs)."""
+
+    def __init__(self, ranges: Iterable[range]):
+        self.ranges = tuple(ranges)
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self.ranges)
+
+    def __iter__(self) -> Iterator[int]:
+        return itertools.chain.from_iterable(self.ranges)
+
+    def __getitem__(self, index):  # ints only: no caller slices
+        for r in self.ranges:
+            if 0 <= index < len(r):
+                return r[index]
+            index -= len(r)
+        raise IndexError(index)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and list(self) == list(other)
+
+    def bounds(self) -> tuple[int, int] | None:
+        """The smallest and largest value, or None when there is none."""
+        filled = [r for r in self.ranges if r]
+        return (min(r[0] for r in filled), max(r[-1] for r in filled)) if filled else None
+
+
+def parse_ints(text: str, what: str) -> IntRanges:
     """``0-4`` or ``1,3,7`` or both: ``0-2,10``."""
-    values: list[int] = []
+    ranges: list[range] = []
     for part in split(text):
         low, dash, high = part.partition("-")
         try:
-            values.extend(range(int(low), int(high) + 1) if dash and low else [int(part)])
+            ranges.append(range(int(low), int(high) + 1) if dash and low else range(int(part), int(part) + 1))
         except ValueError:
             raise ConfigError(f"{what}: {part!r} is not a whole number or a range like 0-4") from None
+    values = IntRanges(ranges)
     if not values:
         raise ConfigError(f"{what}: give at least one value")
     return values
@@ -102,6 +135,7 @@ def expand(
         check_device_syntax(device)
     sequence_keys = sequence_settings(registry)
     set_axes = [set_axis(s, sequence_keys) for s in sets]
+    check_grid_size([models, optimizers, lrs, steps, devices, datasets, batch_sizes, *set_axes, seeds])
     mixed = len(models) > 1 or len(optimizers) > 1 or len(datasets) > 1
     runs = [
         resolve(registry, m, o, r, n, s, d, ds, chosen_sets, name, skip_unknown_sets=mixed,
@@ -113,6 +147,28 @@ def expand(
     if mixed:
         check_every_set_is_used(registry, runs, sets)
     return runs
+
+
+def max_grid() -> int:
+    """The most runs one grid may have: $RUNNER_MAX_GRID, else DEFAULT_MAX_GRID."""
+    raw = os.environ.get(MAX_GRID_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_MAX_GRID
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise OptionError(f"{MAX_GRID_VARIABLE}={raw!r} is not a positive whole number; set it to e.g. {DEFAULT_MAX_GRID}")
+    return limit
+
+
+def check_grid_size(axes: Sequence[Sequence[object]]) -> None:
+    """Refuse a grid larger than max_grid() from its axes' lengths, before any run of it is built."""
+    size, limit = math.prod(len(axis) for axis in axes), max_grid()
+    if size > limit:
+        raise OptionError(f"the grid has {size:,} runs, more than the limit of {limit:,}; "
+                          f"give shorter lists or ranges, or raise ${MAX_GRID_VARIABLE}")
 
 
 def check_every_set_is_used(registry: Registry, runs: Sequence[Resolved], sets: Iterable[str]) -> None:

@@ -9,14 +9,44 @@ than ``STALE_SECONDS``, or whose process on this host is gone, is marked
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from typing import TYPE_CHECKING
 
+from runner.errors import OptionError
+
 if TYPE_CHECKING:
     from runner.store import Store
 
-HEARTBEAT_SECONDS = float(os.environ.get("RUNNER_HEARTBEAT_SECONDS", "5"))
+VARIABLE = "RUNNER_HEARTBEAT_SECONDS"
+DEFAULT_SECONDS = 5.0
+
+
+def seconds_from_environment() -> float:
+    """$RUNNER_HEARTBEAT_SECONDS, a positive number of seconds (default 5); OptionError names a bad value."""
+    raw = os.environ.get(VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise OptionError(f"{VARIABLE}={raw!r} is not a positive number of seconds; set it to e.g. 5, or unset it")
+    return seconds
+
+
+def _seconds_at_import() -> float:
+    # Importing must not fail (a traceback before click runs): the CLI refuses a bad value up front
+    # (runner.cli.main calls seconds_from_environment), so the default stands in only until then.
+    try:
+        return seconds_from_environment()
+    except OptionError:
+        return DEFAULT_SECONDS
+
+
+HEARTBEAT_SECONDS = _seconds_at_import()
 STALE_SECONDS = 6 * HEARTBEAT_SECONDS
 
 

@@ -63,6 +63,65 @@ class NumpyOptimizer(Protocol):
     def step(self, grads: Sequence[Any]) -> None: ...
 
 
+@dataclass(frozen=True)
+class Range:
+    """A setting's valid values, for a spec's ``checks``: numbers from ``low`` to ``high``.
+
+    A bound left None is open-ended; ``low_open``/``high_open`` exclude the
+    bound itself. A tuple or list setting (Adam's ``betas``) is checked value
+    by value. Called with a value, it returns what is wrong, or None.
+    Build one with ``at_least``, ``above`` or ``fraction``.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def __call__(self, value: Any) -> str | None:
+        if isinstance(value, (tuple, list)):
+            return f"must each be {self.describe()}" if any(map(self, value)) else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None  # a setting's type is checked when --set parses it
+        too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
+        return f"must be {self.describe()}" if too_low or too_high else None
+
+    def describe(self) -> str:
+        low = None if self.low is None else f"{'above' if self.low_open else 'at least'} {self.low:g}"
+        high = None if self.high is None else f"{'below' if self.high_open else 'at most'} {self.high:g}"
+        return " and ".join(part for part in (low, high) if part)
+
+
+def at_least(low: float) -> Range:
+    """``low`` or more: ``{"hidden": at_least(1)}``."""
+    return Range(low)
+
+
+def above(low: float) -> Range:
+    """More than ``low``: ``{"eps": above(0)}``."""
+    return Range(low, low_open=True)
+
+
+def fraction() -> Range:
+    """From 0 up to but not including 1, as decay rates are: ``{"betas": fraction()}``."""
+    return Range(0, 1, high_open=True)
+
+
+def _check_checks(checks: Any, settings: Mapping[str, Any]) -> None:
+    """``checks`` maps some of ``settings`` to callables that accept each default."""
+    if not isinstance(checks, Mapping):
+        raise TypeError(f"checks must map setting names to checks such as at_least(1), not {checks!r}")
+    for key, check in checks.items():
+        if key not in settings:
+            raise TypeError(f"checks: {key!r} is not one of the settings ({', '.join(settings) or 'none'})")
+        if not callable(check):
+            raise TypeError(f"checks: the check of {key!r} must be callable, not {check!r}")
+        problem = check(settings[key])
+        if problem:
+            raise TypeError(f"checks: the default {key}={settings[key]!r} fails its own check: {problem}")
+
+
 def _positive_float(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise TypeError(f"{name} must be a positive finite number, not {value!r}")
@@ -98,6 +157,11 @@ class ModelSpec:
     model's metrics, ``{"accuracy": "max"}``; undeclared names follow
     ``runner.metrics.direction`` (accuracy-like names ``max``, the rest
     ``min``). ``val_<name>`` takes the direction of ``<name>``.
+
+    ``checks`` maps some of ``params`` to their valid values, checked
+    before a run is stored: ``{"hidden": at_least(1)}`` (see ``Range``), or
+    any callable that takes the value and returns what is wrong with it
+    (a phrase such as ``"must be even"``) or None.
     """
 
     name: str
@@ -112,10 +176,12 @@ class ModelSpec:
     shapes: tuple[str, str] | None = None
     steps: int | None = None
     metrics: Mapping[str, str] = field(default_factory=dict)
+    checks: Mapping[str, Callable[[Any], str | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_common(self.name, self.build, "build")
         _check_directions(self.metrics)
+        _check_checks(self.checks, self.params)
         if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps <= 0):
             raise TypeError(f"steps must be a positive whole number, not {self.steps!r}")
         if self.backend not in BACKENDS:
@@ -144,6 +210,9 @@ class OptimizerSpec:
     no ``--lr`` (Lion's 1e-4, say); None leaves it to the model. A model's
     own ``lr`` still wins with the model's own default optimizer, since the
     two are its recipe (``runner.config.default_lr``).
+
+    ``checks`` maps some of ``options`` to their valid values, as a
+    ``ModelSpec``'s do for its ``params``: ``{"eps": above(0)}``.
     """
 
     name: str
@@ -152,9 +221,11 @@ class OptimizerSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
     lr: float | None = None
+    checks: Mapping[str, Callable[[Any], str | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        _check_checks(self.checks, self.options)
         if self.lr is not None:
             _positive_float("lr", self.lr)
         if self.torch is None and self.numpy is None:
@@ -193,6 +264,9 @@ class DatasetSpec:
     tensor for torch, an integer array for NumPy), and a model's ``build``
     receives ``d_out = classes``. Classifiers declare
     ``shapes=runner.shapes.CLASSES``.
+
+    ``checks`` maps some of ``params`` to their valid values, as a
+    ``ModelSpec``'s do: ``{"batch": at_least(1)}``.
     """
 
     name: str
@@ -202,9 +276,11 @@ class DatasetSpec:
     shapes: Callable[..., tuple[Sequence[int], Sequence[int]]] | None = None
     validation: Callable[..., tuple[Any, Any]] | None = None
     classes: int | None = None
+    checks: Mapping[str, Callable[[Any], str | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_common(self.name, self.build, "build")
+        _check_checks(self.checks, self.params)
         for what in ("shapes", "validation"):
             value = getattr(self, what)
             if value is not None and not callable(value):

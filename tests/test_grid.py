@@ -1,7 +1,7 @@
 import pytest
 
-from runner.errors import ConfigError
-from runner.grid import expand, parse_ints, set_axis, split
+from runner.errors import ConfigError, OptionError
+from runner.grid import check_grid_size, expand, parse_ints, set_axis, split
 
 
 def test_split_keeps_parenthesised_groups():
@@ -14,6 +14,20 @@ def test_ranges_and_lists():
     assert parse_ints("1,3,7-8", "--seed") == [1, 3, 7, 8]
     with pytest.raises(ConfigError, match="'x' is not a whole number"):
         parse_ints("1,x", "--seed")
+
+
+def test_a_range_is_counted_and_bounded_without_being_listed():
+    values = parse_ints("10-4294967305,3", "--seed")  # listing this would take hundreds of GiB
+    assert len(values) == 2**32 + 1
+    assert values.bounds() == (3, 4294967305)
+    assert (values[0], values[2**32 - 1], values[2**32]) == (10, 4294967305, 3)
+
+
+def test_a_grid_over_the_limit_is_refused_from_its_axes_lengths(monkeypatch):
+    monkeypatch.setenv("RUNNER_MAX_GRID", "12")
+    check_grid_size([["a", "b"], parse_ints("0-5", "--seed")])
+    with pytest.raises(OptionError, match="the grid has 13 runs, more than the limit of 12"):
+        check_grid_size([["a"], parse_ints("0-12", "--seed")])
 
 
 def test_set_axis_lists_values_but_keeps_a_tuple_whole():

@@ -55,7 +55,7 @@ def test_a_mismatch_is_a_config_error_naming_model_and_dataset(monkeypatch, plug
 
 def test_a_mismatch_fails_before_anything_is_written(cli, store, monkeypatch):
     monkeypatch.setenv("RUNNER_PLUGINS", BROKEN)
-    result = cli("run", "--model", "sine_shaped", code=1)
+    result = cli("run", "--model", "sine_shaped", code=2)  # the user chose a pair that cannot work: a usage error
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: model 'sine_shaped' does not fit dataset 'random'")
     assert store.list_runs() == []

@@ -9,12 +9,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner import OptimizerSpec, hookimpl
-from runner.specs import lazy
+from runner.specs import above, at_least, fraction, lazy
 
 SGD_OPTIONS = {"momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0}
 ADAM_OPTIONS = {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}
 ADAMW_OPTIONS = {**ADAM_OPTIONS, "weight_decay": 0.01}
 RMSPROP_OPTIONS = {"alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False}
+# The valid values of every rule's options (a rule checks the ones it has), as torch.optim refuses the rest.
+CHECKS = {"momentum": at_least(0), "dampening": at_least(0), "weight_decay": at_least(0), "eps": above(0),
+          "betas": fraction(), "alpha": fraction()}
 
 
 # name, torch builder, NumPy builder (in torch_rules and numpy_rules), option defaults, description
@@ -38,5 +41,6 @@ def register_optimizers(register):
                 numpy=lazy(f".numpy_rules:{numpy_rule}", __name__),
                 options=dict(options),
                 description=description,
+                checks={key: check for key, check in CHECKS.items() if key in options},
             )
         )

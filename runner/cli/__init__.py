@@ -59,3 +59,8 @@ def main() -> None:
       runner ls                      list the runs in ./experiments.db
       runner plugins                 list the models and optimizers
     """
+    from runner.cli.common import domain_errors
+    from runner.heartbeat import seconds_from_environment
+
+    with domain_errors():  # a bad $RUNNER_HEARTBEAT_SECONDS is a usage error, refused before any command runs
+        seconds_from_environment()

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runner.errors import OptionError, RunnerError
+from runner.errors import ConfigError, OptionError, RunnerError
+from runner.formatting import printable
 
 if TYPE_CHECKING:
     from runner.registry import Registry
@@ -55,13 +56,22 @@ class LazyGroup(click.Group):
 
 @contextmanager
 def domain_errors() -> Iterator[None]:
-    """Turn the core's errors into click's one-line errors."""
+    """Turn the core's errors into click's one-line errors: the user's input at fault (a ConfigError) is
+    a usage error, exit status 2; a plugin's or the database's fault exits 1."""
     try:
         yield
     except OptionError as exc:
         raise click.UsageError(str(exc), click.get_current_context(silent=True)) from exc
+    except ConfigError as exc:
+        raise InputError(str(exc)) from exc
     except RunnerError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+class InputError(click.ClickException):
+    """A name, setting or device that cannot work: the user's to fix, so exit status 2 (its message says how)."""
+
+    exit_code = 2
 
 
 def open_store(db: str | None, create: bool = True) -> Store:
@@ -98,7 +108,7 @@ def jsonable(value: Any) -> Any:
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain, aligned text table (stable in pipes and tests, unlike a TTY renderer)."""
-    cells = [[str(c) for c in headers]] + [[("-" if c is None else str(c)) for c in row] for row in rows]
+    cells = [[str(c) for c in headers]] + [[("-" if c is None else printable(str(c))) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     return "\n".join(lines)

@@ -14,12 +14,13 @@ import click
 
 from runner.cli.common import db_option, domain_errors, open_store
 from runner.cli.metrics import check_metric_names, metric_option
+from runner.cli.params import RUN_ID
 
 COLUMNS = ("run_id", "step", "loss", "elapsed")
 
 
 @click.command()
-@click.argument("run_ids", nargs=-1, type=int, metavar="[RUN]...")
+@click.argument("run_ids", nargs=-1, type=RUN_ID, metavar="[RUN]...")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--sweep", help="Every run of this sweep (with any RUN named too).")
 @metric_option("Add a column for each of these metrics, empty at steps where it was not recorded.")

@@ -9,6 +9,7 @@ import click
 
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
 from runner.cli.metrics import check_metric_names, metric_option, summaries
+from runner.cli.params import COUNT
 from runner.formatting import format_loss
 from runner.status import VALUES
 
@@ -19,7 +20,7 @@ HEADERS = ("ID", "NAME", "SWEEP", "MODEL", "OPTIMIZER", "LR", "SEED", "DEVICE", 
 @click.option("--model", "-m", help="Only runs of this model.")
 @click.option("--status", "-s", type=click.Choice(VALUES), help="Only runs with this status.")
 @click.option("--sweep", help="Only runs of this sweep.")
-@click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many runs.")
+@click.option("--limit", "-n", type=COUNT, help="At most this many runs.")
 @metric_option("Add this metric's final and best value (e.g. val_accuracy).")
 @json_option
 @db_option

@@ -9,17 +9,26 @@ from __future__ import annotations
 import click
 
 from runner.errors import ConfigError
-from runner.grid import parse_floats, parse_ints, split
+
+# runner.grid (and the registry it imports) is imported inside convert(), when a value is converted,
+# so that the commands that take only run ids or counts (ls, show, rm, ...) start light.
 
 
 class PositiveFloats(click.ParamType):
     name = "numbers"
 
     def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        from runner.grid import parse_floats
+
         try:
-            return value if isinstance(value, list) else parse_floats(str(value), "")
+            values = parse_floats(str(value), "")
         except ConfigError as exc:
             self.fail(str(exc).lstrip(": "), param, ctx)
+        if not values:  # '' or ',' would otherwise mean "the default"
+            self.fail(f"{value!r} gives no number; give one or more positive numbers (try 1e-4)", param, ctx)
+        return values
 
 
 class Ints(click.ParamType):
@@ -31,16 +40,29 @@ class Ints(click.ParamType):
         self.low, self.high, self.description, self.example = low, high, description, example
 
     def convert(self, value, param, ctx):
-        if isinstance(value, list):
+        from runner.grid import IntRanges, parse_ints
+
+        if isinstance(value, (list, IntRanges)):
             return value
         try:
-            values = parse_ints(str(value), "")
+            values: IntRanges | None = parse_ints(str(value), "")  # counted, not listed: check_grid_size bounds the grid
         except ConfigError:
-            values = []
-        bad = [v for v in values if v < self.low or (self.high is not None and v > self.high)]
-        if not values or bad:
+            values = None
+        bounds = values.bounds() if values is not None else None
+        if bounds is None or bounds[0] < self.low or (self.high is not None and bounds[1] > self.high):
             self.fail(f"{value!r} is not {self.description}, a list or a range (try {self.example})", param, ctx)
         return values
+
+
+class Label(click.ParamType):
+    """A run's or sweep's name: at most MAX_NAME characters, the same limit on SQLite and PostgreSQL."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        if len(str(value)) > MAX_NAME:
+            self.fail(f"a name may have at most {MAX_NAME} characters; this one has {len(str(value))}", param, ctx)
+        return str(value)
 
 
 class Names(click.ParamType):
@@ -49,6 +71,8 @@ class Names(click.ParamType):
     name = "names"
 
     def convert(self, value, param, ctx):
+        from runner.grid import split
+
         if isinstance(value, list):
             return value
         names = split(str(value))
@@ -57,8 +81,18 @@ class Names(click.ParamType):
         return names
 
 
+# runs.id, runs.steps and steps.step are 32-bit INTEGER columns on PostgreSQL: refuse larger values
+# here, for both databases alike, rather than let PostgreSQL reject them or SQLite overflow.
+MAX_INT = 2**31 - 1
+MAX_NAME = 200  # --name and --sweep; PostgreSQL's btree index on runs.sweep fails at about 2.7 kB
+MAX_JOBS = 1024
+
 POSITIVE_FLOATS = PositiveFloats()
-STEPS = Ints(1, None, "a positive whole number", "500")
+STEPS = Ints(1, MAX_INT, "a whole number from 1 to 2**31-1", "500")
+RUN_ID = click.IntRange(1, MAX_INT)  # an argument naming a run
+COUNT = click.IntRange(1, MAX_INT)  # ls --limit
+JOBS = click.IntRange(1, MAX_JOBS)  # --jobs and --per-device: checked before any run is enqueued
+LABEL = Label()
 WHOLE_NUMBERS = Ints(-(2**63), None, "a whole number", "32")  # resolve() says which values a setting takes
 SEEDS = Ints(0, 2**32 - 1, "a whole number from 0 to 2**32-1", "0 or 0-4")
 NAMES = Names()

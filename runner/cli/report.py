@@ -7,11 +7,12 @@ import shlex
 import click
 
 from runner.cli.common import db_option, domain_errors, open_store
+from runner.cli.params import RUN_ID
 from runner.status import VALUES
 
 
 @click.command()
-@click.argument("run_ids", nargs=-1, type=int, metavar="[RUN]...")
+@click.argument("run_ids", nargs=-1, type=RUN_ID, metavar="[RUN]...")
 @click.option("--sweep", help="Only the runs of this sweep.")
 @click.option("--model", "-m", "models", multiple=True, help="Only runs of this model (repeatable).")
 @click.option("--status", "-s", "statuses", multiple=True, type=click.Choice(VALUES),

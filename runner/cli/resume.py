@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from runner.cli.common import db_option, domain_errors, open_store, step_timeout_option
+from runner.cli.params import JOBS
 
 
 @click.command()
 @click.argument("sweep", required=False)
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
-@click.option("--per-device", type=click.IntRange(min=1), default=1, show_default=True, help="Workers per GPU.")
+@click.option("--jobs", "-j", type=JOBS, default=1, show_default=True, help="Worker processes.")
+@click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed or diverged run.")
 @step_timeout_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")

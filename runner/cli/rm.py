@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from runner.cli.common import db_option, domain_errors, open_store
+from runner.cli.params import RUN_ID
 from runner.status import RunStatus
 
 
 @click.command()
-@click.argument("run_ids", nargs=-1, required=True, type=int, metavar="RUN...")
+@click.argument("run_ids", nargs=-1, required=True, type=RUN_ID, metavar="RUN...")
 @click.option("--force", is_flag=True, help="Also delete runs that are still running.")
 @db_option
 def rm(run_ids, force, db):

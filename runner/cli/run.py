@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store, step_timeout_option
-from runner.cli.params import NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
+from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
 from runner.cli.progress import progress_bar
 from runner.formatting import format_loss, format_metrics
 from runner.options import ExecOptions
@@ -37,10 +37,11 @@ if TYPE_CHECKING:
 @click.option("--track", type=NAMES, metavar="NAME[,NAME]", help="Also record lr, grad_norm and/or param_norm each step.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE[,VALUE]",
               help="Override a model, optimizer or dataset setting, e.g. --set hidden=50,100 --set momentum=0.5.")
-@click.option("--name", help="A name for the run(s).")
-@click.option("--sweep", help="Store the runs as a sweep with this name (a grid always is one).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes for a sweep.")
-@click.option("--per-device", type=click.IntRange(min=1), default=1, show_default=True, help="Workers per GPU.")
+@click.option("--name", type=LABEL, help=f"A name for the run(s), at most {MAX_NAME} characters.")
+@click.option("--sweep", type=LABEL,
+              help=f"Store the runs as a sweep with this name, at most {MAX_NAME} characters (a grid always is one).")
+@click.option("--jobs", "-j", type=JOBS, default=1, show_default=True, help="Worker processes for a sweep.")
+@click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU.")
 @click.option("--fail-fast", is_flag=True, help="Stop a sweep at its first failed or diverged run.")
 @click.option("--dry-run", is_flag=True, help="Print the runs without running them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")

@@ -9,7 +9,8 @@ import click
 
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
 from runner.cli.metrics import summaries
-from runner.formatting import format_loss
+from runner.cli.params import RUN_ID
+from runner.formatting import format_loss, printable
 
 
 def settings(values: dict) -> str:
@@ -41,7 +42,7 @@ def record_lines(r) -> list[tuple[str, str]]:
 
 
 @click.command()
-@click.argument("run_id", type=int, metavar="RUN")
+@click.argument("run_id", type=RUN_ID, metavar="RUN")
 @json_option
 @db_option
 def show(run_id, as_json, db):
@@ -58,7 +59,7 @@ def show(run_id, as_json, db):
         return
     click.echo(f"run {record.id}")
     for key, value in record_lines(record):
-        click.echo(f"  {key:<11} {value}")
+        click.echo(f"  {key:<11} {printable(value)}")
     click.echo("losses")
     for key, value in dataclasses.asdict(summary).items():
         shown = format_loss(value) if isinstance(value, float) else value
@@ -68,7 +69,7 @@ def show(run_id, as_json, db):
         click.echo("  " + metric_table(metrics.values()).replace("\n", "\n  "))
     if record.error:
         click.echo("error")
-        click.echo("  " + record.error.rstrip().replace("\n", "\n  "))
+        click.echo("\n".join(f"  {printable(line)}" for line in record.error.rstrip().splitlines()))
 
 
 def metric_table(metrics) -> str:

@@ -82,7 +82,9 @@ def style_keys(models: int, varying: tuple[str, ...]) -> tuple[str, str | None]:
         return "model", "optimizer"
     if keys[0] != "optimizer":
         return keys[0], "optimizer"
-    return "optimizer", keys[1] if len(keys) > 1 else None
+    # Options such as optimizer.alpha differ because the optimizers do: they say nothing more.
+    rest = [k for k in keys[1:] if not k.startswith("optimizer.")]
+    return "optimizer", rest[0] if rest else None
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def display_url(url: str) -> str:
     """The URL with any password masked."""
     try:
         parsed = make_url(to_url(url))
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return url
     return parsed.render_as_string(hide_password=True) if parsed.password else to_url(url)
 
@@ -139,7 +139,7 @@ def create_engine_for(url: str, read_only: bool = False) -> Engine:
             f"unknown kind of database in {shown!r}; use sqlite:///path/to/file.db, "
             "a plain file path, or postgresql://user@host/dbname"
         ) from None
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # make_url raises ValueError for a port that is not a number
         raise StorageError(f"{shown!r} is not a database URL ({first_line(exc)}); use e.g. sqlite:///experiments.db") from None
     except ImportError as exc:
         raise StorageError(

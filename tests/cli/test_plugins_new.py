@@ -94,7 +94,7 @@ def test_a_package_of_several_kinds_passes_its_own_tests_and_the_check(tmp_path,
     ],
 )
 def test_new_refuses_bad_names_in_one_line(cli, tmp_path, args, message):
-    result = cli(*args, str(tmp_path / "out"), code=2 if "--kind" in args else 1)
+    result = cli(*args, str(tmp_path / "out"), code=2)  # every bad argument is a usage error
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
     assert not (tmp_path / "out").exists()
@@ -102,7 +102,7 @@ def test_new_refuses_bad_names_in_one_line(cli, tmp_path, args, message):
 
 def test_new_never_writes_into_a_directory_with_files(cli, tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
-    result = cli("plugins", "new", "fresh", str(tmp_path), code=1)
+    result = cli("plugins", "new", "fresh", str(tmp_path), code=2)
     assert "already exists and is not an empty directory" in result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 

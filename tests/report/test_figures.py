@@ -173,3 +173,13 @@ def test_repeated_runs_are_one_line_each_and_the_page_says_why(store):
     assert [t.name.split(" · ")[0] for t in lines] == [f"#{i}" for i in ids]
     who = ", ".join(f"#{i}" for i in ids)
     assert f"Runs {who} repeat the settings and seed of another run: drawn one line each, not as a seed group." in figs.notes
+
+
+def test_dash_never_follows_an_option_that_varies_only_with_the_optimizer():
+    from runner.report.style import style_keys
+
+    # adam against rmsprop: their own options (alpha, betas) differ because the optimizers do
+    assert style_keys(1, ("optimizer", "optimizer.alpha", "optimizer.betas")) == ("optimizer", None)
+    assert style_keys(1, ("optimizer", "optimizer.alpha", "model.hidden")) == ("optimizer", "model.hidden")
+    assert style_keys(1, ("lr", "optimizer")) == ("optimizer", "lr")
+    assert style_keys(1, ("lr", "optimizer.alpha")) == ("lr", "optimizer")
