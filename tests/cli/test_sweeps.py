@@ -114,6 +114,36 @@ def test_sigterm_of_a_worker_interrupts_its_run_and_the_queue_is_still_worked(db
     assert "queued" not in out and code == 0, (out, err)
 
 
+def test_a_sweep_left_with_queued_runs_prints_the_resume_hint_and_exits_1(db_url, store, monkeypatch, capsys):
+    import threading
+
+    from runner.cli.sweep import run_sweep
+    from runner.scheduler import PoolOptions, Scheduler
+
+    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-2", "--steps", "400", "--set", "delay=0.005",
+                    "-j", "1", "--sweep", "left", *DATA)
+    wait_until(running_with_steps(store, 1), process=process)
+    process.send_signal(signal.SIGINT)
+    assert finish(process)[0] == 130
+    assert statuses(store, "left") == ["interrupted", "queued", "queued"]
+
+    for name, value in subprocess_env(db_url).items():  # what the workers started from this process need
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(Scheduler, "_queued_for", lambda self, slot: False)  # as when its restarts are used up
+
+    def stop_the_worker() -> None:
+        wait_until(running_with_steps(store, 1))
+        os.kill(store.list_runs(status="running")[0].pid, signal.SIGTERM)
+
+    killer = threading.Thread(target=stop_the_worker)
+    killer.start()
+    code = run_sweep(store, db_url, "left", PoolOptions(), show=False)
+    killer.join()
+    assert statuses(store, "left") == ["interrupted", "interrupted", "queued"]
+    assert code == 1
+    assert "The workers stopped with 1 runs still queued. Resume with: runner resume left" in capsys.readouterr().err
+
+
 def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishes(db_url, store):
     process = start(db_url, "run", "--model", "sleepy", "--seed", "0-5", "--steps", "250", "--set", "delay=0.01",
                     "--jobs", "2", "--sweep", "ctrlc", *DATA)
