@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from collections.abc import Iterable, Iterator, Sequence
 
 from runner.config import Resolved, resolve
 from runner.devices import check_device_syntax
+from runner.environment import positive
 from runner.errors import ConfigError, OptionError
 from runner.kinds import KINDS
 from runner.registry import Registry
@@ -151,16 +151,7 @@ def expand(
 
 def max_grid() -> int:
     """The most runs one grid may have: $RUNNER_MAX_GRID, else DEFAULT_MAX_GRID."""
-    raw = os.environ.get(MAX_GRID_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_MAX_GRID
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise OptionError(f"{MAX_GRID_VARIABLE}={raw!r} is not a positive whole number; set it to e.g. {DEFAULT_MAX_GRID}")
-    return limit
+    return positive(MAX_GRID_VARIABLE, DEFAULT_MAX_GRID, int, "a positive whole number", str(DEFAULT_MAX_GRID))
 
 
 def check_grid_size(axes: Sequence[Sequence[object]]) -> None:

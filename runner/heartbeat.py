@@ -9,11 +9,10 @@ than ``STALE_SECONDS``, or whose process on this host is gone, is marked
 
 from __future__ import annotations
 
-import math
-import os
 import threading
 from typing import TYPE_CHECKING
 
+from runner.environment import positive
 from runner.errors import OptionError
 
 if TYPE_CHECKING:
@@ -25,16 +24,7 @@ DEFAULT_SECONDS = 5.0
 
 def seconds_from_environment() -> float:
     """$RUNNER_HEARTBEAT_SECONDS, a positive number of seconds (default 5); OptionError names a bad value."""
-    raw = os.environ.get(VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_SECONDS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise OptionError(f"{VARIABLE}={raw!r} is not a positive number of seconds; set it to e.g. 5, or unset it")
-    return seconds
+    return positive(VARIABLE, DEFAULT_SECONDS, float, "a positive number of seconds", "5, or unset it")
 
 
 def _seconds_at_import() -> float:
