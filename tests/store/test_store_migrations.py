@@ -45,7 +45,7 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(db_url):
     config.set_main_option("sqlalchemy.url", db_url)  # env.py's own engine, as from the command line
     command.upgrade(config, "head")
     assert schema_differences(db_url) == []
-    assert tables(db_url) == {"alembic_version", "runs", "steps", "metrics"}
+    assert tables(db_url) == {"alembic_version", "runs", "steps", "metrics", "run_events"}
 
     command.downgrade(config, "base")
     assert tables(db_url) == {"alembic_version"}
