@@ -12,6 +12,7 @@ whose process writes again takes its status back.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -39,8 +40,9 @@ def lost_after_from_environment() -> float:
     beat = seconds_from_environment()
     lost_after = positive(LOST_VARIABLE, DEFAULT_LOST_AFTER, float, "a positive number of seconds", "60, or unset it")
     if lost_after <= beat:
+        shown = f"={lost_after:g}" if os.environ.get(LOST_VARIABLE, "").strip() else f" (unset: {lost_after:g})"
         raise OptionError(
-            f"{LOST_VARIABLE}={lost_after:g} is not longer than the heartbeat interval ({VARIABLE}={beat:g}); "
+            f"{LOST_VARIABLE}{shown} is not longer than the heartbeat interval ({VARIABLE}={beat:g}); "
             f"set it to several intervals, e.g. {max(DEFAULT_LOST_AFTER, 6 * beat):g}"
         )
     return lost_after
