@@ -92,16 +92,32 @@ def _check_fits(trainer: Any, checkpoint: Checkpoint, params: list[Any]) -> None
         raise CheckpointError(f"{taken} holds parameters {_shapes(saved)}, {trainer.label} has {_shapes(now)}: "
                               f"it was taken from another model or other settings; {own}")
     if (checkpoint.sampler is None) != (trainer.batches is None):
-        with_or = "with" if checkpoint.sampler is not None else "without"
-        raise CheckpointError(f"{taken} was taken {with_or} --batch-size, this run is not; {own}")
+        taken_with = checkpoint.sampler is not None
+        raise CheckpointError(f"{taken} was taken {'with' if taken_with else 'without'} --batch-size, this run "
+                              f"{'without' if taken_with else 'with'} it; {own}")
     if trainer.batches is not None and checkpoint.sampler is not None:
         rows, size = checkpoint.sampler.get("rows"), checkpoint.sampler.get("batch_size")
         if (rows, size) != (trainer.batches.rows, trainer.batches.batch_size):
             raise CheckpointError(f"{taken} drew batches of {size} from {rows} rows, this run "
                                   f"{trainer.batches.batch_size} from {trainer.batches.rows}; {own}")
-    kind = checkpoint.optimizer.get("kind")
-    if kind != _optimizer_kind(trainer.optimizer):
-        raise CheckpointError(f"{taken} holds the state of another kind of optimizer ({kind}); {own}")
+    problem = _optimizer_misfit(trainer.optimizer, params, checkpoint.optimizer)
+    if problem:
+        raise CheckpointError(f"{taken} holds the state of another optimizer or other settings ({problem}); "
+                              f"resume a run with the optimizer and settings it was started with")
+
+
+def _optimizer_misfit(optimizer: Any, params: list[Any], saved: Mapping[str, Any]) -> str | None:
+    """What in ``saved`` does not fit ``optimizer`` as far as can be told without loading it; None when all does."""
+    if saved.get("kind") != _optimizer_kind(optimizer):
+        return f"state kept as {saved.get('kind')}, not {_optimizer_kind(optimizer)}"
+    state, now = saved.get("state"), _optimizer_state(optimizer, params, copy=False)["state"]
+    if saved["kind"] == STATE_DICT:  # torch.optim: the same groups of as many parameters
+        groups = [len(g.get("params", ())) for g in state.get("param_groups", ())] if isinstance(state, dict) else None
+        own = [len(g.get("params", ())) for g in now.get("param_groups", ())] if isinstance(now, dict) else None
+        return None if groups == own else f"parameter groups of {groups}, not {own}"
+    if not isinstance(state, dict) or set(state) != set(now):
+        return f"it keeps {', '.join(sorted(now))}; the checkpoint {', '.join(sorted(state or ()))}"
+    return next((f"{name}: {p}" for name in state for p in [_mismatch(state[name], now[name])] if p), None)
 
 
 def _describe(p: Any) -> tuple[tuple[int, ...], str]:
@@ -186,12 +202,13 @@ def _optimizer_kind(optimizer: Any) -> str:
     return STATE_DICT if _has_state_dict(optimizer) else ATTRIBUTES
 
 
-def _optimizer_state(optimizer: Any, params: list[Any]) -> dict[str, Any]:
+def _optimizer_state(optimizer: Any, params: list[Any], copy: bool = True) -> dict[str, Any]:
     """Its state_dict(), else its plain attributes, leaving out those that hold the parameters (saved apart)."""
+    copied = _copied if copy else _same
     if _has_state_dict(optimizer):
-        return {"kind": STATE_DICT, "state": _copied(optimizer.state_dict())}
+        return {"kind": STATE_DICT, "state": copied(optimizer.state_dict())}
     ids = {id(p) for p in params}
-    attributes = {name: _copied(value) for name, value in vars(optimizer).items()
+    attributes = {name: copied(value) for name, value in vars(optimizer).items()
                   if _plain(value) and not _holds(value, ids)}
     return {"kind": ATTRIBUTES, "state": attributes}
 
@@ -203,13 +220,6 @@ def _load_optimizer_state(trainer: Any, params: list[Any], saved: Mapping[str, A
         if saved["kind"] == STATE_DICT:
             optimizer.load_state_dict(_copied(state))  # a copy: torch.optim keeps CPU tensors it is given, and updates them
             return
-        now = _optimizer_state(optimizer, params)["state"]
-        if set(now) != set(state):
-            raise ValueError(f"it keeps {sorted(now)}, the checkpoint {sorted(state)}")
-        for name, value in state.items():
-            problem = _mismatch(value, now[name])
-            if problem:
-                raise ValueError(f"{name}: {problem}")
         device = _device_of(params)
         for name, value in state.items():
             setattr(optimizer, name, _placed(value, device))  # copies: the checkpoint stays as it was
@@ -217,6 +227,10 @@ def _load_optimizer_state(trainer: Any, params: list[Any], saved: Mapping[str, A
         raise CheckpointError(f"the optimizer of {trainer.label} could not take the state in the checkpoint "
                               f"({type(exc).__name__}: {exc}); resume a run with the optimizer and settings "
                               "it was started with") from exc
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _plain(value: Any) -> bool:
