@@ -12,6 +12,7 @@ decode and restore, the cost of a resume.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import time
@@ -57,10 +58,10 @@ def main() -> None:
         trainer = engine.prepare(resolved)
         engine.train(trainer, 3, lambda rows, metric_rows: None)
         count = sum(int(p.numel() if hasattr(p, "numel") else p.size) for p in trainer.model.parameters())
-        capture_ms, checkpoint = timed(lambda: capture(trainer, 3), args.repeat)
-        encode_ms, data = timed(lambda: encode(checkpoint), args.repeat)
-        decode_ms, back = timed(lambda: decode(data), args.repeat)
-        restore_ms, _ = timed(lambda: restore(trainer, back), args.repeat)
+        capture_ms, checkpoint = timed(functools.partial(capture, trainer, 3), args.repeat)
+        encode_ms, data = timed(functools.partial(encode, checkpoint), args.repeat)
+        decode_ms, back = timed(functools.partial(decode, data), args.repeat)
+        restore_ms, _ = timed(functools.partial(restore, trainer, back), args.repeat)
         print(f"{model:<12}{count:>9,}{capture_ms:>12.2f}{encode_ms:>11.2f}{len(data):>10,}{decode_ms:>11.2f}{restore_ms:>12.2f}")
 
 

@@ -253,18 +253,20 @@ class _Saver:
         self.at_step = (first // self.steps + 1) * self.steps if self.steps else None  # None: never equal to a step count
         self.seconds = every.seconds if every is not None else None
         self.last = time.perf_counter()
+        self.taken: int | None = None  # the steps done at the latest checkpoint: a stop right after it takes none
 
     def due(self, now: float) -> bool:
         return self.seconds is not None and now - self.last >= self.seconds
 
     def save(self, buffer: HostStepBuffer, done: int, elapsed: float) -> bool:
         """Flush what is pending, then call back; False (and no checkpoint) when the flushed losses diverged."""
-        if self.callback is None:
+        if self.callback is None or done == self.taken:
             return True
         self.tracker.flush(*buffer.drain())  # the one sync, at checkpoint times only
         if buffer.diverged:
             return False
         self.callback(done, elapsed)
+        self.taken = done
         if self.steps:
             self.at_step = (done // self.steps + 1) * self.steps
         self.last = time.perf_counter()

@@ -216,6 +216,8 @@ def test_by_default_a_short_run_takes_no_checkpoint_and_a_stopped_run_always_doe
     outcome, rows, calls = checkpointed(registry, "numpy", 12, stop_after=7)
     assert outcome.status == "interrupted" and outcome.steps_done == 7
     assert calls == [(7, rows[-1][2], 7)]
+    outcome, rows, calls = checkpointed(registry, "numpy", 12, stop_after=6, checkpoint_every="3 steps")
+    assert [done for done, _, _ in calls] == [3, 6]  # not twice at 6: once there, a stop adds none
 
 
 def test_checkpoints_by_time_come_between_steps_after_a_flush(registry):

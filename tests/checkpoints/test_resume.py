@@ -40,3 +40,37 @@ def test_resumed_runs_give_the_losses_of_the_run_left_alone(builtins, model, rul
         assert bits(head + tail) == bits(whole), f"resumed after {at} steps"
         assert resumed.steps_done == STEPS
         assert tail[0][2] >= head[-1][2]  # times go on from the checkpoint's
+
+
+@pytest.mark.parametrize("model, optimizer", [("dynamic", "adam"), ("numpy", "rmsprop"), ("tensor", "sgd")])
+def test_a_run_stopped_by_its_stop_flag_resumes_from_the_checkpoint_it_took(builtins, model, optimizer):
+    """As `runner run` will: Ctrl-C sets the flag, the loop stops between steps and calls on_checkpoint."""
+    from runner import engine
+    from runner.checkpoints.codec import decode, encode
+    from runner.checkpoints.state import capture, restore
+    from runner.options import ExecOptions
+    from tests.checkpoints.conftest import perturb
+
+    momentum = ["momentum=0.9"] if optimizer == "sgd" else []
+    args = dict(optimizer=optimizer, lr=LR[optimizer], batch_size=5, sets=["batch=16", "d_in=6", "d_out=3", "hidden=5", *momentum])
+    whole, _ = losses(prepared(builtins, model, STEPS, **args), STEPS)
+    trainer = prepared(builtins, model, STEPS, **args)
+    stop, saved, taken = engine.StopFlag(), [], []
+    step = trainer.step
+
+    def stepped():
+        taken.append(1)
+        stop.requested = len(taken) == 5  # after the fifth step: the loop stops before the sixth
+        return step()
+
+    trainer.step = stepped
+    head, outcome = losses(trainer, STEPS, options=ExecOptions(
+        stop=stop, on_checkpoint=lambda done, seconds: saved.append(encode(capture(trainer, done, seconds)))))
+    assert outcome.status == "interrupted" and outcome.steps_done == 5 and len(saved) == 1
+    fresh = prepared(builtins, model, STEPS, **args)
+    perturb(fresh)
+    checkpoint = decode(saved[0])
+    restore(fresh, checkpoint)
+    tail, outcome = losses(fresh, STEPS, checkpoint.step, checkpoint.elapsed)
+    assert outcome.status == "completed" and checkpoint.step == 5
+    assert bits(head + tail) == bits(whole)
