@@ -44,7 +44,10 @@ class BatchSampler:
         return x[chosen], y[chosen]
 
     def _new_epoch(self) -> None:
-        order: Any = self.generator.permutation(self.rows)
+        self._order, self._at, self.epoch = self._placed(self.generator.permutation(self.rows)), 0, self.epoch + 1
+
+    def _placed(self, order: Any) -> Any:
+        """An epoch's permutation (a NumPy array) where ``next`` slices it: on the device for torch."""
         if self.backend == "torch":
             import torch
 
@@ -52,4 +55,22 @@ class BatchSampler:
             if getattr(self.device, "type", "cpu") == "cuda":  # pinned, the copy does not wait for the GPU
                 order = order.pin_memory()
             order = order.to(self.device, non_blocking=True)  # once per epoch, not per step
-        self._order, self._at, self.epoch = order, 0, self.epoch + 1
+        return order
+
+    def state(self) -> dict[str, Any]:
+        """Where the sampler is: its generator's state, the epoch, its permutation (a NumPy copy) and the position in it.
+
+        For a checkpoint (runner.checkpoints); copying a permutation on a GPU to the host waits for the device.
+        """
+        order = self._order
+        if order is not None and hasattr(order, "detach"):
+            order = order.detach().cpu().numpy()
+        return {"rows": self.rows, "batch_size": self.batch_size, "generator": self.generator.bit_generator.state,
+                "epoch": self.epoch, "order": None if order is None else numpy.array(order, copy=True), "at": self._at}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Continue from ``state()``'s result: the same batches follow as followed it."""
+        self.generator.bit_generator.state = state["generator"]
+        order = state["order"]
+        self.epoch, self._at = state["epoch"], state["at"]
+        self._order = None if order is None else self._placed(numpy.array(order, copy=True))

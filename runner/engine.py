@@ -6,8 +6,11 @@ weights), and moves them to the device; then, only if the run asks for
 them, the validation split (drawn aside, so training draws are unchanged),
 the mini-batch sampler and the tracked metrics. ``train`` runs the steps,
 hands losses and metric values to a sink in batches at least every
-``options.flush_seconds``, and returns an ``Outcome``. Nothing here knows
-about the database.
+``options.flush_seconds``, and returns an ``Outcome``. With
+``options.on_checkpoint`` it also calls that, between steps and after
+flushing, every ``options.checkpoint_every`` and when a StopFlag stops the
+loop; ``train(..., start=)`` continues a run restored from a checkpoint
+(runner.checkpoints). Nothing here knows about the database.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 from runner import timeouts
 from runner.batches import BatchSampler
 from runner.buffers import HostStepBuffer, MetricRow, Row, make_buffer
+from runner.checkpoints.every import parse_every
 from runner.config import Resolved
 from runner.contracts import check_loss, check_metrics, check_model
 from runner.devices import resolve_device
@@ -36,6 +40,8 @@ from runner.tracking import TRACKERS, Tracked
 Sink = Callable[[list[Row], list[MetricRow]], None]  # (step rows, metric rows (name, step, value))
 # (steps done, latest loss: None before the first, latest value of each metric on the host)
 Progress = Callable[[int, float | None, Mapping[str, float]], None]
+# (steps done, seconds of training so far): take a checkpoint now; every row up to then has reached the sink
+OnCheckpoint = Callable[[int, float], None]
 
 PROGRESS_SECONDS = 0.1
 
@@ -158,48 +164,59 @@ def _width(data: Any) -> int:
     return shape[-1] if len(shape) > 1 else 1
 
 
-def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAULTS) -> Outcome:
-    """Run ``steps`` steps; every computed loss reaches ``sink`` before this returns.
+def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAULTS, start: int = 0,
+          elapsed: float = 0.0) -> Outcome:
+    """Run steps ``start`` to ``steps - 1``; every computed loss reaches ``sink`` before this returns.
 
-    With ``options.step_timeout`` (seconds), a step that takes longer fails the run (see runner.timeouts).
+    ``start`` and ``elapsed`` continue a run restored from a checkpoint taken after ``start`` steps and
+    ``elapsed`` seconds: step numbers and times go on from there. With ``options.step_timeout``
+    (seconds), a step that takes longer fails the run (see runner.timeouts).
     """
     if trainer.backend == "numpy":
         import numpy
 
         # Overflow on the way to inf is how divergence looks; it is reported as a status, not as warnings.
         with numpy.errstate(over="ignore", invalid="ignore"):
-            return _train(trainer, steps, sink, options)
-    return _train(trainer, steps, sink, options)
+            return _train(trainer, steps, sink, options, start, elapsed)
+    return _train(trainer, steps, sink, options, start, elapsed)
 
 
-def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions) -> Outcome:
+def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions, first: int, before: float) -> Outcome:
     buffer = make_buffer(trainer.device)
     take_step = timeouts.guard(trainer.step, options.step_timeout, trainer.label)
     stop = options.stop or StopFlag()
     tracker = _Tracker(sink, options.progress)
+    saver = _Saver(options, tracker, first)
     values = _StepValues()
     flush_seconds = options.flush_seconds
     start = last_flush = last_tick = time.perf_counter()
-    status, error, done = RunStatus.COMPLETED, None, 0
+    start -= before  # times go on from the checkpoint's
+    status, error, done, stopped, clock = RunStatus.COMPLETED, None, first, False, before
     try:
-        for step in range(steps):
+        for step in range(first, steps):
             if stop.requested:
-                status = RunStatus.INTERRUPTED
+                status, stopped = RunStatus.INTERRUPTED, True
                 break
             loss, metrics, tracked = take_step()
-            if step == 0:  # checked once, from names and shapes alone: no per-step cost, no GPU sync
+            if step == first:  # checked once, from names and shapes alone: no per-step cost, no GPU sync
                 values = _StepValues.first(trainer, loss, metrics, tracked)
                 buffer = make_buffer(trainer.device, values.names)
             if values.detach_loss:
                 loss = loss.detach()
             now = time.perf_counter()
-            buffer.add(step, loss, now - start, values.of(metrics, tracked))
+            clock = now - start
+            buffer.add(step, loss, clock, values.of(metrics, tracked))
             done = step + 1
             if buffer.diverged:
                 status = RunStatus.DIVERGED
                 break
             if trainer.evaluator is not None and trainer.evaluates_at(step, steps - 1):
                 buffer.add_metrics(step, trainer.evaluator())  # one copy to the host per evaluation
+            if done == saver.at_step or (now - last_tick >= PROGRESS_SECONDS and saver.due(now)):
+                if not saver.save(buffer, done, clock):
+                    status = RunStatus.DIVERGED
+                    break
+                last_flush = now
             if now - last_tick >= PROGRESS_SECONDS:  # cheap work, a few times a second
                 last_tick = now
                 if now - last_flush >= flush_seconds:
@@ -209,19 +226,51 @@ def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions) -> Ou
                         status = RunStatus.DIVERGED
                         break
                 tracker.report(done, buffer)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # maybe within a step: its state may be half updated, so no checkpoint is taken
         status = RunStatus.INTERRUPTED
     except Exception:
         status, error = RunStatus.FAILED, traceback.format_exc()
     try:
         tracker.flush(*buffer.drain())
+        if stopped and not buffer.diverged:  # stopped between steps: the state is whole
+            saver.save(buffer, done, clock)
     except Exception:  # e.g. a CUDA error surfacing at the copy, or the store failing
         status, error = RunStatus.FAILED, error or traceback.format_exc()
     if buffer.diverged:
         status = RunStatus.DIVERGED
     tracker.report(done, None)
-    return Outcome(status, tracker.count, tracker.last, tracker.best, time.perf_counter() - start, error,
+    return Outcome(status, first + tracker.count, tracker.last, tracker.best, time.perf_counter() - start, error,
                    tracker.final_metrics())
+
+
+class _Saver:
+    """When the loop calls ``options.on_checkpoint``: every N steps (at multiples of N), or every S seconds."""
+
+    def __init__(self, options: ExecOptions, tracker: _Tracker, first: int):
+        self.callback, self.tracker = options.on_checkpoint, tracker
+        every = parse_every(options.checkpoint_every) if self.callback is not None else None
+        self.steps = every.steps if every is not None else None
+        self.at_step = (first // self.steps + 1) * self.steps if self.steps else None  # None: never equal to a step count
+        self.seconds = every.seconds if every is not None else None
+        self.last = time.perf_counter()
+        self.taken: int | None = None  # the steps done at the latest checkpoint: a stop right after it takes none
+
+    def due(self, now: float) -> bool:
+        return self.seconds is not None and now - self.last >= self.seconds
+
+    def save(self, buffer: HostStepBuffer, done: int, elapsed: float) -> bool:
+        """Flush what is pending, then call back; False (and no checkpoint) when the flushed losses diverged."""
+        if self.callback is None or done == self.taken:
+            return True
+        self.tracker.flush(*buffer.drain())  # the one sync, at checkpoint times only
+        if buffer.diverged:
+            return False
+        self.callback(done, elapsed)
+        self.taken = done
+        if self.steps:
+            self.at_step = (done // self.steps + 1) * self.steps
+        self.last = time.perf_counter()
+        return True
 
 
 @dataclass(frozen=True)

@@ -23,3 +23,7 @@ class StorageError(RunnerError):
 
 class RunNotFound(RunnerError):
     """A run id that is not in the database."""
+
+
+class CheckpointError(RunnerError):
+    """A checkpoint or weights file that cannot be used: damaged, unsafe, or saved from another model."""

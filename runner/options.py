@@ -16,8 +16,11 @@ import json
 from dataclasses import Field, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
+from runner.checkpoints.every import parse_every
+
 if TYPE_CHECKING:
-    from runner.engine import Progress, StopFlag
+    from runner.engine import OnCheckpoint, Progress, StopFlag
 
 LOCAL = {"local": True}  # field metadata: this option stays in its process
 
@@ -30,6 +33,12 @@ class ExecOptions:
     step_timeout: float | None = None  # seconds a step may take before the run fails (runner.timeouts)
     progress: Progress | None = field(default=None, metadata=LOCAL)  # called a few times a second
     stop: StopFlag | None = field(default=None, metadata=LOCAL)  # set to end the run between steps
+    # How often on_checkpoint is called: "300s" (by time: a short run pays nothing) or "500 steps".
+    checkpoint_every: str = CHECKPOINT_EVERY
+    on_checkpoint: OnCheckpoint | None = field(default=None, metadata=LOCAL)  # (steps done, seconds): take one now
+
+    def __post_init__(self) -> None:
+        parse_every(self.checkpoint_every)  # an OptionError here, not when the loop first needs it
 
     def to_args(self) -> list[str]:
         """The travelling options that differ from their defaults, as ``--name VALUE`` (VALUE in JSON)."""
@@ -44,7 +53,8 @@ class ExecOptions:
     def add_arguments(parser: argparse.ArgumentParser) -> None:
         """Declare on ``parser`` the arguments that ``to_args`` writes."""
         for f in travelling():
-            parser.add_argument(flag(f.name), dest=f.name, type=json.loads, default=f.default, metavar="JSON")
+            # The default as JSON too: argparse runs ``type`` on a default that is a string ("300s").
+            parser.add_argument(flag(f.name), dest=f.name, type=json.loads, default=json.dumps(f.default), metavar="JSON")
 
     @classmethod
     def from_namespace(cls, namespace: argparse.Namespace) -> ExecOptions:

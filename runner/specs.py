@@ -49,6 +49,13 @@ class Model(Protocol):
     Without it, evaluation calls ``loss_and_grads`` and keeps its loss and
     metrics, discarding the gradients. Each value is recorded as
     ``val_<name>``.
+
+    A model that keeps state besides its parameters that runner cannot see
+    (a generator of its own, a buffer) may define ``state_dict()``,
+    returning it as arrays, tensors, numbers, strings, and lists, tuples and
+    dicts of them, and ``load_state_dict(state)``, taking it back into a
+    freshly built model: checkpoints then save it (runner.checkpoints). An
+    ``nn.Module``'s buffers and the global generators are saved without them.
     """
 
     def parameters(self) -> Sequence[Any]: ...
@@ -58,7 +65,13 @@ class Model(Protocol):
 
 @runtime_checkable
 class NumpyOptimizer(Protocol):
-    """Updates NumPy parameters in place from gradients handed to it."""
+    """Updates NumPy parameters in place from gradients handed to it.
+
+    A checkpoint saves its attributes that hold arrays, numbers and lists of
+    them (the parameters apart); one that keeps other state (a generator of
+    its own) defines ``state_dict()`` and ``load_state_dict(state)``, as a
+    torch optimizer does, and those are used instead.
+    """
 
     def step(self, grads: Sequence[Any]) -> None: ...
 
@@ -201,7 +214,9 @@ class OptimizerSpec:
 
     ``torch(params, lr=..., **options)`` returns an object with ``step()``
     and ``zero_grad()`` that reads ``p.grad``, such as any
-    ``torch.optim.Optimizer``. ``numpy(params, lr=..., **options)`` returns
+    ``torch.optim.Optimizer`` (checkpoints save its ``state_dict()`` when it
+    has ``state_dict`` and ``load_state_dict``, else its plain attributes,
+    as a ``NumpyOptimizer``'s). ``numpy(params, lr=..., **options)`` returns
     a ``NumpyOptimizer`` whose ``step(grads)`` updates the arrays in place.
     Leave out the backend you do not support; ``options`` are the defaults
     of every keyword the rule takes besides ``lr``.

@@ -79,7 +79,7 @@ def test_what_does_not_apply_is_skipped_and_passes(registry):
     results = assert_conforms("numpy", "model", registry)
     assert statuses(results) == {
         "registers": "pass", "builds": "pass", "trains": "pass", "every parameter": "pass", "reproducible": "pass",
-        "hand-written gradients": "pass", "autograd Functions": "skip", "metrics": "skip", "evaluation": "pass",
+        "resumes": "pass", "hand-written gradients": "pass", "autograd Functions": "skip", "metrics": "skip", "evaluation": "pass",
         "every optimizer": "pass",
     }
     random = statuses(check_plugin("random", "dataset", registry))
@@ -144,7 +144,7 @@ def test_the_plugin_under_test_is_still_blamed_when_the_others_work_alone(checke
 
 def test_a_check_that_hangs_fails_naming_the_plugin_and_the_rest_are_not_run(hangs):
     results = check_plugin("nc_hangs", "model", hangs, timeout=0.5)
-    assert [r.status for r in results] == ["pass", "FAIL"] + ["skip"] * 8
+    assert [r.status for r in results] == ["pass", "FAIL"] + ["skip"] * 9
     assert results[1].detail.startswith(
         "plugin 'tests.support.nonconforming_hangs' (local), model 'nc_hangs': check 'builds' did not finish within 0.5s"
     )
@@ -169,11 +169,11 @@ def test_plugins_check_prints_the_table_and_exits_1_on_failure(cli, monkeypatch)
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["CHECK", "RESULT", "DETAIL"]
     assert any(line.startswith("trains") and " FAIL " in line for line in lines)
-    progress = [f"[{n}/10] model 'nc_flat': {check}" for n, check in enumerate(
-        ["builds", "trains", "every parameter", "reproducible", "hand-written gradients", "autograd Functions",
+    progress = [f"[{n}/11] model 'nc_flat': {check}" for n, check in enumerate(
+        ["builds", "trains", "every parameter", "reproducible", "resumes", "hand-written gradients", "autograd Functions",
          "metrics", "evaluation", "every optimizer"], 2)]
     # trains, and its zero gradients: wrong, and leaving its one parameter untrained
-    assert result.stderr.splitlines() == progress + ["model 'nc_flat': 3 of 10 checks failed"]
+    assert result.stderr.splitlines() == progress + ["model 'nc_flat': 3 of 11 checks failed"]
 
     ok = cli("plugins", "check", "gd", "--json")
     data = json.loads(ok.stdout)
@@ -184,7 +184,7 @@ def test_plugins_check_prints_the_table_and_exits_1_on_failure(cli, monkeypatch)
 def test_plugins_check_says_which_check_hangs_and_stops_it(cli, monkeypatch):
     monkeypatch.setenv("RUNNER_PLUGINS", HANGS)
     result = cli("plugins", "check", "nc_hangs", "--timeout", "0.5", code=1)
-    assert result.stderr.splitlines()[0] == "[2/10] model 'nc_hangs': builds"
+    assert result.stderr.splitlines()[0] == "[2/11] model 'nc_hangs': builds"
     assert "model 'nc_hangs': check 'builds' did not finish within 0.5s" in result.stdout
 
 
@@ -295,3 +295,37 @@ def test_a_step_changes_the_parameters_and_the_optimizer_state_it_keeps(optimize
     assert before.changes(trainer) == []
     trainer.step()
     assert before.changes(trainer) == changed
+
+
+RESUMING = "tests.support.nonconforming_resume"
+
+
+@pytest.fixture(scope="module")
+def resuming():
+    return load_registry(extra_modules=(RESUMING,))
+
+
+@pytest.mark.parametrize(
+    "name, kind, check, detail",
+    [
+        ("nc_hidden_rng", "model", "resumes",
+         "stopped after 3 of 6 steps and resumed from its checkpoint, step 3 gave "),
+        ("nc_hidden_rng", "model", "resumes",
+         "as without the stop: the model (or its default optimizer) keeps state that runner cannot see (a generator of its "
+         "own, a buffer outside its parameters): give it state_dict() and load_state_dict() (see docs/plugins.md)"),
+        ("nc_noisy_rule", "optimizer", "resumes (numpy)", "as without the stop: the rule keeps state that runner cannot see"),
+    ],
+)
+def test_state_that_a_checkpoint_cannot_see_fails_the_resume_check(resuming, name, kind, check, detail):
+    results = check_plugin(name, kind, resuming)
+    assert check in failing(results), format_results(results)
+    assert detail in failing(results)[check]
+    assert statuses(results)["reproducible" if kind == "model" else "updates in place (numpy)"] == "pass"
+
+
+@pytest.mark.parametrize("name, kind, check", [("ok_hidden_rng", "model", "resumes"),
+                                               ("ok_noisy_rule", "optimizer", "resumes (numpy)")])
+def test_state_given_through_state_dict_resumes_exactly(resuming, name, kind, check):
+    results = {r.name: r for r in check_plugin(name, kind, resuming)}
+    assert results[check].status == "pass", format_results(list(results.values()))
+    assert "resumed from its checkpoint: the same" in results[check].detail

@@ -180,3 +180,74 @@ def test_progress_shows_the_newest_metrics(metric_registry):
     run = record(metric_registry, "counted", steps=5, dataset="heldout",
                  options=ExecOptions(progress=lambda n, loss, metrics: seen.append((n, dict(metrics)))))
     assert seen[-1] == (5, run.outcome.metrics)
+
+
+# --- checkpoints: on_checkpoint between steps, and resuming from a step (issue 11) ---
+
+def checkpointed(registry, model, steps, stop_after=None, **options):
+    """Train with on_checkpoint noting (steps done, seconds, rows the sink had by then); stop after ``stop_after`` steps."""
+    rows, calls = [], []
+    resolved = resolve(registry, model, steps=steps, sets=SMALL)
+    trainer = prepare(resolved)
+    stop = StopFlag()
+    if stop_after is not None:
+        step, taken = trainer.step, []
+
+        def counted():
+            taken.append(1)
+            stop.requested = len(taken) >= stop_after
+            return step()
+
+        trainer.step = counted
+    options = ExecOptions(on_checkpoint=lambda done, seconds: calls.append((done, seconds, len(rows))), stop=stop, **options)
+    outcome = train(trainer, steps, lambda got, _: rows.extend(got), options)
+    return outcome, rows, calls
+
+
+def test_on_checkpoint_is_called_every_n_steps_after_the_rows_so_far_reach_the_sink(registry):
+    outcome, rows, calls = checkpointed(registry, "numpy", 12, checkpoint_every="5 steps", flush_seconds=3600)
+    assert outcome.status == "completed" and [(done, seen) for done, _, seen in calls] == [(5, 5), (10, 10)]
+    assert [seconds for _, seconds, _ in calls] == [rows[4][2], rows[9][2]]  # the time of the step it follows
+
+
+def test_by_default_a_short_run_takes_no_checkpoint_and_a_stopped_run_always_does(registry):
+    outcome, rows, calls = checkpointed(registry, "numpy", 12)
+    assert outcome.status == "completed" and calls == []
+    outcome, rows, calls = checkpointed(registry, "numpy", 12, stop_after=7)
+    assert outcome.status == "interrupted" and outcome.steps_done == 7
+    assert calls == [(7, rows[-1][2], 7)]
+    outcome, rows, calls = checkpointed(registry, "numpy", 12, stop_after=6, checkpoint_every="3 steps")
+    assert [done for done, _, _ in calls] == [3, 6]  # not twice at 6: once there, a stop adds none
+
+
+def test_checkpoints_by_time_come_between_steps_after_a_flush(registry):
+    outcome, rows, calls = checkpointed(registry, "sleepy", 30, checkpoint_every="0.1s", flush_seconds=3600)
+    assert outcome.status == "completed" and calls
+    assert all(done == seen for done, _, seen in calls)
+
+
+def test_no_checkpoint_is_taken_of_a_diverged_run(registry):
+    outcome, rows, calls = checkpointed(registry, "explode", 10, checkpoint_every="1 step")
+    assert outcome.status == "diverged" and [done for done, _, _ in calls] == [1, 2, 3]
+
+
+def test_a_failing_checkpoint_fails_the_run_and_keeps_its_rows(registry):
+    rows = []
+
+    def fails(done, seconds):
+        raise OSError("disk full")
+
+    outcome = train(prepare(resolve(registry, "numpy", sets=SMALL)), 10, lambda got, _: rows.extend(got),
+                    ExecOptions(on_checkpoint=fails, checkpoint_every="4 steps"))
+    assert outcome.status == "failed" and "OSError: disk full" in outcome.error
+    assert [r[0] for r in rows] == [0, 1, 2, 3] and outcome.steps_done == 4
+
+
+def test_a_resumed_run_numbers_its_steps_and_times_on_from_the_checkpoint(registry):
+    rows, calls = [], []
+    options = ExecOptions(on_checkpoint=lambda done, seconds: calls.append(done), checkpoint_every="4 steps")
+    outcome = train(prepare(resolve(registry, "numpy", sets=SMALL)), 10, lambda got, _: rows.extend(got), options,
+                    start=6, elapsed=100.0)
+    assert outcome.status == "completed" and outcome.steps_done == 10 and outcome.seconds >= 100
+    assert [r[0] for r in rows] == [6, 7, 8, 9] and all(r[2] >= 100 for r in rows)
+    assert calls == [8]  # at multiples of 4, as the run left alone takes them

@@ -70,3 +70,30 @@ def test_metrics_tracking_batches_and_evaluation_add_no_per_step_sync(metric_reg
     assert {n for n, _, _ in metric_rows} == {"mae", "max_error", "lr", "grad_norm", "param_norm", "val_loss", "val_mae",
                                               "val_max_error"}
     assert len(syncs) <= 3 + 3, [str(w.message) for w in syncs[:5]]  # the block copies and evaluations, not one per step
+
+
+
+@pytest.mark.parametrize("model", ["module", "dynamic"])
+def test_a_cuda_run_resumes_from_its_checkpoint(registry, model):
+    """Its checkpoint is on the host, holds the GPU's generator state, and a resumed run on the GPU continues it."""
+    from runner.checkpoints.codec import decode, encode
+    from runner.checkpoints.state import capture, restore
+    from runner.config import resolve
+    from runner.engine import prepare, train
+    from runner.options import ExecOptions
+
+    resolved = resolve(registry, model, "adam", 1e-3, steps=20, device="cuda:0", batch_size=16)
+    whole, head, tail, saved = [], [], [], []
+    train(prepare(resolved), 20, lambda got, _: whole.extend(got))
+    first = prepare(resolved)
+    options = ExecOptions(checkpoint_every="8 steps",
+                          on_checkpoint=lambda done, seconds: saved.append(encode(capture(first, done, seconds))))
+    train(first, 20, lambda got, _: head.extend(got), options)
+    checkpoint = decode(saved[0])
+    assert checkpoint.step == 8 and "cuda" in checkpoint.generators
+    assert all(p.device.type == "cpu" for p in checkpoint.params)
+    second = prepare(resolved)
+    restore(second, checkpoint)
+    train(second, 20, lambda got, _: tail.extend(got), start=8, elapsed=checkpoint.elapsed)
+    assert [r[0] for r in tail] == list(range(8, 20))
+    assert [r[1] for r in tail] == pytest.approx([r[1] for r in whole[8:]], rel=1e-5)

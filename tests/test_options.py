@@ -9,7 +9,7 @@ from runner.options import ExecOptions, travelling
 from runner.scheduler import PoolOptions, Slot, worker_args
 
 # A value unlike the default for every option that travels; a new option must add one here.
-SAMPLES = {"flush_seconds": 0.25, "step_timeout": 7.5}
+SAMPLES = {"flush_seconds": 0.25, "step_timeout": 7.5, "checkpoint_every": "50 steps"}
 SLOT = Slot("cuda:1", ("auto", "cuda", "cuda:1"), 1)
 
 
@@ -34,6 +34,6 @@ def test_all_options_at_once_and_the_defaults_survive_too():
 
 def test_process_local_options_stay_behind():
     local = [f.name for f in dataclasses.fields(ExecOptions) if f not in travelling()]
-    assert set(local) == {"progress", "stop"}
+    assert set(local) == {"progress", "stop", "on_checkpoint"}
     options = ExecOptions(step_timeout=3.0, progress=print, stop=object())
     assert options.to_args() == ExecOptions(step_timeout=3.0).to_args() == ["--step-timeout", "3.0"]

@@ -15,7 +15,8 @@ NAME`` runs the same checks from the command line.
 For a model: it registers; it builds an object that follows the Model
 protocol from its defaults; it trains a few steps on the CPU with finite
 losses that fall; every parameter gets a gradient and changes; one seed
-gives the same losses twice; hand-written gradients match autograd's
+gives the same losses twice, and again, bit for bit, when stopped halfway
+and resumed from a checkpoint; hand-written gradients match autograd's
 (torch) or finite differences (NumPy); custom autograd Functions pass
 gradcheck; the metrics it reports have word names and scalar values on
 its device; evaluating it (as ``--eval-every`` does) leaves its
@@ -23,7 +24,7 @@ parameters, the optimizer's state and the training generators untouched;
 and it trains with every optimizer. For an optimizer: it
 registers; it updates parameters in place and descends on a least-squares
 problem; it skips parameters without a gradient; its step scales with lr;
-its NumPy and torch rules agree; it trains every model. For a dataset: it
+it resumes exactly from a checkpoint; its NumPy and torch rules agree; it trains every model. For a dataset: it
 registers; it builds x and y in each backend; its declared shapes are
 right; one seed gives the same data; its validation split, if any, shares
 no row with the training split and is the same when drawn twice; its

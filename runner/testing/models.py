@@ -14,6 +14,7 @@ from runner.testing.gradients import FUNCTIONS, GRADIENTS, check_functions, chec
 from runner.testing.measures import EVALUATION, METRICS, check_evaluation, check_metrics
 from runner.testing.pairs import train_each
 from runner.testing.results import CheckResult, failed, passed
+from runner.testing.resumes import RESUMES, check_resumes
 from runner.testing.running import last_line, prepared, short, step_parts, train, train_steps
 from runner.testing.state import same, snapshot
 from runner.testing.suite import Check
@@ -30,6 +31,7 @@ def model_checks(registry: Any, name: str, timeout: float | None) -> list[Check]
         Check("trains", lambda: check_trains(registry, name)),
         Check(EVERY_PARAMETER, lambda: check_every_parameter(registry, name)),
         Check("reproducible", lambda: check_reproducible(registry, name)),
+        Check(RESUMES, lambda: check_resumes(registry, name)),
         Check(GRADIENTS, lambda: _on_a_fresh_trainer(registry, name, GRADIENTS, check_gradients)),
         Check(FUNCTIONS, lambda: _on_a_fresh_trainer(registry, name, FUNCTIONS, check_functions)),
         Check(METRICS, lambda: _on_a_fresh_trainer(registry, name, METRICS, check_metrics)),

@@ -11,6 +11,7 @@ from typing import Any
 
 from runner.testing.pairs import model_alone, train_each
 from runner.testing.results import CheckResult, failed, passed, skipped
+from runner.testing.resumes import RESUMES, check_optimizer_resumes
 from runner.testing.suite import Check
 
 LR = 1e-2
@@ -25,6 +26,7 @@ def optimizer_checks(registry: Any, name: str, timeout: float | None) -> list[Ch
     spec = registry.optimizers[name].spec
     backends = [b for b in ("numpy", "torch") if spec.builder(b) is not None]
     checks = [Check(f"{label} ({b})", functools.partial(check, spec, b)) for label, check in ALONE for b in backends]
+    checks += [Check(f"{RESUMES} ({b})", functools.partial(_check_resumes, spec, b)) for b in backends]
     checks.append(Check("backends agree", lambda: _check_backends_agree(spec)))
     checks.append(Check("every model", lambda: check_every_model(registry, name, backends, timeout), timed=False))
     return checks
@@ -60,35 +62,46 @@ class _Problem:
         return float((residual**2).sum() / n), [2 * self.x.T @ residual / n, 2 * residual.sum(0) / n]
 
 
-def _run(spec: Any, backend: str, problem: _Problem, steps: int = STEPS, lr: float = LR) -> tuple[list, list[float]]:
-    """Train the problem's parameters with ``spec``; returns (final parameters, losses).
+def _session(spec: Any, backend: str, problem: _Problem, lr: float = LR) -> tuple[list, Any, Any]:
+    """The problem's starting parameters, ``spec``'s rule over them, and one step: returns the loss, then updates.
 
     Each loss is computed from the very arrays or tensors handed to the
     rule, so a rule that does not update them in place shows no progress.
     """
-    import numpy as np
-
     if backend == "numpy":
         params = [p.copy() for p in problem.start]
         rule = spec.numpy(list(params), lr=lr, **spec.options)
-        losses = []
-        for _ in range(steps):
+
+        def step() -> float:
             loss, grads = problem.loss_and_grads(*params)
-            losses.append(loss)
             rule.step(grads)
-        return [np.array(p) for p in params], losses
+            return loss
+
+        return params, rule, step
     import torch
 
     tensors = [torch.tensor(p) for p in problem.start]
     rule = spec.torch(list(tensors), lr=lr, **spec.options)
-    losses = []
-    for _ in range(steps):
+
+    def torch_step() -> float:
         loss, grads = problem.loss_and_grads(*(t.detach().numpy() for t in tensors))
-        losses.append(loss)
         for t, g in zip(tensors, grads):
             t.grad = torch.tensor(g)
         rule.step()
-    return [t.detach().numpy().copy() for t in tensors], losses
+        return loss
+
+    return tensors, rule, torch_step
+
+
+def _run(spec: Any, backend: str, problem: _Problem, steps: int = STEPS, lr: float = LR) -> tuple[list, list[float]]:
+    """Train the problem's parameters with ``spec``; returns (final parameters, losses)."""
+    import numpy as np
+
+    params, _, step = _session(spec, backend, problem, lr)
+    losses = [step() for _ in range(steps)]
+    if backend == "numpy":
+        return [np.array(p) for p in params], losses
+    return [t.detach().numpy().copy() for t in params], losses
 
 
 def _check_descends(spec: Any, backend: str) -> CheckResult:
@@ -151,6 +164,12 @@ def _check_scales_with_lr(spec: Any, backend: str) -> CheckResult:
     if not error <= LR_TOLERANCE:
         return failed(name, f"{said}, not about 2 times as far the same way (off by {error:.0%}): does the rule use lr?")
     return passed(name, f"{said}, the same way (within {error:.1%} of 2 times)")
+
+
+def _check_resumes(spec: Any, backend: str) -> CheckResult:
+    """Stopped halfway and resumed from a checkpoint, the rule takes the steps it takes uninterrupted, bit for bit."""
+    problem = _Problem()
+    return check_optimizer_resumes(backend, lambda: _session(spec, backend, problem))
 
 
 ALONE = (("updates in place", _check_descends), ("skips missing gradients", _check_none_gradients),

@@ -53,8 +53,8 @@ def prepared(registry: Any, **resolve_args: Any) -> tuple[Any, str]:
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def train(trainer: Any, steps: int) -> Trained:
-    """``steps`` steps of runner's own loop.
+def train(trainer: Any, steps: int, start: int = 0) -> Trained:
+    """Steps ``start`` to ``steps - 1`` of runner's own loop (``start``: a trainer restored from a checkpoint).
 
     Not timed here: the check that calls this runs under a time limit of its
     own (runner.testing.suite), and two timers cannot nest.
@@ -62,7 +62,7 @@ def train(trainer: Any, steps: int) -> Trained:
     from runner import engine
 
     rows: list = []
-    outcome = engine.train(trainer, steps, sink=lambda got, _: rows.extend(got))
+    outcome = engine.train(trainer, steps, sink=lambda got, _: rows.extend(got), start=start)
     return Trained(trainer, outcome.status, [loss for _, loss, _ in rows], outcome.error)
 
 
