@@ -23,3 +23,7 @@ class StorageError(RunnerError):
 
 class RunNotFound(RunnerError):
     """A run id that is not in the database."""
+
+
+class CheckpointError(RunnerError):
+    """A checkpoint or a run's kept weights cannot be used: missing, damaged, unsafe, or from another model."""

@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, Row, Select, delete, func, insert, select, update
 from sqlalchemy.engine import make_url
 
-from runner.errors import RunNotFound
+from runner.errors import CheckpointError, RunNotFound, StorageError
 from runner.heartbeat import STALE_SECONDS
 from runner.processes import pid_alive
 from runner.status import VALUES, RunStatus
+from runner.store import artifacts as kept
+from runner.store.artifacts import Artifact, ArtifactInfo
 from runner.store.bulk import insert_metrics, insert_steps
 from runner.store.db import (
     READ_ONLY,
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
     from runner.metrics import Direction
 
 __all__ = [
-    "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunRecord", "Store", "open_store", "resolve_url",
+    "Artifact", "ArtifactInfo", "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunRecord", "Store", "open_store", "resolve_url",
 ]
 
 DEFAULT_URL = "sqlite:///experiments.db"
@@ -332,8 +334,60 @@ class Store:
             return 0
         with self._transaction() as conn:
             self._require(conn, ids)
-            # their steps and metrics go by ON DELETE CASCADE
-            return conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
+            files = kept.files_of(conn, ids)
+            # their steps, metrics and artifacts go by ON DELETE CASCADE
+            deleted = conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
+        kept.remove_files(files)  # after the commit: a failed delete leaves every file in place
+        return deleted
+
+    # artifacts: checkpoints and weights (runner.store.artifacts)
+
+    def save_artifact(
+        self, run_id: int, kind: str, step: int, data: bytes, fmt: str, keep: int = 1, directory: str | None = None
+    ) -> ArtifactInfo:
+        """Keep ``data`` as run ``run_id``'s newest ``kind`` ("checkpoint" or "weights"), saved after ``step``
+        steps, in the database or (``directory``) in a file under it; older ones beyond ``keep`` are removed."""
+        kept.check_kind(kind)
+        path = self._write_file(directory, run_id, kind, step, fmt, data) if directory else None
+        try:
+            with self._transaction() as conn:
+                self._require(conn, [run_id])
+                info = kept.insert_artifact(conn, run_id, kind, step, fmt, data, path)
+                old = kept.prune(conn, run_id, kind, keep)
+        except BaseException:
+            kept.remove_files([path] if path else [])
+            raise
+        kept.remove_files(old)
+        return info
+
+    def latest_artifact(self, run_id: int, kind: str) -> Artifact | None:
+        """Run ``run_id``'s newest ``kind`` with its bytes, checked against their SHA-256 (None: none kept).
+        CheckpointError if its file is missing or the bytes are not the ones saved."""
+        kept.check_kind(kind)
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, [run_id])
+            found = kept.latest(conn, run_id, kind)
+        return None if found is None else kept.verified(*found)
+
+    def artifacts(self, run_ids: Iterable[int]) -> dict[int, list[ArtifactInfo]]:
+        """What each run keeps (no bytes), oldest first; every run asked about is a key."""
+        ids = sorted(set(run_ids))
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, ids)
+            found: dict[int, list[ArtifactInfo]] = {i: [] for i in ids}
+            for info in kept.infos(conn, ids) if ids else []:
+                found[info.run_id].append(info)
+        return found
+
+    @staticmethod
+    def _write_file(directory: str, run_id: int, kind: str, step: int, fmt: str, data: bytes) -> str:
+        if not os.path.isdir(directory):
+            raise CheckpointError(f"the artifacts directory {directory} does not exist; create it or give another")
+        try:
+            return kept.write_file(directory, run_id, kind, step, fmt, data)
+        except OSError as exc:
+            raise StorageError(f"cannot write the {kind} of run {run_id} under {directory} ({exc.strerror or exc}); "
+                               "free space or give another --artifacts directory") from None
 
     # reading
 

@@ -10,12 +10,26 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.types import TypeDecorator
 
 from runner.status import VALUES, RunStatus
 
-HEAD = "0004"  # the newest migration; opening a store at HEAD never imports alembic
+HEAD = "0006"  # the newest migration; opening a store at HEAD never imports alembic
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -154,4 +168,25 @@ metrics = Table(
     Column("step", Integer, primary_key=True),
     Column("value", LossFloat, nullable=False),  # NaN and inf kept, as losses are
     sqlite_with_rowid=False,  # as steps: the primary key is the table
+)
+
+# What a run keeps besides numbers: its latest checkpoint(s) and its final weights (runner.store.artifacts).
+ARTIFACT_KINDS = ("checkpoint", "weights")
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("step", BigInteger, nullable=False),  # the steps done when it was saved
+    Column("format", String(8), nullable=False),  # "pt" (torch) or "npz" (NumPy): how the bytes decode
+    Column("size", BigInteger, nullable=False),  # bytes
+    Column("sha256", String(64), nullable=False),  # of the bytes, checked on every read
+    Column("data", LargeBinary),  # the bytes themselves, unless kept as a file under --artifacts
+    Column("path", Text),  # that file, absolute
+    Column("host", String),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    CheckConstraint(f"kind IN ({', '.join(repr(k) for k in ARTIFACT_KINDS)})", name="kind"),
+    CheckConstraint("(data IS NULL) <> (path IS NULL)", name="one_place"),  # in the database or in a file, not both
 )
