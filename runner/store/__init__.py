@@ -54,7 +54,8 @@ if TYPE_CHECKING:
     from runner.metrics import Direction
 
 __all__ = [
-    "Artifact", "ArtifactInfo", "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunRecord", "Store", "open_store", "resolve_url",
+    "Artifact", "ArtifactInfo",
+    "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunRecord", "Store", "open_store", "resolve_url",
 ]
 
 DEFAULT_URL = "sqlite:///experiments.db"
