@@ -31,6 +31,7 @@ from runner.heartbeat import STALE_SECONDS
 from runner.processes import pid_alive
 from runner.status import VALUES, RunStatus
 from runner.store import artifacts as kept
+from runner.store import resuming
 from runner.store.artifacts import Artifact, ArtifactInfo
 from runner.store.bulk import insert_metrics, insert_steps
 from runner.store.db import (
@@ -214,15 +215,9 @@ class Store:
                 )
                 if candidate is None:
                     return None
-                now = utcnow()
-                taken = conn.execute(
-                    update(runs)
-                    .where(runs.c.id == candidate, runs.c.status == RunStatus.QUEUED)
-                    .values(status=RunStatus.RUNNING, device=device, started_at=now, heartbeat_at=now,
-                            host=socket.gethostname(), pid=os.getpid(), **environment())
-                ).rowcount
-                if taken:
-                    return _record(conn.execute(select(runs).where(runs.c.id == candidate)).one())
+                taken = _take(conn, candidate, device)
+                if taken is not None:
+                    return taken
 
     def heartbeat(self, run_id: int) -> None:
         with self._transaction() as conn:
@@ -327,6 +322,20 @@ class Store:
             ).rowcount
             if not touched:
                 raise self._not_found([run_id])
+
+    def requeue(self, run_ids: Iterable[int], restart: bool = False) -> dict[int, int]:
+        """Queue interrupted and lost runs again, all or none; returns each one's step to continue from
+        (its latest checkpoint's, or 0 with ``restart`` or without one: runner.store.resuming).
+        RunStateError names a run in another status."""
+        ids = sorted(set(run_ids))
+        with self._transaction() as conn:
+            self._require(conn, ids)
+            return {run_id: resuming.requeue(conn, run_id, restart) for run_id in ids}
+
+    def claim_run(self, run_id: int, device: str) -> RunRecord | None:
+        """Take queued run ``run_id`` as ``claim`` takes a sweep's next one; None if it is not queued (any more)."""
+        with self._transaction() as conn:
+            return _take(conn, run_id, device)
 
     def delete_runs(self, run_ids: Iterable[int]) -> int:
         """Delete runs with their steps and metrics, all or nothing; returns how many runs were deleted."""
@@ -540,6 +549,19 @@ def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | Non
         pid=os.getpid() if running else None,
         **environment(),
     )
+
+
+def _take(conn: Connection, run_id: int, device: str) -> RunRecord | None:
+    """Compare and set: the queued run becomes ``running`` on ``device``, owned by this process (None: not queued)."""
+    now = utcnow()
+    taken = conn.execute(
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED)
+        # a resumed run keeps the start of its first part (runner.store.resuming clears it for a restart)
+        .values(status=RunStatus.RUNNING, device=device, started_at=func.coalesce(runs.c.started_at, now),
+                heartbeat_at=now, host=socket.gethostname(), pid=os.getpid(), **environment())
+    ).rowcount
+    return _record(conn.execute(select(runs).where(runs.c.id == run_id)).one()) if taken else None
 
 
 def _insert_run(conn: Connection, values: dict[str, Any]) -> int:

@@ -109,3 +109,57 @@ def test_unknown_kind_is_a_programming_error(store, make_config):
     run_id = store.create_run(make_config(), device="cpu")
     with pytest.raises(ValueError, match="unknown artifact kind 'model'"):
         store.save_artifact(run_id, "model", 1, b"x", "pt")
+
+
+def add_steps(store, run_id, count):
+    store.append_steps(run_id, [(s, 10.0 - s, 0.1 * s) for s in range(count)], metrics=[("acc", s, s / 10) for s in range(count)])
+
+
+def test_requeue_keeps_the_rows_up_to_the_latest_checkpoint(store, make_config):
+    from runner.status import RunStatus
+
+    run_id = store.create_run(make_config(steps=10), device="cpu")
+    add_steps(store, run_id, 7)
+    store.save_artifact(run_id, "checkpoint", 5, b"ckpt", "pt")
+    store.finish_run(run_id, RunStatus.INTERRUPTED, 4.0, 4.0)
+    assert store.requeue([run_id]) == {run_id: 5}
+    run = store.get_run(run_id)
+    assert (run.status, run.steps_done, run.final_loss, run.best_loss, run.ended_at) == (RunStatus.QUEUED, 5, 6.0, 6.0, None)
+    assert [s for _, s, _, _ in store.iter_steps([run_id])] == [0, 1, 2, 3, 4]
+    assert [s for _, _, s, _ in store.iter_metrics([run_id])] == [0, 1, 2, 3, 4]
+    taken = store.claim_run(run_id, "cpu")
+    assert taken is not None and taken.status == RunStatus.RUNNING and taken.started_at == run.started_at
+    assert store.claim_run(run_id, "cpu") is None  # claimed once only
+
+
+def test_requeue_without_a_checkpoint_or_with_restart_starts_over(store, make_config):
+    from runner.status import RunStatus
+
+    run_id = store.create_run(make_config(steps=10), device="cpu")
+    add_steps(store, run_id, 4)
+    store.save_artifact(run_id, "checkpoint", 3, b"ckpt", "pt")
+    store.finish_run(run_id, RunStatus.INTERRUPTED, 7.0, 7.0)
+    assert store.requeue([run_id], restart=True) == {run_id: 0}
+    assert list(store.iter_steps([run_id])) == [] and store.artifacts([run_id])[run_id] == []
+    assert store.get_run(run_id).started_at is None
+    store.claim_run(run_id, "cpu")
+    store.finish_run(run_id, RunStatus.INTERRUPTED, None, None)
+    assert store.requeue([run_id]) == {run_id: 0}  # no checkpoint now
+
+
+def test_requeue_refuses_runs_that_did_not_stop_early_and_changes_nothing(store, make_config):
+    from runner.errors import RunStateError
+    from runner.status import RunStatus
+
+    stopped = store.create_run(make_config(), device="cpu")
+    store.finish_run(stopped, RunStatus.INTERRUPTED, None, None)
+    done = store.create_run(make_config(), device="cpu")
+    add_steps(store, done, 3)
+    store.finish_run(done, RunStatus.COMPLETED, 8.0, 8.0)
+    running = store.create_run(make_config(), device="cpu")
+    with pytest.raises(RunStateError, match=f"run {done} is completed; only interrupted and lost runs resume"):
+        store.requeue([stopped, done])
+    assert store.get_run(stopped).status == RunStatus.INTERRUPTED  # all or none
+    assert len(list(store.iter_steps([done]))) == 3
+    with pytest.raises(RunStateError, match=f"run {running} is running; stop it first"):
+        store.requeue([running])
