@@ -330,7 +330,14 @@ class Store:
         ids = sorted(set(run_ids))
         with self._transaction() as conn:
             self._require(conn, ids)
-            return {run_id: resuming.requeue(conn, run_id, restart) for run_id in ids}
+            return {run_id: resuming.requeue(conn, run_id, restart) or 0 for run_id in ids}
+
+    def requeue_sweep(self, sweep: str, restart: bool = False) -> dict[int, int]:
+        """``requeue`` for every interrupted and lost run of ``sweep`` (none is an error: another resume
+        at the same time may have taken them); returns those this call queued."""
+        with self._transaction() as conn:
+            found = {run_id: resuming.requeue(conn, run_id, restart, strict=False) for run_id in resuming.resumable(conn, sweep)}
+        return {run_id: step for run_id, step in found.items() if step is not None}
 
     def claim_run(self, run_id: int, device: str) -> RunRecord | None:
         """Take queued run ``run_id`` as ``claim`` takes a sweep's next one; None if it is not queued (any more)."""

@@ -18,13 +18,22 @@ from runner.store.models import artifacts, metrics, runs, steps
 INF = float("inf")
 
 
-def requeue(conn: Connection, run_id: int, restart: bool) -> int:
-    """Queue run ``run_id`` again; returns the step it will continue from (0: from the start)."""
-    status = RunStatus(conn.scalar(select(runs.c.status).where(runs.c.id == run_id)))
-    if status not in RESUMABLE:
-        raise RunStateError(refusal(run_id, status))
-    checkpoint = checkpoint_step(conn, run_id)
-    if restart or checkpoint is None:
+def requeue(conn: Connection, run_id: int, restart: bool, strict: bool = True) -> int | None:
+    """Queue run ``run_id`` again; returns the step it will continue from (0: from the start).
+
+    Only an interrupted or lost run is queued: for any other, RunStateError
+    (``strict``) or None. The status changes first, by compare and set, so
+    that of two resumes at once only one requeues it (on PostgreSQL the
+    second waits for the first's row lock, then finds the run queued).
+    """
+    if not conn.execute(
+        update(runs).where(runs.c.id == run_id, runs.c.status.in_(RESUMABLE)).values(status=RunStatus.QUEUED)
+    ).rowcount:
+        if strict:
+            raise RunStateError(refusal(run_id, RunStatus(conn.scalar(select(runs.c.status).where(runs.c.id == run_id)))))
+        return None
+    checkpoint = None if restart else checkpoint_step(conn, run_id)
+    if checkpoint is None:
         conn.execute(delete(artifacts).where(artifacts.c.run_id == run_id, artifacts.c.kind == "checkpoint"))
         checkpoint = 0
     conn.execute(delete(steps).where(steps.c.run_id == run_id, steps.c.step >= checkpoint))
@@ -35,11 +44,17 @@ def requeue(conn: Connection, run_id: int, restart: bool) -> int:
     best = conn.scalar(select(func.min(steps.c.loss)).where(of_run, steps.c.loss > -INF, steps.c.loss < INF))
     conn.execute(
         update(runs).where(runs.c.id == run_id).values(
-            status=RunStatus.QUEUED, steps_done=checkpoint, final_loss=last, best_loss=best, error=None,
-            ended_at=None, heartbeat_at=None, pid=None, **({} if checkpoint else {"started_at": None}),
+            steps_done=checkpoint, final_loss=last, best_loss=best, error=None, ended_at=None, heartbeat_at=None,
+            pid=None, **({} if checkpoint else {"started_at": None}),
         )
     )
     return checkpoint
+
+
+def resumable(conn: Connection, sweep: str) -> list[int]:
+    """The ids of ``sweep``'s interrupted and lost runs."""
+    return list(conn.scalars(select(runs.c.id).where(runs.c.sweep == sweep, runs.c.status.in_(RESUMABLE))
+                             .order_by(runs.c.id)))
 
 
 def checkpoint_step(conn: Connection, run_id: int) -> int | None:

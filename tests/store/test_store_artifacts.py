@@ -163,3 +163,16 @@ def test_requeue_refuses_runs_that_did_not_stop_early_and_changes_nothing(store,
     assert len(list(store.iter_steps([done]))) == 3
     with pytest.raises(RunStateError, match=f"run {running} is running; stop it first"):
         store.requeue([running])
+
+
+def test_requeue_sweep_takes_its_interrupted_and_lost_runs_only(store, make_config):
+    from runner.status import RunStatus
+
+    ids = [store.create_run(make_config(), device="cpu", sweep="s") for _ in range(4)]
+    other = store.create_run(make_config(), device="cpu", sweep="t")
+    for run_id, status in zip([*ids, other], ["interrupted", "completed", "lost", "failed", "interrupted"]):
+        store.finish_run(run_id, RunStatus(status), None, None)
+    assert store.requeue_sweep("s") == {ids[0]: 0, ids[2]: 0}
+    assert store.requeue_sweep("s") == {}  # a second resume finds nothing left to take
+    assert [store.get_run(i).status for i in ids] == ["queued", "completed", "queued", "failed"]
+    assert store.get_run(other).status == "interrupted"
