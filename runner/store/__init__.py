@@ -264,11 +264,11 @@ class Store:
             rows = conn.execute(select(runs.c.status, func.count()).where(runs.c.sweep == sweep).group_by(runs.c.status))
             return {status: n for status, n in rows}
 
-    def latest_sweep(self, status: RunStatus | None = None) -> str | None:
-        """The newest sweep (with a run of ``status``, if given)."""
+    def latest_sweep(self, status: RunStatus | Sequence[RunStatus] | None = None) -> str | None:
+        """The newest sweep (with a run of ``status``, or of one of several, if given)."""
         query = select(runs.c.sweep).where(runs.c.sweep.is_not(None)).order_by(runs.c.id.desc()).limit(1)
         if status is not None:
-            query = query.where(runs.c.status == status)
+            query = query.where(runs.c.status.in_([status] if isinstance(status, str) else list(status)))
         with self._transaction(read_only=True) as conn:
             return conn.scalar(query)
 
