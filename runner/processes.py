@@ -1,8 +1,35 @@
-"""Whether a process is still alive, for telling a dead run from a running one."""
+"""Whether a process is still alive, for telling a dead run from a running one.
+
+A process is named by its pid and, where /proc exists (Linux), its start
+time: a pid is reused once its process is gone, and a new process under the
+old pid must not keep a dead run alive.
+"""
 
 from __future__ import annotations
 
 import os
+
+# /proc/<pid>/stat's fields after the command name (field 2, in parentheses and possibly holding spaces):
+STATE = 0  # field 3
+START_TIME = 19  # field 22: clock ticks after boot, fixed for the process's life
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name; None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def start_time(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks after boot; None without /proc or without the process."""
+    fields = _stat_fields(pid)
+    try:
+        return int(fields[START_TIME]) if fields else None
+    except (IndexError, ValueError):
+        return None
 
 
 def pid_alive(pid: int) -> bool:
@@ -12,10 +39,24 @@ def pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # it exists, owned by someone else
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            # The state follows the command name, which is in parentheses and may hold spaces.
-            return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
+        pass  # it exists, owned by someone else
+    fields = _stat_fields(pid)
+    if fields is None:
         return not os.path.exists("/proc/self")  # no /proc (macOS): trust os.kill
+    return bool(fields) and fields[STATE] != "Z"
+
+
+def process_alive(pid: int, started: int | None) -> bool:
+    """True if the process that had ``pid`` and started at ``started`` (see start_time) still runs.
+
+    A different start time under the same pid is another process: the first is gone. Where the
+    start time was not recorded, or cannot be read here (no /proc), the pid alone decides.
+    """
+    if not pid_alive(pid):
+        return False
+    if started is None:
+        return True
+    now = start_time(pid)
+    if now is None:
+        return not os.path.exists("/proc/self")  # no /proc: the pid decides; with /proc, it ended just now
+    return now == started

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.options import ExecOptions
+from runner.processes import start_time
 from runner.status import FAILURES, RunStatus
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class PoolOptions:
 class Worker:
     slot: Slot
     process: subprocess.Popen
+    started: int | None = None  # the process's start time (runner.processes.start_time), which its runs record
 
 
 @dataclass
@@ -140,6 +142,8 @@ class Scheduler:
             if code is None:
                 alive.append(worker)
             elif code != 0:  # killed, crashed or stopped by a signal (runner.worker.STOPPED_EXIT): the sweep goes on
+                # the runs it still held say how it ended, as only its parent saw
+                self.store.mark_process_lost(worker.process.pid, worker.started, worker_end(worker.process.pid, code))
                 self.store.mark_lost()
                 if not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot):
                     self.max_restarts -= 1
@@ -162,7 +166,19 @@ class Scheduler:
         command = [sys.executable, "-m", "runner.worker", *worker_args(self.sweep, slot, self.options)]
         # A session of its own: a terminal's Ctrl-C reaches the parent, which forwards exactly one.
         process = subprocess.Popen(command, env=env, start_new_session=True)
-        return Worker(slot, process)
+        return Worker(slot, process, start_time(process.pid))
+
+
+def worker_end(pid: int, code: int) -> str:
+    """How a worker that exited with ``code`` (Popen's: -N for signal N) ended, as a lost run's error."""
+    if code >= 0:
+        return f"its worker process (pid {pid}) exited with status {code} without recording an end"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    hint = " (kill -9, or the out-of-memory killer)" if -code == signal.SIGKILL else ""
+    return f"its worker process (pid {pid}) was killed by {name}{hint} without recording an end"
 
 
 def worker_args(sweep: str, slot: Slot, options: PoolOptions) -> list[str]:

@@ -21,3 +21,51 @@ def test_explicit_cpu_runs_get_a_slot_beside_the_gpus():
 def test_only_the_gpu_a_run_names():
     slots = plan_slots(4, 1, gpus=4, cores=16, requested={"cuda:2"})
     assert [s.device for s in slots] == ["cuda:2"]
+
+
+def test_how_a_worker_ended_in_words():
+    from runner.scheduler import worker_end
+
+    assert worker_end(7, 3) == "its worker process (pid 7) exited with status 3 without recording an end"
+    assert worker_end(7, -15) == "its worker process (pid 7) was killed by SIGTERM without recording an end"
+    assert worker_end(7, -9).startswith("its worker process (pid 7) was killed by SIGKILL (kill -9, or the out-of-memory")
+
+
+CLAIM_THEN_EXIT = """
+import os
+from runner.store import open_store
+store = open_store(os.environ["RUNNER_DB"])
+assert store.claim("exits", ["auto", "cpu"], "cpu") is not None
+store.close()
+os._exit(3)
+"""
+
+
+def test_a_worker_that_exits_without_ending_its_run_leaves_its_status_in_the_runs_error(tmp_path, monkeypatch):
+    # Issue 10 item 19, with a real worker process that claims a run and leaves by os._exit(3).
+    import subprocess
+    import sys
+
+    from runner.config import RunConfig
+    from runner.processes import start_time
+    from runner.scheduler import Scheduler, Worker
+    from runner.store import open_store
+    from tests.conftest import subprocess_env
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    started: list[int] = []
+
+    def spawn(self, slot):
+        process = subprocess.Popen([sys.executable, "-c", CLAIM_THEN_EXIT], env=subprocess_env(url))
+        started.append(process.pid)
+        return Worker(slot, process, start_time(process.pid))
+
+    monkeypatch.setattr(Scheduler, "_spawn", spawn)
+    with open_store(url) as store:
+        [run_id] = store.enqueue([RunConfig(model="numpy", optimizer="gd", dataset="random", lr=0.1, steps=5, seed=0)], "exits")
+        result = Scheduler(store, url, "exits", [Slot("cpu", ("auto", "cpu"), 1)], max_restarts=0).run()
+        run = store.get_run(run_id)
+        events = store.events(run_id)
+    assert result.counts == {"lost": 1} and run.pid == started[0]
+    assert run.error == f"its worker process (pid {started[0]}) exited with status 3 without recording an end"
+    assert [(e.kind, e.detail) for e in events] == [("lost", run.error)]

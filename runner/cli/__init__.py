@@ -61,7 +61,7 @@ def main() -> None:
       runner plugins                 list the models and optimizers
     """
     from runner.cli.common import domain_errors
-    from runner.heartbeat import seconds_from_environment
+    from runner.heartbeat import check_environment
 
-    with domain_errors():  # a bad $RUNNER_HEARTBEAT_SECONDS is a usage error, refused before any command runs
-        seconds_from_environment()
+    with domain_errors():  # a bad $RUNNER_HEARTBEAT_SECONDS or $RUNNER_LOST_AFTER_SECONDS is a usage error,
+        check_environment()  # refused before any command runs

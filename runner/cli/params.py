@@ -81,8 +81,9 @@ class Names(click.ParamType):
         return names
 
 
-# runs.id, runs.steps and steps.step are 32-bit INTEGER columns on PostgreSQL: refuse larger values
-# here, for both databases alike, rather than let PostgreSQL reject them or SQLite overflow.
+# runs.id and steps.step are 32-bit INTEGER columns on PostgreSQL (a run stores a row per step, so --steps
+# is bounded by steps.step): refuse larger values here, for both databases alike, rather than let PostgreSQL
+# reject them. runs.seed is a BIGINT, so every seed below is stored as given on either.
 MAX_INT = 2**31 - 1
 MAX_NAME = 200  # --name and --sweep; PostgreSQL's btree index on runs.sweep fails at about 2.7 kB
 MAX_JOBS = 1024

@@ -1,4 +1,4 @@
-"""runner show: one run's full record and a summary of its losses and of each of its metrics."""
+"""runner show: one run's full record, a summary of its losses and of each of its metrics, and its events."""
 
 from __future__ import annotations
 
@@ -46,17 +46,20 @@ def record_lines(r) -> list[tuple[str, str]]:
 @json_option
 @db_option
 def show(run_id, as_json, db):
-    """Show RUN's record, its loss summary, each metric's first, final and best value, and any error."""
+    """Show RUN's record, its loss summary, each metric's first, final and best value, any error, and its
+    events (when it was marked lost and why, and if its process turned out alive)."""
     with open_store(db, create=False) as store, domain_errors():
         store.mark_lost()
         record = store.get_run(run_id)
         kept = store.artifacts([run_id])[run_id]
         summary = store.loss_summary(run_id)
         metrics = summaries(store, record, store.metric_names([run_id])[run_id])
+        events = store.events(run_id)
     if as_json:
         data = {**dataclasses.asdict(record), "losses": dataclasses.asdict(summary),
                 "keeps": [dataclasses.asdict(a) for a in kept],
-                "metrics": {name: dataclasses.asdict(m) for name, m in metrics.items()}}
+                "metrics": {name: dataclasses.asdict(m) for name, m in metrics.items()},
+                "events": [dataclasses.asdict(e) for e in events]}
         click.echo(json.dumps(jsonable(data), indent=2))
         return
     click.echo(f"run {record.id}")
@@ -72,6 +75,10 @@ def show(run_id, as_json, db):
     if record.error:
         click.echo("error")
         click.echo("\n".join(f"  {printable(line)}" for line in record.error.rstrip().splitlines()))
+    if events:
+        click.echo("events")
+        for e in events:
+            click.echo(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.kind:<8} {printable(e.detail or '')}")
 
 
 def keeps(kept) -> str:

@@ -5,6 +5,10 @@
     store.append_steps(run_id, [(0, 1.25, 0.01), (1, 1.10, 0.02)], metrics=[("accuracy", 1, 0.5)])
     store.finish_run(run_id, RunStatus.COMPLETED, final_loss=1.10, best_loss=1.10)
 
+A run marked lost records why in ``run_events``; a lost run whose process
+writes again (append_steps, heartbeat, finish_run) takes its status back, and
+that is recorded too (``events``).
+
 Every method is one transaction. Database errors come out as StorageError
 and missing run ids as RunNotFound, each with a one-line message. Nothing
 here imports torch, and opening a database whose schema is current does not
@@ -23,12 +27,12 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Row, Select, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
 
 from runner.errors import CheckpointError, RunNotFound, StorageError
-from runner.heartbeat import STALE_SECONDS
-from runner.processes import pid_alive
+from runner.heartbeat import LOST_AFTER_SECONDS, LOST_VARIABLE
+from runner.processes import process_alive, start_time
 from runner.status import VALUES, RunStatus
 from runner.store import artifacts as kept
 from runner.store import resuming
@@ -46,7 +50,7 @@ from runner.store.db import (
     to_url,
     transaction,
 )
-from runner.store.models import HEAD, runs, steps, utcnow
+from runner.store.models import HEAD, run_events, runs, steps, utcnow
 from runner.store.models import metrics as metrics_table
 from runner.store.summaries import MetricSummary, metric_names, metric_summary, summarise
 
@@ -56,13 +60,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Artifact", "ArtifactInfo",
-    "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunRecord", "Store", "open_store", "resolve_url",
+    "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunEvent", "RunRecord", "Store", "open_store",
+    "resolve_url",
 ]
 
 DEFAULT_URL = "sqlite:///experiments.db"
 URL_VARIABLE = "RUNNER_DB"  # the environment variable that names the database when no URL is given
 STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps and iter_metrics
-LOST_ERROR = "the process running it stopped without recording an end (killed, out of memory, or a power loss)"
+STOPPED = "without recording an end (killed, out of memory, or a power loss)"
+LOST, REVIVED = "lost", "revived"  # the kinds of run_events
 INF = float("inf")
 
 
@@ -92,10 +98,20 @@ class RunRecord:
     error: str | None
     host: str | None
     pid: int | None
+    pid_start: int | None  # when that process started (runner.processes.start_time); None without /proc
     python_version: str | None
     torch_version: str | None
     numpy_version: str | None
     runner_version: str | None
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """Something that happened to a run that its status alone would hide: ``kind`` is "lost" or "revived"."""
+
+    at: datetime
+    kind: str
+    detail: str | None
 
 
 @dataclass(frozen=True)
@@ -221,42 +237,75 @@ class Store:
 
     def heartbeat(self, run_id: int) -> None:
         with self._transaction() as conn:
+            _revive(conn, run_id, "beat")
             conn.execute(update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow()))
 
-    def mark_lost(self, stale_seconds: float = STALE_SECONDS) -> list[int]:
-        """Mark ``running`` runs whose process is gone as ``lost``; returns their ids.
+    def mark_lost(self, lost_after: float | None = None) -> list[int]:
+        """Mark ``running`` runs whose process is gone as ``lost``, recording why; returns their ids.
 
-        A run is gone when its process on this host no longer exists, or when
-        its heartbeat is older than ``stale_seconds`` (a process on another
-        host, or one that hangs; the default is runner.heartbeat's rule).
-        Its stored steps are kept and summarised. Every command that shows
-        or schedules runs calls this first, so a dead run never stays running.
-        A store opened read-only marks nothing and returns [].
+        On this host a run is gone only when its process is: its pid is free, or
+        is another process's (a different start time). A stopped or busy process
+        keeps its run running however old its heartbeat. A run on another host is
+        gone when its heartbeat is older than ``lost_after`` seconds (default
+        $RUNNER_LOST_AFTER_SECONDS, see runner.heartbeat); should its process
+        write again, the run takes its status back. Its stored steps are kept and
+        summarised. Every command that shows or schedules runs calls this first,
+        so a dead run never stays running. A store opened read-only marks nothing
+        and returns [].
         """
         if not self._writable:
             return []
-        host, cutoff = socket.gethostname(), utcnow() - timedelta(seconds=stale_seconds)
+        lost_after = LOST_AFTER_SECONDS if lost_after is None else lost_after
+        host, now = socket.gethostname(), utcnow()
+        cutoff = now - timedelta(seconds=lost_after)
         with self._transaction(read_only=True) as conn:
             running = conn.execute(
-                select(runs.c.id, runs.c.host, runs.c.pid, runs.c.heartbeat_at).where(runs.c.status == RunStatus.RUNNING)
+                select(runs.c.id, runs.c.host, runs.c.pid, runs.c.pid_start, runs.c.heartbeat_at)
+                .where(runs.c.status == RunStatus.RUNNING)
             ).all()
-        gone = [
-            r.id for r in running
-            if (r.host == host and r.pid and not pid_alive(r.pid)) or (r.heartbeat_at is None or r.heartbeat_at < cutoff)
-        ]
         lost = []
-        for run_id in gone:
-            with self._transaction() as conn:
-                final, best, count = _stored_summary(conn, run_id)
-                ended = conn.scalar(select(runs.c.heartbeat_at).where(runs.c.id == run_id)) or utcnow()
-                if conn.execute(
-                    update(runs)
-                    .where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING)
-                    .values(status=RunStatus.LOST, ended_at=ended, final_loss=final, best_loss=best, steps_done=count,
-                            error=LOST_ERROR)
-                ).rowcount:
-                    lost.append(run_id)
+        for r in running:
+            if r.host == host and r.pid:
+                if process_alive(r.pid, r.pid_start):
+                    continue
+                reused = " (its pid is now another process's)" if process_alive(r.pid, None) else ""
+                reason, still = f"its process (pid {r.pid} on {host}) is gone{reused} {STOPPED}", None
+            else:
+                if r.heartbeat_at is not None and r.heartbeat_at >= cutoff:
+                    continue
+                reason = silent(r.host, r.heartbeat_at, now, lost_after)
+                still = or_(runs.c.heartbeat_at.is_(None), runs.c.heartbeat_at < cutoff)  # unless it beat meanwhile
+            if self._lose(r.id, reason, still):
+                lost.append(r.id)
         return lost
+
+    def mark_process_lost(self, pid: int, pid_start: int | None, reason: str) -> list[int]:
+        """Mark the ``running`` runs of process ``pid`` on this host (started at ``pid_start``, if known) as
+        ``lost`` because of ``reason``: what a parent saw of its child's end. Returns their ids."""
+        if not self._writable:
+            return []
+        of_process = [runs.c.status == RunStatus.RUNNING, runs.c.host == socket.gethostname(), runs.c.pid == pid]
+        if pid_start is not None:
+            of_process.append(or_(runs.c.pid_start.is_(None), runs.c.pid_start == pid_start))
+        with self._transaction(read_only=True) as conn:
+            ids = list(conn.scalars(select(runs.c.id).where(*of_process).order_by(runs.c.id)))
+        return [run_id for run_id in ids if self._lose(run_id, reason, None)]
+
+    def _lose(self, run_id: int, reason: str, still: ColumnElement[bool] | None) -> bool:
+        """Mark one run lost, if it is still running (and ``still`` holds), and record why."""
+        with self._transaction() as conn:
+            final, best, count = _stored_summary(conn, run_id)
+            ended = conn.scalar(select(runs.c.heartbeat_at).where(runs.c.id == run_id)) or utcnow()
+            condition = runs.c.status == RunStatus.RUNNING if still is None else and_(runs.c.status == RunStatus.RUNNING, still)
+            if not conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, condition)
+                .values(status=RunStatus.LOST, ended_at=ended, final_loss=final, best_loss=best, steps_done=count,
+                        error=reason)
+            ).rowcount:
+                return False
+            _add_event(conn, run_id, LOST, reason)
+            return True
 
     def sweep_counts(self, sweep: str) -> dict[RunStatus, int]:
         """How many runs of ``sweep`` have each status."""
@@ -284,6 +333,7 @@ class Store:
             return
         progress = dict(steps_done=runs.c.steps_done + len(rows), final_loss=rows[-1][1]) if rows else {}
         with self._transaction() as conn:
+            _revive(conn, run_id, "stored steps")
             touched = conn.execute(
                 update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow(), **progress)
             ).rowcount
@@ -302,11 +352,13 @@ class Store:
         best_loss: float | None,
         error: str | None = None,
     ) -> None:
-        """Record how a run ended; steps_done becomes the number of steps stored."""
+        """Record how a run ended; steps_done becomes the number of steps stored. A run marked lost
+        meanwhile was not: it takes this status, and its revival is recorded."""
         _check_status(status)
         now = utcnow()
         stored = select(func.count()).select_from(steps).where(steps.c.run_id == run_id).scalar_subquery()
         with self._transaction() as conn:
+            _revive(conn, run_id, f"recorded its end ({status})")
             touched = conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
@@ -414,6 +466,14 @@ class Store:
         if row is None:
             raise self._not_found([run_id])
         return _record(row)
+
+    def events(self, run_id: int) -> list[RunEvent]:
+        """What happened to a run that its status alone would hide (lost, revived), oldest first."""
+        e = run_events.c
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, [run_id])
+            rows = conn.execute(select(e.at, e.kind, e.detail).where(e.run_id == run_id).order_by(e.id)).all()
+        return [RunEvent(*row) for row in rows]
 
     def list_runs(
         self, model: str | None = None, status: RunStatus | None = None, limit: int | None = None, sweep: str | None = None
@@ -552,8 +612,7 @@ def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | Non
         created_at=now,
         started_at=now if running else None,
         heartbeat_at=now if running else None,
-        host=socket.gethostname() if running else None,
-        pid=os.getpid() if running else None,
+        **(this_process() if running else {}),
         **environment(),
     )
 
@@ -566,7 +625,7 @@ def _take(conn: Connection, run_id: int, device: str) -> RunRecord | None:
         .where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED)
         # a resumed run keeps the start of its first part (runner.store.resuming clears it for a restart)
         .values(status=RunStatus.RUNNING, device=device, started_at=func.coalesce(runs.c.started_at, now),
-                heartbeat_at=now, host=socket.gethostname(), pid=os.getpid(), **environment())
+                heartbeat_at=now, **this_process(), **environment())
     ).rowcount
     return _record(conn.execute(select(runs).where(runs.c.id == run_id)).one()) if taken else None
 
@@ -575,6 +634,35 @@ def _insert_run(conn: Connection, values: dict[str, Any]) -> int:
     key = conn.execute(insert(runs).values(values)).inserted_primary_key  # not RETURNING: SQLite < 3.35 lacks it
     assert key is not None  # an INSERT's result always has one
     return key[0]
+
+
+def this_process() -> dict[str, Any]:
+    """Where a run that starts now runs: this host and process (pid and start time)."""
+    return dict(host=socket.gethostname(), pid=os.getpid(), pid_start=start_time(os.getpid()))
+
+
+def silent(host: str | None, heartbeat_at: datetime | None, now: datetime, lost_after: float) -> str:
+    """Why a run on another host is lost: its heartbeat stopped."""
+    where = f" from {host}" if host else ""
+    since = f"for {(now - heartbeat_at).total_seconds():.0f} s" if heartbeat_at else "at all"
+    return (f"no heartbeat{where} {since} (over {LOST_VARIABLE}={lost_after:g}): its process stopped {STOPPED}, "
+            "or cannot reach the database (should it write again, the run is running again)")
+
+
+def _revive(conn: Connection, run_id: int, how: str) -> None:
+    """A lost run whose process writes was not lost: it is running again, and the event is recorded."""
+    revived = conn.execute(
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.status == RunStatus.LOST)
+        .values(status=RunStatus.RUNNING, ended_at=None, best_loss=None, error=None)
+    ).rowcount
+    if revived:
+        host, pid = conn.execute(select(runs.c.host, runs.c.pid).where(runs.c.id == run_id)).one()
+        _add_event(conn, run_id, REVIVED, f"its process (pid {pid} on {host}) was alive after all: it {how}")
+
+
+def _add_event(conn: Connection, run_id: int, kind: str, detail: str) -> None:
+    conn.execute(insert(run_events).values(run_id=run_id, at=utcnow(), kind=kind, detail=detail))
 
 
 def _stored_summary(conn: Connection, run_id: int) -> tuple[float | None, float | None, int]:

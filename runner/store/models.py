@@ -1,4 +1,5 @@
-"""The database schema: one row per run, one row per training step, one row per recorded metric value.
+"""The database schema: one row per run, one row per training step, one row per recorded metric value,
+and the events of a run's life that its status alone would hide (lost, revived).
 
 Changing anything here needs a new migration in ``migrations/versions``
 (and ``HEAD`` below set to its revision).
@@ -125,8 +126,9 @@ runs = Table(
     Column("optimizer", String, nullable=False),
     Column("dataset", String, nullable=False),
     Column("lr", Float, nullable=False),
-    Column("steps", Integer, nullable=False),  # the requested count
-    Column("seed", Integer, nullable=False),
+    # BIGINT: every seed the CLI takes (0 to 2**32-1) fits on PostgreSQL too; steps to match
+    Column("steps", BigInteger, nullable=False),  # the requested count
+    Column("seed", BigInteger, nullable=False),
     Column("device", String, nullable=False),
     Column("config", JSON, nullable=False),  # model_params, optimizer_options, dataset_params
     # how it went
@@ -135,13 +137,14 @@ runs = Table(
     Column("started_at", UTCDateTime),
     Column("ended_at", UTCDateTime),
     Column("heartbeat_at", UTCDateTime),
-    Column("steps_done", Integer, nullable=False, default=0, server_default="0"),
+    Column("steps_done", BigInteger, nullable=False, default=0, server_default="0"),
     Column("final_loss", LossFloat),
     Column("best_loss", LossFloat),
     Column("error", Text),  # a traceback
     # where it ran
     Column("host", String),
     Column("pid", Integer),
+    Column("pid_start", BigInteger),  # the process's start time (runner.processes.start_time): a reused pid is not it
     Column("python_version", String),
     Column("torch_version", String),
     Column("numpy_version", String),
@@ -168,6 +171,16 @@ metrics = Table(
     Column("step", Integer, primary_key=True),
     Column("value", LossFloat, nullable=False),  # NaN and inf kept, as losses are
     sqlite_with_rowid=False,  # as steps: the primary key is the table
+)
+
+run_events = Table(
+    "run_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String, nullable=False),  # "lost" or "revived" (runner.store.LOST, REVIVED)
+    Column("detail", Text),  # why, in words
 )
 
 # What a run keeps besides numbers: its latest checkpoint(s) and its final weights (runner.store.artifacts).

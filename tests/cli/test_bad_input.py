@@ -67,6 +67,21 @@ def test_a_bad_heartbeat_interval_in_the_environment_is_a_usage_error(db_url, db
     assert not db_path.exists()
 
 
+@pytest.mark.parametrize("variables, message", [
+    ({"RUNNER_LOST_AFTER_SECONDS": "abc"},
+     "RUNNER_LOST_AFTER_SECONDS='abc' is not a positive number of seconds; set it to e.g. 60, or unset it"),
+    ({"RUNNER_LOST_AFTER_SECONDS": "2", "RUNNER_HEARTBEAT_SECONDS": "5"},
+     "RUNNER_LOST_AFTER_SECONDS=2 is not longer than the heartbeat interval (RUNNER_HEARTBEAT_SECONDS=5); "
+     "set it to several intervals, e.g. 60"),
+])
+def test_a_bad_grace_period_in_the_environment_is_a_usage_error(db_url, db_path, variables, message):
+    env = {**subprocess_env(db_url), **variables}
+    result = subprocess.run(runner_command("ls"), env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [f"Error: {message} (see 'runner --help')"]
+    assert not db_path.exists()
+
+
 def test_a_grid_is_counted_and_refused_before_it_is_built(cli):
     line = refused(cli, "run", "--model", "numpy", "--seed", "0-4294967295", "--dry-run")
     assert "the grid has 4,294,967,296 runs, more than the limit of 100,000" in line
@@ -111,3 +126,18 @@ def test_postgresql_refuses_the_same_values_as_sqlite(request, plugin_env):
         refused(cli, *args)
     cli("run", "--model", "numpy", "--steps", "2", *DATA, "--sweep", "s" * 200, "-q")
     assert stored_runs(url) == 1
+
+
+@pytest.mark.postgres
+def test_postgresql_stores_every_seed_the_cli_takes(request, plugin_env):
+    # Issue 10 item 13: runs.seed was a 32-bit INTEGER, and PostgreSQL refused --seed 2147483648.
+    from runner.store import open_store
+
+    url = request.getfixturevalue("pg_url")
+    empty_pg(url)
+    cli = Cli(url)
+    cli("run", "--model", "numpy", "--steps", "2", *DATA, "--seed", "2147483648,4294967295", "-q")
+    with open_store(url) as store:
+        seeds = {r.seed: (r.id, r.status) for r in store.list_runs()}
+    assert sorted(seeds) == [2**31, 2**32 - 1] and {status for _, status in seeds.values()} == {"completed"}
+    assert "seed        4294967295" in cli("show", str(seeds[2**32 - 1][0])).output

@@ -47,6 +47,22 @@ def test_show_includes_the_traceback_of_a_failed_run(cli):
     assert "error" in output and "RuntimeError: boom at step 3" in output
 
 
+def test_show_lists_the_events_of_a_run_it_finds_lost(cli, store):
+    from sqlalchemy import update
+
+    from runner.config import RunConfig
+    from runner.store.models import runs
+
+    run_id = store.create_run(RunConfig(model="numpy", optimizer="gd", dataset="random", lr=0.1, steps=5, seed=0), "cpu")
+    with store._engine.begin() as conn:  # another host's run that never beat
+        conn.execute(update(runs).where(runs.c.id == run_id).values(host="elsewhere", heartbeat_at=None))
+    output = cli("show", str(run_id)).output
+    assert "status      lost" in output
+    assert "\nevents\n" in output and " lost     no heartbeat from elsewhere at all (over RUNNER_LOST_AFTER_SECONDS=" in output
+    [event] = json.loads(cli("show", str(run_id), "--json").output)["events"]
+    assert event["kind"] == "lost" and event["detail"].startswith("no heartbeat from elsewhere at all") and event["at"]
+
+
 def test_export_csv_all_runs_at_full_resolution(cli, three_runs):
     rows = list(csv.DictReader(io.StringIO(cli("export").output)))
     assert list(rows[0]) == ["run_id", "step", "loss", "elapsed"]

@@ -1,13 +1,17 @@
-"""Real `runner` processes: signals, several writers on one SQLite file, start-up imports."""
+"""Real `runner` processes: signals, several writers on one SQLite file, start-up imports, liveness."""
 
+import json
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
+from runner.store.models import runs, utcnow
 from tests.conftest import runner_command, subprocess_env
 
 DATA = ["--set", "batch=8", "--set", "d_in=20", "--set", "d_out=3"]
@@ -83,3 +87,73 @@ def test_quick_commands_do_not_import_torch_or_plotly(db_url, store, args):
 def test_python_dash_m_runner_works(db_url):
     result = subprocess.run(runner_command("--version"), env=subprocess_env(db_url), capture_output=True, text=True)
     assert result.returncode == 0 and "runner, version 0.1.0" in result.stdout
+
+
+# A heartbeat every 0.1 s, and another host's run lost after 0.5 s without one: the old rule (a stale heartbeat
+# loses any run) would call a run lost after half a second.
+QUICK = {"RUNNER_HEARTBEAT_SECONDS": "0.1", "RUNNER_LOST_AFTER_SECONDS": "0.5"}
+
+
+def runner_now(db_url, *args):
+    return subprocess.run(runner_command(*args), env={**subprocess_env(db_url), **QUICK}, capture_output=True, text=True,
+                          timeout=60)
+
+
+def stopped_run(db_url, db_path):
+    """A running `runner run`, stopped by SIGSTOP once it has stored steps."""
+    process = subprocess.Popen(
+        runner_command("run", "--model", "sleepy", "--steps", "1000000", *DATA, "-q"),
+        env={**subprocess_env(db_url), **QUICK}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    wait_for_steps(db_path, process)
+    process.send_signal(signal.SIGSTOP)
+    return process
+
+
+def interrupt(process) -> None:
+    process.send_signal(signal.SIGCONT)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+
+
+def test_a_stopped_run_on_this_host_stays_running_and_rm_refuses_it(db_path, db_url, store):
+    # Issue 10 item 1: ls called a SIGSTOPped run lost (its pid lived), and rm then deleted it without --force.
+    process = stopped_run(db_url, db_path)
+    try:
+        time.sleep(1.5)
+        assert utcnow() - store.get_run(1).heartbeat_at > timedelta(seconds=1)  # silent for two grace periods
+        listing = runner_now(db_url, "ls", "--json")
+        assert [r["status"] for r in json.loads(listing.stdout)] == ["running"], listing.stderr
+        removal = runner_now(db_url, "rm", "1")
+        assert removal.returncode == 1
+        assert removal.stderr.strip() == "Error: run 1 is still running; stop it first or pass --force"
+        assert "events" not in runner_now(db_url, "show", "1").stdout
+    finally:
+        interrupt(process)
+    record = store.get_run(1)
+    assert record.status == "interrupted" and store.events(1) == []
+
+
+def test_another_hosts_silent_run_is_lost_then_revived_when_it_writes_again(db_path, db_url, store):
+    process = stopped_run(db_url, db_path)
+    try:
+        with store._engine.begin() as conn:  # as if it ran on another host, which ls cannot look into
+            conn.execute(update(runs).where(runs.c.id == 1).values(host="elsewhere"))
+        time.sleep(1.0)
+        listing = runner_now(db_url, "ls", "--json")
+        assert [r["status"] for r in json.loads(listing.stdout)] == ["lost"], listing.stderr
+        shown = runner_now(db_url, "show", "1").stdout
+        assert "events" in shown and "lost     no heartbeat from elsewhere for " in shown
+        assert "(over RUNNER_LOST_AFTER_SECONDS=0.5)" in shown
+        process.send_signal(signal.SIGCONT)
+        deadline = time.monotonic() + 10
+        while store.get_run(1).status != "running":
+            assert time.monotonic() < deadline, "the run was not revived"
+            time.sleep(0.05)
+        shown = runner_now(db_url, "show", "1").stdout
+        assert f"revived  its process (pid {process.pid} on elsewhere) was alive after all: it " in shown
+    finally:
+        interrupt(process)
+    assert store.get_run(1).status == "interrupted"
+    assert [e.kind for e in store.events(1)] == ["lost", "revived"]

@@ -97,6 +97,10 @@ def test_sigkill_of_a_worker_loses_its_run_only(db_url, store):
     assert [s[1] for s in store.iter_steps([victim.id])] == list(range(lost.steps_done))
     assert statuses(store, "kill") == ["completed", "completed", "completed", "lost"]
     assert "1 lost" in out
+    # Issue 10 item 19: the scheduler saw how its worker ended, and says so (not a generic "lost")
+    how = f"its worker process (pid {victim.pid}) was killed by SIGKILL (kill -9, or the out-of-memory killer)"
+    assert lost.error == f"{how} without recording an end"
+    assert [(e.kind, e.detail) for e in store.events(victim.id)] == [("lost", lost.error)]
 
 
 def test_sigterm_of_a_worker_interrupts_its_run_and_the_queue_is_still_worked(db_url, store):

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, update
 
 from runner.errors import RunNotFound, StorageError
-from runner.heartbeat import STALE_SECONDS
+from runner.heartbeat import LOST_AFTER_SECONDS
 from runner.status import RunStatus
 from runner.store import DEFAULT_URL, LossSummary, RunRecord, Store, open_store, resolve_url
 from runner.store.models import runs, utcnow
@@ -95,8 +95,8 @@ def test_mark_lost_applies_the_heartbeat_rule_by_default(store, make_config):
     dead = store.create_run(make_config(), device="cpu")
     pretend(store, dead, pid=dead_pid())
     elsewhere_fresh, elsewhere_stale = (store.create_run(make_config(), device="cpu") for _ in range(2))
-    pretend(store, elsewhere_fresh, host="another-host", heartbeat_at=utcnow() - timedelta(seconds=STALE_SECONDS / 2))
-    pretend(store, elsewhere_stale, host="another-host", heartbeat_at=utcnow() - timedelta(seconds=STALE_SECONDS * 2))
+    pretend(store, elsewhere_fresh, host="another-host", heartbeat_at=utcnow() - timedelta(seconds=LOST_AFTER_SECONDS / 2))
+    pretend(store, elsewhere_stale, host="another-host", heartbeat_at=utcnow() - timedelta(seconds=LOST_AFTER_SECONDS * 2))
     store.append_steps(dead, rows(0, 3))
     assert sorted(store.mark_lost()) == [dead, elsewhere_stale]
     statuses = {r.id: r.status for r in store.list_runs()}

@@ -11,9 +11,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from runner.errors import OptionError, StorageError
 from runner.store import open_store
+from runner.store.models import runs
 from tests.conftest import runner_command, subprocess_env
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -152,10 +154,12 @@ def test_an_unwritable_file_is_opened_read_only(tmp_path, monkeypatch, make_conf
     with open_store(db) as store:
         run_id = store.create_run(make_config(steps=2), device="cpu")
         store.append_steps(run_id, [(0, 1.0, 0.1), (1, 0.5, 0.2)])
+        with store._engine.begin() as conn:  # as if on another host, silent for a while
+            conn.execute(update(runs).where(runs.c.id == run_id).values(host="elsewhere"))
     monkeypatch.setattr("runner.store.sqlite_writable", lambda path: False)
     monkeypatch.setattr("runner.store.db.sqlite_writable", lambda path: False)
     with open_store(db, create=False) as store:
-        assert store.mark_lost(stale_seconds=0) == []  # it would be lost; a read-only store changes nothing
+        assert store.mark_lost(lost_after=0.001) == []  # it would be lost; a read-only store changes nothing
         assert [r.status for r in store.list_runs()] == ["running"]
         assert len(list(store.iter_steps([run_id]))) == 2
         with pytest.raises(StorageError, match="readonly"):

@@ -1,0 +1,31 @@
+"""The liveness settings: $RUNNER_HEARTBEAT_SECONDS and $RUNNER_LOST_AFTER_SECONDS."""
+
+import pytest
+
+from runner.errors import OptionError
+from runner.heartbeat import DEFAULT_LOST_AFTER, lost_after_from_environment
+
+
+def test_the_grace_period_defaults_to_a_minute_and_can_be_set(monkeypatch):
+    monkeypatch.delenv("RUNNER_LOST_AFTER_SECONDS", raising=False)
+    monkeypatch.delenv("RUNNER_HEARTBEAT_SECONDS", raising=False)
+    assert lost_after_from_environment() == DEFAULT_LOST_AFTER == 60
+    monkeypatch.setenv("RUNNER_LOST_AFTER_SECONDS", "0.5")
+    monkeypatch.setenv("RUNNER_HEARTBEAT_SECONDS", "0.1")
+    assert lost_after_from_environment() == 0.5
+
+
+@pytest.mark.parametrize("lost_after, beat, message", [
+    ("soon", "", "RUNNER_LOST_AFTER_SECONDS='soon' is not a positive number of seconds; set it to e.g. 60, or unset it"),
+    ("-1", "", "RUNNER_LOST_AFTER_SECONDS='-1' is not a positive number of seconds"),
+    ("5", "", "RUNNER_LOST_AFTER_SECONDS=5 is not longer than the heartbeat interval (RUNNER_HEARTBEAT_SECONDS=5); "
+              "set it to several intervals, e.g. 60"),
+    ("", "60", "RUNNER_LOST_AFTER_SECONDS (unset: 60) is not longer than the heartbeat interval "
+               "(RUNNER_HEARTBEAT_SECONDS=60); set it to several intervals, e.g. 360"),
+])
+def test_a_bad_grace_period_is_refused(monkeypatch, lost_after, beat, message):
+    monkeypatch.setenv("RUNNER_LOST_AFTER_SECONDS", lost_after)
+    monkeypatch.setenv("RUNNER_HEARTBEAT_SECONDS", beat)
+    with pytest.raises(OptionError) as error:
+        lost_after_from_environment()
+    assert str(error.value).startswith(message)
