@@ -107,7 +107,8 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class RunEvent:
-    """Something that happened to a run that its status alone would hide: ``kind`` is "lost" or "revived"."""
+    """Something that happened to a run that its status alone would hide: ``kind`` is "lost", "revived",
+    "requeued" (by runner resume) or "resumed" (from a checkpoint, by a process on some host)."""
 
     at: datetime
     kind: str
@@ -466,6 +467,12 @@ class Store:
         if row is None:
             raise self._not_found([run_id])
         return _record(row)
+
+    def add_event(self, run_id: int, kind: str, detail: str) -> None:
+        """Record that ``kind`` happened to the run (see RunEvent), in words."""
+        with self._transaction() as conn:
+            self._require(conn, [run_id])
+            _add_event(conn, run_id, kind, detail)
 
     def events(self, run_id: int) -> list[RunEvent]:
         """What happened to a run that its status alone would hide (lost, revived), oldest first."""

@@ -9,13 +9,14 @@ The worker that claims it again reads the checkpoint (runner.runs).
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from runner.errors import RunStateError
 from runner.status import RESUMABLE, RunStatus
-from runner.store.models import artifacts, metrics, runs, steps
+from runner.store.models import artifacts, metrics, run_events, runs, steps, utcnow
 
 INF = float("inf")
+REQUEUED, RESUMED = "requeued", "resumed"  # the kinds of run_events this adds
 
 
 def requeue(conn: Connection, run_id: int, restart: bool, strict: bool = True) -> int | None:
@@ -26,6 +27,8 @@ def requeue(conn: Connection, run_id: int, restart: bool, strict: bool = True) -
     that of two resumes at once only one requeues it (on PostgreSQL the
     second waits for the first's row lock, then finds the run queued).
     """
+    before = conn.execute(select(runs.c.status, runs.c.host).where(runs.c.id == run_id)).one()
+    status, host = RunStatus(before.status), before.host
     if not conn.execute(
         update(runs).where(runs.c.id == run_id, runs.c.status.in_(RESUMABLE)).values(status=RunStatus.QUEUED)
     ).rowcount:
@@ -48,6 +51,10 @@ def requeue(conn: Connection, run_id: int, restart: bool, strict: bool = True) -
             pid=None, **({} if checkpoint else {"started_at": None}),
         )
     )
+    how = (f"to continue from its checkpoint at step {checkpoint}" if checkpoint
+           else "to start over from step 0" + (" (--restart)" if restart else " (no checkpoint)"))
+    conn.execute(insert(run_events).values(run_id=run_id, at=utcnow(), kind=REQUEUED,
+                                           detail=f"{status} on {host or 'an unknown host'}; queued again {how}"))
     return checkpoint
 
 
