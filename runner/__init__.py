@@ -2,7 +2,9 @@
 
 Plugin authors need two things from here: ``hookimpl`` to mark their hook
 functions, and the spec classes they register (``ModelSpec``,
-``OptimizerSpec``, ``DatasetSpec``). Nothing here imports torch.
+``OptimizerSpec``, ``DatasetSpec``). Users of a run's results need
+``load_model(RUN)``: the run's model with its final weights. Nothing here
+imports torch.
 
 Those names are loaded on first use (PEP 562), so that commands which need
 no plugin (``runner ls``, ``runner --help``) import neither pluggy nor the specs.
@@ -15,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pluggy
 
+    from runner.models import load_model
     from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
     hookimpl: pluggy.HookimplMarker
 
 __version__ = "0.1.0"
 
-__all__ = ["hookimpl", "ModelSpec", "OptimizerSpec", "DatasetSpec", "__version__"]
+__all__ = ["hookimpl", "ModelSpec", "OptimizerSpec", "DatasetSpec", "load_model", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -29,6 +32,10 @@ def __getattr__(name: str) -> Any:
         import pluggy
 
         value: Any = pluggy.HookimplMarker("runner")
+    elif name == "load_model":
+        from runner.models import load_model
+
+        value = load_model
     elif name in ("ModelSpec", "OptimizerSpec", "DatasetSpec"):
         from runner import specs
 

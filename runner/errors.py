@@ -13,6 +13,10 @@ class OptionError(ConfigError):
     """A command-line option's value cannot work (``--eval-every 0``): a usage error, exit status 2."""
 
 
+class RunStateError(ConfigError):
+    """A command that does not apply to a run as it stands (resuming a completed run): the user's to fix, exit 2."""
+
+
 class PluginError(RunnerError):
     """A plugin could not be loaded or registered something unusable."""
 
@@ -26,4 +30,4 @@ class RunNotFound(RunnerError):
 
 
 class CheckpointError(RunnerError):
-    """A checkpoint or weights file that cannot be used: damaged, unsafe, or saved from another model."""
+    """A checkpoint or a run's kept weights cannot be used: missing, damaged, unsafe, or from another model."""

@@ -30,3 +30,13 @@ def printable(text: str) -> str:
     """``text`` with its control characters escaped (``\\x1b``, ``\\r``, ``\\x07``), so that a stored name
     cannot move the cursor, recolour or rewrite the terminal it is shown on."""
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def format_bytes(size: int) -> str:
+    """``1.5 MB``: a size in bytes, in the largest unit that keeps it at least 1 (decimal units, as disks count)."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")

@@ -33,6 +33,8 @@ ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 ENDED = tuple(status for status in RunStatus if status not in ACTIVE)
 #: Ended without completing.
 ABNORMAL = tuple(status for status in ENDED if status is not RunStatus.COMPLETED)
+#: Stopped before their end by a signal or a lost process: ``runner resume`` continues them.
+RESUMABLE = (RunStatus.INTERRUPTED, RunStatus.LOST)
 #: A sweep with --fail-fast stops claiming after one of these.
 FAILURES = (RunStatus.FAILED, RunStatus.DIVERGED)
 

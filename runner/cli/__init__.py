@@ -23,6 +23,7 @@ COMMANDS = {
     "rm": "runner.cli.rm:rm",
     "report": "runner.cli.report:report",
     "resume": "runner.cli.resume:resume",
+    "weights": "runner.cli.weights:weights",
 }
 
 

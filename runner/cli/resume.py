@@ -1,45 +1,111 @@
-"""runner resume: run whatever a sweep left queued."""
+"""runner resume: continue interrupted and lost runs from their latest checkpoint, and run what a sweep left queued."""
 
 from __future__ import annotations
 
 import click
 
 from runner.cli.common import db_option, domain_errors, open_store, step_timeout_option
-from runner.cli.params import JOBS
+from runner.cli.params import JOBS, RUN_ID
 
 
 @click.command()
-@click.argument("sweep", required=False)
-@click.option("--jobs", "-j", type=JOBS, default=1, show_default=True, help="Worker processes.")
-@click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU.")
+@click.argument("targets", nargs=-1, metavar="[SWEEP | RUN...]")
+@click.option("--restart", is_flag=True, help="Start interrupted and lost runs over from step 0, not from a checkpoint.")
+@click.option("--jobs", "-j", type=JOBS, default=1, show_default=True, help="Worker processes (for a sweep).")
+@click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU (for a sweep).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed or diverged run.")
 @step_timeout_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @db_option
 @click.pass_context
-def resume(ctx, sweep, jobs, per_device, fail_fast, step_timeout, quiet, db):
-    """Run the queued runs of SWEEP (default: the newest sweep with queued runs).
+def resume(ctx, targets, restart, jobs, per_device, fail_fast, step_timeout, quiet, db):
+    """Continue interrupted and lost runs, and run what a sweep left queued.
+
+    A run continues from its latest checkpoint in the same run: same id,
+    the loss curve goes on, and its record says from which step and on
+    which host. A run without a checkpoint (or with --restart) starts over
+    from step 0, and says so.
+
+    \b
+    SWEEP    its interrupted, lost and queued runs, by --jobs workers
+             (default: the newest sweep with any such run)
+    RUN...   these runs (ids), one after another in this process
 
     Safe to run several times at once, from any number of processes or
-    hosts: each run is claimed by exactly one worker.
+    hosts: each run is taken by exactly one worker.
     """
-    from runner.cli.sweep import run_sweep
     from runner.options import ExecOptions
     from runner.scheduler import PoolOptions
-    from runner.status import RunStatus
+
+    options = PoolOptions(jobs, per_device, fail_fast, ExecOptions(step_timeout=step_timeout))
+    if targets and all(t.isdigit() for t in targets):
+        ids = [RUN_ID.convert(t, None, ctx) for t in targets]
+        ctx.exit(resume_runs(ids, restart, options.execution, db, quiet))
+    if len(targets) > 1:
+        raise click.UsageError("give one sweep name, or one or more run ids", ctx)
+    ctx.exit(resume_sweep(targets[0] if targets else None, restart, options, db, quiet))
+
+
+def resume_sweep(sweep, restart, options, db, quiet) -> int:
+    from runner.cli.sweep import run_sweep
+    from runner.status import RESUMABLE, RunStatus
 
     with open_store(db) as store, domain_errors():
         store.mark_lost()
-        sweep = sweep or store.latest_sweep(status=RunStatus.QUEUED)
+        sweep = sweep or store.latest_sweep(status=(RunStatus.QUEUED, *RESUMABLE))
         if sweep is None:
-            click.echo("Nothing to resume: no sweep has queued runs.", err=True)
-            return
-        counts = store.sweep_counts(sweep)
-        if not counts:
+            click.echo("Nothing to resume: no sweep has queued, interrupted or lost runs.", err=True)
+            return 0
+        if not store.sweep_counts(sweep):
             raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
-        if not counts.get(RunStatus.QUEUED):
-            click.echo(f"Nothing to resume: sweep {sweep} has no queued runs.", err=True)
-            return
-        options = PoolOptions(jobs, per_device, fail_fast, ExecOptions(step_timeout=step_timeout))
-        code = run_sweep(store, db, sweep, options, not quiet)
-    ctx.exit(code)
+        say_where_each_starts(store.requeue_sweep(sweep, restart))
+        if not store.sweep_counts(sweep).get(RunStatus.QUEUED):
+            click.echo(f"Nothing to resume: sweep {sweep} has no queued, interrupted or lost runs.", err=True)
+            return 0
+        return run_sweep(store, db, sweep, options, not quiet)
+
+
+def resume_runs(ids, restart, execution, db, quiet) -> int:
+    """Requeue the runs (all checked first), then train each here; the exit status of the worst."""
+    from runner.cli.common import load_registry
+    from runner.config import specs_for
+    from runner.devices import resolve_device
+    from runner.runs import config_of
+
+    registry = load_registry()
+    with open_store(db) as store, domain_errors():
+        store.mark_lost()
+        plans = []
+        for record in (store.get_run(run_id) for run_id in ids):
+            resolved = specs_for(registry, config_of(record))
+            plans.append((record.id, resolved, resolve_device(record.device, resolved.backend)))
+        say_where_each_starts(store.requeue(ids, restart))
+        codes = [resume_one(store, run_id, resolved, device, execution, quiet) for run_id, resolved, device in plans]
+    return max(codes, key=lambda code: (code != 0, code))
+
+
+def resume_one(store, run_id, resolved, device, execution, quiet) -> int:
+    import dataclasses
+
+    from runner import runs
+    from runner.cli.progress import progress_bar
+    from runner.cli.run import report_finished
+    from runner.signals import graceful_stop
+
+    record = store.claim_run(run_id, str(device))
+    if record is None:
+        click.echo(f"run {run_id} was taken by another process; skipping it", err=True)
+        return 0
+    config = resolved.config
+    with graceful_stop() as stop, progress_bar(config.steps, f"run {run_id}", not quiet) as progress:
+        outcome = runs.execute(run_id, resolved, store, device,
+                               dataclasses.replace(execution, progress=progress, stop=stop))
+    return report_finished(runs.Finished(run_id, str(device), outcome), config)
+
+
+def say_where_each_starts(starts: dict[int, int]) -> None:
+    for run_id, step in starts.items():
+        if step:
+            click.echo(f"run {run_id}: continuing from its checkpoint at step {step}", err=True)
+        else:
+            click.echo(f"run {run_id}: no checkpoint, starting over from step 0", err=True)

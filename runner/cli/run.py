@@ -16,7 +16,8 @@ from runner.options import ExecOptions
 from runner.status import EXIT_CODES, RunStatus
 
 if TYPE_CHECKING:
-    from runner.config import Resolved
+    from runner import runs
+    from runner.config import Resolved, RunConfig
     from runner.scheduler import PoolOptions
 
 
@@ -103,6 +104,11 @@ def run_single(resolved: Resolved, db: str | None, quiet: bool, options: ExecOpt
     with open_store(db) as store, domain_errors(), graceful_stop() as stop, \
             progress_bar(config.steps, label, not quiet) as progress:
         finished = runs.start(resolved, store, dataclasses.replace(options, progress=progress, stop=stop))
+    return report_finished(finished, config)
+
+
+def report_finished(finished: runs.Finished, config: RunConfig) -> int:
+    """Print how a run ended (stdout) and what to do about it (stderr); returns the exit status."""
     outcome = finished.outcome
     click.echo(
         f"run {finished.run_id} {outcome.status} · {config.model} · {config.optimizer} lr={config.lr:g} · "

@@ -10,7 +10,7 @@ import click
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
 from runner.cli.metrics import summaries
 from runner.cli.params import RUN_ID
-from runner.formatting import format_loss, printable
+from runner.formatting import format_bytes, format_loss, printable
 
 
 def settings(values: dict) -> str:
@@ -51,17 +51,19 @@ def show(run_id, as_json, db):
     with open_store(db, create=False) as store, domain_errors():
         store.mark_lost()
         record = store.get_run(run_id)
+        kept = store.artifacts([run_id])[run_id]
         summary = store.loss_summary(run_id)
         metrics = summaries(store, record, store.metric_names([run_id])[run_id])
         events = store.events(run_id)
     if as_json:
         data = {**dataclasses.asdict(record), "losses": dataclasses.asdict(summary),
+                "keeps": [dataclasses.asdict(a) for a in kept],
                 "metrics": {name: dataclasses.asdict(m) for name, m in metrics.items()},
                 "events": [dataclasses.asdict(e) for e in events]}
         click.echo(json.dumps(jsonable(data), indent=2))
         return
     click.echo(f"run {record.id}")
-    for key, value in record_lines(record):
+    for key, value in [*record_lines(record), ("keeps", keeps(kept))]:
         click.echo(f"  {key:<11} {printable(value)}")
     click.echo("losses")
     for key, value in dataclasses.asdict(summary).items():
@@ -77,6 +79,13 @@ def show(run_id, as_json, db):
         click.echo("events")
         for e in events:
             click.echo(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.kind:<8} {printable(e.detail or '')}")
+
+
+def keeps(kept) -> str:
+    """``checkpoint at step 120 (35.2 kB, in the database) · weights at step 300 (12.1 kB, /path/file.pt)``."""
+    if not kept:
+        return "nothing but its numbers"
+    return " · ".join(f"{a.kind} at step {a.step} ({format_bytes(a.size)}, {a.path or 'in the database'})" for a in kept)
 
 
 def metric_table(metrics) -> str:

@@ -30,10 +30,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
 
-from runner.errors import RunNotFound
+from runner.errors import CheckpointError, RunNotFound, StorageError
 from runner.heartbeat import LOST_AFTER_SECONDS, LOST_VARIABLE
 from runner.processes import process_alive, start_time
 from runner.status import VALUES, RunStatus
+from runner.store import artifacts as kept
+from runner.store import resuming
+from runner.store.artifacts import Artifact, ArtifactInfo
 from runner.store.bulk import insert_metrics, insert_steps
 from runner.store.db import (
     READ_ONLY,
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
     from runner.metrics import Direction
 
 __all__ = [
+    "Artifact", "ArtifactInfo",
     "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunEvent", "RunRecord", "Store", "open_store",
     "resolve_url",
 ]
@@ -103,7 +107,8 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class RunEvent:
-    """Something that happened to a run that its status alone would hide: ``kind`` is "lost" or "revived"."""
+    """Something that happened to a run that its status alone would hide: ``kind`` is "lost", "revived",
+    "requeued" (by runner resume) or "resumed" (from a checkpoint, by a process on some host)."""
 
     at: datetime
     kind: str
@@ -227,15 +232,9 @@ class Store:
                 )
                 if candidate is None:
                     return None
-                now = utcnow()
-                taken = conn.execute(
-                    update(runs)
-                    .where(runs.c.id == candidate, runs.c.status == RunStatus.QUEUED)
-                    .values(status=RunStatus.RUNNING, device=device, started_at=now, heartbeat_at=now,
-                            **this_process(), **environment())
-                ).rowcount
-                if taken:
-                    return _record(conn.execute(select(runs).where(runs.c.id == candidate)).one())
+                taken = _take(conn, candidate, device)
+                if taken is not None:
+                    return taken
 
     def heartbeat(self, run_id: int) -> None:
         with self._transaction() as conn:
@@ -315,11 +314,11 @@ class Store:
             rows = conn.execute(select(runs.c.status, func.count()).where(runs.c.sweep == sweep).group_by(runs.c.status))
             return {status: n for status, n in rows}
 
-    def latest_sweep(self, status: RunStatus | None = None) -> str | None:
-        """The newest sweep (with a run of ``status``, if given)."""
+    def latest_sweep(self, status: RunStatus | Sequence[RunStatus] | None = None) -> str | None:
+        """The newest sweep (with a run of ``status``, or of one of several, if given)."""
         query = select(runs.c.sweep).where(runs.c.sweep.is_not(None)).order_by(runs.c.id.desc()).limit(1)
         if status is not None:
-            query = query.where(runs.c.status == status)
+            query = query.where(runs.c.status.in_([status] if isinstance(status, str) else list(status)))
         with self._transaction(read_only=True) as conn:
             return conn.scalar(query)
 
@@ -377,6 +376,27 @@ class Store:
             if not touched:
                 raise self._not_found([run_id])
 
+    def requeue(self, run_ids: Iterable[int], restart: bool = False) -> dict[int, int]:
+        """Queue interrupted and lost runs again, all or none; returns each one's step to continue from
+        (its latest checkpoint's, or 0 with ``restart`` or without one: runner.store.resuming).
+        RunStateError names a run in another status."""
+        ids = sorted(set(run_ids))
+        with self._transaction() as conn:
+            self._require(conn, ids)
+            return {run_id: resuming.requeue(conn, run_id, restart) or 0 for run_id in ids}
+
+    def requeue_sweep(self, sweep: str, restart: bool = False) -> dict[int, int]:
+        """``requeue`` for every interrupted and lost run of ``sweep`` (none is an error: another resume
+        at the same time may have taken them); returns those this call queued."""
+        with self._transaction() as conn:
+            found = {run_id: resuming.requeue(conn, run_id, restart, strict=False) for run_id in resuming.resumable(conn, sweep)}
+        return {run_id: step for run_id, step in found.items() if step is not None}
+
+    def claim_run(self, run_id: int, device: str) -> RunRecord | None:
+        """Take queued run ``run_id`` as ``claim`` takes a sweep's next one; None if it is not queued (any more)."""
+        with self._transaction() as conn:
+            return _take(conn, run_id, device)
+
     def delete_runs(self, run_ids: Iterable[int]) -> int:
         """Delete runs with their steps and metrics, all or nothing; returns how many runs were deleted."""
         ids = sorted(set(run_ids))
@@ -384,8 +404,60 @@ class Store:
             return 0
         with self._transaction() as conn:
             self._require(conn, ids)
-            # their steps and metrics go by ON DELETE CASCADE
-            return conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
+            files = kept.files_of(conn, ids)
+            # their steps, metrics and artifacts go by ON DELETE CASCADE
+            deleted = conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
+        kept.remove_files(files)  # after the commit: a failed delete leaves every file in place
+        return deleted
+
+    # artifacts: checkpoints and weights (runner.store.artifacts)
+
+    def save_artifact(
+        self, run_id: int, kind: str, step: int, data: bytes, fmt: str, keep: int = 1, directory: str | None = None
+    ) -> ArtifactInfo:
+        """Keep ``data`` as run ``run_id``'s newest ``kind`` ("checkpoint" or "weights"), saved after ``step``
+        steps, in the database or (``directory``) in a file under it; older ones beyond ``keep`` are removed."""
+        kept.check_kind(kind)
+        path = self._write_file(directory, run_id, kind, step, fmt, data) if directory else None
+        try:
+            with self._transaction() as conn:
+                self._require(conn, [run_id])
+                info = kept.insert_artifact(conn, run_id, kind, step, fmt, data, path)
+                old = kept.prune(conn, run_id, kind, keep)
+        except BaseException:
+            kept.remove_files([path] if path else [])
+            raise
+        kept.remove_files(old)
+        return info
+
+    def latest_artifact(self, run_id: int, kind: str) -> Artifact | None:
+        """Run ``run_id``'s newest ``kind`` with its bytes, checked against their SHA-256 (None: none kept).
+        CheckpointError if its file is missing or the bytes are not the ones saved."""
+        kept.check_kind(kind)
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, [run_id])
+            found = kept.latest(conn, run_id, kind)
+        return None if found is None else kept.verified(*found)
+
+    def artifacts(self, run_ids: Iterable[int]) -> dict[int, list[ArtifactInfo]]:
+        """What each run keeps (no bytes), oldest first; every run asked about is a key."""
+        ids = sorted(set(run_ids))
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, ids)
+            found: dict[int, list[ArtifactInfo]] = {i: [] for i in ids}
+            for info in kept.infos(conn, ids) if ids else []:
+                found[info.run_id].append(info)
+        return found
+
+    @staticmethod
+    def _write_file(directory: str, run_id: int, kind: str, step: int, fmt: str, data: bytes) -> str:
+        if not os.path.isdir(directory):
+            raise CheckpointError(f"the artifacts directory {directory} does not exist; create it or give another")
+        try:
+            return kept.write_file(directory, run_id, kind, step, fmt, data)
+        except OSError as exc:
+            raise StorageError(f"cannot write the {kind} of run {run_id} under {directory} ({exc.strerror or exc}); "
+                               "free space or give another --artifacts directory") from None
 
     # reading
 
@@ -395,6 +467,12 @@ class Store:
         if row is None:
             raise self._not_found([run_id])
         return _record(row)
+
+    def add_event(self, run_id: int, kind: str, detail: str) -> None:
+        """Record that ``kind`` happened to the run (see RunEvent), in words."""
+        with self._transaction() as conn:
+            self._require(conn, [run_id])
+            _add_event(conn, run_id, kind, detail)
 
     def events(self, run_id: int) -> list[RunEvent]:
         """What happened to a run that its status alone would hide (lost, revived), oldest first."""
@@ -544,6 +622,19 @@ def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | Non
         **(this_process() if running else {}),
         **environment(),
     )
+
+
+def _take(conn: Connection, run_id: int, device: str) -> RunRecord | None:
+    """Compare and set: the queued run becomes ``running`` on ``device``, owned by this process (None: not queued)."""
+    now = utcnow()
+    taken = conn.execute(
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED)
+        # a resumed run keeps the start of its first part (runner.store.resuming clears it for a restart)
+        .values(status=RunStatus.RUNNING, device=device, started_at=func.coalesce(runs.c.started_at, now),
+                heartbeat_at=now, **this_process(), **environment())
+    ).rowcount
+    return _record(conn.execute(select(runs).where(runs.c.id == run_id)).one()) if taken else None
 
 
 def _insert_run(conn: Connection, values: dict[str, Any]) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -29,7 +30,7 @@ from sqlalchemy.types import TypeDecorator
 
 from runner.status import VALUES, RunStatus
 
-HEAD = "0005"  # the newest migration; opening a store at HEAD never imports alembic
+HEAD = "0006"  # the newest migration; opening a store at HEAD never imports alembic
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -180,4 +181,25 @@ run_events = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("kind", String, nullable=False),  # "lost" or "revived" (runner.store.LOST, REVIVED)
     Column("detail", Text),  # why, in words
+)
+
+# What a run keeps besides numbers: its latest checkpoint(s) and its final weights (runner.store.artifacts).
+ARTIFACT_KINDS = ("checkpoint", "weights")
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("step", BigInteger, nullable=False),  # the steps done when it was saved
+    Column("format", String(8), nullable=False),  # "pt" (torch) or "npz" (NumPy): how the bytes decode
+    Column("size", BigInteger, nullable=False),  # bytes
+    Column("sha256", String(64), nullable=False),  # of the bytes, checked on every read
+    Column("data", LargeBinary),  # the bytes themselves, unless kept as a file under --artifacts
+    Column("path", Text),  # that file, absolute
+    Column("host", String),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    CheckConstraint(f"kind IN ({', '.join(repr(k) for k in ARTIFACT_KINDS)})", name="kind"),
+    CheckConstraint("(data IS NULL) <> (path IS NULL)", name="one_place"),  # in the database or in a file, not both
 )

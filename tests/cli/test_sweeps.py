@@ -162,7 +162,9 @@ def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishe
 
     code, out, err = finish(start(db_url, "resume", "--jobs", "2"))
     assert code == 0, err
-    assert statuses(store, "ctrlc") == ["completed"] * 4 + ["interrupted"] * 2
+    assert statuses(store, "ctrlc") == ["completed"] * 6  # the interrupted ones too
+    for run in store.list_runs(sweep="ctrlc"):
+        assert [s for _, s, _, _ in store.iter_steps([run.id])] == list(range(run.steps))
 
 
 def test_a_second_sigint_stops_the_sweep_at_once(db_url, store):
@@ -192,7 +194,7 @@ def test_a_killed_single_run_is_marked_lost_by_ls(db_url, db_path, store):
 
 
 def test_resume_with_nothing_queued_says_so(cli, store):
-    assert "Nothing to resume" in cli("resume").stderr
+    assert "Nothing to resume: no sweep has queued, interrupted or lost runs" in cli("resume").stderr
     result = cli("resume", "nosuchsweep", code=1)
     assert "no sweep 'nosuchsweep'" in result.stderr
 

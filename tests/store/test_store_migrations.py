@@ -49,7 +49,7 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(db_url):
     config.set_main_option("sqlalchemy.url", db_url)  # env.py's own engine, as from the command line
     command.upgrade(config, "head")
     assert schema_differences(db_url) == []
-    assert tables(db_url) == {"alembic_version", "runs", "steps", "metrics", "run_events"}
+    assert tables(db_url) == {"alembic_version", "runs", "steps", "metrics", "run_events", "artifacts"}
 
     command.downgrade(config, "base")
     assert tables(db_url) == {"alembic_version"}
@@ -171,24 +171,33 @@ TIMES = ("created_at", "started_at", "ended_at", "heartbeat_at")
 
 def at_0004_from_the_fixture(url: str) -> None:
     """fixtures/schema_0004.db, made by runner at revision 0004 (runner run --track lr,grad_norm, a 2-run sweep,
-    then a run removed with runner rm): the file itself on SQLite; on PostgreSQL, the schema at 0004 holding
-    its rows, the id sequence where the file's AUTOINCREMENT counter was."""
+    then a run removed with runner rm)."""
+    at_revision_from_the_fixture(url, "0004", ("runs", "steps", "metrics"))
+
+
+def at_revision_from_the_fixture(url: str, revision: str, table_names: tuple[str, ...]) -> None:
+    """fixtures/schema_<revision>.db: the file itself on SQLite; on PostgreSQL, the schema at ``revision``
+    holding its rows, the id sequence where the file's AUTOINCREMENT counter was."""
+    fixture = FIXTURES / f"schema_{revision}.db"
     if url.startswith("sqlite"):
-        shutil.copyfile(FIXTURES / "schema_0004.db", make_url(url).database)
+        shutil.copyfile(fixture, make_url(url).database)
         return
     config = alembic_config()
     config.set_main_option("sqlalchemy.url", url)
-    command.upgrade(config, "0004")
-    with sqlite3.connect(FIXTURES / "schema_0004.db") as source:
+    command.upgrade(config, revision)
+    with sqlite3.connect(fixture) as source:
         source.row_factory = sqlite3.Row
-        tables = {name: [dict(row) for row in source.execute(f"SELECT * FROM {name}")] for name in ("runs", "steps", "metrics")}
+        tables = {name: [dict(row) for row in source.execute(f"SELECT * FROM {name}")] for name in table_names}
         counter = source.execute("SELECT seq FROM sqlite_sequence WHERE name = 'runs'").fetchone()[0]
-    for row in tables["runs"]:  # SQLite keeps them naive, in UTC
-        row.update({column: f"{row[column]}+00:00" for column in TIMES if row[column] is not None})
+    for rows in tables.values():  # SQLite keeps them naive, in UTC
+        for row in rows:
+            row.update({column: f"{row[column]}+00:00" for column in (*TIMES, "at") if row.get(column) is not None})
     engine = create_engine_for(url)
     try:
         with engine.begin() as conn:
             for name, rows in tables.items():
+                if not rows:
+                    continue
                 columns = list(rows[0])
                 conn.execute(text(f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
                                   f"({', '.join(':' + c for c in columns)})"), rows)
@@ -215,5 +224,27 @@ def test_upgrading_a_database_made_at_0004_keeps_everything_and_stores_64_bit_se
         new = store.create_run(make_config(seed=2**32 - 1), device="cpu")
         assert new == 5  # run 4 was deleted at 0004: its id stays unused
         assert store.get_run(new).seed == 2**32 - 1 and store.get_run(new).pid_start == start_time(os.getpid())
+    assert read_revision_of(db_url) == HEAD
+    assert schema_differences(db_url) == []
+
+
+def test_upgrading_a_database_made_at_0005_keeps_everything_and_can_keep_artifacts(db_url, make_config):
+    """fixtures/schema_0005.db, made by runner at 0005: a run with --track lr, a 2-run sweep, a run killed with
+    kill -9 (lost, with its event), and run 5 removed with runner rm."""
+    at_revision_from_the_fixture(db_url, "0005", ("runs", "steps", "metrics", "run_events"))
+    assert read_revision_of(db_url) == "0005" and "artifacts" not in tables(db_url)
+    with open_store(db_url) as store:  # upgrades to head
+        assert [(r.id, r.name, r.sweep, r.status, r.steps_done) for r in store.list_runs()] == [
+            (4, None, None, RunStatus.LOST, 300),
+            (3, None, "grid0005", RunStatus.COMPLETED, 4),
+            (2, None, "grid0005", RunStatus.COMPLETED, 4),
+            (1, "single", None, RunStatus.COMPLETED, 5),
+        ]
+        assert len(list(store.iter_steps())) == 5 + 4 + 4 + 300
+        assert [e.kind for e in store.events(4)] == ["lost"]
+        assert store.artifacts([1, 2, 3, 4]) == {1: [], 2: [], 3: [], 4: []}
+        store.save_artifact(4, "checkpoint", 300, b"state", "pt")
+        assert store.requeue([4]) == {4: 300}
+        assert store.create_run(make_config(), device="cpu") == 6  # run 5 was deleted at 0005: its id stays unused
     assert read_revision_of(db_url) == HEAD
     assert schema_differences(db_url) == []

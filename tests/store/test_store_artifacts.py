@@ -1,0 +1,178 @@
+"""Checkpoints and weights kept with a run: in the database or under a directory, checked on every read."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from runner.errors import CheckpointError, RunNotFound
+from runner.store import open_store
+
+
+def test_round_trip_in_the_database(store, make_config):
+    run_id = store.create_run(make_config(), device="cpu")
+    assert store.latest_artifact(run_id, "checkpoint") is None
+    data = bytes(range(256)) * 40
+    info = store.save_artifact(run_id, "checkpoint", 7, data, "npz")
+    assert (info.run_id, info.kind, info.step, info.size, info.path) == (run_id, "checkpoint", 7, len(data), None)
+    got = store.latest_artifact(run_id, "checkpoint")
+    assert got is not None and got.data == data and got.info == info
+    assert store.latest_artifact(run_id, "weights") is None
+
+
+def test_only_the_newest_checkpoints_are_kept(store, make_config):
+    run_id = store.create_run(make_config(), device="cpu")
+    for step in (10, 20, 30):
+        store.save_artifact(run_id, "checkpoint", step, b"step %d" % step, "pt")
+    store.save_artifact(run_id, "weights", 30, b"weights", "pt")
+    kept = store.artifacts([run_id])[run_id]
+    assert [(a.kind, a.step) for a in kept] == [("checkpoint", 30), ("weights", 30)]
+    store.save_artifact(run_id, "checkpoint", 40, b"step 40", "pt", keep=2)
+    assert [a.step for a in store.artifacts([run_id])[run_id] if a.kind == "checkpoint"] == [30, 40]
+    latest = store.latest_artifact(run_id, "checkpoint")
+    assert latest is not None and latest.data == b"step 40"
+
+
+def test_files_under_a_directory(store, make_config, tmp_path):
+    run_id = store.create_run(make_config(), device="cpu")
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    first = store.save_artifact(run_id, "checkpoint", 1, b"one", "npz", directory=str(folder))
+    second = store.save_artifact(run_id, "checkpoint", 1, b"two", "npz", directory=str(folder))  # same step
+    assert first.path is not None and second.path is not None
+    assert not os.path.exists(first.path)  # pruned with its row
+    assert open(second.path, "rb").read() == b"two"
+    got = store.latest_artifact(run_id, "checkpoint")
+    assert got is not None and got.data == b"two"
+    store.delete_runs([run_id])
+    assert not os.path.exists(second.path)
+    assert list(folder.iterdir()) == []  # the run's folder went too
+
+
+def test_a_changed_file_is_refused(store, make_config, tmp_path):
+    run_id = store.create_run(make_config(), device="cpu")
+    info = store.save_artifact(run_id, "checkpoint", 3, b"original bytes", "pt", directory=str(tmp_path))
+    with open(info.path, "r+b") as f:
+        f.write(b"X")  # same size, other bytes
+    with pytest.raises(CheckpointError, match=r"checkpoint of run \d+ \(step 3\) is damaged.*--restart"):
+        store.latest_artifact(run_id, "checkpoint")
+    with open(info.path, "wb") as f:
+        f.write(b"orig")  # truncated
+    with pytest.raises(CheckpointError, match="4 bytes, expected 14"):
+        store.latest_artifact(run_id, "checkpoint")
+    os.remove(info.path)
+    with pytest.raises(CheckpointError, match="cannot be read.*restore the --artifacts directory"):
+        store.latest_artifact(run_id, "checkpoint")
+
+
+def test_changed_bytes_in_the_database_are_refused(store, make_config):
+    from sqlalchemy import update
+
+    from runner.store.models import artifacts
+
+    run_id = store.create_run(make_config(), device="cpu")
+    store.save_artifact(run_id, "weights", 5, b"good weights", "pt")
+    with store._transaction() as conn:
+        conn.execute(update(artifacts).values(data=b"evil weights"))
+    with pytest.raises(CheckpointError, match="weights of run .* is damaged"):
+        store.latest_artifact(run_id, "weights")
+
+
+def test_a_missing_directory_is_refused_and_nothing_is_kept(store, make_config, tmp_path):
+    run_id = store.create_run(make_config(), device="cpu")
+    with pytest.raises(CheckpointError, match="directory .*nowhere does not exist"):
+        store.save_artifact(run_id, "checkpoint", 1, b"x", "pt", directory=str(tmp_path / "nowhere"))
+    assert store.artifacts([run_id]) == {run_id: []}
+
+
+def test_a_missing_run_keeps_no_file(store, make_config, tmp_path):
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    with pytest.raises(RunNotFound):
+        store.save_artifact(999, "checkpoint", 1, b"x", "pt", directory=str(folder))
+    assert list(folder.rglob("*")) == []
+    with pytest.raises(RunNotFound):
+        store.latest_artifact(999, "checkpoint")
+
+
+def test_artifacts_travel_between_stores(store, make_config, db_url):
+    """What one process saves another reads through the same database (another host, through PostgreSQL)."""
+    run_id = store.create_run(make_config(), device="cpu")
+    store.save_artifact(run_id, "checkpoint", 9, b"\x00\xff" * 1000, "pt")
+    with open_store(db_url) as other:
+        got = other.latest_artifact(run_id, "checkpoint")
+    assert got is not None and got.data == b"\x00\xff" * 1000
+
+
+def test_unknown_kind_is_a_programming_error(store, make_config):
+    run_id = store.create_run(make_config(), device="cpu")
+    with pytest.raises(ValueError, match="unknown artifact kind 'model'"):
+        store.save_artifact(run_id, "model", 1, b"x", "pt")
+
+
+def add_steps(store, run_id, count):
+    store.append_steps(run_id, [(s, 10.0 - s, 0.1 * s) for s in range(count)], metrics=[("acc", s, s / 10) for s in range(count)])
+
+
+def test_requeue_keeps_the_rows_up_to_the_latest_checkpoint(store, make_config):
+    from runner.status import RunStatus
+
+    run_id = store.create_run(make_config(steps=10), device="cpu")
+    add_steps(store, run_id, 7)
+    store.save_artifact(run_id, "checkpoint", 5, b"ckpt", "pt")
+    store.finish_run(run_id, RunStatus.INTERRUPTED, 4.0, 4.0)
+    assert store.requeue([run_id]) == {run_id: 5}
+    run = store.get_run(run_id)
+    assert (run.status, run.steps_done, run.final_loss, run.best_loss, run.ended_at) == (RunStatus.QUEUED, 5, 6.0, 6.0, None)
+    assert [s for _, s, _, _ in store.iter_steps([run_id])] == [0, 1, 2, 3, 4]
+    assert [s for _, _, s, _ in store.iter_metrics([run_id])] == [0, 1, 2, 3, 4]
+    taken = store.claim_run(run_id, "cpu")
+    assert taken is not None and taken.status == RunStatus.RUNNING and taken.started_at == run.started_at
+    assert store.claim_run(run_id, "cpu") is None  # claimed once only
+
+
+def test_requeue_without_a_checkpoint_or_with_restart_starts_over(store, make_config):
+    from runner.status import RunStatus
+
+    run_id = store.create_run(make_config(steps=10), device="cpu")
+    add_steps(store, run_id, 4)
+    store.save_artifact(run_id, "checkpoint", 3, b"ckpt", "pt")
+    store.finish_run(run_id, RunStatus.INTERRUPTED, 7.0, 7.0)
+    assert store.requeue([run_id], restart=True) == {run_id: 0}
+    assert list(store.iter_steps([run_id])) == [] and store.artifacts([run_id])[run_id] == []
+    assert store.get_run(run_id).started_at is None
+    store.claim_run(run_id, "cpu")
+    store.finish_run(run_id, RunStatus.INTERRUPTED, None, None)
+    assert store.requeue([run_id]) == {run_id: 0}  # no checkpoint now
+
+
+def test_requeue_refuses_runs_that_did_not_stop_early_and_changes_nothing(store, make_config):
+    from runner.errors import RunStateError
+    from runner.status import RunStatus
+
+    stopped = store.create_run(make_config(), device="cpu")
+    store.finish_run(stopped, RunStatus.INTERRUPTED, None, None)
+    done = store.create_run(make_config(), device="cpu")
+    add_steps(store, done, 3)
+    store.finish_run(done, RunStatus.COMPLETED, 8.0, 8.0)
+    running = store.create_run(make_config(), device="cpu")
+    with pytest.raises(RunStateError, match=f"run {done} is completed; only interrupted and lost runs resume"):
+        store.requeue([stopped, done])
+    assert store.get_run(stopped).status == RunStatus.INTERRUPTED  # all or none
+    assert len(list(store.iter_steps([done]))) == 3
+    with pytest.raises(RunStateError, match=f"run {running} is running; stop it first"):
+        store.requeue([running])
+
+
+def test_requeue_sweep_takes_its_interrupted_and_lost_runs_only(store, make_config):
+    from runner.status import RunStatus
+
+    ids = [store.create_run(make_config(), device="cpu", sweep="s") for _ in range(4)]
+    other = store.create_run(make_config(), device="cpu", sweep="t")
+    for run_id, status in zip([*ids, other], ["interrupted", "completed", "lost", "failed", "interrupted"]):
+        store.finish_run(run_id, RunStatus(status), None, None)
+    assert store.requeue_sweep("s") == {ids[0]: 0, ids[2]: 0}
+    assert store.requeue_sweep("s") == {}  # a second resume finds nothing left to take
+    assert [store.get_run(i).status for i in ids] == ["queued", "completed", "queued", "failed"]
+    assert store.get_run(other).status == "interrupted"
