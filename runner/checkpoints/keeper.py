@@ -1,0 +1,86 @@
+"""A run's checkpoints and final weights, kept in its store while it trains (``runner.runs`` uses this).
+
+``Keeper.resume`` restores the run's latest checkpoint, if it has one, and
+says where training goes on from; ``checkpoint`` is the engine's
+``on_checkpoint``; ``keep_weights`` keeps the final weights when the run
+ends. What is kept goes into the database, or with ``--artifacts DIR`` into
+files under DIR (runner.store.artifacts).
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from typing import TYPE_CHECKING, Any
+
+from runner.formatting import format_bytes
+from runner.status import RunStatus
+
+if TYPE_CHECKING:
+    from runner.engine import Outcome, Trainer
+    from runner.options import ExecOptions
+    from runner.store import Store
+
+FORMATS = {"torch": "pt", "numpy": "npz"}
+# Weights above this are kept only when asked (--weights): a large model's weights belong under --artifacts.
+WEIGHTS_LIMIT_BYTES = 256 * 10**6
+KEEPS_WEIGHTS = (RunStatus.COMPLETED, RunStatus.INTERRUPTED)  # a failed or diverged run's weights are no use
+
+
+class Keeper:
+    def __init__(self, store: Store, run_id: int, trainer: Trainer, options: ExecOptions):
+        self.store, self.run_id, self.trainer, self.options = store, run_id, trainer, options
+        self.format = FORMATS[trainer.backend]
+
+    def resume(self) -> tuple[int, float]:
+        """Put the run's latest checkpoint into the trainer; ``(steps done, seconds)`` to go on from ((0, 0.0): none)."""
+        from runner.checkpoints.codec import decode
+        from runner.checkpoints.state import restore
+        from runner.store.resuming import RESUMED
+
+        kept = self.store.latest_artifact(self.run_id, "checkpoint")
+        if kept is None:
+            return 0, 0.0
+        checkpoint = decode(kept.data, self.trainer.backend)
+        restore(self.trainer, checkpoint)
+        self.store.add_event(self.run_id, RESUMED, f"from its checkpoint at step {checkpoint.step} on {socket.gethostname()}")
+        return checkpoint.step, checkpoint.elapsed
+
+    def checkpoint(self, done: int, elapsed: float) -> None:
+        """Keep the trainer's state after ``done`` steps (the engine has stored every row up to there)."""
+        from runner.checkpoints.codec import encode
+        from runner.checkpoints.state import capture
+
+        data = encode(capture(self.trainer, done, elapsed))
+        self.store.save_artifact(self.run_id, "checkpoint", done, data, self.format,
+                                 keep=self.options.keep_checkpoints, directory=self.options.artifacts)
+
+    def keep_weights(self, outcome: Outcome) -> None:
+        """Keep the final weights of a run that completed or was interrupted, unless --no-weights, or too large
+        for the default (then a warning says how to keep them)."""
+        from runner.checkpoints.weights import export_weights
+
+        if self.options.weights is False or outcome.status not in KEEPS_WEIGHTS:
+            return
+        data = export_weights(self.trainer.model, self.trainer.backend)
+        if len(data) > WEIGHTS_LIMIT_BYTES and self.options.weights is None:
+            print(f"warning: run {self.run_id}'s weights ({format_bytes(len(data))}) are over "
+                  f"{format_bytes(WEIGHTS_LIMIT_BYTES)} and were not kept; pass --weights to keep them "
+                  "(best with --artifacts DIR)", file=sys.stderr)
+            return
+        self.store.save_artifact(self.run_id, "weights", outcome.steps_done, data, self.format,
+                                 directory=self.options.artifacts)
+
+
+def check_resumable(store: Store, run_id: int) -> Any:
+    """Read and check run ``run_id``'s latest checkpoint before anything is changed (None: it has none);
+    a CheckpointError, saying to start over with --restart, if it is missing, damaged or not a checkpoint."""
+    from runner.checkpoints.codec import decode
+    from runner.errors import CheckpointError
+
+    try:
+        kept = store.latest_artifact(run_id, "checkpoint")
+        return None if kept is None else decode(kept.data)
+    except CheckpointError as exc:
+        raise CheckpointError(f"run {run_id}: {str(exc).split('; ')[0]}; "
+                              f"start it over with `runner resume {run_id} --restart`") from None
