@@ -25,9 +25,10 @@ from runner.buffers import HostStepBuffer, MetricRow, Row, make_buffer
 from runner.config import Resolved
 from runner.contracts import check_loss, check_metrics, check_model
 from runner.devices import resolve_device
-from runner.errors import PluginError
+from runner.errors import PluginError, StorageUnavailable
 from runner.evaluation import Evaluator
 from runner.options import DEFAULTS, ExecOptions
+from runner.patience import Patience
 from runner.seeding import seed_everything, seeded_aside
 from runner.specs import Model
 from runner.status import RunStatus
@@ -38,6 +39,9 @@ Sink = Callable[[list[Row], list[MetricRow]], None]  # (step rows, metric rows (
 Progress = Callable[[int, float | None, Mapping[str, float]], None]
 
 PROGRESS_SECONDS = 0.1
+# Rows (steps and metric values) kept while the store fails, about 150 bytes each: 500,000 take about 75 MB.
+# With this many kept, training waits for the store rather than compute rows it might have to drop.
+PENDING_LIMIT = 500_000
 
 
 @dataclass
@@ -158,25 +162,29 @@ def _width(data: Any) -> int:
     return shape[-1] if len(shape) > 1 else 1
 
 
-def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAULTS) -> Outcome:
-    """Run ``steps`` steps; every computed loss reaches ``sink`` before this returns.
+def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAULTS,
+          patience: Patience | None = None) -> Outcome:
+    """Run ``steps`` steps; every computed loss reaches ``sink`` before this returns, unless the run fails.
 
     With ``options.step_timeout`` (seconds), a step that takes longer fails the run (see runner.timeouts).
+    A sink that raises StorageUnavailable is tried again under ``patience`` (a new one of
+    ``options.db_deadline`` if not given; the caller passes its own to record the end under the same deadline).
     """
+    patience = patience or Patience(options.db_deadline)
     if trainer.backend == "numpy":
         import numpy
 
         # Overflow on the way to inf is how divergence looks; it is reported as a status, not as warnings.
         with numpy.errstate(over="ignore", invalid="ignore"):
-            return _train(trainer, steps, sink, options)
-    return _train(trainer, steps, sink, options)
+            return _train(trainer, steps, sink, options, patience)
+    return _train(trainer, steps, sink, options, patience)
 
 
-def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions) -> Outcome:
+def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions, patience: Patience) -> Outcome:
     buffer = make_buffer(trainer.device)
     take_step = timeouts.guard(trainer.step, options.step_timeout, trainer.label)
     stop = options.stop or StopFlag()
-    tracker = _Tracker(sink, options.progress)
+    tracker = _Tracker(sink, options.progress, patience)
     values = _StepValues()
     flush_seconds = options.flush_seconds
     start = last_flush = last_tick = time.perf_counter()
@@ -214,7 +222,7 @@ def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions) -> Ou
     except Exception:
         status, error = RunStatus.FAILED, traceback.format_exc()
     try:
-        tracker.flush(*buffer.drain())
+        tracker.flush(*buffer.drain(), wait=True)  # a failing store is waited for, up to the deadline
     except Exception:  # e.g. a CUDA error surfacing at the copy, or the store failing
         status, error = RunStatus.FAILED, error or traceback.format_exc()
     if buffer.diverged:
@@ -271,12 +279,14 @@ def _requires_grad(value: Any) -> bool:
 class _Tracker:
     """Forwards rows to the sink and keeps the running summary.
 
-    Rows the sink could not take (a storage error) are kept and offered
-    again at the next flush, so a passing fault loses nothing.
+    Rows the sink could not take for a passing fault (StorageUnavailable) are
+    kept and offered again once ``patience`` says so, while training goes on;
+    with PENDING_LIMIT rows kept, training waits for the store instead. Any
+    other error, or a fault that outlasts the deadline, is raised.
     """
 
-    def __init__(self, sink: Sink, progress: Progress | None):
-        self.sink, self.progress = sink, progress
+    def __init__(self, sink: Sink, progress: Progress | None, patience: Patience):
+        self.sink, self.progress, self.patience = sink, progress, patience
         self.pending: list[Row] = []
         self.pending_metrics: list[MetricRow] = []
         self.count = 0
@@ -284,12 +294,30 @@ class _Tracker:
         self.best: float | None = None
         self.metrics: dict[str, tuple[int, float]] = {}  # name: (step, value) of its latest row
 
-    def flush(self, rows: Sequence[Row], metric_rows: Sequence[MetricRow] = ()) -> None:
+    def flush(self, rows: Sequence[Row], metric_rows: Sequence[MetricRow] = (), wait: bool = False) -> None:
+        """Offer every kept row to the sink; ``wait``: until it takes them (or gives up), even during a fault."""
         self.pending.extend(rows)
         self.pending_metrics.extend(metric_rows)
         if not self.pending and not self.pending_metrics:
             return
-        self.sink(self.pending, self.pending_metrics)
+        wait = wait or len(self.pending) + len(self.pending_metrics) >= PENDING_LIMIT
+        if not (wait or self.patience.ready()):
+            return
+        unsaved = f"{len(self.pending)} computed steps"
+        while True:
+            try:
+                self.sink(self.pending, self.pending_metrics)
+                break
+            except StorageUnavailable as fault:
+                self.patience.failed(fault, unsaved)  # raises once the fault has lasted the deadline
+                if not wait:
+                    return
+                self.patience.sleep()
+        self.patience.succeeded()
+        self._taken()
+
+    def _taken(self) -> None:
+        """The sink stored every kept row: add them to the summary."""
         rows, self.pending = self.pending, []
         metric_rows, self.pending_metrics = self.pending_metrics, []
         for name, step, value in metric_rows:

@@ -16,6 +16,8 @@ import json
 from dataclasses import Field, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from runner.patience import DEFAULT_DEADLINE
+
 if TYPE_CHECKING:
     from runner.engine import Progress, StopFlag
 
@@ -28,6 +30,7 @@ class ExecOptions:
 
     flush_seconds: float = 1.0  # hand losses to the store at least this often
     step_timeout: float | None = None  # seconds a step may take before the run fails (runner.timeouts)
+    db_deadline: float = DEFAULT_DEADLINE  # seconds a run rides out a failing database before it fails (runner.patience)
     progress: Progress | None = field(default=None, metadata=LOCAL)  # called a few times a second
     stop: StopFlag | None = field(default=None, metadata=LOCAL)  # set to end the run between steps
 

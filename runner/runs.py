@@ -2,7 +2,8 @@
 
 ``start`` checks everything that can be checked before a row is written
 (the device, the store), records the run, trains it and records how it
-ended. ``execute`` trains a run that is already recorded, such as one a
+ended (riding out a database that fails for a while: runner.patience).
+``execute`` trains a run that is already recorded, such as one a
 worker took from a sweep's queue (``config_of`` rebuilds its config).
 Any exception a plugin raises ends the run as ``failed`` with its
 traceback stored; it never escapes as a crash.
@@ -14,11 +15,14 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runner.buffers import MetricRow, Row
 from runner.config import Resolved, RunConfig
 from runner.devices import resolve_device
 from runner.engine import Outcome, prepare, train
+from runner.errors import StorageError, StorageUnavailable
 from runner.heartbeat import Heartbeat
 from runner.options import DEFAULTS, ExecOptions
+from runner.patience import Patience
 from runner.status import RunStatus
 
 if TYPE_CHECKING:
@@ -40,17 +44,46 @@ def start(resolved: Resolved, store: Store, options: ExecOptions = DEFAULTS) -> 
 
 
 def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options: ExecOptions = DEFAULTS) -> Outcome:
-    """Train the recorded run ``run_id`` on ``device`` and record how it ended."""
+    """Train the recorded run ``run_id`` on ``device`` and record how it ended.
+
+    A database that fails for a while is ridden out (runner.patience); a StorageError
+    says that the run's end could not be recorded within ``options.db_deadline``."""
+    patience = Patience(options.db_deadline)
     with Heartbeat(store, run_id):
         try:
             trainer = prepare(resolved, device)
         except Exception:
             outcome = Outcome(RunStatus.FAILED, 0, None, None, 0.0, traceback.format_exc())
         else:
-            sink = lambda rows, metric_rows: store.append_steps(run_id, rows, metrics=metric_rows)  # noqa: E731
-            outcome = train(trainer, resolved.config.steps, sink, options)
-    store.finish_run(run_id, outcome.status, outcome.final_loss, outcome.best_loss, outcome.error)
+            outcome = train(trainer, resolved.config.steps, StepSink(store, run_id), options, patience)
+    record_end(store, run_id, outcome, patience)
     return outcome
+
+
+class StepSink:
+    """The engine's sink for one run: its rows into ``store``. After a passing fault the rows come
+    again, and a row already stored (its COMMIT went through unanswered) is skipped, not a duplicate."""
+
+    def __init__(self, store: Store, run_id: int):
+        self.store, self.run_id = store, run_id
+        self.again = False
+
+    def __call__(self, rows: list[Row], metric_rows: list[MetricRow]) -> None:
+        try:
+            self.store.append_steps(self.run_id, rows, metrics=metric_rows, again=self.again)
+        except StorageUnavailable:
+            self.again = True
+            raise
+        self.again = False
+
+
+def record_end(store: Store, run_id: int, outcome: Outcome, patience: Patience) -> None:
+    """``store.finish_run`` for ``outcome``, tried again under ``patience``; a StorageError in one line if it cannot be."""
+    try:
+        patience.call(lambda: store.finish_run(run_id, outcome.status, outcome.final_loss, outcome.best_loss,
+                                               outcome.error))
+    except StorageError as exc:
+        raise StorageError(f"run {run_id} {outcome.status}, but its end could not be recorded: {exc}") from exc
 
 
 def config_of(record: RunRecord) -> RunConfig:

@@ -9,7 +9,7 @@ from runner.options import ExecOptions, travelling
 from runner.scheduler import PoolOptions, Slot, worker_args
 
 # A value unlike the default for every option that travels; a new option must add one here.
-SAMPLES = {"flush_seconds": 0.25, "step_timeout": 7.5}
+SAMPLES = {"flush_seconds": 0.25, "step_timeout": 7.5, "db_deadline": 12.5}
 SLOT = Slot("cuda:1", ("auto", "cuda", "cuda:1"), 1)
 
 

@@ -60,7 +60,9 @@ def main() -> None:
       runner plugins                 list the models and optimizers
     """
     from runner.cli.common import domain_errors
+    from runner.environment import sqlite_busy_seconds
     from runner.heartbeat import seconds_from_environment
 
-    with domain_errors():  # a bad $RUNNER_HEARTBEAT_SECONDS is a usage error, refused before any command runs
-        seconds_from_environment()
+    with domain_errors():  # a bad $RUNNER_HEARTBEAT_SECONDS or $RUNNER_SQLITE_BUSY_SECONDS is a usage error,
+        seconds_from_environment()  # refused before any command runs
+        sqlite_busy_seconds()

@@ -37,6 +37,13 @@ step_timeout_option = click.option(
     help="Fail a run whose step takes longer than this (see docs/plugins.md for the limits).",
 )
 
+# ExecOptions.db_deadline (runner.patience), for ``runner run`` and ``runner resume`` alike
+db_deadline_option = click.option(
+    "--db-deadline", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True, metavar="SECONDS",
+    help="Ride out a database that fails (locked, full, unreachable) for this long, keeping the steps in memory, "
+         "before failing the run.",
+)
+
 
 class LazyGroup(click.Group):
     """A group whose commands (``name: "module:attribute"`` in ``lazy_commands``) are
@@ -81,6 +88,17 @@ def open_store(db: str | None, create: bool = True) -> Store:
 
     with domain_errors():
         return _open(db, create=create)
+
+
+def mark_lost(store: Store) -> None:
+    """``store.mark_lost()`` for a command that shows runs: if the database takes no writes (a full
+    disk), a warning on stderr, and the command goes on (the next one marks them)."""
+    from runner.errors import StorageError
+
+    try:
+        store.mark_lost()
+    except StorageError as exc:
+        click.echo(f"warning: dead runs not marked lost for now: {exc}", err=True)
 
 
 def load_registry() -> Registry:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import db_option, domain_errors, open_store, step_timeout_option
+from runner.cli.common import db_deadline_option, db_option, domain_errors, mark_lost, open_store, step_timeout_option
 from runner.cli.params import JOBS
 
 
@@ -14,10 +14,11 @@ from runner.cli.params import JOBS
 @click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed or diverged run.")
 @step_timeout_option
+@db_deadline_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @db_option
 @click.pass_context
-def resume(ctx, sweep, jobs, per_device, fail_fast, step_timeout, quiet, db):
+def resume(ctx, sweep, jobs, per_device, fail_fast, step_timeout, db_deadline, quiet, db):
     """Run the queued runs of SWEEP (default: the newest sweep with queued runs).
 
     Safe to run several times at once, from any number of processes or
@@ -29,7 +30,7 @@ def resume(ctx, sweep, jobs, per_device, fail_fast, step_timeout, quiet, db):
     from runner.status import RunStatus
 
     with open_store(db) as store, domain_errors():
-        store.mark_lost()
+        mark_lost(store)
         sweep = sweep or store.latest_sweep(status=RunStatus.QUEUED)
         if sweep is None:
             click.echo("Nothing to resume: no sweep has queued runs.", err=True)
@@ -40,6 +41,6 @@ def resume(ctx, sweep, jobs, per_device, fail_fast, step_timeout, quiet, db):
         if not counts.get(RunStatus.QUEUED):
             click.echo(f"Nothing to resume: sweep {sweep} has no queued runs.", err=True)
             return
-        options = PoolOptions(jobs, per_device, fail_fast, ExecOptions(step_timeout=step_timeout))
+        options = PoolOptions(jobs, per_device, fail_fast, ExecOptions(step_timeout=step_timeout, db_deadline=db_deadline))
         code = run_sweep(store, db, sweep, options, not quiet)
     ctx.exit(code)

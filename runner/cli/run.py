@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store, step_timeout_option
+from runner.cli.common import (
+    db_deadline_option,
+    db_option,
+    domain_errors,
+    format_table,
+    load_registry,
+    open_store,
+    step_timeout_option,
+)
 from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
 from runner.cli.progress import progress_bar
 from runner.formatting import format_loss, format_metrics
@@ -46,10 +54,11 @@ if TYPE_CHECKING:
 @click.option("--dry-run", is_flag=True, help="Print the runs without running them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @step_timeout_option
+@db_deadline_option
 @db_option
 @click.pass_context
 def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_sizes, eval_every, track, sets, name,
-        sweep, jobs, per_device, fail_fast, dry_run, quiet, step_timeout, db):
+        sweep, jobs, per_device, fail_fast, dry_run, quiet, step_timeout, db_deadline, db):
     """Train MODEL and store the loss of every step.
 
     Every option that names something or takes a number also takes a
@@ -75,7 +84,7 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
     if dry_run:
         print_grid(grid)
         return
-    execution = ExecOptions(step_timeout=step_timeout)
+    execution = ExecOptions(step_timeout=step_timeout, db_deadline=db_deadline)
     if len(grid) == 1 and jobs == 1 and sweep is None:
         ctx.exit(run_single(grid[0], db, quiet, execution))
     from runner.scheduler import PoolOptions

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
+from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
 from runner.cli.metrics import summaries
 from runner.cli.params import RUN_ID
 from runner.formatting import format_loss, printable
@@ -48,7 +48,7 @@ def record_lines(r) -> list[tuple[str, str]]:
 def show(run_id, as_json, db):
     """Show RUN's record, its loss summary, each metric's first, final and best value, and any error."""
     with open_store(db, create=False) as store, domain_errors():
-        store.mark_lost()
+        mark_lost(store)
         record = store.get_run(run_id)
         summary = store.loss_summary(run_id)
         metrics = summaries(store, record, store.metric_names([run_id])[run_id])
