@@ -25,7 +25,7 @@ from runner.buffers import HostStepBuffer, MetricRow, Row, make_buffer
 from runner.config import Resolved
 from runner.contracts import check_loss, check_metrics, check_model
 from runner.devices import resolve_device
-from runner.errors import PluginError, StorageUnavailable
+from runner.errors import PluginError, StorageError, StorageUnavailable
 from runner.evaluation import Evaluator
 from runner.options import DEFAULTS, ExecOptions
 from runner.patience import Patience
@@ -219,17 +219,25 @@ def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions, patie
                 tracker.report(done, buffer)
     except KeyboardInterrupt:
         status = RunStatus.INTERRUPTED
-    except Exception:
-        status, error = RunStatus.FAILED, traceback.format_exc()
+    except Exception as exc:
+        status, error = RunStatus.FAILED, _failure(exc)
     try:
         tracker.flush(*buffer.drain(), wait=True)  # a failing store is waited for, up to the deadline
-    except Exception:  # e.g. a CUDA error surfacing at the copy, or the store failing
-        status, error = RunStatus.FAILED, error or traceback.format_exc()
+    except Exception as exc:  # e.g. a CUDA error surfacing at the copy, or the store failing
+        status, error = RunStatus.FAILED, error or _failure(exc)
     if buffer.diverged:
         status = RunStatus.DIVERGED
     tracker.report(done, None)
     return Outcome(status, tracker.count, tracker.last, tracker.best, time.perf_counter() - start, error,
                    tracker.final_metrics())
+
+
+def _failure(exc: Exception) -> str:
+    """What a failed run records: the store's one-line reason (no traceback of runner's own
+    code helps there), or the traceback of anything else."""
+    if isinstance(exc, StorageError):
+        return f"StorageError: {exc}"
+    return traceback.format_exc()
 
 
 @dataclass(frozen=True)

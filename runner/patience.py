@@ -50,11 +50,9 @@ class Patience:
         if self.since is None:
             self.since = now
         self._failures += 1
-        elapsed = now - self.since
-        if elapsed >= self.deadline:
-            lost = f"{unsaved} not stored; " if unsaved else ""
-            raise StorageError(f"gave up after {elapsed:.0f} s of database errors ({lost}--db-deadline {self.deadline:g} s): "
-                               f"{fault}") from fault
+        if now - self.since >= self.deadline:
+            lost = f", {unsaved} not stored" if unsaved else ""
+            raise StorageError(f"the database failed for over {self.deadline:g} s (--db-deadline{lost}): {fault}") from fault
         wait = min(MAX_WAIT, FIRST_WAIT * 2 ** (self._failures - 1))
         self._next_try = min(now + wait, self.since + self.deadline)  # one last try at the deadline itself
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from runner.errors import StorageError
 from runner.options import ExecOptions
 from runner.status import FAILURES, RunStatus
 
@@ -81,6 +82,7 @@ class SweepResult:
     counts: dict[RunStatus, int]
     interrupted: bool = False
     restarted: int = 0
+    unmarked: str | None = None  # why dead runs could not be marked lost (the database takes no writes), if so
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Scheduler:
     stopping: bool = False
     interrupted: bool = False
     max_restarts: int = 10
+    unmarked: str | None = None
 
     def run(self) -> SweepResult:
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -114,8 +117,8 @@ class Scheduler:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        self.store.mark_lost()
-        return SweepResult(self.store.sweep_counts(self.sweep), self.interrupted, restarted)
+        self._mark_lost()
+        return SweepResult(self.store.sweep_counts(self.sweep), self.interrupted, restarted, self.unmarked)
 
     def stop(self) -> None:
         """Stop claiming; running runs end as interrupted, the rest stay queued."""
@@ -140,13 +143,22 @@ class Scheduler:
             if code is None:
                 alive.append(worker)
             elif code != 0:  # killed, crashed or stopped by a signal (runner.worker.STOPPED_EXIT): the sweep goes on
-                self.store.mark_lost()
+                self._mark_lost()
                 if not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot):
                     self.max_restarts -= 1
                     restarted += 1
                     alive.append(self._spawn(worker.slot))
         self.workers = alive
         return restarted
+
+    def _mark_lost(self) -> None:
+        """Mark the runs of dead workers lost; a database that takes no writes (a full disk) leaves
+        that to the next command, which does it once it can."""
+        try:
+            self.store.mark_lost()
+            self.unmarked = None
+        except StorageError as exc:
+            self.unmarked = str(exc)
 
     def _queued_for(self, slot: Slot) -> bool:
         return any(r.device in slot.accepts for r in self.store.list_runs(sweep=self.sweep, status=RunStatus.QUEUED))

@@ -98,7 +98,12 @@ def mark_lost(store: Store) -> None:
     try:
         store.mark_lost()
     except StorageError as exc:
-        click.echo(f"warning: dead runs not marked lost for now: {exc}", err=True)
+        warn_unmarked(str(exc))
+
+
+def warn_unmarked(reason: str) -> None:
+    """One line on stderr: dead runs may still show as running, until a command can mark them lost."""
+    click.echo(f"warning: runs whose process died are not marked lost yet: {reason}", err=True)
 
 
 def load_registry() -> Registry:
