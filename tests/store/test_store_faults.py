@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from runner.errors import StorageError, StorageUnavailable
-from runner.store import open_store
 from runner.store import db as store_db
+from runner.store import open_store
 
 
 def rows(start, count):
