@@ -19,7 +19,7 @@ from runner.buffers import MetricRow, Row
 from runner.config import Resolved, RunConfig
 from runner.devices import resolve_device
 from runner.engine import Outcome, prepare, train
-from runner.errors import StorageError, StorageUnavailable
+from runner.errors import RunNotFound, StorageError, StorageUnavailable
 from runner.heartbeat import Heartbeat
 from runner.options import DEFAULTS, ExecOptions
 from runner.patience import Patience
@@ -84,6 +84,8 @@ def record_end(store: Store, run_id: int, outcome: Outcome, patience: Patience) 
                                                outcome.error))
     except StorageError as exc:
         raise StorageError(f"run {run_id} {outcome.status}, but its end could not be recorded: {exc}") from exc
+    except RunNotFound as exc:  # never a passing fault: nothing brings the run back
+        raise RunNotFound(f"run {run_id} was deleted while it ran (runner rm --force), with all it had stored") from exc
 
 
 def config_of(record: RunRecord) -> RunConfig:

@@ -12,6 +12,7 @@ import click
 
 from runner.errors import ConfigError, OptionError, RunnerError
 from runner.formatting import printable
+from runner.patience import DEFAULT_DEADLINE
 
 if TYPE_CHECKING:
     from runner.registry import Registry
@@ -39,7 +40,8 @@ step_timeout_option = click.option(
 
 # ExecOptions.db_deadline (runner.patience), for ``runner run`` and ``runner resume`` alike
 db_deadline_option = click.option(
-    "--db-deadline", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True, metavar="SECONDS",
+    "--db-deadline", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_DEADLINE,
+    show_default=True, metavar="SECONDS",
     help="Ride out a database that fails (locked, full, unreachable) for this long, keeping the steps in memory, "
          "before failing the run.",
 )

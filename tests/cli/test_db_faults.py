@@ -164,6 +164,17 @@ def test_a_sqlite_file_deleted_while_the_run_writes_fails_the_run(db_path, db_ur
         "runs write to it")
 
 
+def test_a_run_deleted_while_it_runs_is_not_waited_for(db_path, db_url):
+    process = start(db_url, "run", "--model", "sleepy", "--steps", "100000", "-q")
+    wait_until(lambda: sqlite_steps(db_path) > 0, process)
+    removed = subprocess.run(runner_command("rm", "1", "--force"), env=subprocess_env(db_url), capture_output=True,
+                             text=True, timeout=60)
+    assert removed.returncode == 0, removed.stderr
+    code, out, err = finish(process, timeout=10)  # not the 300 s of --db-deadline: a missing run is no passing fault
+    assert code == 1 and out == ""
+    assert one_error_line(err) == "Error: run 1 was deleted while it ran (runner rm --force), with all it had stored"
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A 1 MB tmpfs, unmounted afterwards; skipped where mounting is not permitted (but never in CI)."""
