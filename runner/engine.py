@@ -7,7 +7,8 @@ them, the validation split (drawn aside, so training draws are unchanged),
 the mini-batch sampler and the tracked metrics. ``train`` runs the steps,
 hands losses and metric values to a sink in batches at least every
 ``options.flush_seconds``, and returns an ``Outcome``. Nothing here knows
-about the database.
+about the database; a sink that fails for a while (StorageUnavailable) has
+its rows kept and offered again (``_Tracker``, runner.patience).
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ from runner.errors import OptionError, StorageError, StorageUnavailable
 from runner.store.models import HEAD, metadata
 
 APPLICATION_NAME = "runner"  # what PostgreSQL's pg_stat_activity shows for runner's connections
+CONNECT_TIMEOUT_SECONDS = 10  # a server that does not answer, rather than the system's minutes
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ALEMBIC_LOCK = threading.Lock()  # alembic's context and op are process-wide proxies
 READ_ONLY = "runner_read_only"  # execution option: a read-only transaction (plain BEGIN on SQLite)
@@ -175,10 +176,12 @@ def create_engine_for(url: str, read_only: bool = False) -> Engine:
 
 
 def server_connect_args(url: URL) -> dict[str, Any]:
-    """PostgreSQL connections are named ``runner`` in pg_stat_activity, unless the URL names them itself."""
-    if url.get_backend_name() == "postgresql" and "application_name" not in url.query:
-        return {"application_name": APPLICATION_NAME}
-    return {}
+    """PostgreSQL connections are named ``runner`` in pg_stat_activity, and give up connecting after
+    CONNECT_TIMEOUT_SECONDS (a run then tries again: runner.patience), unless the URL says otherwise."""
+    if url.get_backend_name() != "postgresql":
+        return {}
+    wanted = {"application_name": APPLICATION_NAME, "connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return {key: value for key, value in wanted.items() if key not in url.query}
 
 
 def file_identity(path: str) -> tuple[int, int] | None:
