@@ -216,7 +216,7 @@ def test_a_passing_store_fault_is_ridden_out_and_loses_nothing(registry):
 
 def test_training_waits_for_the_store_once_the_memory_bound_is_reached(registry, monkeypatch):
     monkeypatch.setattr(engine, "PENDING_LIMIT", 20)
-    sink, refused, stored = flaky_sink(for_seconds(1.0))
+    sink, refused, stored = flaky_sink(for_seconds(1.5))
     outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 200, sink, ExecOptions(flush_seconds=0.02))
     assert outcome.status == "completed" and [r[0] for r in stored] == list(range(200))
     at_bound = [n for n in refused if n >= 20]
