@@ -10,7 +10,9 @@ hands losses and metric values to a sink in batches at least every
 ``options.on_checkpoint`` it also calls that, between steps and after
 flushing, every ``options.checkpoint_every`` and when a StopFlag stops the
 loop; ``train(..., start=)`` continues a run restored from a checkpoint
-(runner.checkpoints). Nothing here knows about the database.
+(runner.checkpoints). Nothing here knows about the database; a sink that
+fails for a while (StorageUnavailable) has its rows kept and offered again
+(``_Tracker``, runner.patience).
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from runner.checkpoints.every import parse_every
 from runner.config import Resolved
 from runner.contracts import check_loss, check_metrics, check_model
 from runner.devices import resolve_device
-from runner.errors import PluginError
+from runner.errors import PluginError, StorageError, StorageUnavailable
 from runner.evaluation import Evaluator
 from runner.options import DEFAULTS, ExecOptions
+from runner.patience import Patience
 from runner.seeding import seed_everything, seeded_aside
 from runner.specs import Model
 from runner.status import RunStatus
@@ -44,6 +47,9 @@ Progress = Callable[[int, float | None, Mapping[str, float]], None]
 OnCheckpoint = Callable[[int, float], None]
 
 PROGRESS_SECONDS = 0.1
+# Rows (steps and metric values) kept while the store fails, about 150 bytes each: 500,000 take about 75 MB.
+# With this many kept, training waits for the store rather than compute rows it might have to drop.
+PENDING_LIMIT = 500_000
 
 
 @dataclass
@@ -165,27 +171,31 @@ def _width(data: Any) -> int:
 
 
 def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAULTS, start: int = 0,
-          elapsed: float = 0.0) -> Outcome:
-    """Run steps ``start`` to ``steps - 1``; every computed loss reaches ``sink`` before this returns.
+          elapsed: float = 0.0, patience: Patience | None = None) -> Outcome:
+    """Run steps ``start`` to ``steps - 1``; every computed loss reaches ``sink`` before this returns, unless the run fails.
 
     ``start`` and ``elapsed`` continue a run restored from a checkpoint taken after ``start`` steps and
     ``elapsed`` seconds: step numbers and times go on from there. With ``options.step_timeout``
-    (seconds), a step that takes longer fails the run (see runner.timeouts).
+    (seconds), a step that takes longer fails the run (see runner.timeouts). A sink that raises
+    StorageUnavailable is tried again under ``patience`` (a new one of ``options.db_deadline`` if not
+    given; the caller passes its own to record the end under the same deadline).
     """
+    patience = patience or Patience(options.db_deadline)
     if trainer.backend == "numpy":
         import numpy
 
         # Overflow on the way to inf is how divergence looks; it is reported as a status, not as warnings.
         with numpy.errstate(over="ignore", invalid="ignore"):
-            return _train(trainer, steps, sink, options, start, elapsed)
-    return _train(trainer, steps, sink, options, start, elapsed)
+            return _train(trainer, steps, sink, options, start, elapsed, patience)
+    return _train(trainer, steps, sink, options, start, elapsed, patience)
 
 
-def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions, first: int, before: float) -> Outcome:
+def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions, first: int, before: float,
+           patience: Patience) -> Outcome:
     buffer = make_buffer(trainer.device)
     take_step = timeouts.guard(trainer.step, options.step_timeout, trainer.label)
     stop = options.stop or StopFlag()
-    tracker = _Tracker(sink, options.progress)
+    tracker = _Tracker(sink, options.progress, patience)
     saver = _Saver(options, tracker, first)
     values = _StepValues()
     flush_seconds = options.flush_seconds
@@ -228,14 +238,14 @@ def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions, first
                 tracker.report(done, buffer)
     except KeyboardInterrupt:  # maybe within a step: its state may be half updated, so no checkpoint is taken
         status = RunStatus.INTERRUPTED
-    except Exception:
-        status, error = RunStatus.FAILED, traceback.format_exc()
+    except Exception as exc:
+        status, error = RunStatus.FAILED, _failure(exc)
     try:
-        tracker.flush(*buffer.drain())
+        tracker.flush(*buffer.drain(), wait=True)  # a failing store is waited for, up to the deadline
         if stopped and not buffer.diverged:  # stopped between steps: the state is whole
             saver.save(buffer, done, clock)
-    except Exception:  # e.g. a CUDA error surfacing at the copy, or the store failing
-        status, error = RunStatus.FAILED, error or traceback.format_exc()
+    except Exception as exc:  # e.g. a CUDA error surfacing at the copy, or the store failing
+        status, error = RunStatus.FAILED, error or _failure(exc)
     if buffer.diverged:
         status = RunStatus.DIVERGED
     tracker.report(done, None)
@@ -265,12 +275,22 @@ class _Saver:
         self.tracker.flush(*buffer.drain())  # the one sync, at checkpoint times only
         if buffer.diverged:
             return False
+        if self.tracker.pending or self.tracker.pending_metrics:
+            return True  # the store is failing: a checkpoint ahead of the stored rows would skip the kept ones
         self.callback(done, elapsed)
         self.taken = done
         if self.steps:
             self.at_step = (done // self.steps + 1) * self.steps
         self.last = time.perf_counter()
         return True
+
+
+def _failure(exc: Exception) -> str:
+    """What a failed run records: the store's one-line reason (no traceback of runner's own
+    code helps there), or the traceback of anything else."""
+    if isinstance(exc, StorageError):
+        return f"StorageError: {exc}"
+    return traceback.format_exc()
 
 
 @dataclass(frozen=True)
@@ -320,12 +340,14 @@ def _requires_grad(value: Any) -> bool:
 class _Tracker:
     """Forwards rows to the sink and keeps the running summary.
 
-    Rows the sink could not take (a storage error) are kept and offered
-    again at the next flush, so a passing fault loses nothing.
+    Rows the sink could not take for a passing fault (StorageUnavailable) are
+    kept and offered again once ``patience`` says so, while training goes on;
+    with PENDING_LIMIT rows kept, training waits for the store instead. Any
+    other error, or a fault that outlasts the deadline, is raised.
     """
 
-    def __init__(self, sink: Sink, progress: Progress | None):
-        self.sink, self.progress = sink, progress
+    def __init__(self, sink: Sink, progress: Progress | None, patience: Patience):
+        self.sink, self.progress, self.patience = sink, progress, patience
         self.pending: list[Row] = []
         self.pending_metrics: list[MetricRow] = []
         self.count = 0
@@ -333,12 +355,30 @@ class _Tracker:
         self.best: float | None = None
         self.metrics: dict[str, tuple[int, float]] = {}  # name: (step, value) of its latest row
 
-    def flush(self, rows: Sequence[Row], metric_rows: Sequence[MetricRow] = ()) -> None:
+    def flush(self, rows: Sequence[Row], metric_rows: Sequence[MetricRow] = (), wait: bool = False) -> None:
+        """Offer every kept row to the sink; ``wait``: until it takes them (or gives up), even during a fault."""
         self.pending.extend(rows)
         self.pending_metrics.extend(metric_rows)
         if not self.pending and not self.pending_metrics:
             return
-        self.sink(self.pending, self.pending_metrics)
+        wait = wait or len(self.pending) + len(self.pending_metrics) >= PENDING_LIMIT
+        if not (wait or self.patience.ready()):
+            return
+        unsaved = f"{len(self.pending)} computed steps"
+        while True:
+            try:
+                self.sink(self.pending, self.pending_metrics)
+                break
+            except StorageUnavailable as fault:
+                self.patience.failed(fault, unsaved)  # raises once the fault has lasted the deadline
+                if not wait:
+                    return
+                self.patience.sleep()
+        self.patience.succeeded()
+        self._taken()
+
+    def _taken(self) -> None:
+        """The sink stored every kept row: add them to the summary."""
         rows, self.pending = self.pending, []
         metric_rows, self.pending_metrics = self.pending_metrics, []
         for name, step, value in metric_rows:

@@ -25,6 +25,12 @@ class StorageError(RunnerError):
     """The database could not be opened, read or written."""
 
 
+class StorageUnavailable(StorageError):
+    """A database fault that may pass (locked, full, unreachable, a lost connection): worth trying again.
+
+    A running run keeps its rows and retries for a while (runner.patience) before it fails."""
+
+
 class RunNotFound(RunnerError):
     """A run id that is not in the database."""
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import Field, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
 from runner.checkpoints.every import parse_every
+from runner.patience import DEFAULT_DEADLINE
 
 if TYPE_CHECKING:
     from runner.engine import OnCheckpoint, Progress, StopFlag
@@ -31,14 +33,20 @@ class ExecOptions:
 
     flush_seconds: float = 1.0  # hand losses to the store at least this often
     step_timeout: float | None = None  # seconds a step may take before the run fails (runner.timeouts)
+    db_deadline: float = DEFAULT_DEADLINE  # seconds a run rides out a failing database before it fails (runner.patience)
     progress: Progress | None = field(default=None, metadata=LOCAL)  # called a few times a second
     stop: StopFlag | None = field(default=None, metadata=LOCAL)  # set to end the run between steps
     # How often on_checkpoint is called: "300s" (by time: a short run pays nothing) or "500 steps".
     checkpoint_every: str = CHECKPOINT_EVERY
     on_checkpoint: OnCheckpoint | None = field(default=None, metadata=LOCAL)  # (steps done, seconds): take one now
+    keep_checkpoints: int = 1  # how many of a run's newest checkpoints are kept
+    artifacts: str | None = None  # a directory for checkpoints and weights, instead of the database
+    weights: bool | None = None  # keep the final weights: None up to runner.checkpoints.keeper's limit, True always
 
     def __post_init__(self) -> None:
         parse_every(self.checkpoint_every)  # an OptionError here, not when the loop first needs it
+        if self.artifacts is not None:  # absolute: a sweep's workers and the rows must name the same folder
+            object.__setattr__(self, "artifacts", os.path.abspath(self.artifacts))
 
     def to_args(self) -> list[str]:
         """The travelling options that differ from their defaults, as ``--name VALUE`` (VALUE in JSON)."""

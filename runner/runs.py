@@ -2,7 +2,8 @@
 
 ``start`` checks everything that can be checked before a row is written
 (the device, the store), records the run, trains it and records how it
-ended. ``execute`` trains a run that is already recorded, such as one a
+ended (riding out a database that fails for a while: runner.patience).
+``execute`` trains a run that is already recorded, such as one a
 worker took from a sweep's queue (``config_of`` rebuilds its config).
 Any exception a plugin raises ends the run as ``failed`` with its
 traceback stored; it never escapes as a crash.
@@ -10,15 +11,21 @@ traceback stored; it never escapes as a crash.
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runner.buffers import MetricRow, Row
+from runner.checkpoints.keeper import Keeper
 from runner.config import Resolved, RunConfig
 from runner.devices import resolve_device
 from runner.engine import Outcome, prepare, train
+from runner.errors import RunNotFound, StorageError, StorageUnavailable
 from runner.heartbeat import Heartbeat
 from runner.options import DEFAULTS, ExecOptions
+from runner.patience import Patience
 from runner.status import RunStatus
 
 if TYPE_CHECKING:
@@ -40,17 +47,72 @@ def start(resolved: Resolved, store: Store, options: ExecOptions = DEFAULTS) -> 
 
 
 def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options: ExecOptions = DEFAULTS) -> Outcome:
-    """Train the recorded run ``run_id`` on ``device`` and record how it ended."""
+    """Train the recorded run ``run_id`` on ``device`` and record how it ended.
+
+    A run with a checkpoint (``runner resume``) continues from it; checkpoints and the
+    final weights are kept as ``options`` say (runner.checkpoints.keeper). A database
+    that fails for a while is ridden out (runner.patience); a StorageError says that
+    the run's end could not be recorded within ``options.db_deadline``."""
+    patience = Patience(options.db_deadline)
     with Heartbeat(store, run_id):
         try:
             trainer = prepare(resolved, device)
+            keeper = Keeper(store, run_id, trainer, options)
+            start, elapsed = keeper.resume()
         except Exception:
             outcome = Outcome(RunStatus.FAILED, 0, None, None, 0.0, traceback.format_exc())
         else:
-            sink = lambda rows, metric_rows: store.append_steps(run_id, rows, metrics=metric_rows)  # noqa: E731
-            outcome = train(trainer, resolved.config.steps, sink, options)
-    store.finish_run(run_id, outcome.status, outcome.final_loss, outcome.best_loss, outcome.error)
+            options = dataclasses.replace(options, on_checkpoint=keeper.checkpoint)
+            outcome = train(trainer, resolved.config.steps, StepSink(store, run_id), options, start, elapsed, patience)
+            if start:
+                outcome = with_earlier_part(store.get_run(run_id), outcome)
+            keep_weights(keeper, outcome)
+    record_end(store, run_id, outcome, patience)
     return outcome
+
+
+def with_earlier_part(record: RunRecord, outcome: Outcome) -> Outcome:
+    """A resumed run's outcome over all its steps: the best and final losses of the part before the
+    checkpoint (kept in its record by runner.store.resuming) count too."""
+    bests = [b for b in (record.best_loss, outcome.best_loss) if b is not None]
+    final = outcome.final_loss if outcome.final_loss is not None else record.final_loss
+    return dataclasses.replace(outcome, best_loss=min(bests) if bests else None, final_loss=final)
+
+
+def keep_weights(keeper: Keeper, outcome: Outcome) -> None:
+    """The final weights, if they can be kept; a run that trained is not failed for want of them."""
+    try:
+        keeper.keep_weights(outcome)
+    except Exception as exc:  # the store failing past its retries, a full disk under --artifacts
+        print(f"warning: run {keeper.run_id}'s weights were not kept: {exc}", file=sys.stderr)
+
+
+class StepSink:
+    """The engine's sink for one run: its rows into ``store``. After a passing fault the rows come
+    again, and a row already stored (its COMMIT went through unanswered) is skipped, not a duplicate."""
+
+    def __init__(self, store: Store, run_id: int):
+        self.store, self.run_id = store, run_id
+        self.again = False
+
+    def __call__(self, rows: list[Row], metric_rows: list[MetricRow]) -> None:
+        try:
+            self.store.append_steps(self.run_id, rows, metrics=metric_rows, again=self.again)
+        except StorageUnavailable:
+            self.again = True
+            raise
+        self.again = False
+
+
+def record_end(store: Store, run_id: int, outcome: Outcome, patience: Patience) -> None:
+    """``store.finish_run`` for ``outcome``, tried again under ``patience``; a StorageError in one line if it cannot be."""
+    try:
+        patience.call(lambda: store.finish_run(run_id, outcome.status, outcome.final_loss, outcome.best_loss,
+                                               outcome.error))
+    except StorageError as exc:
+        raise StorageError(f"run {run_id} {outcome.status}, but its end could not be recorded: {exc}") from exc
+    except RunNotFound as exc:  # never a passing fault: nothing brings the run back
+        raise RunNotFound(f"run {run_id} was deleted while it ran (runner rm --force), with all it had stored") from exc
 
 
 def config_of(record: RunRecord) -> RunConfig:

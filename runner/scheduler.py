@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from runner.errors import StorageError, StorageUnavailable
 from runner.options import ExecOptions
 from runner.processes import start_time
 from runner.status import FAILURES, RunStatus
@@ -83,6 +84,7 @@ class SweepResult:
     counts: dict[RunStatus, int]
     interrupted: bool = False
     restarted: int = 0
+    unmarked: str | None = None  # why dead runs could not be marked lost (the database takes no writes), if so
 
 
 @dataclass
@@ -97,6 +99,7 @@ class Scheduler:
     stopping: bool = False
     interrupted: bool = False
     max_restarts: int = 10
+    unmarked: str | None = None
 
     def run(self) -> SweepResult:
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -107,17 +110,25 @@ class Scheduler:
             self.workers = [self._spawn(slot) for slot in self.slots]
             while self.workers:
                 time.sleep(TICK_SECONDS)
-                restarted += self._reap()
-                counts = self.store.sweep_counts(self.sweep)
-                if self.options.fail_fast and any(counts.get(s) for s in FAILURES) and not self.stopping:
-                    self.stop()
-                if self.on_tick:
-                    self.on_tick(counts, self.store.list_runs(sweep=self.sweep, status=RunStatus.RUNNING))
+                try:
+                    restarted += self._tick()
+                except StorageUnavailable:
+                    pass  # the workers ride the fault out themselves (runner.patience); this one only watches
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        self.store.mark_lost()
-        return SweepResult(self.store.sweep_counts(self.sweep), self.interrupted, restarted)
+        self._mark_lost()
+        return SweepResult(self.store.sweep_counts(self.sweep), self.interrupted, restarted, self.unmarked)
+
+    def _tick(self) -> int:
+        """Reap and replace workers, apply --fail-fast, show progress; returns how many workers were restarted."""
+        restarted = self._reap()
+        counts = self.store.sweep_counts(self.sweep)
+        if self.options.fail_fast and any(counts.get(s) for s in FAILURES) and not self.stopping:
+            self.stop()
+        if self.on_tick:
+            self.on_tick(counts, self.store.list_runs(sweep=self.sweep, status=RunStatus.RUNNING))
+        return restarted
 
     def stop(self) -> None:
         """Stop claiming; running runs end as interrupted, the rest stay queued."""
@@ -136,21 +147,31 @@ class Scheduler:
     def _reap(self) -> int:
         """Drop finished workers; replace any that died while its runs are still queued."""
         restarted = 0
-        alive = []
-        for worker in self.workers:
+        for worker in list(self.workers):  # updated as it goes, so that a database error midway loses no worker
             code = worker.process.poll()
             if code is None:
-                alive.append(worker)
-            elif code != 0:  # killed, crashed or stopped by a signal (runner.worker.STOPPED_EXIT): the sweep goes on
-                # the runs it still held say how it ended, as only its parent saw
-                self.store.mark_process_lost(worker.process.pid, worker.started, worker_end(worker.process.pid, code))
-                self.store.mark_lost()
-                if not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot):
-                    self.max_restarts -= 1
-                    restarted += 1
-                    alive.append(self._spawn(worker.slot))
-        self.workers = alive
+                continue
+            replace = False
+            if code != 0:  # killed, crashed or stopped by a signal (runner.worker.STOPPED_EXIT): the sweep goes on
+                self._mark_lost(worker, code)
+                replace = not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot)
+            self.workers.remove(worker)
+            if replace:
+                self.max_restarts -= 1
+                restarted += 1
+                self.workers.append(self._spawn(worker.slot))
         return restarted
+
+    def _mark_lost(self, worker: Worker | None = None, code: int = 0) -> None:
+        """Mark dead runs lost, those of a dead ``worker`` saying how it ended (only its parent saw that);
+        a database that takes no writes (a full disk) leaves that to the next command, which does it once it can."""
+        try:
+            if worker is not None:
+                self.store.mark_process_lost(worker.process.pid, worker.started, worker_end(worker.process.pid, code))
+            self.store.mark_lost()
+            self.unmarked = None
+        except StorageError as exc:
+            self.unmarked = str(exc)
 
     def _queued_for(self, slot: Slot) -> bool:
         return any(r.device in slot.accepts for r in self.store.list_runs(sweep=self.sweep, status=RunStatus.QUEUED))

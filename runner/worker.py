@@ -49,19 +49,33 @@ def local_device(slot: str, backend: str) -> Any:
 def run_one(record: RunRecord, registry: Registry, store: Store, slot: str, options: ExecOptions) -> RunStatus:
     """Train one claimed run; returns its final status."""
     from runner.config import specs_for
-    from runner.runs import config_of, execute
+    from runner.engine import Outcome
+    from runner.patience import Patience
+    from runner.runs import config_of, execute, record_end
 
     try:
         resolved = specs_for(registry, config_of(record))
         device = local_device(slot, resolved.backend)
     except Exception:  # e.g. the plugin is not installed where this worker runs
-        store.finish_run(record.id, RunStatus.FAILED, None, None, traceback.format_exc())
+        failed = Outcome(RunStatus.FAILED, 0, None, None, 0.0, traceback.format_exc())
+        record_end(store, record.id, failed, Patience(options.db_deadline))
         return RunStatus.FAILED
     return execute(record.id, resolved, store, device, options).status
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+    """Work through the queue; a database that fails past the deadline (or any other domain
+    error) is one line on stderr and exit status 1, and the sweep marks its run lost."""
+    from runner.errors import RunnerError
+
+    try:
+        return work(parse(sys.argv[1:] if argv is None else argv))
+    except RunnerError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+
+
+def work(args: argparse.Namespace) -> int:
     from runner.registry import load_registry
     from runner.signals import graceful_stop
     from runner.store import open_store

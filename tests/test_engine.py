@@ -1,11 +1,14 @@
 import dataclasses
 import math
 import threading
+import time
 
 import pytest
 
+from runner import engine
 from runner.config import resolve
 from runner.engine import StopFlag, prepare, train
+from runner.errors import StorageError, StorageUnavailable
 from runner.options import ExecOptions
 
 SMALL = ["batch=4", "d_in=3", "d_out=2"]
@@ -251,3 +254,63 @@ def test_a_resumed_run_numbers_its_steps_and_times_on_from_the_checkpoint(regist
     assert outcome.status == "completed" and outcome.steps_done == 10 and outcome.seconds >= 100
     assert [r[0] for r in rows] == [6, 7, 8, 9] and all(r[2] >= 100 for r in rows)
     assert calls == [8]  # at multiples of 4, as the run left alone takes them
+
+
+def flaky_sink(fails_while):
+    """A sink that refuses with a passing fault while ``fails_while()`` holds; returns it, the lengths it
+    refused and the rows it stored."""
+    refused, stored = [], []
+
+    def sink(rows, metric_rows):
+        if fails_while():
+            refused.append(len(rows))
+            raise StorageUnavailable("x.db was locked by another process for over 1 s (database is locked); try again")
+        stored.extend(rows)
+
+    return sink, refused, stored
+
+
+def for_seconds(seconds):
+    until = time.monotonic() + seconds
+    return lambda: time.monotonic() < until
+
+
+def test_a_passing_store_fault_is_ridden_out_and_loses_nothing(registry):
+    sink, refused, stored = flaky_sink(for_seconds(0.6))
+    outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 120, sink, ExecOptions(flush_seconds=0.02))
+    assert outcome.status == "completed" and outcome.error is None
+    assert [r[0] for r in stored] == list(range(120)) and outcome.steps_done == 120
+    assert refused == sorted(set(refused))  # the kept rows only grow
+    # tried again after 0.25 s, 0.5 s, ...: not at each of the ~30 flushes the fault lasted
+    assert 2 <= len(refused) <= 4
+
+
+def test_training_waits_for_the_store_once_the_memory_bound_is_reached(registry, monkeypatch):
+    monkeypatch.setattr(engine, "PENDING_LIMIT", 20)
+    sink, refused, stored = flaky_sink(for_seconds(1.5))
+    outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 200, sink, ExecOptions(flush_seconds=0.02))
+    assert outcome.status == "completed" and [r[0] for r in stored] == list(range(200))
+    at_bound = [n for n in refused if n >= 20]
+    assert len(at_bound) >= 2 and len(set(at_bound)) == 1  # offered again and again, and no step computed meanwhile
+    assert max(refused) < 20 + 10  # at most one flush (0.02 s of 0.01 s steps, and slack) past the bound
+
+
+def test_a_store_fault_past_the_deadline_fails_the_run_in_one_line(registry):
+    sink, refused, stored = flaky_sink(lambda: True)
+    started = time.monotonic()
+    outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 10_000, sink,
+                    ExecOptions(flush_seconds=0.02, db_deadline=0.5))
+    assert 0.5 <= time.monotonic() - started < 5
+    assert outcome.status == "failed" and outcome.steps_done == 0 and not stored
+    assert "\n" not in outcome.error.strip()
+    assert outcome.error.startswith("StorageError: the database failed for over 0.5 s (--db-deadline, ")
+    assert "computed steps not stored): x.db was locked" in outcome.error
+
+
+def test_a_store_fault_that_cannot_pass_fails_the_run_at_once(registry):
+    def sink(rows, metric_rows):
+        raise StorageError("x.db was deleted or replaced while runner was writing to it")
+
+    outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 10_000, sink, ExecOptions(flush_seconds=0.02))
+    assert outcome.status == "failed" and outcome.steps_done == 0
+    assert outcome.error == "StorageError: x.db was deleted or replaced while runner was writing to it"

@@ -9,7 +9,8 @@ from runner.options import ExecOptions, travelling
 from runner.scheduler import PoolOptions, Slot, worker_args
 
 # A value unlike the default for every option that travels; a new option must add one here.
-SAMPLES = {"flush_seconds": 0.25, "step_timeout": 7.5, "checkpoint_every": "50 steps"}
+SAMPLES = {"flush_seconds": 0.25, "step_timeout": 7.5, "checkpoint_every": "50 steps", "db_deadline": 12.5,
+           "keep_checkpoints": 3, "artifacts": "/data/kept", "weights": False}
 SLOT = Slot("cuda:1", ("auto", "cuda", "cuda:1"), 1)
 
 

@@ -47,13 +47,18 @@ class Keeper:
         return checkpoint.step, checkpoint.elapsed
 
     def checkpoint(self, done: int, elapsed: float) -> None:
-        """Keep the trainer's state after ``done`` steps (the engine has stored every row up to there)."""
+        """Keep the trainer's state after ``done`` steps (the engine has stored every row up to there).
+        A store failing for a while skips this one: the next is due soon, and training goes on."""
         from runner.checkpoints.codec import encode
         from runner.checkpoints.state import capture
+        from runner.errors import StorageUnavailable
 
         data = encode(capture(self.trainer, done, elapsed))
-        self.store.save_artifact(self.run_id, "checkpoint", done, data, self.format,
-                                 keep=self.options.keep_checkpoints, directory=self.options.artifacts)
+        try:
+            self.store.save_artifact(self.run_id, "checkpoint", done, data, self.format,
+                                     keep=self.options.keep_checkpoints, directory=self.options.artifacts)
+        except StorageUnavailable:
+            pass
 
     def keep_weights(self, outcome: Outcome) -> None:
         """Keep the final weights of a run that completed or was interrupted, unless --no-weights, or too large

@@ -31,13 +31,6 @@ class DbOption(click.Option):
 
 db_option = click.option("--db", cls=DbOption, metavar="URL", default=None)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-# ExecOptions.step_timeout, for ``runner run`` and ``runner resume`` alike
-step_timeout_option = click.option(
-    "--step-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-    help="Fail a run whose step takes longer than this (see docs/plugins.md for the limits).",
-)
-
-
 class LazyGroup(click.Group):
     """A group whose commands (``name: "module:attribute"`` in ``lazy_commands``) are
     imported only when called or listed, so that start-up stays light."""
@@ -81,6 +74,22 @@ def open_store(db: str | None, create: bool = True) -> Store:
 
     with domain_errors():
         return _open(db, create=create)
+
+
+def mark_lost(store: Store) -> None:
+    """``store.mark_lost()`` for a command that shows runs: if the database takes no writes (a full
+    disk), a warning on stderr, and the command goes on (the next one marks them)."""
+    from runner.errors import StorageError
+
+    try:
+        store.mark_lost()
+    except StorageError as exc:
+        warn_unmarked(str(exc))
+
+
+def warn_unmarked(reason: str) -> None:
+    """One line on stderr: dead runs may still show as running, until a command can mark them lost."""
+    click.echo(f"warning: runs whose process died are not marked lost yet: {reason}", err=True)
 
 
 def load_registry() -> Registry:

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
+from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
 from runner.cli.metrics import check_metric_names, metric_option, summaries
 from runner.cli.params import COUNT
 from runner.formatting import format_loss
@@ -31,7 +31,7 @@ def ls(model, status, sweep, limit, metrics, as_json, db):
     lost here, so a dead run never stays "running".
     """
     with open_store(db, create=False) as store, domain_errors():
-        store.mark_lost()
+        mark_lost(store)
         records = store.list_runs(model=model, status=status, limit=limit, sweep=sweep)
         check_metric_names(store, [r.id for r in records], metrics)
         summary = {r.id: summaries(store, r, metrics) for r in records}

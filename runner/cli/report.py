@@ -6,7 +6,7 @@ import shlex
 
 import click
 
-from runner.cli.common import db_option, domain_errors, open_store
+from runner.cli.common import db_option, domain_errors, mark_lost, open_store
 from runner.cli.params import RUN_ID
 from runner.status import VALUES
 
@@ -55,7 +55,7 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
 
     with open_store(db, create=False) as store:
         with domain_errors():
-            store.mark_lost()  # a dead run shows as lost, not as running
+            mark_lost(store)  # a dead run shows as lost, not as running
             data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, metrics=names, best=best,
                                command=command)
         options = core.Options(max_points=points, band=band, log_y=False if linear else None)

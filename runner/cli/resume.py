@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.common import db_option, domain_errors, open_store, step_timeout_option
+from runner.cli.common import db_option, domain_errors, mark_lost, open_store
+from runner.cli.execution import execution, execution_options
 from runner.cli.params import JOBS, RUN_ID
 
 
@@ -14,11 +15,11 @@ from runner.cli.params import JOBS, RUN_ID
 @click.option("--jobs", "-j", type=JOBS, default=1, show_default=True, help="Worker processes (for a sweep).")
 @click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU (for a sweep).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed or diverged run.")
-@step_timeout_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@execution_options
 @db_option
 @click.pass_context
-def resume(ctx, targets, restart, jobs, per_device, fail_fast, step_timeout, quiet, db):
+def resume(ctx, targets, restart, jobs, per_device, fail_fast, quiet, db, **options):
     """Continue interrupted and lost runs, and run what a sweep left queued.
 
     A run continues from its latest checkpoint in the same run: same id,
@@ -34,16 +35,15 @@ def resume(ctx, targets, restart, jobs, per_device, fail_fast, step_timeout, qui
     Safe to run several times at once, from any number of processes or
     hosts: each run is taken by exactly one worker.
     """
-    from runner.options import ExecOptions
     from runner.scheduler import PoolOptions
 
-    options = PoolOptions(jobs, per_device, fail_fast, ExecOptions(step_timeout=step_timeout))
+    pool = PoolOptions(jobs, per_device, fail_fast, execution(options))
     if targets and all(t.isdigit() for t in targets):
         ids = [RUN_ID.convert(t, None, ctx) for t in targets]
-        ctx.exit(resume_runs(ids, restart, options.execution, db, quiet))
+        ctx.exit(resume_runs(ids, restart, pool.execution, db, quiet))
     if len(targets) > 1:
         raise click.UsageError("give one sweep name, or one or more run ids", ctx)
-    ctx.exit(resume_sweep(targets[0] if targets else None, restart, options, db, quiet))
+    ctx.exit(resume_sweep(targets[0] if targets else None, restart, pool, db, quiet))
 
 
 def resume_sweep(sweep, restart, options, db, quiet) -> int:
@@ -51,7 +51,7 @@ def resume_sweep(sweep, restart, options, db, quiet) -> int:
     from runner.status import RESUMABLE, RunStatus
 
     with open_store(db) as store, domain_errors():
-        store.mark_lost()
+        mark_lost(store)
         sweep = sweep or store.latest_sweep(status=(RunStatus.QUEUED, *RESUMABLE))
         if sweep is None:
             click.echo("Nothing to resume: no sweep has queued, interrupted or lost runs.", err=True)
@@ -74,7 +74,7 @@ def resume_runs(ids, restart, execution, db, quiet) -> int:
 
     registry = load_registry()
     with open_store(db) as store, domain_errors():
-        store.mark_lost()
+        mark_lost(store)
         plans = []
         for record in (store.get_run(run_id) for run_id in ids):
             resolved = specs_for(registry, config_of(record))

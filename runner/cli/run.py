@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store, step_timeout_option
+from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store
+from runner.cli.execution import execution, execution_options
 from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
 from runner.cli.progress import progress_bar
 from runner.formatting import format_loss, format_metrics
@@ -46,11 +47,11 @@ if TYPE_CHECKING:
 @click.option("--fail-fast", is_flag=True, help="Stop a sweep at its first failed or diverged run.")
 @click.option("--dry-run", is_flag=True, help="Print the runs without running them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@step_timeout_option
+@execution_options
 @db_option
 @click.pass_context
 def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_sizes, eval_every, track, sets, name,
-        sweep, jobs, per_device, fail_fast, dry_run, quiet, step_timeout, db):
+        sweep, jobs, per_device, fail_fast, dry_run, quiet, db, **options):
     """Train MODEL and store the loss of every step.
 
     Every option that names something or takes a number also takes a
@@ -68,6 +69,7 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
     """
     from runner.grid import expand
 
+    chosen = execution(options)
     registry = load_registry()
     with domain_errors():
         grid = expand(registry, models, optimizers or [None], lrs or [None], steps or [None],
@@ -76,12 +78,11 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
     if dry_run:
         print_grid(grid)
         return
-    execution = ExecOptions(step_timeout=step_timeout)
     if len(grid) == 1 and jobs == 1 and sweep is None:
-        ctx.exit(run_single(grid[0], db, quiet, execution))
+        ctx.exit(run_single(grid[0], db, quiet, chosen))
     from runner.scheduler import PoolOptions
 
-    ctx.exit(run_grid(grid, db, sweep, PoolOptions(jobs, per_device, fail_fast, execution), quiet))
+    ctx.exit(run_grid(grid, db, sweep, PoolOptions(jobs, per_device, fail_fast, chosen), quiet))
 
 
 def print_grid(grid: Sequence[Resolved]) -> None:

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, open_store
+from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
 from runner.cli.metrics import summaries
 from runner.cli.params import RUN_ID
 from runner.formatting import format_bytes, format_loss, printable
@@ -49,7 +49,7 @@ def show(run_id, as_json, db):
     """Show RUN's record, its loss summary, each metric's first, final and best value, any error, and its
     events (when it was marked lost and why, and if its process turned out alive)."""
     with open_store(db, create=False) as store, domain_errors():
-        store.mark_lost()
+        mark_lost(store)
         record = store.get_run(run_id)
         kept = store.artifacts([run_id])[run_id]
         summary = store.loss_summary(run_id)

@@ -48,6 +48,7 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
 
     ``db`` is what the user gave (or None); the workers open the same database.
     """
+    from runner.cli.common import warn_unmarked
     from runner.scheduler import Scheduler, plan_slots
     from runner.store import resolve_url
 
@@ -64,6 +65,8 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
         click.echo(f"Stopped at once. Resume with: runner resume {sweep}", err=True)
         return 130
     counts = result.counts
+    if result.unmarked:
+        warn_unmarked(result.unmarked)
     click.echo(f"sweep {sweep}: {sum(counts.values())} runs · "
                + " · ".join(f"{counts[s]} {s}" for s in ORDER if counts.get(s)))
     queued_left = counts.get(RunStatus.QUEUED, 0)
@@ -77,7 +80,8 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     elif queued_left:  # every worker stopped (signals, too many restarts) before the queue was empty
         click.echo(f"The workers stopped with {queued_left} runs still queued. Resume with: runner resume {sweep}",
                    err=True)
-    return 1 if queued_left or counts.get(RunStatus.FAILED) or counts.get(RunStatus.LOST) else 0
+    failed = counts.get(RunStatus.FAILED) or counts.get(RunStatus.LOST) or result.unmarked  # unmarked: a dead run
+    return 1 if queued_left or failed else 0
 
 
 Tick = Callable[[dict[RunStatus, int], list["RunRecord"]], None]

@@ -40,11 +40,13 @@ from runner.store.artifacts import Artifact, ArtifactInfo
 from runner.store.bulk import insert_metrics, insert_steps
 from runner.store.db import (
     READ_ONLY,
+    check_same_file,
     check_schema,
     create_engine_for,
     display_url,
     empty_engine,
     ensure_schema,
+    file_identity,
     sqlite_path,
     sqlite_writable,
     to_url,
@@ -179,6 +181,10 @@ class Store:
         self._reader = engine.execution_options(**{READ_ONLY: True})
         self._url = display_url(url)
         self._where = where or self._url
+        # A SQLite file deleted or replaced under this process must not swallow its writes unseen:
+        # each write transaction first checks that the file is still the one opened here (one stat).
+        self._path = sqlite_path(engine.url) if writable else None
+        self._identity = file_identity(self._path) if self._path else None
 
     @property
     def url(self) -> str:
@@ -198,6 +204,8 @@ class Store:
         return f"Store({self._url!r})"
 
     def _transaction(self, read_only: bool = False):  # -> ContextManager[Connection]
+        if not read_only and self._path and self._identity:
+            check_same_file(self._path, self._identity)
         return transaction(self._reader if read_only else self._engine, self._where)
 
     # writing
@@ -327,9 +335,11 @@ class Store:
         run_id: int,
         rows: Sequence[tuple[int, float, float]],
         metrics: Sequence[tuple[str, int, float]] = (),
+        again: bool = False,
     ) -> None:
         """Store (step, loss, elapsed) rows and (name, step, value) metric rows, all in one transaction,
-        each kind with one bulk insert. Either may be empty (evaluation values can come after their steps)."""
+        each kind with one bulk insert. Either may be empty (evaluation values can come after their steps).
+        ``again``: rows offered again after a lost connection; those stored already are skipped (see bulk)."""
         if not rows and not metrics:
             return
         progress = dict(steps_done=runs.c.steps_done + len(rows), final_loss=rows[-1][1]) if rows else {}
@@ -341,9 +351,9 @@ class Store:
             if not touched:
                 raise self._not_found([run_id])
             if rows:
-                insert_steps(conn, run_id, rows)
+                insert_steps(conn, run_id, rows, again)
             if metrics:
-                insert_metrics(conn, run_id, metrics)
+                insert_metrics(conn, run_id, metrics, again)
 
     def finish_run(
         self,

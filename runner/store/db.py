@@ -32,13 +32,23 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DisconnectionError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import StaticPool
 
-from runner.errors import OptionError, StorageError
+from runner.environment import DEFAULT_BUSY_SECONDS, sqlite_busy_seconds
+from runner.errors import OptionError, StorageError, StorageUnavailable
 from runner.store.models import HEAD, metadata
 
-BUSY_TIMEOUT_SECONDS = 30
+APPLICATION_NAME = "runner"  # what PostgreSQL's pg_stat_activity shows for runner's connections
+CONNECT_TIMEOUT_SECONDS = 10  # a server that does not answer, rather than the system's minutes
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ALEMBIC_LOCK = threading.Lock()  # alembic's context and op are process-wide proxies
 READ_ONLY = "runner_read_only"  # execution option: a read-only transaction (plain BEGIN on SQLite)
@@ -52,6 +62,17 @@ VERSION_TABLE = Table(
     Column("version_num", String(32), nullable=False),
     PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
 )
+
+
+def _busy_seconds_at_import() -> float:
+    # As runner.heartbeat does: the CLI refuses a bad value up front (runner.cli.main).
+    try:
+        return sqlite_busy_seconds()
+    except OptionError:
+        return DEFAULT_BUSY_SECONDS
+
+
+BUSY_TIMEOUT_SECONDS = _busy_seconds_at_import()
 
 
 def to_url(url: str) -> str:
@@ -132,8 +153,10 @@ def create_engine_for(url: str, read_only: bool = False) -> Engine:
         read_only = read_only and path is not None
         if read_only and path is not None:
             parsed = read_only_url(parsed, path)
-        connect_args = {"timeout": BUSY_TIMEOUT_SECONDS} if is_sqlite else {}
-        engine = create_engine(parsed, connect_args=connect_args)
+        if is_sqlite:
+            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        else:  # a server's connection can be dropped (a restart, pg_terminate_backend): test each before use
+            engine = create_engine(parsed, connect_args=server_connect_args(parsed), pool_pre_ping=True)
     except NoSuchModuleError:
         raise StorageError(
             f"unknown kind of database in {shown!r}; use sqlite:///path/to/file.db, "
@@ -152,6 +175,34 @@ def create_engine_for(url: str, read_only: bool = False) -> Engine:
     return engine
 
 
+def server_connect_args(url: URL) -> dict[str, Any]:
+    """PostgreSQL connections are named ``runner`` in pg_stat_activity, and give up connecting after
+    CONNECT_TIMEOUT_SECONDS (a run then tries again: runner.patience), unless the URL says otherwise."""
+    if url.get_backend_name() != "postgresql":
+        return {}
+    wanted = {"application_name": APPLICATION_NAME, "connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return {key: value for key, value in wanted.items() if key not in url.query}
+
+
+def file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``, or None if there is none."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def check_same_file(path: str, identity: tuple[int, int]) -> None:
+    """Raise StorageError (not a passing one) if the file at ``path`` is no longer ``identity``: SQLite
+    would go on writing to the deleted file, or write into another one, and every row would be lost."""
+    if file_identity(path) != identity:
+        raise StorageError(
+            f"{path} was deleted or replaced while runner was writing to it, so what this process wrote to it "
+            "is lost with the old file; leave a database in place while runs write to it"
+        )
+
+
 def empty_engine() -> Engine:
     """An in-memory database with runner's schema and no runs: what a read-only command
     reads where there is no database yet, so that it creates nothing."""
@@ -162,14 +213,14 @@ def empty_engine() -> Engine:
 
 def _sqlite_read_only_connect(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.isolation_level = None
-    dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     # SQLAlchemy's pysqlite recipe: let SQLAlchemy (not the driver) emit BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.execute("PRAGMA foreign_keys = ON")
     _set_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode, and far fewer fsyncs
@@ -223,14 +274,25 @@ def is_database_error(exc: BaseException, engine: Engine) -> bool:
     return isinstance(exc, SQLAlchemyError) or (dbapi is not None and isinstance(exc, dbapi.Error))
 
 
+def is_passing(exc: BaseException, engine: Engine) -> bool:
+    """Whether a database error may pass by itself: PEP 249's OperationalError (locked, full, a lost
+    connection, a server that does not answer) and InterfaceError (a connection already closed)."""
+    dbapi = engine.dialect.loaded_dbapi
+    kinds: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+    if dbapi is not None:
+        kinds += (dbapi.OperationalError, dbapi.InterfaceError)
+    return isinstance(exc, kinds)
+
+
 @contextmanager
 def database_errors(engine: Engine, where: str, connecting: bool = False) -> Iterator[None]:
-    """Raise the database's errors inside as one-line StorageErrors."""
+    """Raise the database's errors inside as one-line StorageErrors: StorageUnavailable for those that may pass."""
     try:
         yield
     except Exception as exc:
         if is_database_error(exc, engine):
-            raise StorageError(describe(exc, where, connecting)) from exc
+            kind = StorageUnavailable if is_passing(exc, engine) else StorageError
+            raise kind(describe(exc, where, connecting)) from exc
         raise
 
 
@@ -248,7 +310,9 @@ def describe(exc: BaseException, where: str, connecting: bool = False) -> str:
     if "file is not a database" in lowered or "file is encrypted" in lowered:
         return f"{where} is not a runner database (file is not a database); point runner at another file"
     if "database is locked" in lowered:
-        return f"{where} was locked by another process for over {BUSY_TIMEOUT_SECONDS} s ({detail}); try again"
+        return f"{where} was locked by another process for over {BUSY_TIMEOUT_SECONDS:g} s ({detail}); try again"
+    if "disk is full" in lowered or "no space left" in lowered:
+        return f"{where} cannot grow: its disk is full ({detail}); free some space"
     if "unable to open database file" in lowered:
         return f"cannot open {where} ({detail}); check that its folder exists and is writable"
     if "readonly database" in lowered:

@@ -56,13 +56,14 @@ def test_resume_refuses_too_many_workers(cli):
     assert "is not in the range 1<=x<=1024" in refused(cli, "resume", "-j", "1025")
 
 
-def test_a_bad_heartbeat_interval_in_the_environment_is_a_usage_error(db_url, db_path):
-    # a subprocess: the interval is read when runner.heartbeat is first imported
-    env = {**subprocess_env(db_url), "RUNNER_HEARTBEAT_SECONDS": "abc"}
+@pytest.mark.parametrize("variable, example", [("RUNNER_HEARTBEAT_SECONDS", "5"), ("RUNNER_SQLITE_BUSY_SECONDS", "30")])
+def test_a_bad_interval_in_the_environment_is_a_usage_error(db_url, db_path, variable, example):
+    # a subprocess: the interval is read when its module (runner.heartbeat, runner.store.db) is first imported
+    env = {**subprocess_env(db_url), variable: "abc"}
     result = subprocess.run(runner_command("ls"), env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines() == [
-        "Error: RUNNER_HEARTBEAT_SECONDS='abc' is not a positive number of seconds; set it to e.g. 5, or unset it "
+        f"Error: {variable}='abc' is not a positive number of seconds; set it to e.g. {example}, or unset it "
         "(see 'runner --help')"]
     assert not db_path.exists()
 
@@ -79,6 +80,14 @@ def test_a_bad_grace_period_in_the_environment_is_a_usage_error(db_url, db_path,
     result = subprocess.run(runner_command("ls"), env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines() == [f"Error: {message} (see 'runner --help')"]
+
+
+@pytest.mark.parametrize("command", ["run", "resume"])
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_db_deadline_must_be_a_positive_number_of_seconds(cli, db_path, command, value):
+    args = ["run", "--model", "numpy", "--steps", "2", *DATA] if command == "run" else ["resume"]
+    line = refused(cli, *args, "--db-deadline", value)
+    assert "--db-deadline" in line
     assert not db_path.exists()
 
 

@@ -1,0 +1,77 @@
+"""The command-line options of ``runner.options.ExecOptions``, for ``runner run`` and ``runner resume`` alike.
+
+One click option per field, in one table: ``@execution_options`` adds them
+all to a command and ``execution(kwargs)`` takes their values back out as
+an ``ExecOptions``. A new run option is a field there and a line here; the
+commands, the sweep workers and the tests pick it up (tests/cli/test_execution.py
+checks that every travelling field has its option).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
+from runner.patience import DEFAULT_DEADLINE
+
+if TYPE_CHECKING:
+    from runner.options import ExecOptions
+
+SECONDS = click.FloatRange(min=0, min_open=True)
+INTERNAL = {"flush_seconds"}  # ExecOptions fields that are no command-line option (tests set them)
+
+
+def _every(value: Any) -> Any:
+    """--checkpoint-every, checked as the command line is read (a usage error, exit 2)."""
+    from runner.checkpoints.every import parse_every
+    from runner.errors import OptionError
+
+    try:
+        parse_every(value)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc).replace("checkpoint_every must be", "must be")) from None
+    return value
+
+
+OPTIONS: dict[str, Callable[[Any], Any]] = {
+    "step_timeout": click.option(
+        "--step-timeout", type=SECONDS, metavar="SECONDS",
+        help="Fail a run whose step takes longer than this (see docs/plugins.md for the limits)."),
+    "db_deadline": click.option(
+        "--db-deadline", type=SECONDS, default=DEFAULT_DEADLINE, show_default=True, metavar="SECONDS",
+        help="Ride out a database that fails (locked, full, unreachable) for this long, keeping the steps in memory, "
+             "before failing the run."),
+    "checkpoint_every": click.option(
+        "--checkpoint-every", default=CHECKPOINT_EVERY, show_default=True, metavar="TIME|N steps",
+        callback=lambda ctx, param, value: _every(value),
+        help="Keep a checkpoint this often, e.g. 60s or '500 steps' (and always on Ctrl-C or SIGTERM): "
+             "runner resume continues from it."),
+    "keep_checkpoints": click.option(
+        "--keep-checkpoints", type=click.IntRange(1, 1000), default=1, show_default=True, metavar="N",
+        help="How many of a run's newest checkpoints to keep."),
+    "artifacts": click.option(
+        "--artifacts", type=click.Path(exists=True, file_okay=False, writable=True), metavar="DIR",
+        help="Keep checkpoints and weights as files under DIR (the database keeps their paths and checksums) "
+             "instead of in the database: better for models over about 100 MB."),
+    "weights": click.option(
+        "--weights/--no-weights", default=None,
+        help="Keep the run's final weights (runner weights RUN).  [default: kept up to 256 MB; --weights above]"),
+}
+
+
+def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add every option of OPTIONS to ``command`` (in the table's order in --help)."""
+    for option in reversed(OPTIONS.values()):
+        command = option(command)
+    return command
+
+
+def execution(kwargs: dict[str, Any]) -> ExecOptions:
+    """Take the values of OPTIONS out of a command's ``kwargs`` (removing them) as an ExecOptions."""
+    from runner.options import ExecOptions
+
+    values = {name: kwargs.pop(name) for name in OPTIONS}
+    return ExecOptions(**{name: value for name, value in values.items() if value is not None})
