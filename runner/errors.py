@@ -35,5 +35,9 @@ class RunNotFound(RunnerError):
     """A run id that is not in the database."""
 
 
+class RunTakenOver(RunnerError):
+    """A process wrote to a run that is no longer its own (``runner resume`` gave it to another): it must stop."""
+
+
 class CheckpointError(RunnerError):
     """A checkpoint or a run's kept weights cannot be used: missing, damaged, unsafe, or from another model."""

@@ -8,6 +8,7 @@ old pid must not keep a dead run alive.
 from __future__ import annotations
 
 import os
+import socket
 
 # /proc/<pid>/stat's fields after the command name (field 2, in parentheses and possibly holding spaces):
 STATE = 0  # field 3
@@ -60,3 +61,16 @@ def process_alive(pid: int, started: int | None) -> bool:
     if now is None:
         return not os.path.exists("/proc/self")  # no /proc: the pid decides; with /proc, it ended just now
     return now == started
+
+
+HOST_VARIABLE = "RUNNER_HOST"
+
+
+def host_name() -> str:
+    """The name this host records for its runs: $RUNNER_HOST, else the hostname.
+
+    Runs on the same host are judged by their process, others by their heartbeat
+    (runner.store.Store.mark_lost), so hosts that share a database must have
+    different names: set RUNNER_HOST where containers share a hostname.
+    """
+    return os.environ.get(HOST_VARIABLE, "").strip() or socket.gethostname()

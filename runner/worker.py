@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def work(args: argparse.Namespace) -> int:
+    from runner.errors import RunNotFound, RunTakenOver
     from runner.registry import load_registry
     from runner.signals import graceful_stop
     from runner.store import open_store
@@ -90,7 +91,11 @@ def work(args: argparse.Namespace) -> int:
             record = store.claim(args.sweep, accepts, args.device)
             if record is None:
                 break
-            status = run_one(record, registry, store, args.device, options)
+            try:
+                status = run_one(record, registry, store, args.device, options)
+            except (RunTakenOver, RunNotFound) as exc:  # that run is another's now, or deleted: the queue goes on
+                print(f"warning: {exc}", file=sys.stderr)
+                continue
             if args.fail_fast and status in FAILURES:
                 break
     return STOPPED_EXIT if stop.requested else 0

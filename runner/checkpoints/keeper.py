@@ -9,11 +9,11 @@ files under DIR (runner.store.artifacts).
 
 from __future__ import annotations
 
-import socket
 import sys
 from typing import TYPE_CHECKING, Any
 
 from runner.formatting import format_bytes
+from runner.processes import host_name
 from runner.status import RunStatus
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class Keeper:
             return 0, 0.0
         checkpoint = decode(kept.data, self.trainer.backend)
         restore(self.trainer, checkpoint)
-        self.store.add_event(self.run_id, RESUMED, f"from its checkpoint at step {checkpoint.step} on {socket.gethostname()}")
+        self.store.add_event(self.run_id, RESUMED, f"from its checkpoint at step {checkpoint.step} on {host_name()}")
         return checkpoint.step, checkpoint.elapsed
 
     def checkpoint(self, done: int, elapsed: float) -> None:

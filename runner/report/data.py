@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import platform
-import socket
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ import numpy as np
 from runner.errors import RunnerError
 from runner.kinds import KINDS
 from runner.metrics import Direction, declared_directions
+from runner.processes import host_name
 from runner.report.metric_data import (
     LOSS,
     Best,
@@ -271,7 +271,7 @@ def gather(
         torch_version=env["torch_version"],
         numpy_version=env["numpy_version"],
         python_version=env["python_version"] or platform.python_version(),
-        host=socket.gethostname(),
+        host=host_name(),
         created_at=now or datetime.now(timezone.utc),
         command=command,
         database=store.url,

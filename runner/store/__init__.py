@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-import socket
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
 
-from runner.errors import CheckpointError, RunNotFound, StorageError
+from runner.errors import CheckpointError, RunnerError, RunNotFound, RunTakenOver, StorageError
 from runner.heartbeat import LOST_AFTER_SECONDS, LOST_VARIABLE
-from runner.processes import process_alive, start_time
+from runner.processes import host_name, process_alive, start_time
 from runner.status import VALUES, RunStatus
 from runner.store import artifacts as kept
 from runner.store import resuming
@@ -71,6 +70,7 @@ URL_VARIABLE = "RUNNER_DB"  # the environment variable that names the database w
 STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps and iter_metrics
 STOPPED = "without recording an end (killed, out of memory, or a power loss)"
 LOST, REVIVED = "lost", "revived"  # the kinds of run_events
+OWNED_STATUSES = (RunStatus.RUNNING, RunStatus.LOST)  # a run its process may write to (see _owned)
 INF = float("inf")
 
 
@@ -247,7 +247,8 @@ class Store:
     def heartbeat(self, run_id: int) -> None:
         with self._transaction() as conn:
             _revive(conn, run_id, "beat")
-            conn.execute(update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow()))
+            if not conn.execute(update(runs).where(runs.c.id == run_id, *_owned()).values(heartbeat_at=utcnow())).rowcount:
+                raise self._not_ours(conn, run_id)
 
     def mark_lost(self, lost_after: float | None = None) -> list[int]:
         """Mark ``running`` runs whose process is gone as ``lost``, recording why; returns their ids.
@@ -265,7 +266,7 @@ class Store:
         if not self._writable:
             return []
         lost_after = LOST_AFTER_SECONDS if lost_after is None else lost_after
-        host, now = socket.gethostname(), utcnow()
+        host, now = host_name(), utcnow()
         cutoff = now - timedelta(seconds=lost_after)
         with self._transaction(read_only=True) as conn:
             running = conn.execute(
@@ -293,7 +294,7 @@ class Store:
         ``lost`` because of ``reason``: what a parent saw of its child's end. Returns their ids."""
         if not self._writable:
             return []
-        of_process = [runs.c.status == RunStatus.RUNNING, runs.c.host == socket.gethostname(), runs.c.pid == pid]
+        of_process = [runs.c.status == RunStatus.RUNNING, runs.c.host == host_name(), runs.c.pid == pid]
         if pid_start is not None:
             of_process.append(or_(runs.c.pid_start.is_(None), runs.c.pid_start == pid_start))
         with self._transaction(read_only=True) as conn:
@@ -346,10 +347,10 @@ class Store:
         with self._transaction() as conn:
             _revive(conn, run_id, "stored steps")
             touched = conn.execute(
-                update(runs).where(runs.c.id == run_id).values(heartbeat_at=utcnow(), **progress)
+                update(runs).where(runs.c.id == run_id, *_owned()).values(heartbeat_at=utcnow(), **progress)
             ).rowcount
             if not touched:
-                raise self._not_found([run_id])
+                raise self._not_ours(conn, run_id)
             if rows:
                 insert_steps(conn, run_id, rows, again)
             if metrics:
@@ -372,7 +373,7 @@ class Store:
             _revive(conn, run_id, f"recorded its end ({status})")
             touched = conn.execute(
                 update(runs)
-                .where(runs.c.id == run_id)
+                .where(runs.c.id == run_id, *_owned())
                 .values(
                     status=status,
                     final_loss=final_loss,
@@ -384,7 +385,7 @@ class Store:
                 )
             ).rowcount
             if not touched:
-                raise self._not_found([run_id])
+                raise self._not_ours(conn, run_id)
 
     def requeue(self, run_ids: Iterable[int], restart: bool = False) -> dict[int, int]:
         """Queue interrupted and lost runs again, all or none; returns each one's step to continue from
@@ -600,6 +601,15 @@ class Store:
         if missing:
             raise self._not_found(missing)
 
+    def _not_ours(self, conn: Connection, run_id: int) -> RunnerError:
+        """Why this process may not write to run ``run_id``: it is gone, or another process took it over."""
+        row = conn.execute(select(runs.c.status, runs.c.host, runs.c.pid).where(runs.c.id == run_id)).first()
+        if row is None:
+            return self._not_found([run_id])
+        owner = f"pid {row.pid} on {row.host}" if row.pid else "nobody yet"
+        return RunTakenOver(f"run {run_id} is no longer this process's ({row.status}, held by {owner}): "
+                            "`runner resume` gave it to another; this process stops training it")
+
     def _not_found(self, ids: list[int]) -> RunNotFound:
         which = f"run {ids[0]}" if len(ids) == 1 else "runs " + ", ".join(map(str, ids))
         return RunNotFound(f"no {which} in {self._url}; see `runner ls`")
@@ -655,7 +665,7 @@ def _insert_run(conn: Connection, values: dict[str, Any]) -> int:
 
 def this_process() -> dict[str, Any]:
     """Where a run that starts now runs: this host and process (pid and start time)."""
-    return dict(host=socket.gethostname(), pid=os.getpid(), pid_start=start_time(os.getpid()))
+    return dict(host=host_name(), pid=os.getpid(), pid_start=start_time(os.getpid()))
 
 
 def silent(host: str | None, heartbeat_at: datetime | None, now: datetime, lost_after: float) -> str:
@@ -666,11 +676,17 @@ def silent(host: str | None, heartbeat_at: datetime | None, now: datetime, lost_
             "or cannot reach the database (should it write again, the run is running again)")
 
 
+def _owned() -> list[Any]:
+    """The conditions under which a run is this process's to write: started here, by this process. A run
+    that `runner resume` queued again, or another process then took, is not (RunTakenOver)."""
+    return [runs.c.host == host_name(), runs.c.pid == os.getpid(), runs.c.status.in_(OWNED_STATUSES)]
+
+
 def _revive(conn: Connection, run_id: int, how: str) -> None:
     """A lost run whose process writes was not lost: it is running again, and the event is recorded."""
     revived = conn.execute(
         update(runs)
-        .where(runs.c.id == run_id, runs.c.status == RunStatus.LOST)
+        .where(runs.c.id == run_id, runs.c.status == RunStatus.LOST, *_owned())
         .values(status=RunStatus.RUNNING, ended_at=None, best_loss=None, error=None)
     ).rowcount
     if revived:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import Connection, delete, insert, select
 
 from runner.errors import CheckpointError
+from runner.processes import host_name
 from runner.store.models import ARTIFACT_KINDS, artifacts, utcnow
 
 INFO_COLUMNS = [c for c in artifacts.c if c.name != "data"]
@@ -74,7 +74,7 @@ def insert_artifact(
     """Add one artifact row: the bytes themselves, or (``path`` given) the file that holds them."""
     values = dict(run_id=run_id, kind=kind, step=step, format=fmt, size=len(data),
                   sha256=hashlib.sha256(data).hexdigest(), data=None if path else data, path=path,
-                  host=socket.gethostname(), created_at=utcnow())
+                  host=host_name(), created_at=utcnow())
     key = conn.execute(insert(artifacts).values(values)).inserted_primary_key
     assert key is not None
     values.pop("data")

@@ -93,11 +93,11 @@ def pretend(store, run_id: int, **values) -> None:
 def test_mark_lost_applies_the_heartbeat_rule_by_default(store, make_config):
     alive = store.create_run(make_config(), device="cpu")  # this process, beating now
     dead = store.create_run(make_config(), device="cpu")
+    store.append_steps(dead, rows(0, 3))  # while it was this process's
     pretend(store, dead, pid=dead_pid())
     elsewhere_fresh, elsewhere_stale = (store.create_run(make_config(), device="cpu") for _ in range(2))
     pretend(store, elsewhere_fresh, host="another-host", heartbeat_at=utcnow() - timedelta(seconds=LOST_AFTER_SECONDS / 2))
     pretend(store, elsewhere_stale, host="another-host", heartbeat_at=utcnow() - timedelta(seconds=LOST_AFTER_SECONDS * 2))
-    store.append_steps(dead, rows(0, 3))
     assert sorted(store.mark_lost()) == [dead, elsewhere_stale]
     statuses = {r.id: r.status for r in store.list_runs()}
     assert statuses == {alive: "running", dead: "lost", elsewhere_fresh: "running", elsewhere_stale: "lost"}

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from runner.errors import RunTakenOver
 from runner.processes import start_time
 from runner.status import RunStatus
 from runner.store import RunEvent
@@ -62,9 +63,9 @@ def test_a_live_pid_with_another_start_time_is_another_process(store, make_confi
 
 def test_a_gone_process_loses_its_run_with_the_reason_recorded(store, make_config):
     run_id = store.create_run(make_config(), device="cpu")
+    store.append_steps(run_id, [(0, 2.0, 0.1), (1, 1.0, 0.2)])
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     pretend(store, run_id, pid=int(gone.stdout))
-    store.append_steps(run_id, [(0, 2.0, 0.1), (1, 1.0, 0.2)])
     assert store.mark_lost() == [run_id] and store.mark_lost() == []
     run = store.get_run(run_id)
     assert (run.status, run.steps_done, run.final_loss, run.best_loss) == ("lost", 2, 1.0, 1.0)
@@ -89,12 +90,18 @@ def test_another_hosts_run_is_lost_once_its_heartbeat_is_older_than_the_grace_pe
     assert store.events(fresh) == []
 
 
-def test_a_lost_run_whose_process_lives_takes_its_status_back_when_it_writes(store, make_config):
+def as_host(monkeypatch, name: str) -> None:
+    """From here on this process is on host ``name`` (runner.processes.host_name), as the runs it pretends."""
+    monkeypatch.setenv("RUNNER_HOST", name)
+
+
+def test_a_lost_run_whose_process_lives_takes_its_status_back_when_it_writes(store, make_config, monkeypatch):
     # Marked lost from another host's point of view (its heartbeats stopped); this process is its own.
     run_id = store.create_run(make_config(), device="cpu")
     store.append_steps(run_id, [(0, 2.0, 0.1)])
     pretend(store, run_id, host="elsewhere", heartbeat_at=utcnow() - timedelta(seconds=600))
     assert store.mark_lost(lost_after=60) == [run_id]
+    as_host(monkeypatch, "elsewhere")
     store.append_steps(run_id, [(1, 1.0, 0.2)])
     run = store.get_run(run_id)
     assert (run.status, run.ended_at, run.error, run.best_loss) == ("running", None, None, None)
@@ -105,11 +112,12 @@ def test_a_lost_run_whose_process_lives_takes_its_status_back_when_it_writes(sto
     assert kinds(store, run_id) == ["lost", "revived"]  # once: it was running again
 
 
-def test_a_heartbeat_or_an_end_revives_a_lost_run_too(store, make_config):
+def test_a_heartbeat_or_an_end_revives_a_lost_run_too(store, make_config, monkeypatch):
     beating, ending = (store.create_run(make_config(), device="cpu") for _ in range(2))
     for run_id in (beating, ending):
         pretend(store, run_id, host="elsewhere", heartbeat_at=utcnow() - timedelta(seconds=600))
     assert store.mark_lost(lost_after=60) == [beating, ending]
+    as_host(monkeypatch, "elsewhere")
     store.heartbeat(beating)
     assert store.get_run(beating).status == "running" and kinds(store, beating) == ["lost", "revived"]
     store.finish_run(ending, RunStatus.COMPLETED, final_loss=0.5, best_loss=0.5)
@@ -118,11 +126,13 @@ def test_a_heartbeat_or_an_end_revives_a_lost_run_too(store, make_config):
     assert store.events(ending)[-1].detail.endswith("it recorded its end (completed)")
 
 
-def test_a_heartbeat_between_the_look_and_the_verdict_keeps_the_run(store, make_config):
+def test_a_heartbeat_between_the_look_and_the_verdict_keeps_the_run(store, make_config, monkeypatch):
     run_id = store.create_run(make_config(), device="cpu")
     pretend(store, run_id, host="elsewhere", heartbeat_at=utcnow() - timedelta(seconds=600))
     cutoff = utcnow() - timedelta(seconds=60)
+    as_host(monkeypatch, "elsewhere")
     store.heartbeat(run_id)  # it beat after mark_lost read the rows: the verdict's own condition sees it
+    monkeypatch.delenv("RUNNER_HOST")
     assert not store._lose(run_id, "stale", runs.c.heartbeat_at < cutoff)
     assert store.get_run(run_id).status == "running" and store.events(run_id) == []
 
@@ -155,3 +165,19 @@ def test_every_seed_the_cli_takes_is_stored_as_given(store, make_config, seed):
     run = store.get_run(run_id)
     assert (run.seed, run.steps) == (seed, 2**31 - 1)
     assert [r.seed for r in store.list_runs()] == [seed]
+
+
+def test_a_run_given_to_another_process_is_no_longer_written_by_its_old_one(store, make_config):
+    # Lost (its host was cut off), resumed elsewhere; then its old process comes back and writes.
+    run_id = store.create_run(make_config(), device="cpu")
+    store.append_steps(run_id, [(0, 2.0, 0.1)])
+    store.finish_run(run_id, RunStatus.INTERRUPTED, 2.0, 2.0)
+    store.requeue([run_id])
+    pretend(store, run_id, status=RunStatus.RUNNING, host="other-host", pid=4242)  # claimed there
+    for write in (lambda: store.append_steps(run_id, [(0, 9.0, 0.1)]), lambda: store.heartbeat(run_id),
+                  lambda: store.finish_run(run_id, RunStatus.FAILED, None, None, "old process")):
+        with pytest.raises(RunTakenOver, match=f"run {run_id} is no longer this process's .*pid 4242 on other-host"):
+            write()
+    run = store.get_run(run_id)
+    assert (run.status, run.host, run.error) == ("running", "other-host", None)
+    assert list(store.iter_steps([run_id])) == []  # requeue (no checkpoint) cleared them; the old process added none

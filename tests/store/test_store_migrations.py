@@ -151,9 +151,10 @@ def test_upgrading_a_database_made_at_0003_keeps_its_runs_and_records_metrics(tm
             *((1, s) for s in range(5)), *((2, s) for s in range(4)), *((3, s) for s in range(4))
         ]
         assert store.metric_names([1, 2, 3]) == {1: [], 2: [], 3: []}
-        store.append_steps(1, [(5, 0.5, 1.0)], metrics=[("accuracy", 5, 0.75)])
-        assert store.metric_summary(1, "accuracy", "max") == MetricSummary("accuracy", 1, 0.75, 0.75, 0.75, 5, "max")
-        assert store.create_run(make_config(), device="cpu") == 5  # run 4 was deleted at 0003: its id stays unused
+        new = store.create_run(make_config(), device="cpu")
+        assert new == 5  # run 4 was deleted at 0003: its id stays unused
+        store.append_steps(new, [(5, 0.5, 1.0)], metrics=[("accuracy", 5, 0.75)])
+        assert store.metric_summary(new, "accuracy", "max") == MetricSummary("accuracy", 1, 0.75, 0.75, 0.75, 5, "max")
     assert read_revision_of(url) == HEAD
     assert schema_differences(url) == []
 
@@ -202,6 +203,8 @@ def at_revision_from_the_fixture(url: str, revision: str, table_names: tuple[str
                 conn.execute(text(f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
                                   f"({', '.join(':' + c for c in columns)})"), rows)
             conn.execute(text("SELECT setval('runs_id_seq', :n)"), {"n": counter})
+            if tables.get("run_events"):  # its ids were given: the sequence goes on after them
+                conn.execute(text("SELECT setval('run_events_id_seq', (SELECT max(id) FROM run_events))"))
     finally:
         engine.dispose()
 
