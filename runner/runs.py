@@ -66,7 +66,7 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
             outcome = train(trainer, resolved.config.steps, StepSink(store, run_id), options, start, elapsed, patience)
             if start:
                 outcome = with_earlier_part(store.get_run(run_id), outcome)
-            keep_weights(keeper, outcome)
+            finish_keeping(keeper, outcome)
     record_end(store, run_id, outcome, patience)
     return outcome
 
@@ -79,10 +79,11 @@ def with_earlier_part(record: RunRecord, outcome: Outcome) -> Outcome:
     return dataclasses.replace(outcome, best_loss=min(bests) if bests else None, final_loss=final)
 
 
-def keep_weights(keeper: Keeper, outcome: Outcome) -> None:
-    """The final weights, if they can be kept; a run that trained is not failed for want of them."""
+def finish_keeping(keeper: Keeper, outcome: Outcome) -> None:
+    """The final weights, if they can be kept (runner.checkpoints.keeper); a run that trained is not failed
+    for want of them."""
     try:
-        keeper.keep_weights(outcome)
+        keeper.finish(outcome)
     except Exception as exc:  # the store failing past its retries, a full disk under --artifacts
         print(f"warning: run {keeper.run_id}'s weights were not kept: {exc}", file=sys.stderr)
 

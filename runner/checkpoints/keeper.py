@@ -60,6 +60,12 @@ class Keeper:
         except StorageUnavailable:
             pass
 
+    def finish(self, outcome: Outcome) -> None:
+        """Keep the final weights (see keep_weights); a completed run's checkpoints go, as nothing resumes it."""
+        self.keep_weights(outcome)
+        if outcome.status == RunStatus.COMPLETED:
+            self.store.drop_artifacts(self.run_id, "checkpoint")
+
     def keep_weights(self, outcome: Outcome) -> None:
         """Keep the final weights of a run that completed or was interrupted, unless --no-weights, or too large
         for the default (then a warning says how to keep them)."""

@@ -58,6 +58,8 @@ def resume_sweep(sweep, restart, options, db, quiet) -> int:
             return 0
         if not store.sweep_counts(sweep):
             raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
+        if not restart:
+            check_checkpoints(store, [r.id for status in RESUMABLE for r in store.list_runs(sweep=sweep, status=status)])
         say_where_each_starts(store.requeue_sweep(sweep, restart))
         if not store.sweep_counts(sweep).get(RunStatus.QUEUED):
             click.echo(f"Nothing to resume: sweep {sweep} has no queued, interrupted or lost runs.", err=True)
@@ -71,14 +73,17 @@ def resume_runs(ids, restart, execution, db, quiet) -> int:
     from runner.config import specs_for
     from runner.devices import resolve_device
     from runner.runs import config_of
+    from runner.status import RESUMABLE
 
     registry = load_registry()
     with open_store(db) as store, domain_errors():
         mark_lost(store)
-        plans = []
-        for record in (store.get_run(run_id) for run_id in ids):
+        plans, records = [], [store.get_run(run_id) for run_id in ids]
+        for record in records:
             resolved = specs_for(registry, config_of(record))
             plans.append((record.id, resolved, resolve_device(record.device, resolved.backend)))
+        if not restart:  # a run in another status is refused by requeue, untouched
+            check_checkpoints(store, [r.id for r in records if r.status in RESUMABLE])
         say_where_each_starts(store.requeue(ids, restart))
         codes = [resume_one(store, run_id, resolved, device, execution, quiet) for run_id, resolved, device in plans]
     return max(codes, key=lambda code: (code != 0, code))
@@ -103,9 +108,18 @@ def resume_one(store, run_id, resolved, device, execution, quiet) -> int:
     return report_finished(runs.Finished(run_id, str(device), outcome), config)
 
 
+def check_checkpoints(store, run_ids) -> None:
+    """Every latest checkpoint is read and checked before any run is queued again: a damaged one is a
+    one-line error (saying to pass --restart), and nothing is changed."""
+    from runner.checkpoints.keeper import check_resumable
+
+    for run_id in run_ids:
+        check_resumable(store, run_id)
+
+
 def say_where_each_starts(starts: dict[int, int]) -> None:
     for run_id, step in starts.items():
         if step:
             click.echo(f"run {run_id}: continuing from its checkpoint at step {step}", err=True)
         else:
-            click.echo(f"run {run_id}: no checkpoint, starting over from step 0", err=True)
+            click.echo(f"run {run_id}: starting over from step 0 (--restart, or no checkpoint)", err=True)

@@ -441,6 +441,13 @@ class Store:
         kept.remove_files(old)
         return info
 
+    def drop_artifacts(self, run_id: int, kind: str) -> None:
+        """Remove every ``kind`` the run keeps (a completed run's checkpoints, which nothing resumes)."""
+        kept.check_kind(kind)
+        with self._transaction() as conn:
+            old = kept.prune(conn, run_id, kind, 0)
+        kept.remove_files(old)
+
     def latest_artifact(self, run_id: int, kind: str) -> Artifact | None:
         """Run ``run_id``'s newest ``kind`` with its bytes, checked against their SHA-256 (None: none kept).
         CheckpointError if its file is missing or the bytes are not the ones saved."""
