@@ -239,13 +239,13 @@ def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions, first
     except KeyboardInterrupt:  # maybe within a step: its state may be half updated, so no checkpoint is taken
         status = RunStatus.INTERRUPTED
     except Exception as exc:
-        status, error = RunStatus.FAILED, _failure(exc)
+        status, error = RunStatus.FAILED, failure(exc)
     try:
         tracker.flush(*buffer.drain(), wait=True)  # a failing store is waited for, up to the deadline
         if stopped and not buffer.diverged:  # stopped between steps: the state is whole
             saver.save(buffer, done, clock)
     except Exception as exc:  # e.g. a CUDA error surfacing at the copy, or the store failing
-        status, error = RunStatus.FAILED, error or _failure(exc)
+        status, error = RunStatus.FAILED, error or failure(exc)
     if buffer.diverged:
         status = RunStatus.DIVERGED
     tracker.report(done, None)
@@ -285,7 +285,7 @@ class _Saver:
         return True
 
 
-def _failure(exc: Exception) -> str:
+def failure(exc: Exception) -> str:
     """What a failed run records: the store's one-line reason (no traceback of runner's own
     code helps there), or the traceback of anything else."""
     if isinstance(exc, StorageError):

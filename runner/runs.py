@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from runner.buffers import MetricRow, Row
 from runner.checkpoints.keeper import Keeper
 from runner.config import Resolved, RunConfig
 from runner.devices import resolve_device
-from runner.engine import Outcome, prepare, train
+from runner.engine import Outcome, failure, prepare, train
 from runner.errors import RunNotFound, StorageError, StorageUnavailable
 from runner.heartbeat import Heartbeat
 from runner.options import DEFAULTS, ExecOptions
@@ -58,14 +57,14 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
         try:
             trainer = prepare(resolved, device)
             keeper = Keeper(store, run_id, trainer, options)
-            start, elapsed = keeper.resume()
-        except Exception:
-            outcome = Outcome(RunStatus.FAILED, 0, None, None, 0.0, traceback.format_exc())
+            start, elapsed = patience.call(keeper.resume)  # reads the store: a passing fault is ridden out
+        except Exception as exc:
+            outcome = Outcome(RunStatus.FAILED, 0, None, None, 0.0, failure(exc))
         else:
             options = dataclasses.replace(options, on_checkpoint=keeper.checkpoint)
             outcome = train(trainer, resolved.config.steps, StepSink(store, run_id), options, start, elapsed, patience)
             if start:
-                outcome = with_earlier_part(store.get_run(run_id), outcome)
+                outcome = with_earlier_part(patience.call(lambda: store.get_run(run_id)), outcome)
             finish_keeping(keeper, outcome)
     record_end(store, run_id, outcome, patience)
     return outcome
