@@ -17,6 +17,7 @@ checkpoints between steps, now and then, never per step.
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -210,7 +211,23 @@ def _optimizer_state(optimizer: Any, params: list[Any], copy: bool = True) -> di
     ids = {id(p) for p in params}
     attributes = {name: copied(value) for name, value in vars(optimizer).items()
                   if _plain(value) and not _holds(value, ids)}
+    _warn_unsaved(optimizer, [name for name, value in vars(optimizer).items()
+                              if name not in attributes and not _holds(value, ids)])
     return {"kind": ATTRIBUTES, "state": attributes}
+
+
+_WARNED: set[tuple[type, tuple[str, ...]]] = set()
+
+
+def _warn_unsaved(optimizer: Any, names: list[str]) -> None:
+    """Say once per optimizer class that attributes runner cannot save make a resume inexact."""
+    key = (type(optimizer), tuple(names))
+    if not names or key in _WARNED:
+        return
+    _WARNED.add(key)
+    print(f"warning: {type(optimizer).__name__}'s {', '.join(repr(n) for n in names)} cannot be kept in a checkpoint, "
+          "so a resumed run may differ; give the optimizer state_dict() and load_state_dict() (docs/plugins.md)",
+          file=sys.stderr)
 
 
 def _load_optimizer_state(trainer: Any, params: list[Any], saved: Mapping[str, Any]) -> None:

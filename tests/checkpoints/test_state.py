@@ -96,3 +96,20 @@ def test_a_models_own_state_dict_and_its_modules_buffers_are_kept(builtins):
     fresh.model = Counted(fresh.model)
     restore(fresh, decode(encode(capture(trainer, 3))))
     assert fresh.model.calls.tolist() == [3.0]
+
+
+def test_an_optimizer_attribute_that_cannot_be_kept_is_warned_about_once(capsys):
+    import numpy as np
+
+    from runner.checkpoints import state
+
+    class Hidden:
+        def __init__(self, params):
+            self.params, self.lr, self.rng = params, 0.1, np.random.default_rng(0)
+
+    params = [np.zeros(3)]
+    for _ in range(2):
+        saved = state._optimizer_state(Hidden(params), params)
+    assert saved["state"] == {"lr": 0.1}
+    err = capsys.readouterr().err
+    assert err.count("warning: Hidden's 'rng' cannot be kept in a checkpoint, so a resumed run may differ") == 1
