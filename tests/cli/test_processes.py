@@ -9,9 +9,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
 
-from runner.store.models import runs, utcnow
+from runner.store.models import utcnow
 from tests.conftest import runner_command, subprocess_env
 
 DATA = ["--set", "batch=8", "--set", "d_in=20", "--set", "d_out=3"]
@@ -99,11 +98,11 @@ def runner_now(db_url, *args):
                           timeout=60)
 
 
-def stopped_run(db_url, db_path):
+def stopped_run(db_url, db_path, **env):
     """A running `runner run`, stopped by SIGSTOP once it has stored steps."""
     process = subprocess.Popen(
         runner_command("run", "--model", "sleepy", "--steps", "1000000", *DATA, "-q"),
-        env={**subprocess_env(db_url), **QUICK}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**subprocess_env(db_url), **QUICK, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     wait_for_steps(db_path, process)
     process.send_signal(signal.SIGSTOP)
@@ -136,10 +135,8 @@ def test_a_stopped_run_on_this_host_stays_running_and_rm_refuses_it(db_path, db_
 
 
 def test_another_hosts_silent_run_is_lost_then_revived_when_it_writes_again(db_path, db_url, store):
-    process = stopped_run(db_url, db_path)
+    process = stopped_run(db_url, db_path, RUNNER_HOST="elsewhere")  # another host, which ls cannot look into
     try:
-        with store._engine.begin() as conn:  # as if it ran on another host, which ls cannot look into
-            conn.execute(update(runs).where(runs.c.id == 1).values(host="elsewhere"))
         time.sleep(1.0)
         listing = runner_now(db_url, "ls", "--json")
         assert [r["status"] for r in json.loads(listing.stdout)] == ["lost"], listing.stderr
