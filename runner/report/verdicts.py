@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from runner.metrics import Direction
-from runner.report.data import BASE_KEYS, SECTIONS, Group, ReportData, RunData, config_items, format_value, group_label
+from runner.report.data import BASE_KEYS, SECTIONS, Group, ReportData, RunData, config_items, format_value
 from runner.report.intervals import Interval, mean_interval, welch_interval
 from runner.report.metric_data import LOSS
 
@@ -66,7 +66,15 @@ class Side:
     name: str  # "adam", "lr=0.01", or an entry's label
     entry: str  # "g3" or "#12"
     values: dict[int, float]  # by seed
-    left_out: int  # runs without a value to count: not completed, or not finite
+    left_out: dict[str, int]  # the runs without a value to count, by why: "diverged", "running", "not finite"...
+
+    @property
+    def left(self) -> int:
+        return sum(self.left_out.values())
+
+    def why(self) -> str:
+        """"3 diverged, 1 running": the runs left out."""
+        return ", ".join(f"{n} {reason}" for reason, n in self.left_out.items())
 
     @property
     def mean(self) -> float | None:
@@ -148,7 +156,7 @@ class Verdicts:
 
 def side_dict(side: Side) -> dict[str, Any]:
     return {"name": side.name, "entry": side.entry, "mean": side.mean, "values": {str(k): v for k, v in side.values.items()},
-            "left_out": side.left_out}
+            "left_out": dict(side.left_out)}
 
 
 def verdicts(data: ReportData, basis: Basis | None = None) -> Verdicts:
@@ -163,7 +171,7 @@ def verdicts(data: ReportData, basis: Basis | None = None) -> Verdicts:
         first, second = (side(e, members, basis, value_name(members[entry_key(e)][0], setting)) for e in (a, b))
         shared = context(data, members[entry_key(a)][0], setting, derived)
         found.append(compare(first, second, basis, way, setting=setting, context=shared))
-    names = {entry_key(e): entry_name(data, e, members) for e in entries}
+    names = {entry_key(e): entry_name(data, e, members, derived) for e in entries}
     return Verdicts(basis, way, tuple(found), best_lines(entries, members, names, basis, way))
 
 
@@ -255,12 +263,14 @@ def value_name(run: RunData, setting: str) -> str:
     return f"{short_name(setting)}={format_value(config[setting])}"
 
 
-def entry_name(data: ReportData, entry: Group | RunData, members: dict[str, list[RunData]]) -> str:
-    """A group's label; a run's label with the settings that tell it apart: "#12 · numpy · gd · lr=0.01"."""
-    if isinstance(entry, Group):
-        return entry.label
-    keys = [k for k in data.varying if k not in ("model", "optimizer", "lr", "seed")]
-    return f"{entry.label} · {group_label(entry, keys)}"
+def entry_name(data: ReportData, entry: Group | RunData, members: dict[str, list[RunData]], derived: set[str]) -> str:
+    """"numpy · adam · lr=0.01" and every other setting that varies (a run: "#12 · ..."), a plugin's options aside."""
+    run = members[entry_key(entry)][0]
+    config = settings(run)
+    parts = [run.model, run.optimizer, f"lr={run.lr:g}"]
+    parts += [f"{short_name(k)}={format_value(config[k])}" for k in data.varying
+              if k not in ("model", "optimizer", "lr", "seed") and k in config and k not in derived]
+    return " · ".join(parts if isinstance(entry, Group) else [run.label, *parts])
 
 
 def derived_keys(runs: Sequence[RunData]) -> set[str]:
@@ -294,14 +304,17 @@ def run_value(run: RunData, basis: Basis) -> float | None:
 
 
 def side(entry: Group | RunData, members: dict[str, list[RunData]], basis: Basis, name: str) -> Side:
-    """``entry``'s values by seed, from its completed runs with a finite value."""
-    runs = members[entry_key(entry)]
-    values = {}
-    for run in runs:
+    """``entry``'s values by seed, from its completed runs with a finite value; the others counted by why."""
+    values: dict[int, float] = {}
+    left_out: dict[str, int] = {}
+    for run in members[entry_key(entry)]:
         value = run_value(run, basis)
         if run.status == "completed" and value is not None and math.isfinite(value):
             values[run.seed] = value
-    return Side(name, entry_key(entry), values, len(runs) - len(values))
+        else:
+            why = run.status if run.status != "completed" else "with no value" if value is None else "not finite"
+            left_out[why] = left_out.get(why, 0) + 1
+    return Side(name, entry_key(entry), values, left_out)
 
 
 def better(a: float, b: float, way: Direction) -> bool:
@@ -309,21 +322,31 @@ def better(a: float, b: float, way: Direction) -> bool:
 
 
 def compare(a: Side, b: Side, basis: Basis, way: Direction, *, setting: str | None = None, context: str = "") -> Comparison:
-    """``a`` against ``b``: paired over shared seeds, Welch without, nothing with one seed; the better named first."""
-    if a.mean is not None and b.mean is not None and better(b.mean, a.mean, way):
-        a, b = b, a
+    """``a`` against ``b``: paired over shared seeds, Welch without, nothing with one seed; the better named first.
+
+    Which is better is judged on the values the interval rests on: over the
+    shared seeds when paired, else over every value of each side.
+    """
     shared = sorted(a.values.keys() & b.values.keys())
+    paired = len(shared) >= 2
+    if paired:
+        total_a, total_b = (math.fsum(s.values[seed] for seed in shared) for s in (a, b))
+    else:
+        total_a, total_b = a.mean, b.mean
+    if (total_a is None and total_b is not None) or (
+            total_a is not None and total_b is not None and better(total_b, total_a, way)):
+        a, b = b, a
     interval, wins = None, None
-    if len(shared) >= 2:
-        paired, seeds = True, len(shared)
+    if paired:
+        seeds = len(shared)
         interval = mean_interval([a.values[s] - b.values[s] for s in shared])
         wins = sum(better(a.values[s], b.values[s], way) for s in shared)
     else:
-        paired, seeds = False, min(len(a.values), len(b.values))
+        seeds = min(len(a.values), len(b.values))
         if seeds >= 2:
             interval = welch_interval(list(a.values.values()), list(b.values.values()))
     made = Comparison(setting, context, a, b, basis, way, seeds, paired, interval, wins, "")
-    return Comparison(setting, context, a, b, basis, way, seeds, paired, interval, wins, sentence(made))
+    return replace(made, verdict=sentence(made))
 
 
 def num(value: float) -> str:
@@ -336,13 +359,13 @@ def sentence(c: Comparison) -> str:
     """The verdict in words."""
     a, b, i = c.first, c.second, c.interval
     word = "lower" if c.direction == "min" else "higher"
-    left = sum(s.left_out for s in (a, b))
-    note = f"; {left} run{'s' if left != 1 else ''} left out (not completed, or no finite value)" if left else ""
+    left = [f"{s.name}: {s.why()}" for s in (a, b) if s.left_out]
+    note = f"; left out: {'; '.join(left)}" if left else ""
     if not a.values or not b.values:
-        missing = " and ".join(s.name for s in (a, b) if not s.values)
-        return f"nothing to compare: {missing} has no completed run with a finite {c.basis.describe()}{note}"
+        missing = " and ".join(f"{s.name} ({s.why()})" for s in (a, b) if not s.values)
+        return f"nothing to compare: no completed run with a finite {c.basis.describe()} in {missing}"
     if i is None:
-        values = "; ".join(f"{s.name}: {num(s.mean)}" if len(s.values) == 1 else f"{s.name}: mean {num(s.mean)} of {len(s.values)}"
+        values = "; ".join(f"{s.name}: {num(s.mean)}" + ("" if len(s.values) == 1 else f" (mean of {len(s.values)})")
                            for s in (a, b) if s.mean is not None)
         return f"one seed: no interval ({values}){note}"
     numbers = f"mean difference {num(i.estimate)}, {i.level:.0%} {'Welch ' if i.method == 'Welch' else ''}interval " \
