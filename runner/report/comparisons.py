@@ -66,8 +66,8 @@ def explanation(v: Verdicts) -> str:
     return (
         f"Each pair of seed groups (or runs) that differ in exactly one setting, compared on each run's "
         f"{v.basis.describe()} ({way} is better). A is the side with the better mean; A − B is the mean difference. "
-        "Over seeds both sides ran: the interval of the mean per-seed difference (a bootstrap over the seeds, seeded "
-        f"so that the page is reproducible; a Student t interval with fewer than {MIN_BOOTSTRAP} seeds). Seeds not "
+        "Over seeds both sides ran: the interval of the mean per-seed difference (a studentized bootstrap over the "
+        f"seeds, seeded so that the page is reproducible; a Student t interval with fewer than {MIN_BOOTSTRAP} seeds). Seeds not "
         "shared: a Welch t interval. A difference is clear (in bold) when its interval excludes 0. Only completed "
         "runs with a finite value count."
     )
