@@ -329,12 +329,8 @@ def compare(a: Side, b: Side, basis: Basis, way: Direction, *, setting: str | No
     """
     shared = sorted(a.values.keys() & b.values.keys())
     paired = len(shared) >= 2
-    if paired:
-        total_a, total_b = (math.fsum(s.values[seed] for seed in shared) for s in (a, b))
-    else:
-        total_a, total_b = a.mean, b.mean
-    if (total_a is None and total_b is not None) or (
-            total_a is not None and total_b is not None and better(total_b, total_a, way)):
+    on_a, on_b = (shared_mean(s, shared) if paired else s.mean for s in (a, b))
+    if (on_a is None and on_b is not None) or (on_a is not None and on_b is not None and better(on_b, on_a, way)):
         a, b = b, a
     interval, wins = None, None
     if paired:
@@ -347,6 +343,10 @@ def compare(a: Side, b: Side, basis: Basis, way: Direction, *, setting: str | No
             interval = welch_interval(list(a.values.values()), list(b.values.values()))
     made = Comparison(setting, context, a, b, basis, way, seeds, paired, interval, wins, "")
     return replace(made, verdict=sentence(made))
+
+
+def shared_mean(side: Side, seeds: Sequence[int]) -> float:
+    return math.fsum(side.values[seed] for seed in seeds) / len(seeds)
 
 
 def num(value: float) -> str:
