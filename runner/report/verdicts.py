@@ -240,9 +240,9 @@ def one_setting_pairs(
                 for j in indices[x + 1:]:
                     if (i, j) not in seen and differing_setting(configs[i], configs[j]) == setting:
                         seen.add((i, j))
-                        pairs.append((setting, i, j))
-    pairs.sort(key=lambda p: (setting_order(p[0]), p[1], p[2]))
-    return [(entries[i], entries[j], s) for s, i, j in pairs]
+                        pairs.append((setting_order(setting), indices[0], i, j, setting))
+    pairs.sort()  # by setting, then the pairs that share the other settings together, in entry order
+    return [(entries[i], entries[j], setting) for _, _, i, j, setting in pairs]
 
 
 def setting_order(key: str) -> tuple[int, str]:
@@ -350,8 +350,15 @@ def shared_mean(side: Side, seeds: Sequence[int]) -> float:
 
 
 def num(value: float) -> str:
-    """Three significant digits, with a true minus sign."""
-    text = f"{value:.3g}"
+    """Three significant digits, in plain decimals from 1e-6 to 1e6 (``0.0000415``, ``−12.3``), a true minus sign."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    magnitude = math.floor(math.log10(abs(value)))
+    if -6 <= magnitude < 6:
+        text = f"{value:.{max(0, 2 - magnitude)}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    else:
+        text = f"{value:.3g}"
     return "0" if text in ("0", "-0") else text.replace("-", "−")
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from runner.config import RunConfig
 from runner.report import gather
-from runner.report.verdicts import Basis, Side, compare, verdicts
+from runner.report.verdicts import Basis, Side, compare, num, verdicts
 from tests.report.conftest import add_run
 
 NOISE = [0.31, -0.12, 0.05, -0.27, 0.18]  # per seed, shared by both sides: what pairing cancels
@@ -113,6 +113,10 @@ def test_only_pairs_that_differ_in_one_setting_are_compared(store):
         ("model.hidden", "adam · lr=0.1", "hidden=100", "hidden=50"),
         ("optimizer", "lr=0.01 · hidden=100", "sgd", "adam"), ("optimizer", "lr=0.1 · hidden=100", "sgd", "adam"),
     ]
+    # The page lists them by setting (plugins first, then lr, then the rest), pairs with the same context together.
+    assert [(c.setting, c.context) for c in v.comparisons] == [
+        ("optimizer", "lr=0.01 · hidden=100"), ("optimizer", "lr=0.1 · hidden=100"), ("lr", "sgd · hidden=100"),
+        ("lr", "adam · hidden=100"), ("model.hidden", "adam · lr=0.1")]
 
 
 def add_configured(store, optimizer, options, seed, final):
@@ -183,6 +187,11 @@ def test_the_same_runs_give_the_same_verdicts_and_json(store):
     assert exported["metric"] == "loss" and exported["direction"] == "min" and c["method"] == "bootstrap-t"
     assert c["low"] <= c["difference"] <= c["high"] and c["seeds"] == 7 and c["verdict"] == first.comparisons[0].verdict
     assert exported["best"][0]["seeds"] == 7 and all(math.isfinite(v) for v in c["first"]["values"].values())
+
+
+def test_numbers_read_plainly():
+    assert [num(v) for v in (4.15e-5, 0.015, -12.345, 123456.7, 9.996, -0.98, 0.0, 2.5e7, -3e-9)] == [
+        "0.0000415", "0.015", "−12.3", "123457", "10", "−0.98", "0", "2.5e+07", "−3e−09"]
 
 
 def test_compare_two_sides_directly():
