@@ -76,7 +76,10 @@ def explanation(v: Verdicts) -> str:
 def comparisons_section(data: ReportData, basis: Basis | None = None, found: Verdicts | None = None) -> str:
     """The section's HTML: the best lines, a note on the method, the table (or why there is none)."""
     v = found or verdicts(data, basis)
-    parts = [f"<p><b>{e(line.text)}</b></p>" for line in v.best]
+    parts = []
+    for line in v.best:  # "Best configuration[ in sweep S]: ..." with its heading in bold
+        heading, _, rest = line.text.partition(": ")
+        parts.append(f'<p class="best-line"><b>{e(heading)}:</b> {e(rest)}</p>')
     if not v.comparisons:
         parts.append('<p class="note">No two groups or runs differ in exactly one setting: nothing to compare '
                      "setting by setting.</p>")

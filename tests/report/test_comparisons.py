@@ -39,7 +39,7 @@ def test_a_report_of_a_real_sweep_has_the_comparisons_table(cli, store, tmp_path
     (c,) = verdicts(data).comparisons
     assert {c.first.name, c.second.name} == {"adam", "gd"} and c.seeds == 2
     assert c.first.mean <= c.second.mean and sorted(c.first.values) == [0, 1]
-    assert f"<p><b>Best configuration: numpy · {c.first.name} · lr=0.001, final loss " in html
+    assert f'<p class="best-line"><b>Best configuration:</b> numpy · {c.first.name} · lr=0.001, final loss ' in html
     cli("report", "--sweep", "opt", "--compare", "best", "-o", str(out))
     page = out.read_text()
     assert "--compare best" in page and "compared on each run&#x27;s best loss (lower is better)" in page
@@ -60,7 +60,7 @@ def test_nothing_to_compare_is_said_plainly(store):
     add_run(store, [3.0, 2.0], optimizer="adam", lr=0.1)  # two settings differ
     html = comparisons_section(gather(store))
     assert "No two groups or runs differ in exactly one setting" in html and "table-comparisons" not in html
-    assert "Best configuration: #1 · numpy · sgd · lr=0.001, final loss 1 (one seed: no interval)." in html
+    assert "<b>Best configuration:</b> #1 · numpy · sgd · lr=0.001, final loss 1 (one seed: no interval)." in html
 
 
 def test_a_large_table_is_capped_keeping_those_with_an_interval(store, monkeypatch):
