@@ -14,7 +14,7 @@ best) value of the loss or a metric:
 - one seed on a side: the values, and "one seed: no interval".
 
 Only completed runs with a finite value count; the others are left out and
-the verdict says how many. A difference is clear when its interval
+the verdict counts them by status. A difference is clear when its interval
 excludes zero, and the better side (lower for losses, higher for
 accuracy-like metrics: runner.metrics) is named first.
 """
@@ -164,7 +164,8 @@ def verdicts(data: ReportData, basis: Basis | None = None) -> Verdicts:
     basis = basis or Basis.of(data)
     way = direction_of(data, basis.metric)
     entries = data.entries()
-    members = {entry_key(e): runs_of(data, e) for e in entries}
+    by_id = {r.id: r for r in data.runs}
+    members = {entry_key(e): [by_id[i] for i in e.run_ids] if isinstance(e, Group) else [e] for e in entries}
     derived = derived_keys(data.runs)
     found = []
     for a, b, setting in one_setting_pairs(entries, members):
@@ -185,10 +186,6 @@ def direction_of(data: ReportData, metric: str) -> Direction:
 
 def entry_key(entry: Group | RunData) -> str:
     return entry.key if isinstance(entry, Group) else f"#{entry.id}"
-
-
-def runs_of(data: ReportData, entry: Group | RunData) -> list[RunData]:
-    return [data.run(i) for i in entry.run_ids] if isinstance(entry, Group) else [entry]
 
 
 def settings(run: RunData) -> dict[str, Any]:
