@@ -31,14 +31,19 @@ from runner.status import VALUES
 @click.option("--metric", "metrics", multiple=True, metavar="NAME[,NAME]",
               help="Draw these metrics per step beside the loss, with their final and best in the summary (repeatable).")
 @click.option("--best", metavar="NAME", help="Mark the run or group with the best final NAME (a metric, or loss).")
+@click.option("--compare", "compare_at", type=click.Choice(["final", "best"]), default="final", show_default=True,
+              help="Compare groups that differ in one setting by each run's final or best value of --best's NAME "
+                   "(or the loss).")
 @db_option
-def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, db):
+def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, compare_at, db):
     """Write an HTML report comparing runs: loss and metric curves, seed groups, a summary table, config diff.
 
     With no RUN and no filter, every run is shown. The file needs no network
     (unless --plotlyjs cdn): open it, mail it, attach it to a review.
     --best marks the best final value: highest for accuracy-like metrics,
-    lowest for losses and the rest (or as the model declares).
+    lowest for losses and the rest (or as the model declares). The Comparisons
+    section compares the groups that differ in one setting on that metric,
+    each with a 95% interval across seeds and a verdict.
 
     \b
     Examples:
@@ -49,9 +54,11 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
       runner report --metric val_loss,val_accuracy --best val_accuracy
     """
     from runner import report as core
+    from runner.report.verdicts import Basis
 
     names = [name.strip() for value in metrics for name in value.split(",") if name.strip()]
-    command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, names, best)
+    command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, names, best,
+                           compare_at)
 
     with open_store(db, create=False) as store:
         with domain_errors():
@@ -59,8 +66,9 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
             data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, metrics=names, best=best,
                                command=command)
         options = core.Options(max_points=points, band=band, log_y=False if linear else None)
+        basis = Basis(best or "loss", compare_at)  # what --best names, which gather has read
         try:
-            path = core.write_html(data, output, plotlyjs=plotlyjs, options=options, title=title)
+            path = core.write_html(data, output, plotlyjs=plotlyjs, options=options, title=title, basis=basis)
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
     groups = f", {len(data.groups)} seed group{'s' if len(data.groups) != 1 else ''}" if data.groups else ""
@@ -68,7 +76,9 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
     click.echo(f"Wrote {output}: {len(data.runs)} runs{groups}, {size:.1f} MB", err=True)
 
 
-def command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best) -> str:
+def command_line(
+    run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, compare_at="final"
+) -> str:
     """The command, as the user could type it again."""
     args = ["runner", "report", *map(str, run_ids)]
     if sweep is not None:
@@ -92,4 +102,6 @@ def command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linea
         args += ["--metric", ",".join(metrics)]
     if best is not None:
         args += ["--best", best]
+    if compare_at != "final":
+        args += ["--compare", compare_at]
     return shlex.join(args)

@@ -21,9 +21,11 @@ from importlib import resources
 from pathlib import Path
 
 from runner.formatting import format_ids
+from runner.report.comparisons import comparisons_section
 from runner.report.data import ReportData
 from runner.report.figures import Figures, Options, figures
 from runner.report.tables import badge, config_section, e, fmt_time, runs_table, summary_table
+from runner.report.verdicts import Basis
 
 __all__ = ["PLOTLYJS_MODES", "to_html", "write_html"]
 
@@ -121,7 +123,7 @@ def metric_sections(figs: Figures) -> list[tuple[str, str, str]]:
     ]
 
 
-def sections(data: ReportData, figs: Figures, plotlyjs: str) -> list[tuple[str, str, str]]:
+def sections(data: ReportData, figs: Figures, plotlyjs: str, basis: Basis | None = None) -> list[tuple[str, str, str]]:
     """(anchor, heading, HTML) of each section, in page order."""
     notes = "".join(f'<p class="note">{e(n)}</p>' for n in figs.notes)
     out = [
@@ -130,6 +132,7 @@ def sections(data: ReportData, figs: Figures, plotlyjs: str) -> list[tuple[str, 
         ("summary", "Summary", '<p class="note">Click a column heading to sort. Training: from the first step to '
          "the last stored one; start-up: the rest of the run's time (starting the worker, building the model).</p>"
          + summary_table(data)),
+        ("comparisons", "Comparisons", comparisons_section(data, basis)),
         ("final", "Final loss", '<div class="figure" id="fig-final_loss"></div>'),
         ("time", "Loss against wall-clock time", notes + '<div class="figure" id="fig-wall_clock"></div>'),
         ("config", "Configuration differences", config_section(data)),
@@ -169,12 +172,13 @@ def to_html(
     plotlyjs: str = "embed",
     options: Options | None = None,
     title: str | None = None,
+    basis: Basis | None = None,
 ) -> str:
-    """The whole page as a string."""
+    """The whole page as a string; its comparisons on ``basis`` (by default the --best metric's final value, or the loss's)."""
     figs = figs or figures(data, options)
     head_js = plotlyjs_tag(plotlyjs)
     title = title or f"runner report: {len(data.runs)} run{'s' if len(data.runs) != 1 else ''}"
-    parts = sections(data, figs, plotlyjs)
+    parts = sections(data, figs, plotlyjs, basis)
     nav = "".join(f'<a href="#{key}">{e(name)}</a>' for key, name, _ in parts)
     body = "".join(f'<section id="{key}"><h2>{e(name)}</h2>{content}</section>' for key, name, content in parts)
     return (
@@ -195,9 +199,10 @@ def write_html(
     plotlyjs: str = "embed",
     options: Options | None = None,
     title: str | None = None,
+    basis: Basis | None = None,
 ) -> Path:
     """Write the page to ``path`` whole or not at all (through a temporary file beside it); OSError if it cannot."""
-    page = to_html(data, figs, plotlyjs=plotlyjs, options=options, title=title)
+    page = to_html(data, figs, plotlyjs=plotlyjs, options=options, title=title, basis=basis)
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
     try:

@@ -1,0 +1,425 @@
+"""Which variant wins, and how sure: comparisons of groups that differ in one setting, and the best configuration.
+
+Works on a gathered ReportData and draws nothing. Each seed group or
+ungrouped run is an entry; two entries whose settings differ in exactly one
+(the optimizer, lr, the model, a ``--set`` value, the batch size...; a
+plugin's own options follow its name, so adam against sgd is one setting
+even though their options differ) are compared on each run's final (or
+best) value of the loss or a metric:
+
+- seeds they share (two or more): the mean of the per-seed differences,
+  with a paired interval over those seeds (runner.report.intervals);
+- seeds not shared, two or more runs each: a Welch interval, and the
+  verdict says the seeds are not shared;
+- one seed on a side: the values, and "one seed: no interval".
+
+Only completed runs with a finite value count; the others are left out and
+the verdict counts them by status. A difference is clear when its interval
+excludes zero, and the better side (lower for losses, higher for
+accuracy-like metrics: runner.metrics) is named first.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from runner.metrics import Direction
+from runner.report.data import BASE_KEYS, SECTIONS, Group, ReportData, RunData, config_items, format_value
+from runner.report.intervals import Interval, mean_interval, welch_interval
+from runner.report.metric_data import LOSS
+
+__all__ = ["Basis", "BestLine", "Comparison", "Side", "Verdicts", "compare", "verdicts"]
+
+At = Literal["final", "best"]
+KINDS = tuple(section for section, _ in SECTIONS)  # "model", "optimizer", "dataset": their options follow them
+SETTING_ORDER = {key: i for i, key in enumerate(BASE_KEYS)}
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What the comparisons compare: each run's ``at`` value ("final" or "best") of ``metric`` (or the loss)."""
+
+    metric: str = LOSS
+    at: At = "final"
+
+    def __post_init__(self) -> None:
+        if self.at not in ("final", "best"):
+            raise ValueError(f"at must be 'final' or 'best', not {self.at!r}")
+
+    def describe(self) -> str:
+        return f"{self.at} {self.metric}"
+
+    @classmethod
+    def of(cls, data: ReportData, at: At = "final") -> Basis:
+        """The metric --best named (the loss without it), at ``at``."""
+        return cls(data.best.metric if data.best is not None else LOSS, at)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: an entry's values by seed, from its completed runs with a finite value."""
+
+    name: str  # "adam", "lr=0.01", or an entry's label
+    entry: str  # "g3" or "#12"
+    values: dict[int, float]  # by seed
+    left_out: dict[str, int]  # the runs without a value to count, by why: "diverged", "running", "not finite"...
+
+    @property
+    def left(self) -> int:
+        return sum(self.left_out.values())
+
+    def why(self) -> str:
+        """"3 diverged, 1 running": the runs left out."""
+        return ", ".join(f"{n} {reason}" for reason, n in self.left_out.items())
+
+    @property
+    def mean(self) -> float | None:
+        return math.fsum(self.values.values()) / len(self.values) if self.values else None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two entries compared: ``first`` is the better on average (or, equal or unknown, the earlier)."""
+
+    setting: str | None  # the one setting they differ in; None for the best line's runner-up
+    context: str  # the settings they share that vary in the report: "lr=0.01 · hidden=50"
+    first: Side
+    second: Side
+    basis: Basis
+    direction: Direction
+    seeds: int  # the number of seeds the interval rests on: shared ones, or the smaller side
+    paired: bool
+    interval: Interval | None  # of mean(first) − mean(second); None with one seed or no values
+    wins: int | None  # paired: the seeds in which ``first`` is strictly better
+    verdict: str
+
+    @property
+    def clear(self) -> bool:
+        return self.interval is not None and self.interval.excludes_zero
+
+    def as_dict(self) -> dict[str, Any]:
+        interval = self.interval
+        return {
+            "setting": self.setting, "context": self.context, "metric": self.basis.metric, "at": self.basis.at,
+            "direction": self.direction,
+            "first": side_dict(self.first), "second": side_dict(self.second),
+            "seeds": self.seeds, "paired": self.paired, "wins": self.wins, "clear": self.clear,
+            "difference": interval.estimate if interval else None,
+            "low": interval.low if interval else None, "high": interval.high if interval else None,
+            "level": interval.level if interval else None, "method": interval.method if interval else None,
+            "verdict": self.verdict,
+        }
+
+
+@dataclass(frozen=True)
+class BestLine:
+    """The best entry of a sweep (or of the report) by the basis, with its interval and its lead on the next."""
+
+    sweep: str | None
+    entry: str
+    label: str
+    side: Side
+    interval: Interval | None  # of its mean; None with one seed
+    runner_up: Comparison | None
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        interval = self.interval
+        return {
+            "sweep": self.sweep, "entry": self.entry, "label": self.label, "value": self.side.mean,
+            "seeds": len(self.side.values), "low": interval.low if interval else None,
+            "high": interval.high if interval else None, "method": interval.method if interval else None,
+            "runner_up": self.runner_up.as_dict() if self.runner_up else None, "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Every comparison of a report, and its best line per sweep."""
+
+    basis: Basis
+    direction: Direction
+    comparisons: tuple[Comparison, ...]
+    best: tuple[BestLine, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"metric": self.basis.metric, "at": self.basis.at, "direction": self.direction,
+                "comparisons": [c.as_dict() for c in self.comparisons], "best": [b.as_dict() for b in self.best]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=1, allow_nan=False)
+
+
+def side_dict(side: Side) -> dict[str, Any]:
+    return {"name": side.name, "entry": side.entry, "mean": side.mean, "values": {str(k): v for k, v in side.values.items()},
+            "left_out": dict(side.left_out)}
+
+
+def verdicts(data: ReportData, basis: Basis | None = None) -> Verdicts:
+    """The comparisons and best lines of ``data`` on ``basis`` (by default Basis.of(data))."""
+    basis = basis or Basis.of(data)
+    way = direction_of(data, basis.metric)
+    entries = data.entries()
+    by_id = {r.id: r for r in data.runs}
+    members = {entry_key(e): [by_id[i] for i in e.run_ids] if isinstance(e, Group) else [e] for e in entries}
+    derived = derived_keys(data.runs)
+    found = []
+    for a, b, setting in one_setting_pairs(entries, members):
+        first, second = (side(e, members, basis, value_name(members[entry_key(e)][0], setting)) for e in (a, b))
+        shared = context(data, members[entry_key(a)][0], setting, derived)
+        found.append(compare(first, second, basis, way, setting=setting, context=shared))
+    names = {entry_key(e): entry_name(data, e, members, derived) for e in entries}
+    return Verdicts(basis, way, tuple(found), best_lines(entries, members, names, basis, way))
+
+
+def direction_of(data: ReportData, metric: str) -> Direction:
+    if metric == LOSS:
+        return "min"
+    if metric not in data.directions:
+        raise ValueError(f"{metric!r} was not gathered; gather it with metrics=[{metric!r}]")
+    return data.directions[metric]
+
+
+def entry_key(entry: Group | RunData) -> str:
+    return entry.key if isinstance(entry, Group) else f"#{entry.id}"
+
+
+def settings(run: RunData) -> dict[str, Any]:
+    config = config_items(run)
+    config.pop("seed")
+    return config
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def unit_keys(setting: str, keys: Iterable[str]) -> set[str]:
+    """The keys one setting spans: a plugin kind (model, optimizer, dataset) and its options, or one key."""
+    if setting in KINDS:
+        return {k for k in keys if k == setting or k.startswith(setting + ".")}
+    return {setting}
+
+
+def differing_setting(a: dict[str, Any], b: dict[str, Any]) -> str | None:
+    """The one setting ``a`` and ``b`` differ in, or None when they differ in none or several."""
+    differ = {k for k in a.keys() | b.keys() if k not in a or k not in b or _canonical(a[k]) != _canonical(b[k])}
+    for kind in KINDS:
+        if kind in differ:  # adam and sgd have different options because they are different optimizers
+            differ -= unit_keys(kind, differ) - {kind}
+    return next(iter(differ)) if len(differ) == 1 else None
+
+
+def one_setting_pairs(
+    entries: Sequence[Group | RunData], members: dict[str, list[RunData]]
+) -> list[tuple[Group | RunData, Group | RunData, str]]:
+    """(earlier entry, later one, setting) for each two that differ in exactly one setting, by setting then entry.
+
+    Entries are bucketed by their settings without each candidate setting, so
+    a large sweep costs entries × settings, not entries squared.
+    """
+    configs = [settings(members[entry_key(e)][0]) for e in entries]
+    keys = sorted({k for c in configs for k in c}, key=setting_order)
+    candidates = [*(k for k in KINDS if k in keys), *keys]
+    seen: set[tuple[int, int]] = set()
+    pairs = []
+    for setting in candidates:
+        buckets: dict[str, list[int]] = {}
+        for i, config in enumerate(configs):
+            rest = {k: v for k, v in config.items() if k not in unit_keys(setting, config)}
+            buckets.setdefault(_canonical(rest), []).append(i)
+        for indices in buckets.values():
+            for x, i in enumerate(indices):
+                for j in indices[x + 1:]:
+                    if (i, j) not in seen and differing_setting(configs[i], configs[j]) == setting:
+                        seen.add((i, j))
+                        pairs.append((setting_order(setting), indices[0], i, j, setting))
+    pairs.sort()  # by setting, then the pairs that share the other settings together, in entry order
+    return [(entries[i], entries[j], setting) for _, _, i, j, setting in pairs]
+
+
+def setting_order(key: str) -> tuple[int, str]:
+    return SETTING_ORDER.get(key, len(SETTING_ORDER)), key
+
+
+def short_name(key: str) -> str:
+    return key.rpartition(".")[2]
+
+
+def value_name(run: RunData, setting: str) -> str:
+    """How a side is named: its value of the setting ("adam", "lr=0.01", "hidden=50")."""
+    config = settings(run)
+    if setting in KINDS:
+        return str(config[setting])
+    if setting not in config:
+        return f"no {short_name(setting)}"
+    return f"{short_name(setting)}={format_value(config[setting])}"
+
+
+def entry_name(data: ReportData, entry: Group | RunData, members: dict[str, list[RunData]], derived: set[str]) -> str:
+    """"numpy · adam · lr=0.01" and every other setting that varies (a run: "#12 · ..."), a plugin's options aside."""
+    run = members[entry_key(entry)][0]
+    config = settings(run)
+    parts = [run.model, run.optimizer, f"lr={run.lr:g}"]
+    parts += [f"{short_name(k)}={format_value(config[k])}" for k in data.varying
+              if k not in ("model", "optimizer", "lr", "seed") and k in config and k not in derived]
+    return " · ".join(parts if isinstance(entry, Group) else [run.label, *parts])
+
+
+def derived_keys(runs: Sequence[RunData]) -> set[str]:
+    """A plugin's option keys whose value follows from the plugin's name in these runs (sgd's momentum)."""
+    seen: dict[str, dict[str, set[str]]] = {}
+    for run in runs:
+        config = settings(run)
+        for key, value in config.items():
+            kind = key.partition(".")[0]
+            if "." in key and kind in KINDS:
+                seen.setdefault(key, {}).setdefault(str(config[kind]), set()).add(_canonical(value))
+    return {key for key, by_name in seen.items() if all(len(values) == 1 for values in by_name.values())}
+
+
+def context(data: ReportData, run: RunData, setting: str, derived: set[str]) -> str:
+    """The settings that vary in the report, other than ``setting`` (and options that follow a plugin), as ``run`` has them."""
+    config = settings(run)
+    skip = unit_keys(setting, config) | derived
+    parts = [f"{short_name(k)}={format_value(config[k])}" if k not in KINDS else str(config[k])
+             for k in data.varying if k != "seed" and k in config and k not in skip]
+    return " · ".join(parts)
+
+
+def run_value(run: RunData, basis: Basis) -> float | None:
+    if basis.metric == LOSS:
+        return run.summary.final_loss if basis.at == "final" else run.summary.best_loss
+    metric = run.metrics.get(basis.metric)
+    if metric is None:
+        return None
+    return metric.summary.final if basis.at == "final" else metric.summary.best
+
+
+def side(entry: Group | RunData, members: dict[str, list[RunData]], basis: Basis, name: str) -> Side:
+    """``entry``'s values by seed, from its completed runs with a finite value; the others counted by why."""
+    values: dict[int, float] = {}
+    left_out: dict[str, int] = {}
+    for run in members[entry_key(entry)]:
+        value = run_value(run, basis)
+        if run.status == "completed" and value is not None and math.isfinite(value):
+            values[run.seed] = value
+        else:
+            why = run.status if run.status != "completed" else "with no value" if value is None else "not finite"
+            left_out[why] = left_out.get(why, 0) + 1
+    return Side(name, entry_key(entry), values, left_out)
+
+
+def better(a: float, b: float, way: Direction) -> bool:
+    return a < b if way == "min" else a > b
+
+
+def compare(a: Side, b: Side, basis: Basis, way: Direction, *, setting: str | None = None, context: str = "") -> Comparison:
+    """``a`` against ``b``: paired over shared seeds, Welch without, nothing with one seed; the better named first.
+
+    Which is better is judged on the values the interval rests on: over the
+    shared seeds when paired, else over every value of each side.
+    """
+    shared = sorted(a.values.keys() & b.values.keys())
+    paired = len(shared) >= 2
+    on_a, on_b = (shared_mean(s, shared) if paired else s.mean for s in (a, b))
+    if (on_a is None and on_b is not None) or (on_a is not None and on_b is not None and better(on_b, on_a, way)):
+        a, b = b, a
+    interval, wins = None, None
+    if paired:
+        seeds = len(shared)
+        interval = mean_interval([a.values[s] - b.values[s] for s in shared])
+        wins = sum(better(a.values[s], b.values[s], way) for s in shared)
+    else:
+        seeds = min(len(a.values), len(b.values))
+        if seeds >= 2:
+            interval = welch_interval(list(a.values.values()), list(b.values.values()))
+    made = Comparison(setting, context, a, b, basis, way, seeds, paired, interval, wins, "")
+    return replace(made, verdict=sentence(made))
+
+
+def shared_mean(side: Side, seeds: Sequence[int]) -> float:
+    return math.fsum(side.values[seed] for seed in seeds) / len(seeds)
+
+
+def num(value: float) -> str:
+    """Three significant digits, in plain decimals from 1e-6 to 1e6 (``0.0000415``, ``−12.3``), a true minus sign."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    magnitude = math.floor(math.log10(abs(value)))
+    if -6 <= magnitude < 6:
+        text = f"{value:.{max(0, 2 - magnitude)}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    else:
+        text = f"{value:.3g}"
+    return "0" if text in ("0", "-0") else text.replace("-", "−")
+
+
+def sentence(c: Comparison) -> str:
+    """The verdict in words."""
+    a, b, i = c.first, c.second, c.interval
+    word = "lower" if c.direction == "min" else "higher"
+    left = [f"{s.name}: {s.why()}" for s in (a, b) if s.left_out]
+    note = f"; left out: {'; '.join(left)}" if left else ""
+    if not a.values or not b.values:
+        missing = " and ".join(f"{s.name} ({s.why()})" for s in (a, b) if not s.values)
+        return f"nothing to compare: no completed run with a finite {c.basis.describe()} in {missing}"
+    if i is None:
+        values = "; ".join(f"{s.name}: {num(s.mean)}" + ("" if len(s.values) == 1 else f" (mean of {len(s.values)})")
+                           for s in (a, b) if s.mean is not None)
+        return f"one seed: no interval ({values}){note}"
+    numbers = f"mean difference {num(i.estimate)}, {i.level:.0%} {'Welch ' if i.method == 'Welch' else ''}interval " \
+              f"{num(i.low)} to {num(i.high)}"
+    if c.paired:
+        if c.clear:
+            return f"{a.name} {word} than {b.name} in {c.wins} of {c.seeds} seeds; {numbers}{note}"
+        return f"no clear difference with {c.seeds} seeds ({a.name} {word} in {c.wins} of {c.seeds}; {numbers}){note}"
+    runs = f"{len(a.values)} and {len(b.values)} runs"
+    if c.clear:
+        return f"{a.name} {word} than {b.name}; seeds not shared ({runs}): {numbers}{note}"
+    return f"no clear difference with {runs}, seeds not shared ({numbers}){note}"
+
+
+def best_lines(
+    entries: Sequence[Group | RunData], members: dict[str, list[RunData]], names: dict[str, str], basis: Basis,
+    way: Direction,
+) -> tuple[BestLine, ...]:
+    """The best entry per sweep (one line for the report when its runs are of one sweep or none)."""
+    by_sweep: dict[str | None, list[Group | RunData]] = {}
+    for entry in entries:
+        by_sweep.setdefault(members[entry_key(entry)][0].sweep, []).append(entry)
+    lines = []
+    for sweep, chosen in by_sweep.items():
+        line = best_line(chosen, members, names, basis, way, sweep if len(by_sweep) > 1 else None)
+        if line is not None:
+            lines.append(line)
+    return tuple(lines)
+
+
+def best_line(
+    entries: Sequence[Group | RunData], members: dict[str, list[RunData]], names: dict[str, str], basis: Basis,
+    way: Direction, sweep: str | None,
+) -> BestLine | None:
+    """The entry with the best mean, its interval, and how it compares with the next best (ties: the earlier)."""
+    sides = [side(e, members, basis, names[entry_key(e)]) for e in entries]
+    ranked = sorted((s for s in sides if s.mean is not None), key=lambda s: float(s.mean or 0) * (1 if way == "min" else -1))
+    if not ranked:
+        return None
+    top = ranked[0]
+    interval = mean_interval(list(top.values.values())) if len(top.values) >= 2 else None
+    where = f"in sweep {sweep}" if sweep is not None else ""
+    text = f"Best configuration{' ' + where if where else ''}: {top.name}, {basis.describe()} {num(float(top.mean or 0))}"
+    if interval is not None:
+        text += f" over {len(top.values)} seeds, {interval.level:.0%} interval {num(interval.low)} to {num(interval.high)}"
+    else:
+        text += " (one seed: no interval)"
+    runner_up = None
+    if len(ranked) > 1:
+        following = ranked[1]
+        runner_up = compare(replace(top, name="best"), replace(following, name="next"), basis, way)
+        text += f". Next best: {following.name}, {num(float(following.mean or 0))}; {runner_up.verdict}"
+    return BestLine(sweep, top.entry, top.name, top, interval, runner_up, text + ".")
