@@ -68,24 +68,34 @@ def resume_sweep(sweep, restart, options, db, quiet) -> int:
 
 
 def resume_runs(ids, restart, execution, db, quiet) -> int:
-    """Requeue the runs (all checked first), then train each here; the exit status of the worst."""
+    """Check every run first (status, plugin, device, checkpoint: a refusal changes nothing), then queue
+    each again and train it here, one after another; a Ctrl-C stops there. The exit status of the worst."""
     from runner.cli.common import load_registry
     from runner.config import specs_for
     from runner.devices import resolve_device
+    from runner.errors import RunStateError
     from runner.runs import config_of
-    from runner.status import RESUMABLE
+    from runner.status import RESUMABLE, RunStatus
+    from runner.store.resuming import refusal
 
     registry = load_registry()
     with open_store(db) as store, domain_errors():
         mark_lost(store)
         plans, records = [], [store.get_run(run_id) for run_id in ids]
         for record in records:
+            if record.status not in (*RESUMABLE, RunStatus.QUEUED):
+                raise RunStateError(refusal(record.id, record.status))
             resolved = specs_for(registry, config_of(record))
-            plans.append((record.id, resolved, resolve_device(record.device, resolved.backend)))
-        if not restart:  # a run in another status is refused by requeue, untouched
+            plans.append((record, resolved, resolve_device(record.device, resolved.backend)))
+        if not restart:
             check_checkpoints(store, [r.id for r in records if r.status in RESUMABLE])
-        say_where_each_starts(store.requeue(ids, restart))
-        codes = [resume_one(store, run_id, resolved, device, execution, quiet) for run_id, resolved, device in plans]
+        codes = []
+        for record, resolved, device in plans:
+            if record.status in RESUMABLE:  # a queued one (of a sweep) is simply taken
+                say_where_each_starts(store.requeue([record.id], restart))
+            codes.append(resume_one(store, record.id, resolved, device, execution, quiet))
+            if codes[-1] == 130:  # Ctrl-C: the runs not reached yet stay as they were
+                break
     return max(codes, key=lambda code: (code != 0, code))
 
 

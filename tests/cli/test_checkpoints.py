@@ -15,7 +15,7 @@ from tests.conftest import empty_pg, runner_command, subprocess_env
 
 DATA = ["--set", "batch=8", "--set", "d_in=20", "--set", "hidden=10", "--set", "d_out=3", "--device", "cpu"]
 SLEEPY = ["--set", "batch=8", "--set", "d_in=20", "--set", "d_out=3"]  # tests.support.fake_plugins' sleepy
-STEPS = 2500
+STEPS = 6000  # about 3 s for DynamicNet at these sizes: a Ctrl-C after the first flush lands mid-run
 
 
 def reference(model: str, optimizer: str, steps: int = STEPS) -> list[float]:
