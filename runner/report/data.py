@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -193,10 +194,11 @@ class ReportData:
     sampling: Sampling = field(default_factory=Sampling)  # how the steps were read: every one, or some of long runs
 
     def run(self, run_id: int) -> RunData:
-        for r in self.runs:
-            if r.id == run_id:
-                return r
-        raise KeyError(run_id)
+        return self._by_id[run_id]
+
+    @cached_property
+    def _by_id(self) -> dict[int, RunData]:
+        return {r.id: r for r in self.runs}
 
     def group_of(self, run_id: int) -> Group | None:
         for g in self.groups:
@@ -254,7 +256,10 @@ def gather(
     check_names(names, best, {name for found in recorded.values() for name in found})
     declared = declared_directions(r.config for r in records)
     directions = {name: metric_direction(name, declared) for name in names}
-    points = budget.per_line(len(records)) if budget is not None else None
+    points = None
+    if budget is not None:  # the points each line draws: a seed group's mean and band take their share
+        bare = tuple(run_data(r, Series.empty()) for r in records)
+        points = budget.per_line(len(records), len(group_by_seed(bare)))
     runs, sampling = read_runs(store, records, recorded, directions, points)
     varying, constant = config_diff(runs)
     groups = group_by_seed(runs, directions)

@@ -154,6 +154,10 @@ def notes(curves: Curves) -> list[str]:
             "the share of each in the figure's budget of points. "
             "The database keeps every step; `runner export` writes them all."
         )
+    if not curves.members_in_legend:
+        grouped = sum(len(g.run_ids) for g in data.groups if g.key in curves.bands)
+        out.append(f"The legend lists each seed group once ({grouped:,} runs are in groups): click a group's entry "
+                   "to show or hide its runs' lines; double-click any entry to show only it.")
     if curves.webgl:
         points = sum(len(line.step) for line in lines.values())
         out.append(f"Lines are drawn with WebGL: {points:,} points on screen.")
