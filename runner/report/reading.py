@@ -64,7 +64,8 @@ class Sampling:
         stored = sum(self.stored[i] for i in self.sampled)
         return (
             f"Read in part: {n} run{'s' if n != 1 else ''} with more than {WHOLE_BELOW * (self.points or 0):,} steps "
-            f"({stored:,} stored) were read from the database at every {self.every:,}th step, plus each one's "
+            f"({stored:,} stored) {'were' if n != 1 else 'was'} read from the database at the steps that are "
+            f"multiples of {self.every:,}, plus each one's "
             "first, last, lowest and highest loss; the summaries (final and best loss, its step, the count of "
             "steps, the training time) are exact, counted over every stored step. Shorter runs, and runs with "
             "a non-finite loss, were read whole."

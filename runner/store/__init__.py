@@ -576,7 +576,8 @@ class Store:
     ) -> Iterator[tuple[int, list[tuple[int, float, float]]]]:
         """(run_id, its rows) for each run of ``extents`` (as ``step_extents`` gave them): the (step, loss,
         elapsed) rows whose step is a multiple of ``every``, those holding its lowest and highest loss,
-        and its first and last, by step. Each run is one query, in one read transaction."""
+        and its first and last, by step. Each run is one query, in one read transaction (and the first
+        ``next()`` runs it: a ValueError for ``every`` comes then)."""
         if every < 1:
             raise ValueError(f"every must be at least 1, not {every}")
         extents = list(extents)

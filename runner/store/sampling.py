@@ -4,9 +4,10 @@ Reading ten million steps into Python takes longer than anything a report
 does with them, and a GROUP BY on a bucket of steps (min and max per bucket)
 makes SQLite sort every row, which is slower still. Two plain passes in the
 primary key's order are cheap on SQLite and PostgreSQL alike:
-``step_extents`` (one GROUP BY run_id: each run's count, first and last step,
-lowest and highest loss) and ``sampled_steps`` (a run's rows at every Nth
-step, the rows holding its lowest and highest losses, its first and last).
+``step_extents`` (one GROUP BY run_id: each run's count, lowest and highest
+loss; its first and last step are a seek each) and ``sampled_steps`` (a
+run's rows at every Nth step, the rows holding its lowest and highest
+losses, its first and last).
 
 The queries here take an open connection; runner.store.Store wraps each
 in a transaction.
@@ -22,6 +23,8 @@ from sqlalchemy import Connection, Float, Select, bindparam, func, or_, select
 from runner.store.models import runs, steps
 
 __all__ = ["StepExtent", "sampled_steps", "step_extents"]
+
+INF = float("inf")
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,6 @@ class StepExtent:
     def finite(self) -> bool:
         """Whether every stored loss is finite: only then are both ends of the order finite numbers."""
         return -INF < self.low < INF and -INF < self.high < INF
-
-
-INF = float("inf")
 
 
 def step_extents(conn: Connection, ids: Sequence[int]) -> dict[int, StepExtent]:

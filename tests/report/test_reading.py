@@ -57,7 +57,9 @@ def test_the_page_states_what_was_read_in_part_and_how(store, long_runs):
     figs = figures(data, Options(max_points=100, figure_points=1000))
     assert figs.max_points == 100  # 5 lines and a group share 1,000 points: 125 each, at most 100
     page = to_html(data, figs)
-    assert "Read in part: 3 runs with more than 200 steps (9,003 stored) were read from the database at every 31th step" in page
+    assert ("Read in part: 3 runs with more than 200 steps (9,003 stored) were read from the database at the steps "
+            "that are multiples of 31, "
+            "plus each one's first, last, lowest and highest loss") in page
     assert "the summaries (final and best loss, its step, the count of steps, the training time) are exact" in page
     assert "Display only: " in page and "`runner export` writes them all" in page
     assert "Read in part" not in to_html(gather(store))
