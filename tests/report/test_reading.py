@@ -3,6 +3,7 @@ the page says what was read in part and how, and the page's size follows what is
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -56,7 +57,7 @@ def test_the_page_states_what_was_read_in_part_and_how(store, long_runs):
     data = gather(store, budget=Budget(line=100, figure=1000))
     figs = figures(data, Options(max_points=100, figure_points=1000))
     assert figs.max_points == 100  # 5 lines and a group share 1,000 points: 125 each, at most 100
-    page = to_html(data, figs)
+    page = html.unescape(to_html(data, figs))
     assert ("Read in part: 3 runs with more than 200 steps (9,003 stored) were read from the database at the steps "
             "that are multiples of 31, "
             "plus each one's first, last, lowest and highest loss") in page
