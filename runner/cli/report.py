@@ -26,7 +26,8 @@ from runner.status import VALUES
 @click.option("--linear", is_flag=True,
               help="Linear axes for the loss and metrics (by default: log where the values span a decade).")
 @click.option("--points", type=click.IntRange(min=10), default=2000, show_default=True,
-              help="Draw at most about this many points per line (display only; every step stays stored).")
+              help="Draw at most about this many points per line, fewer when many lines share a figure "
+                   "(display only; every step stays stored).")
 @click.option("--title", help="The page's title.")
 @click.option("--metric", "metrics", multiple=True, metavar="NAME[,NAME]",
               help="Draw these metrics per step beside the loss, with their final and best in the summary (repeatable).")
@@ -60,12 +61,12 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
     command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, names, best,
                            compare_at)
 
+    options = core.Options(max_points=points, band=band, log_y=False if linear else None)
     with open_store(db, create=False) as store:
         with domain_errors():
             mark_lost(store)  # a dead run shows as lost, not as running
             data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, metrics=names, best=best,
-                               command=command)
-        options = core.Options(max_points=points, band=band, log_y=False if linear else None)
+                               command=command, budget=options.budget)  # a long run: about the steps drawn
         basis = Basis(best or "loss", compare_at)  # what --best names, which gather has read
         try:
             path = core.write_html(data, output, plotlyjs=plotlyjs, options=options, title=title, basis=basis)

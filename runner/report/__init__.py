@@ -9,6 +9,10 @@
     figs.loss.show()                     # in a notebook
     report.write_html(data, "report.html")
 
+    options = report.Options()           # the points each figure and line draws
+    data = report.gather(store, budget=options.budget)   # a long run: read about what is drawn, summaries exact
+    data.sampling.describe()             # which runs were read in part, and how
+
     data = report.gather(store, metrics=["val_loss", "val_accuracy"], best="val_accuracy")
     data.runs[0].metrics["val_accuracy"].summary.final   # each run's values (a MetricSeries) and summary
     figs = report.figures(data)
@@ -24,6 +28,7 @@ Importing this package imports plotly; the CLI imports it only when
 ``runner report`` runs.
 """
 
+from runner.report.budget import Budget
 from runner.report.data import (
     Band,
     Group,
@@ -31,6 +36,7 @@ from runner.report.data import (
     Provenance,
     ReportData,
     RunData,
+    Sampling,
     Selection,
     Series,
     gather,
@@ -44,6 +50,7 @@ __all__ = [
     "PLOTLYJS_MODES",
     "Band",
     "Best",
+    "Budget",
     "Figures",
     "Group",
     "GroupMetric",
@@ -54,6 +61,7 @@ __all__ = [
     "ReportData",
     "RunData",
     "RunMetric",
+    "Sampling",
     "Selection",
     "Series",
     "UnknownMetric",

@@ -71,6 +71,7 @@ def group_traces(curves: Curves, group: Group, use_time: bool) -> list[dict[str,
                 f"<b>{label}</b><br>mean of {len(group.run_ids)} runs (seeds {seeds}); band {band_name}{status}"
                 f"<br>{x_hover}<br>mean {text(curves.name)} %{{y:.6g}}<extra></extra>"
             ),
-            "meta": {"group": group.key, "part": "mean"},
+            # "members": the page's script shows and hides the group's runs when this entry is clicked
+            "meta": {"group": group.key, "part": "mean", "members": not curves.members_in_legend},
         },
     ]

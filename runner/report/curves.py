@@ -1,7 +1,10 @@
 """Curves: the loss per step and against wall-clock time, and each metric per step, one line per run.
 
 Each seed group is drawn as its mean with a band (see runner.report.bands),
-its runs one legend click away; a run that stopped without completing gets
+its runs one legend click away: each in the legend, or with more than
+MEMBERS_IN_LEGEND of them, the group's entry shows and hides its runs (the
+page's script does that: a legend of a thousand entries takes Chromium
+longer to draw than the lines); a run that stopped without completing gets
 a mark (runner.report.marks). Non-finite values leave the line. The entry
 that ``--best`` chose is starred in the legend.
 """
@@ -9,6 +12,7 @@ that ``--best`` chose is starred in the legend.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,7 +26,9 @@ from runner.report.scale import Scale
 from runner.report.stats import Band
 from runner.report.style import STATUS_WORDS, Palette, base_layout, star, text
 
-__all__ = ["Curves", "curves_figure", "loss_figure", "wall_clock_figure"]
+__all__ = ["MEMBERS_IN_LEGEND", "Curves", "curves_figure", "loss_figure", "wall_clock_figure"]
+
+MEMBERS_IN_LEGEND = 100  # more runs in seed groups than this: a group's entry in the legend shows its runs
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,11 @@ class Curves:
     @property
     def line_type(self) -> str:
         return "scattergl" if self.webgl else "scatter"
+
+    @cached_property
+    def members_in_legend(self) -> bool:
+        """Whether each run of a seed group has its own legend entry (else its group's entry shows it)."""
+        return sum(len(g.run_ids) for g in self.data.groups if g.key in self.bands) <= MEMBERS_IN_LEGEND
 
 
 def run_name(curves: Curves, run: RunData, member: bool) -> str:
@@ -88,13 +99,20 @@ def line_trace(curves: Curves, run: RunData, member: bool, use_time: bool) -> di
     }
 
 
-def run_traces(curves: Curves, run: RunData, member: bool, use_time: bool) -> list[dict[str, Any]]:
-    """The run's line and its status mark, or nothing when it did not store this value."""
+def run_traces(curves: Curves, run: RunData, group: str | None, use_time: bool) -> list[dict[str, Any]]:
+    """The run's line and its status mark (``group``: the key of the seed group it is in), or nothing when
+    it did not store this value."""
     if run.id not in curves.lines:
         return []
+    member = group is not None
     traces = [line_trace(curves, run, member, use_time)]
     mark = status_trace(run, curves.lines[run.id], curves.stored[run.id], curves.name, curves.scale, member, use_time)
-    return traces + ([mark] if mark else [])
+    traces += [mark] if mark else []
+    if member and not curves.members_in_legend:
+        for trace in traces:
+            trace["showlegend"] = False
+            trace["meta"]["member"] = group  # the page's script shows it when its group's entry is clicked
+    return traces
 
 
 def curves_figure(curves: Curves, use_time: bool, title: str, height: int) -> go.Figure:
@@ -104,14 +122,15 @@ def curves_figure(curves: Curves, use_time: bool, title: str, height: int) -> go
         if isinstance(entry, Group):
             if entry.key in curves.bands:
                 traces += group_traces(curves, entry, use_time)
-            runs = [(curves.data.run(i), True) for i in entry.run_ids]
+            runs: list[tuple[RunData, str | None]] = [(curves.data.run(i), entry.key) for i in entry.run_ids]
         else:
-            runs = [(entry, False)]
-        for run, member in runs:
-            traces += run_traces(curves, run, member, use_time)
+            runs = [(entry, None)]
+        for run, group in runs:
+            traces += run_traces(curves, run, group, use_time)
     x_title = "seconds since the run's first step" if use_time else "step"
     layout = base_layout(title, x_title, curves.scale.axis(curves.name), height)
-    return go.Figure({"data": traces, "layout": layout})
+    # Built as written, not checked trace by trace: with a thousand runs plotly's checks cost seconds.
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
 def loss_figure(curves: Curves) -> go.Figure:

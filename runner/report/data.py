@@ -1,8 +1,9 @@
 """What a report shows, gathered from the store into plain frozen dataclasses.
 
-Nothing here draws: ``gather`` selects the runs, reads every stored step in
-one streamed query into NumPy arrays, summarises each run, and groups the
-runs that differ only by seed. ``runner.report.figures`` draws the result.
+Nothing here draws: ``gather`` selects the runs, reads their stored steps
+into NumPy arrays (every one, or with a Budget about as many as are drawn:
+runner.report.reading), summarises each run, and groups the runs that differ
+only by seed. ``runner.report.figures`` draws the result.
 
 A run's training time is the ``elapsed`` of its last stored step, which the
 engine measures from the first step; ``started_at``/``ended_at`` also cover
@@ -18,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from runner.errors import RunnerError
 from runner.kinds import KINDS
 from runner.metrics import Direction, declared_directions
 from runner.processes import host_name
+from runner.report.budget import Budget
 from runner.report.metric_data import (
     LOSS,
     Best,
@@ -38,7 +41,8 @@ from runner.report.metric_data import (
     read_metrics,
     run_metric,
 )
-from runner.report.stats import ArrayRecord, Band, band_of, split_by_run, spread
+from runner.report.reading import Sampling, Series, read_steps
+from runner.report.stats import Band, band_of, spread
 from runner.store import LossSummary, RunRecord, Store, environment
 
 __all__ = [
@@ -48,6 +52,7 @@ __all__ = [
     "Provenance",
     "ReportData",
     "RunData",
+    "Sampling",
     "Selection",
     "Series",
     "config_items",
@@ -63,22 +68,6 @@ SECTIONS = tuple((kind.name, kind.config_key) for kind in KINDS)  # ("model", "m
 
 class NoRunsSelected(RunnerError):
     """The selection matched no run."""
-
-
-@dataclass(frozen=True, eq=False)
-class Series(ArrayRecord):
-    """One run's stored steps, in step order, exactly as stored (NaN and inf included)."""
-
-    step: np.ndarray  # int64
-    loss: np.ndarray  # float64
-    elapsed: np.ndarray  # float64, seconds since the run started
-
-    @classmethod
-    def empty(cls) -> Series:
-        return cls(np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.float64))
-
-    def __len__(self) -> int:
-        return len(self.step)
 
 
 @dataclass(frozen=True)
@@ -98,7 +87,7 @@ class RunData:
     status: str
     sweep: str | None
     params: dict[str, Any]  # "model.hidden": 100, "optimizer.momentum": 0.9, ...
-    summary: LossSummary  # what store.loss_summary gives, computed from ``series``
+    summary: LossSummary  # what store.loss_summary gives, computed from ``series`` (and the count of steps stored)
     divergence_step: int | None  # the first step whose loss is not finite
     training_time: float | None  # seconds from the first step to the last stored one (its ``elapsed``)
     startup: float | None  # the rest of started_at..ended_at: start-up before the first step (and the last write)
@@ -107,7 +96,7 @@ class RunData:
     error: str | None  # the last line of a failed run's traceback
     host: str | None
     versions: dict[str, str | None]  # runner, torch, numpy, python as the run recorded them
-    series: Series = field(repr=False)
+    series: Series = field(repr=False)  # every stored step, or the rows read (ReportData.sampling)
     metric_names: tuple[str, ...] = ()  # every metric the run recorded, gathered or not
     metrics: dict[str, RunMetric] = field(default_factory=dict, repr=False)  # the gathered ones it recorded
 
@@ -202,12 +191,14 @@ class ReportData:
     metrics: tuple[str, ...] = ()  # the metrics gathered, as asked for
     directions: dict[str, Direction] = field(default_factory=dict)  # of each gathered metric: "min" or "max"
     best: Best | None = None  # the entry --best marks (None: not asked for, or no finite value)
+    sampling: Sampling = field(default_factory=Sampling)  # how the steps were read: every one, or some of long runs
 
     def run(self, run_id: int) -> RunData:
-        for r in self.runs:
-            if r.id == run_id:
-                return r
-        raise KeyError(run_id)
+        return self._by_id[run_id]
+
+    @cached_property
+    def _by_id(self) -> dict[int, RunData]:
+        return {r.id: r for r in self.runs}
 
     def group_of(self, run_id: int) -> Group | None:
         for g in self.groups:
@@ -242,6 +233,7 @@ def gather(
     best: str | None = None,
     command: str | None = None,
     now: datetime | None = None,
+    budget: Budget | None = None,
 ) -> ReportData:
     """The report data for the selected runs.
 
@@ -251,7 +243,9 @@ def gather(
     entry with the best final value. Raises NoRunsSelected when nothing is
     left, UnknownMetric for a metric no selected run recorded (before
     reading any step), RunNotFound for an absent run id, StorageError as
-    the store does.
+    the store does. With a ``budget``, a long run's steps are read in part,
+    about as many as its line draws (``data.sampling`` says which and how);
+    its summary stays exact.
     """
     selection = Selection(tuple(dict.fromkeys(run_ids)), sweep, tuple(dict.fromkeys(models)), tuple(dict.fromkeys(statuses)))
     records = select_runs(store, selection)
@@ -262,7 +256,11 @@ def gather(
     check_names(names, best, {name for found in recorded.values() for name in found})
     declared = declared_directions(r.config for r in records)
     directions = {name: metric_direction(name, declared) for name in names}
-    runs = read_runs(store, records, recorded, directions)
+    points = None
+    if budget is not None:  # the points each line draws: a seed group's mean and band take their share
+        bare = tuple(run_data(r, Series.empty()) for r in records)
+        points = budget.per_line(len(records), len(group_by_seed(bare)))
+    runs, sampling = read_runs(store, records, recorded, directions, points)
     varying, constant = config_diff(runs)
     groups = group_by_seed(runs, directions)
     env = environment()
@@ -280,7 +278,7 @@ def gather(
     if best is not None:
         way = directions.get(best) or metric_direction(best, declared)
         chosen = choose_best(best, way, [(e, entry_final(e, best)) for e in entries_of(runs, groups)])
-    return ReportData(selection, runs, groups, varying, constant, provenance, names, directions, chosen)
+    return ReportData(selection, runs, groups, varying, constant, provenance, names, directions, chosen, sampling)
 
 
 def entries_of(runs: Sequence[RunData], groups: Sequence[Group]) -> list[Group | RunData]:
@@ -325,37 +323,32 @@ def select_runs(store: Store, selection: Selection) -> list[RunRecord]:
 
 
 def read_runs(
-    store: Store, records: Sequence[RunRecord], recorded: dict[int, list[str]], directions: dict[str, Direction]
-) -> tuple[RunData, ...]:
-    """Each run with its steps and the metrics in ``directions`` (read in one streamed query each)."""
+    store: Store,
+    records: Sequence[RunRecord],
+    recorded: dict[int, list[str]],
+    directions: dict[str, Direction],
+    points: int | None = None,
+) -> tuple[tuple[RunData, ...], Sampling]:
+    """Each run with its steps (all, or about ``points`` of a long run) and the metrics in ``directions``."""
     ids = [r.id for r in records]
-    series = read_series(store, ids)
+    series, sampling = read_steps(store, ids, points)
     values = read_metrics(store, ids, list(directions)) if directions else {}
-    return tuple(
+    runs = tuple(
         run_data(r, series.get(r.id, Series.empty()), tuple(recorded.get(r.id, ())),
-                 {name: run_metric(name, directions[name], s) for name, s in values.get(r.id, {}).items()})
+                 {name: run_metric(name, directions[name], s) for name, s in values.get(r.id, {}).items()},
+                 stored=sampling.stored.get(r.id))
         for r in records
     )
+    return runs, sampling
 
 
-STEP_DTYPE = np.dtype([("run_id", np.int64), ("step", np.int64), ("loss", np.float64), ("elapsed", np.float64)])
+def summarize(run_id: int, series: Series, stored: int | None = None) -> LossSummary:
+    """What ``Store.loss_summary`` says about these stored steps, without asking the database again.
 
-
-def read_series(store: Store, run_ids: Sequence[int]) -> dict[int, Series]:
-    """Every stored step of these runs, read in one streamed query, as one Series per run."""
-    if not run_ids:
-        return {}
-    rows = np.fromiter(store.iter_steps(list(run_ids)), dtype=STEP_DTYPE)
-    # iter_steps orders by run then step, so each run is one contiguous slice.
-    return {
-        run_id: Series(chunk["step"].copy(), chunk["loss"].copy(), chunk["elapsed"].copy())
-        for run_id, chunk in split_by_run(rows)
-    }
-
-
-def summarize(run_id: int, series: Series) -> LossSummary:
-    """What ``Store.loss_summary`` says about these stored steps, without asking the database again."""
-    n = len(series)
+    ``stored``: the count of steps stored, when ``series`` holds only some of them (runner.report.reading
+    keeps a run's first, last and lowest rows, and reads in part only runs whose losses are all finite).
+    """
+    n = len(series) if stored is None else stored
     if not n:
         return LossSummary(run_id, 0, None, None, None, None, None, 0)
     finite = np.isfinite(series.loss)
@@ -374,14 +367,18 @@ def summarize(run_id: int, series: Series) -> LossSummary:
         best_loss=best_loss,
         best_step=best_step,
         steps_per_second=n / elapsed if elapsed and elapsed > 0 else None,
-        nonfinite=n - n_finite,
+        nonfinite=len(series) - n_finite,
     )
 
 
 def run_data(
-    record: RunRecord, series: Series, metric_names: tuple[str, ...] = (), metrics: dict[str, RunMetric] | None = None
+    record: RunRecord,
+    series: Series,
+    metric_names: tuple[str, ...] = (),
+    metrics: dict[str, RunMetric] | None = None,
+    stored: int | None = None,
 ) -> RunData:
-    summary = summarize(record.id, series)
+    summary = summarize(record.id, series, stored)
     nonfinite = np.flatnonzero(~np.isfinite(series.loss))
     divergence_step = int(series.step[nonfinite[0]]) if len(nonfinite) else None
     training_time, startup = timing(record, series)

@@ -8,8 +8,9 @@ With metrics gathered (``gather(store, metrics=["val_loss"])``), each gets
 a figure per step beside the loss: ``figs.metrics["val_loss"]``.
 
 Curves are downsampled for display only (LTTB on the axis as drawn, first,
-last, lowest and highest points kept) and drawn with WebGL when a figure
-holds many points; the ReportData is never modified. Each figure's value
+last, lowest and highest points kept), each line to its share of the
+figure's budget of points (runner.report.budget), and drawn with WebGL when
+a figure holds many points; the ReportData is never modified. Each figure's value
 axis is log when what it draws spans a decade or more, else linear
 (runner.report.scale). Non-finite values leave the line and a marker shows
 where a run diverged, failed, was interrupted or lost. Every string a user
@@ -30,6 +31,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from runner.formatting import format_ids
+from runner.report.budget import Budget
 from runner.report.curves import Curves, curves_figure, loss_figure, wall_clock_figure
 from runner.report.data import LOSS, ReportData, RunData, repeated_runs
 from runner.report.final_loss import final_loss_figure
@@ -45,6 +47,7 @@ class Options:
     """How the figures are drawn."""
 
     max_points: int = 2000  # points drawn per line at most (plus its extremes); the data keeps every step
+    figure_points: int = 300_000  # points drawn in one figure, about: its lines share them (see Budget)
     webgl_threshold: int = 50_000  # more points than this in one figure: WebGL lines (Scattergl)
     band: str = "minmax"  # a group's band: "minmax" (lowest to highest run) or "std" (mean ± one std)
     log_y: bool | None = None  # None: each figure decides (log unless its losses span under a decade or reach 0)
@@ -54,6 +57,11 @@ class Options:
             raise ValueError(f"band must be 'minmax' or 'std', not {self.band!r}")
         if self.max_points < 10:
             raise ValueError(f"max_points must be at least 10, not {self.max_points}")
+
+    @property
+    def budget(self) -> Budget:
+        """The points each figure and line may draw; ``gather(store, budget=options.budget)`` reads no more."""
+        return Budget(self.max_points, max(self.figure_points, self.max_points))
 
 
 @dataclass
@@ -66,7 +74,7 @@ class Figures:
     log_y: bool  # whether the loss curves (per step and against time) have a log axis
     webgl: bool  # whether the loss figures use WebGL
     downsampled: tuple[int, ...]  # ids of the runs whose loss lines show fewer points than stored
-    max_points: int
+    max_points: int  # points per line at most, as the loss figure's budget shares them out
     notes: list[str] = field(default_factory=list)  # plain text, for the page
     metrics: dict[str, go.Figure] = field(default_factory=dict)  # per step, by metric name, as gathered
     metric_notes: dict[str, list[str]] = field(default_factory=dict)  # by metric name
@@ -85,16 +93,17 @@ def figures(data: ReportData, options: Options | None = None) -> Figures:
     """Loss per step, each gathered metric per step, final loss per group or run, loss against wall-clock time."""
     options = options or Options()
     palette = Palette.for_runs(data.runs, data.varying)
-    curves = make_curves(data, LOSS, palette, options)
-    metrics = {name: make_curves(data, name, palette, options) for name in data.metrics}
+    points = options.budget.per_line(len(data.runs), len(data.groups))
+    curves = make_curves(data, LOSS, palette, options, points)
+    metrics = {name: make_curves(data, name, palette, options, points) for name in data.metrics}
     return Figures(
         loss=loss_figure(curves),
         final_loss=final_loss_figure(data, palette, options.log_y),
         wall_clock=wall_clock_figure(curves),
         log_y=curves.scale.log,
         webgl=curves.webgl,
-        downsampled=tuple(i for i, line in curves.lines.items() if line.downsampled),
-        max_points=options.max_points,
+        downsampled=tuple(i for i, line in curves.lines.items() if line.downsampled or i in data.sampling.sampled),
+        max_points=points,
         notes=notes(curves),
         metrics={name: curves_figure(c, False, f"{name} per step", 520) for name, c in metrics.items()},
         metric_notes={name: notes(c) for name, c in metrics.items()},
@@ -110,13 +119,15 @@ def stored(run: RunData, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray 
     return (metric.series.step, metric.series.value, None) if metric is not None and len(metric.series) else None
 
 
-def make_curves(data: ReportData, name: str, palette: Palette, options: Options) -> Curves:
-    """The loss's or a metric's lines as drawn, on the axis its values call for, and its groups' bands."""
-    points = {r.id: found for r in data.runs if (found := stored(r, name)) is not None}
-    values = [value for _, value, _ in points.values()]
+def make_curves(data: ReportData, name: str, palette: Palette, options: Options, points: int | None = None) -> Curves:
+    """The loss's or a metric's lines as drawn (at most ``points`` each), on the axis its values call for,
+    and its groups' bands."""
+    points = points or options.max_points
+    stored_points = {r.id: found for r in data.runs if (found := stored(r, name)) is not None}
+    values = [value for _, value, _ in stored_points.values()]
     what = "losses" if name == LOSS else f"{name} values"
     scale = Scale.choose(np.concatenate(values) if values else np.empty(0), options.log_y, what)
-    lines = {i: display_line(step, value, elapsed, options.max_points, scale) for i, (step, value, elapsed) in points.items()}
+    lines = {i: display_line(step, value, elapsed, points, scale) for i, (step, value, elapsed) in stored_points.items()}
     if name.endswith(LOSS):  # a loss can blow up and flatten every other line; other metrics are drawn whole
         scale = scale.with_cap(line.value for line in lines.values())
     webgl = sum(len(line.step) for line in lines.values()) > options.webgl_threshold
@@ -124,21 +135,29 @@ def make_curves(data: ReportData, name: str, palette: Palette, options: Options)
         bands = {g.key: g.band for g in data.groups}
     else:
         bands = {g.key: g.metrics[name].band for g in data.groups if name in g.metrics}
-    by_step = {i: (step, value) for i, (step, value, _) in points.items()}
-    return Curves(data, name, by_step, lines, bands, palette, scale, webgl, options.max_points, options.band)
+    by_step = {i: (step, value) for i, (step, value, _) in stored_points.items()}
+    return Curves(data, name, by_step, lines, bands, palette, scale, webgl, points, options.band)
 
 
 def notes(curves: Curves) -> list[str]:
     """What the page says under the curves (the loss's or a metric's) about how they were drawn."""
     data, lines, scale, name = curves.data, curves.lines, curves.scale, curves.name
     out = []
+    read_in_part = data.sampling.describe() if name == LOSS else None
+    if read_in_part:
+        out.append(read_in_part)
     downsampled = [i for i, line in lines.items() if line.downsampled]
     if downsampled:
         out.append(
             f"Display only: {len(downsampled)} of {len(lines)} lines are drawn with about "
-            f"{curves.max_points:,} of their points (LTTB, keeping the first, last, lowest and highest). "
+            f"{curves.max_points:,} of their points (LTTB, keeping the first, last, lowest and highest), "
+            "the share of each in the figure's budget of points. "
             "The database keeps every step; `runner export` writes them all."
         )
+    if not curves.members_in_legend:
+        grouped = sum(len(g.run_ids) for g in data.groups if g.key in curves.bands)
+        out.append(f"The legend lists each seed group once ({grouped:,} runs are in groups): click a group's entry "
+                   "to show or hide its runs' lines; double-click any entry to show only it.")
     if curves.webgl:
         points = sum(len(line.step) for line in lines.values())
         out.append(f"Lines are drawn with WebGL: {points:,} points on screen.")

@@ -53,6 +53,7 @@ from runner.store.db import (
 )
 from runner.store.models import HEAD, run_events, runs, steps, utcnow
 from runner.store.models import metrics as metrics_table
+from runner.store.sampling import StepExtent, sampled_steps, step_extents
 from runner.store.summaries import MetricSummary, metric_names, metric_summary, summarise
 
 if TYPE_CHECKING:
@@ -61,8 +62,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Artifact", "ArtifactInfo",
-    "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunEvent", "RunRecord", "Store", "open_store",
-    "resolve_url",
+    "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunEvent", "RunRecord", "StepExtent", "Store",
+    "open_store", "resolve_url",
 ]
 
 DEFAULT_URL = "sqlite:///experiments.db"
@@ -561,6 +562,40 @@ class Store:
             for batch in self._stream(query, "runner_steps")
             for run_id, step, loss, elapsed in batch
         )
+
+    def step_extents(self, run_ids: Iterable[int]) -> dict[int, StepExtent]:
+        """Each run's count of steps, first and last step, lowest and highest loss (runs with no steps left out),
+        in one pass over the rows: what ``iter_sampled_steps`` needs to know first."""
+        ids = sorted(set(run_ids))
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, ids)
+            return step_extents(conn, ids) if ids else {}
+
+    def iter_sampled_steps(
+        self, extents: Iterable[StepExtent], every: int
+    ) -> Iterator[tuple[int, list[tuple[int, float, float]]]]:
+        """(run_id, its rows) for each run of ``extents`` (as ``step_extents`` gave them): the (step, loss,
+        elapsed) rows whose step is a multiple of ``every``, those holding its lowest and highest loss,
+        and its first and last, by step. Each run is one query, in one read transaction (and the first
+        ``next()`` runs it: a ValueError for ``every`` comes then)."""
+        if every < 1:
+            raise ValueError(f"every must be at least 1, not {every}")
+        extents = list(extents)
+        query = sampled_steps()
+        with self._transaction(read_only=True) as conn:
+            compiled = query.compile(dialect=self._engine.dialect)
+            sql, positional = str(compiled), compiled.positiontup if compiled.positional else None
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                for e in extents:
+                    values = {"run_id": e.run_id, "every": every, "low": e.low, "high": e.high,
+                              "first": e.first_step, "last": e.last_step}
+                    params = compiled.construct_params(values)
+                    cursor.execute(sql, params if positional is None else tuple(params[k] for k in positional))
+                    # float() also reads back the text 'NaN' that SQLite stores for NaN (see LossFloat).
+                    yield e.run_id, [(step, float(loss), elapsed) for step, loss, elapsed in cursor.fetchall()]
+            finally:
+                cursor.close()
 
     def iter_metrics(
         self, run_ids: Iterable[int], names: Iterable[str] | None = None

@@ -171,3 +171,26 @@ def test_a_report_with_metrics_renders_each_metric_figure(chromium, store, tmp_p
         assert "val_accuracy final|val_accuracy best ↑|grad_norm final|grad_norm best ↓" in heads
         assert browser.errors() == []
         assert [url for url in browser.requests() if url != path.as_uri()] == []
+
+
+def test_with_many_grouped_runs_a_group_s_legend_entry_shows_its_runs(chromium, store, tmp_path):
+    for i in range(105):  # 21 seed groups of 5: over MEMBERS_IN_LEGEND runs in groups
+        add_run(store, decay(20, seed=i), seed=i % 5, hidden=100 + i // 5)
+    data = gather(store)
+    path = write_html(data, tmp_path / "many.html", figures(data))
+    visible = "document.getElementById('fig-loss')._fullData.filter(function (t) { return t.visible === true; }).length"
+    click = (
+        "Array.prototype.filter.call(document.querySelectorAll('#fig-loss .legend .traces'), function (t) {"
+        "  return t.textContent.indexOf('hidden=101') >= 0; })[0].querySelector('.legendtoggle')"
+        ".dispatchEvent(new MouseEvent('mouseup', {bubbles: true}))"
+    )
+    with Browser(chromium, tmp_path / "profile") as browser:
+        open_page(browser, path.as_uri())
+        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+        assert browser.evaluate("document.querySelectorAll('#fig-loss .legend .traces').length") == 21
+        assert browser.evaluate(visible) == 2 * 21  # each group's band and mean; its runs hidden
+        browser.evaluate(click)
+        browser.wait_until(f"{visible} === 2 * 21 + 5", timeout=10)  # the group's five runs, the group still drawn
+        browser.evaluate(click)
+        browser.wait_until(f"{visible} === 2 * 21", timeout=10)
+        assert browser.errors() == []

@@ -31,5 +31,20 @@ Object.keys(FIGURES).forEach(function (name) {
   var fig = FIGURES[name];
   fig.layout.title = {text: ""};
   fig.layout.margin.t = 24;
-  Plotly.newPlot(document.getElementById("fig-" + name), fig.data, fig.layout, PLOT_CONFIG);
+  var gd = document.getElementById("fig-" + name);
+  Plotly.newPlot(gd, fig.data, fig.layout, PLOT_CONFIG);
+  gd.on("plotly_legendclick", function (event) { return toggleMembers(gd, event.curveNumber); });
 });
+
+// With many runs in seed groups they have no legend entries (runner.report.curves): a click on a group's
+// entry shows its runs' lines, or hides them again, instead of hiding the group.
+function toggleMembers(gd, index) {
+  var meta = gd.data[index].meta || {};
+  if (!meta.members) { return true; }
+  var runs = [];
+  gd.data.forEach(function (trace, i) { if ((trace.meta || {}).member === meta.group) { runs.push(i); } });
+  if (runs.length) {
+    Plotly.restyle(gd, {visible: gd.data[runs[0]].visible === true ? "legendonly" : true}, runs);
+  }
+  return false;
+}

@@ -1,0 +1,57 @@
+"""A few rows of each run instead of all: each run's extent in one pass, then its sampled rows (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+NAN, INF = float("nan"), float("inf")
+
+
+def add(store, make_config, losses, start=0):
+    run_id = store.create_run(make_config(steps=len(losses)), "cpu")
+    store.append_steps(run_id, [(start + i, float(v), 0.5 * (i + 1)) for i, v in enumerate(losses)])
+    return run_id
+
+
+def wave(n, spike_at=None, dip_at=None):
+    values = [2.0 + math.sin(i / 7) for i in range(n)]
+    if spike_at is not None:
+        values[spike_at] = 50.0
+    if dip_at is not None:
+        values[dip_at] = 0.25
+    return values
+
+
+def test_extents_count_and_bound_each_run_and_tell_which_are_finite(store, make_config):
+    plain = add(store, make_config, wave(100, spike_at=37, dip_at=61), start=5)
+    nan = add(store, make_config, [3.0, NAN, 2.0])
+    minus_inf = add(store, make_config, [3.0, -INF, 2.0])
+    plus_inf = add(store, make_config, [3.0, INF])
+    empty = store.create_run(make_config(), "cpu")
+    extents = store.step_extents([plain, nan, minus_inf, plus_inf, empty])
+    assert empty not in extents
+    e = extents[plain]
+    assert (e.rows, e.first_step, e.last_step, e.low, e.high, e.finite) == (100, 5, 104, 0.25, 50.0, True)
+    assert math.isnan(extents[nan].high) and not extents[nan].finite
+    assert extents[minus_inf].low == -INF and not extents[minus_inf].finite
+    assert extents[plus_inf].high == INF and not extents[plus_inf].finite
+
+
+def test_sampled_rows_are_every_nth_step_and_each_run_s_ends_and_extremes(store, make_config):
+    first = add(store, make_config, wave(1000, spike_at=333, dip_at=777))
+    second = add(store, make_config, wave(503, spike_at=10, dip_at=501), start=1)
+    extents = store.step_extents([first, second])
+    rows = dict(store.iter_sampled_steps(extents.values(), 50))
+    assert [s for s, _, _ in rows[first]] == sorted([*range(0, 1000, 50), 333, 777, 999])
+    # the second run: its own ends and extremes, never the first run's (loss 50.0 is its spike too, at step 11)
+    assert [s for s, _, _ in rows[second]] == sorted({*range(50, 504, 50), 1, 11, 502, 503})
+    by_step = {s: (loss, elapsed) for s, loss, elapsed in rows[first]}
+    assert by_step[333] == (50.0, 0.5 * 334) and by_step[777] == (0.25, 0.5 * 778)
+
+
+def test_every_must_be_positive(store, make_config):
+    run_id = add(store, make_config, wave(10))
+    with pytest.raises(ValueError, match="every must be at least 1"):
+        list(store.iter_sampled_steps(store.step_extents([run_id]).values(), 0))
