@@ -74,6 +74,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(HTTPStatus.BAD_REQUEST, "text/plain; charset=utf-8", "seq and snap are whole numbers\n")
                 return
             self.send(HTTPStatus.OK, "application/json", self.server.watch.answer(seq, snap))
+        elif url.path == "/favicon.ico":
+            self.send(HTTPStatus.NO_CONTENT, "image/x-icon", "")  # none, and no error in the browser's console
         else:
             self.send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", "not found: try /\n")
 

@@ -51,6 +51,17 @@
     return out;
   }
 
+  // Plotly's figure JSON carries arrays as {dtype, bdata} (base64); extendTraces wants plain arrays.
+  var TYPES = {i1: Int8Array, u1: Uint8Array, i2: Int16Array, u2: Uint16Array, i4: Int32Array, u4: Uint32Array,
+               f4: Float32Array, f8: Float64Array};
+
+  function plain(values) {
+    if (!values || typeof values.bdata !== "string" || !TYPES[values.dtype]) { return values; }
+    var text = atob(values.bdata), bytes = new Uint8Array(text.length);
+    for (var k = 0; k < text.length; k++) { bytes[k] = text.charCodeAt(k); }
+    return Array.from(new TYPES[values.dtype](bytes.buffer));
+  }
+
   // Append each run's new points (pick gives {x, y} of a run's delta, or nothing) to its line in figure `name`.
   function extend(name, runs, pick) {
     var gd = document.getElementById("fig-" + name);
@@ -67,7 +78,12 @@
         x.push(points.x[k]);
         y.push(v);
       }
-      if (x.length) { xs.push(x); ys.push(y); at.push(index[id]); }
+      if (x.length) {
+        var trace = gd.data[index[id]];
+        trace.x = plain(trace.x);
+        trace.y = plain(trace.y);
+        xs.push(x); ys.push(y); at.push(index[id]);
+      }
     });
     if (at.length) { Plotly.extendTraces(gd, {x: xs, y: ys}, at); }
   }
@@ -103,23 +119,30 @@
 
   function replaceSection(key, html) {
     var section = document.getElementById(key);
-    if (!section) { return false; }
     var fresh = document.createElement("div");
     fresh.innerHTML = html;
     var old = section.querySelectorAll("table"), now = fresh.querySelectorAll("table");
     var same = old.length === now.length && Array.prototype.every.call(old, function (t, i) {
       return t.tHead && now[i].tHead && t.tHead.textContent === now[i].tHead.textContent;
     });
-    if (!same) { return false; }
-    Array.prototype.forEach.call(old, function (t, i) { replaceRows(t, now[i]); });
-    return true;
+    if (same) {
+      Array.prototype.forEach.call(old, function (t, i) { replaceRows(t, now[i]); });
+    } else {  // other columns (a queued run's settings are completed when it starts): the section anew, unsorted
+      section.innerHTML = section.querySelector("h2").outerHTML + html;
+    }
+  }
+
+  // The page's layout changed: load it again (the one case where the zoom is lost).
+  function reload(why) {
+    try { sessionStorage.setItem("runner-watch-reloaded", why); } catch (e) { /* storage off: no matter */ }
+    location.reload();
+    return false;
   }
 
   function applySnapshot(snapshot) {
     var sections = Array.prototype.map.call(document.querySelectorAll("main > section"), function (s) { return s.id; });
     if (!sameKeys(Object.keys(snapshot.figures), Object.keys(FIGURES)) || !sameKeys(snapshot.order, sections)) {
-      location.reload();  // a figure or section came or went: the page's layout changes, so load it again
-      return false;
+      return reload("a figure or section came or went");
     }
     Object.keys(snapshot.figures).forEach(function (name) {
       var fig = snapshot.figures[name];
@@ -128,10 +151,7 @@
       FIGURES[name] = fig;
       Plotly.react(document.getElementById("fig-" + name), fig.data, fig.layout, PLOT_CONFIG);
     });
-    var replaced = Object.keys(snapshot.sections).every(function (key) {
-      return replaceSection(key, snapshot.sections[key]);
-    });
-    if (!replaced) { location.reload(); return false; }
+    Object.keys(snapshot.sections).forEach(function (key) { replaceSection(key, snapshot.sections[key]); });
     var header = document.querySelector("body > header");
     if (header) { header.outerHTML = snapshot.header; }
     state.seq = state.snap = snapshot.seq;
@@ -156,6 +176,7 @@
         return response.json();
       })
       .then(apply, function () { state.offline = true; show(null); })
+      .catch(function (error) { console.error("runner watch: " + error); })  // shown, and the polling goes on
       .then(function () { setTimeout(poll, WATCH.interval * 1000); });
   }
 
