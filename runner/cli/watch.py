@@ -77,20 +77,24 @@ def watch(ctx, targets, port, host, interval, band, linear, points, title, metri
         options = Options(max_points=points, band=band, log_y=False if linear else None)
         settings = Settings(interval=interval, options=options, best=best, title=title, command=command)
         live = Watch(store, db, feed, settings)
-        with domain_errors():
-            live.rebuild()
         try:
             server = WatchServer((host, port), live)
         except OSError as exc:
             raise bind_error(exc, host, port) from exc
+        try:
+            with domain_errors():
+                live.rebuild()
+        except BaseException:
+            server.server_close()
+            raise
     except BaseException:
         store.close()
         raise
     n = len(feed.tails)
     click.echo(f"Watching {selection.describe()} ({n} run{'s' if n != 1 else ''}) from {store.url}", err=True)
-    click.echo(f"Serving {server.url}  (Ctrl-C to stop)")
-    server.start()
     try:
+        server.start()
+        click.echo(f"Serving {server.url}  (Ctrl-C to stop)")
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:
         click.echo("Stopped watching.", err=True)
@@ -103,6 +107,8 @@ def chosen(store, selection):
     from runner.report.data import Selection
 
     if selection.run_ids:
+        for run_id in selection.run_ids:
+            store.get_run(run_id)  # RunNotFound, in one line, for an id that is not there
         return selection
     sweep = selection.sweep or store.latest_sweep()
     if sweep is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import threading
 import time
 from collections import deque
@@ -124,7 +125,11 @@ class Watch:
                 self.deltas.append((self.seq, delta_json(self.seq, update, self.settings.options.max_points)))
                 self._pending = self._pending or update.structural
                 self._dirty = True
-        self._maybe_rebuild()
+        if self.feed.tails:  # every run deleted: the page keeps its last drawing
+            try:
+                self._maybe_rebuild()
+            except Exception as exc:  # a bug must not stop the watch: say it, and keep serving the last drawing
+                print(f"runner watch: cannot redraw the report: {type(exc).__name__}: {exc}", file=sys.stderr)
         return update
 
     def _mark_lost(self, store: Store) -> None:

@@ -101,11 +101,11 @@ class WatchServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], watch: Watch):
+        self.watch = watch  # before binding, which closes the server if it fails
+        self._poller = threading.Thread(target=watch.run, name="runner-watch-poller", daemon=True)
         if ":" in address[0]:
             self.address_family = socket.AF_INET6  # before the socket is made
         super().__init__(address, Handler)
-        self.watch = watch
-        self._poller = threading.Thread(target=watch.run, name="runner-watch-poller", daemon=True)
 
     @property
     def url(self) -> str:

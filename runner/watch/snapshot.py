@@ -3,9 +3,9 @@
 The report's own pieces (runner.report.data) summarise each run, group the
 seeds and pick the best entry, so the live page and the file agree; only
 where the steps come from differs (read once, as they were stored, instead
-of all again). Every figure gets a fixed ``uirevision`` and each trace a
-stable ``uid``, so that redrawing it with Plotly.react keeps the user's zoom
-and the traces they hid or showed.
+of all again). Every figure gets a fixed ``uirevision`` (and, in the page, each trace a
+stable ``uid``), so that redrawing it with Plotly.react keeps the user's
+zoom and the traces they hid or showed.
 """
 
 from __future__ import annotations
@@ -80,22 +80,7 @@ def report_data(feed: Feed, best: str | None, command: str | None, database: str
 
 
 def steady(figs: Figures) -> Figures:
-    """The figures with a fixed uirevision and a stable uid per trace (by run or group and part)."""
+    """The figures with a fixed uirevision (plotly.py leaves out trace uids: the page sets them, live.js)."""
     for _, fig in figs.items():
         fig.layout.uirevision = UIREVISION
-        seen: dict[str, int] = {}
-        for trace in fig.data:
-            key = trace_key(trace.meta, trace.name)
-            seen[key] = seen.get(key, 0) + 1
-            trace.uid = key if seen[key] == 1 else f"{key}.{seen[key]}"
     return figs
-
-
-def trace_key(meta: object, name: object) -> str:
-    if isinstance(meta, dict):
-        if "run" in meta:
-            return f"r{meta['run']}" + ("-mark" if "status" in meta else "")
-        if "group" in meta:
-            return f"{meta['group']}-{meta.get('part', '')}"
-    return f"t-{name}"
-

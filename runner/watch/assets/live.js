@@ -132,6 +132,25 @@
     }
   }
 
+  // A stable uid per trace (by run or group, and part), so that Plotly.react keeps what the user hid or showed
+  // by the trace, not by its place (a run that starts adds traces before others).
+  function withUids(data) {
+    var seen = {};
+    data.forEach(function (trace, i) {
+      var meta = trace.meta || {}, key;
+      if (meta.run !== undefined) { key = "r" + meta.run + (meta.status !== undefined ? "-mark" : ""); }
+      else if (meta.group !== undefined) { key = meta.group + "-" + meta.part; }
+      else { key = "t" + i; }
+      seen[key] = (seen[key] || 0) + 1;
+      trace.uid = seen[key] === 1 ? key : key + "." + seen[key];
+    });
+    return data;
+  }
+
+  function draw(name, fig) {
+    Plotly.react(document.getElementById("fig-" + name), withUids(fig.data), fig.layout, PLOT_CONFIG);
+  }
+
   // The page's layout changed: load it again (the one case where the zoom is lost).
   function reload(why) {
     try { sessionStorage.setItem("runner-watch-reloaded", why); } catch (e) { /* storage off: no matter */ }
@@ -149,7 +168,7 @@
       fig.layout.title = {text: ""};
       fig.layout.margin.t = 24;
       FIGURES[name] = fig;
-      Plotly.react(document.getElementById("fig-" + name), fig.data, fig.layout, PLOT_CONFIG);
+      draw(name, fig);
     });
     Object.keys(snapshot.sections).forEach(function (key) { replaceSection(key, snapshot.sections[key]); });
     var header = document.querySelector("body > header");
@@ -180,5 +199,6 @@
       .then(function () { setTimeout(poll, WATCH.interval * 1000); });
   }
 
+  Object.keys(FIGURES).forEach(function (name) { draw(name, FIGURES[name]); });  // the uids, before any click
   poll();
 })();
