@@ -79,6 +79,7 @@ class Watch:
         self.error: str | None = None
         self.error_since: datetime | None = None
         self.checked_at: datetime | None = None
+        self.statuses = {str(i): str(t.record.status) for i, t in sorted(feed.tails.items())}  # as last read
         self.asked = time.monotonic()  # when a page last asked
         self._pending = True  # a snapshot is due (the first one, or after a structural change)
         self._dirty = False  # steps came since the last snapshot
@@ -117,9 +118,11 @@ class Watch:
                     self.error_since = datetime.now(timezone.utc)
                 self.error = str(exc)
             return None
+        statuses = {str(i): str(t.record.status) for i, t in sorted(self.feed.tails.items())}
         with self.lock:
             self.error = self.error_since = None
             self.checked_at = datetime.now(timezone.utc)
+            self.statuses = statuses
             if update:
                 self.seq += 1
                 self.deltas.append((self.seq, delta_json(self.seq, update, self.settings.options.max_points)))
@@ -181,7 +184,7 @@ class Watch:
                 "error": self.error,
                 "error_since": self.error_since.isoformat() if self.error_since else None,
                 "checked": self.checked_at.isoformat() if self.checked_at else None,
-                "statuses": {str(i): str(t.record.status) for i, t in sorted(self.feed.tails.items())},
+                "statuses": self.statuses,
             }
             snapshot = current.payload if send and current is not None else "null"
         head = json.dumps(state)[:-1]

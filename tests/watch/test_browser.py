@@ -7,6 +7,7 @@ Skipped where Chromium or websocket-client is missing, except under CI.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -17,9 +18,9 @@ from tests.watch.conftest import LOOPBACK, start_sweep, start_watch, wait_for
 
 pytestmark = pytest.mark.slow
 
-LINE = """(function (id) {
+LINE = """(function (id) {  // the points drawn of run `id`'s loss line (Plotly's decoded copy of its data)
   var gd = document.getElementById("fig-loss");
-  var line = gd.data.filter(function (t) { return t.meta && t.meta.run === id && t.meta.status === undefined; })[0];
+  var line = gd._fullData.filter(function (t) { return t.meta && t.meta.run === id && t.meta.status === undefined; })[0];
   return line ? line.x.length : -1;
 })(%d)"""
 
@@ -60,5 +61,16 @@ def test_the_page_follows_a_running_sweep_without_reloading(chromium, db_url, pr
         assert browser.evaluate("window.__loaded") == "once"
         assert browser.evaluate('document.getElementById("fig-loss").layout.xaxis.range') == [0, 40]
         assert browser.evaluate("document.getElementById('watch-bar').getAttribute('data-state')") == "live"
+
+        # the database goes away: the page says so, keeps what it drew, and goes on when it is back
+        assert processes[0].wait(timeout=30) == 0  # the sweep has ended: nothing writes any more
+        path = db_url.removeprefix("sqlite:///")
+        os.rename(path, path + ".aside")
+        bar = "document.getElementById('watch-bar')"
+        browser.wait_until(f"{bar}.getAttribute('data-state') === 'db-error'", timeout=30)
+        assert "is gone" in browser.evaluate(f"{bar}.textContent") and browser.evaluate(LINE % ids[-1]) > 0
+        os.rename(path + ".aside", path)
+        browser.wait_until(f"{bar}.getAttribute('data-state') === 'live'", timeout=30)
+        assert browser.evaluate("window.__loaded") == "once"
         assert browser.errors() == []
         assert [u for u in browser.requests() if not u.startswith(url)] == []  # plotly.js is in the page
