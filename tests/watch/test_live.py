@@ -17,7 +17,7 @@ from runner.report.data import Selection
 from runner.status import RunStatus
 from runner.store import open_store
 from runner.watch.feed import Feed
-from runner.watch.live import Settings, Watch
+from runner.watch.live import Settings, Watch, delta_json
 from runner.watch.server import WatchServer
 from tests.conftest import PG
 from tests.watch.conftest import config, steps
@@ -151,3 +151,16 @@ def test_the_server_serves_the_page_and_the_feed(store, db_url):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_delta_is_thinned_and_carries_the_metrics(any_store):
+    run = any_store.create_run(config(), "cpu", sweep="s")
+    feed = Feed(Selection(sweep="s"), ["val_loss"])
+    feed.poll(any_store)
+    any_store.append_steps(run, steps(0, 999), metrics=[("val_loss", 499, 0.5), ("val_loss", 999, float("inf"))])
+    update = feed.poll(any_store)
+    delta = json.loads(delta_json(7, update, max_points=100))  # at most about a tenth of a line's points a tick
+    points = delta["runs"][str(run)]
+    assert delta["seq"] == 7 and 10 <= len(points["step"]) <= 12 and points["step"][0] == 0 and points["step"][-1] == 999
+    assert points["metrics"] == {"val_loss": {"step": [499, 999], "value": [0.5, None]}}
+    assert len(feed.tails[run].series()) == 1000  # the watch keeps every step for the next redraw
