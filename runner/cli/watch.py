@@ -39,8 +39,8 @@ def watch(ctx, targets, port, host, interval, band, linear, points, title, metri
     RUN...   these runs (ids)
 
     Open the printed address in a browser: new steps are appended to the
-    lines, and the tables, groups and statuses are redrawn every few
-    seconds, keeping your zoom. It reads only what is new, once a second
+    lines; the tables, seed groups and statuses are redrawn when a run
+    starts or ends and every 10 s, keeping your zoom. It reads only what is new, once a second
     while a page is open, so training does not slow down; the runs may be
     training on other hosts (through PostgreSQL). Ctrl-C stops it.
 
