@@ -24,6 +24,7 @@ COMMANDS = {
     "report": "runner.cli.report:report",
     "resume": "runner.cli.resume:resume",
     "weights": "runner.cli.weights:weights",
+    "watch": "runner.cli.watch:watch",
 }
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -618,6 +618,33 @@ class Store:
             for batch in self._stream(query, "runner_metrics")
             for run_id, name, step, value in batch
         )
+
+    def steps_after(self, after: Mapping[int, int]) -> list[tuple[int, int, float, float]]:
+        """(run_id, step, loss, elapsed) of each run in ``after`` whose step is after the one given for it
+        (-1: every step), by run then step: what a watcher has not seen yet, read through the primary key."""
+        if not after:
+            return []
+        s = steps.c
+        newer = or_(*(and_(s.run_id == int(i), s.step > int(last)) for i, last in after.items()))
+        query = select(s.run_id, s.step, s.loss, s.elapsed).where(newer).order_by(s.run_id, s.step)
+        return [(run_id, step, float(loss), elapsed) for batch in self._stream(query, "runner_tail")
+                for run_id, step, loss, elapsed in batch]
+
+    def metrics_after(self, after: Mapping[int, int], names: Iterable[str]) -> list[tuple[int, str, int, float]]:
+        """(run_id, name, step, value) of the metrics in ``names`` of each run in ``after`` recorded after the
+        step given for it (-1: all), by run, name, then step."""
+        wanted = sorted(set(names))
+        for name in wanted:
+            if not (isinstance(name, str) and name.isascii() and name.replace("_", "").isalnum()):
+                raise ValueError(f"{name!r} is not a metric name")  # inlined by _stream: words only
+        if not after or not wanted:
+            return []
+        m = metrics_table.c
+        newer = or_(*(and_(m.run_id == int(i), m.step > int(last)) for i, last in after.items()))
+        query = (select(m.run_id, m.name, m.step, m.value).where(newer, m.name.in_(wanted))
+                 .order_by(m.run_id, m.name, m.step))
+        return [(run_id, name, step, float(value)) for batch in self._stream(query, "runner_tail_metrics")
+                for run_id, name, step, value in batch]
 
     def _stream(self, query: Select, cursor_name: str) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of ``query``, in batches of STREAM_BATCH. Its parameters are inlined: give only ints and words."""

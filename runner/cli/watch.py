@@ -1,0 +1,128 @@
+"""runner watch: the report of a sweep (or of runs) served on this machine, updated as the runs train."""
+
+from __future__ import annotations
+
+import errno
+import shlex
+
+import click
+
+from runner.cli.common import InputError, db_option, domain_errors, mark_lost, open_store
+from runner.cli.params import RUN_ID
+
+
+@click.command()
+@click.argument("targets", nargs=-1, metavar="[SWEEP | RUN...]")
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=0,
+              help="The port to serve on.  [default: a free one, printed]")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to serve on (0.0.0.0: every interface; anyone who reaches it sees the runs).")
+@click.option("--interval", type=click.FloatRange(min=0.2), default=1.0, show_default=True,
+              help="Seconds between reads of the database (only while a page is open).")
+@click.option("--band", type=click.Choice(["minmax", "std"]), default="minmax", show_default=True,
+              help="A seed group's band: lowest to highest run, or mean ± one standard deviation.")
+@click.option("--linear", is_flag=True,
+              help="Linear axes for the loss and metrics (by default: log where the values span a decade).")
+@click.option("--points", type=click.IntRange(min=10), default=2000, show_default=True,
+              help="Draw at most about this many points per line (display only; every step stays stored).")
+@click.option("--title", help="The page's title.")
+@click.option("--metric", "metrics", multiple=True, metavar="NAME[,NAME]",
+              help="Draw these metrics per step beside the loss, with their final and best in the summary (repeatable).")
+@click.option("--best", metavar="NAME", help="Mark the run or group with the best final NAME (a metric, or loss).")
+@db_option
+@click.pass_context
+def watch(ctx, targets, port, host, interval, band, linear, points, title, metrics, best, db):
+    """Serve a live report of a sweep or of runs: the page updates itself as they train.
+
+    \b
+    SWEEP    its runs (default: the newest sweep)
+    RUN...   these runs (ids)
+
+    Open the printed address in a browser: new steps are appended to the
+    lines; the tables, seed groups and statuses are redrawn when a run
+    starts or ends and every 10 s, keeping your zoom. It reads only what is new, once a second
+    while a page is open, so training does not slow down; the runs may be
+    training on other hosts (through PostgreSQL). Ctrl-C stops it.
+
+    \b
+    Examples:
+      runner watch                      the newest sweep, on a free port
+      runner watch lr-grid --port 8765
+      runner watch 3 4 7 --metric val_accuracy --best val_accuracy
+      ssh -L 8765:127.0.0.1:8765 gpu-box 'runner watch --port 8765 --db postgresql://...'
+    """
+    from runner.report.data import Selection
+    from runner.report.figures import Options
+    from runner.watch.feed import Feed
+    from runner.watch.live import Settings, Watch
+    from runner.watch.server import WatchServer
+    from runner.watch.snapshot import check_metrics
+
+    names = tuple(dict.fromkeys(name.strip() for value in metrics for name in value.split(",") if name.strip()))
+    if targets and all(t.isdigit() for t in targets):
+        selection = Selection(run_ids=tuple(dict.fromkeys(RUN_ID.convert(t, None, ctx) for t in targets)))
+    elif len(targets) > 1:
+        raise click.UsageError("give one sweep name, or one or more run ids", ctx)
+    else:
+        selection = Selection(sweep=targets[0] if targets else None)
+    command = shlex.join(["runner", "watch", *targets])
+    store = open_store(db, create=False)
+    try:
+        with domain_errors():
+            mark_lost(store)
+            selection = chosen(store, selection)
+            feed = Feed(selection, names)
+            feed.poll(store)  # every step stored so far, and a check that the runs exist
+            check_metrics(feed, store.metric_names(list(feed.tails)), best)
+        options = Options(max_points=points, band=band, log_y=False if linear else None)
+        settings = Settings(interval=interval, options=options, best=best, title=title, command=command)
+        live = Watch(store, db, feed, settings)
+        try:
+            server = WatchServer((host, port), live)
+        except OSError as exc:
+            raise bind_error(exc, host, port) from exc
+        try:
+            with domain_errors():
+                live.rebuild()
+        except BaseException:
+            server.server_close()
+            raise
+    except BaseException:
+        store.close()
+        raise
+    n = len(feed.tails)
+    click.echo(f"Watching {selection.describe()} ({n} run{'s' if n != 1 else ''}) from {store.url}", err=True)
+    try:
+        server.start()
+        click.echo(f"Serving {server.url}  (Ctrl-C to stop)")
+        server.serve_forever(poll_interval=0.5)
+    except KeyboardInterrupt:
+        click.echo("Stopped watching.", err=True)
+    finally:
+        server.server_close()
+
+
+def chosen(store, selection):
+    """The selection with its sweep named (the newest when none was given), refused if it has no runs."""
+    from runner.report.data import Selection
+
+    if selection.run_ids:
+        for run_id in selection.run_ids:
+            store.get_run(run_id)  # RunNotFound, in one line, for an id that is not there
+        return selection
+    sweep = selection.sweep or store.latest_sweep()
+    if sweep is None:
+        raise click.ClickException(f"no sweep in {store.url} to watch; give run ids, or start one with "
+                                   "`runner run ... --sweep NAME`")
+    if not store.sweep_counts(sweep):
+        raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
+    return Selection(sweep=sweep)
+
+
+def bind_error(exc: OSError, host: str, port: int) -> click.ClickException:
+    if exc.errno == errno.EADDRINUSE:
+        return InputError(f"port {port} on {host} is in use; choose another with --port, or leave --port out "
+                          "to take a free one")
+    if exc.errno == errno.EACCES:
+        return InputError(f"port {port} on {host} needs privileges; choose one above 1023")
+    return InputError(f"cannot serve on {host} port {port}: {exc.strerror or exc}; check --host and --port")

@@ -1,0 +1,125 @@
+"""The watch's web server: the report page at ``/``, what is new at ``/feed``; the standard library's only.
+
+The page is ``runner report``'s (plotly.js embedded: no request leaves
+this server) with a status bar and runner/watch/assets/live.js, which polls
+``/feed?seq=N&snap=S`` every interval and applies what comes (see
+runner.watch.live). The server binds 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from functools import cache
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from runner.report.html import to_html
+from runner.watch.live import Watch
+
+__all__ = ["WatchServer", "page"]
+
+BAR = (
+    '<div id="watch-bar" class="watch-bar" data-state="live" role="status" aria-live="polite">'
+    "Live: waiting for the first update…</div>\n"
+)
+BAR_STYLE = """<style>
+.watch-bar { position: sticky; top: 0; z-index: 10; padding: 6px 16px; font: 13px system-ui, sans-serif;
+  background: #e8f4ea; border-bottom: 1px solid #9c9; color: #143; }
+.watch-bar[data-state="db-error"] { background: #fdecea; border-color: #d99; color: #611; }
+.watch-bar[data-state="offline"] { background: #f3f3f3; border-color: #bbb; color: #444; }
+</style>
+"""
+
+
+@cache
+def live_js() -> str:
+    return resources.files("runner.watch").joinpath("assets").joinpath("live.js").read_text(encoding="utf-8")
+
+
+def page(watch: Watch) -> str:
+    """The report as it stands, with the bar and the script that keeps it up to date."""
+    snapshot = watch.snapshot or watch.rebuild()
+    s = watch.settings
+    html = to_html(snapshot.data, snapshot.figs, plotlyjs="embed", options=s.options, title=watch.title)
+    setup = {"seq": snapshot.seq, "snap": snapshot.seq, "interval": s.interval, "refresh": s.refresh,
+             "watching": snapshot.data.selection.describe(), "database": watch.stores.url}
+    script = f"<script>\nvar WATCH = {safe_json(setup)};\n{live_js()}</script>\n"
+    html = html.replace("</head>", BAR_STYLE + "</head>", 1).replace("<body>\n", "<body>\n" + BAR, 1)
+    head, _, tail = html.rpartition("</body>")
+    return head + script + "</body>" + tail
+
+
+def safe_json(value: Any) -> str:
+    """JSON that cannot close the <script> it sits in."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: WatchServer
+
+    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        url = urlsplit(self.path)
+        if url.path in ("/", "/index.html"):
+            self.send(HTTPStatus.OK, "text/html; charset=utf-8", page(self.server.watch))
+        elif url.path == "/feed":
+            query = parse_qs(url.query)
+            try:
+                seq, snap = int(query.get("seq", ["-1"])[0]), int(query.get("snap", ["-1"])[0])
+            except ValueError:
+                self.send(HTTPStatus.BAD_REQUEST, "text/plain; charset=utf-8", "seq and snap are whole numbers\n")
+                return
+            self.send(HTTPStatus.OK, "application/json", self.server.watch.answer(seq, snap))
+        elif url.path == "/favicon.ico":
+            self.send(HTTPStatus.NO_CONTENT, "image/x-icon", "")  # none, and no error in the browser's console
+        else:
+            self.send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", "not found: try /\n")
+
+    def send(self, status: HTTPStatus, kind: str, body: str) -> None:
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the page was closed meanwhile
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the standard library's name)
+        pass  # a request a second per open page is not news
+
+
+class WatchServer(ThreadingHTTPServer):
+    """Serves one Watch; ``start()`` runs its poller in a thread, ``serve_forever()`` answers pages."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], watch: Watch):
+        self.watch = watch  # before binding, which closes the server if it fails
+        self._poller = threading.Thread(target=watch.run, name="runner-watch-poller", daemon=True)
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6  # before the socket is made
+        super().__init__(address, Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}/"
+
+    def start(self) -> None:
+        self._poller.start()
+
+    def server_close(self) -> None:
+        self.watch.stop()
+        if self._poller.is_alive():
+            self._poller.join(timeout=10)
+        self.watch.stores.close()
+        super().server_close()
