@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from runner.errors import RunNotFound
-from runner.report.data import STEP_DTYPE, Selection, Series
+from runner.report.data import Selection
 from runner.report.metric_data import METRIC_DTYPE, MetricSeries
+from runner.report.reading import STEP_DTYPE, Series
 from runner.status import RunStatus
 from runner.store import RunRecord, Store
 
