@@ -24,6 +24,8 @@ COMMANDS = {
     "report": "runner.cli.report:report",
     "resume": "runner.cli.resume:resume",
     "weights": "runner.cli.weights:weights",
+    "worker": "runner.cli.worker:worker",
+    "stop": "runner.cli.stop:stop",
 }
 
 
