@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -47,13 +47,13 @@ def executor_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def connect(options: PoolOptions, db: str | None) -> Client | None:
-    """For --executor dask, a client of its scheduler with workers, checked against the database, before
-    anything is stored; None for the local pool. Errors are one line, exit 2."""
+def connect(options: PoolOptions, db: str | None, devices: Iterable[str] = ()) -> Client | None:
+    """For --executor dask, a client of its scheduler with workers, checked against the database and the
+    ``devices`` runs ask for, before anything is stored; None for the local pool. Errors are one line, exit 2."""
     if options.executor != "dask":
         return None
     from runner.cli.common import domain_errors
-    from runner.dask_executor import check_database, connect
+    from runner.dask_executor import check_database, check_devices, connect
     from runner.store import resolve_url
 
     assert options.address is not None  # executor_settings saw to it
@@ -61,6 +61,7 @@ def connect(options: PoolOptions, db: str | None) -> Client | None:
         client = connect(options.address, options.worker_wait, lambda text: click.echo(text, err=True))
         try:
             check_database(client, resolve_url(db), options.address)
+            check_devices(client, devices)  # every run that is about to be queued has a slot that takes it
         except BaseException:
             client.close()
             raise

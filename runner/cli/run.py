@@ -149,7 +149,7 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
             check_devices(grid)
     sweep = sweep or datetime.now().strftime("sweep-%Y%m%d-%H%M%S")
     with open_store(db) as store:
-        client = connect(options, db)  # before anything is stored
+        client = connect(options, db, [r.config.device for r in grid])  # before anything is stored
         with domain_errors():
             store.enqueue([r.config for r in grid], sweep)
             return run_sweep(store, db, sweep, options, not quiet, client)
