@@ -18,6 +18,7 @@ import ipaddress
 import os
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from runner.store import RunRecord, Store
 
 DEFAULT_RETRIES = 2
+LOOK_SECONDS = 2.0  # how often the submitter looks for dead runs (Store.mark_lost) and retries them
+SCHEDULER_GONE_SECONDS = 10.0
 CONNECT_SECONDS = 5.0
 INSTALL = 'pip install -e ".[dask]"'
 
@@ -71,8 +74,12 @@ def connect(address: str, wait_seconds: float, say: Callable[[str], None]) -> Cl
     """A client of the scheduler at ``address`` that has at least one worker (waiting up to
     ``wait_seconds``, saying so); ConfigError (exit 2) in one line otherwise."""
     check_installed()
+    import logging
+
     from distributed import Client
 
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("distributed")] + ["distributed"]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # its tracebacks on a lost scheduler: we say it in one line
     try:
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -178,6 +185,9 @@ class DaskExecutor:
     futures: dict[int, Future] = field(default_factory=dict)
     gpu_cluster: bool = False
     unmarked: str | None = None
+    next_look: float = 0.0  # when to look for dead runs next (time.monotonic)
+    unreachable_since: float | None = None
+    gone: str | None = None  # why the sweep was left (its scheduler went away)
 
     @property
     def retries(self) -> int:
@@ -206,8 +216,12 @@ class DaskExecutor:
     def poll(self) -> bool:
         if self.detach:
             return False
+        if self.scheduler_gone():
+            return False
         try:
-            self.store.mark_lost()  # a run on a host that died goes once its heartbeat is stale
+            if time.monotonic() >= self.next_look:  # a run on a host that died goes once its heartbeat is stale
+                self.next_look = time.monotonic() + LOOK_SECONDS
+                self.store.mark_lost()
             if not self.stopping:
                 requeued = self.store.retry_lost(self.sweep, self.retries)
                 self.submit(self.store.get_run(run_id) for run_id in requeued)
@@ -222,8 +236,27 @@ class DaskExecutor:
         active = counts.get(RunStatus.RUNNING, 0) or (counts.get(RunStatus.QUEUED, 0) and not self.stopping)
         if active and not self.stopping and all(f.done() for f in self.futures.values()) and not counts.get(
                 RunStatus.RUNNING):
-            return False  # every task ended yet runs are queued (their tasks found the sweep stopped): done
+            if self.client.status != "running":  # its tasks went with it
+                self.gone = self.gone_message()
+            return False  # every task ended yet runs are queued (the sweep was stopped, or its scheduler is gone)
         return bool(active)
+
+    def scheduler_gone(self) -> bool:
+        """Whether the scheduler has been unreachable for SCHEDULER_GONE_SECONDS (its tasks are gone with it;
+        the runs it was training go on, and ``runner resume`` on a new scheduler submits the rest)."""
+        if self.client.status == "running":
+            self.unreachable_since = None
+            return False
+        now = time.monotonic()
+        self.unreachable_since = self.unreachable_since or now
+        if self.client.status in ("closing", "closed") or now - self.unreachable_since > SCHEDULER_GONE_SECONDS:
+            self.gone = self.gone_message()
+            return True
+        return False
+
+    def gone_message(self) -> str:
+        return (f"the Dask scheduler at {self.options.address} went away; start another (and its workers), then: "
+                f"runner resume {self.sweep} --executor dask --address tcp://HOST:PORT")
 
     def stop(self) -> None:
         """The stop flag in the database reaches every host; tasks not started yet are cancelled."""
@@ -236,5 +269,5 @@ class DaskExecutor:
 
         counts = self.store.sweep_counts(self.sweep)
         self.client.close()  # a detached sweep's tasks stay with the scheduler (fire_and_forget)
-        return SweepResult(counts, self.interrupted, 0, self.unmarked)
+        return SweepResult(counts, self.interrupted, 0, self.unmarked, self.gone)
 

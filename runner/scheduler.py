@@ -90,6 +90,7 @@ class SweepResult:
     interrupted: bool = False
     restarted: int = 0
     unmarked: str | None = None  # why dead runs could not be marked lost (the database takes no writes), if so
+    left: str | None = None  # why the executor left the sweep before its end (its Dask scheduler went away), if so
 
 
 @dataclass

@@ -78,6 +78,8 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     counts = result.counts
     if result.unmarked:
         warn_unmarked(result.unmarked)
+    if result.left:
+        click.echo(f"Error: {result.left}", err=True)
     click.echo(f"sweep {sweep}: {sum(counts.values())} runs · "
                + " · ".join(f"{counts[s]} {s}" for s in ORDER if counts.get(s)))
     queued_left = counts.get(RunStatus.QUEUED, 0)
@@ -92,7 +94,7 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
         click.echo(f"The workers stopped with {queued_left} runs still queued. Resume with: runner resume {sweep}",
                    err=True)
     failed = counts.get(RunStatus.FAILED) or counts.get(RunStatus.LOST) or result.unmarked  # unmarked: a dead run
-    return 1 if queued_left or failed else 0
+    return 1 if queued_left or failed or result.left else 0
 
 
 Tick = Callable[[dict[RunStatus, int], list["RunRecord"]], None]
