@@ -50,15 +50,25 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-@pytest.fixture(scope="module")
-def scheduler():
-    """A real `dask scheduler` on 127.0.0.1; its address."""
+def start_scheduler() -> tuple[str, subprocess.Popen]:
+    """A real `dask scheduler` on 127.0.0.1 that takes connections: its address and process."""
     address = f"tcp://127.0.0.1:{free_port()}"
     process = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
                                 "--port", address.rpartition(":")[2], "--no-dashboard"],
                                env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: reachable(address), what="the scheduler")
+    return address, process
+
+
+def start_worker(address: str, host: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(runner_command("worker", address, *args), env=env(RUNNER_HOST=host),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    address, process = start_scheduler()
     try:
-        wait_until(lambda: reachable(address), what="the scheduler")
         yield address
     finally:
         stop(process)
@@ -78,9 +88,7 @@ def cluster(scheduler):
     """Two hosts, each a `runner worker` with one CPU slot; yields (address, client)."""
     from distributed import Client
 
-    workers = [subprocess.Popen(runner_command("worker", scheduler, "--cpu-slots", "1"),
-                                env=env(RUNNER_HOST=host), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-               for host in ("host-a", "host-b")]
+    workers = [start_worker(scheduler, host, "--cpu-slots", "1") for host in ("host-a", "host-b")]
     client = Client(scheduler, timeout=10, set_as_default=False)
     try:
         client.wait_for_workers(2, timeout=60)
@@ -188,12 +196,8 @@ def test_runner_stop_stops_a_dask_sweep_on_every_host_and_resume_finishes_it(clu
 def test_bad_input_is_one_line_exit_2_and_stores_nothing(scheduler, pg):
     # a scheduler with no workers: a visible wait, then a one-line error (the cluster fixture is not used here,
     # but an earlier test's may still be up: a scheduler of our own)
-    lonely = f"tcp://127.0.0.1:{free_port()}"
-    process = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
-                                lonely.rpartition(":")[2], "--no-dashboard"], env=env(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    lonely, process = start_scheduler()
     try:
-        wait_until(lambda: reachable(lonely), what="the scheduler")
         code, _, err = dask_run(pg, lonely, "--model", "numpy", "--seed", "0-1", "--worker-wait", "1", *DATA)
         assert code == 2 and "waiting up to 1 s for Dask workers" in err
         assert err.strip().splitlines()[-1].startswith(f"Error: no Dask worker joined {lonely} within 1 s")
@@ -208,3 +212,78 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(scheduler, pg):
     assert result.returncode == 2 and 'pip install -e ".[dask]"' in result.stderr
     with open_store(pg) as store:
         assert store.list_runs() == []
+
+
+def test_device_requests_map_to_dask_resources():
+    from runner.dask_executor import resources_for
+
+    assert resources_for("cuda:1", gpu_cluster=True) == {"cuda:1": 1}
+    assert resources_for("cuda", gpu_cluster=True) == resources_for("auto", gpu_cluster=True) == {"GPU": 1}
+    assert resources_for("auto", gpu_cluster=False) == resources_for("cpu", gpu_cluster=True) == {"CPU": 1}
+
+
+def test_a_slot_s_worker_command_and_environment(monkeypatch):
+    from runner.dask_executor import slot_command, slot_environment
+    from runner.scheduler import Slot
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
+    gpu = Slot("cuda:1", ("auto", "cuda", "cuda:1"), 1)
+    assert slot_command("tcp://h:8786", gpu, 3)[-5:-2] == ["--resources", "GPU=1,cuda:1=1", "--name"]
+    assert slot_environment(gpu)["CUDA_VISIBLE_DEVICES"] == "5" and slot_environment(gpu)["RUNNER_SLOT_DEVICE"] == "cuda:1"
+    cpu = slot_environment(Slot("cpu", ("auto", "cpu"), 4))
+    assert cpu["OMP_NUM_THREADS"] == "4" and cpu["RUNNER_SLOT_DEVICE"] == "cpu"
+
+
+def test_which_worker_addresses_are_this_host():
+    import socket
+
+    from runner.dask_executor import host_of, local_addresses, loopback
+
+    assert host_of("tcp://10.0.0.7:40123") == "10.0.0.7" and host_of("tcp://[::1]:40123") == "::1"
+    assert loopback("127.0.0.2") and not loopback("10.0.0.7") and not loopback("host-a")
+    assert {"127.0.0.1", socket.gethostname()} <= local_addresses() and "10.255.255.254" not in local_addresses()
+
+
+def test_sqlite_with_workers_on_this_host_is_allowed_and_other_hosts_refused(cluster, tmp_path, monkeypatch):
+    from runner import dask_executor
+    from runner.errors import ConfigError
+
+    address, client = cluster
+    dask_executor.check_database(client, f"sqlite:///{tmp_path / 'x.db'}", address)  # 127.0.0.1: this host
+    monkeypatch.setattr(dask_executor, "local_addresses", lambda: {"localhost"})
+    monkeypatch.setattr(dask_executor, "loopback", lambda host: False)  # as if the workers were elsewhere
+    with pytest.raises(ConfigError, match=r"include other hosts \(127\.0\.0\.1\).*give --db postgresql://"):
+        dask_executor.check_database(client, f"sqlite:///{tmp_path / 'x.db'}", address)
+    dask_executor.check_database(client, "postgresql://u@db/runs", address)  # PostgreSQL: any host
+
+
+def test_the_scheduler_killed_mid_sweep_then_resume_on_a_new_scheduler_finishes_the_sweep(pg):
+    first, process = start_scheduler()
+    worker = start_worker(first, "host-a", "--cpu-slots", "2")
+    try:
+        sweep = subprocess.Popen(runner_command("run", "--model", "sleepy", "--seed", "0-5", "--steps", "60", "--set",
+                                                "delay=0.02", "--sweep", "orphan", *DATA, "--executor", "dask",
+                                                "--address", first, "--db", pg),
+                                 env=env(pg), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with open_store(pg) as store:
+            wait_until(lambda: any(r.steps_done for r in store.list_runs(sweep="orphan", status=RunStatus.RUNNING)),
+                       what="a running run")
+        process.kill()
+        out, err = sweep.communicate(timeout=30)
+        assert sweep.returncode == 1 and f"Error: the Dask scheduler at {first} went away" in err, err
+        assert "Traceback" not in err
+    finally:
+        stop(process)
+        stop(worker)
+    second, process = start_scheduler()
+    worker = start_worker(second, "host-b", "--cpu-slots", "2")
+    try:
+        resumed = subprocess.run(runner_command("resume", "orphan", "--executor", "dask", "--address", second,
+                                                "--db", pg), env=env(pg), capture_output=True, text=True, timeout=60)
+        assert resumed.returncode == 0, resumed.stderr
+    finally:
+        stop(process)
+        stop(worker)
+    with open_store(pg) as store:
+        assert store.sweep_counts("orphan") == {RunStatus.COMPLETED: 6}
+        assert all([s[1] for s in store.iter_steps([r.id])] == list(range(60)) for r in store.list_runs(sweep="orphan"))
