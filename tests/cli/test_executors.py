@@ -24,15 +24,16 @@ def test_with_retries_a_sigkilled_worker_s_run_is_queued_again_and_completes_fro
 
 
 def test_runner_stop_stops_a_local_sweep_and_resume_goes_on(cli, db_url, store):
-    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-2", "--steps", "120", "--set", "delay=0.01",
+    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-1", "--steps", "200", "--set", "delay=0.01",
                     "-j", "1", "--sweep", "halt", *DATA)
     wait_until(running_with_steps(store, 1), process=process)
     assert "sweep halt: asked to stop" in cli("stop", "halt").stderr
     code, out, err = finish(process)
     assert code == 1 and "still queued" in err, err
-    assert statuses(store, "halt") == ["interrupted", "queued", "queued"]
+    assert statuses(store, "halt") == ["interrupted", "queued"]
     cli("resume", "halt")
-    assert statuses(store, "halt") == ["completed"] * 3  # resume cleared the flag
+    assert statuses(store, "halt") == ["completed"] * 2  # resume cleared the flag
+    assert not store.sweep_stopped("halt")
 
 
 def test_executor_usage_errors_store_nothing(cli, store):
