@@ -9,7 +9,9 @@ with ``--executor dask`` on a ``dask scheduler`` and one ``runner worker
 --cpu-slots SLOTS``, all on this host (started before the clock starts).
 runs/s = runs / the command's wall time, from its start to its exit, Python
 start-up included; "first step" is the time from the command's start until
-the database holds a run's first step. Needs PostgreSQL as benchmarks/claims.py does.
+the database holds a run's first step. Each side then checks that every run
+completed with exactly one step, claimed once (no run trained twice).
+Needs PostgreSQL as benchmarks/claims.py does.
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ def runner(*args: str) -> list[str]:
     return [sys.executable, "-m", "runner", *args]
 
 
+def check_each_ran_once(url: str, n: int) -> None:
+    """Every run completed with its one step, claimed once: none trained twice."""
+    with open_store(url) as store:
+        runs = store.list_runs()
+        assert len(runs) == n and all(r.status == "completed" and r.attempts == 1 for r in runs), "a run went wrong"
+        assert len(list(store.iter_steps())) == n, "a run trained twice"
+        store.delete_runs([r.id for r in runs])
+
+
 def timed(url: str, command: list[str]) -> tuple[float, float | None]:
     """(wall seconds, seconds to the first stored step) of ``command``."""
     first: list[float] = []
@@ -55,7 +66,8 @@ def timed(url: str, command: list[str]) -> tuple[float, float | None]:
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    subprocess.run(command, check=True, env=dict(os.environ, RUNNER_DB=url), stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, env=dict(os.environ, RUNNER_DB=url), stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     done.set()
     watcher.join()
@@ -107,9 +119,9 @@ def main() -> None:
         open_store(url).close()
         local = timed(url, runner("run", "--model", "numpy", "--steps", "1", "--seed", f"0-{args.runs - 1}", *TINY,
                                   "--jobs", str(args.slots)))
-        with open_store(url) as store:
-            store.delete_runs([r.id for r in store.list_runs()])
+        check_each_ran_once(url, args.runs)
         on_dask = dask_side(url, args.runs, args.slots)
+        check_each_ran_once(url, args.runs)
         print(f"{args.runs} one-step runs, {args.slots} slots, {os.cpu_count()} CPUs, PostgreSQL")
         for label, (wall, first) in (("local", local), ("dask", on_dask)):
             print(f"{label:>6}: {args.runs / wall:7.1f} runs/s   first step after {first or float('nan'):.2f} s")
