@@ -14,6 +14,7 @@ connections, put PgBouncer in front past about 45 slots in all.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
 import socket
@@ -89,10 +90,14 @@ def connect(address: str, wait_seconds: float, say: Callable[[str], None]) -> Cl
         say(f"waiting up to {wait_seconds:g} s for Dask workers at {address} (start them with: runner worker {address})")
         try:
             client.wait_for_workers(1, timeout=wait_seconds)
-        except (TimeoutError, OSError):
+        except (TimeoutError, asyncio.TimeoutError):  # one class since Python 3.11
             client.close()
             raise ConfigError(f"no Dask worker joined {address} within {wait_seconds:g} s; start some with "
                               f"`runner worker {address}` on each host, or raise --worker-wait") from None
+        except OSError as exc:
+            client.close()
+            raise ConfigError(f"lost the Dask scheduler at {address} while waiting for workers ({one_line(exc)}); "
+                              "start it again, then its workers") from None
     return client
 
 

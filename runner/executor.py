@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 TICK_SECONDS = 0.25
 EXECUTORS = ("local", "dask")  # what --executor takes
+WORKER_WAIT = 60.0  # seconds --executor dask waits for a first worker (--worker-wait)
 
 
 class Executor(Protocol):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.errors import StorageError, StorageUnavailable
+from runner.executor import WORKER_WAIT
 from runner.options import ExecOptions
 from runner.processes import start_time
 from runner.status import FAILURES, RunStatus
@@ -74,7 +75,7 @@ class PoolOptions:
     executor: str = "local"  # or "dask" (runner.executor.EXECUTORS)
     address: str | None = None  # the Dask scheduler's
     detach: bool = False  # return once the runs are submitted (Dask)
-    worker_wait: float = 60.0  # seconds to wait for a first Dask worker
+    worker_wait: float = WORKER_WAIT  # seconds to wait for a first Dask worker
 
 
 @dataclass

@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runner.executor import EXECUTORS
+from runner.executor import EXECUTORS, WORKER_WAIT
 
 if TYPE_CHECKING:
     from distributed import Client
 
     from runner.scheduler import PoolOptions
-
-WORKER_WAIT = 60.0  # seconds --executor dask waits for a first worker
 
 
 def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
