@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 DEFAULT_RETRIES = 2
 LOOK_SECONDS = 2.0  # how often the submitter looks for dead runs (Store.mark_lost) and retries them
-SCHEDULER_GONE_SECONDS = 10.0
+SCHEDULER_GONE_SECONDS = 5.0
 CONNECT_SECONDS = 5.0
 INSTALL = 'pip install -e ".[dask]"'
 
