@@ -13,12 +13,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.errors import StorageError, StorageUnavailable
+from runner.executor import WORKER_WAIT
 from runner.options import ExecOptions
 from runner.processes import start_time
 from runner.status import FAILURES, RunStatus
@@ -26,7 +26,6 @@ from runner.status import FAILURES, RunStatus
 if TYPE_CHECKING:
     from runner.store import RunRecord, Store
 
-TICK_SECONDS = 0.25
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -70,6 +69,13 @@ class PoolOptions:
     per_device: int = 1
     fail_fast: bool = False
     execution: ExecOptions = field(default_factory=ExecOptions)  # what travels of it reaches every worker (runner.options)
+    # A run whose worker died goes back to the queue while claimed at most this often (runs.attempts);
+    # None: each executor's default (0 here: a run that kills its worker, out of memory say, would again).
+    retries: int | None = None
+    executor: str = "local"  # or "dask" (runner.executor.EXECUTORS)
+    address: str | None = None  # the Dask scheduler's
+    detach: bool = False  # return once the runs are submitted (Dask)
+    worker_wait: float = WORKER_WAIT  # seconds to wait for a first Dask worker
 
 
 @dataclass
@@ -85,6 +91,7 @@ class SweepResult:
     interrupted: bool = False
     restarted: int = 0
     unmarked: str | None = None  # why dead runs could not be marked lost (the database takes no writes), if so
+    left: str | None = None  # why the executor left the sweep before its end (its Dask scheduler went away), if so
 
 
 @dataclass
@@ -100,25 +107,30 @@ class Scheduler:
     interrupted: bool = False
     max_restarts: int = 10
     unmarked: str | None = None
+    restarted: int = 0
 
     def run(self) -> SweepResult:
-        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-        for sig in previous:
-            signal.signal(sig, self._on_signal)
-        restarted = 0
+        from runner.executor import drive
+
+        return drive(self)
+
+    # runner.executor.Executor
+
+    def start(self) -> None:
+        self.workers = [self._spawn(slot) for slot in self.slots]
+
+    def poll(self) -> bool:
+        if not self.workers:
+            return False
         try:
-            self.workers = [self._spawn(slot) for slot in self.slots]
-            while self.workers:
-                time.sleep(TICK_SECONDS)
-                try:
-                    restarted += self._tick()
-                except StorageUnavailable:
-                    pass  # the workers ride the fault out themselves (runner.patience); this one only watches
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            self.restarted += self._tick()
+        except StorageUnavailable:
+            pass  # the workers ride the fault out themselves (runner.patience); this one only watches
+        return bool(self.workers)
+
+    def result(self) -> SweepResult:
         self._mark_lost()
-        return SweepResult(self.store.sweep_counts(self.sweep), self.interrupted, restarted, self.unmarked)
+        return SweepResult(self.store.sweep_counts(self.sweep), self.interrupted, self.restarted, self.unmarked)
 
     def _tick(self) -> int:
         """Reap and replace workers, apply --fail-fast, show progress; returns how many workers were restarted."""
@@ -136,13 +148,6 @@ class Scheduler:
         for worker in self.workers:
             if worker.process.poll() is None:
                 worker.process.send_signal(signal.SIGINT)
-
-    def _on_signal(self, signum, frame) -> None:
-        if self.interrupted:  # the second Ctrl-C: workers stop at once, and so do we
-            self.stop()
-            raise KeyboardInterrupt
-        self.interrupted = True
-        self.stop()
 
     def _reap(self) -> int:
         """Drop finished workers; replace any that died while its runs are still queued."""
@@ -169,6 +174,8 @@ class Scheduler:
             if worker is not None:
                 self.store.mark_process_lost(worker.process.pid, worker.started, worker_end(worker.process.pid, code))
             self.store.mark_lost()
+            if worker is not None and self.options.retries and not self.stopping:  # its run is queued again, if it may
+                self.store.retry_lost(self.sweep, self.options.retries)
             self.unmarked = None
         except StorageError as exc:
             self.unmarked = str(exc)

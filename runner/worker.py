@@ -63,6 +63,51 @@ def run_one(record: RunRecord, registry: Registry, store: Store, slot: str, opti
     return execute(record.id, resolved, store, device, options).status
 
 
+SLOT_VARIABLE = "RUNNER_SLOT_DEVICE"  # set by `runner worker` for each Dask worker: its slot's device, e.g. cuda:1
+_open: dict[str, tuple[Store, Registry]] = {}  # per process: a Dask worker keeps one store (and its connections)
+
+
+def train_by_id(db_url: str, run_id: int, sweep: str, retries: int, option_args: list[str]) -> str:
+    """A Dask task (runner.dask_executor): claim run ``run_id`` in the database, train it, finish it;
+    returns its final status, or why it did nothing.
+
+    The claim is the guard against an engine running a task twice: a run already running elsewhere,
+    or ended, is left alone. A run still held by a dead worker (Dask runs its task again elsewhere)
+    is marked lost once its death shows (its pid is gone on its host, or its heartbeat went stale),
+    and retried from its checkpoint while claimed at most ``retries`` times."""
+    import os
+
+    from runner.engine import StopFlag
+    from runner.stopping import SweepWatch
+
+    store, registry = _opened(db_url)
+    parser = argparse.ArgumentParser()
+    ExecOptions.add_arguments(parser)
+    slot = os.environ.get(SLOT_VARIABLE, "cpu")
+    if store.sweep_stopped(sweep):
+        return "stopped"
+    record = store.claim_run(run_id, slot)
+    if record is None and store.get_run(run_id).status == RunStatus.RUNNING:
+        store.mark_lost()
+        if store.retry_lost(sweep, retries, [run_id]):
+            record = store.claim_run(run_id, slot)
+    if record is None:
+        return f"skipped: run {run_id} is {store.get_run(run_id).status}"
+    stop = StopFlag()
+    options = dataclasses.replace(ExecOptions.from_namespace(parser.parse_args(option_args)), stop=stop)
+    with SweepWatch(store, sweep, stop):
+        return str(run_one(record, registry, store, slot, options))
+
+
+def _opened(db_url: str) -> tuple[Store, Registry]:
+    if db_url not in _open:
+        from runner.registry import load_registry
+        from runner.store import open_store
+
+        _open[db_url] = (open_store(db_url), load_registry())
+    return _open[db_url]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Work through the queue; a database that fails past the deadline (or any other domain
     error) is one line on stderr and exit status 1, and the sweep marks its run lost."""
@@ -79,15 +124,16 @@ def work(args: argparse.Namespace) -> int:
     from runner.errors import RunNotFound, RunTakenOver
     from runner.registry import load_registry
     from runner.signals import graceful_stop
+    from runner.stopping import SweepWatch
     from runner.store import open_store
 
     if args.threads and "torch" in sys.modules:  # otherwise torch reads OMP_NUM_THREADS, set by the scheduler
         sys.modules["torch"].set_num_threads(args.threads)
     registry = load_registry()
     accepts = args.accepts.split(",")
-    with open_store(args.db) as store, graceful_stop() as stop:
+    with open_store(args.db) as store, graceful_stop() as stop, SweepWatch(store, args.sweep, stop):
         options = dataclasses.replace(ExecOptions.from_namespace(args), stop=stop)
-        while not stop.requested:
+        while not stop.requested and not store.sweep_stopped(args.sweep):
             record = store.claim(args.sweep, accepts, args.device)
             if record is None:
                 break

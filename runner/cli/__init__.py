@@ -25,6 +25,8 @@ COMMANDS = {
     "resume": "runner.cli.resume:resume",
     "weights": "runner.cli.weights:weights",
     "watch": "runner.cli.watch:watch",
+    "worker": "runner.cli.worker:worker",
+    "stop": "runner.cli.stop:stop",
 }
 
 

@@ -6,6 +6,7 @@ import click
 
 from runner.cli.common import db_option, domain_errors, mark_lost, open_store
 from runner.cli.execution import execution, execution_options
+from runner.cli.executors import executor_options, executor_settings
 from runner.cli.params import JOBS, RUN_ID
 
 
@@ -16,6 +17,7 @@ from runner.cli.params import JOBS, RUN_ID
 @click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU (for a sweep).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed or diverged run.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@executor_options
 @execution_options
 @db_option
 @click.pass_context
@@ -37,7 +39,7 @@ def resume(ctx, targets, restart, jobs, per_device, fail_fast, quiet, db, **opti
     """
     from runner.scheduler import PoolOptions
 
-    pool = PoolOptions(jobs, per_device, fail_fast, execution(options))
+    pool = PoolOptions(jobs, per_device, fail_fast, execution(options), **executor_settings(options))
     if targets and all(t.isdigit() for t in targets):
         ids = [RUN_ID.convert(t, None, ctx) for t in targets]
         ctx.exit(resume_runs(ids, restart, pool.execution, db, quiet))
@@ -47,24 +49,36 @@ def resume(ctx, targets, restart, jobs, per_device, fail_fast, quiet, db, **opti
 
 
 def resume_sweep(sweep, restart, options, db, quiet) -> int:
+    from runner.cli.executors import connect
+
+    with open_store(db) as store:
+        client = connect(options, db)  # before anything is queued again
+        try:
+            with domain_errors():
+                return resume_in(store, client, sweep, restart, options, db, quiet)
+        finally:
+            if client is not None:
+                client.close()
+
+
+def resume_in(store, client, sweep, restart, options, db, quiet) -> int:
     from runner.cli.sweep import run_sweep
     from runner.status import RESUMABLE, RunStatus
 
-    with open_store(db) as store, domain_errors():
-        mark_lost(store)
-        sweep = sweep or store.latest_sweep(status=(RunStatus.QUEUED, *RESUMABLE))
-        if sweep is None:
-            click.echo("Nothing to resume: no sweep has queued, interrupted or lost runs.", err=True)
-            return 0
-        if not store.sweep_counts(sweep):
-            raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
-        if not restart:
-            check_checkpoints(store, [r.id for status in RESUMABLE for r in store.list_runs(sweep=sweep, status=status)])
-        say_where_each_starts(store.requeue_sweep(sweep, restart))
-        if not store.sweep_counts(sweep).get(RunStatus.QUEUED):
-            click.echo(f"Nothing to resume: sweep {sweep} has no queued, interrupted or lost runs.", err=True)
-            return 0
-        return run_sweep(store, db, sweep, options, not quiet)
+    mark_lost(store)
+    sweep = sweep or store.latest_sweep(status=(RunStatus.QUEUED, *RESUMABLE))
+    if sweep is None:
+        click.echo("Nothing to resume: no sweep has queued, interrupted or lost runs.", err=True)
+        return 0
+    if not store.sweep_counts(sweep):
+        raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
+    if not restart:
+        check_checkpoints(store, [r.id for status in RESUMABLE for r in store.list_runs(sweep=sweep, status=status)])
+    say_where_each_starts(store.requeue_sweep(sweep, restart))
+    if not store.sweep_counts(sweep).get(RunStatus.QUEUED):
+        click.echo(f"Nothing to resume: sweep {sweep} has no queued, interrupted or lost runs.", err=True)
+        return 0
+    return run_sweep(store, db, sweep, options, not quiet, client)
 
 
 def resume_runs(ids, restart, execution, db, quiet) -> int:

@@ -10,6 +10,7 @@ import click
 
 from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store
 from runner.cli.execution import execution, execution_options
+from runner.cli.executors import executor_options, executor_settings
 from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
 from runner.cli.progress import progress_bar
 from runner.formatting import format_loss, format_metrics
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 @click.option("--fail-fast", is_flag=True, help="Stop a sweep at its first failed or diverged run.")
 @click.option("--dry-run", is_flag=True, help="Print the runs without running them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@executor_options
 @execution_options
 @db_option
 @click.pass_context
@@ -70,6 +72,7 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
     from runner.grid import expand
 
     chosen = execution(options)
+    settings = executor_settings(options)
     registry = load_registry()
     with domain_errors():
         grid = expand(registry, models, optimizers or [None], lrs or [None], steps or [None],
@@ -78,11 +81,11 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
     if dry_run:
         print_grid(grid)
         return
-    if len(grid) == 1 and jobs == 1 and sweep is None:
+    if len(grid) == 1 and jobs == 1 and sweep is None and settings["executor"] == "local":
         ctx.exit(run_single(grid[0], db, quiet, chosen))
     from runner.scheduler import PoolOptions
 
-    ctx.exit(run_grid(grid, db, sweep, PoolOptions(jobs, per_device, fail_fast, chosen), quiet))
+    ctx.exit(run_grid(grid, db, sweep, PoolOptions(jobs, per_device, fail_fast, chosen, **settings), quiet))
 
 
 def print_grid(grid: Sequence[Resolved]) -> None:
@@ -138,11 +141,15 @@ def last_error_line(error: str | None) -> str:
 def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, options: PoolOptions, quiet: bool) -> int:
     from datetime import datetime
 
+    from runner.cli.executors import connect
     from runner.cli.sweep import check_devices, run_sweep
 
-    with domain_errors():
-        check_devices(grid)
+    if options.executor == "local":  # Dask workers' devices are checked against their resources instead
+        with domain_errors():
+            check_devices(grid)
     sweep = sweep or datetime.now().strftime("sweep-%Y%m%d-%H%M%S")
-    with open_store(db) as store, domain_errors():
-        store.enqueue([r.config for r in grid], sweep)
-        return run_sweep(store, db, sweep, options, not quiet)
+    with open_store(db) as store:
+        client = connect(options, db, [r.config.device for r in grid])  # before anything is stored
+        with domain_errors():
+            store.enqueue([r.config for r in grid], sweep)
+            return run_sweep(store, db, sweep, options, not quiet, client)

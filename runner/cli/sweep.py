@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,7 +18,8 @@ from runner.status import ACTIVE, ENDED, RunStatus
 
 if TYPE_CHECKING:
     from runner.config import Resolved
-    from runner.scheduler import PoolOptions
+    from runner.executor import Executor
+    from runner.scheduler import PoolOptions, Scheduler
     from runner.store import RunRecord, Store
 
 ORDER = (*ENDED, *ACTIVE)  # how the summary lists the counts
@@ -43,30 +44,42 @@ def check_devices(runs: Sequence[Resolved]) -> None:
             resolve_device(device, run.backend)
 
 
-def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, show: bool) -> int:
+def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, show: bool, client: Any = None) -> int:
     """Work through ``sweep``'s queue with ``options``; print the summary; return the exit status.
 
-    ``db`` is what the user gave (or None); the workers open the same database.
+    ``db`` is what the user gave (or None); the workers open the same database. ``client``: a
+    Dask client (runner.cli.executors.connect) for --executor dask.
     """
     from runner.cli.common import warn_unmarked
-    from runner.scheduler import Scheduler, plan_slots
+    from runner.executor import drive
     from runner.store import resolve_url
 
     queued = store.list_runs(sweep=sweep, status=RunStatus.QUEUED)
-    slots = plan_slots(options.jobs, options.per_device, gpu_count(), os.cpu_count() or 1, {r.device for r in queued})
-    slots = slots[: len(queued)]
-    click.echo(f"sweep {sweep}: {len(queued)} runs queued, {len(slots)} worker{'s' if len(slots) != 1 else ''} "
-               f"({', '.join(s.device for s in slots)})", err=True)
     total = sum(store.sweep_counts(sweep).values())
+    store.clear_stop(sweep)  # working it again: an earlier `runner stop` is over
+    if client is not None:
+        from runner.dask_executor import DaskExecutor
+
+        click.echo(f"sweep {sweep}: {len(queued)} runs queued, submitted to the Dask scheduler at {options.address}",
+                   err=True)
+        executor: Executor = DaskExecutor(client, store, resolve_url(db), sweep, options, detach=options.detach)
+    else:
+        executor = local_pool(store, db, sweep, options, queued)
     try:
-        with live_view(total, show) as on_tick:
-            result = Scheduler(store, resolve_url(db), sweep, slots, options, on_tick).run()
+        with live_view(total, show and not options.detach) as on_tick:
+            executor.on_tick = on_tick
+            result = drive(executor)
     except KeyboardInterrupt:
         click.echo(f"Stopped at once. Resume with: runner resume {sweep}", err=True)
         return 130
+    if options.detach:
+        click.echo(f"sweep {sweep}: {len(queued)} runs submitted; follow it with: runner ls --sweep {sweep}")
+        return 0
     counts = result.counts
     if result.unmarked:
         warn_unmarked(result.unmarked)
+    if result.left:
+        click.echo(f"Error: {result.left}", err=True)
     click.echo(f"sweep {sweep}: {sum(counts.values())} runs · "
                + " · ".join(f"{counts[s]} {s}" for s in ORDER if counts.get(s)))
     queued_left = counts.get(RunStatus.QUEUED, 0)
@@ -81,10 +94,22 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
         click.echo(f"The workers stopped with {queued_left} runs still queued. Resume with: runner resume {sweep}",
                    err=True)
     failed = counts.get(RunStatus.FAILED) or counts.get(RunStatus.LOST) or result.unmarked  # unmarked: a dead run
-    return 1 if queued_left or failed else 0
+    return 1 if queued_left or failed or result.left else 0
 
 
 Tick = Callable[[dict[RunStatus, int], list["RunRecord"]], None]
+
+
+def local_pool(store: Store, db: str | None, sweep: str, options: PoolOptions, queued: list[RunRecord]) -> Scheduler:
+    """The local pool for ``queued``: a worker per slot, no more slots than runs."""
+    from runner.scheduler import Scheduler, plan_slots
+    from runner.store import resolve_url
+
+    slots = plan_slots(options.jobs, options.per_device, gpu_count(), os.cpu_count() or 1, {r.device for r in queued})
+    slots = slots[: len(queued)]
+    click.echo(f"sweep {sweep}: {len(queued)} runs queued, {len(slots)} worker{'s' if len(slots) != 1 else ''} "
+               f"({', '.join(s.device for s in slots)})", err=True)
+    return Scheduler(store, resolve_url(db), sweep, slots, options)
 
 
 @contextmanager

@@ -51,7 +51,7 @@ from runner.store.db import (
     to_url,
     transaction,
 )
-from runner.store.models import HEAD, run_events, runs, steps, utcnow
+from runner.store.models import HEAD, run_events, runs, steps, sweep_stops, utcnow
 from runner.store.models import metrics as metrics_table
 from runner.store.sampling import StepExtent, sampled_steps, step_extents
 from runner.store.summaries import MetricSummary, metric_names, metric_summary, summarise
@@ -106,6 +106,7 @@ class RunRecord:
     torch_version: str | None
     numpy_version: str | None
     runner_version: str | None
+    attempts: int = 0  # claims so far: a dead worker's run is retried while this is at most --retries
 
 
 @dataclass(frozen=True)
@@ -229,21 +230,26 @@ class Store:
 
         The run becomes ``running`` on ``device``, owned by this process. The
         update only succeeds while the run is still queued (compare and set),
-        so two workers, in any processes, never take the same run.
+        so two workers, in any processes, never take the same run. On
+        PostgreSQL the candidate is locked with SKIP LOCKED first, so that
+        claimers at once take different runs instead of racing for the oldest
+        (benchmarks/claims.py).
         """
+        query = (select(runs.c.id)
+                 .where(runs.c.sweep == sweep, runs.c.status == RunStatus.QUEUED, runs.c.device.in_(list(accepts)))
+                 .order_by(runs.c.id).limit(1))
         while True:
             with self._transaction() as conn:
-                candidate = conn.scalar(
-                    select(runs.c.id)
-                    .where(runs.c.sweep == sweep, runs.c.status == RunStatus.QUEUED, runs.c.device.in_(list(accepts)))
-                    .order_by(runs.c.id)
-                    .limit(1)
-                )
+                candidate = conn.scalar(self._skip_locked(query))
                 if candidate is None:
                     return None
                 taken = _take(conn, candidate, device)
                 if taken is not None:
                     return taken
+
+    def _skip_locked(self, query: Select) -> Select:
+        """``query`` with FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer at a time anyway."""
+        return query.with_for_update(skip_locked=True) if self._engine.dialect.name == "postgresql" else query
 
     def heartbeat(self, run_id: int) -> None:
         with self._transaction() as conn:
@@ -407,7 +413,36 @@ class Store:
     def claim_run(self, run_id: int, device: str) -> RunRecord | None:
         """Take queued run ``run_id`` as ``claim`` takes a sweep's next one; None if it is not queued (any more)."""
         with self._transaction() as conn:
+            if conn.scalar(self._skip_locked(select(runs.c.id).where(runs.c.id == run_id))) is None:
+                return None  # another claimer holds it this moment (PostgreSQL), or it is gone
             return _take(conn, run_id, device)
+
+    def retry_lost(self, sweep: str, retries: int, run_ids: Iterable[int] | None = None) -> dict[int, int]:
+        """Queue again the lost runs of ``sweep`` (of ``run_ids`` only, if given) claimed at most ``retries``
+        times, to continue from their latest checkpoint (runner.store.resuming); returns those queued,
+        with the step each continues from. A run claimed more often stays lost."""
+        query = select(runs.c.id).where(runs.c.sweep == sweep, runs.c.status == RunStatus.LOST,
+                                        runs.c.attempts <= retries).order_by(runs.c.id)
+        if run_ids is not None:
+            query = query.where(runs.c.id.in_(list(run_ids)))
+        with self._transaction() as conn:
+            found = {run_id: resuming.requeue(conn, run_id, False, strict=False) for run_id in conn.scalars(query)}
+        return {run_id: step for run_id, step in found.items() if step is not None}
+
+    def stop_sweep(self, sweep: str, by: str) -> None:
+        """Ask every worker of ``sweep``, on every host, to stop (see runner.stopping); ``by``: who asks."""
+        with self._transaction() as conn:
+            conn.execute(delete(sweep_stops).where(sweep_stops.c.sweep == sweep))
+            conn.execute(insert(sweep_stops).values(sweep=sweep, at=utcnow(), by=by))
+
+    def sweep_stopped(self, sweep: str) -> bool:
+        with self._transaction(read_only=True) as conn:
+            return conn.scalar(select(sweep_stops.c.sweep).where(sweep_stops.c.sweep == sweep)) is not None
+
+    def clear_stop(self, sweep: str) -> None:
+        """The sweep may run again (runner resume, a new runner run with its name)."""
+        with self._transaction() as conn:
+            conn.execute(delete(sweep_stops).where(sweep_stops.c.sweep == sweep))
 
     def delete_runs(self, run_ids: Iterable[int]) -> int:
         """Delete runs with their steps and metrics, all or nothing; returns how many runs were deleted."""
@@ -708,6 +743,7 @@ def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | Non
         created_at=now,
         started_at=now if running else None,
         heartbeat_at=now if running else None,
+        attempts=1 if running else 0,  # a run started at once is its first claim
         **(this_process() if running else {}),
         **environment(),
     )
@@ -721,7 +757,7 @@ def _take(conn: Connection, run_id: int, device: str) -> RunRecord | None:
         .where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED)
         # a resumed run keeps the start of its first part (runner.store.resuming clears it for a restart)
         .values(status=RunStatus.RUNNING, device=device, started_at=func.coalesce(runs.c.started_at, now),
-                heartbeat_at=now, **this_process(), **environment())
+                heartbeat_at=now, attempts=runs.c.attempts + 1, **this_process(), **environment())
     ).rowcount
     return _record(conn.execute(select(runs).where(runs.c.id == run_id)).one()) if taken else None
 

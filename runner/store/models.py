@@ -30,7 +30,7 @@ from sqlalchemy.types import TypeDecorator
 
 from runner.status import VALUES, RunStatus
 
-HEAD = "0006"  # the newest migration; opening a store at HEAD never imports alembic
+HEAD = "0007"  # the newest migration; opening a store at HEAD never imports alembic
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -149,6 +149,9 @@ runs = Table(
     Column("torch_version", String),
     Column("numpy_version", String),
     Column("runner_version", String),
+    # claims so far (each worker that took it counts one): a run whose worker died is retried while this
+    # is at most --retries (runner.store.Store.retry_lost)
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     CheckConstraint(status_check(), name="status"),  # ck_runs_status
     sqlite_autoincrement=True,  # never reuse a deleted run's id
 )
@@ -202,4 +205,14 @@ artifacts = Table(
     Column("created_at", UTCDateTime, nullable=False, default=utcnow),
     CheckConstraint(f"kind IN ({', '.join(repr(k) for k in ARTIFACT_KINDS)})", name="kind"),
     CheckConstraint("(data IS NULL) <> (path IS NULL)", name="one_place"),  # in the database or in a file, not both
+)
+
+# A sweep asked to stop (runner stop, or Ctrl-C where it was started): every worker on every host reads it
+# before it claims and while it trains, and stops (runner.stopping). runner resume clears it.
+sweep_stops = Table(
+    "sweep_stops",
+    metadata,
+    Column("sweep", String, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("by", Text),  # who asked, in words: "pid 12 on host-a"
 )

@@ -70,13 +70,14 @@ def test_several_processes_write_to_one_sqlite_file(db_url, store):
     assert len(list(store.iter_steps(None))) == 5 * 150
 
 
-@pytest.mark.parametrize("args", [["--help"], ["ls"], ["ls", "--metric", "accuracy"], ["plugins"], ["show", "1"]])
-def test_quick_commands_do_not_import_torch_or_plotly(db_url, store, args):
+@pytest.mark.parametrize("args", [["--help"], ["ls"], ["ls", "--metric", "accuracy"], ["plugins"], ["show", "1"],
+                                  ["stop", "nope"], ["run", "--help"], ["worker", "--help"]])
+def test_quick_commands_do_not_import_torch_plotly_or_dask(db_url, store, args):
     code = (
         "import sys\n"
         "from runner.cli import main\n"
         f"try:\n    main({args!r}, prog_name='runner')\nexcept SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in ('torch', 'plotly') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'plotly', 'dask', 'distributed') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", code], env=subprocess_env(db_url), capture_output=True, text=True)

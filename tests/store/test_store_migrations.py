@@ -49,7 +49,7 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(db_url):
     config.set_main_option("sqlalchemy.url", db_url)  # env.py's own engine, as from the command line
     command.upgrade(config, "head")
     assert schema_differences(db_url) == []
-    assert tables(db_url) == {"alembic_version", "runs", "steps", "metrics", "run_events", "artifacts"}
+    assert tables(db_url) == {"alembic_version", "runs", "steps", "metrics", "run_events", "artifacts", "sweep_stops"}
 
     command.downgrade(config, "base")
     assert tables(db_url) == {"alembic_version"}
@@ -203,8 +203,9 @@ def at_revision_from_the_fixture(url: str, revision: str, table_names: tuple[str
                 conn.execute(text(f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
                                   f"({', '.join(':' + c for c in columns)})"), rows)
             conn.execute(text("SELECT setval('runs_id_seq', :n)"), {"n": counter})
-            if tables.get("run_events"):  # its ids were given: the sequence goes on after them
-                conn.execute(text("SELECT setval('run_events_id_seq', (SELECT max(id) FROM run_events))"))
+            for name in ("run_events", "artifacts"):
+                if tables.get(name):  # its ids were given: the sequence goes on after them
+                    conn.execute(text(f"SELECT setval('{name}_id_seq', (SELECT max(id) FROM {name}))"))
     finally:
         engine.dispose()
 
@@ -249,5 +250,29 @@ def test_upgrading_a_database_made_at_0005_keeps_everything_and_can_keep_artifac
         store.save_artifact(4, "checkpoint", 300, b"state", "pt")
         assert store.requeue([4]) == {4: 300}
         assert store.create_run(make_config(), device="cpu") == 6  # run 5 was deleted at 0005: its id stays unused
+    assert read_revision_of(db_url) == HEAD
+    assert schema_differences(db_url) == []
+
+
+def test_upgrading_a_database_made_at_0006_counts_attempts_and_keeps_everything(db_url, make_config):
+    """fixtures/schema_0006.db, made by runner at 0006: run 1 with its weights, a 2-run sweep, run 4 removed
+    with runner rm, run 5 killed with kill -9 after a checkpoint at step 275 (lost, with its event)."""
+    at_revision_from_the_fixture(db_url, "0006", ("runs", "steps", "metrics", "run_events", "artifacts"))
+    assert read_revision_of(db_url) == "0006" and "sweep_stops" not in tables(db_url)
+    with open_store(db_url) as store:  # upgrades to head
+        assert [(r.id, r.sweep, r.status, r.steps_done, r.attempts) for r in store.list_runs()] == [
+            (5, None, RunStatus.LOST, 275, 0),
+            (3, "grid0006", RunStatus.COMPLETED, 4, 0),
+            (2, "grid0006", RunStatus.COMPLETED, 4, 0),
+            (1, None, RunStatus.COMPLETED, 5, 0),
+        ]
+        assert len(list(store.iter_steps())) == 5 + 4 + 4 + 275
+        assert [(a.kind, a.step) for a in store.artifacts([1, 5])[1]] == [("weights", 5)]
+        assert store.latest_artifact(5, "checkpoint").info.step == 275  # its bytes still match their checksum
+        assert store.requeue([5]) == {5: 275}
+        assert store.claim_run(5, "cpu").attempts == 1  # claims count from the upgrade on
+        store.stop_sweep("grid0006", "a test")
+        assert store.sweep_stopped("grid0006") and not store.sweep_stopped("other")
+        assert store.create_run(make_config(), device="cpu") == 6  # run 4 was deleted at 0006: its id stays unused
     assert read_revision_of(db_url) == HEAD
     assert schema_differences(db_url) == []

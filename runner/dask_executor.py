@@ -1,0 +1,278 @@
+"""Working a sweep's queue on Dask: each queued run is one task keyed by its id, on any number of hosts.
+
+Imported only for ``--executor dask`` (and it alone imports ``distributed``). The workers are
+``runner worker`` slots (runner.cli.worker): one Dask worker process per device slot, with Dask
+resources ``{"GPU": 1, "cuda:i": 1}`` or ``{"CPU": 1}``. A task claims its run in the database
+(runner.worker.train_by_id), so the database stays the single truth: a task Dask runs twice (it
+can, when a worker dies) trains its run once, and a dead worker's run is retried, counted in
+``runs.attempts``, while it has retries left.
+
+Database connections: each worker process holds at most two (its run's writes, and the heartbeat
+and stop-flag threads), and the submitting process one: with PostgreSQL's default of 100
+connections, put PgBouncer in front past about 45 slots in all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from runner.errors import ConfigError, OptionError, StorageError
+from runner.processes import host_name
+from runner.status import FAILURES, RunStatus
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+    from runner.scheduler import PoolOptions, Slot, SweepResult
+    from runner.store import RunRecord, Store
+
+DEFAULT_RETRIES = 2
+LOOK_SECONDS = 2.0  # how often the submitter looks for dead runs (Store.mark_lost) and retries them
+SCHEDULER_GONE_SECONDS = 5.0
+CONNECT_SECONDS = 5.0
+INSTALL = 'pip install -e ".[dask]"'
+
+
+def check_installed() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ConfigError(f"--executor dask needs Dask's distributed package: {INSTALL}") from None
+
+
+def slot_command(address: str, slot: Slot, index: int) -> list[str]:
+    """``dask worker`` (a nanny and its worker process) for one slot: one thread, the slot's resources."""
+    resources = {"CPU": 1} if slot.device == "cpu" else {"GPU": 1, slot.device: 1}
+    return [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1",
+            "--resources", ",".join(f"{k}={v}" for k, v in resources.items()),
+            "--name", f"{host_name()}-{index}-{slot.device}", "--no-dashboard"]
+
+
+def slot_environment(slot: Slot) -> dict[str, str]:
+    """The slot's environment: its device (runner.worker.SLOT_VARIABLE), BLAS threads or its one GPU."""
+    from runner.scheduler import BLAS_THREAD_VARIABLES
+    from runner.worker import SLOT_VARIABLE
+
+    env = dict(os.environ, **{SLOT_VARIABLE: slot.device})
+    if slot.device == "cpu":
+        env.update({name: str(slot.threads) for name in BLAS_THREAD_VARIABLES})
+    else:
+        index = int(slot.device.partition(":")[2])
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        env["CUDA_VISIBLE_DEVICES"] = visible.split(",")[index] if visible else str(index)
+    return env
+
+
+def connect(address: str, wait_seconds: float, say: Callable[[str], None]) -> Client:
+    """A client of the scheduler at ``address`` that has at least one worker (waiting up to
+    ``wait_seconds``, saying so); ConfigError (exit 2) in one line otherwise."""
+    check_installed()
+    import logging
+
+    from distributed import Client
+
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("distributed")] + ["distributed"]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # its tracebacks on a lost scheduler: we say it in one line
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConfigError(f"cannot reach a Dask scheduler at {address} ({one_line(exc)}); start one with "
+                          "`dask scheduler` there, or give its address with --address tcp://HOST:8786") from None
+    if not client.scheduler_info().get("workers"):
+        say(f"waiting up to {wait_seconds:g} s for Dask workers at {address} (start them with: runner worker {address})")
+        try:
+            client.wait_for_workers(1, timeout=wait_seconds)
+        except (TimeoutError, asyncio.TimeoutError):  # one class since Python 3.11
+            client.close()
+            raise ConfigError(f"no Dask worker joined {address} within {wait_seconds:g} s; start some with "
+                              f"`runner worker {address}` on each host, or raise --worker-wait") from None
+        except OSError as exc:
+            client.close()
+            raise ConfigError(f"lost the Dask scheduler at {address} while waiting for workers ({one_line(exc)}); "
+                              "start it again, then its workers") from None
+    return client
+
+
+def one_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def workers(client: Client) -> dict[str, dict[str, Any]]:
+    return client.scheduler_info(n_workers=-1)["workers"] if _takes_n_workers() else client.scheduler_info()["workers"]
+
+
+def _takes_n_workers() -> bool:
+    import inspect
+
+    from distributed import Client
+
+    return "n_workers" in inspect.signature(Client.scheduler_info).parameters
+
+
+def check_database(client: Client, url: str, address: str) -> None:
+    """A SQLite file is only for workers on this host; ConfigError otherwise."""
+    if not url.startswith("sqlite"):
+        return
+    hosts = {host_of(a) for a in workers(client)} - local_addresses()
+    remote = sorted(h for h in hosts if not loopback(h))
+    if remote:
+        raise ConfigError(f"the Dask workers at {address} include other hosts ({', '.join(remote)}), which cannot "
+                          "reach this SQLite file; give --db postgresql://... (a database every host reaches)")
+
+
+def host_of(worker_address: str) -> str:
+    return worker_address.rpartition("://")[2].rpartition(":")[0].strip("[]")
+
+
+def local_addresses() -> set[str]:
+    """This host's names and addresses, loopback included."""
+    found = {"localhost", socket.gethostname(), "127.0.0.1", "::1"}
+    for name in ("localhost", socket.gethostname()):
+        try:
+            found |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
+        except OSError:
+            pass
+    return found
+
+
+def loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resources_for(device: str, gpu_cluster: bool) -> dict[str, float]:
+    """The Dask resources a run that asked for ``device`` needs: ``cuda:N`` that GPU, ``cuda`` any GPU,
+    ``cpu`` a CPU slot, ``auto`` any GPU (a CPU slot where the cluster has no GPU)."""
+    if device.startswith("cuda:"):
+        return {device: 1}
+    if device == "cuda" or (device == "auto" and gpu_cluster):
+        return {"GPU": 1}
+    return {"CPU": 1}
+
+
+def check_devices(client: Client, devices: Iterable[str]) -> bool:
+    """Whether the cluster has GPU slots; OptionError for a run no slot can take."""
+    offered: set[str] = set()
+    for info in workers(client).values():
+        offered |= {name for name, amount in (info.get("resources") or {}).items() if amount}
+    gpu_cluster = "GPU" in offered
+    for device in set(devices):
+        [needed] = resources_for(device, gpu_cluster)
+        if needed not in offered:
+            raise OptionError(f"no Dask worker offers {needed} for runs on {device} (workers offer: "
+                              f"{', '.join(sorted(offered)) or 'nothing'}); start one with `runner worker`")
+    return gpu_cluster
+
+
+@dataclass
+class DaskExecutor:
+    """runner.executor.Executor on a Dask cluster; ``client`` from ``connect``."""
+
+    client: Client
+    store: Store
+    db_url: str  # the workers' database, password included (it travels to the workers in the task)
+    sweep: str
+    options: PoolOptions
+    on_tick: Callable[[dict[RunStatus, int], list[RunRecord]], None] | None = None
+    detach: bool = False
+    interrupted: bool = False
+    stopping: bool = False
+    futures: dict[int, Future] = field(default_factory=dict)
+    gpu_cluster: bool = False
+    unmarked: str | None = None
+    next_look: float = 0.0  # when to look for dead runs next (time.monotonic)
+    unreachable_since: float | None = None
+    gone: str | None = None  # why the sweep was left (its scheduler went away)
+
+    @property
+    def retries(self) -> int:
+        return DEFAULT_RETRIES if self.options.retries is None else self.options.retries
+
+    def start(self) -> None:
+        self.store.clear_stop(self.sweep)
+        queued = self.store.list_runs(sweep=self.sweep, status=RunStatus.QUEUED)
+        self.gpu_cluster = check_devices(self.client, [r.device for r in queued])
+        self.submit(reversed(queued))  # list_runs is newest first: the oldest go first
+        if self.detach:
+            from distributed import fire_and_forget
+
+            fire_and_forget(list(self.futures.values()))  # the sweep goes on once this client is gone
+
+    def submit(self, records: Iterable[RunRecord]) -> None:
+        from runner.worker import train_by_id
+
+        args = self.options.execution.to_args()
+        for r in records:
+            # keyed by run and attempt: the same run submitted twice (a second `runner resume`) is one task
+            self.futures[r.id] = self.client.submit(
+                train_by_id, self.db_url, r.id, self.sweep, self.retries, args,
+                key=f"runner-run-{r.id}-{r.attempts}", resources=resources_for(r.device, self.gpu_cluster), pure=False)
+
+    def poll(self) -> bool:
+        if self.detach:
+            return False
+        if self.scheduler_gone():
+            return False
+        try:
+            if time.monotonic() >= self.next_look:  # a run on a host that died goes once its heartbeat is stale
+                self.next_look = time.monotonic() + LOOK_SECONDS
+                self.store.mark_lost()
+            if not self.stopping:
+                requeued = self.store.retry_lost(self.sweep, self.retries)
+                self.submit(self.store.get_run(run_id) for run_id in requeued)
+            counts = self.store.sweep_counts(self.sweep)
+        except StorageError as exc:
+            self.unmarked = str(exc)
+            return True
+        if self.options.fail_fast and any(counts.get(s) for s in FAILURES) and not self.stopping:
+            self.stop()
+        if self.on_tick:
+            self.on_tick(counts, self.store.list_runs(sweep=self.sweep, status=RunStatus.RUNNING))
+        active = counts.get(RunStatus.RUNNING, 0) or (counts.get(RunStatus.QUEUED, 0) and not self.stopping)
+        if active and not self.stopping and all(f.done() for f in self.futures.values()) and not counts.get(
+                RunStatus.RUNNING):
+            if self.client.status != "running":  # its tasks went with it
+                self.gone = self.gone_message()
+            return False  # every task ended yet runs are queued (the sweep was stopped, or its scheduler is gone)
+        return bool(active)
+
+    def scheduler_gone(self) -> bool:
+        """Whether the scheduler has been unreachable for SCHEDULER_GONE_SECONDS (its tasks are gone with it;
+        the runs it was training go on, and ``runner resume`` on a new scheduler submits the rest)."""
+        if self.client.status == "running":
+            self.unreachable_since = None
+            return False
+        now = time.monotonic()
+        self.unreachable_since = self.unreachable_since or now
+        if self.client.status in ("closing", "closed") or now - self.unreachable_since > SCHEDULER_GONE_SECONDS:
+            self.gone = self.gone_message()
+            return True
+        return False
+
+    def gone_message(self) -> str:
+        return (f"the Dask scheduler at {self.options.address} went away; start another (and its workers), then: "
+                f"runner resume {self.sweep} --executor dask --address tcp://HOST:PORT")
+
+    def stop(self) -> None:
+        """The stop flag in the database reaches every host; tasks not started yet are cancelled."""
+        self.stopping = True
+        self.store.stop_sweep(self.sweep, f"pid {os.getpid()} on {host_name()}")
+        self.client.cancel([f for f in self.futures.values() if not f.done()])
+
+    def result(self) -> SweepResult:
+        from runner.scheduler import SweepResult
+
+        counts = self.store.sweep_counts(self.sweep)
+        self.client.close()  # a detached sweep's tasks stay with the scheduler (fire_and_forget)
+        return SweepResult(counts, self.interrupted, 0, self.unmarked, self.gone)
+
