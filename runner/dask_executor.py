@@ -188,6 +188,9 @@ class DaskExecutor:
     interrupted: bool = False
     stopping: bool = False
     futures: dict[int, Future] = field(default_factory=dict)
+    # A retried run's earlier task, held on to: released, Dask would count the slot of a silent (not dead)
+    # worker as free, and send the retry to that very worker.
+    superseded: list[Future] = field(default_factory=list)
     gpu_cluster: bool = False
     unmarked: str | None = None
     next_look: float = 0.0  # when to look for dead runs next (time.monotonic)
@@ -213,6 +216,8 @@ class DaskExecutor:
 
         args = self.options.execution.to_args()
         for r in records:
+            if r.id in self.futures:
+                self.superseded.append(self.futures[r.id])
             # keyed by run and attempt: the same run submitted twice (a second `runner resume`) is one task
             self.futures[r.id] = self.client.submit(
                 train_by_id, self.db_url, r.id, self.sweep, self.retries, args,

@@ -78,6 +78,7 @@ def train_by_id(db_url: str, run_id: int, sweep: str, retries: int, option_args:
     import os
 
     from runner.engine import StopFlag
+    from runner.errors import RunNotFound, RunTakenOver
     from runner.stopping import SweepWatch
 
     store, registry = _opened(db_url)
@@ -96,7 +97,10 @@ def train_by_id(db_url: str, run_id: int, sweep: str, retries: int, option_args:
     stop = StopFlag()
     options = dataclasses.replace(ExecOptions.from_namespace(parser.parse_args(option_args)), stop=stop)
     with SweepWatch(store, sweep, stop):
-        return str(run_one(record, registry, store, slot, options))
+        try:
+            return str(run_one(record, registry, store, slot, options))
+        except (RunTakenOver, RunNotFound) as exc:  # given to another worker meanwhile (this host was silent), or deleted
+            return f"left: {exc}"
 
 
 def _opened(db_url: str) -> tuple[Store, Registry]:

@@ -151,6 +151,39 @@ def test_a_sigkilled_worker_s_run_is_retried_and_stores_exactly_its_steps(cluste
         assert (other.status, other.attempts, other.steps_done) == (RunStatus.COMPLETED, 1, 40)
 
 
+def test_a_silent_host_s_run_is_taken_over_only_once_its_heartbeat_is_stale(cluster, pg):
+    # host-b's worker is stopped (SIGSTOP: a host cut off, its process alive); the submitter, on this host,
+    # can judge it only by its heartbeat. When it comes back, the run is no longer its own.
+    address, _ = cluster
+    sweep = subprocess.Popen(runner_command("run", "--model", "sleepy", "--seed", "0-1", "--steps", "150", "--set",
+                                            "delay=0.04", "--sweep", "silent", "--checkpoint-every", "10 steps", *DATA,
+                                            "--executor", "dask", "--address", address, "--db", pg),
+                             env=env(pg), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open_store(pg) as store:
+        def on_b():
+            running = [r for r in store.list_runs(sweep="silent", status=RunStatus.RUNNING)
+                       if r.host == "host-b" and r.steps_done >= 12]
+            return running[0] if running else None
+
+        wait_until(lambda: on_b() is not None, what="a run on host-b past its first checkpoint")
+        silent = on_b()
+        os.kill(silent.pid, signal.SIGSTOP)
+        try:
+            time.sleep(1.0)  # within RUNNER_LOST_AFTER_SECONDS (2): not taken over
+            held = store.get_run(silent.id)
+            assert (held.status, held.host, held.attempts) == (RunStatus.RUNNING, "host-b", 1)
+            wait_until(lambda: store.get_run(silent.id).attempts == 2, timeout=30, what="the takeover")
+        finally:
+            os.kill(silent.pid, signal.SIGCONT)  # back: its next write finds the run another's, and it stops
+        out, err = sweep.communicate(timeout=90)
+        assert sweep.returncode == 0, err
+        again = store.get_run(silent.id)
+        assert (again.status, again.attempts, again.host) == (RunStatus.COMPLETED, 2, "host-a")
+        assert [s[1] for s in store.iter_steps([silent.id])] == list(range(150))  # each step exactly once
+        lost = [e.detail for e in store.events(silent.id) if e.kind == "lost"]
+        assert lost and lost[0].startswith("no heartbeat from host-b for ")
+
+
 def test_the_same_run_submitted_twice_trains_once(cluster, pg):
     from runner.config import RunConfig
     from runner.worker import train_by_id
