@@ -58,17 +58,10 @@ def slot_command(address: str, slot: Slot, index: int) -> list[str]:
 
 def slot_environment(slot: Slot) -> dict[str, str]:
     """The slot's environment: its device (runner.worker.SLOT_VARIABLE), BLAS threads or its one GPU."""
-    from runner.scheduler import BLAS_THREAD_VARIABLES
+    from runner.scheduler import slot_environment as local
     from runner.worker import SLOT_VARIABLE
 
-    env = dict(os.environ, **{SLOT_VARIABLE: slot.device})
-    if slot.device == "cpu":
-        env.update({name: str(slot.threads) for name in BLAS_THREAD_VARIABLES})
-    else:
-        index = int(slot.device.partition(":")[2])
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-        env["CUDA_VISIBLE_DEVICES"] = visible.split(",")[index] if visible else str(index)
-    return env
+    return dict(local(slot), **{SLOT_VARIABLE: slot.device})
 
 
 def connect(address: str, wait_seconds: float, say: Callable[[str], None]) -> Client:

@@ -184,17 +184,24 @@ class Scheduler:
         return any(r.device in slot.accepts for r in self.store.list_runs(sweep=self.sweep, status=RunStatus.QUEUED))
 
     def _spawn(self, slot: Slot) -> Worker:
-        env = dict(os.environ, RUNNER_DB=self.db_url)
-        if slot.device == "cpu":
-            env.update({name: str(slot.threads) for name in BLAS_THREAD_VARIABLES})
-        else:
-            index = int(slot.device.partition(":")[2])
-            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-            env["CUDA_VISIBLE_DEVICES"] = visible.split(",")[index] if visible else str(index)
+        env = dict(slot_environment(slot), RUNNER_DB=self.db_url)
         command = [sys.executable, "-m", "runner.worker", *worker_args(self.sweep, slot, self.options)]
         # A session of its own: a terminal's Ctrl-C reaches the parent, which forwards exactly one.
         process = subprocess.Popen(command, env=env, start_new_session=True)
         return Worker(slot, process, start_time(process.pid))
+
+
+def slot_environment(slot: Slot) -> dict[str, str]:
+    """This process's environment for a worker of ``slot``: its share of the BLAS threads, or its one GPU
+    (which torch then calls cuda:0)."""
+    env = dict(os.environ)
+    if slot.device == "cpu":
+        env.update({name: str(slot.threads) for name in BLAS_THREAD_VARIABLES})
+    else:
+        index = int(slot.device.partition(":")[2])
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        env["CUDA_VISIBLE_DEVICES"] = visible.split(",")[index] if visible else str(index)
+    return env
 
 
 def worker_end(pid: int, code: int) -> str:

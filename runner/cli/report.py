@@ -11,6 +11,27 @@ from runner.cli.params import RUN_ID
 from runner.status import VALUES
 
 
+def page_options(command):
+    """The options of what the page draws, shared by ``runner report`` and ``runner watch``."""
+    options = [
+        click.option("--band", type=click.Choice(["minmax", "std"]), default="minmax", show_default=True,
+                     help="A seed group's band: lowest to highest run, or mean ± one standard deviation."),
+        click.option("--linear", is_flag=True,
+                     help="Linear axes for the loss and metrics (by default: log where the values span a decade)."),
+        click.option("--points", type=click.IntRange(min=10), default=2000, show_default=True,
+                     help="Draw at most about this many points per line, fewer when many lines share a figure "
+                          "(display only; every step stays stored)."),
+        click.option("--title", help="The page's title."),
+        click.option("--metric", "metrics", multiple=True, metavar="NAME[,NAME]",
+                     help="Draw these metrics per step beside the loss, with their final and best in the summary "
+                          "(repeatable)."),
+        click.option("--best", metavar="NAME", help="Mark the run or group with the best final NAME (a metric, or loss)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.argument("run_ids", nargs=-1, type=RUN_ID, metavar="[RUN]...")
 @click.option("--sweep", help="Only the runs of this sweep.")
@@ -21,17 +42,7 @@ from runner.status import VALUES
               help="The HTML file to write.")
 @click.option("--plotlyjs", type=click.Choice(["embed", "cdn"]), default="embed", show_default=True,
               help="embed: plotly.js inside the file, which works offline; cdn: a small file that loads it online.")
-@click.option("--band", type=click.Choice(["minmax", "std"]), default="minmax", show_default=True,
-              help="A seed group's band: lowest to highest run, or mean ± one standard deviation.")
-@click.option("--linear", is_flag=True,
-              help="Linear axes for the loss and metrics (by default: log where the values span a decade).")
-@click.option("--points", type=click.IntRange(min=10), default=2000, show_default=True,
-              help="Draw at most about this many points per line, fewer when many lines share a figure "
-                   "(display only; every step stays stored).")
-@click.option("--title", help="The page's title.")
-@click.option("--metric", "metrics", multiple=True, metavar="NAME[,NAME]",
-              help="Draw these metrics per step beside the loss, with their final and best in the summary (repeatable).")
-@click.option("--best", metavar="NAME", help="Mark the run or group with the best final NAME (a metric, or loss).")
+@page_options
 @click.option("--compare", "compare_at", type=click.Choice(["final", "best"]), default="final", show_default=True,
               help="Compare groups that differ in one setting by each run's final or best value of --best's NAME "
                    "(or the loss).")

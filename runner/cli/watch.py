@@ -9,6 +9,7 @@ import click
 
 from runner.cli.common import InputError, db_option, domain_errors, mark_lost, open_store
 from runner.cli.params import RUN_ID
+from runner.cli.report import page_options
 
 
 @click.command()
@@ -19,16 +20,7 @@ from runner.cli.params import RUN_ID
               help="The address to serve on (0.0.0.0: every interface; anyone who reaches it sees the runs).")
 @click.option("--interval", type=click.FloatRange(min=0.2), default=1.0, show_default=True,
               help="Seconds between reads of the database (only while a page is open).")
-@click.option("--band", type=click.Choice(["minmax", "std"]), default="minmax", show_default=True,
-              help="A seed group's band: lowest to highest run, or mean ± one standard deviation.")
-@click.option("--linear", is_flag=True,
-              help="Linear axes for the loss and metrics (by default: log where the values span a decade).")
-@click.option("--points", type=click.IntRange(min=10), default=2000, show_default=True,
-              help="Draw at most about this many points per line (display only; every step stays stored).")
-@click.option("--title", help="The page's title.")
-@click.option("--metric", "metrics", multiple=True, metavar="NAME[,NAME]",
-              help="Draw these metrics per step beside the loss, with their final and best in the summary (repeatable).")
-@click.option("--best", metavar="NAME", help="Mark the run or group with the best final NAME (a metric, or loss).")
+@page_options
 @db_option
 @click.pass_context
 def watch(ctx, targets, port, host, interval, band, linear, points, title, metrics, best, db):

@@ -261,10 +261,37 @@ def gather(
         bare = tuple(run_data(r, Series.empty()) for r in records)
         points = budget.per_line(len(records), len(group_by_seed(bare)))
     runs, sampling = read_runs(store, records, recorded, directions, points)
+    return assemble(selection, tuple(runs), names, directions, declared, best,
+                    provenance(command, store.url, now), sampling)
+
+
+def assemble(
+    selection: Selection,
+    runs: tuple[RunData, ...],
+    names: tuple[str, ...],
+    directions: dict[str, Direction],
+    declared: dict[str, str],  # the directions the runs' models declare (runner.metrics.declared_directions)
+    best: str | None,
+    made: Provenance,
+    sampling: Sampling | None = None,
+) -> ReportData:
+    """The report of ``runs`` (read whole or in part): what varies, the seed groups and the best entry.
+    ``gather`` and runner.watch, which reads the runs as they grow, both end here."""
     varying, constant = config_diff(runs)
     groups = group_by_seed(runs, directions)
+    chosen = None
+    if best is not None:
+        way = directions.get(best) or metric_direction(best, declared)
+        chosen = choose_best(best, way, [(e, entry_final(e, best) if best == LOSS or best in names else None)
+                                         for e in entries_of(runs, groups)])
+    return ReportData(selection, runs, groups, varying, constant, made, names, directions, chosen,
+                      sampling or Sampling())
+
+
+def provenance(command: str | None, database: str, now: datetime | None = None) -> Provenance:
+    """Who made a report, where, when and with what."""
     env = environment()
-    provenance = Provenance(
+    return Provenance(
         runner_version=env["runner_version"],
         torch_version=env["torch_version"],
         numpy_version=env["numpy_version"],
@@ -272,13 +299,8 @@ def gather(
         host=host_name(),
         created_at=now or datetime.now(timezone.utc),
         command=command,
-        database=store.url,
+        database=database,
     )
-    chosen = None
-    if best is not None:
-        way = directions.get(best) or metric_direction(best, declared)
-        chosen = choose_best(best, way, [(e, entry_final(e, best)) for e in entries_of(runs, groups)])
-    return ReportData(selection, runs, groups, varying, constant, provenance, names, directions, chosen, sampling)
 
 
 def entries_of(runs: Sequence[RunData], groups: Sequence[Group]) -> list[Group | RunData]:

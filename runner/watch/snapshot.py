@@ -10,23 +10,10 @@ zoom and the traces they hid or showed.
 
 from __future__ import annotations
 
-import platform
-from datetime import datetime, timezone
-
 from runner.metrics import declared_directions
-from runner.processes import host_name
-from runner.report.data import (
-    Provenance,
-    ReportData,
-    config_diff,
-    entries_of,
-    entry_final,
-    group_by_seed,
-    run_data,
-)
+from runner.report.data import ReportData, assemble, provenance, run_data
 from runner.report.figures import Figures
-from runner.report.metric_data import LOSS, check_names, choose_best, metric_direction, run_metric
-from runner.store import environment
+from runner.report.metric_data import check_names, metric_direction, run_metric
 from runner.watch.feed import Feed
 
 __all__ = ["UIREVISION", "check_metrics", "report_data", "steady"]
@@ -57,26 +44,7 @@ def report_data(feed: Feed, best: str | None, command: str | None, database: str
             if series is not None:
                 metrics[name] = run_metric(name, directions[name], series)
         runs.append(run_data(record, tail.series(), tuple(sorted(metrics)), metrics))
-    varying, constant = config_diff(runs)
-    groups = group_by_seed(runs, directions)
-    env = environment()
-    provenance = Provenance(
-        runner_version=env["runner_version"],
-        torch_version=env["torch_version"],
-        numpy_version=env["numpy_version"],
-        python_version=env["python_version"] or platform.python_version(),
-        host=host_name(),
-        created_at=datetime.now(timezone.utc),
-        command=command,
-        database=database,
-    )
-    chosen = None
-    if best is not None:
-        way = directions.get(best) or metric_direction(best, declared)
-        entries = entries_of(runs, groups)
-        chosen = choose_best(best, way, [(e, entry_final(e, best) if best == LOSS or best in names else None)
-                                         for e in entries])
-    return ReportData(feed.selection, tuple(runs), groups, varying, constant, provenance, names, directions, chosen)
+    return assemble(feed.selection, tuple(runs), names, directions, declared, best, provenance(command, database))
 
 
 def steady(figs: Figures) -> Figures:

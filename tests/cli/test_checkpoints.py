@@ -156,6 +156,8 @@ def test_weights_of_torch_and_numpy_runs(cli, db_url, store, tmp_path):
 
     refused = cli("weights", "2", "-o", str(tmp_path / "numpy.npz"), code=2)
     assert "exists; give another -o PATH, or --force to overwrite it" in refused.stderr
+    refused = cli("weights", "2", "-o", str(tmp_path), code=2)
+    assert "is a directory; give a file path, e.g. -o" in refused.stderr
     cli("run", "-m", "numpy", "--steps", "2", "--no-weights", *DATA)
     refused = cli("weights", "3", code=2)
     assert "run 3 kept no weights" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
