@@ -50,10 +50,12 @@ def check_installed() -> None:
 
 def slot_command(address: str, slot: Slot, index: int) -> list[str]:
     """``dask worker`` (a nanny and its worker process) for one slot: one thread, the slot's resources."""
+    from runner.scheduler import slot_name
+
     resources = {"CPU": 1} if slot.device == "cpu" else {"GPU": 1, slot.device: 1}
     return [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1",
             "--resources", ",".join(f"{k}={v}" for k, v in resources.items()),
-            "--name", f"{host_name()}-{index}-{slot.device}", "--no-dashboard"]
+            "--name", slot_name(index, slot), "--no-dashboard"]
 
 
 def slot_environment(slot: Slot) -> dict[str, str]:
@@ -153,18 +155,33 @@ def resources_for(device: str, gpu_cluster: bool) -> dict[str, float]:
     return {"CPU": 1}
 
 
-def check_devices(client: Client, devices: Iterable[str]) -> bool:
-    """Whether the cluster has GPU slots; OptionError for a run no slot can take."""
+def check_devices(client: Client, devices: Iterable[str], wait_seconds: float = 0.0,
+                  say: Callable[[str], None] | None = None) -> bool:
+    """Whether the cluster has GPU slots; OptionError for a run no slot takes, once ``wait_seconds`` have passed
+    without such a slot joining (workers of a cluster that is starting join one by one)."""
+    deadline, said = time.monotonic() + wait_seconds, False
+    while True:
+        offered = offered_resources(client)
+        gpu_cluster = "GPU" in offered
+        missing = {device: needed for device in set(devices) for needed in resources_for(device, gpu_cluster)
+                   if needed not in offered}
+        if not missing or time.monotonic() >= deadline:
+            break
+        if say and not said:
+            said = True
+            say(f"waiting up to {wait_seconds:g} s for a Dask worker that offers {', '.join(sorted(set(missing.values())))}")
+        time.sleep(0.5)
+    for device, needed in sorted(missing.items()):
+        raise OptionError(f"no Dask worker offers {needed} for runs on {device} (workers offer: "
+                          f"{', '.join(sorted(offered)) or 'nothing'}); start one with `runner worker`")
+    return gpu_cluster
+
+
+def offered_resources(client: Client) -> set[str]:
     offered: set[str] = set()
     for info in workers(client).values():
         offered |= {name for name, amount in (info.get("resources") or {}).items() if amount}
-    gpu_cluster = "GPU" in offered
-    for device in set(devices):
-        [needed] = resources_for(device, gpu_cluster)
-        if needed not in offered:
-            raise OptionError(f"no Dask worker offers {needed} for runs on {device} (workers offer: "
-                              f"{', '.join(sorted(offered)) or 'nothing'}); start one with `runner worker`")
-    return gpu_cluster
+    return offered
 
 
 @dataclass
@@ -209,12 +226,26 @@ class DaskExecutor:
 
         args = self.options.execution.to_args()
         for r in records:
-            if r.id in self.futures:
+            placement: dict[str, Any] = {}
+            if r.id in self.futures:  # a retry
                 self.superseded.append(self.futures[r.id])
+                placement = self.elsewhere(r)
             # keyed by run and attempt: the same run submitted twice (a second `runner resume`) is one task
             self.futures[r.id] = self.client.submit(
                 train_by_id, self.db_url, r.id, self.sweep, self.retries, args,
-                key=f"runner-run-{r.id}-{r.attempts}", resources=resources_for(r.device, self.gpu_cluster), pure=False)
+                key=f"runner-run-{r.id}-{r.attempts}", resources=resources_for(r.device, self.gpu_cluster), pure=False,
+                **placement)
+
+    def elsewhere(self, record: RunRecord) -> dict[str, Any]:
+        """Where a retry may go: any worker that offers its resources but the slot that lost it, when there is one.
+
+        Dask places a task by the resources a worker has, not by those in use, so it could queue the retry
+        behind the lost attempt on a worker that is silent but alive (SIGSTOPped, cut off) and never take
+        it back. Loose: should every other worker leave, any may take it."""
+        needed = resources_for(record.device, self.gpu_cluster)
+        others = [address for address, info in workers(self.client).items() if info.get("name") != record.slot
+                  and all((info.get("resources") or {}).get(name, 0) >= amount for name, amount in needed.items())]
+        return {"workers": others, "allow_other_workers": True} if others else {}
 
     def poll(self) -> bool:
         if self.detach:

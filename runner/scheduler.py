@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from runner.errors import StorageError, StorageUnavailable
 from runner.executor import WORKER_WAIT
 from runner.options import ExecOptions
-from runner.processes import start_time
+from runner.processes import host_name, start_time
 from runner.status import FAILURES, RunStatus
 
 if TYPE_CHECKING:
@@ -61,6 +61,12 @@ def plan_slots(jobs: int, per_device: int, gpus: int, cores: int, requested: Ite
     return gpu_slots + [Slot("cpu", cpu_accepts, threads)] * cpu_count
 
 
+def slot_name(index: int, slot: Slot) -> str:
+    """What a slot is called on the runs it takes (runs.slot) and, for ``runner worker``, as a Dask worker:
+    HOST-INDEX-DEVICE, e.g. ``node7-2-cuda:1``."""
+    return f"{host_name()}-{index}-{slot.device}"
+
+
 @dataclass(frozen=True)
 class PoolOptions:
     """How a sweep's queue is worked (``runner run`` and ``runner resume`` options), and how each run executes."""
@@ -81,6 +87,7 @@ class PoolOptions:
 @dataclass
 class Worker:
     slot: Slot
+    name: str  # slot_name: a replacement worker keeps it
     process: subprocess.Popen
     started: int | None = None  # the process's start time (runner.processes.start_time), which its runs record
 
@@ -117,7 +124,7 @@ class Scheduler:
     # runner.executor.Executor
 
     def start(self) -> None:
-        self.workers = [self._spawn(slot) for slot in self.slots]
+        self.workers = [self._spawn(slot, slot_name(i, slot)) for i, slot in enumerate(self.slots)]
 
     def poll(self) -> bool:
         if not self.workers:
@@ -164,7 +171,7 @@ class Scheduler:
             if replace:
                 self.max_restarts -= 1
                 restarted += 1
-                self.workers.append(self._spawn(worker.slot))
+                self.workers.append(self._spawn(worker.slot, worker.name))
         return restarted
 
     def _mark_lost(self, worker: Worker | None = None, code: int = 0) -> None:
@@ -183,12 +190,12 @@ class Scheduler:
     def _queued_for(self, slot: Slot) -> bool:
         return any(r.device in slot.accepts for r in self.store.list_runs(sweep=self.sweep, status=RunStatus.QUEUED))
 
-    def _spawn(self, slot: Slot) -> Worker:
+    def _spawn(self, slot: Slot, name: str) -> Worker:
         env = dict(slot_environment(slot), RUNNER_DB=self.db_url)
-        command = [sys.executable, "-m", "runner.worker", *worker_args(self.sweep, slot, self.options)]
+        command = [sys.executable, "-m", "runner.worker", *worker_args(self.sweep, slot, name, self.options)]
         # A session of its own: a terminal's Ctrl-C reaches the parent, which forwards exactly one.
         process = subprocess.Popen(command, env=env, start_new_session=True)
-        return Worker(slot, process, start_time(process.pid))
+        return Worker(slot, name, process, start_time(process.pid))
 
 
 def slot_environment(slot: Slot) -> dict[str, str]:
@@ -216,9 +223,10 @@ def worker_end(pid: int, code: int) -> str:
     return f"its worker process (pid {pid}) was killed by {name}{hint} without recording an end"
 
 
-def worker_args(sweep: str, slot: Slot, options: PoolOptions) -> list[str]:
+def worker_args(sweep: str, slot: Slot, name: str, options: PoolOptions) -> list[str]:
     """The command line of ``python -m runner.worker`` for one slot (the database comes in its environment)."""
-    args = ["--sweep", sweep, "--device", slot.device, "--accepts", ",".join(slot.accepts), "--threads", str(slot.threads)]
+    args = ["--sweep", sweep, "--device", slot.device, "--slot", name, "--accepts", ",".join(slot.accepts),
+            "--threads", str(slot.threads)]
     if options.fail_fast:
         args.append("--fail-fast")
     return args + options.execution.to_args()

@@ -32,6 +32,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--db", default=None, help="database URL (default: $RUNNER_DB, so that passwords stay out of ps)")
     parser.add_argument("--sweep", required=True)
     parser.add_argument("--device", required=True, help="the slot's device as recorded, e.g. cpu or cuda:1")
+    parser.add_argument("--slot", default=None, help="the slot's name, recorded on the runs it takes")
     parser.add_argument("--accepts", required=True, help="comma-separated requested devices this slot takes")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--fail-fast", action="store_true", help="stop claiming after a failed or diverged run")
@@ -84,14 +85,14 @@ def train_by_id(db_url: str, run_id: int, sweep: str, retries: int, option_args:
     store, registry = _opened(db_url)
     parser = argparse.ArgumentParser()
     ExecOptions.add_arguments(parser)
-    slot = os.environ.get(SLOT_VARIABLE, "cpu")
+    slot, name = os.environ.get(SLOT_VARIABLE, "cpu"), dask_worker_name()
     if store.sweep_stopped(sweep):
         return "stopped"
-    record = store.claim_run(run_id, slot)
+    record = store.claim_run(run_id, slot, name)
     if record is None and store.get_run(run_id).status == RunStatus.RUNNING:
         store.mark_lost()
         if store.retry_lost(sweep, retries, [run_id]):
-            record = store.claim_run(run_id, slot)
+            record = store.claim_run(run_id, slot, name)
     if record is None:
         return f"skipped: run {run_id} is {store.get_run(run_id).status}"
     stop = StopFlag()
@@ -101,6 +102,16 @@ def train_by_id(db_url: str, run_id: int, sweep: str, retries: int, option_args:
             return str(run_one(record, registry, store, slot, options))
         except (RunTakenOver, RunNotFound) as exc:  # given to another worker meanwhile (this host was silent), or deleted
             return f"left: {exc}"
+
+
+def dask_worker_name() -> str | None:
+    """The name of the Dask worker this task runs on (``runner worker`` names it by runner.scheduler.slot_name)."""
+    from distributed import get_worker
+
+    try:
+        return str(get_worker().name)
+    except ValueError:  # called outside a worker
+        return None
 
 
 def _opened(db_url: str) -> tuple[Store, Registry]:
@@ -138,7 +149,7 @@ def work(args: argparse.Namespace) -> int:
     with open_store(args.db) as store, graceful_stop() as stop, SweepWatch(store, args.sweep, stop):
         options = dataclasses.replace(ExecOptions.from_namespace(args), stop=stop)
         while not stop.requested and not store.sweep_stopped(args.sweep):
-            record = store.claim(args.sweep, accepts, args.device)
+            record = store.claim(args.sweep, accepts, args.device, args.slot)
             if record is None:
                 break
             try:

@@ -120,10 +120,56 @@ def test_a_12_run_sweep_completes_on_two_hosts_one_run_at_a_time_per_slot(cluste
     with open_store(pg) as store:
         runs = store.list_runs(sweep="twelve")
         assert all(r.steps_done == 10 and r.attempts == 1 and r.device == "cpu" for r in runs)
-        assert {r.host for r in runs} == {"host-a", "host-b"}  # both hosts worked
-        for slot in {(r.host, r.pid) for r in runs}:  # no two runs at once on one slot
-            spans = sorted((r.started_at, r.ended_at) for r in runs if (r.host, r.pid) == slot)
-            assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:])), spans
+        assert {(r.host, r.slot) for r in runs} == {("host-a", "host-a-0-cpu"), ("host-b", "host-b-0-cpu")}
+        assert_one_run_at_a_time_per_slot(runs)
+
+
+def assert_one_run_at_a_time_per_slot(runs):
+    for slot in {r.slot for r in runs}:
+        spans = sorted((r.started_at, r.ended_at) for r in runs if r.slot == slot)
+        assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:])), spans
+
+
+def test_gpu_requests_land_on_gpu_slots(pg, monkeypatch):
+    # Fake GPUs: two slots that offer Dask's GPU resources (cuda:0 on host-a, cuda:1 on host-b) but train on the
+    # CPU, as this machine has no GPU; and a CPU slot on host-a. Runs asking for cuda:1 must go to host-b's GPU
+    # slot, for any GPU to either GPU slot, for the CPU to the CPU slot.
+    from runner.dask_executor import slot_command, slot_environment
+    from runner.scheduler import Slot
+
+    address, scheduler = start_scheduler()
+    workers = []
+    try:
+        for host, index, device in (("host-a", 0, "cuda:0"), ("host-b", 0, "cuda:1"), ("host-a", 1, "cpu")):
+            monkeypatch.setenv("RUNNER_HOST", host)
+            slot = Slot(device, (), 1)
+            fake = {**slot_environment(slot), **env(RUNNER_HOST=host), "RUNNER_SLOT_DEVICE": "cpu"}
+            fake.pop("CUDA_VISIBLE_DEVICES", None)
+            workers.append(subprocess.Popen(slot_command(address, slot, index), env=fake,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        monkeypatch.delenv("RUNNER_HOST")
+        grid = ["--model", "sleepy", "--device", "cuda:1,cuda,cpu", "--seed", "0-3", "--steps", "5", "--set", "delay=0.01",
+                *DATA]
+        code, out, err = dask_run(pg, address, *grid, "--sweep", "gpus", "--worker-wait", "60")
+        assert code == 0, err
+        assert "sweep gpus: 12 runs · 12 completed" in out
+    finally:
+        stop(scheduler)
+        for worker in workers:
+            stop(worker)
+    # A run records the device it ran on (these fakes train on the CPU); what each asked for is in the grid,
+    # whose order the run ids follow.
+    listed = subprocess.run(runner_command("run", *grid, "--dry-run"), env=env(pg), capture_output=True, text=True)
+    asked = [next(t for t in line.split() if t.startswith(("cuda", "cpu"))) for line in listed.stdout.splitlines()[1:13]]
+    with open_store(pg) as store:
+        runs = sorted(store.list_runs(sweep="gpus"), key=lambda r: r.id)
+    landed = {(request, r.slot) for request, r in zip(asked, runs)}
+    assert {slot for request, slot in landed if request == "cuda:1"} == {"host-b-0-cuda:1"}
+    assert {slot for request, slot in landed if request == "cuda"} <= {"host-a-0-cuda:0", "host-b-0-cuda:1"}
+    assert {slot for request, slot in landed if request == "cpu"} == {"host-a-1-cpu"}
+    assert sorted(asked) == ["cpu"] * 4 + ["cuda"] * 4 + ["cuda:1"] * 4
+    assert all(r.status == RunStatus.COMPLETED and r.attempts == 1 for r in runs)
+    assert_one_run_at_a_time_per_slot(runs)
 
 
 def test_a_sigkilled_worker_s_run_is_retried_and_stores_exactly_its_steps(cluster, pg):
@@ -320,3 +366,12 @@ def test_the_scheduler_killed_mid_sweep_then_resume_on_a_new_scheduler_finishes_
     with open_store(pg) as store:
         assert store.sweep_counts("orphan") == {RunStatus.COMPLETED: 4}
         assert all([s[1] for s in store.iter_steps([r.id])] == list(range(60)) for r in store.list_runs(sweep="orphan"))
+
+
+def test_a_device_no_worker_offers_waits_then_is_one_line_exit_2(cluster, pg):
+    address, _ = cluster  # two CPU slots, no GPU
+    code, _, err = dask_run(pg, address, "--model", "numpy", "--device", "cuda", "--worker-wait", "1", *DATA)
+    assert code == 2 and "waiting up to 1 s for a Dask worker that offers GPU" in err, err
+    assert err.strip().splitlines()[-1].startswith("Error: no Dask worker offers GPU for runs on cuda (workers offer: CPU)")
+    with open_store(pg) as store:
+        assert store.list_runs() == []

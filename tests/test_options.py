@@ -22,15 +22,16 @@ def test_every_travelling_option_has_a_sample():
 def test_each_option_survives_the_trip_to_a_worker(name):
     options = ExecOptions(**{name: SAMPLES[name]})
     assert getattr(options, name) != getattr(ExecOptions(), name)
-    args = worker.parse(worker_args("grid", SLOT, PoolOptions(execution=options)))
+    args = worker.parse(worker_args("grid", SLOT, "vm-0-cuda:1", PoolOptions(execution=options)))
     assert ExecOptions.from_namespace(args) == options
 
 
 def test_all_options_at_once_and_the_defaults_survive_too():
     for options in (ExecOptions(**SAMPLES), ExecOptions()):
-        args = worker.parse(worker_args("grid", SLOT, PoolOptions(fail_fast=True, execution=options)))
+        args = worker.parse(worker_args("grid", SLOT, "vm-0-cuda:1", PoolOptions(fail_fast=True, execution=options)))
         assert ExecOptions.from_namespace(args) == options
-        assert (args.sweep, args.device, args.accepts, args.fail_fast) == ("grid", "cuda:1", "auto,cuda,cuda:1", True)
+        assert (args.sweep, args.device, args.slot, args.accepts, args.fail_fast) == (
+            "grid", "cuda:1", "vm-0-cuda:1", "auto,cuda,cuda:1", True)
 
 
 def test_process_local_options_stay_behind():

@@ -55,10 +55,10 @@ def test_a_worker_that_exits_without_ending_its_run_leaves_its_status_in_the_run
     url = f"sqlite:///{tmp_path / 'runs.db'}"
     started: list[int] = []
 
-    def spawn(self, slot):
+    def spawn(self, slot, name):
         process = subprocess.Popen([sys.executable, "-c", CLAIM_THEN_EXIT], env=subprocess_env(url))
         started.append(process.pid)
-        return Worker(slot, process, start_time(process.pid))
+        return Worker(slot, name, process, start_time(process.pid))
 
     monkeypatch.setattr(Scheduler, "_spawn", spawn)
     with open_store(url) as store:

@@ -56,10 +56,12 @@ def connect(options: PoolOptions, db: str | None, devices: Iterable[str] = ()) -
 
     assert options.address is not None  # executor_settings saw to it
     with domain_errors():
-        client = connect(options.address, options.worker_wait, lambda text: click.echo(text, err=True))
+        say = lambda text: click.echo(text, err=True)  # noqa: E731
+        client = connect(options.address, options.worker_wait, say)
         try:
             check_database(client, resolve_url(db), options.address)
-            check_devices(client, devices)  # every run that is about to be queued has a slot that takes it
+            # every run that is about to be queued has a slot that takes it
+            check_devices(client, devices, options.worker_wait, say)
         except BaseException:
             client.close()
             raise

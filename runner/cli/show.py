@@ -35,7 +35,8 @@ def record_lines(r) -> list[tuple[str, str]]:
         ("started", str(r.started_at or "-")),
         ("ended", str(r.ended_at or "-")),
         ("duration", f"{duration:.2f} s" if duration is not None else "-"),
-        ("host", f"{r.host} (pid {r.pid})"),
+        ("host", f"{r.host} (pid {r.pid})" + (f", slot {r.slot}" if r.slot else "")),
+        ("attempts", str(r.attempts)),
         ("versions", f"python {r.python_version} · torch {r.torch_version} · numpy {r.numpy_version} · "
                      f"runner {r.runner_version}"),
     ]

@@ -107,6 +107,7 @@ class RunRecord:
     numpy_version: str | None
     runner_version: str | None
     attempts: int = 0  # claims so far: a dead worker's run is retried while this is at most --retries
+    slot: str | None = None  # the worker slot that last claimed it (runner.scheduler.slot_name); None for a single run
 
 
 @dataclass(frozen=True)
@@ -225,10 +226,10 @@ class Store:
         with self._transaction() as conn:
             return [_insert_run(conn, _new_run(config, config.device, RunStatus.QUEUED, sweep)) for config in configs]
 
-    def claim(self, sweep: str, accepts: Sequence[str], device: str) -> RunRecord | None:
+    def claim(self, sweep: str, accepts: Sequence[str], device: str, slot: str | None = None) -> RunRecord | None:
         """Take the oldest queued run of ``sweep`` that asked for one of ``accepts``.
 
-        The run becomes ``running`` on ``device``, owned by this process. The
+        The run becomes ``running`` on ``device``, owned by this process (of ``slot``). The
         update only succeeds while the run is still queued (compare and set),
         so two workers, in any processes, never take the same run. On
         PostgreSQL the candidate is locked with SKIP LOCKED first, so that
@@ -243,7 +244,7 @@ class Store:
                 candidate = conn.scalar(self._skip_locked(query))
                 if candidate is None:
                     return None
-                taken = _take(conn, candidate, device)
+                taken = _take(conn, candidate, device, slot)
                 if taken is not None:
                     return taken
 
@@ -410,12 +411,12 @@ class Store:
             found = {run_id: resuming.requeue(conn, run_id, restart, strict=False) for run_id in resuming.resumable(conn, sweep)}
         return {run_id: step for run_id, step in found.items() if step is not None}
 
-    def claim_run(self, run_id: int, device: str) -> RunRecord | None:
+    def claim_run(self, run_id: int, device: str, slot: str | None = None) -> RunRecord | None:
         """Take queued run ``run_id`` as ``claim`` takes a sweep's next one; None if it is not queued (any more)."""
         with self._transaction() as conn:
             if conn.scalar(self._skip_locked(select(runs.c.id).where(runs.c.id == run_id))) is None:
                 return None  # another claimer holds it this moment (PostgreSQL), or it is gone
-            return _take(conn, run_id, device)
+            return _take(conn, run_id, device, slot)
 
     def retry_lost(self, sweep: str, retries: int, run_ids: Iterable[int] | None = None) -> dict[int, int]:
         """Queue again the lost runs of ``sweep`` (of ``run_ids`` only, if given) claimed at most ``retries``
@@ -749,15 +750,16 @@ def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | Non
     )
 
 
-def _take(conn: Connection, run_id: int, device: str) -> RunRecord | None:
-    """Compare and set: the queued run becomes ``running`` on ``device``, owned by this process (None: not queued)."""
+def _take(conn: Connection, run_id: int, device: str, slot: str | None) -> RunRecord | None:
+    """Compare and set: the queued run becomes ``running`` on ``device``, owned by this process of ``slot``
+    (None: not queued)."""
     now = utcnow()
     taken = conn.execute(
         update(runs)
         .where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED)
         # a resumed run keeps the start of its first part (runner.store.resuming clears it for a restart)
         .values(status=RunStatus.RUNNING, device=device, started_at=func.coalesce(runs.c.started_at, now),
-                heartbeat_at=now, attempts=runs.c.attempts + 1, **this_process(), **environment())
+                heartbeat_at=now, attempts=runs.c.attempts + 1, slot=slot, **this_process(), **environment())
     ).rowcount
     return _record(conn.execute(select(runs).where(runs.c.id == run_id)).one()) if taken else None
 

@@ -176,11 +176,20 @@ def create_engine_for(url: str, read_only: bool = False) -> Engine:
 
 
 def server_connect_args(url: URL) -> dict[str, Any]:
-    """PostgreSQL connections are named ``runner`` in pg_stat_activity, and give up connecting after
-    CONNECT_TIMEOUT_SECONDS (a run then tries again: runner.patience), unless the URL says otherwise."""
+    """PostgreSQL connections are named ``runner`` in pg_stat_activity, give up connecting after
+    CONNECT_TIMEOUT_SECONDS (a run then tries again: runner.patience), and are ended by the server when idle
+    inside a transaction for longer than a silent run's time to be lost, unless the URL says otherwise.
+
+    Why the last: runner's transactions are short and never wait on the user, so one left open is a process
+    that stopped in it (SIGSTOP, a host cut off from the network). Its row locks would hold until TCP gave up
+    on it, hours later, and the other hosts' lost-run checks and claims would wait on them all that time. Its
+    process, should it come back, finds its connection gone and retries as after any passing fault."""
     if url.get_backend_name() != "postgresql":
         return {}
-    wanted = {"application_name": APPLICATION_NAME, "connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    from runner.heartbeat import LOST_AFTER_SECONDS
+
+    idle = f"-c idle_in_transaction_session_timeout={max(1000, int(LOST_AFTER_SECONDS * 1000))}"
+    wanted = {"application_name": APPLICATION_NAME, "connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": idle}
     return {key: value for key, value in wanted.items() if key not in url.query}
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.types import TypeDecorator
 
 from runner.status import VALUES, RunStatus
 
-HEAD = "0007"  # the newest migration; opening a store at HEAD never imports alembic
+HEAD = "0008"  # the newest migration; opening a store at HEAD never imports alembic
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -152,6 +152,7 @@ runs = Table(
     # claims so far (each worker that took it counts one): a run whose worker died is retried while this
     # is at most --retries (runner.store.Store.retry_lost)
     Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("slot", String),  # the worker slot that last claimed it (runner.scheduler.slot_name), for sweeps
     CheckConstraint(status_check(), name="status"),  # ck_runs_status
     sqlite_autoincrement=True,  # never reuse a deleted run's id
 )

@@ -59,6 +59,19 @@ def test_a_grid_runs_as_a_sweep_and_ls_selects_it(cli, store):
     assert len(store.list_runs(sweep="first")) == 4 and len(store.list_runs()) == 5
 
 
+def test_each_run_of_a_sweep_records_its_slot_and_show_says_it(cli, store):
+    from runner.processes import host_name
+
+    cli("run", "--model", "numpy", "--seed", "0-3", "--steps", "3", "--sweep", "slots", "-j", "2", *DATA)
+    runs = store.list_runs(sweep="slots")
+    assert {r.slot for r in runs} <= {f"{host_name()}-0-cpu", f"{host_name()}-1-cpu"} and all(r.slot for r in runs)
+    shown = cli("show", str(runs[0].id)).stdout
+    assert f", slot {runs[0].slot}" in shown and "attempts    1" in shown, shown
+    cli("run", "--model", "numpy", "--steps", "2", *DATA)
+    single = store.list_runs()[0]
+    assert single.slot is None and ", slot" not in cli("show", str(single.id)).stdout
+
+
 def test_eight_processes_write_to_one_sqlite_file(db_url, store):
     code, out, err = finish(start(db_url, "run", "--model", "sleepy", "--seed", "0-7", "--steps", "120",
                                   "--set", "delay=0.002", "--jobs", "8", "--sweep", "eight", *DATA))

@@ -181,3 +181,42 @@ def test_a_run_given_to_another_process_is_no_longer_written_by_its_old_one(stor
     run = store.get_run(run_id)
     assert (run.status, run.host, run.error) == ("running", "other-host", None)
     assert list(store.iter_steps([run_id])) == []  # requeue (no checkpoint) cleared them; the old process added none
+
+
+STOPPED_IN_A_TRANSACTION = """
+import os, signal, sys
+from sqlalchemy import update
+from runner.store import open_store
+from runner.store.models import runs, utcnow
+with open_store(sys.argv[1]) as store, store._engine.begin() as conn:  # a writer that stops mid-transaction
+    conn.execute(update(runs).where(runs.c.id == int(sys.argv[2])).values(heartbeat_at=utcnow()))
+    print("locked", flush=True)
+    os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+@pytest.mark.postgres
+def test_a_process_stopped_inside_a_transaction_does_not_hold_its_run_from_being_lost(pg_url, make_config,
+                                                                                      python_env):
+    # A host cut off mid-write keeps its row locks until the server ends its idle transaction, after as long
+    # as its run takes to be lost (RUNNER_LOST_AFTER_SECONDS), not when TCP gives up, hours later.
+    from runner.store import open_store
+    from tests.conftest import empty_pg
+
+    empty_pg(pg_url)
+    env = {**python_env, "RUNNER_LOST_AFTER_SECONDS": "2", "RUNNER_HEARTBEAT_SECONDS": "0.2"}
+    with open_store(pg_url) as store:
+        run_id = store.create_run(make_config(), device="cpu")
+        pretend(store, run_id, host="elsewhere", heartbeat_at=utcnow() - timedelta(seconds=10))
+        writer = subprocess.Popen([sys.executable, "-c", STOPPED_IN_A_TRANSACTION, pg_url, str(run_id)], env=env,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert writer.stdout.readline().strip() == "locked"
+            checker = subprocess.run([sys.executable, "-c", f"from runner.store import open_store\n"
+                                      f"with open_store({pg_url!r}) as s: print(s.mark_lost())"],
+                                     env=env, capture_output=True, text=True, timeout=30)
+            assert checker.returncode == 0 and checker.stdout.strip() == f"[{run_id}]", checker.stderr
+        finally:
+            writer.kill()
+            writer.wait()
+        assert store.get_run(run_id).status == RunStatus.LOST

@@ -276,3 +276,26 @@ def test_upgrading_a_database_made_at_0006_counts_attempts_and_keeps_everything(
         assert store.create_run(make_config(), device="cpu") == 6  # run 4 was deleted at 0006: its id stays unused
     assert read_revision_of(db_url) == HEAD
     assert schema_differences(db_url) == []
+
+
+def test_upgrading_a_database_made_at_0007_records_slots_from_then_on(db_url, make_config):
+    """fixtures/schema_0007.db, made by runner at 0007: run 1 with its weights, a 2-run sweep asked to stop
+    (runner stop), run 4 removed with runner rm, run 5 killed with kill -9 after a checkpoint at step 350."""
+    at_revision_from_the_fixture(db_url, "0007", ("runs", "steps", "metrics", "run_events", "artifacts", "sweep_stops"))
+    assert read_revision_of(db_url) == "0007"
+    with open_store(db_url) as store:  # upgrades to head
+        assert [(r.id, r.sweep, r.status, r.steps_done, r.attempts, r.slot) for r in store.list_runs()] == [
+            (5, None, RunStatus.LOST, 350, 1, None),
+            (3, "grid0007", RunStatus.COMPLETED, 4, 1, None),
+            (2, "grid0007", RunStatus.COMPLETED, 4, 1, None),
+            (1, None, RunStatus.COMPLETED, 5, 1, None),
+        ]
+        assert len(list(store.iter_steps())) == 5 + 4 + 4 + 350
+        assert store.sweep_stopped("grid0007")
+        assert store.latest_artifact(5, "checkpoint").info.step == 350
+        assert store.requeue([5]) == {5: 350}
+        claimed = store.claim_run(5, "cpu", "vm-0-cpu")
+        assert (claimed.attempts, claimed.slot) == (2, "vm-0-cpu")
+        assert store.create_run(make_config(), device="cpu") == 6  # run 4 was deleted at 0007: its id stays unused
+    assert read_revision_of(db_url) == HEAD
+    assert schema_differences(db_url) == []

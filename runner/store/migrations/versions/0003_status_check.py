@@ -11,13 +11,11 @@ would delete every step through ON DELETE CASCADE. The rebuilt table
 keeps AUTOINCREMENT and its counter, so a deleted run's id is still never
 reused.
 """
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Sequence, Union
 
-import sqlalchemy as sa
 from alembic import op
-from alembic.operations import BatchOperations
+
+from runner.store.migrations import rebuilt_runs
 
 revision: str = "0003"
 down_revision: Union[str, Sequence[str], None] = "0002"
@@ -38,16 +36,3 @@ def downgrade() -> None:
     with rebuilt_runs() as batch:
         batch.drop_constraint(op.f("ck_runs_status"), type_="check")
 
-
-@contextmanager
-def rebuilt_runs() -> Iterator[BatchOperations]:
-    """``batch_alter_table("runs")``, keeping SQLite's AUTOINCREMENT counter across the rebuild."""
-    bind = op.get_bind()
-    counter = None
-    if bind.dialect.name == "sqlite":
-        counter = bind.execute(sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'runs'")).scalar()
-    with op.batch_alter_table("runs", table_kwargs={"sqlite_autoincrement": True}) as batch:
-        yield batch
-    if counter is not None:  # the rebuilt table's counter only knows the ids it copied
-        bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'runs'"))
-        bind.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', :seq)"), {"seq": counter})

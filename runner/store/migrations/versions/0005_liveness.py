@@ -14,13 +14,12 @@ SQLite cannot change a column's type, so batch mode rebuilds ``runs`` as
 0003 does: env.py turns foreign keys off around it (or dropping the old table
 would delete every step), and the AUTOINCREMENT counter is carried over.
 """
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
-from alembic.operations import BatchOperations
+
+from runner.store.migrations import rebuilt_runs
 
 revision: str = "0005"
 down_revision: Union[str, Sequence[str], None] = "0004"
@@ -59,16 +58,3 @@ def downgrade() -> None:
             batch.alter_column(column, type_=sa.Integer(), existing_type=sa.BigInteger(), existing_nullable=False)
         batch.alter_column("steps_done", server_default="0", existing_type=sa.Integer(), existing_nullable=False)
 
-
-@contextmanager
-def rebuilt_runs() -> Iterator[BatchOperations]:
-    """``batch_alter_table("runs")``, keeping SQLite's AUTOINCREMENT counter across the rebuild (as in 0003)."""
-    bind = op.get_bind()
-    counter = None
-    if bind.dialect.name == "sqlite":
-        counter = bind.execute(sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'runs'")).scalar()
-    with op.batch_alter_table("runs", table_kwargs={"sqlite_autoincrement": True}) as batch:
-        yield batch
-    if counter is not None:  # the rebuilt table's counter only knows the ids it copied
-        bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'runs'"))
-        bind.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', :seq)"), {"seq": counter})

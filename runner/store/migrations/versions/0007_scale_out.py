@@ -9,13 +9,12 @@ is at most --retries); existing runs start at 0. ``sweep_stops`` holds the
 sweeps asked to stop, read by every worker on every host. Adding a column
 with a constant default needs no rebuild of ``runs``, on SQLite either.
 """
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
-from alembic.operations import BatchOperations
+
+from runner.store.migrations import rebuilt_runs
 
 revision: str = "0007"
 down_revision: Union[str, Sequence[str], None] = "0006"
@@ -39,16 +38,3 @@ def downgrade() -> None:
     with rebuilt_runs() as batch:
         batch.drop_column("attempts")
 
-
-@contextmanager
-def rebuilt_runs() -> Iterator[BatchOperations]:
-    """``batch_alter_table("runs")``, keeping SQLite's AUTOINCREMENT counter across the rebuild (as in 0005)."""
-    bind = op.get_bind()
-    counter = None
-    if bind.dialect.name == "sqlite":
-        counter = bind.execute(sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'runs'")).scalar()
-    with op.batch_alter_table("runs", table_kwargs={"sqlite_autoincrement": True}) as batch:
-        yield batch
-    if counter is not None:  # the rebuilt table's counter only knows the ids it copied
-        bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'runs'"))
-        bind.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', :seq)"), {"seq": counter})
