@@ -51,15 +51,20 @@ def run_one(record: RunRecord, registry: Registry, store: Store, slot: str, opti
     """Train one claimed run; returns its final status."""
     from runner.config import specs_for
     from runner.engine import Outcome
+    from runner.errors import ConfigError
     from runner.patience import Patience
+    from runner.processes import host_name
     from runner.runs import config_of, execute, record_end
 
+    # A host set up unlike the submitter's (a plugin not installed there, no GPU) fails the run saying where.
+    hint = " (install there the plugins the submitting host has: `runner plugins` lists them)"
     try:
         resolved = specs_for(registry, config_of(record))
+        hint = ""
         device = local_device(slot, resolved.backend)
-    except Exception:  # e.g. the plugin is not installed where this worker runs
-        failed = Outcome(RunStatus.FAILED, 0, None, None, 0.0, traceback.format_exc())
-        record_end(store, record.id, failed, Patience(options.db_deadline))
+    except Exception as exc:
+        error = f"on host {host_name()}: {exc}{hint}" if isinstance(exc, ConfigError) else traceback.format_exc()
+        record_end(store, record.id, Outcome(RunStatus.FAILED, 0, None, None, 0.0, error), Patience(options.db_deadline))
         return RunStatus.FAILED
     return execute(record.id, resolved, store, device, options).status
 

@@ -375,3 +375,23 @@ def test_a_device_no_worker_offers_waits_then_is_one_line_exit_2(cluster, pg):
     assert err.strip().splitlines()[-1].startswith("Error: no Dask worker offers GPU for runs on cuda (workers offer: CPU)")
     with open_store(pg) as store:
         assert store.list_runs() == []
+
+
+def test_a_worker_without_the_run_s_plugin_fails_it_naming_the_plugin_and_the_host(pg):
+    # host-c's worker lacks the test plugins (tests.support.fake_plugins) that the submitter has.
+    address, scheduler = start_scheduler()
+    bare = {k: v for k, v in env(RUNNER_HOST="host-c").items() if k != "RUNNER_PLUGINS"}
+    worker = subprocess.Popen(runner_command("worker", address, "--cpu-slots", "1"), env=bare,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        code, out, err = dask_run(pg, address, "--model", "sleepy,numpy", "--steps", "3", "--sweep", "bare", *DATA,
+                                  "--worker-wait", "60")
+    finally:
+        stop(scheduler)
+        stop(worker)
+    assert code == 1 and "sweep bare: 2 runs · 1 completed · 1 failed" in out, (out, err)
+    with open_store(pg) as store:
+        [failed] = store.list_runs(sweep="bare", status=RunStatus.FAILED)
+    assert failed.model == "sleepy" and failed.host == "host-c"
+    assert failed.error.startswith("on host host-c: unknown model 'sleepy'; choose from: ")
+    assert failed.error.endswith("(install there the plugins the submitting host has: `runner plugins` lists them)")
