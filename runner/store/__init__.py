@@ -619,6 +619,7 @@ class Store:
         extents = list(extents)
         query = sampled_steps()
         with self._transaction(read_only=True) as conn:
+            self._unhurried(conn)
             compiled = query.compile(dialect=self._engine.dialect)
             sql, positional = str(compiled), compiled.positiontup if compiled.positional else None
             cursor = conn.connection.dbapi_connection.cursor()
@@ -685,6 +686,7 @@ class Store:
     def _stream(self, query: Select, cursor_name: str) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of ``query``, in batches of STREAM_BATCH. Its parameters are inlined: give only ints and words."""
         with self._transaction(read_only=True) as conn:
+            self._unhurried(conn)
             # The driver's own cursor: a report reads millions of rows, and SQLAlchemy's per-row
             # processing would cost several times the query. Ids are ints and names words, safe to inline.
             sql = str(query.compile(dialect=self._engine.dialect, compile_kwargs={"literal_binds": True}))
@@ -699,6 +701,13 @@ class Store:
                 cursor.close()
 
     # helpers
+
+    def _unhurried(self, conn: Connection) -> None:
+        """Let this read transaction wait on its reader as long as it likes (``runner export | less``): on
+        PostgreSQL runner's connections are otherwise ended when idle inside a transaction
+        (runner.store.db.server_connect_args), and a reader holds no row lock that others could wait on."""
+        if self._engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
 
     def _require(self, conn: Connection, ids: list[int]) -> None:
         found = set(conn.scalars(select(runs.c.id).where(runs.c.id.in_(ids))))

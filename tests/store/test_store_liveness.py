@@ -220,3 +220,31 @@ def test_a_process_stopped_inside_a_transaction_does_not_hold_its_run_from_being
             writer.kill()
             writer.wait()
         assert store.get_run(run_id).status == RunStatus.LOST
+
+
+SLOW_READER = """
+import sys, time
+from runner.store import open_store, STREAM_BATCH
+from runner.config import RunConfig
+with open_store(sys.argv[1]) as store:
+    run_id = store.create_run(RunConfig(model="m", optimizer="o", dataset="d", lr=0.1, steps=1, seed=0), "cpu")
+    n = STREAM_BATCH + 5
+    store.append_steps(run_id, [(i, 1.0, 0.0) for i in range(n)])
+    read = 0
+    for row in store.iter_steps([run_id]):
+        if read == 0:
+            time.sleep(2.5)  # a pager waiting on its user, inside the read transaction
+        read += 1
+    print(read == n)
+"""
+
+
+@pytest.mark.postgres
+def test_a_slow_reader_of_many_steps_is_not_cut_off_by_the_idle_transaction_limit(pg_url, python_env):
+    from tests.conftest import empty_pg
+
+    empty_pg(pg_url)
+    env = {**python_env, "RUNNER_LOST_AFTER_SECONDS": "1", "RUNNER_HEARTBEAT_SECONDS": "0.1"}  # idle limit: 1 s
+    reader = subprocess.run([sys.executable, "-c", SLOW_READER, pg_url], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert reader.returncode == 0 and reader.stdout.strip() == "True", reader.stderr
