@@ -37,7 +37,10 @@ CLUSTER_NAME = "runner"  # job N's workers are runner-N-0, runner-N-1, ... (runn
 # SLURM's time formats: MINUTES[:SECONDS], HOURS:MINUTES:SECONDS, DAYS-HOURS[:MINUTES[:SECONDS]]
 WALLTIME = re.compile(r"\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}")
 DEATH_TIMEOUT = 60.0  # seconds a job's workers live on without this process's scheduler (it died)
-JOBS_LOOK_SECONDS = 5.0  # how often squeue is asked which jobs SLURM ended
+LOOK_SECONDS = 1.0  # how often the scheduler's workers are compared with the jobs
+# squeue is asked which jobs SLURM ended this often, or sooner (at most every SOON) once a job's workers left
+SQUEUE_SECONDS = 60.0
+SQUEUE_SOON_SECONDS = 2.0
 COMMAND_SECONDS = 60.0
 LIVE_STATES = "PENDING,CONFIGURING,RUNNING,SUSPENDED"
 
@@ -204,19 +207,26 @@ class SlurmExecutor(DaskExecutor):
 
     joined: set[str] = field(default_factory=set)  # the jobs whose workers have joined
     next_jobs_look: float = 0.0
+    last_squeue: float = field(default_factory=time.monotonic)
 
     def poll(self) -> bool:
         going = super().poll()
-        if going and not self.stopping and time.monotonic() >= self.next_jobs_look:
-            self.next_jobs_look = time.monotonic() + JOBS_LOOK_SECONDS
+        now = time.monotonic()
+        if not going or self.stopping or now < self.next_jobs_look:
+            return going
+        self.next_jobs_look = now + LOOK_SECONDS
+        present = {job_of(str(info.get("name"))) for info in workers(self.client).values()}
+        self.joined |= present
+        left = (self.joined - present) & set(self.client.cluster.workers)  # jobs whose workers have all gone
+        if now - self.last_squeue >= (SQUEUE_SOON_SECONDS if left else SQUEUE_SECONDS):
+            self.last_squeue = now
             return self.replace_ended_jobs()
-        return going
+        return True
 
     def replace_ended_jobs(self) -> bool:
         """Submit a job again for each that SLURM ended after its workers joined; False (the sweep is left,
         saying why) once no job is left."""
         cluster = self.client.cluster
-        self.joined |= {job_of(str(info.get("name"))) for info in workers(self.client).values()}
         live = live_jobs()
         ended = [name for name, job in list(cluster.workers.items()) if job.job_id and live is not None
                  and job.job_id not in live]

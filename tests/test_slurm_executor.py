@@ -4,6 +4,7 @@ scancelled job's run is retried. Skipped, with the reason, where SLURM or dask-j
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 
@@ -108,6 +109,27 @@ def test_a_scancelled_job_s_run_is_retried_on_the_job_submitted_in_its_place(slu
         assert [e.kind for e in store.events(killed.id)][:2] == ["lost", "requeued"]
         [other] = [r for r in store.list_runs(sweep="cancel") if r.id != killed.id]
         assert (other.status, other.steps_done) == (RunStatus.COMPLETED, 60)
+    wait_until(lambda: not slurm.jobs(), timeout=15, what="the jobs to end")
+
+
+def test_ctrl_c_cancels_the_jobs_and_resume_finishes_the_sweep_on_new_ones(slurm, pg, tmp_path):
+    sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0-2", "--steps", "100", "--set", "delay=0.02",
+                        "--sweep", "again", "--jobs", "2")
+    with open_store(pg) as store:
+        wait_until(lambda: len(store.list_runs(sweep="again", status=RunStatus.RUNNING)) == 2, what="two running runs")
+        sweep.send_signal(signal.SIGINT)
+        code, out, err = finish(sweep)
+        assert code == 130 and "Interrupted: " in err, err
+        counts = store.sweep_counts("again")
+        assert counts.get(RunStatus.INTERRUPTED) and not counts.get(RunStatus.RUNNING), counts
+        wait_until(lambda: not slurm.jobs(), timeout=15, what="the jobs to end")
+    resumed = subprocess.run(runner_command("resume", "again", "--executor", "slurm", "--jobs", "2", "--db", pg),
+                             env={**subprocess_env(pg), **QUICK, "SLURM_CONF": str(slurm.conf)}, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=90)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "sweep again: 3 runs · 3 completed" in resumed.stdout
+    with open_store(pg) as store:
+        assert all([s[1] for s in store.iter_steps([r.id])] == list(range(100)) for r in store.list_runs(sweep="again"))
     wait_until(lambda: not slurm.jobs(), timeout=15, what="the jobs to end")
 
 
