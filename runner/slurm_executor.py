@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 INSTALL = 'pip install -e ".[slurm]"'
 JOB_NAME = "runner-worker"  # what squeue shows
-CLUSTER_NAME = "runner"  # job N's workers are runner-N-0, runner-N-1, ... (runner worker --name runner-N)
+CLUSTER_NAME = "runner"  # its jobs are runner-0, runner-1, ...; the workers of SLURM job J runner-N-J-0, ...
 # SLURM's time formats: MINUTES[:SECONDS], HOURS:MINUTES:SECONDS, DAYS-HOURS[:MINUTES[:SECONDS]]
 WALLTIME = re.compile(r"\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}")
 DEATH_TIMEOUT = 60.0  # seconds a job's workers live on without this process's scheduler (it died)
@@ -142,16 +142,19 @@ def check_database(url: str, partition: str | None) -> None:
                           "give --db postgresql://... (a database every node reaches)")
 
 
-def connect(options: PoolOptions, url: str, runs: int, say: Callable[[str], None]) -> Client:
-    """Submit the SLURM jobs (--jobs of them, or fewer if ``runs`` needs fewer; 0: unknown) and return a client of
-    their scheduler once a first worker joined; ``client.cluster.close()`` cancels them. Errors are one line
-    (ConfigError), with no job left behind."""
-    check_installed()
+def connect(options: PoolOptions, url: str, devices: Sequence[str], say: Callable[[str], None]) -> Client:
+    """Submit the SLURM jobs (--jobs of them, or fewer if the runs to be queued need fewer: ``devices`` has one
+    per run, or is empty) and return a client of their scheduler once a first worker joined;
+    ``client.cluster.close()`` cancels them. Errors are one line (ConfigError), with no job left behind."""
     jobs = options.slurm or SlurmJobs()
+    if not jobs.gpus and any(device.startswith("cuda") for device in devices):
+        raise OptionError(f"runs on {min(d for d in devices if d.startswith('cuda'))} need GPUs: give --gpus-per-job N")
+    check_installed()
     chosen = job_options(jobs, options.per_device)
     check_job(chosen)
     check_database(url, jobs.partition)
-    count = min(options.jobs, math.ceil(runs / jobs.slots(options.per_device))) if runs else options.jobs
+    per_job = jobs.slots(options.per_device)
+    count = min(options.jobs, math.ceil(len(devices) / per_job)) if devices else options.jobs
     quiet_logs()
     from dask_jobqueue import SLURMCluster
     from distributed import Client
@@ -196,18 +199,20 @@ def live_jobs() -> set[str] | None:
 
 
 def job_of(worker_name: str) -> str:
-    """The job a worker belongs to: runner-3-1 → runner-3 (runner worker --name)."""
-    return worker_name.rpartition("-")[0]
+    """The SLURM job a worker belongs to: runner-3-1234-0 → 1234 (runner.slurm_job)."""
+    return worker_name.rsplit("-", 2)[-2] if worker_name.count("-") >= 2 else ""
 
 
 @dataclass
 class SlurmExecutor(DaskExecutor):
     """runner.executor.Executor on SLURM: DaskExecutor on a client from ``connect``, which also replaces the
-    jobs SLURM ends while the sweep goes on."""
+    jobs SLURM ends while the sweep goes on, and leaves the sweep once no job is left to work it."""
 
-    joined: set[str] = field(default_factory=set)  # the jobs whose workers have joined
+    joined: set[str] = field(default_factory=set)  # the SLURM jobs whose workers have joined
     next_jobs_look: float = 0.0
     last_squeue: float = field(default_factory=time.monotonic)
+    workerless_since: float | None = None
+    jobs_alive: bool = True  # whether squeue, last asked, listed a job of this sweep (or one was just submitted)
 
     def poll(self) -> bool:
         going = super().poll()
@@ -217,27 +222,39 @@ class SlurmExecutor(DaskExecutor):
         self.next_jobs_look = now + LOOK_SECONDS
         present = {job_of(str(info.get("name"))) for info in workers(self.client).values()}
         self.joined |= present
-        left = (self.joined - present) & set(self.client.cluster.workers)  # jobs whose workers have all gone
-        if now - self.last_squeue >= (SQUEUE_SOON_SECONDS if left else SQUEUE_SECONDS):
+        self.workerless_since = None if present else (self.workerless_since or now)
+        left = (self.joined - present) & {job.job_id for job in list(self.client.cluster.workers.values())}
+        if now - self.last_squeue >= (SQUEUE_SOON_SECONDS if left or not present else SQUEUE_SECONDS):
             self.last_squeue = now
-            return self.replace_ended_jobs()
-        return True
+            self.replace_ended_jobs()
+        self.gone = self.why_no_job_is_left(now)
+        return self.gone is None
 
-    def replace_ended_jobs(self) -> bool:
-        """Submit a job again for each that SLURM ended after its workers joined; False (the sweep is left,
-        saying why) once no job is left."""
+    def why_no_job_is_left(self, now: float) -> str | None:
+        then = f"then: runner resume {self.sweep} --executor slurm"
+        if not self.client.cluster.worker_spec:
+            return f"no SLURM job is left: the last ended before its workers joined (see its slurm-JOBID.out); {then}"
+        if self.workerless_since is not None and now - self.workerless_since > self.options.worker_wait \
+                and not self.jobs_alive:  # e.g. SLURM's controller is gone
+            return (f"no SLURM job has run a worker for {self.options.worker_wait:g} s, and squeue lists none "
+                    f"pending (squeue --me); {then}")
+        return None
+
+    def replace_ended_jobs(self) -> None:
+        """Submit a job again for each that SLURM ended after its workers joined (not for one that ended before:
+        it would again)."""
         cluster = self.client.cluster
         live = live_jobs()
-        ended = [name for name, job in list(cluster.workers.items()) if job.job_id and live is not None
-                 and job.job_id not in live]
+        if live is None:  # SLURM cannot say
+            self.jobs_alive = False
+            return
+        ours = {name: job.job_id for name, job in list(cluster.workers.items()) if job.job_id}
+        ended = [name for name, job_id in ours.items() if job_id not in live]
+        again = [name for name in ended if ours[name] in self.joined]
         if ended:
             cluster.sync(cluster.scale_down, ended)
-            cluster.scale(jobs=len(cluster.worker_spec) + len([name for name in ended if name in self.joined]))
-        if not cluster.worker_spec:
-            self.gone = ("every SLURM job ended before its workers joined (see the jobs' slurm-JOBID.out); then: "
-                         f"runner resume {self.sweep} --executor slurm")
-            return False
-        return True
+            cluster.scale(jobs=len(cluster.worker_spec) + len(again))
+        self.jobs_alive = bool(again) or len(ended) < len(ours)
 
     def gone_message(self) -> str:
         return f"the Dask scheduler of the SLURM jobs went away; runner resume {self.sweep} --executor slurm"

@@ -21,6 +21,7 @@ class SlotsJob(SLURMJob):
     def __init__(self, scheduler=None, name=None, slot_args: Sequence[str] = (), **kwargs):
         super().__init__(scheduler=scheduler, name=name, **kwargs)
         python = kwargs.get("python") or dask.config.get(f"jobqueue.{self.config_name}.python") or sys.executable
-        # Its workers are named name-0, name-1, ...: which jobs have joined (runner.slurm_executor).
-        self._command_template = shlex.join([python, "-m", "runner", "worker", str(scheduler), "--name", str(name),
-                                             *slot_args])
+        # Its workers are named NAME-JOBID-0, NAME-JOBID-1, ...: which jobs have joined (runner.slurm_executor; a
+        # job's NAME is used again for the job submitted in its place).
+        self._command_template = " ".join([shlex.join([python, "-m", "runner", "worker", str(scheduler)]),
+                                           "--name", f'{shlex.quote(str(name))}-"$SLURM_JOB_ID"', shlex.join(slot_args)])

@@ -87,7 +87,7 @@ def test_a_sweep_runs_on_slurm_jobs_which_are_gone_at_its_end(slurm, pg, tmp_pat
 
 
 def test_a_scancelled_job_s_run_is_retried_on_the_job_submitted_in_its_place(slurm, pg, tmp_path):
-    sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0-1", "--steps", "60", "--set", "delay=0.05",
+    sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0-1", "--steps", "40", "--set", "delay=0.05",
                         "--sweep", "cancel", "--checkpoint-every", "10 steps", "--jobs", "1")
     with open_store(pg) as store:
         def victim():
@@ -103,33 +103,61 @@ def test_a_scancelled_job_s_run_is_retried_on_the_job_submitted_in_its_place(slu
         assert code == 0, err
         assert "sweep cancel: 2 runs · 2 completed" in out
         again = store.get_run(killed.id)
-        assert (again.status, again.attempts, again.steps_done) == (RunStatus.COMPLETED, 2, 60)
+        assert (again.status, again.attempts, again.steps_done) == (RunStatus.COMPLETED, 2, 40)
         assert again.pid != killed.pid
-        assert [s[1] for s in store.iter_steps([killed.id])] == list(range(60))  # each step exactly once
+        assert [s[1] for s in store.iter_steps([killed.id])] == list(range(40))  # each step exactly once
         assert [e.kind for e in store.events(killed.id)][:2] == ["lost", "requeued"]
         [other] = [r for r in store.list_runs(sweep="cancel") if r.id != killed.id]
-        assert (other.status, other.steps_done) == (RunStatus.COMPLETED, 60)
+        assert (other.status, other.steps_done) == (RunStatus.COMPLETED, 40)
     wait_until(lambda: not slurm.jobs(), timeout=15, what="the jobs to end")
 
 
-def test_ctrl_c_cancels_the_jobs_and_resume_finishes_the_sweep_on_new_ones(slurm, pg, tmp_path):
+def test_ctrl_c_cancels_the_jobs(slurm, pg, tmp_path):
     sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0-2", "--steps", "100", "--set", "delay=0.02",
-                        "--sweep", "again", "--jobs", "2")
+                        "--sweep", "halt", "--jobs", "2")
     with open_store(pg) as store:
-        wait_until(lambda: len(store.list_runs(sweep="again", status=RunStatus.RUNNING)) == 2, what="two running runs")
+        wait_until(lambda: len(store.list_runs(sweep="halt", status=RunStatus.RUNNING)) == 2, what="two running runs")
         sweep.send_signal(signal.SIGINT)
         code, out, err = finish(sweep)
         assert code == 130 and "Interrupted: " in err, err
-        counts = store.sweep_counts("again")
+        counts = store.sweep_counts("halt")
         assert counts.get(RunStatus.INTERRUPTED) and not counts.get(RunStatus.RUNNING), counts
-        wait_until(lambda: not slurm.jobs(), timeout=15, what="the jobs to end")
-    resumed = subprocess.run(runner_command("resume", "again", "--executor", "slurm", "--jobs", "2", "--db", pg),
+    wait_until(lambda: not slurm.jobs(), timeout=15, what="the jobs to end")
+
+
+def test_a_job_that_ends_before_its_workers_join_is_not_replaced_and_resume_goes_on(slurm, pg, tmp_path):
+    sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0", "--steps", "60", "--set", "delay=0.05",
+                        "--sweep", "left", "--checkpoint-every", "10 steps", "--jobs", "1")
+    try:
+        with open_store(pg) as store:
+            wait_until(lambda: any(r.steps_done >= 12 for r in store.list_runs(sweep="left")), what="a checkpoint")
+            [run] = store.list_runs(sweep="left")
+            slurm.run("scontrol", "update", "PartitionName=test", "State=DOWN")  # new jobs wait
+            job = slurm.job_of(run.pid)
+            slurm.run("scancel", job)
+            wait_until(lambda: list(slurm.jobs().values()) == ["PD"], what="a job, pending, in place of the cancelled one")
+            time.sleep(1)
+            assert sweep.poll() is None  # a pending job is waited for
+            [pending] = slurm.jobs()
+            slurm.run("scancel", pending)  # ended before its workers joined: not submitted again
+            code, out, err = finish(sweep)
+            assert code == 1 and "sweep left: 1 runs · 1 queued" in out, err
+            assert err.strip().splitlines()[-2] == ("Error: no SLURM job is left: the last ended before its workers joined "
+                                                    "(see its slurm-JOBID.out); then: runner resume left --executor slurm")
+            assert not slurm.jobs()
+    finally:
+        slurm.run("scontrol", "update", "PartitionName=test", "State=UP")
+        if sweep.poll() is None:
+            sweep.kill()
+    resumed = subprocess.run(runner_command("resume", "left", "--executor", "slurm", "--db", pg),
                              env={**subprocess_env(pg), **QUICK, "SLURM_CONF": str(slurm.conf)}, cwd=tmp_path,
                              capture_output=True, text=True, timeout=90)
     assert resumed.returncode == 0, resumed.stderr
-    assert "sweep again: 3 runs · 3 completed" in resumed.stdout
+    assert "sweep left: 1 runs · 1 completed" in resumed.stdout
     with open_store(pg) as store:
-        assert all([s[1] for s in store.iter_steps([r.id])] == list(range(100)) for r in store.list_runs(sweep="again"))
+        [run] = store.list_runs(sweep="left")
+        assert (run.attempts, run.steps_done) == (2, 60)
+        assert [s[1] for s in store.iter_steps([run.id])] == list(range(60))
     wait_until(lambda: not slurm.jobs(), timeout=15, what="the jobs to end")
 
 
@@ -174,7 +202,7 @@ def test_a_job_s_script_asks_slurm_for_the_options_and_runs_runner_worker(monkey
     directives = [line for line in script.splitlines() if line.startswith("#SBATCH")]
     assert directives == ["#SBATCH -J runner-worker", "#SBATCH -p gpu", "#SBATCH -A lab", "#SBATCH -n 1",
                           "#SBATCH --cpus-per-task=4", "#SBATCH -t 4:00:00", "#SBATCH --gres=gpu:2"]  # 4 slots; no --mem
-    assert script.splitlines()[-1] == (f"{sys.executable} -m runner worker tcp://10.0.0.1:8786 --name runner-3 "
+    assert script.splitlines()[-1] == (f"{sys.executable} -m runner worker tcp://10.0.0.1:8786 --name runner-3-\"$SLURM_JOB_ID\" "
                                        "--per-device 2 --cpu-slots 0 --death-timeout 60")
     plain = SlotsJob("tcp://h:1", name="runner-0", **job_options(SlurmJobs(), per_device=1)).job_script()
     assert "#SBATCH -t" not in plain and "--gres" not in plain and "#SBATCH -p" not in plain  # the partition's defaults
@@ -184,10 +212,12 @@ def test_a_job_s_script_asks_slurm_for_the_options_and_runs_runner_worker(monkey
 def test_runner_worker_names_a_job_s_workers_after_it():
     from runner.cli.worker import worker_commands
     from runner.scheduler import Slot
+    from runner.slurm_executor import job_of
 
     slots = [Slot("cuda:0", ("auto", "cuda", "cuda:0"), 1), Slot("cpu", ("cpu",), 2)]
-    named = worker_commands("tcp://h:8786", slots, "runner-3", 60.0)
-    assert [c[c.index("--name") + 1] for c in named] == ["runner-3-0", "runner-3-1"]
+    named = worker_commands("tcp://h:8786", slots, "runner-3-1234", 60.0)
+    assert [c[c.index("--name") + 1] for c in named] == ["runner-3-1234-0", "runner-3-1234-1"]
+    assert job_of("runner-3-1234-1") == "1234" and job_of("host-a-0-cpu") == "0" and job_of("x") == ""
     assert all(c[-2:] == ["--death-timeout", "60"] for c in named)
     plain = worker_commands("tcp://h:8786", slots, None, None)
     assert "--death-timeout" not in plain[0] and plain[0][plain[0].index("--name") + 1].endswith("-0-cuda:0")

@@ -42,7 +42,7 @@ def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="With --executor dask: return once submitted; the sweep goes on (runner ls --sweep follows it)."),
         click.option("--retries", type=click.IntRange(0, 100), metavar="N",
                      help="Queue a run whose worker died again while it was claimed at most N times, from its "
-                          "checkpoint.  [default: 2 with --executor dask, else 0]"),
+                          "checkpoint.  [default: 2 with --executor dask or slurm, else 0]"),
         click.option("--worker-wait", type=click.FloatRange(0, min_open=True), default=WORKER_WAIT, show_default=True,
                      metavar="SECONDS", help="With --executor dask or slurm: how long to wait for a first worker."),
         click.option("--partition", metavar="NAME", help="With --executor slurm: the jobs' partition (sbatch -p)."),
@@ -101,7 +101,7 @@ def connect(options: PoolOptions, db: str | None, devices: Sequence[str] = ()) -
         if options.executor == "slurm":
             from runner.slurm_executor import connect as submit
 
-            client = submit(options, resolve_url(db), len(devices), say)  # checks the database before submitting
+            client = submit(options, resolve_url(db), devices, say)  # checks the database before submitting
         else:
             from runner.dask_executor import connect as reach
 

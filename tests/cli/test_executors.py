@@ -65,6 +65,8 @@ def test_slurm_usage_errors_are_one_line_exit_2_and_store_nothing(cli, store):
         err = cli(*run, *args, code=2).stderr
         assert message in err and len(err.strip().splitlines()) == 1, err
     assert "--walltime" in cli("resume", "--executor", "slurm", "--walltime", "1:2:3:4", code=2).stderr
+    err = cli("run", "--model", "sequential", "--device", "cpu,cuda:1", "--executor", "slurm", *DATA, code=2).stderr
+    assert err.strip().startswith("Error: runs on cuda:1 need GPUs: give --gpus-per-job N") and len(err.splitlines()) == 1, err
     assert store.list_runs() == []
 
 
