@@ -155,30 +155,40 @@ def connect(options: PoolOptions, url: str, devices: Sequence[str], say: Callabl
     check_database(url, jobs.partition)
     per_job = jobs.slots(options.per_device)
     count = min(options.jobs, math.ceil(len(devices) / per_job)) if devices else options.jobs
-    quiet_logs()
-    from dask_jobqueue import SLURMCluster
-    from distributed import Client
-
-    from runner.slurm_job import SlotsJob
-
-    # (dask-jobqueue annotates job_cls as an instance of Job, and takes the class)
-    cluster = SLURMCluster(job_cls=SlotsJob, name=CLUSTER_NAME,  # type: ignore[arg-type]
-                           scheduler_options={"dashboard": False, "dashboard_address": ":0"}, **chosen)
+    cluster = new_cluster(chosen)
     try:
+        from distributed import Client
+
         cluster.scale(jobs=count)
         client = Client(cluster, set_as_default=False)
-        say(f"waiting up to {options.worker_wait:g} s for the first of {count} SLURM job{'s' if count != 1 else ''} "
-            f"to start its workers (squeue --me lists them)")
-        try:
-            client.wait_for_workers(1, timeout=options.worker_wait)
-        except (TimeoutError, asyncio.TimeoutError):  # one class since Python 3.11
-            client.close()
-            raise ConfigError(f"no SLURM job started a worker within {options.worker_wait:g} s (pending, or failed: "
-                              "see squeue --me and the jobs' slurm-JOBID.out); raise --worker-wait") from None
+        wait_for_a_worker(client, count, options.worker_wait, say)
     except BaseException:
         cluster.close()
         raise
     return client
+
+
+def new_cluster(options: dict[str, Any]) -> Any:
+    """A SLURMCluster of SlotsJob jobs, its scheduler in this process, with no job submitted yet."""
+    quiet_logs()
+    from dask_jobqueue import SLURMCluster
+
+    from runner.slurm_job import SlotsJob
+
+    # (dask-jobqueue annotates job_cls as an instance of Job, and takes the class)
+    return SLURMCluster(job_cls=SlotsJob, name=CLUSTER_NAME,  # type: ignore[arg-type]
+                        scheduler_options={"dashboard": False, "dashboard_address": ":0"}, **options)
+
+
+def wait_for_a_worker(client: Client, jobs: int, wait: float, say: Callable[[str], None]) -> None:
+    say(f"waiting up to {wait:g} s for the first of {jobs} SLURM job{'s' if jobs != 1 else ''} to start its workers "
+        "(squeue --me lists them)")
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except (TimeoutError, asyncio.TimeoutError):  # one class since Python 3.11
+        client.close()
+        raise ConfigError(f"no SLURM job started a worker within {wait:g} s (pending, or failed: see squeue --me and "
+                          "the jobs' slurm-JOBID.out); raise --worker-wait") from None
 
 
 def quiet_logs() -> None:

@@ -169,6 +169,17 @@ def test_what_slurm_refuses_is_one_line_exit_2_with_no_job_and_nothing_stored(sl
     err = cli(*run, "--gpus-per-job", "3", code=2).stderr  # the node has two
     assert err.strip() == "Error: SLURM refuses the worker job: allocation failure: Requested node configuration is not available"
     assert not slurm.jobs() and store.list_runs() == []
+    slurm.run("scontrol", "update", "PartitionName=test", "State=DOWN")  # the jobs are taken, and wait
+    try:
+        err = cli(*run, "--jobs", "5", "--worker-wait", "2", code=2).stderr
+    finally:
+        slurm.run("scontrol", "update", "PartitionName=test", "State=UP")
+    assert err.strip().splitlines() == [
+        "waiting up to 2 s for the first of 2 SLURM jobs to start its workers (squeue --me lists them)",
+        "Error: no SLURM job started a worker within 2 s (pending, or failed: see squeue --me and the jobs' "
+        "slurm-JOBID.out); raise --worker-wait"]  # 2 of 5: the runs need no more
+    wait_until(lambda: not slurm.jobs(), timeout=15, what="the pending job to be cancelled")
+    assert store.list_runs() == []
 
 
 def test_a_sqlite_file_only_where_every_node_is_this_host(slurm, cli, store, monkeypatch):
