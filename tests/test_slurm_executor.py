@@ -15,7 +15,6 @@ from runner.store import open_store
 from tests.conftest import empty_pg, runner_command, subprocess_env
 from tests.support.slurm import SlurmCluster, missing
 
-pytestmark = pytest.mark.slurm
 pytest.importorskip("dask_jobqueue", reason="dask-jobqueue is not installed: pip install -e \".[slurm]\"")
 
 DATA = ["--set", "batch=4", "--set", "d_in=5", "--set", "d_out=2"]
@@ -65,6 +64,7 @@ def finish(process: subprocess.Popen, timeout=90) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
+@pytest.mark.slurm
 def test_a_sweep_runs_on_slurm_jobs_which_are_gone_at_its_end(slurm, pg, tmp_path):
     # two jobs, each with one of the node's two (fake) GPUs and one CPU slot
     sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0-3", "--steps", "40", "--set", "delay=0.05",
@@ -86,6 +86,7 @@ def test_a_sweep_runs_on_slurm_jobs_which_are_gone_at_its_end(slurm, pg, tmp_pat
     assert sorted(p.name for p in tmp_path.glob("slurm-*.out")) == sorted(f"slurm-{job}.out" for job in jobs)
 
 
+@pytest.mark.slurm
 def test_a_scancelled_job_s_run_is_retried_on_the_job_submitted_in_its_place(slurm, pg, tmp_path):
     sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0-1", "--steps", "40", "--set", "delay=0.05",
                         "--sweep", "cancel", "--checkpoint-every", "10 steps", "--jobs", "1")
@@ -112,6 +113,7 @@ def test_a_scancelled_job_s_run_is_retried_on_the_job_submitted_in_its_place(slu
     wait_until(lambda: not slurm.jobs(), timeout=15, what="the jobs to end")
 
 
+@pytest.mark.slurm
 def test_ctrl_c_cancels_the_jobs(slurm, pg, tmp_path):
     sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0-2", "--steps", "100", "--set", "delay=0.02",
                         "--sweep", "halt", "--jobs", "2")
@@ -125,6 +127,7 @@ def test_ctrl_c_cancels_the_jobs(slurm, pg, tmp_path):
     wait_until(lambda: not slurm.jobs(), timeout=15, what="the jobs to end")
 
 
+@pytest.mark.slurm
 def test_a_job_that_ends_before_its_workers_join_is_not_replaced_and_resume_goes_on(slurm, pg, tmp_path):
     sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0", "--steps", "60", "--set", "delay=0.05",
                         "--sweep", "left", "--checkpoint-every", "10 steps", "--jobs", "1")
@@ -161,6 +164,7 @@ def test_a_job_that_ends_before_its_workers_join_is_not_replaced_and_resume_goes
     wait_until(lambda: not slurm.jobs(), timeout=15, what="the jobs to end")
 
 
+@pytest.mark.slurm
 def test_what_slurm_refuses_is_one_line_exit_2_with_no_job_and_nothing_stored(slurm, cli, store, monkeypatch):
     monkeypatch.setenv("SLURM_CONF", str(slurm.conf))
     run = ("run", "--model", "numpy", "--seed", "0-1", *DATA, "--executor", "slurm")
@@ -182,6 +186,7 @@ def test_what_slurm_refuses_is_one_line_exit_2_with_no_job_and_nothing_stored(sl
     assert store.list_runs() == []
 
 
+@pytest.mark.slurm
 def test_a_sqlite_file_only_where_every_node_is_this_host(slurm, cli, store, monkeypatch):
     from runner import dask_executor, slurm_executor
     from runner.errors import ConfigError
