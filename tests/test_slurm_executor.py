@@ -70,11 +70,16 @@ def test_a_sweep_runs_on_slurm_jobs_which_are_gone_at_its_end(slurm, pg, tmp_pat
     sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0-3", "--steps", "40", "--set", "delay=0.05",
                         "--sweep", "jobs", "--jobs", "2", "--gpus-per-job", "1", "--cpu-slots", "1")
     with open_store(pg) as store:
-        wait_until(lambda: len(store.list_runs(sweep="jobs", status=RunStatus.RUNNING)) == 2, what="two running runs")
+        running = []
+
+        def two_running():
+            running[:] = store.list_runs(sweep="jobs", status=RunStatus.RUNNING)
+            return len(running) == 2
+
+        wait_until(two_running, what="two running runs")
         jobs = slurm.jobs()
         assert sorted(jobs.values()) == ["R", "R"], jobs
-        holders = {slurm.job_of(r.pid) for r in store.list_runs(sweep="jobs", status=RunStatus.RUNNING)}
-        assert holders == set(jobs)  # each job trains one of the runs
+        assert {slurm.job_of(r.pid) for r in running} == set(jobs)  # each job trains one of the runs (its worker process)
         assert sorted(gpu for job in jobs for gpu in slurm.gpus_of(job)) == ["0", "1"]  # SLURM gave each job a GPU
         code, out, err = finish(sweep)
         assert code == 0, err
