@@ -1,8 +1,9 @@
 """The seam between a sweep and what works its queue: an Executor starts workers, is polled until the
 sweep is done, and stops them on Ctrl-C.
 
-Two implementations: ``runner.scheduler.Scheduler``, a pool of worker processes on this host (the
-default), and ``runner.dask_executor.DaskExecutor``, Dask workers on any number of hosts. Either way
+Three implementations: ``runner.scheduler.Scheduler``, a pool of worker processes on this host (the
+default), ``runner.dask_executor.DaskExecutor``, Dask workers on any number of hosts, and
+``runner.slurm_executor.SlurmExecutor``, the same on Dask workers that it starts as SLURM jobs. Either way
 the database is the single truth: a worker claims a run by compare-and-set (``Store.claim`` or
 ``Store.claim_run``), trains and finishes it with the same function (``runner.worker.run_one``), so
 no engine can run a run twice.
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     from runner.store import RunRecord
 
 TICK_SECONDS = 0.25
-EXECUTORS = ("local", "dask")  # what --executor takes
-WORKER_WAIT = 60.0  # seconds --executor dask waits for a first worker (--worker-wait)
+EXECUTORS = ("local", "dask", "slurm")  # what --executor takes
+WORKER_WAIT = 60.0  # seconds --executor dask or slurm waits for a first worker (--worker-wait)
 
 
 class Executor(Protocol):

@@ -24,6 +24,7 @@ from runner.processes import host_name, start_time
 from runner.status import FAILURES, RunStatus
 
 if TYPE_CHECKING:
+    from runner.slurm_executor import SlurmJobs
     from runner.store import RunRecord, Store
 
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -67,6 +68,11 @@ def slot_name(index: int, slot: Slot) -> str:
     return f"{host_name()}-{index}-{slot.device}"
 
 
+def cpu_slots(gpus: int, asked: int | None) -> int:
+    """How many CPU slots a host (``runner worker``) or a SLURM job starts: as asked, else 0 beside GPUs, 1 without."""
+    return (0 if gpus else 1) if asked is None else asked
+
+
 @dataclass(frozen=True)
 class PoolOptions:
     """How a sweep's queue is worked (``runner run`` and ``runner resume`` options), and how each run executes."""
@@ -78,10 +84,11 @@ class PoolOptions:
     # A run whose worker died goes back to the queue while claimed at most this often (runs.attempts);
     # None: each executor's default (0 here: a run that kills its worker, out of memory say, would again).
     retries: int | None = None
-    executor: str = "local"  # or "dask" (runner.executor.EXECUTORS)
+    executor: str = "local"  # or "dask" or "slurm" (runner.executor.EXECUTORS)
     address: str | None = None  # the Dask scheduler's
     detach: bool = False  # return once the runs are submitted (Dask)
     worker_wait: float = WORKER_WAIT  # seconds to wait for a first Dask worker
+    slurm: SlurmJobs | None = None  # what each SLURM job asks for (--executor slurm; ``jobs`` counts the jobs)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,19 +15,45 @@ if TYPE_CHECKING:
     from runner.scheduler import PoolOptions
 
 
+SLURM_OPTIONS = ("partition", "account", "walltime", "gpus_per_job", "cpu_slots")
+
+
+def _walltime(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--walltime, checked as the command line is read (a usage error, exit 2)."""
+    if value is None:
+        return None
+    from runner.errors import OptionError
+    from runner.slurm_executor import check_walltime
+
+    try:
+        return check_walltime(value)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
                      help="local: worker processes on this host; dask: the workers of a Dask scheduler (--address), "
-                          "on any number of hosts (`runner worker ADDRESS` on each)."),
+                          "on any number of hosts (`runner worker ADDRESS` on each); slurm: workers started as "
+                          "--jobs SLURM jobs, cancelled when the sweep ends."),
         click.option("--address", metavar="tcp://HOST:PORT", help="The Dask scheduler (with --executor dask)."),
         click.option("--detach", is_flag=True,
                      help="With --executor dask: return once submitted; the sweep goes on (runner ls --sweep follows it)."),
         click.option("--retries", type=click.IntRange(0, 100), metavar="N",
                      help="Queue a run whose worker died again while it was claimed at most N times, from its "
-                          "checkpoint.  [default: 2 with --executor dask, else 0]"),
+                          "checkpoint.  [default: 2 with --executor dask or slurm, else 0]"),
         click.option("--worker-wait", type=click.FloatRange(0, min_open=True), default=WORKER_WAIT, show_default=True,
-                     metavar="SECONDS", help="With --executor dask: how long to wait for a first worker."),
+                     metavar="SECONDS", help="With --executor dask or slurm: how long to wait for a first worker."),
+        click.option("--partition", metavar="NAME", help="With --executor slurm: the jobs' partition (sbatch -p)."),
+        click.option("--account", metavar="NAME", help="With --executor slurm: the account charged (sbatch -A)."),
+        click.option("--walltime", metavar="TIME", callback=_walltime,
+                     help="With --executor slurm: each job's time limit, e.g. 4:00:00 (sbatch -t).  "
+                          "[default: the partition's]"),
+        click.option("--gpus-per-job", type=click.IntRange(0, 64), default=0, show_default=True, metavar="N",
+                     help="With --executor slurm: GPUs per job (--gres=gpu:N), each --per-device workers."),
+        click.option("--cpu-slots", type=click.IntRange(0, 1024), metavar="N",
+                     help="With --executor slurm: CPU workers per job.  [default: 0 beside GPUs, else 1]"),
     ]
     for option in reversed(options):
         command = option(command)
@@ -38,31 +64,64 @@ def executor_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Take the values of ``executor_options`` out of ``kwargs`` (for PoolOptions), refusing combinations
     that cannot work (a usage error)."""
     values = {name: kwargs.pop(name) for name in ("executor", "address", "detach", "retries", "worker_wait")}
+    slurm = {name: kwargs.pop(name) for name in SLURM_OPTIONS}
     if values["executor"] == "dask" and not values["address"]:
         raise click.UsageError("--executor dask needs --address tcp://HOST:PORT (the Dask scheduler's)")
     if values["executor"] != "dask" and (values["address"] or values["detach"]):
-        raise click.UsageError("--address and --detach go with --executor dask")
-    return values
+        raise click.UsageError("--address and --detach go with --executor dask" + (
+            " (with slurm, the scheduler lives in this command)" if values["executor"] == "slurm" else ""))
+    if values["executor"] != "slurm":
+        if any(slurm[name] for name in SLURM_OPTIONS):
+            raise click.UsageError("--partition, --account, --walltime, --gpus-per-job and --cpu-slots go with "
+                                   "--executor slurm")
+        return values
+    from runner.slurm_executor import SlurmJobs
+
+    jobs = SlurmJobs(slurm["partition"], slurm["account"], slurm["walltime"], slurm["gpus_per_job"], slurm["cpu_slots"])
+    if jobs.slots(1) < 1:
+        raise click.UsageError("each SLURM job would start no worker: give --gpus-per-job N or --cpu-slots N")
+    return dict(values, slurm=jobs)
 
 
-def connect(options: PoolOptions, db: str | None, devices: Iterable[str] = ()) -> Client | None:
-    """For --executor dask, a client of its scheduler with workers, checked against the database and the
-    ``devices`` runs ask for, before anything is stored; None for the local pool. Errors are one line, exit 2."""
-    if options.executor != "dask":
+def connect(options: PoolOptions, db: str | None, devices: Sequence[str] = ()) -> Client | None:
+    """For --executor dask, a client of its scheduler with workers; for slurm, of the scheduler of the SLURM
+    jobs it submits (one per run at most: ``devices`` has one per run to be queued, or is empty). Checked
+    against the database and the ``devices`` runs ask for, before anything is stored; None for the local
+    pool. Errors are one line, exit 2. Close it with ``disconnect``."""
+    if options.executor == "local":
         return None
     from runner.cli.common import domain_errors
-    from runner.dask_executor import check_database, check_devices, connect
+    from runner.dask_executor import check_database, check_devices
     from runner.store import resolve_url
 
-    assert options.address is not None  # executor_settings saw to it
+    def say(text: str) -> None:
+        click.echo(text, err=True)
+
     with domain_errors():
-        say = lambda text: click.echo(text, err=True)  # noqa: E731
-        client = connect(options.address, options.worker_wait, say)
+        if options.executor == "slurm":
+            from runner.slurm_executor import connect as submit
+
+            client = submit(options, resolve_url(db), devices, say)  # checks the database before submitting
+        else:
+            from runner.dask_executor import connect as reach
+
+            assert options.address is not None  # executor_settings saw to it
+            client = reach(options.address, options.worker_wait, say)
         try:
-            check_database(client, resolve_url(db), options.address)
-            # every run that is about to be queued has a slot that takes it
+            if options.executor == "dask":
+                check_database(client, resolve_url(db), options.address or "")
+            # every run that is about to be queued has a slot that takes it, once the workers have joined
             check_devices(client, devices, options.worker_wait, say)
         except BaseException:
-            client.close()
+            disconnect(client)
             raise
     return client
+
+
+def disconnect(client: Client | None) -> None:
+    """Close ``client``, and the SLURM jobs of --executor slurm (its cluster)."""
+    if client is None:
+        return
+    client.close()
+    if client.cluster is not None:
+        client.cluster.close()

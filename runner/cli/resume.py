@@ -13,7 +13,8 @@ from runner.cli.params import JOBS, RUN_ID
 @click.command()
 @click.argument("targets", nargs=-1, metavar="[SWEEP | RUN...]")
 @click.option("--restart", is_flag=True, help="Start interrupted and lost runs over from step 0, not from a checkpoint.")
-@click.option("--jobs", "-j", type=JOBS, default=1, show_default=True, help="Worker processes (for a sweep).")
+@click.option("--jobs", "-j", type=JOBS, default=1, show_default=True,
+              help="Worker processes (for a sweep; with --executor slurm: SLURM jobs).")
 @click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU (for a sweep).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed or diverged run.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
@@ -49,7 +50,7 @@ def resume(ctx, targets, restart, jobs, per_device, fail_fast, quiet, db, **opti
 
 
 def resume_sweep(sweep, restart, options, db, quiet) -> int:
-    from runner.cli.executors import connect
+    from runner.cli.executors import connect, disconnect
 
     with open_store(db) as store:
         client = connect(options, db)  # before anything is queued again
@@ -57,8 +58,7 @@ def resume_sweep(sweep, restart, options, db, quiet) -> int:
             with domain_errors():
                 return resume_in(store, client, sweep, restart, options, db, quiet)
         finally:
-            if client is not None:
-                client.close()
+            disconnect(client)
 
 
 def resume_in(store, client, sweep, restart, options, db, quiet) -> int:

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 @click.option("--name", type=LABEL, help=f"A name for the run(s), at most {MAX_NAME} characters.")
 @click.option("--sweep", type=LABEL,
               help=f"Store the runs as a sweep with this name, at most {MAX_NAME} characters (a grid always is one).")
-@click.option("--jobs", "-j", type=JOBS, default=1, show_default=True, help="Worker processes for a sweep.")
+@click.option("--jobs", "-j", type=JOBS, default=1, show_default=True,
+              help="Worker processes for a sweep (with --executor slurm: SLURM jobs).")
 @click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU.")
 @click.option("--fail-fast", is_flag=True, help="Stop a sweep at its first failed or diverged run.")
 @click.option("--dry-run", is_flag=True, help="Print the runs without running them.")
@@ -141,7 +142,7 @@ def last_error_line(error: str | None) -> str:
 def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, options: PoolOptions, quiet: bool) -> int:
     from datetime import datetime
 
-    from runner.cli.executors import connect
+    from runner.cli.executors import connect, disconnect
     from runner.cli.sweep import check_devices, run_sweep
 
     if options.executor == "local":  # Dask workers' devices are checked against their resources instead
@@ -150,6 +151,9 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
     sweep = sweep or datetime.now().strftime("sweep-%Y%m%d-%H%M%S")
     with open_store(db) as store:
         client = connect(options, db, [r.config.device for r in grid])  # before anything is stored
-        with domain_errors():
-            store.enqueue([r.config for r in grid], sweep)
-            return run_sweep(store, db, sweep, options, not quiet, client)
+        try:
+            with domain_errors():
+                store.enqueue([r.config for r in grid], sweep)
+                return run_sweep(store, db, sweep, options, not quiet, client)
+        finally:
+            disconnect(client)

@@ -48,7 +48,7 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     """Work through ``sweep``'s queue with ``options``; print the summary; return the exit status.
 
     ``db`` is what the user gave (or None); the workers open the same database. ``client``: a
-    Dask client (runner.cli.executors.connect) for --executor dask.
+    Dask client (runner.cli.executors.connect) for --executor dask or slurm.
     """
     from runner.cli.common import warn_unmarked
     from runner.executor import drive
@@ -57,12 +57,19 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     queued = store.list_runs(sweep=sweep, status=RunStatus.QUEUED)
     total = sum(store.sweep_counts(sweep).values())
     store.clear_stop(sweep)  # working it again: an earlier `runner stop` is over
-    if client is not None:
+    if options.executor == "slurm":
+        from runner.slurm_executor import SlurmExecutor
+
+        jobs = len(client.cluster.worker_spec)
+        click.echo(f"sweep {sweep}: {len(queued)} runs queued, submitted to the workers of {jobs} SLURM "
+                   f"job{'s' if jobs != 1 else ''}", err=True)
+        executor: Executor = SlurmExecutor(client, store, resolve_url(db), sweep, options)
+    elif client is not None:
         from runner.dask_executor import DaskExecutor
 
         click.echo(f"sweep {sweep}: {len(queued)} runs queued, submitted to the Dask scheduler at {options.address}",
                    err=True)
-        executor: Executor = DaskExecutor(client, store, resolve_url(db), sweep, options, detach=options.detach)
+        executor = DaskExecutor(client, store, resolve_url(db), sweep, options, detach=options.detach)
     else:
         executor = local_pool(store, db, sweep, options, queued)
     try:

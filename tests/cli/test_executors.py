@@ -1,10 +1,15 @@
 """--executor, --retries and runner stop with the local pool (real processes, real signals); the Dask side is in
-tests/test_dask_executor.py."""
+tests/test_dask_executor.py, SLURM's in tests/test_slurm_executor.py."""
 
 import os
 import signal
+import subprocess
+import sys
+
+import pytest
 
 from tests.cli.test_sweeps import DATA, finish, running_with_steps, start, statuses, wait_until
+from tests.conftest import subprocess_env
 
 
 def test_with_retries_a_sigkilled_worker_s_run_is_queued_again_and_completes_from_its_checkpoint(db_url, store):
@@ -39,8 +44,52 @@ def test_runner_stop_stops_a_local_sweep_and_resume_goes_on(cli, db_url, store):
 def test_executor_usage_errors_store_nothing(cli, store):
     assert "--executor dask needs --address" in cli("run", "--model", "numpy", "--seed", "0-1", "--executor", "dask",
                                                     *DATA, code=2).stderr
-    assert "'dusk' is not one of 'local', 'dask'" in cli("run", "--model", "numpy", "--executor", "dusk", code=2).stderr
+    assert "'dusk' is not one of 'local', 'dask', 'slurm'" in cli("run", "--model", "numpy", "--executor", "dusk",
+                                                                  code=2).stderr
     assert "--address and --detach go with --executor dask" in cli("run", "--model", "numpy", "--seed", "0-1",
                                                                     "--detach", *DATA, code=2).stderr
     assert "no sweep 'nope'" in cli("stop", "nope", code=1).stderr
+    assert store.list_runs() == []
+
+
+def test_slurm_usage_errors_are_one_line_exit_2_and_store_nothing(cli, store):
+    run = ("run", "--model", "numpy", "--seed", "0-1", *DATA)
+    for args, message in [
+        (("--partition", "gpu"), "Error: --partition, --account, --walltime, --gpus-per-job and --cpu-slots go with --executor slurm"),
+        (("--executor", "dask", "--address", "tcp://h:8786", "--gpus-per-job", "1"), "go with --executor slurm"),
+        (("--executor", "slurm", "--detach"), "Error: --address and --detach go with --executor dask (with slurm, the scheduler lives in this command)"),
+        (("--executor", "slurm", "--cpu-slots", "0"), "Error: each SLURM job would start no worker: give --gpus-per-job N or --cpu-slots N"),
+        (("--executor", "slurm", "--walltime", "2h"), "Error: Invalid value for '--walltime': must be SLURM's time limit, MINUTES, "
+                                                      "HOURS:MINUTES:SECONDS or DAYS-HOURS[:MINUTES], e.g. 2:00:00 or 1-12 (not '2h')"),
+    ]:
+        err = cli(*run, *args, code=2).stderr
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert "--walltime" in cli("resume", "--executor", "slurm", "--walltime", "1:2:3:4", code=2).stderr
+    err = cli("run", "--model", "sequential", "--device", "cpu,cuda:1", "--executor", "slurm", *DATA, code=2).stderr
+    assert err.strip().startswith("Error: runs on cuda:1 need GPUs: give --gpus-per-job N") and len(err.splitlines()) == 1, err
+    assert store.list_runs() == []
+
+
+@pytest.mark.parametrize("walltime", ["30", "30:00", "4:00:00", "2-0", "2-12:30", "1-00:00:00"])
+def test_slurm_s_time_formats_are_taken(walltime):
+    from runner.slurm_executor import check_walltime
+
+    assert check_walltime(walltime) == walltime
+
+
+def test_without_dask_jobqueue_slurm_says_what_to_install(db_url, store):
+    code = ("import sys; sys.modules['dask_jobqueue'] = None\nfrom runner.cli import main\n"
+            "main(['run', '--model', 'numpy', '--seed', '0-1', '--executor', 'slurm'], prog_name='runner')")
+    result = subprocess.run([sys.executable, "-c", code], env=subprocess_env(db_url), capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == 'Error: --executor slurm needs dask-jobqueue: pip install -e ".[slurm]"'
+    assert store.list_runs() == []
+
+
+def test_without_slurm_s_commands_slurm_says_where_to_run(cli, store, tmp_path, monkeypatch):
+    pytest.importorskip("dask_jobqueue")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch on it
+    err = cli("run", "--model", "numpy", "--seed", "0-1", *DATA, "--executor", "slurm", code=2).stderr
+    assert err.strip() == ("Error: --executor slurm needs SLURM's commands, and sbatch is not on PATH: run runner where you "
+                           "submit SLURM jobs (a login node)")
     assert store.list_runs() == []
