@@ -60,6 +60,12 @@ class SlurmJobs:
 
         return self.gpus * per_device + cpu_slots(self.gpus, self.cpu_slots)
 
+    def args(self) -> list[str]:
+        """These settings as ``runner run`` / ``runner resume`` options."""
+        given = {"--partition": self.partition, "--account": self.account, "--walltime": self.walltime,
+                 "--gpus-per-job": self.gpus or None, "--cpu-slots": self.cpu_slots}
+        return [part for option, value in given.items() if value is not None for part in (option, str(value))]
+
 
 def check_installed() -> None:
     try:

@@ -77,7 +77,7 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
             executor.on_tick = on_tick
             result = drive(executor)
     except KeyboardInterrupt:
-        click.echo(f"Stopped at once. Resume with: runner resume {sweep}", err=True)
+        click.echo(f"Stopped at once. Resume with: {resume_command(sweep, options)}", err=True)
         return 130
     if options.detach:
         click.echo(f"sweep {sweep}: {len(queued)} runs submitted; follow it with: runner ls --sweep {sweep}")
@@ -92,16 +92,29 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     queued_left = counts.get(RunStatus.QUEUED, 0)
     if result.interrupted:
         click.echo(f"Interrupted: {counts.get(RunStatus.INTERRUPTED, 0)} runs interrupted, {queued_left} still queued. "
-                   f"Resume with: runner resume {sweep}", err=True)
+                   f"Resume with: {resume_command(sweep, options)}", err=True)
         return 130
     if options.fail_fast and queued_left:
         click.echo(f"Stopped at the first failure (--fail-fast); {queued_left} runs still queued. "
-                   f"Resume with: runner resume {sweep}", err=True)
+                   f"Resume with: {resume_command(sweep, options)}", err=True)
     elif queued_left:  # every worker stopped (signals, too many restarts) before the queue was empty
-        click.echo(f"The workers stopped with {queued_left} runs still queued. Resume with: runner resume {sweep}",
-                   err=True)
+        click.echo(f"The workers stopped with {queued_left} runs still queued. "
+                   f"Resume with: {resume_command(sweep, options)}", err=True)
     failed = counts.get(RunStatus.FAILED) or counts.get(RunStatus.LOST) or result.unmarked  # unmarked: a dead run
     return 1 if queued_left or failed or result.left else 0
+
+
+def resume_command(sweep: str, options: PoolOptions) -> str:
+    """The command that goes on with ``sweep`` where it was worked: on the same Dask scheduler or SLURM jobs."""
+    import shlex
+
+    words = ["runner", "resume", sweep]
+    if options.executor == "dask":
+        words += ["--executor", "dask", "--address", options.address or "tcp://HOST:PORT"]
+    elif options.executor == "slurm":
+        words += ["--executor", "slurm", "--jobs", str(options.jobs), "--per-device", str(options.per_device),
+                  *(options.slurm.args() if options.slurm else [])]
+    return shlex.join(words)
 
 
 Tick = Callable[[dict[RunStatus, int], list["RunRecord"]], None]

@@ -93,3 +93,17 @@ def test_without_slurm_s_commands_slurm_says_where_to_run(cli, store, tmp_path, 
     assert err.strip() == ("Error: --executor slurm needs SLURM's commands, and sbatch is not on PATH: run runner where you "
                            "submit SLURM jobs (a login node)")
     assert store.list_runs() == []
+
+
+def test_the_resume_hint_names_the_executor_the_sweep_ran_on():
+    from runner.cli.sweep import resume_command
+    from runner.scheduler import PoolOptions
+    from runner.slurm_executor import SlurmJobs
+
+    assert resume_command("grid", PoolOptions()) == "runner resume grid"
+    assert resume_command("grid", PoolOptions(executor="dask", address="tcp://h:8786")) == (
+        "runner resume grid --executor dask --address tcp://h:8786")
+    jobs = SlurmJobs(partition="gpu", walltime="4:00:00", gpus=2)
+    assert resume_command("my grid", PoolOptions(executor="slurm", jobs=3, per_device=2, slurm=jobs)) == (
+        "runner resume 'my grid' --executor slurm --jobs 3 --per-device 2 --partition gpu --walltime 4:00:00 "
+        "--gpus-per-job 2")
