@@ -99,12 +99,9 @@ def provenance_section(data: ReportData, plotlyjs: str) -> str:
 
 
 def loss_note(data: ReportData, figs: Figures) -> str:
-    """How the curves are drawn: what colour and dash follow, groups, the legend; the best entry; other metrics."""
+    """What colour and dash follow, the legend; the best entry; other metrics (the figures' notes say the rest)."""
     style = figs.palette.describe() if figs.palette else "Colour: model. Dash: optimizer."
-    parts = [
-        f"{style} A group of runs that differ only by seed is drawn as its mean with a band; click its seeds in "
-        "the legend to show each run. Click a legend entry to hide or show it, double-click to show only it."
-    ]
+    parts = [f"{style} Click a legend entry to hide or show it, double-click to show only it."]
     if data.best is not None:
         parts.append(data.best.describe())
     others = [name for name in data.recorded if name not in data.metrics]

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from runner.report import Options, figures, gather, write_html
-from tests.report.cdp import Browser, ci, find_chromium, open_page
+from tests.report.cdp import Browser, ci, find_chromium, open_page, wait_drawn
 from tests.report.conftest import HOSTILE, add_run, decay, evaluations, rising
 
 pytestmark = pytest.mark.slow
@@ -90,7 +90,7 @@ def test_the_report_renders_offline_with_no_errors(chromium, store, tmp_path):
 
     with Browser(chromium, tmp_path / "profile") as browser:
         open_page(browser, path.as_uri())
-        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+        wait_drawn(browser)
         counts = {c.pop("id"): c for c in json.loads(browser.evaluate(COUNTS))}
         for c in counts.values():
             c.pop("canvas")
@@ -133,7 +133,7 @@ def test_webgl_lines_render_when_the_threshold_is_passed(chromium, store, tmp_pa
     path = write_html(data, tmp_path / "gl.html", figs)
     with Browser(chromium, tmp_path / "profile", ("--use-angle=swiftshader", "--enable-unsafe-swiftshader")) as browser:
         open_page(browser, path.as_uri())
-        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+        wait_drawn(browser)
         counts = {c.pop("id"): c for c in json.loads(browser.evaluate(COUNTS))}
         assert counts["fig-loss"]["gl"] == 2 and counts["fig-loss"]["canvas"] > 0
         assert browser.errors() == []
@@ -153,7 +153,7 @@ def test_a_report_with_metrics_renders_each_metric_figure(chromium, store, tmp_p
 
     with Browser(chromium, tmp_path / "profile") as browser:
         open_page(browser, path.as_uri())
-        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5")
+        wait_drawn(browser)
         counts = {c.pop("id"): c for c in json.loads(browser.evaluate(COUNTS))}
         for c in counts.values():
             c.pop("canvas")
@@ -186,7 +186,7 @@ def test_with_many_grouped_runs_a_group_s_legend_entry_shows_its_runs(chromium, 
     )
     with Browser(chromium, tmp_path / "profile") as browser:
         open_page(browser, path.as_uri())
-        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+        wait_drawn(browser)
         assert browser.evaluate("document.querySelectorAll('#fig-loss .legend .traces').length") == 21
         assert browser.evaluate(visible) == 2 * 21  # each group's band and mean; its runs hidden
         browser.evaluate(click)
