@@ -82,12 +82,11 @@ function toggleMembers(gd, index) {
   return false;
 }
 
-// Show the runs of seed group `group` (its key) in figure `gd`, or hide them if they are shown. Through
-// Plotly's own legend-click restyle where it has one, so that a redraw with the same uirevision keeps the choice.
+// Show the runs of seed group `group` (its key) in figure `gd`, or hide them if they are shown. (Plotly keeps
+// this through a redraw only for its own legend clicks: runner watch's script carries it over itself.)
 function showMembers(gd, group) {
   var runs = [];
   gd.data.forEach(function (trace, i) { if ((trace.meta || {}).member === group) { runs.push(i); } });
   if (!runs.length) { return Promise.resolve(gd); }
-  var restyle = Plotly._guiRestyle || Plotly.restyle;
-  return restyle(gd, {visible: gd.data[runs[0]].visible !== true}, runs);
+  return Plotly.restyle(gd, {visible: gd.data[runs[0]].visible !== true}, runs);
 }

@@ -132,8 +132,22 @@
     }
   }
 
+  // The runs of seed groups that a click on their group drew (page.js: showMembers) stay drawn: Plotly.react keeps
+  // what its own legend clicks changed, not what a script restyled.
+  function keepShownMembers(gd, data) {
+    var shown = {};
+    (gd.data || []).forEach(function (trace) {
+      if (trace.meta && trace.meta.member !== undefined && trace.visible === true) { shown[trace.uid] = true; }
+    });
+    data.forEach(function (trace) {
+      if (trace.meta && trace.meta.member !== undefined && shown[trace.uid]) { trace.visible = true; }
+    });
+    return data;
+  }
+
   function draw(name, fig) {
-    Plotly.react(document.getElementById("fig-" + name), withUids(fig.data), fig.layout, PLOT_CONFIG);
+    var gd = document.getElementById("fig-" + name);
+    Plotly.react(gd, keepShownMembers(gd, withUids(fig.data)), fig.layout, PLOT_CONFIG);
   }
 
   // The page's layout changed: load it again (the one case where the zoom is lost).
