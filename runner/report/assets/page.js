@@ -1,5 +1,6 @@
 // The report page's script (runner.report.html inlines it after the figures, so the page stays one file).
-// Before it, the page defines FIGURES ({name: {data, layout}}) and PLOT_CONFIG (Plotly's config).
+// Before it, the page defines FIGURES ({name: {data, layout}}) and PLOT_CONFIG (Plotly's config). It defines
+// REPORT_DRAWN, withUids and showMembers, which runner watch's script (runner/watch/assets/live.js) uses too.
 
 // Sort a table by the column whose heading is clicked: by data-v (numbers, empty last) or by text.
 document.querySelectorAll("table.sortable").forEach(function (table) {
@@ -53,11 +54,14 @@ function drawFigure(name) {
 }
 
 // One figure per task, in page order: the first is on screen, and the page answers, before the last is drawn.
-// REPORT_DRAWN resolves once every figure is (runner watch's script starts then).
+// REPORT_DRAWN resolves once every figure is (runner watch's script starts then); one that fails is said in
+// the console, and the others are drawn all the same.
 var REPORT_DRAWN = Object.keys(FIGURES).reduce(function (drawn, name) {
   return drawn.then(function () {
     return new Promise(function (next) { setTimeout(next, 0); });
-  }).then(function () { return drawFigure(name); });
+  }).then(function () { return drawFigure(name); }).catch(function (error) {
+    console.error("cannot draw the figure " + name + ": " + error);
+  });
 }, Promise.resolve());
 
 // With many runs in seed groups they have no legend entries and are not drawn (runner.report.curves): a click
