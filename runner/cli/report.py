@@ -43,11 +43,15 @@ def page_options(command):
 @click.option("--plotlyjs", type=click.Choice(["embed", "cdn"]), default="embed", show_default=True,
               help="embed: plotly.js inside the file, which works offline; cdn: a small file that loads it online.")
 @page_options
+@click.option("--verdicts", "verdicts_path", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
+              help="Also write the Comparisons as JSON to PATH ('-': standard output): each pair's difference, "
+                   "interval, seeds and verdict, and the best configuration per sweep.")
 @click.option("--compare", "compare_at", type=click.Choice(["final", "best"]), default="final", show_default=True,
               help="Compare groups that differ in one setting by each run's final or best value of --best's NAME "
                    "(or the loss).")
 @db_option
-def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, compare_at, db):
+def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, verdicts_path,
+           compare_at, db):
     """Write an HTML report comparing runs: loss and metric curves, seed groups, a summary table, config diff.
 
     With no RUN and no filter, every run is shown. The file needs no network
@@ -64,13 +68,15 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
       runner report --model numpy --model tensor --status completed
       runner report --sweep lr-grid --plotlyjs cdn
       runner report --metric val_loss,val_accuracy --best val_accuracy
+      runner report --sweep lr-grid --verdicts verdicts.json
     """
     from runner import report as core
-    from runner.report.verdicts import Basis
+    from runner.report.html import write_atomically
+    from runner.report.verdicts import Basis, verdicts
 
     names = [name.strip() for value in metrics for name in value.split(",") if name.strip()]
     command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, names, best,
-                           compare_at)
+                           compare_at, verdicts_path)
 
     options = core.Options(max_points=points, band=band, log_y=False if linear else None)
     with open_store(db, create=False) as store:
@@ -78,18 +84,26 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
             mark_lost(store)  # a dead run shows as lost, not as running
             data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, metrics=names, best=best,
                                command=command, budget=options.budget)  # a long run: about the steps drawn
-        basis = Basis(best or "loss", compare_at)  # what --best names, which gather has read
+        found = verdicts(data, Basis(best or "loss", compare_at))  # on what --best names, which gather has read
         try:
-            path = core.write_html(data, output, plotlyjs=plotlyjs, options=options, title=title, basis=basis)
+            path = core.write_html(data, output, plotlyjs=plotlyjs, options=options, title=title, verdicts=found)
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
+        if verdicts_path == "-":
+            click.echo(found.to_json())
+        elif verdicts_path is not None:
+            try:
+                write_atomically(verdicts_path, found.to_json() + "\n")
+            except OSError as exc:
+                raise click.ClickException(f"cannot write {verdicts_path}: {exc.strerror or exc}") from exc
     groups = f", {len(data.groups)} seed group{'s' if len(data.groups) != 1 else ''}" if data.groups else ""
     size = path.stat().st_size / 1e6
     click.echo(f"Wrote {output}: {len(data.runs)} runs{groups}, {size:.1f} MB", err=True)
 
 
 def command_line(
-    run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, compare_at="final"
+    run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, compare_at="final",
+    verdicts_path=None,
 ) -> str:
     """The command, as the user could type it again."""
     args = ["runner", "report", *map(str, run_ids)]
@@ -116,4 +130,6 @@ def command_line(
         args += ["--best", best]
     if compare_at != "final":
         args += ["--compare", compare_at]
+    if verdicts_path is not None:
+        args += ["--verdicts", verdicts_path]
     return shlex.join(args)

@@ -1,12 +1,15 @@
 """Curves: the loss per step and against wall-clock time, and each metric per step, one line per run.
 
 Each seed group is drawn as its mean with a band (see runner.report.bands),
-its runs one legend click away: each in the legend, or with more than
-MEMBERS_IN_LEGEND of them, the group's entry shows and hides its runs (the
-page's script does that: a legend of a thousand entries takes Chromium
-longer to draw than the lines); a run that stopped without completing gets
-a mark (runner.report.marks). Non-finite values leave the line. The entry
-that ``--best`` chose is starred in the legend.
+its runs one legend click away. Up to MEMBERS_IN_LEGEND runs in groups
+(Options.members_in_legend), each has its own legend entry, hidden
+("legendonly") until clicked. With more, a group's runs have no legend
+entry and are not drawn at all (``visible: false``) until the group's entry
+is clicked, which the page's script turns into showing and hiding them: a
+thousand hidden legend entries cost Chromium seconds to lay out, a thousand
+``visible: false`` traces next to nothing. A run that stopped without
+completing gets a mark (runner.report.marks). Non-finite values leave the
+line. The entry that ``--best`` chose is starred in the legend.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from runner.report.style import STATUS_WORDS, Palette, base_layout, star, text
 
 __all__ = ["MEMBERS_IN_LEGEND", "Curves", "curves_figure", "loss_figure", "wall_clock_figure"]
 
-MEMBERS_IN_LEGEND = 100  # more runs in seed groups than this: a group's entry in the legend shows its runs
+MEMBERS_IN_LEGEND = 100  # more runs in seed groups than this: undrawn until their group's legend entry is clicked
 
 
 @dataclass(frozen=True)
@@ -42,18 +45,36 @@ class Curves:
     bands: dict[str, Band]  # by group key, the groups whose runs stored ``name``
     palette: Palette
     scale: Scale
-    webgl: bool
     max_points: int
     band: str  # "minmax" or "std"
+    webgl_threshold: int  # more points drawn at once than this: WebGL lines
+    legend_limit: int = MEMBERS_IN_LEGEND  # the most runs in seed groups that get a legend entry each
 
     @property
     def line_type(self) -> str:
         return "scattergl" if self.webgl else "scatter"
 
     @cached_property
+    def webgl(self) -> bool:
+        return self.drawn_points > self.webgl_threshold
+
+    @cached_property
+    def drawn_points(self) -> int:
+        """About the points the figure draws when the page opens: each ungrouped run's line, each group's mean
+        and band (three lines' worth); a group's runs are hidden until asked for."""
+        grouped = {i for g in self.data.groups if g.key in self.bands for i in g.run_ids}
+        singles = sum(len(line.step) for i, line in self.lines.items() if i not in grouped)
+        return singles + sum(3 * min(len(band.step), self.max_points) for band in self.bands.values())
+
+    @cached_property
     def members_in_legend(self) -> bool:
         """Whether each run of a seed group has its own legend entry (else its group's entry shows it)."""
-        return sum(len(g.run_ids) for g in self.data.groups if g.key in self.bands) <= MEMBERS_IN_LEGEND
+        return self.grouped_runs <= self.legend_limit
+
+    @cached_property
+    def grouped_runs(self) -> int:
+        """The runs drawn as part of a seed group's mean and band."""
+        return sum(len(g.run_ids) for g in self.data.groups if g.key in self.bands)
 
 
 def run_name(curves: Curves, run: RunData, member: bool) -> str:
@@ -110,8 +131,10 @@ def run_traces(curves: Curves, run: RunData, group: str | None, use_time: bool) 
     traces += [mark] if mark else []
     if member and not curves.members_in_legend:
         for trace in traces:
+            trace["visible"] = False  # not even laid out in the legend: the page's script shows it
             trace["showlegend"] = False
-            trace["meta"]["member"] = group  # the page's script shows it when its group's entry is clicked
+            trace["legendgroup"] = group  # a double-click on the group's entry shows only the group and its runs
+            trace["meta"]["member"] = group  # when its group's entry is clicked
     return traces
 
 

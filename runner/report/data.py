@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import platform
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
@@ -38,10 +38,9 @@ from runner.report.metric_data import (
     choose_best,
     group_metric,
     metric_direction,
-    read_metrics,
     run_metric,
 )
-from runner.report.reading import Sampling, Series, read_steps
+from runner.report.reading import Sampling, Series, read_metric, read_steps
 from runner.report.stats import Band, band_of, spread
 from runner.store import LossSummary, RunRecord, Store, environment
 
@@ -192,6 +191,7 @@ class ReportData:
     directions: dict[str, Direction] = field(default_factory=dict)  # of each gathered metric: "min" or "max"
     best: Best | None = None  # the entry --best marks (None: not asked for, or no finite value)
     sampling: Sampling = field(default_factory=Sampling)  # how the steps were read: every one, or some of long runs
+    metric_sampling: dict[str, Sampling] = field(default_factory=dict)  # how each gathered metric was read
 
     def run(self, run_id: int) -> RunData:
         return self._by_id[run_id]
@@ -260,9 +260,9 @@ def gather(
     if budget is not None:  # the points each line draws: a seed group's mean and band take their share
         bare = tuple(run_data(r, Series.empty()) for r in records)
         points = budget.per_line(len(records), len(group_by_seed(bare)))
-    runs, sampling = read_runs(store, records, recorded, directions, points)
+    runs, sampling, metric_sampling = read_runs(store, records, recorded, directions, points)
     return assemble(selection, tuple(runs), names, directions, declared, best,
-                    provenance(command, store.url, now), sampling)
+                    provenance(command, store.url, now), sampling, metric_sampling)
 
 
 def assemble(
@@ -274,18 +274,21 @@ def assemble(
     best: str | None,
     made: Provenance,
     sampling: Sampling | None = None,
+    metric_sampling: dict[str, Sampling] | None = None,
 ) -> ReportData:
     """The report of ``runs`` (read whole or in part): what varies, the seed groups and the best entry.
     ``gather`` and runner.watch, which reads the runs as they grow, both end here."""
+    sampling, metric_sampling = sampling or Sampling(), metric_sampling or {}
     varying, constant = config_diff(runs)
-    groups = group_by_seed(runs, directions)
+    parted = {LOSS: set(sampling.sampled), **{name: set(s.sampled) for name, s in metric_sampling.items()}}
+    groups = group_by_seed(runs, directions, parted)
     chosen = None
     if best is not None:
         way = directions.get(best) or metric_direction(best, declared)
         chosen = choose_best(best, way, [(e, entry_final(e, best) if best == LOSS or best in names else None)
                                          for e in entries_of(runs, groups)])
     return ReportData(selection, runs, groups, varying, constant, made, names, directions, chosen,
-                      sampling or Sampling())
+                      sampling, metric_sampling)
 
 
 def provenance(command: str | None, database: str, now: datetime | None = None) -> Provenance:
@@ -350,18 +353,24 @@ def read_runs(
     recorded: dict[int, list[str]],
     directions: dict[str, Direction],
     points: int | None = None,
-) -> tuple[tuple[RunData, ...], Sampling]:
-    """Each run with its steps (all, or about ``points`` of a long run) and the metrics in ``directions``."""
+) -> tuple[tuple[RunData, ...], Sampling, dict[str, Sampling]]:
+    """Each run with its steps and the metrics in ``directions`` (all, or about ``points`` of a long run),
+    and how each was read."""
     ids = [r.id for r in records]
     series, sampling = read_steps(store, ids, points)
-    values = read_metrics(store, ids, list(directions)) if directions else {}
+    values: dict[int, dict[str, RunMetric]] = {}
+    metric_sampling = {}
+    for name, way in directions.items():
+        found, metric_sampling[name] = read_metric(store, ids, name, points)
+        for run_id, values_read in found.items():
+            stored = metric_sampling[name].stored.get(run_id)
+            values.setdefault(run_id, {})[name] = run_metric(name, way, values_read, stored)
     runs = tuple(
-        run_data(r, series.get(r.id, Series.empty()), tuple(recorded.get(r.id, ())),
-                 {name: run_metric(name, directions[name], s) for name, s in values.get(r.id, {}).items()},
+        run_data(r, series.get(r.id, Series.empty()), tuple(recorded.get(r.id, ())), values.get(r.id, {}),
                  stored=sampling.stored.get(r.id))
         for r in records
     )
-    return runs, sampling
+    return runs, sampling, metric_sampling
 
 
 def summarize(run_id: int, series: Series, stored: int | None = None) -> LossSummary:
@@ -497,7 +506,11 @@ def repeated_runs(runs: Sequence[RunData]) -> tuple[int, ...]:
     return tuple(sorted(repeated))
 
 
-def group_by_seed(runs: Sequence[RunData], directions: dict[str, Direction] | None = None) -> tuple[Group, ...]:
+def group_by_seed(
+    runs: Sequence[RunData],
+    directions: dict[str, Direction] | None = None,
+    parted: Mapping[str, Collection[int]] | None = None,  # by "loss" or metric: the runs read in part
+) -> tuple[Group, ...]:
     """Groups of two or more runs whose configs are equal but for the seed, each seed once.
 
     Runs that repeat another's settings and seed are in no group: a mean over
@@ -514,7 +527,7 @@ def group_by_seed(runs: Sequence[RunData], directions: dict[str, Direction] | No
     sets.sort(key=lambda members: members[0].id)
     between, _ = config_diff([members[0] for members in sets])
     label_keys = [k for k in between if k not in ("model", "optimizer", "lr", "seed")]
-    return tuple(make_group(f"g{i}", members, label_keys, directions) for i, members in enumerate(sets, 1))
+    return tuple(make_group(f"g{i}", members, label_keys, directions, parted) for i, members in enumerate(sets, 1))
 
 
 def format_value(value: Any) -> str:
@@ -541,9 +554,15 @@ def _mean(values: list[float]) -> float | None:
 
 
 def make_group(
-    key: str, members: Sequence[RunData], label_keys: Sequence[str], directions: dict[str, Direction] | None = None
+    key: str,
+    members: Sequence[RunData],
+    label_keys: Sequence[str],
+    directions: dict[str, Direction] | None = None,
+    parted: Mapping[str, Collection[int]] | None = None,
 ) -> Group:
     members = sorted(members, key=lambda r: r.id)
+    parted = parted or {}
+    aligned = {name: any(r.id in ids for r in members) for name, ids in parted.items()}  # see stats.band_of
     first = members[0]
     finals = spread([r.summary.final_loss for r in members])
     bests = [r.summary.best_loss for r in members if r.summary.best_loss is not None]
@@ -551,7 +570,7 @@ def make_group(
     trainings = [r.training_time for r in members if r.training_time is not None]
     startups = [r.startup for r in members if r.startup is not None]
     metrics = {
-        name: group_metric(name, way, [r.metrics.get(name) for r in members])
+        name: group_metric(name, way, [r.metrics.get(name) for r in members], aligned.get(name, False))
         for name, way in (directions or {}).items() if any(name in r.metrics for r in members)
     }
     return Group(
@@ -573,11 +592,11 @@ def make_group(
         steps_per_second=_mean(speeds),
         training_time=_mean(trainings),
         startup=_mean(startups),
-        band=make_band([r.series for r in members]),
+        band=make_band([r.series for r in members], aligned.get(LOSS, False)),
         metrics=metrics,
     )
 
 
-def make_band(series: Sequence[Series]) -> Band:
-    """Per step, the statistics of the finite losses of the runs that reached it."""
-    return band_of([s.step for s in series], [s.loss for s in series], [s.elapsed for s in series])
+def make_band(series: Sequence[Series], aligned: bool = False) -> Band:
+    """Per step, the statistics of the finite losses of the runs that stored it (``aligned``: see band_of)."""
+    return band_of([s.step for s in series], [s.loss for s in series], [s.elapsed for s in series], aligned)

@@ -9,8 +9,8 @@ a figure per step beside the loss: ``figs.metrics["val_loss"]``.
 
 Curves are downsampled for display only (LTTB on the axis as drawn, first,
 last, lowest and highest points kept), each line to its share of the
-figure's budget of points (runner.report.budget), and drawn with WebGL when
-a figure holds many points; the ReportData is never modified. Each figure's value
+figure's budget of points (runner.report.budget), and drawn with WebGL only
+when a figure shows very many points at once; the ReportData is never modified. Each figure's value
 axis is log when what it draws spans a decade or more, else linear
 (runner.report.scale). Non-finite values leave the line and a marker shows
 where a run diverged, failed, was interrupted or lost. Every string a user
@@ -19,7 +19,7 @@ literally).
 
 The figures live in their own modules: curves (loss and metrics per step,
 loss against wall-clock time, with bands and marks) and final_loss; style
-holds what they share.
+holds what they share, notes what the page says about how they are drawn.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import plotly.graph_objects as go
 
-from runner.formatting import format_ids
 from runner.report.budget import Budget
-from runner.report.curves import Curves, curves_figure, loss_figure, wall_clock_figure
-from runner.report.data import LOSS, ReportData, RunData, repeated_runs
+from runner.report.curves import MEMBERS_IN_LEGEND, Curves, curves_figure, loss_figure, wall_clock_figure
+from runner.report.data import LOSS, ReportData, RunData
 from runner.report.final_loss import final_loss_figure
 from runner.report.lines import display_line
+from runner.report.notes import notes
 from runner.report.scale import Scale
 from runner.report.style import Palette
 
@@ -48,7 +48,11 @@ class Options:
 
     max_points: int = 2000  # points drawn per line at most (plus its extremes); the data keeps every step
     figure_points: int = 300_000  # points drawn in one figure, about: its lines share them (see Budget)
-    webgl_threshold: int = 50_000  # more points than this in one figure: WebGL lines (Scattergl)
+    # More points than this drawn at once in one figure (the runs hidden behind their group not counted):
+    # WebGL lines (Scattergl). Below it SVG: in Chromium without a GPU (software WebGL) SVG draws the
+    # 1,000-run page's 110,000 points four times faster, and with no WebGL at all it is the only way to draw.
+    webgl_threshold: int = 200_000
+    members_in_legend: int = MEMBERS_IN_LEGEND  # more runs in seed groups: undrawn until their group is clicked
     band: str = "minmax"  # a group's band: "minmax" (lowest to highest run) or "std" (mean ± one std)
     log_y: bool | None = None  # None: each figure decides (log unless its losses span under a decade or reach 0)
 
@@ -57,6 +61,8 @@ class Options:
             raise ValueError(f"band must be 'minmax' or 'std', not {self.band!r}")
         if self.max_points < 10:
             raise ValueError(f"max_points must be at least 10, not {self.max_points}")
+        if self.members_in_legend < 0:
+            raise ValueError(f"members_in_legend must be 0 or more, not {self.members_in_legend}")
 
     @property
     def budget(self) -> Budget:
@@ -130,58 +136,10 @@ def make_curves(data: ReportData, name: str, palette: Palette, options: Options,
     lines = {i: display_line(step, value, elapsed, points, scale) for i, (step, value, elapsed) in stored_points.items()}
     if name.endswith(LOSS):  # a loss can blow up and flatten every other line; other metrics are drawn whole
         scale = scale.with_cap(line.value for line in lines.values())
-    webgl = sum(len(line.step) for line in lines.values()) > options.webgl_threshold
     if name == LOSS:
         bands = {g.key: g.band for g in data.groups}
     else:
         bands = {g.key: g.metrics[name].band for g in data.groups if name in g.metrics}
     by_step = {i: (step, value) for i, (step, value, _) in stored_points.items()}
-    return Curves(data, name, by_step, lines, bands, palette, scale, webgl, points, options.band)
-
-
-def notes(curves: Curves) -> list[str]:
-    """What the page says under the curves (the loss's or a metric's) about how they were drawn."""
-    data, lines, scale, name = curves.data, curves.lines, curves.scale, curves.name
-    out = []
-    read_in_part = data.sampling.describe() if name == LOSS else None
-    if read_in_part:
-        out.append(read_in_part)
-    downsampled = [i for i, line in lines.items() if line.downsampled]
-    if downsampled:
-        out.append(
-            f"Display only: {len(downsampled)} of {len(lines)} lines are drawn with about "
-            f"{curves.max_points:,} of their points (LTTB, keeping the first, last, lowest and highest), "
-            "the share of each in the figure's budget of points. "
-            "The database keeps every step; `runner export` writes them all."
-        )
-    if not curves.members_in_legend:
-        grouped = sum(len(g.run_ids) for g in data.groups if g.key in curves.bands)
-        out.append(f"The legend lists each seed group once ({grouped:,} runs are in groups): click a group's entry "
-                   "to show or hide its runs' lines; double-click any entry to show only it.")
-    if curves.webgl:
-        points = sum(len(line.step) for line in lines.values())
-        out.append(f"Lines are drawn with WebGL: {points:,} points on screen.")
-    if not scale.log:
-        out.append(f"The {name} axis is linear" + (f" ({scale.why_linear})." if scale.why_linear else "."))
-    if scale.cap is not None:
-        high = [r.label for r in data.runs if r.id in lines and len(lines[r.id].value) and lines[r.id].value.max() > scale.cap]
-        who = ", ".join(high[:5]) + (f" and {len(high) - 5} more" if len(high) > 5 else "")
-        top = max(line.value.max() for line in lines.values() if len(line.value))
-        out.append(
-            f"The {name} axis stops at {scale.cap:.3g} so that the other lines stay readable: "
-            f"{who} went as high as {top:.3g} (zoom out, or hover a mark, to see it)."
-        )
-    if name != LOSS:
-        dropped = sum(int(np.count_nonzero(~np.isfinite(value))) for _, value in curves.stored.values())
-        if dropped:
-            out.append(f"{dropped:,} non-finite {name} values (NaN or inf) are left out of the lines.")
-        return out
-    repeated = repeated_runs(data.runs)
-    if repeated:
-        who = f"Runs {format_ids(repeated)} repeat" if len(repeated) > 1 else f"Run {format_ids(repeated)} repeats"
-        out.append(f"{who} the settings and seed of another run: drawn one line each, not as a seed group.")
-    dropped = sum(r.summary.nonfinite for r in data.runs)
-    if dropped:
-        out.append(f"{dropped:,} non-finite losses (NaN or inf) are left out of the lines; "
-                   "a marker shows where each run diverged.")
-    return out
+    return Curves(data, name, by_step, lines, bands, palette, scale, points, options.band, options.webgl_threshold,
+                  options.members_in_legend)

@@ -25,9 +25,9 @@ from runner.report.comparisons import comparisons_section
 from runner.report.data import ReportData
 from runner.report.figures import Figures, Options, figures
 from runner.report.tables import badge, config_section, e, fmt_time, runs_table, summary_table
-from runner.report.verdicts import Basis
+from runner.report.verdicts import Basis, Verdicts
 
-__all__ = ["PLOTLYJS_MODES", "to_html", "write_html"]
+__all__ = ["PLOTLYJS_MODES", "to_html", "write_atomically", "write_html"]
 
 PLOTLYJS_MODES = ("embed", "cdn")
 PLOT_CONFIG = {"responsive": True, "displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -99,12 +99,9 @@ def provenance_section(data: ReportData, plotlyjs: str) -> str:
 
 
 def loss_note(data: ReportData, figs: Figures) -> str:
-    """How the curves are drawn: what colour and dash follow, groups, the legend; the best entry; other metrics."""
+    """What colour and dash follow, the legend; the best entry; other metrics (the figures' notes say the rest)."""
     style = figs.palette.describe() if figs.palette else "Colour: model. Dash: optimizer."
-    parts = [
-        f"{style} A group of runs that differ only by seed is drawn as its mean with a band; click its seeds in "
-        "the legend to show each run. Click a legend entry to hide or show it, double-click to show only it."
-    ]
+    parts = [f"{style} Click a legend entry to hide or show it, double-click to show only it."]
     if data.best is not None:
         parts.append(data.best.describe())
     others = [name for name in data.recorded if name not in data.metrics]
@@ -123,8 +120,10 @@ def metric_sections(figs: Figures) -> list[tuple[str, str, str]]:
     ]
 
 
-def sections(data: ReportData, figs: Figures, plotlyjs: str, basis: Basis | None = None) -> list[tuple[str, str, str]]:
-    """(anchor, heading, HTML) of each section, in page order."""
+def sections(
+    data: ReportData, figs: Figures, plotlyjs: str, basis: Basis | None = None, found: Verdicts | None = None
+) -> list[tuple[str, str, str]]:
+    """(anchor, heading, HTML) of each section, in page order; the comparisons ``found`` already, or on ``basis``."""
     notes = "".join(f'<p class="note">{e(n)}</p>' for n in figs.notes)
     out = [
         ("loss", "Loss per step", loss_note(data, figs) + notes + '<div class="figure" id="fig-loss"></div>'),
@@ -132,7 +131,7 @@ def sections(data: ReportData, figs: Figures, plotlyjs: str, basis: Basis | None
         ("summary", "Summary", '<p class="note">Click a column heading to sort. Training: from the first step to '
          "the last stored one; start-up: the rest of the run's time (starting the worker, building the model).</p>"
          + summary_table(data)),
-        ("comparisons", "Comparisons", comparisons_section(data, basis)),
+        ("comparisons", "Comparisons", comparisons_section(data, basis, found)),
         ("final", "Final loss", '<div class="figure" id="fig-final_loss"></div>'),
         ("time", "Loss against wall-clock time", notes + '<div class="figure" id="fig-wall_clock"></div>'),
         ("config", "Configuration differences", config_section(data)),
@@ -173,12 +172,14 @@ def to_html(
     options: Options | None = None,
     title: str | None = None,
     basis: Basis | None = None,
+    verdicts: Verdicts | None = None,
 ) -> str:
-    """The whole page as a string; its comparisons on ``basis`` (by default the --best metric's final value, or the loss's)."""
+    """The whole page as a string; its comparisons ``verdicts``, or those on ``basis`` (by default the --best
+    metric's final value, or the loss's)."""
     figs = figs or figures(data, options)
     head_js = plotlyjs_tag(plotlyjs)
     title = title or f"runner report: {len(data.runs)} run{'s' if len(data.runs) != 1 else ''}"
-    parts = sections(data, figs, plotlyjs, basis)
+    parts = sections(data, figs, plotlyjs, basis, verdicts)
     nav = "".join(f'<a href="#{key}">{e(name)}</a>' for key, name, _ in parts)
     body = "".join(f'<section id="{key}"><h2>{e(name)}</h2>{content}</section>' for key, name, content in parts)
     return (
@@ -200,14 +201,20 @@ def write_html(
     options: Options | None = None,
     title: str | None = None,
     basis: Basis | None = None,
+    verdicts: Verdicts | None = None,
 ) -> Path:
     """Write the page to ``path`` whole or not at all (through a temporary file beside it); OSError if it cannot."""
-    page = to_html(data, figs, plotlyjs=plotlyjs, options=options, title=title, basis=basis)
+    page = to_html(data, figs, plotlyjs=plotlyjs, options=options, title=title, basis=basis, verdicts=verdicts)
+    return write_atomically(path, page)
+
+
+def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` whole or not at all (through a temporary file beside it); OSError if it cannot."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(page)
+            out.write(text)
         umask = os.umask(0o022)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)

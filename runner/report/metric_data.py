@@ -126,9 +126,13 @@ def read_metrics(store: Store, run_ids: Sequence[int], names: Sequence[str]) -> 
     return out
 
 
-def run_metric(name: str, way: Direction, series: MetricSeries) -> RunMetric:
-    """What ``Store.metric_summary`` says about these values, without asking the database again."""
-    n = len(series)
+def run_metric(name: str, way: Direction, series: MetricSeries, stored: int | None = None) -> RunMetric:
+    """What ``Store.metric_summary`` says about these values, without asking the database again.
+
+    ``stored``: the count of values stored, when ``series`` holds only some of them (runner.report.reading
+    keeps a run's first, last, lowest and highest values, and reads in part only runs whose values are all finite).
+    """
+    n = len(series) if stored is None else stored
     best = best_step = None
     finite = np.isfinite(series.value)
     if finite.any():
@@ -140,8 +144,9 @@ def run_metric(name: str, way: Direction, series: MetricSeries) -> RunMetric:
     return RunMetric(MetricSummary(name, n, first, final, best, best_step, way), series)
 
 
-def group_metric(name: str, way: Direction, members: Sequence[RunMetric | None]) -> GroupMetric:
-    """The group's metric from its runs' (None: a run that did not record it)."""
+def group_metric(name: str, way: Direction, members: Sequence[RunMetric | None], aligned: bool = False) -> GroupMetric:
+    """The group's metric from its runs' (None: a run that did not record it); ``aligned``: some were read in
+    part, and the band is over the steps they share (runner.report.stats.band_of)."""
     present = [m for m in members if m is not None]
     bests = [m.summary.best for m in present if m.summary.best is not None]
     pick = max if way == "max" else min
@@ -150,7 +155,7 @@ def group_metric(name: str, way: Direction, members: Sequence[RunMetric | None])
         direction=way,
         final=spread([m.summary.final for m in present]),
         best=pick(bests) if bests else None,
-        band=band_of([m.series.step for m in present], [m.series.value for m in present]),
+        band=band_of([m.series.step for m in present], [m.series.value for m in present], aligned=aligned),
     )
 
 

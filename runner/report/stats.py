@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ArrayRecord", "Band", "Spread", "band_of", "split_by_run", "spread"]
+__all__ = ["ArrayRecord", "Band", "Spread", "band_of", "shared_steps", "split_by_run", "spread"]
 
 
 def _arrays_equal(a: np.ndarray, b: np.ndarray) -> bool:
@@ -49,8 +49,22 @@ class Band(ArrayRecord):
     elapsed: np.ndarray
 
 
-def band_of(steps: Sequence[np.ndarray], values: Sequence[np.ndarray], elapsed: Sequence[np.ndarray] | None = None) -> Band:
-    """Per step, the statistics of the finite values of the runs that stored that step."""
+def band_of(
+    steps: Sequence[np.ndarray],
+    values: Sequence[np.ndarray],
+    elapsed: Sequence[np.ndarray] | None = None,
+    aligned: bool = False,
+) -> Band:
+    """Per step, the statistics of the finite values of the runs that stored that step.
+
+    ``aligned``: only at the steps that every run whose first..last steps span them has a row for. A run
+    read in part (runner.report.reading) also brings rows the others lack (its own lowest and highest
+    value): at such a step a mean over the one run that has it would jump to that run's value.
+    """
+    if aligned and steps:
+        keep = shared_steps(steps)
+        steps, values = [s[k] for s, k in zip(steps, keep)], [v[k] for v, k in zip(values, keep)]
+        elapsed = [t[k] for t, k in zip(elapsed, keep)] if elapsed is not None else None
     grid = np.unique(np.concatenate(steps)) if steps else np.empty(0, np.int64)
     matrix = np.full((len(steps), len(grid)), np.nan)
     times = np.full((len(steps), len(grid)), np.nan)
@@ -72,6 +86,19 @@ def band_of(steps: Sequence[np.ndarray], values: Sequence[np.ndarray], elapsed: 
             count=count,
             elapsed=np.nanmean(times, axis=0),
         )
+
+
+def shared_steps(steps: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """For each run's (increasing) steps, a mask of those that every run spanning the step also has."""
+    grid = np.unique(np.concatenate(steps))
+    missing = np.zeros(len(grid), dtype=bool)
+    for step in steps:
+        if not len(step):
+            continue
+        spanned = (grid >= step[0]) & (grid <= step[-1])
+        missing |= spanned & ~np.isin(grid, step, assume_unique=True)
+    shared = grid[~missing]
+    return [np.isin(step, shared, assume_unique=True) for step in steps]
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from runner.store.db import (
 )
 from runner.store.models import HEAD, run_events, runs, steps, sweep_stops, utcnow
 from runner.store.models import metrics as metrics_table
-from runner.store.sampling import StepExtent, sampled_steps, step_extents
+from runner.store.sampling import StepExtent, metric_extents, sampled_metric, sampled_steps, step_extents
 from runner.store.summaries import MetricSummary, metric_names, metric_summary, summarise
 
 if TYPE_CHECKING:
@@ -614,10 +614,37 @@ class Store:
         elapsed) rows whose step is a multiple of ``every``, those holding its lowest and highest loss,
         and its first and last, by step. Each run is one query, in one read transaction (and the first
         ``next()`` runs it: a ValueError for ``every`` comes then)."""
+        extents = list(extents)
+        grid = {e.run_id: {"origin": 0, "spacing": 1} for e in extents}  # every step stored: its multiples of every
+        return self._iter_sampled(sampled_steps(), extents, every, grid)
+
+    def metric_extents(self, run_ids: Iterable[int], name: str) -> dict[int, StepExtent]:
+        """Each run's count of values of metric ``name``, first and last step, lowest and highest value (runs
+        that did not record it left out), in one pass over its rows: what ``iter_sampled_metric`` needs."""
+        ids = sorted(set(run_ids))
+        with self._transaction(read_only=True) as conn:
+            self._require(conn, ids)
+            return metric_extents(conn, ids, name) if ids else {}
+
+    def iter_sampled_metric(
+        self, name: str, extents: Iterable[StepExtent], every: int
+    ) -> Iterator[tuple[int, list[tuple[int, float]]]]:
+        """(run_id, its rows) for each run of ``extents`` (as ``metric_extents`` gave them): the (step, value)
+        rows of metric ``name``, one in each ``every`` steps (a run recording it every k steps: in the first
+        k steps of each ``every`` from its first step), those holding its lowest and highest value, and its
+        first and last, by step; as ``iter_sampled_steps``."""
+        extents = list(extents)
+        grid = {e.run_id: {"origin": e.first_step, "spacing": e.spacing} for e in extents}
+        return self._iter_sampled(sampled_metric(name), extents, every, grid)
+
+    def _iter_sampled(
+        self, query: Select, extents: list[StepExtent], every: int, grid: Mapping[int, Mapping[str, int]]
+    ) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+        """Each run's rows of ``query`` (runner.store.sampling.sampled_rows), run by run in one transaction;
+        the statement is compiled once and run through the driver's cursor (a thousand runs, a thousand runs of
+        it)."""
         if every < 1:
             raise ValueError(f"every must be at least 1, not {every}")
-        extents = list(extents)
-        query = sampled_steps()
         with self._transaction(read_only=True) as conn:
             self._unhurried(conn)
             compiled = query.compile(dialect=self._engine.dialect)
@@ -625,12 +652,12 @@ class Store:
             cursor = conn.connection.dbapi_connection.cursor()
             try:
                 for e in extents:
-                    values = {"run_id": e.run_id, "every": every, "low": e.low, "high": e.high,
+                    values = {"run_id": e.run_id, "every": every, **grid[e.run_id], "low": e.low, "high": e.high,
                               "first": e.first_step, "last": e.last_step}
                     params = compiled.construct_params(values)
                     cursor.execute(sql, params if positional is None else tuple(params[k] for k in positional))
                     # float() also reads back the text 'NaN' that SQLite stores for NaN (see LossFloat).
-                    yield e.run_id, [(step, float(loss), elapsed) for step, loss, elapsed in cursor.fetchall()]
+                    yield e.run_id, [(step, float(value), *rest) for step, value, *rest in cursor.fetchall()]
             finally:
                 cursor.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import subprocess
 import sys
@@ -69,6 +71,34 @@ def test_metrics_and_best(cli, store, tmp_path):
     assert f'<tr class="run status-row-completed best"><td data-t="#{lone}">★ #{lone}' in page
     cli("report", "--metric", " val_accuracy, ", "-o", str(out))  # spaces and a trailing comma are fine
     assert 'id="fig-metric-val_accuracy"' in out.read_text() and 'id="fig-metric-lr"' not in out.read_text()
+
+
+def test_the_verdicts_as_json_beside_the_page(cli, store, tmp_path):
+    for s in range(3):
+        add_run(store, decay(30, seed=s), seed=s)
+        add_run(store, decay(30, rate=0.8, seed=10 + s), seed=s, optimizer="adam")  # clearly lower
+    out, found = tmp_path / "r.html", tmp_path / "verdicts.json"
+    cli("report", "--verdicts", str(found), "-o", str(out))
+    verdicts = json.loads(found.read_text())
+    assert verdicts["metric"] == "loss" and verdicts["at"] == "final" and verdicts["direction"] == "min"
+    (c,) = verdicts["comparisons"]
+    assert (c["setting"], c["first"]["name"], c["second"]["name"], c["seeds"], c["paired"]) == ("optimizer", "adam", "gd", 3, True)
+    assert c["clear"] and c["high"] < 0 and c["verdict"].startswith("adam lower than gd in 3 of 3 seeds")
+    assert html.escape(c["verdict"]) in out.read_text()  # the same verdict as the page's
+    assert verdicts["best"][0]["label"].startswith("numpy · adam")
+    assert f"--verdicts {found}" in out.read_text()  # the command as typed
+
+    printed = cli("report", "--verdicts", "-", "--compare", "best", "-o", str(out))
+    assert json.loads(printed.stdout)["at"] == "best" and printed.stderr.startswith("Wrote ")
+
+
+def test_an_unwritable_verdicts_path_is_one_line(cli, store, tmp_path):
+    add_run(store, decay(5))
+    result = cli("report", "--verdicts", str(tmp_path / "missing" / "v.json"), "-o", str(tmp_path / "r.html"), code=1)
+    assert result.stderr.startswith(f"Error: cannot write {tmp_path / 'missing' / 'v.json'}: No such file or directory")
+    assert len(result.stderr.splitlines()) == 1
+    result = cli("report", "--verdicts", str(tmp_path), "-o", str(tmp_path / "r.html"), code=2)  # a folder
+    assert "is a directory" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 @pytest.mark.parametrize(

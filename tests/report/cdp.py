@@ -181,5 +181,11 @@ def open_page(browser: Browser, url: str) -> None:
     browser.wait_for_event("Page.loadEventFired", since=start)
 
 
+def wait_drawn(browser: Browser, timeout: float = 60) -> None:
+    """Wait until the report's script has drawn every figure (it draws them one after the other)."""
+    browser.wait_until("typeof REPORT_DRAWN !== 'undefined' && REPORT_DRAWN.then(function () { return true; })",
+                       timeout=timeout)
+
+
 def ci() -> bool:
     return bool(os.environ.get("CI"))

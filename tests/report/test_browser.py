@@ -14,7 +14,7 @@ import json
 import pytest
 
 from runner.report import Options, figures, gather, write_html
-from tests.report.cdp import Browser, ci, find_chromium, open_page
+from tests.report.cdp import Browser, ci, find_chromium, open_page, wait_drawn
 from tests.report.conftest import HOSTILE, add_run, decay, evaluations, rising
 
 pytestmark = pytest.mark.slow
@@ -90,7 +90,7 @@ def test_the_report_renders_offline_with_no_errors(chromium, store, tmp_path):
 
     with Browser(chromium, tmp_path / "profile") as browser:
         open_page(browser, path.as_uri())
-        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+        wait_drawn(browser)
         counts = {c.pop("id"): c for c in json.loads(browser.evaluate(COUNTS))}
         for c in counts.values():
             c.pop("canvas")
@@ -133,7 +133,7 @@ def test_webgl_lines_render_when_the_threshold_is_passed(chromium, store, tmp_pa
     path = write_html(data, tmp_path / "gl.html", figs)
     with Browser(chromium, tmp_path / "profile", ("--use-angle=swiftshader", "--enable-unsafe-swiftshader")) as browser:
         open_page(browser, path.as_uri())
-        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+        wait_drawn(browser)
         counts = {c.pop("id"): c for c in json.loads(browser.evaluate(COUNTS))}
         assert counts["fig-loss"]["gl"] == 2 and counts["fig-loss"]["canvas"] > 0
         assert browser.errors() == []
@@ -153,7 +153,7 @@ def test_a_report_with_metrics_renders_each_metric_figure(chromium, store, tmp_p
 
     with Browser(chromium, tmp_path / "profile") as browser:
         open_page(browser, path.as_uri())
-        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5")
+        wait_drawn(browser)
         counts = {c.pop("id"): c for c in json.loads(browser.evaluate(COUNTS))}
         for c in counts.values():
             c.pop("canvas")
@@ -173,24 +173,49 @@ def test_a_report_with_metrics_renders_each_metric_figure(chromium, store, tmp_p
         assert [url for url in browser.requests() if url != path.as_uri()] == []
 
 
-def test_with_many_grouped_runs_a_group_s_legend_entry_shows_its_runs(chromium, store, tmp_path):
-    for i in range(105):  # 21 seed groups of 5: over MEMBERS_IN_LEGEND runs in groups
-        add_run(store, decay(20, seed=i), seed=i % 5, hidden=100 + i // 5)
-    data = gather(store)
-    path = write_html(data, tmp_path / "many.html", figures(data))
-    visible = "document.getElementById('fig-loss')._fullData.filter(function (t) { return t.visible === true; }).length"
-    click = (
-        "Array.prototype.filter.call(document.querySelectorAll('#fig-loss .legend .traces'), function (t) {"
-        "  return t.textContent.indexOf('hidden=101') >= 0; })[0].querySelector('.legendtoggle')"
-        ".dispatchEvent(new MouseEvent('mouseup', {bubbles: true}))"
+VISIBLE = "JSON.stringify(document.getElementById('fig-loss')._fullData.map(function (t) { return t.visible; }))"
+
+
+def legend_click(label: str, clicks: int = 1) -> str:
+    """JavaScript for a click (or a double-click) on the loss figure's legend entry whose text holds ``label``."""
+    one = "t.dispatchEvent(new MouseEvent('mousedown', {bubbles: true})); t.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));"
+    return (
+        "(function () { var t = Array.prototype.filter.call(document.querySelectorAll('#fig-loss .legend .traces'),"
+        f" function (e) {{ return e.textContent.indexOf({json.dumps(label)}) >= 0; }})[0].querySelector('.legendtoggle');"
+        f" {one * clicks} }})()"
     )
+
+
+def test_over_the_threshold_a_group_s_entry_draws_its_runs(chromium, store, tmp_path):
+    for i in range(9):  # three seed groups of three: over a threshold of 4 runs in groups
+        add_run(store, decay(20, seed=i), seed=i % 3, hidden=100 + i // 3)
+    data = gather(store)
+    figs = figures(data, Options(members_in_legend=4))
+    path = write_html(data, tmp_path / "many.html", figs)
+    runs = {key: [i for i, t in enumerate(figs.loss.data) if t.meta.get("member") == key] for key in ("g1", "g2", "g3")}
     with Browser(chromium, tmp_path / "profile") as browser:
         open_page(browser, path.as_uri())
-        browser.wait_until("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
-        assert browser.evaluate("document.querySelectorAll('#fig-loss .legend .traces').length") == 21
-        assert browser.evaluate(visible) == 2 * 21  # each group's band and mean; its runs hidden
-        browser.evaluate(click)
-        browser.wait_until(f"{visible} === 2 * 21 + 5", timeout=10)  # the group's five runs, the group still drawn
-        browser.evaluate(click)
-        browser.wait_until(f"{visible} === 2 * 21", timeout=10)
+        wait_drawn(browser)
+        assert browser.evaluate("document.querySelectorAll('#fig-loss .legend .traces').length") == 3
+        before = browser.evaluate(VISIBLE)
+        shown = json.loads(before)
+        assert [i for i, v in enumerate(shown) if v is True] == [i for i, t in enumerate(figs.loss.data) if "group" in t.meta]
+        assert browser.evaluate("document.querySelectorAll('#fig-loss .scatterlayer .trace').length") == 2 * 3
+
+        browser.evaluate(legend_click("hidden=101"))  # g2's runs are drawn; its band and mean stay
+        browser.wait_until(f"{VISIBLE} !== {json.dumps(before)}", timeout=10)
+        after = json.loads(browser.evaluate(VISIBLE))
+        assert [i for i, v in enumerate(after) if v is True and i not in runs["g2"]] == [i for i, v in enumerate(shown) if v is True]
+        assert all(after[i] is True for i in runs["g2"]) and all(after[i] is False for i in runs["g1"] + runs["g3"])
+        browser.wait_until("document.querySelectorAll('#fig-loss .scatterlayer .trace').length === 2 * 3 + 3", timeout=10)
+
+        # a double-click shows only that group (and its runs drawn), not its runs toggled twice; again: all back
+        browser.evaluate(legend_click("hidden=101", clicks=2))
+        browser.wait_until("document.querySelectorAll('#fig-loss .scatterlayer .trace').length === 2 + 3", timeout=10)
+        browser.evaluate(legend_click("hidden=101", clicks=2))
+        browser.wait_until("document.querySelectorAll('#fig-loss .scatterlayer .trace').length === 2 * 3 + 3", timeout=10)
+        assert json.loads(browser.evaluate(VISIBLE)) == after
+
+        browser.evaluate(legend_click("hidden=101"))  # and a click hides them again
+        browser.wait_until(f"{VISIBLE} === {json.dumps(before)}", timeout=10)
         assert browser.errors() == []

@@ -20,6 +20,7 @@ from runner.report import (
     gather,
 )
 from runner.report.data import make_band, repeated_runs, run_data
+from runner.report.stats import shared_steps
 from runner.store import LossSummary
 from tests.report.conftest import HOSTILE, add_run, decay
 
@@ -142,6 +143,16 @@ def test_a_group_band_counts_only_finite_losses_of_the_runs_that_reached_a_step(
         elapsed=np.array([2.0, 3.0, 4.0, 4.0]),  # the diverged run reached step 2 too
     )
     assert band == expected
+
+
+def test_an_aligned_band_leaves_out_a_step_that_a_run_spanning_it_lacks():
+    long = Series(np.array([0, 2, 4, 6, 8]), np.array([5.0, 4.0, 3.0, 2.0, 1.0]), np.zeros(5))
+    short = Series(np.array([0, 2, 3, 4]), np.array([7.0, 6.0, 0.5, 5.0]), np.zeros(4))  # step 3: its own extreme
+    assert [m.tolist() for m in shared_steps([long.step, short.step])] == [[True] * 5, [True, True, False, True]]
+    band = make_band([long, short], aligned=True)
+    assert band.step.tolist() == [0, 2, 4, 6, 8] and band.mean.tolist() == [6.0, 5.0, 4.0, 2.0, 1.0]
+    assert band.count.tolist() == [2, 2, 2, 1, 1]  # past the short run's end only the long one counts
+    assert 3 in make_band([long, short]).step  # not aligned: every step some run stored
 
 
 def test_a_group_with_a_diverged_seed_is_marked(store):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from runner.report import Options, figures, gather
 from tests.report.conftest import HOSTILE, add_run, decay
@@ -183,3 +184,52 @@ def test_dash_never_follows_an_option_that_varies_only_with_the_optimizer():
     assert style_keys(1, ("optimizer", "optimizer.alpha", "model.hidden")) == ("optimizer", "model.hidden")
     assert style_keys(1, ("lr", "optimizer")) == ("optimizer", "lr")
     assert style_keys(1, ("lr", "optimizer.alpha")) == ("lr", "optimizer")
+
+
+@pytest.fixture
+def sweep(store):
+    """Three seed groups of two runs (one run of the last failed) and one run alone."""
+    groups = [[add_run(store, decay(30, seed=s), seed=s, hidden=10 + g, status="failed" if (g, s) == (2, 1) else None)
+               for s in range(2)] for g in range(3)]
+    alone = add_run(store, decay(30), lr=1e-2)
+    return groups, alone
+
+
+def test_over_the_threshold_a_groups_runs_are_in_the_figure_but_undrawn_until_its_entry_is_clicked(store, sweep):
+    groups, alone = sweep
+    figs = figures(gather(store), Options(members_in_legend=5))  # 6 runs in groups
+    for fig in (figs.loss, figs.wall_clock):
+        for key, members in zip(("g1", "g2", "g3"), groups):
+            band, mean = by_meta(fig, group=key)
+            assert band.visible is None and mean.visible is None  # drawn
+            assert mean.meta["members"] is True and mean.showlegend is None and "mean of 2 seeds" in mean.name
+            runs = [t for t in fig.data if t.meta.get("member") == key]
+            assert sorted({t.meta["run"] for t in runs}) == members  # every run is in the figure ...
+            assert all(t.visible is False and t.showlegend is False and t.legendgroup == key for t in runs)  # ... undrawn
+        assert len(by_meta(fig, run=groups[2][1], status="failed")) == 1  # its mark too, hidden with it
+        (line,) = by_meta(fig, run=alone)
+        assert line.visible is True and line.showlegend is None
+    assert not figs.webgl and {t.type for t in figs.loss.data} == {"scatter"}
+    assert ("3 seed groups (6 runs, 2 seeds each) are drawn as one line each: at every step, the mean of its runs' "
+            "finite losses there, with a band from the lowest to the highest of its runs (min–max).") in figs.notes
+    assert any(n.startswith("The legend lists each seed group once: click a group's entry") for n in figs.notes)
+
+
+def test_at_the_threshold_a_groups_runs_have_their_own_legend_entries(store, sweep):
+    groups, _ = sweep
+    figs = figures(gather(store), Options(members_in_legend=6, band="std"))
+    for key, members in zip(("g1", "g2", "g3"), groups):
+        band, mean = by_meta(figs.loss, group=key)
+        assert band.visible is None and mean.meta["members"] is False
+        runs = [t for t in figs.loss.data if t.meta.get("run") in members and "status" not in t.meta]
+        assert all(t.visible == "legendonly" and t.showlegend is None and "member" not in t.meta for t in runs)
+        assert all(t.name.startswith("↳ seed ") for t in runs)
+    assert any("with a band of one standard deviation either side of the mean (mean ± std)" in n for n in figs.notes)
+    assert "Each group's runs are in the legend under it (↳ seed …), hidden until clicked." in figs.notes
+
+
+def test_webgl_counts_the_points_drawn_at_once_not_the_runs_hidden_behind_their_group(store, sweep):
+    data = gather(store)
+    # 30 points per line: the alone run's line, three groups' mean and band (3 × 30 each); the six runs hidden
+    assert not figures(data, Options(members_in_legend=0, webgl_threshold=300)).webgl
+    assert figures(data, Options(members_in_legend=0, webgl_threshold=299)).webgl

@@ -12,7 +12,7 @@ import pytest
 
 from runner.report import Budget, Options, figures, gather, to_html
 from runner.report.html import PLOT_CONFIG
-from tests.report.conftest import add_run, decay
+from tests.report.conftest import add_run, decay, evaluations
 
 
 def spiky(n, seed):
@@ -94,3 +94,35 @@ def test_a_big_report_stays_within_a_size_bound_set_by_what_is_drawn(store):
     traces = sum(len(fig.data) for _, fig in figs.items())
     assert figure_bytes(page) < 9 * points + 1500 * traces
     assert re.search(r'"bdata":"', page) and '"dtype":"u2"' in page
+
+
+def test_a_group_read_in_part_is_averaged_over_the_steps_its_runs_share(store, long_runs):
+    whole, part = gather(store).groups[0], gather(store, budget=Budget(line=100, figure=1000)).groups[0]
+    band = part.band
+    # each run's own highest row (off the stride of 31) would be a step with one run: left out; the lowest, at
+    # step 2001 in all three, stays
+    assert set(band.step) == set(range(0, 3001, 31)) | {2001, 3000} and (band.count == 3).all()
+    at = np.searchsorted(whole.band.step, band.step)
+    assert np.allclose(band.mean, whole.band.mean[at]) and np.array_equal(band.high, whole.band.high[at])
+
+
+def test_a_metric_is_read_in_part_like_the_loss_with_exact_summaries(store):
+    ids = [add_run(store, decay(300, seed=s), seed=s,
+                   metrics={"grad_norm": spiky(3001, s), "val_loss": evaluations(decay(300, rate=0.99, seed=s), 10)})
+           for s in range(3)]
+    ids.append(add_run(store, decay(300), lr=1.0, metrics={"grad_norm": spiky(3001, 5)[:2000] + [float("nan")]}))
+    whole = gather(store, metrics=["grad_norm", "val_loss"])
+    part = gather(store, metrics=["grad_norm", "val_loss"], budget=Budget(line=100, figure=1000))
+    norm, val = part.metric_sampling["grad_norm"], part.metric_sampling["val_loss"]
+    assert norm.sampled == tuple(ids[:3]) and norm.every == 31  # the one with a NaN is read whole
+    assert val.sampled == tuple(ids[:3]) and val.every == 30  # 300 values over steps 9..2999: one in every 30 steps
+    for full, read in zip(whole.runs, part.runs):
+        for name, metric in full.metrics.items():
+            assert repr(read.metrics[name].summary) == repr(metric.summary)  # count, first, final, best and its step
+        if read.id in norm.sampled:
+            assert len(read.metrics["grad_norm"].series) < 3001 / 20 and len(read.metrics["val_loss"].series) < 120
+    group = part.groups[0].metrics["grad_norm"]
+    assert (group.band.count == 3).all() and group.final == whole.groups[0].metrics["grad_norm"].final
+    page = html.unescape(to_html(part))
+    assert ("Read in part: the grad_norm of 3 runs with more than 200 values (9,003 stored) were read from the database "
+            "at one value in every 31 steps, plus each one's first, last, lowest and highest") in page

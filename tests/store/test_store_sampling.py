@@ -55,3 +55,42 @@ def test_every_must_be_positive(store, make_config):
     run_id = add(store, make_config, wave(10))
     with pytest.raises(ValueError, match="every must be at least 1"):
         list(store.iter_sampled_steps(store.step_extents([run_id]).values(), 0))
+
+
+def evaluate(store, run_id, name, values, every, first=None):
+    """Metric ``name`` recorded every ``every`` steps, from step ``first`` (every - 1, as --eval-every records)."""
+    start = every - 1 if first is None else first
+    store.append_steps(run_id, [], metrics=[(name, start + i * every, float(v)) for i, v in enumerate(values)])
+
+
+def test_metric_extents_count_and_bound_one_metric_of_each_run(store, make_config):
+    plain = add(store, make_config, wave(5))
+    evaluate(store, plain, "val_loss", wave(100, spike_at=37, dip_at=61), 10)
+    evaluate(store, plain, "val_accuracy", [0.5] * 300, 1)  # another metric: never mixed in
+    nan = add(store, make_config, wave(5))
+    evaluate(store, nan, "val_loss", [3.0, NAN, 2.0], 10)
+    without = add(store, make_config, wave(5))
+    extents = store.metric_extents([plain, nan, without], "val_loss")
+    assert without not in extents
+    e = extents[plain]
+    assert (e.rows, e.first_step, e.last_step, e.low, e.high, e.finite) == (100, 9, 999, 0.25, 50.0, True)
+    assert e.spacing == 10 and store.step_extents([plain])[plain].spacing == 1
+    assert math.isnan(extents[nan].high) and not extents[nan].finite
+
+
+def test_sampled_metric_rows_are_one_per_stride_on_the_runs_own_cadence_and_its_ends_and_extremes(store, make_config):
+    first = add(store, make_config, wave(5))
+    evaluate(store, first, "val_loss", wave(100, spike_at=33, dip_at=77), 10)  # steps 9, 19, ..., 999
+    evaluate(store, first, "grad_norm", wave(1000), 1)
+    second = add(store, make_config, wave(5))
+    evaluate(store, second, "val_loss", wave(400), 1, first=3)  # every step from 3 to 402
+    extents = store.metric_extents([first, second], "val_loss")
+    rows = dict(store.iter_sampled_metric("val_loss", extents.values(), 50))
+    # the first run: one value in each 50 steps, on its cadence (9, 59, ...), its spike at 339, dip at 779, last
+    assert [s for s, _ in rows[first]] == sorted({*range(9, 1000, 50), 339, 779, 999})
+    assert dict(rows[first])[339] == 50.0 and dict(rows[first])[779] == 0.25
+    low, high = min(wave(400)), max(wave(400))
+    extremes = {3 + i for i, v in enumerate(wave(400)) if v in (low, high)}
+    assert [s for s, _ in rows[second]] == sorted({*range(3, 403, 50), *extremes, 402})
+    with pytest.raises(ValueError, match="every must be at least 1"):
+        list(store.iter_sampled_metric("val_loss", extents.values(), 0))

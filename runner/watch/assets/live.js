@@ -1,5 +1,5 @@
 // runner watch: keeps the report page up to date without reloading it (runner.watch.server inlines it last).
-// Before it, the page defines FIGURES and PLOT_CONFIG (the report's page.js drew them) and
+// Before it, the page defines FIGURES, PLOT_CONFIG, withUids and REPORT_DRAWN (the report's page.js draws them) and
 // WATCH = {seq, snap, interval, refresh, watching, database}. Every interval it asks /feed?seq=&snap= and
 // applies the answer: a snapshot (every figure redrawn with Plotly.react, whose fixed uirevision keeps the
 // zoom and the legend's choices; the tables' rows replaced, their sort kept), then the deltas (new points
@@ -132,23 +132,22 @@
     }
   }
 
-  // A stable uid per trace (by run or group, and part), so that Plotly.react keeps what the user hid or showed
-  // by the trace, not by its place (a run that starts adds traces before others).
-  function withUids(data) {
-    var seen = {};
-    data.forEach(function (trace, i) {
-      var meta = trace.meta || {}, key;
-      if (meta.run !== undefined) { key = "r" + meta.run + (meta.status !== undefined ? "-mark" : ""); }
-      else if (meta.group !== undefined) { key = meta.group + "-" + meta.part; }
-      else { key = "t" + i; }
-      seen[key] = (seen[key] || 0) + 1;
-      trace.uid = seen[key] === 1 ? key : key + "." + seen[key];
+  // The runs of seed groups that a click on their group drew (page.js: showMembers) stay drawn: Plotly.react keeps
+  // what its own legend clicks changed, not what a script restyled.
+  function keepShownMembers(gd, data) {
+    var shown = {};
+    (gd.data || []).forEach(function (trace) {
+      if (trace.meta && trace.meta.member !== undefined && trace.visible === true) { shown[trace.uid] = true; }
+    });
+    data.forEach(function (trace) {
+      if (trace.meta && trace.meta.member !== undefined && shown[trace.uid]) { trace.visible = true; }
     });
     return data;
   }
 
   function draw(name, fig) {
-    Plotly.react(document.getElementById("fig-" + name), withUids(fig.data), fig.layout, PLOT_CONFIG);
+    var gd = document.getElementById("fig-" + name);
+    Plotly.react(gd, keepShownMembers(gd, withUids(fig.data)), fig.layout, PLOT_CONFIG);
   }
 
   // The page's layout changed: load it again (the one case where the zoom is lost).
@@ -199,6 +198,5 @@
       .then(function () { setTimeout(poll, WATCH.interval * 1000); });
   }
 
-  Object.keys(FIGURES).forEach(function (name) { draw(name, FIGURES[name]); });  // the uids, before any click
-  poll();
+  REPORT_DRAWN.then(poll);  // the report's script draws the figures (with stable uids: withUids) first
 })();
