@@ -42,7 +42,8 @@ from runner.report.metric_data import (
 )
 from runner.report.reading import Sampling, Series, read_metric, read_steps
 from runner.report.stats import Band, band_of, spread
-from runner.store import LossSummary, RunRecord, Store, environment
+from runner.store import LossSummary, RunRecord, Store
+from runner.store.rows import environment
 
 __all__ = [
     "Band",

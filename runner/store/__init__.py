@@ -17,43 +17,49 @@ import alembic.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import platform
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
 
-from runner.errors import CheckpointError, RunnerError, RunNotFound, RunTakenOver, StorageError
-from runner.heartbeat import LOST_AFTER_SECONDS, LOST_VARIABLE
-from runner.processes import host_name, process_alive, start_time
-from runner.status import VALUES, RunStatus
+from runner.errors import CheckpointError, StorageError
+from runner.heartbeat import LOST_AFTER_SECONDS
+from runner.processes import host_name, process_alive
+from runner.status import RunStatus
 from runner.store import artifacts as kept
 from runner.store import resuming
 from runner.store.artifacts import Artifact, ArtifactInfo
 from runner.store.bulk import insert_metrics, insert_steps
 from runner.store.db import (
-    READ_ONLY,
-    check_same_file,
     check_schema,
     create_engine_for,
     display_url,
     empty_engine,
     ensure_schema,
-    file_identity,
     sqlite_path,
     sqlite_writable,
     to_url,
-    transaction,
 )
 from runner.store.models import HEAD, run_events, runs, steps, sweep_stops, utcnow
-from runner.store.models import metrics as metrics_table
-from runner.store.sampling import StepExtent, metric_extents, sampled_metric, sampled_steps, step_extents
+from runner.store.records import LossSummary, RunEvent, RunRecord, record_of
+from runner.store.rows import (
+    LOST,
+    STOPPED,
+    add_event,
+    check_status,
+    insert_run,
+    new_run,
+    owned,
+    revive,
+    silent,
+    stored_summary,
+    take,
+)
+from runner.store.sampling import StepExtent
+from runner.store.streams import STREAM_BATCH, Streams
 from runner.store.summaries import MetricSummary, metric_names, metric_summary, summarise
 
 if TYPE_CHECKING:
@@ -62,76 +68,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Artifact", "ArtifactInfo",
-    "DEFAULT_URL", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunEvent", "RunRecord", "StepExtent", "Store",
+    "DEFAULT_URL", "STREAM_BATCH", "URL_VARIABLE", "LossSummary", "MetricSummary", "RunEvent", "RunRecord", "StepExtent", "Store",
     "open_store", "resolve_url",
 ]
 
 DEFAULT_URL = "sqlite:///experiments.db"
 URL_VARIABLE = "RUNNER_DB"  # the environment variable that names the database when no URL is given
-STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps and iter_metrics
-STOPPED = "without recording an end (killed, out of memory, or a power loss)"
-LOST, REVIVED = "lost", "revived"  # the kinds of run_events
-OWNED_STATUSES = (RunStatus.RUNNING, RunStatus.LOST)  # a run its process may write to (see _owned)
-INF = float("inf")
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One row of the runs table."""
-
-    id: int
-    name: str | None
-    sweep: str | None
-    model: str
-    optimizer: str
-    dataset: str
-    lr: float
-    steps: int
-    seed: int
-    device: str
-    config: dict[str, Any]
-    status: RunStatus
-    created_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
-    heartbeat_at: datetime | None
-    steps_done: int
-    final_loss: float | None
-    best_loss: float | None
-    error: str | None
-    host: str | None
-    pid: int | None
-    pid_start: int | None  # when that process started (runner.processes.start_time); None without /proc
-    python_version: str | None
-    torch_version: str | None
-    numpy_version: str | None
-    runner_version: str | None
-    attempts: int = 0  # claims so far: a dead worker's run is retried while this is at most --retries
-    slot: str | None = None  # the worker slot that last claimed it (runner.scheduler.slot_name); None for a single run
-
-
-@dataclass(frozen=True)
-class RunEvent:
-    """Something that happened to a run that its status alone would hide: ``kind`` is "lost", "revived",
-    "requeued" (by runner resume) or "resumed" (from a checkpoint, by a process on some host)."""
-
-    at: datetime
-    kind: str
-    detail: str | None
-
-
-@dataclass(frozen=True)
-class LossSummary:
-    """What a run's stored losses add up to."""
-
-    run_id: int
-    steps: int  # steps stored
-    first_loss: float | None
-    final_loss: float | None
-    best_loss: float | None  # the lowest finite loss
-    best_step: int | None
-    steps_per_second: float | None  # steps / the last step's elapsed seconds
-    nonfinite: int  # NaN, inf and -inf losses
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -177,39 +119,8 @@ def open_store(url: str | None = None, create: bool = True) -> Store:
     return Store(engine, url, where)
 
 
-class Store:
-    def __init__(self, engine: Engine, url: str, where: str | None = None, writable: bool = True):
-        self._engine = engine
-        self._writable = writable  # False: opened read-only (see open_store), so mark_lost changes nothing
-        self._reader = engine.execution_options(**{READ_ONLY: True})
-        self._url = display_url(url)
-        self._where = where or self._url
-        # A SQLite file deleted or replaced under this process must not swallow its writes unseen:
-        # each write transaction first checks that the file is still the one opened here (one stat).
-        self._path = sqlite_path(engine.url) if writable else None
-        self._identity = file_identity(self._path) if self._path else None
-
-    @property
-    def url(self) -> str:
-        """The database URL, password masked."""
-        return self._url
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"Store({self._url!r})"
-
-    def _transaction(self, read_only: bool = False):  # -> ContextManager[Connection]
-        if not read_only and self._path and self._identity:
-            check_same_file(self._path, self._identity)
-        return transaction(self._reader if read_only else self._engine, self._where)
+class Store(Streams):
+    """A runner database: every method is one transaction (see the module's docstring)."""
 
     # writing
 
@@ -217,14 +128,14 @@ class Store:
         self, config: RunConfig, device: str, status: RunStatus = RunStatus.RUNNING, sweep: str | None = None
     ) -> int:
         """Record a new run of ``config`` on ``device``; returns its id."""
-        _check_status(status)
+        check_status(status)
         with self._transaction() as conn:
-            return _insert_run(conn, _new_run(config, device, status, sweep))
+            return insert_run(conn, new_run(config, device, status, sweep))
 
     def enqueue(self, configs: Sequence[RunConfig], sweep: str) -> list[int]:
         """Store every run of a grid as queued, all in one transaction; returns their ids in order."""
         with self._transaction() as conn:
-            return [_insert_run(conn, _new_run(config, config.device, RunStatus.QUEUED, sweep)) for config in configs]
+            return [insert_run(conn, new_run(config, config.device, RunStatus.QUEUED, sweep)) for config in configs]
 
     def claim(self, sweep: str, accepts: Sequence[str], device: str, slot: str | None = None) -> RunRecord | None:
         """Take the oldest queued run of ``sweep`` that asked for one of ``accepts``.
@@ -244,7 +155,7 @@ class Store:
                 candidate = conn.scalar(self._skip_locked(query))
                 if candidate is None:
                     return None
-                taken = _take(conn, candidate, device, slot)
+                taken = take(conn, candidate, device, slot)
                 if taken is not None:
                     return taken
 
@@ -254,8 +165,8 @@ class Store:
 
     def heartbeat(self, run_id: int) -> None:
         with self._transaction() as conn:
-            _revive(conn, run_id, "beat")
-            if not conn.execute(update(runs).where(runs.c.id == run_id, *_owned()).values(heartbeat_at=utcnow())).rowcount:
+            revive(conn, run_id, "beat")
+            if not conn.execute(update(runs).where(runs.c.id == run_id, *owned()).values(heartbeat_at=utcnow())).rowcount:
                 raise self._not_ours(conn, run_id)
 
     def mark_lost(self, lost_after: float | None = None) -> list[int]:
@@ -312,7 +223,7 @@ class Store:
     def _lose(self, run_id: int, reason: str, still: ColumnElement[bool] | None) -> bool:
         """Mark one run lost, if it is still running (and ``still`` holds), and record why."""
         with self._transaction() as conn:
-            final, best, count = _stored_summary(conn, run_id)
+            final, best, count = stored_summary(conn, run_id)
             ended = conn.scalar(select(runs.c.heartbeat_at).where(runs.c.id == run_id)) or utcnow()
             condition = runs.c.status == RunStatus.RUNNING if still is None else and_(runs.c.status == RunStatus.RUNNING, still)
             if not conn.execute(
@@ -322,7 +233,7 @@ class Store:
                         error=reason)
             ).rowcount:
                 return False
-            _add_event(conn, run_id, LOST, reason)
+            add_event(conn, run_id, LOST, reason)
             return True
 
     def sweep_counts(self, sweep: str) -> dict[RunStatus, int]:
@@ -353,9 +264,9 @@ class Store:
             return
         progress = dict(steps_done=runs.c.steps_done + len(rows), final_loss=rows[-1][1]) if rows else {}
         with self._transaction() as conn:
-            _revive(conn, run_id, "stored steps")
+            revive(conn, run_id, "stored steps")
             touched = conn.execute(
-                update(runs).where(runs.c.id == run_id, *_owned()).values(heartbeat_at=utcnow(), **progress)
+                update(runs).where(runs.c.id == run_id, *owned()).values(heartbeat_at=utcnow(), **progress)
             ).rowcount
             if not touched:
                 raise self._not_ours(conn, run_id)
@@ -374,14 +285,14 @@ class Store:
     ) -> None:
         """Record how a run ended; steps_done becomes the number of steps stored. A run marked lost
         meanwhile was not: it takes this status, and its revival is recorded."""
-        _check_status(status)
+        check_status(status)
         now = utcnow()
         stored = select(func.count()).select_from(steps).where(steps.c.run_id == run_id).scalar_subquery()
         with self._transaction() as conn:
-            _revive(conn, run_id, f"recorded its end ({status})")
+            revive(conn, run_id, f"recorded its end ({status})")
             touched = conn.execute(
                 update(runs)
-                .where(runs.c.id == run_id, *_owned())
+                .where(runs.c.id == run_id, *owned())
                 .values(
                     status=status,
                     final_loss=final_loss,
@@ -416,7 +327,7 @@ class Store:
         with self._transaction() as conn:
             if conn.scalar(self._skip_locked(select(runs.c.id).where(runs.c.id == run_id))) is None:
                 return None  # another claimer holds it this moment (PostgreSQL), or it is gone
-            return _take(conn, run_id, device, slot)
+            return take(conn, run_id, device, slot)
 
     def retry_lost(self, sweep: str, retries: int, run_ids: Iterable[int] | None = None) -> dict[int, int]:
         """Queue again the lost runs of ``sweep`` (of ``run_ids`` only, if given) claimed at most ``retries``
@@ -521,13 +432,13 @@ class Store:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
         if row is None:
             raise self._not_found([run_id])
-        return _record(row)
+        return record_of(row)
 
     def add_event(self, run_id: int, kind: str, detail: str) -> None:
         """Record that ``kind`` happened to the run (see RunEvent), in words."""
         with self._transaction() as conn:
             self._require(conn, [run_id])
-            _add_event(conn, run_id, kind, detail)
+            add_event(conn, run_id, kind, detail)
 
     def events(self, run_id: int) -> list[RunEvent]:
         """What happened to a run that its status alone would hide (lost, revived), oldest first."""
@@ -549,7 +460,7 @@ class Store:
         if status is not None:
             query = query.where(runs.c.status == status)
         with self._transaction(read_only=True) as conn:
-            return [_record(row) for row in conn.execute(query)]
+            return [record_of(row) for row in conn.execute(query)]
 
     def loss_summary(self, run_id: int) -> LossSummary:
         of_run = steps.c.run_id == run_id
@@ -582,299 +493,3 @@ class Store:
         with self._transaction(read_only=True) as conn:
             self._require(conn, [run_id])
             return metric_summary(conn, run_id, name, direction)
-
-    def iter_steps(self, run_ids: list[int] | None = None) -> Iterator[tuple[int, int, float, float]]:
-        """(run_id, step, loss, elapsed) for the given runs (all if None), by run then step, streamed."""
-        ids = None if run_ids is None else sorted(set(run_ids))
-        if ids:
-            with self._transaction(read_only=True) as conn:
-                self._require(conn, ids)  # raised here, not at the first next()
-        query = select(steps.c.run_id, steps.c.step, steps.c.loss, steps.c.elapsed).order_by(steps.c.run_id, steps.c.step)
-        if ids is not None:
-            query = query.where(steps.c.run_id.in_(ids))
-        # float() also reads back the text 'NaN' that SQLite stores for NaN (see LossFloat).
-        return (
-            (run_id, step, float(loss), elapsed)
-            for batch in self._stream(query, "runner_steps")
-            for run_id, step, loss, elapsed in batch
-        )
-
-    def step_extents(self, run_ids: Iterable[int]) -> dict[int, StepExtent]:
-        """Each run's count of steps, first and last step, lowest and highest loss (runs with no steps left out),
-        in one pass over the rows: what ``iter_sampled_steps`` needs to know first."""
-        ids = sorted(set(run_ids))
-        with self._transaction(read_only=True) as conn:
-            self._require(conn, ids)
-            return step_extents(conn, ids) if ids else {}
-
-    def iter_sampled_steps(
-        self, extents: Iterable[StepExtent], every: int
-    ) -> Iterator[tuple[int, list[tuple[int, float, float]]]]:
-        """(run_id, its rows) for each run of ``extents`` (as ``step_extents`` gave them): the (step, loss,
-        elapsed) rows whose step is a multiple of ``every``, those holding its lowest and highest loss,
-        and its first and last, by step. Each run is one query, in one read transaction (and the first
-        ``next()`` runs it: a ValueError for ``every`` comes then)."""
-        extents = list(extents)
-        grid = {e.run_id: {"origin": 0, "spacing": 1} for e in extents}  # every step stored: its multiples of every
-        return self._iter_sampled(sampled_steps(), extents, every, grid)
-
-    def metric_extents(self, run_ids: Iterable[int], name: str) -> dict[int, StepExtent]:
-        """Each run's count of values of metric ``name``, first and last step, lowest and highest value (runs
-        that did not record it left out), in one pass over its rows: what ``iter_sampled_metric`` needs."""
-        ids = sorted(set(run_ids))
-        with self._transaction(read_only=True) as conn:
-            self._require(conn, ids)
-            return metric_extents(conn, ids, name) if ids else {}
-
-    def iter_sampled_metric(
-        self, name: str, extents: Iterable[StepExtent], every: int
-    ) -> Iterator[tuple[int, list[tuple[int, float]]]]:
-        """(run_id, its rows) for each run of ``extents`` (as ``metric_extents`` gave them): the (step, value)
-        rows of metric ``name``, one in each ``every`` steps (a run recording it every k steps: in the first
-        k steps of each ``every`` from its first step), those holding its lowest and highest value, and its
-        first and last, by step; as ``iter_sampled_steps``."""
-        extents = list(extents)
-        grid = {e.run_id: {"origin": e.first_step, "spacing": e.spacing} for e in extents}
-        return self._iter_sampled(sampled_metric(name), extents, every, grid)
-
-    def _iter_sampled(
-        self, query: Select, extents: list[StepExtent], every: int, grid: Mapping[int, Mapping[str, int]]
-    ) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
-        """Each run's rows of ``query`` (runner.store.sampling.sampled_rows), run by run in one transaction;
-        the statement is compiled once and run through the driver's cursor (a thousand runs, a thousand runs of
-        it)."""
-        if every < 1:
-            raise ValueError(f"every must be at least 1, not {every}")
-        with self._transaction(read_only=True) as conn:
-            self._unhurried(conn)
-            compiled = query.compile(dialect=self._engine.dialect)
-            sql, positional = str(compiled), compiled.positiontup if compiled.positional else None
-            cursor = conn.connection.dbapi_connection.cursor()
-            try:
-                for e in extents:
-                    values = {"run_id": e.run_id, "every": every, **grid[e.run_id], "low": e.low, "high": e.high,
-                              "first": e.first_step, "last": e.last_step}
-                    params = compiled.construct_params(values)
-                    cursor.execute(sql, params if positional is None else tuple(params[k] for k in positional))
-                    # float() also reads back the text 'NaN' that SQLite stores for NaN (see LossFloat).
-                    yield e.run_id, [(step, float(value), *rest) for step, value, *rest in cursor.fetchall()]
-            finally:
-                cursor.close()
-
-    def iter_metrics(
-        self, run_ids: Iterable[int], names: Iterable[str] | None = None
-    ) -> Iterator[tuple[int, str, int, float]]:
-        """(run_id, name, step, value) of the given runs' metrics (those in ``names``, or all),
-        by run, name, then step, streamed."""
-        ids = sorted(set(run_ids))
-        wanted = None if names is None else sorted(set(names))
-        for name in wanted or ():
-            if not (isinstance(name, str) and name.isascii() and name.replace("_", "").isalnum()):
-                raise ValueError(f"{name!r} is not a metric name")  # nor ever stored: names are words
-        with self._transaction(read_only=True) as conn:
-            self._require(conn, ids)  # raised here, not at the first next()
-        m = metrics_table.c
-        query = select(m.run_id, m.name, m.step, m.value).where(m.run_id.in_(ids)).order_by(m.run_id, m.name, m.step)
-        if wanted is not None:
-            query = query.where(m.name.in_(wanted))
-        return (
-            (run_id, name, step, float(value))
-            for batch in self._stream(query, "runner_metrics")
-            for run_id, name, step, value in batch
-        )
-
-    def steps_after(self, after: Mapping[int, int]) -> list[tuple[int, int, float, float]]:
-        """(run_id, step, loss, elapsed) of each run in ``after`` whose step is after the one given for it
-        (-1: every step), by run then step: what a watcher has not seen yet, read through the primary key."""
-        if not after:
-            return []
-        s = steps.c
-        newer = or_(*(and_(s.run_id == int(i), s.step > int(last)) for i, last in after.items()))
-        query = select(s.run_id, s.step, s.loss, s.elapsed).where(newer).order_by(s.run_id, s.step)
-        return [(run_id, step, float(loss), elapsed) for batch in self._stream(query, "runner_tail")
-                for run_id, step, loss, elapsed in batch]
-
-    def metrics_after(self, after: Mapping[int, int], names: Iterable[str]) -> list[tuple[int, str, int, float]]:
-        """(run_id, name, step, value) of the metrics in ``names`` of each run in ``after`` recorded after the
-        step given for it (-1: all), by run, name, then step."""
-        wanted = sorted(set(names))
-        for name in wanted:
-            if not (isinstance(name, str) and name.isascii() and name.replace("_", "").isalnum()):
-                raise ValueError(f"{name!r} is not a metric name")  # inlined by _stream: words only
-        if not after or not wanted:
-            return []
-        m = metrics_table.c
-        newer = or_(*(and_(m.run_id == int(i), m.step > int(last)) for i, last in after.items()))
-        query = (select(m.run_id, m.name, m.step, m.value).where(newer, m.name.in_(wanted))
-                 .order_by(m.run_id, m.name, m.step))
-        return [(run_id, name, step, float(value)) for batch in self._stream(query, "runner_tail_metrics")
-                for run_id, name, step, value in batch]
-
-    def _stream(self, query: Select, cursor_name: str) -> Iterator[list[tuple[Any, ...]]]:
-        """The rows of ``query``, in batches of STREAM_BATCH. Its parameters are inlined: give only ints and words."""
-        with self._transaction(read_only=True) as conn:
-            self._unhurried(conn)
-            # The driver's own cursor: a report reads millions of rows, and SQLAlchemy's per-row
-            # processing would cost several times the query. Ids are ints and names words, safe to inline.
-            sql = str(query.compile(dialect=self._engine.dialect, compile_kwargs={"literal_binds": True}))
-            raw = conn.connection.dbapi_connection
-            # On PostgreSQL a named cursor streams from the server instead of loading every row first.
-            cursor = raw.cursor(cursor_name) if self._engine.dialect.name == "postgresql" else raw.cursor()
-            try:
-                cursor.execute(sql)
-                while batch := cursor.fetchmany(STREAM_BATCH):
-                    yield batch
-            finally:
-                cursor.close()
-
-    # helpers
-
-    def _unhurried(self, conn: Connection) -> None:
-        """Let this read transaction wait on its reader as long as it likes (``runner export | less``): on
-        PostgreSQL runner's connections are otherwise ended when idle inside a transaction
-        (runner.store.db.server_connect_args), and a reader holds no row lock that others could wait on."""
-        if self._engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
-
-    def _require(self, conn: Connection, ids: list[int]) -> None:
-        found = set(conn.scalars(select(runs.c.id).where(runs.c.id.in_(ids))))
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise self._not_found(missing)
-
-    def _not_ours(self, conn: Connection, run_id: int) -> RunnerError:
-        """Why this process may not write to run ``run_id``: it is gone, or another process took it over."""
-        row = conn.execute(select(runs.c.status, runs.c.host, runs.c.pid).where(runs.c.id == run_id)).first()
-        if row is None:
-            return self._not_found([run_id])
-        owner = f"pid {row.pid} on {row.host}" if row.pid else "nobody yet"
-        return RunTakenOver(f"run {run_id} is no longer this process's ({row.status}, held by {owner}): "
-                            "`runner resume` gave it to another; this process stops training it")
-
-    def _not_found(self, ids: list[int]) -> RunNotFound:
-        which = f"run {ids[0]}" if len(ids) == 1 else "runs " + ", ".join(map(str, ids))
-        return RunNotFound(f"no {which} in {self._url}; see `runner ls`")
-
-
-def _new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | None) -> dict[str, Any]:
-    """The runs row for a new run of ``config``."""
-    now = utcnow()
-    running = status == RunStatus.RUNNING
-    return dict(
-        name=config.name,
-        sweep=sweep,
-        model=config.model,
-        optimizer=config.optimizer,
-        dataset=config.dataset,
-        lr=config.lr,
-        steps=config.steps,
-        seed=config.seed,
-        device=device,
-        config={
-            "model_params": config.model_params,
-            "optimizer_options": config.optimizer_options,
-            "dataset_params": config.dataset_params,
-            **config.training_options(),  # batch_size, eval_every, track: only those a run turns on
-        },
-        status=status,
-        created_at=now,
-        started_at=now if running else None,
-        heartbeat_at=now if running else None,
-        attempts=1 if running else 0,  # a run started at once is its first claim
-        **(this_process() if running else {}),
-        **environment(),
-    )
-
-
-def _take(conn: Connection, run_id: int, device: str, slot: str | None) -> RunRecord | None:
-    """Compare and set: the queued run becomes ``running`` on ``device``, owned by this process of ``slot``
-    (None: not queued)."""
-    now = utcnow()
-    taken = conn.execute(
-        update(runs)
-        .where(runs.c.id == run_id, runs.c.status == RunStatus.QUEUED)
-        # a resumed run keeps the start of its first part (runner.store.resuming clears it for a restart)
-        .values(status=RunStatus.RUNNING, device=device, started_at=func.coalesce(runs.c.started_at, now),
-                heartbeat_at=now, attempts=runs.c.attempts + 1, slot=slot, **this_process(), **environment())
-    ).rowcount
-    return _record(conn.execute(select(runs).where(runs.c.id == run_id)).one()) if taken else None
-
-
-def _insert_run(conn: Connection, values: dict[str, Any]) -> int:
-    key = conn.execute(insert(runs).values(values)).inserted_primary_key  # not RETURNING: SQLite < 3.35 lacks it
-    assert key is not None  # an INSERT's result always has one
-    return key[0]
-
-
-def this_process() -> dict[str, Any]:
-    """Where a run that starts now runs: this host and process (pid and start time)."""
-    return dict(host=host_name(), pid=os.getpid(), pid_start=start_time(os.getpid()))
-
-
-def silent(host: str | None, heartbeat_at: datetime | None, now: datetime, lost_after: float) -> str:
-    """Why a run on another host is lost: its heartbeat stopped."""
-    where = f" from {host}" if host else ""
-    since = f"for {(now - heartbeat_at).total_seconds():.0f} s" if heartbeat_at else "at all"
-    return (f"no heartbeat{where} {since} (over {LOST_VARIABLE}={lost_after:g}): its process stopped {STOPPED}, "
-            "or cannot reach the database (should it write again, the run is running again)")
-
-
-def _owned() -> list[Any]:
-    """The conditions under which a run is this process's to write: started here, by this process. A run
-    that `runner resume` queued again, or another process then took, is not (RunTakenOver)."""
-    return [runs.c.host == host_name(), runs.c.pid == os.getpid(), runs.c.status.in_(OWNED_STATUSES)]
-
-
-def _revive(conn: Connection, run_id: int, how: str) -> None:
-    """A lost run whose process writes was not lost: it is running again, and the event is recorded."""
-    revived = conn.execute(
-        update(runs)
-        .where(runs.c.id == run_id, runs.c.status == RunStatus.LOST, *_owned())
-        .values(status=RunStatus.RUNNING, ended_at=None, best_loss=None, error=None)
-    ).rowcount
-    if revived:
-        host, pid = conn.execute(select(runs.c.host, runs.c.pid).where(runs.c.id == run_id)).one()
-        _add_event(conn, run_id, REVIVED, f"its process (pid {pid} on {host}) was alive after all: it {how}")
-
-
-def _add_event(conn: Connection, run_id: int, kind: str, detail: str) -> None:
-    conn.execute(insert(run_events).values(run_id=run_id, at=utcnow(), kind=kind, detail=detail))
-
-
-def _stored_summary(conn: Connection, run_id: int) -> tuple[float | None, float | None, int]:
-    """(final loss, best finite loss, count) of a run's stored steps."""
-    of_run = steps.c.run_id == run_id
-    final = conn.scalar(select(steps.c.loss).where(of_run).order_by(steps.c.step.desc()).limit(1))
-    best = conn.scalar(select(func.min(steps.c.loss)).where(of_run, steps.c.loss > -INF, steps.c.loss < INF))
-    count = conn.scalar(select(func.count()).select_from(steps).where(of_run)) or 0
-    return final, best, count
-
-
-def _check_status(status: str) -> None:
-    """Refused before the database's CHECK would, with a message that lists what is allowed."""
-    if status not in VALUES:
-        raise ValueError(f"unknown run status {status!r}; expected one of {', '.join(VALUES)}")
-
-
-def _record(row: Row) -> RunRecord:
-    return RunRecord(**row._mapping)
-
-
-@cache
-def environment() -> dict[str, str | None]:
-    """The versions a run records, read from package metadata (never by importing torch)."""
-
-    def version(distribution: str) -> str | None:
-        try:
-            return importlib.metadata.version(distribution)
-        except importlib.metadata.PackageNotFoundError:
-            return None
-
-    from runner import __version__
-
-    return {
-        "python_version": platform.python_version(),
-        "torch_version": version("torch"),
-        "numpy_version": version("numpy"),
-        "runner_version": version("runner") or __version__,
-    }

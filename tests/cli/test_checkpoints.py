@@ -99,7 +99,9 @@ def test_ctrl_c_then_resume_gives_the_losses_of_a_run_never_stopped(db_url, mode
 
 
 def test_kill_9_then_resume_goes_on_from_the_last_periodic_checkpoint(db_url):
-    steps, every = 8000, 2500  # dynamic: Python's random, drawn every step, must be where it was too
+    # dynamic: Python's random, drawn every step, must be where it was too. Checkpoints twice the flush
+    # interval apart at least (about 2 s here, quiet), so that the kill lands after rows past one were stored.
+    steps, every = 15000, 5000
     process = start(db_url, "run", "-m", "dynamic", "-o", "sgd", "--steps", str(steps), "--checkpoint-every",
                     f"{every} steps", *DATA)
     wait_until(lambda: (checkpoint_step(db_url) or 0) >= every and progress(db_url) > checkpoint_step(db_url), process)
