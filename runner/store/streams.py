@@ -76,8 +76,8 @@ class Streams(StoreBase):
         self, query: Select, extents: list[StepExtent], every: int, grid: Mapping[int, Mapping[str, int]]
     ) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
         """Each run's rows of ``query`` (runner.store.sampling.sampled_rows), run by run in one transaction;
-        the statement is compiled once and run through the driver's cursor (a thousand runs, a thousand runs of
-        it)."""
+        the statement is compiled once and run through the driver's cursor (a thousand runs: a thousand runs of
+        one statement, without SQLAlchemy's cost per execution)."""
         if every < 1:
             raise ValueError(f"every must be at least 1, not {every}")
         with self._transaction(read_only=True) as conn:
