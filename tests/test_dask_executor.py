@@ -15,12 +15,10 @@ import pytest
 from runner.status import RunStatus
 from runner.store import open_store
 from tests.conftest import empty_pg, runner_command, subprocess_env
+from tests.support.processes import DATA, QUICK, running_past, stop, wait_until
 
 pytest.importorskip("distributed")
 
-DATA = ["--set", "batch=4", "--set", "d_in=5", "--set", "d_out=2"]
-# Heartbeats every 0.2 s and another host's run lost after 2 s without one: a dead host's run goes quickly.
-QUICK = {"RUNNER_HEARTBEAT_SECONDS": "0.2", "RUNNER_LOST_AFTER_SECONDS": "2"}
 
 
 def free_port() -> int:
@@ -29,25 +27,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(predicate, timeout=30.0, what="a condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def env(db_url=None, **extra):
     return {**subprocess_env(db_url), **QUICK, **extra}
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def start_scheduler() -> tuple[str, subprocess.Popen]:
@@ -179,12 +160,8 @@ def test_a_sigkilled_worker_s_run_is_retried_and_stores_exactly_its_steps(cluste
                                             "--executor", "dask", "--address", address, "--db", pg),
                              env=env(pg), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with open_store(pg) as store:
-        def victim():
-            running = [r for r in store.list_runs(sweep="kill", status=RunStatus.RUNNING) if r.steps_done >= 12]
-            return running[0] if running else None
-
-        wait_until(lambda: victim() is not None, what="a run past its first checkpoint")
-        killed = victim()
+        wait_until(lambda: running_past(store, "kill") is not None, what="a run past its first checkpoint")
+        killed = running_past(store, "kill")
         os.kill(killed.pid, signal.SIGKILL)  # the Dask worker process itself; its nanny starts another
         out, err = sweep.communicate(timeout=60)
         assert sweep.returncode == 0, err

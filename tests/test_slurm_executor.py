@@ -13,13 +13,11 @@ import pytest
 from runner.status import RunStatus
 from runner.store import open_store
 from tests.conftest import empty_pg, runner_command, subprocess_env
+from tests.support.processes import DATA, QUICK, running_past, wait_until
 from tests.support.slurm import SlurmCluster, missing
 
 pytest.importorskip("dask_jobqueue", reason="dask-jobqueue is not installed: pip install -e \".[slurm]\"")
 
-DATA = ["--set", "batch=4", "--set", "d_in=5", "--set", "d_out=2"]
-# Heartbeats every 0.2 s, and another host's run lost after 2 s without one.
-QUICK = {"RUNNER_HEARTBEAT_SECONDS": "0.2", "RUNNER_LOST_AFTER_SECONDS": "2"}
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +37,6 @@ def slurm(tmp_path_factory):
 def pg(pg_url):
     empty_pg(pg_url)
     return pg_url
-
-
-def wait_until(predicate, timeout=30.0, what="a condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def start_sweep(slurm, db_url, tmp_path, *args) -> subprocess.Popen:
@@ -96,12 +87,8 @@ def test_a_scancelled_job_s_run_is_retried_on_the_job_submitted_in_its_place(slu
     sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0-1", "--steps", "40", "--set", "delay=0.05",
                         "--sweep", "cancel", "--checkpoint-every", "10 steps", "--jobs", "1")
     with open_store(pg) as store:
-        def victim():
-            running = [r for r in store.list_runs(sweep="cancel", status=RunStatus.RUNNING) if r.steps_done >= 12]
-            return running[0] if running else None
-
-        wait_until(lambda: victim() is not None, what="a run past its first checkpoint")
-        killed = victim()
+        wait_until(lambda: running_past(store, "cancel") is not None, what="a run past its first checkpoint")
+        killed = running_past(store, "cancel")
         job = slurm.job_of(killed.pid)
         assert subprocess.run(["scancel", job], env=slurm.env).returncode == 0
         wait_until(lambda: set(slurm.jobs()) - {job}, timeout=30, what="a job in place of the cancelled one")

@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+from tests.support.processes import stop
 
 DAEMONS = ("munged", "slurmctld", "slurmd")
 COMMANDS = ("sbatch", "squeue", "scancel", "sinfo", "scontrol")
@@ -152,10 +153,4 @@ PartitionName=test Nodes={NODE} Default=YES MaxTime=INFINITE State=UP
             while self.jobs() and time.monotonic() < deadline:
                 time.sleep(0.2)
         for process in reversed(self.daemons):  # slurmd, slurmctld, munged
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop(process, timeout=15)
