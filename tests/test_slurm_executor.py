@@ -229,3 +229,28 @@ def test_runner_worker_names_a_job_s_workers_after_it():
     assert all(c[-2:] == ["--death-timeout", "60"] for c in named)
     plain = worker_commands("tcp://h:8786", slots, None, None)
     assert "--death-timeout" not in plain[0] and plain[0][plain[0].index("--name") + 1].endswith("-0-cuda:0")
+
+
+@pytest.mark.slurm
+def test_the_command_killed_leaves_no_job_behind_and_resume_finishes_its_sweep(slurm, pg, tmp_path):
+    # kill -9 of `runner run`: its Dask scheduler dies with it. The job finishes the run it trains (nothing is
+    # lost), takes no other, and ends once its workers have lost the scheduler, not at its walltime.
+    sweep = start_sweep(slurm, pg, tmp_path, "--model", "sleepy", "--seed", "0-1", "--steps", "100", "--set",
+                        "delay=0.02", "--sweep", "orphan", "--jobs", "1")
+    with open_store(pg) as store:
+        wait_until(lambda: running_past(store, "orphan", 1) is not None, what="a run training")
+        sweep.kill()
+        sweep.communicate()
+        wait_until(lambda: not slurm.jobs(), timeout=90, what="the orphaned job to end")
+        store.mark_lost()
+        counts = store.sweep_counts("orphan")  # the second run, if Dask had already handed it to the worker, is done too
+        assert counts.get(RunStatus.COMPLETED) and set(counts) <= {RunStatus.COMPLETED, RunStatus.QUEUED}, counts
+    resumed = subprocess.run(runner_command("resume", "orphan", "--executor", "slurm", "--db", pg),
+                             env={**subprocess_env(pg), **QUICK, "SLURM_CONF": str(slurm.conf)}, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=90)
+    assert resumed.returncode == 0, resumed.stderr
+    with open_store(pg) as store:
+        assert store.sweep_counts("orphan") == {RunStatus.COMPLETED: 2}
+        for run in store.list_runs(sweep="orphan"):
+            assert run.attempts == 1 and [s[1] for s in store.iter_steps([run.id])] == list(range(100))
+    wait_until(lambda: not slurm.jobs(), timeout=15, what="the resumed sweep's jobs to end")
