@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import CompoundSelect, Select, and_, or_, select
 
 from runner.store.base import StoreBase
 from runner.store.models import metrics as metrics_table
 from runner.store.models import steps
-from runner.store.sampling import StepExtent, metric_extents, sampled_metric, sampled_steps, step_extents
+from runner.store.sampling import StepExtent, metric_extents, per_run, sampled_form, sampled_metric, sampled_steps, step_extents
 
 STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps and iter_metrics
 
@@ -73,28 +73,24 @@ class Streams(StoreBase):
         return self._iter_sampled(sampled_metric(name), extents, every, grid)
 
     def _iter_sampled(
-        self, query: Select, extents: list[StepExtent], every: int, grid: Mapping[int, Mapping[str, int]]
+        self,
+        queries: tuple[Select[Any], CompoundSelect],
+        extents: list[StepExtent],
+        every: int,
+        grid: Mapping[int, Mapping[str, int]],
     ) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
-        """Each run's rows of ``query`` (runner.store.sampling.sampled_rows), run by run in one transaction;
-        the statement is compiled once and run through the driver's cursor (a thousand runs: a thousand runs of
-        one statement, without SQLAlchemy's cost per execution)."""
+        """Each run's rows of one of ``queries`` (runner.store.sampling.sampled_rows: the one sampled_form picks
+        for its grid), run by run in one transaction (runner.store.sampling.per_run)."""
         if every < 1:
             raise ValueError(f"every must be at least 1, not {every}")
         with self._transaction(read_only=True) as conn:
             self._unhurried(conn)
-            compiled = query.compile(dialect=self._engine.dialect)
-            sql, positional = str(compiled), compiled.positiontup if compiled.positional else None
-            cursor = conn.connection.dbapi_connection.cursor()
-            try:
-                for e in extents:
-                    values = {"run_id": e.run_id, "every": every, **grid[e.run_id], "low": e.low, "high": e.high,
-                              "first": e.first_step, "last": e.last_step}
-                    params = compiled.construct_params(values)
-                    cursor.execute(sql, params if positional is None else tuple(params[k] for k in positional))
-                    # float() also reads back the text 'NaN' that SQLite stores for NaN (see LossFloat).
-                    yield e.run_id, [(step, float(value), *rest) for step, value, *rest in cursor.fetchall()]
-            finally:
-                cursor.close()
+            calls = ((sampled_form(conn.dialect.name, every, grid[e.run_id]["spacing"]),
+                      {"run_id": e.run_id, "every": every, **grid[e.run_id], "low": e.low, "high": e.high,
+                       "first": e.first_step, "last": e.last_step}) for e in extents)
+            for e, rows in zip(extents, per_run(conn, queries, calls)):
+                # float() also reads back the text 'NaN' that SQLite stores for NaN (see LossFloat).
+                yield e.run_id, [(step, float(value), *rest) for step, value, *rest in rows]
 
     def iter_metrics(
         self, run_ids: Iterable[int], names: Iterable[str] | None = None

@@ -94,3 +94,35 @@ def test_sampled_metric_rows_are_one_per_stride_on_the_runs_own_cadence_and_its_
     assert [s for s, _ in rows[second]] == sorted({*range(3, 403, 50), *extremes, 402})
     with pytest.raises(ValueError, match="every must be at least 1"):
         list(store.iter_sampled_metric("val_loss", extents.values(), 0))
+
+
+def expected(rows, extent, every, origin, spacing):
+    """The steps sampled_rows returns, from every row: % truncates toward zero in SQL, as math.fmod does."""
+    return sorted(step for step, value in rows if math.fmod(step - origin, every) < spacing
+                  or value in (extent.low, extent.high) or step in (extent.first_step, extent.last_step))
+
+
+@pytest.mark.parametrize("every", [1, 3, 10, 25, 400])  # from 10 rows apart its grid is sought, below scanned
+def test_sampled_steps_are_the_same_rows_whether_sought_or_scanned(store, make_config, every):
+    losses = wave(120, dip_at=40)
+    losses[70] = losses[90] = 0.25  # ties at the lowest: every one is read
+    run_id = add(store, make_config, losses, start=-30)  # steps before the grid's origin (0): each one on it
+    extent = store.step_extents([run_id])[run_id]
+    later = [(90 + i, 2.5, 1.0) for i in range(60)]  # stored after the extent was read: those on the grid read
+    store.append_steps(run_id, later)
+    rows = dict(store.iter_sampled_steps([extent], every))[run_id]
+    stored = [(-30 + i, v) for i, v in enumerate(losses)] + [(s, v) for s, v, _ in later]
+    assert [s for s, _, _ in rows] == expected(stored, extent, every, 0, 1)
+
+
+@pytest.mark.parametrize("every", [2, 7, 40, 90, 500])
+def test_sampled_metric_of_irregular_cadence_is_the_same_rows_whether_sought_or_scanned(store, make_config, every):
+    run_id = add(store, make_config, wave(5))
+    steps = [3, 4, 5, 9, 30, 31, 32, 33, 100, 101, 140, 141, 142, 143, 300, 305, 306, 420, 421, 499]
+    values = [float(i % 5) for i in range(len(steps))]  # lowest (0.0) and highest (4.0) four times each
+    store.append_steps(run_id, [], metrics=list(zip(["val_loss"] * len(steps), steps, values)))
+    extent = store.metric_extents([run_id], "val_loss")[run_id]
+    assert extent.spacing == 27  # (499 - 3) / 19 rounded up: windows of 27 steps, 0 to 4 rows in each
+    rows = dict(store.iter_sampled_metric("val_loss", [extent], every))[run_id]
+    assert [s for s, _ in rows] == expected(list(zip(steps, values)), extent, every, 3, 27)
+    assert dict(rows) == {s: v for s, v in zip(steps, values) if s in dict(rows)}
