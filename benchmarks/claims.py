@@ -23,6 +23,8 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,21 +85,27 @@ def main() -> None:
     parser.add_argument("--claimers", default="2,8,32")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    import psycopg2
-
-    admin = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
-    admin.autocommit = True
-    name = f"runner_claims_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
-    try:
+    with scratch_database("runner_claims") as url:
         print(f"{'claimers':>8}  {'compare-and-set':>16}  {'skip locked':>12}   (claims/s, {args.runs} runs, "
               f"best of {args.repeat}, {os.cpu_count()} CPUs)")
         for n in (int(c) for c in args.claimers.split(",")):
             cas = max(measure(url, args.runs, n, False) for _ in range(args.repeat))
             skip = max(measure(url, args.runs, n, True) for _ in range(args.repeat))
             print(f"{n:>8}  {cas:>16,.0f}  {skip:>12,.0f}", flush=True)
+
+
+@contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database for one benchmark (its URL), dropped at the end however it ends."""
+    import psycopg2
+
+    admin = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
+    admin.autocommit = True
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -24,13 +24,12 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.claims import PG  # noqa: E402
+from benchmarks.claims import scratch_database  # noqa: E402
 from runner.store import open_store  # noqa: E402
 
 TINY = ["--set", "hidden=4", "--set", "batch=4", "--set", "d_in=5", "--set", "d_out=2", "--no-weights", "-q"]
@@ -107,15 +106,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--slots", type=int, default=2)
     args = parser.parse_args()
-    import psycopg2
-
-    admin = psycopg2.connect(dbname="postgres", connect_timeout=3, **PG)
-    admin.autocommit = True
-    name = f"runner_sweeps_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
-    try:
+    with scratch_database("runner_sweeps") as url:
         open_store(url).close()
         local = timed(url, runner("run", "--model", "numpy", "--steps", "1", "--seed", f"0-{args.runs - 1}", *TINY,
                                   "--jobs", str(args.slots)))
@@ -125,10 +116,6 @@ def main() -> None:
         print(f"{args.runs} one-step runs, {args.slots} slots, {os.cpu_count()} CPUs, PostgreSQL")
         for label, (wall, first) in (("local", local), ("dask", on_dask)):
             print(f"{label:>6}: {args.runs / wall:7.1f} runs/s   first step after {first or float('nan'):.2f} s")
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 if __name__ == "__main__":

@@ -171,7 +171,8 @@ def check_devices(client: Client, devices: Iterable[str], wait_seconds: float = 
             said = True
             say(f"waiting up to {wait_seconds:g} s for a Dask worker that offers {', '.join(sorted(set(missing.values())))}")
         time.sleep(0.5)
-    for device, needed in sorted(missing.items()):
+    if missing:
+        device, needed = min(missing.items())
         raise OptionError(f"no Dask worker offers {needed} for runs on {device} (workers offer: "
                           f"{', '.join(sorted(offered)) or 'nothing'}); start one with `runner worker`")
     return gpu_cluster

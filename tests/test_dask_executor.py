@@ -86,6 +86,12 @@ def pg(pg_url):
     return pg_url
 
 
+def dask_sweep(db_url, address, *args) -> subprocess.Popen:
+    """`runner run ARGS --executor dask`, started: the caller reads its output with communicate()."""
+    return subprocess.Popen(runner_command("run", *args, *DATA, "--executor", "dask", "--address", address, "--db", db_url),
+                            env=env(db_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def dask_run(db_url, address, *args, timeout=60):
     result = subprocess.run(runner_command("run", *args, "--executor", "dask", "--address", address, "--db", db_url),
                             env=env(db_url), capture_output=True, text=True, timeout=timeout)
@@ -155,10 +161,8 @@ def test_gpu_requests_land_on_gpu_slots(pg, monkeypatch):
 
 def test_a_sigkilled_worker_s_run_is_retried_and_stores_exactly_its_steps(cluster, pg):
     address, _ = cluster
-    sweep = subprocess.Popen(runner_command("run", "--model", "sleepy", "--seed", "0-1", "--steps", "40", "--set",
-                                            "delay=0.05", "--sweep", "kill", "--checkpoint-every", "10 steps", *DATA,
-                                            "--executor", "dask", "--address", address, "--db", pg),
-                             env=env(pg), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sweep = dask_sweep(pg, address, "--model", "sleepy", "--seed", "0-1", "--steps", "40", "--set", "delay=0.05",
+                       "--sweep", "kill", "--checkpoint-every", "10 steps")
     with open_store(pg) as store:
         wait_until(lambda: running_past(store, "kill") is not None, what="a run past its first checkpoint")
         killed = running_past(store, "kill")
@@ -178,18 +182,12 @@ def test_a_silent_host_s_run_is_taken_over_only_once_its_heartbeat_is_stale(clus
     # host-b's worker is stopped (SIGSTOP: a host cut off, its process alive); the submitter, on this host,
     # can judge it only by its heartbeat. When it comes back, the run is no longer its own.
     address, _ = cluster
-    sweep = subprocess.Popen(runner_command("run", "--model", "sleepy", "--seed", "0-1", "--steps", "150", "--set",
-                                            "delay=0.04", "--sweep", "silent", "--checkpoint-every", "10 steps", *DATA,
-                                            "--executor", "dask", "--address", address, "--db", pg),
-                             env=env(pg), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sweep = dask_sweep(pg, address, "--model", "sleepy", "--seed", "0-1", "--steps", "150", "--set", "delay=0.04",
+                       "--sweep", "silent", "--checkpoint-every", "10 steps")
     with open_store(pg) as store:
-        def on_b():
-            running = [r for r in store.list_runs(sweep="silent", status=RunStatus.RUNNING)
-                       if r.host == "host-b" and r.steps_done >= 12]
-            return running[0] if running else None
-
-        wait_until(lambda: on_b() is not None, what="a run on host-b past its first checkpoint")
-        silent = on_b()
+        wait_until(lambda: running_past(store, "silent", host="host-b") is not None,
+                   what="a run on host-b past its first checkpoint")
+        silent = running_past(store, "silent", host="host-b")
         os.kill(silent.pid, signal.SIGSTOP)
         try:
             time.sleep(1.0)  # within RUNNER_LOST_AFTER_SECONDS (2): not taken over
@@ -228,10 +226,8 @@ def test_the_same_run_submitted_twice_trains_once(cluster, pg):
 
 def test_runner_stop_stops_a_dask_sweep_on_every_host_and_resume_finishes_it(cluster, pg):
     address, _ = cluster
-    sweep = subprocess.Popen(runner_command("run", "--model", "sleepy", "--seed", "0-3", "--steps", "200", "--set",
-                                            "delay=0.01", "--sweep", "halt", *DATA, "--executor", "dask",
-                                            "--address", address, "--db", pg),
-                             env=env(pg), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sweep = dask_sweep(pg, address, "--model", "sleepy", "--seed", "0-3", "--steps", "200", "--set", "delay=0.01",
+                       "--sweep", "halt")
     with open_store(pg) as store:
         wait_until(lambda: len(store.list_runs(sweep="halt", status=RunStatus.RUNNING)) == 2, what="two running runs")
         stopped = subprocess.run(runner_command("stop", "halt", "--db", pg), env=env(pg), capture_output=True, text=True)
@@ -317,10 +313,8 @@ def test_the_scheduler_killed_mid_sweep_then_resume_on_a_new_scheduler_finishes_
     first, process = start_scheduler()
     worker = start_worker(first, "host-a", "--cpu-slots", "2")
     try:
-        sweep = subprocess.Popen(runner_command("run", "--model", "sleepy", "--seed", "0-3", "--steps", "60", "--set",
-                                                "delay=0.02", "--sweep", "orphan", *DATA, "--executor", "dask",
-                                                "--address", first, "--db", pg),
-                                 env=env(pg), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sweep = dask_sweep(pg, first, "--model", "sleepy", "--seed", "0-3", "--steps", "60", "--set", "delay=0.02",
+                           "--sweep", "orphan")
         with open_store(pg) as store:
             wait_until(lambda: any(r.steps_done for r in store.list_runs(sweep="orphan", status=RunStatus.RUNNING)),
                        what="a running run")

@@ -32,8 +32,9 @@ def stop(process: subprocess.Popen, timeout: float = 30) -> None:
             process.wait()
 
 
-def running_past(store, sweep: str, step: int = 12):
-    """A running run of ``sweep`` that has stored more than ``step`` steps (past its first checkpoint at 10),
-    or None."""
-    running = [r for r in store.list_runs(sweep=sweep, status=RunStatus.RUNNING) if r.steps_done >= step]
+def running_past(store, sweep: str, step: int = 12, host: str | None = None):
+    """A running run of ``sweep`` (on ``host``, if given) that has stored at least ``step`` steps (by default,
+    past its first checkpoint at 10), or None."""
+    running = [r for r in store.list_runs(sweep=sweep, status=RunStatus.RUNNING)
+               if r.steps_done >= step and host in (None, r.host)]
     return running[0] if running else None
