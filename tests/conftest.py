@@ -45,7 +45,7 @@ def pg_url():
 def empty_pg(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS sweep_stops, artifacts, run_events, metrics, steps, runs, alembic_version CASCADE"))
+        conn.execute(text("DROP TABLE IF EXISTS sweeps, sweep_stops, artifacts, run_events, metrics, steps, runs, alembic_version CASCADE"))
     engine.dispose()
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.types import TypeDecorator
 
 from runner.status import VALUES, RunStatus
 
-HEAD = "0008"  # the newest migration; opening a store at HEAD never imports alembic
+HEAD = "0009"  # the newest migration; opening a store at HEAD never imports alembic
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -153,6 +153,9 @@ runs = Table(
     # is at most --retries (runner.store.Store.retry_lost)
     Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("slot", String),  # the worker slot that last claimed it (runner.scheduler.slot_name), for sweeps
+    # how it was started: ExecOptions' travelling fields (runner.options), so that resume continues it alike;
+    # "artifacts" is the root its artifacts' paths are relative to
+    Column("options", JSON),
     CheckConstraint(status_check(), name="status"),  # ck_runs_status
     sqlite_autoincrement=True,  # never reuse a deleted run's id
 )
@@ -201,7 +204,7 @@ artifacts = Table(
     Column("size", BigInteger, nullable=False),  # bytes
     Column("sha256", String(64), nullable=False),  # of the bytes, checked on every read
     Column("data", LargeBinary),  # the bytes themselves, unless kept as a file under --artifacts
-    Column("path", Text),  # that file, absolute
+    Column("path", Text),  # that file, relative to the run's artifacts root (runs.options["artifacts"])
     Column("host", String),
     Column("created_at", UTCDateTime, nullable=False, default=utcnow),
     CheckConstraint(f"kind IN ({', '.join(repr(k) for k in ARTIFACT_KINDS)})", name="kind"),
@@ -216,4 +219,14 @@ sweep_stops = Table(
     Column("sweep", String, primary_key=True),
     Column("at", UTCDateTime, nullable=False),
     Column("by", Text),  # who asked, in words: "pid 12 on host-a"
+)
+
+# Every sweep by name, with how it was started (jobs, per-device, executor: runner resume works it alike).
+# A name is taken once: a new grid under a name in use is refused unless asked to add to it.
+sweeps = Table(
+    "sweeps",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("options", JSON),
 )

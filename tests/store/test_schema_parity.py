@@ -75,7 +75,7 @@ def test_the_models_make_the_schema_the_migrations_build(db_url):
     from_models = created_then_dropped(db_url)
     assert schema_of(db_url) == {}
     from_migrations = migrated(db_url)
-    assert set(from_models) == {"alembic_version", "runs", "steps", "metrics", "run_events", "artifacts", "sweep_stops"}
+    assert set(from_models) == {"alembic_version", "runs", "steps", "metrics", "run_events", "artifacts", "sweep_stops", "sweeps"}
     for table in from_migrations:
         assert from_models[table] == from_migrations[table], table
     assert from_models == from_migrations

@@ -49,7 +49,7 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(db_url):
     config.set_main_option("sqlalchemy.url", db_url)  # env.py's own engine, as from the command line
     command.upgrade(config, "head")
     assert schema_differences(db_url) == []
-    assert tables(db_url) == {"alembic_version", "runs", "steps", "metrics", "run_events", "artifacts", "sweep_stops"}
+    assert tables(db_url) == {"alembic_version", "runs", "steps", "metrics", "run_events", "artifacts", "sweep_stops", "sweeps"}
 
     command.downgrade(config, "base")
     assert tables(db_url) == {"alembic_version"}
@@ -297,5 +297,39 @@ def test_upgrading_a_database_made_at_0007_records_slots_from_then_on(db_url, ma
         claimed = store.claim_run(5, "cpu", "vm-0-cpu")
         assert (claimed.attempts, claimed.slot) == (2, "vm-0-cpu")
         assert store.create_run(make_config(), device="cpu") == 6  # run 4 was deleted at 0007: its id stays unused
+    assert read_revision_of(db_url) == HEAD
+    assert schema_differences(db_url) == []
+
+
+def test_upgrading_a_database_made_at_0008_records_sweeps_and_relative_artifact_paths(db_url, make_config):
+    """fixtures/schema_0008.db, made by runner at 0008: run 1, a 2-run sweep asked to stop (runner stop), run 4
+    removed with runner rm, run 5 with its weights under --artifacts /tmp/fx/arts, run 6 killed with kill -9 after
+    a checkpoint at step 1200 kept under the same directory."""
+    at_revision_from_the_fixture(db_url, "0008", ("runs", "steps", "metrics", "run_events", "artifacts", "sweep_stops"))
+    assert read_revision_of(db_url) == "0008"
+    with open_store(db_url) as store:  # upgrades to head
+        assert [(r.id, r.sweep, r.status, r.steps_done) for r in store.list_runs()] == [
+            (6, None, RunStatus.LOST, 1200),
+            (5, None, RunStatus.COMPLETED, 6),
+            (3, "grid0008", RunStatus.COMPLETED, 4),
+            (2, "grid0008", RunStatus.COMPLETED, 4),
+            (1, None, RunStatus.COMPLETED, 5),
+        ]
+        assert len(list(store.iter_steps())) == 5 + 4 + 4 + 6 + 1200
+        assert store.sweep_stopped("grid0008")
+        assert store.create_run(make_config(), device="cpu") == 7  # run 4 was deleted at 0008: its id stays unused
+    engine = create_engine_for(db_url)
+    try:
+        with engine.connect() as conn:
+            paths = conn.execute(text("SELECT run_id, path FROM artifacts WHERE path IS NOT NULL ORDER BY run_id")).all()
+            options = dict(conn.execute(text("SELECT id, options FROM runs WHERE options IS NOT NULL")).all())
+            sweeps = conn.execute(text("SELECT name FROM sweeps")).scalars().all()
+    finally:
+        engine.dispose()
+    assert [(run_id, path.split("/")[0]) for run_id, path in paths] == [(5, "run-5"), (6, "run-6")]
+    assert all(not path.startswith("/") for _, path in paths)
+    roots = {run_id: (value if isinstance(value, dict) else __import__("json").loads(value)) for run_id, value in options.items()}
+    assert roots == {5: {"artifacts": "/tmp/fx/arts"}, 6: {"artifacts": "/tmp/fx/arts"}}
+    assert sweeps == ["grid0008"]
     assert read_revision_of(db_url) == HEAD
     assert schema_differences(db_url) == []
