@@ -131,3 +131,10 @@ def subprocess_env(db_url: str | None = None) -> dict[str, str]:
 
 def runner_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "runner", *args]
+
+
+def pytest_collection_modifyitems(config, items):
+    """The full tier's tests are marked ``full`` (tests/tiers.py); ``pytest`` runs the others."""
+    from tests.tiers import assign
+
+    assign(items, str(ROOT))
