@@ -18,12 +18,16 @@ from runner.cli.report import page_options
               help="The port to serve on.  [default: a free one, printed]")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="The address to serve on (0.0.0.0: every interface; anyone who reaches it sees the runs).")
+@click.option("--allow-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests for this host name (repeatable): a name you open the page by, other than "
+                   "localhost, an IP address or this machine's own name. Others are refused, so that no web page can "
+                   "read the runs by pointing a name of its own at this server.")
 @click.option("--interval", type=click.FloatRange(min=0.2), default=1.0, show_default=True,
               help="Seconds between reads of the database (only while a page is open).")
 @page_options
 @db_option
 @click.pass_context
-def watch(ctx, targets, port, host, interval, band, linear, points, title, metrics, best, db):
+def watch(ctx, targets, port, host, allowed_hosts, interval, band, linear, points, title, metrics, best, db):
     """Serve a live report of a sweep or of runs: the page updates itself as they train.
 
     \b
@@ -35,6 +39,12 @@ def watch(ctx, targets, port, host, interval, band, linear, points, title, metri
     starts or ends and every 10 s, keeping your zoom. It reads only what is new, once a second
     while a page is open, so training does not slow down; the runs may be
     training on other hosts (through PostgreSQL). Ctrl-C stops it.
+
+    It answers only requests addressed to localhost, an IP address or (when
+    serving beyond this machine) this machine's name, so that no web page can
+    read the runs through a name of its own (--allow-host adds a name); a
+    connection that sends no request for 30 s is closed, and at most 64 are
+    served at once.
 
     \b
     Examples:
@@ -70,7 +80,7 @@ def watch(ctx, targets, port, host, interval, band, linear, points, title, metri
         settings = Settings(interval=interval, options=options, best=best, title=title, command=command)
         live = Watch(store, db, feed, settings)
         try:
-            server = WatchServer((host, port), live)
+            server = WatchServer((host, port), live, allowed_hosts)
         except OSError as exc:
             raise bind_error(exc, host, port) from exc
         try:

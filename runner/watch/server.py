@@ -4,11 +4,19 @@ The page is ``runner report``'s (plotly.js embedded: no request leaves
 this server) with a status bar and runner/watch/assets/live.js, which polls
 ``/feed?seq=N&snap=S`` every interval and applies what comes (see
 runner.watch.live). The server binds 127.0.0.1 unless told otherwise.
+
+Two guards keep it a local tool. A request is answered only when its ``Host``
+names this server (runner.watch.hosts): a web page elsewhere cannot read the
+runs by pointing one of its own names at 127.0.0.1 (DNS rebinding). And the
+connections are bounded: each waits at most ``idle_seconds`` for its request,
+and at most ``MAX_CONNECTIONS`` are served at once (others get 503), so idle
+sockets cannot pile up threads.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from functools import cache
@@ -19,9 +27,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from runner.report.html import to_html
+from runner.watch.hosts import Hosts
 from runner.watch.live import Watch
 
-__all__ = ["WatchServer", "page"]
+__all__ = ["IDLE_VARIABLE", "MAX_CONNECTIONS", "WatchServer", "idle_seconds", "page"]
+
+MAX_CONNECTIONS = 64  # served at once; an open page holds one for a moment each interval
+IDLE_VARIABLE = "RUNNER_WATCH_IDLE_SECONDS"  # how long a connection may wait for its request (30)
+BUSY = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 BAR = (
     '<div id="watch-bar" class="watch-bar" data-state="live" role="status" aria-live="polite">'
@@ -59,10 +72,27 @@ def safe_json(value: Any) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def idle_seconds() -> float:
+    """How long a connection may take to send its request: RUNNER_WATCH_IDLE_SECONDS, else 30."""
+    try:
+        value = float(os.environ.get(IDLE_VARIABLE, "30"))
+    except ValueError:
+        return 30.0
+    return value if 0 < value < 86400 else 30.0
+
+
 class Handler(BaseHTTPRequestHandler):
     server: WatchServer
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_seconds)  # a silent client is dropped, not waited on
+
     def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        host = self.headers.get("Host")
+        if not self.server.hosts.allows(host):
+            self.send(HTTPStatus.FORBIDDEN, "text/plain; charset=utf-8", self.server.hosts.refusal(host))
+            return
         url = urlsplit(self.path)
         if url.path in ("/", "/index.html"):
             self.send(HTTPStatus.OK, "text/html; charset=utf-8", page(self.server.watch))
@@ -100,12 +130,32 @@ class WatchServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], watch: Watch):
+    def __init__(self, address: tuple[str, int], watch: Watch, allowed: tuple[str, ...] = ()):
         self.watch = watch  # before binding, which closes the server if it fails
+        self.hosts = Hosts.for_address(address[0], allowed)
+        self.idle_seconds = idle_seconds()
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._poller = threading.Thread(target=watch.run, name="runner-watch-poller", daemon=True)
         if ":" in address[0]:
             self.address_family = socket.AF_INET6  # before the socket is made
         super().__init__(address, Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread for the connection while fewer than MAX_CONNECTIONS are served; else 503 at once."""
+        if not self._slots.acquire(blocking=False):
+            try:
+                request.sendall(BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     @property
     def url(self) -> str:
