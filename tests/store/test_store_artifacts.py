@@ -40,28 +40,30 @@ def test_files_under_a_directory(store, make_config, tmp_path):
     folder.mkdir()
     first = store.save_artifact(run_id, "checkpoint", 1, b"one", "npz", directory=str(folder))
     second = store.save_artifact(run_id, "checkpoint", 1, b"two", "npz", directory=str(folder))  # same step
-    assert first.path is not None and second.path is not None
-    assert not os.path.exists(first.path)  # pruned with its row
-    assert open(second.path, "rb").read() == b"two"
+    assert first.file is not None and second.file is not None
+    assert second.path == f"run-{run_id}/{os.path.basename(second.file)}"  # relative to the run's root
+    assert store.get_run(run_id).options == {"artifacts": str(folder)}
+    assert not os.path.exists(first.file)  # pruned with its row
+    assert open(second.file, "rb").read() == b"two"
     got = store.latest_artifact(run_id, "checkpoint")
     assert got is not None and got.data == b"two"
     store.delete_runs([run_id])
-    assert not os.path.exists(second.path)
+    assert not os.path.exists(second.file)
     assert list(folder.iterdir()) == []  # the run's folder went too
 
 
 def test_a_changed_file_is_refused(store, make_config, tmp_path):
     run_id = store.create_run(make_config(), device="cpu")
     info = store.save_artifact(run_id, "checkpoint", 3, b"original bytes", "pt", directory=str(tmp_path))
-    with open(info.path, "r+b") as f:
+    with open(info.file, "r+b") as f:
         f.write(b"X")  # same size, other bytes
     with pytest.raises(CheckpointError, match=r"checkpoint of run \d+ \(step 3\) is damaged.*--restart"):
         store.latest_artifact(run_id, "checkpoint")
-    with open(info.path, "wb") as f:
+    with open(info.file, "wb") as f:
         f.write(b"orig")  # truncated
     with pytest.raises(CheckpointError, match="4 bytes, expected 14"):
         store.latest_artifact(run_id, "checkpoint")
-    os.remove(info.path)
+    os.remove(info.file)
     with pytest.raises(CheckpointError, match="cannot be read.*restore the --artifacts directory"):
         store.latest_artifact(run_id, "checkpoint")
 
