@@ -222,8 +222,9 @@ def opened(info: ArtifactInfo) -> Iterator[Opened]:
         fds.append(os.open(root, os.O_RDONLY | os.O_DIRECTORY))
         fds.append(_open(folder, os.O_RDONLY | os.O_DIRECTORY, fds[0]))
         # lstat first: a FIFO or a device is never opened (opening some has effects of its own).
-        if not stat.S_ISREG(os.stat(name, dir_fd=fds[1], follow_symlinks=False).st_mode):
-            raise Untouched("it is not a regular file")
+        mode = os.stat(name, dir_fd=fds[1], follow_symlinks=False).st_mode
+        if not stat.S_ISREG(mode):
+            raise Untouched("it is a symbolic link" if stat.S_ISLNK(mode) else "it is not a regular file")
         fds.append(_open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY, fds[1]))
         if not stat.S_ISREG(os.fstat(fds[2]).st_mode):  # swapped since the lstat
             raise Untouched("it is not a regular file")
