@@ -283,3 +283,19 @@ def test_a_longer_file_is_read_no_further_than_its_size(store, make_config, tmp_
         f.truncate(64 * 2**30)  # sparse: reading it whole would take 64 GiB
     with pytest.raises(CheckpointError, match="6 or more bytes, expected 5"):
         store.latest_artifact(run_id, "checkpoint")
+
+
+def test_a_run_keeps_its_files_under_one_root(store, make_config, tmp_path):
+    """Rows are relative to the run's root: a file under another directory is refused while the run keeps
+    files under the first; once it keeps none, the new directory becomes its root."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    run_id = store.create_run(make_config(), device="cpu")
+    store.save_artifact(run_id, "checkpoint", 1, b"one", "pt", directory=str(first))
+    with pytest.raises(CheckpointError, match=f"keeps its artifacts under {first}, not {second}; give --artifacts"):
+        store.save_artifact(run_id, "checkpoint", 2, b"two", "pt", directory=str(second))
+    assert list(second.rglob("*")) == []
+    store.drop_artifacts(run_id, "checkpoint")
+    info = store.save_artifact(run_id, "weights", 2, b"weights", "pt", directory=str(second))
+    assert info.root == str(second) and store.get_run(run_id).options == {"artifacts": str(second)}
+    assert store.latest_artifact(run_id, "weights").data == b"weights"
