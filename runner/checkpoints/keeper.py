@@ -25,6 +25,7 @@ FORMATS = {"torch": "pt", "numpy": "npz"}
 # Weights above this are kept only when asked (--weights): a large model's weights belong under --artifacts.
 WEIGHTS_LIMIT_BYTES = 256 * 10**6
 KEEPS_WEIGHTS = (RunStatus.COMPLETED, RunStatus.INTERRUPTED)  # a failed or diverged run's weights are no use
+CHECKPOINT_FAILED = "checkpoint failed"  # the kind of run_events a checkpoint that could not be kept adds
 
 
 class Keeper:
@@ -48,10 +49,12 @@ class Keeper:
 
     def checkpoint(self, done: int, elapsed: float) -> None:
         """Keep the trainer's state after ``done`` steps (the engine has stored every row up to there).
-        A store failing for a while skips this one: the next is due soon, and training goes on."""
+        A store failing for a while skips this one: the next is due soon, and training goes on. A checkpoint
+        that cannot be kept otherwise (a full --artifacts disk) is a warning line and a run event, and training
+        goes on too: the run loses only what resuming from it would have saved."""
         from runner.checkpoints.codec import encode
         from runner.checkpoints.state import capture
-        from runner.errors import StorageUnavailable
+        from runner.errors import CheckpointError, StorageError, StorageUnavailable
 
         data = encode(capture(self.trainer, done, elapsed))
         try:
@@ -59,6 +62,19 @@ class Keeper:
                                      keep=self.options.keep_checkpoints, directory=self.options.artifacts)
         except StorageUnavailable:
             pass
+        except (StorageError, CheckpointError, OSError) as exc:
+            self.checkpoint_failed(done, exc)
+
+    def checkpoint_failed(self, done: int, exc: Exception) -> None:
+        from runner.errors import StorageError
+
+        lines = str(exc).strip().splitlines()
+        detail = f"at step {done} was not kept: {lines[0] if lines else type(exc).__name__}"
+        print(f"warning: run {self.run_id}'s checkpoint {detail}; training goes on", file=sys.stderr)
+        try:
+            self.store.add_event(self.run_id, CHECKPOINT_FAILED, detail)
+        except StorageError:
+            pass  # the warning is said; the database is failing too
 
     def finish(self, outcome: Outcome) -> None:
         """Keep the final weights (see keep_weights); a completed run's checkpoints go, as nothing resumes it."""

@@ -14,7 +14,14 @@ from runner.status import RunStatus
 @click.option("--force", is_flag=True, help="Also delete runs that are still running.")
 @db_option
 def rm(run_ids, force, db):
-    """Delete runs and every loss they recorded."""
+    """Delete runs and every loss they recorded.
+
+    Their checkpoints and weights go too, files under --artifacts included.
+    If one of those files cannot be removed (a read-only disk), nothing is
+    deleted. A file that is not the one runner saved there (other bytes, a
+    symbolic link, outside the run's artifacts folder) is left in place,
+    with a warning.
+    """
     with open_store(db) as store, domain_errors():
         records = [store.get_run(run_id) for run_id in run_ids]  # every id must exist first
         running = [r.id for r in records if r.status == RunStatus.RUNNING]

@@ -86,7 +86,7 @@ def keeps(kept) -> str:
     """``checkpoint at step 120 (35.2 kB, in the database) · weights at step 300 (12.1 kB, /path/file.pt)``."""
     if not kept:
         return "nothing but its numbers"
-    return " · ".join(f"{a.kind} at step {a.step} ({format_bytes(a.size)}, {a.path or 'in the database'})" for a in kept)
+    return " · ".join(f"{a.kind} at step {a.step} ({format_bytes(a.size)}, {a.file or 'in the database'})" for a in kept)
 
 
 def metric_table(metrics) -> str:

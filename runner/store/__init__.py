@@ -364,6 +364,7 @@ class Store(Streams):
         with self._transaction() as conn:
             self._require(conn, ids)
             files = kept.files_of(conn, ids)
+            kept.unremovable(files)  # a read-only disk: nothing is deleted, rather than rows without files
             # their steps, metrics and artifacts go by ON DELETE CASCADE
             deleted = conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
         kept.remove_files(files)  # after the commit: a failed delete leaves every file in place
@@ -375,16 +376,21 @@ class Store(Streams):
         self, run_id: int, kind: str, step: int, data: bytes, fmt: str, keep: int = 1, directory: str | None = None
     ) -> ArtifactInfo:
         """Keep ``data`` as run ``run_id``'s newest ``kind`` ("checkpoint" or "weights"), saved after ``step``
-        steps, in the database or (``directory``) in a file under it; older ones beyond ``keep`` are removed."""
+        steps, in the database or (``directory``, the run's artifacts root) in a file under it; older ones beyond
+        ``keep`` are removed (a file that cannot be is left with a warning line)."""
         kept.check_kind(kind)
-        path = self._write_file(directory, run_id, kind, step, fmt, data) if directory else None
+        root = os.path.realpath(directory) if directory else None
+        path = self._write_file(root, run_id, kind, step, fmt, data) if root else None
         try:
             with self._transaction() as conn:
                 self._require(conn, [run_id])
-                info = kept.insert_artifact(conn, run_id, kind, step, fmt, data, path)
+                # the run's root recorded here too, should its options lack it (a run created before 0009's options)
+                recorded = kept.claim_root(conn, run_id, root) if root else None
+                info = kept.insert_artifact(conn, run_id, kind, step, fmt, data, path, recorded)
                 old = kept.prune(conn, run_id, kind, keep)
         except BaseException:
-            kept.remove_files([path] if path else [])
+            if root and path:
+                kept.discard(root, path)
             raise
         kept.remove_files(old)
         return info

@@ -40,28 +40,30 @@ def test_files_under_a_directory(store, make_config, tmp_path):
     folder.mkdir()
     first = store.save_artifact(run_id, "checkpoint", 1, b"one", "npz", directory=str(folder))
     second = store.save_artifact(run_id, "checkpoint", 1, b"two", "npz", directory=str(folder))  # same step
-    assert first.path is not None and second.path is not None
-    assert not os.path.exists(first.path)  # pruned with its row
-    assert open(second.path, "rb").read() == b"two"
+    assert first.file is not None and second.file is not None
+    assert second.path == f"run-{run_id}/{os.path.basename(second.file)}"  # relative to the run's root
+    assert store.get_run(run_id).options == {"artifacts": str(folder)}
+    assert not os.path.exists(first.file)  # pruned with its row
+    assert open(second.file, "rb").read() == b"two"
     got = store.latest_artifact(run_id, "checkpoint")
     assert got is not None and got.data == b"two"
     store.delete_runs([run_id])
-    assert not os.path.exists(second.path)
+    assert not os.path.exists(second.file)
     assert list(folder.iterdir()) == []  # the run's folder went too
 
 
 def test_a_changed_file_is_refused(store, make_config, tmp_path):
     run_id = store.create_run(make_config(), device="cpu")
     info = store.save_artifact(run_id, "checkpoint", 3, b"original bytes", "pt", directory=str(tmp_path))
-    with open(info.path, "r+b") as f:
+    with open(info.file, "r+b") as f:
         f.write(b"X")  # same size, other bytes
     with pytest.raises(CheckpointError, match=r"checkpoint of run \d+ \(step 3\) is damaged.*--restart"):
         store.latest_artifact(run_id, "checkpoint")
-    with open(info.path, "wb") as f:
+    with open(info.file, "wb") as f:
         f.write(b"orig")  # truncated
     with pytest.raises(CheckpointError, match="4 bytes, expected 14"):
         store.latest_artifact(run_id, "checkpoint")
-    os.remove(info.path)
+    os.remove(info.file)
     with pytest.raises(CheckpointError, match="cannot be read.*restore the --artifacts directory"):
         store.latest_artifact(run_id, "checkpoint")
 
@@ -176,3 +178,124 @@ def test_requeue_sweep_takes_its_interrupted_and_lost_runs_only(store, make_conf
     assert store.requeue_sweep("s") == {}  # a second resume finds nothing left to take
     assert [store.get_run(i).status for i in ids] == ["queued", "completed", "queued", "failed"]
     assert store.get_run(other).status == "interrupted"
+
+
+def _set_path(store, path):
+    from sqlalchemy import update
+
+    from runner.store.models import artifacts
+
+    with store._transaction() as conn:
+        conn.execute(update(artifacts).values(path=path))
+
+
+def _victim(tmp_path, data):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "secret.txt").write_bytes(data)
+    return victim / "secret.txt"
+
+
+@pytest.mark.parametrize("named", ["absolute", "dot-dot", "run folder"])
+def test_a_row_naming_another_file_deletes_nothing(store, make_config, tmp_path, capsys, named):
+    """A row changed by anyone who can write to the database: its file, even with the same bytes, stays."""
+    run_id = store.create_run(make_config(), device="cpu")
+    (tmp_path / "kept").mkdir()
+    info = store.save_artifact(run_id, "checkpoint", 1, b"secret", "pt", directory=str(tmp_path / "kept"))
+    secret = _victim(tmp_path, b"secret")
+    if named == "run folder":  # a name runner would give, in another run's folder
+        secret = tmp_path / "kept" / "run-999" / os.path.basename(info.file)
+        secret.parent.mkdir()
+        secret.write_bytes(b"secret")
+    path = {"absolute": str(secret), "dot-dot": f"run-{run_id}/../../victim/secret.txt",
+            "run folder": f"run-999/{secret.name}"}[named]
+    _set_path(store, path)
+    store.delete_runs([run_id])
+    assert secret.read_bytes() == b"secret" and secret.parent.is_dir()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: left ") and "not a file runner saved" in lines[0]
+
+
+def test_a_symlink_is_neither_followed_nor_removed(store, make_config, tmp_path, capsys):
+    run_id = store.create_run(make_config(), device="cpu")
+    (tmp_path / "kept").mkdir()
+    info = store.save_artifact(run_id, "checkpoint", 1, b"secret", "pt", directory=str(tmp_path / "kept"))
+    secret = _victim(tmp_path, b"secret")  # the very bytes the row records
+    os.remove(info.file)
+    os.symlink(secret, info.file)
+    with pytest.raises(CheckpointError, match="cannot be read .*symbolic link"):
+        store.latest_artifact(run_id, "checkpoint")
+    folder = os.path.dirname(info.file)
+    os.remove(info.file)
+    os.rename(folder, tmp_path / "elsewhere")
+    os.symlink(secret.parent, folder)  # the run's folder a link to the victim's
+    os.rename(secret, secret.parent / os.path.basename(info.file))
+    with pytest.raises(CheckpointError, match="symbolic link"):
+        store.latest_artifact(run_id, "checkpoint")
+    store.delete_runs([run_id])
+    assert (secret.parent / os.path.basename(info.file)).read_bytes() == b"secret"
+    assert os.path.islink(folder)
+    assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_a_file_with_other_bytes_is_not_deleted(store, make_config, tmp_path, capsys):
+    run_id = store.create_run(make_config(), device="cpu")
+    info = store.save_artifact(run_id, "weights", 1, b"weights", "pt", directory=str(tmp_path))
+    with open(info.file, "wb") as f:
+        f.write(b"someone else's")
+    store.delete_runs([run_id])
+    assert open(info.file, "rb").read() == b"someone else's"
+    assert "does not hold the bytes its row records" in capsys.readouterr().err
+
+
+def _fifo(path):
+    os.mkfifo(path)
+
+
+def _zero(path):
+    import stat
+
+    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 5))  # /dev/zero's numbers, our own node
+
+
+@pytest.mark.parametrize("make", [_fifo, _zero], ids=["fifo", "zero device"])
+@pytest.mark.parametrize("through_link", [False, True], ids=["in place", "through a link"])
+def test_only_a_regular_file_is_read(store, make_config, tmp_path, make, through_link):
+    """A FIFO would hang the read and /dev/zero fill the memory: neither is opened as a file."""
+    run_id = store.create_run(make_config(), device="cpu")
+    info = store.save_artifact(run_id, "checkpoint", 1, b"state", "pt", directory=str(tmp_path))
+    os.remove(info.file)
+    special = tmp_path / "special"
+    make(str(special) if through_link else info.file)
+    if through_link:
+        os.symlink(special, info.file)
+    why = "a symbolic link" if through_link else "not a regular file"
+    with pytest.raises(CheckpointError, match=f"cannot be read \\(it is {why}"):
+        store.latest_artifact(run_id, "checkpoint")
+    store.delete_runs([run_id])
+    assert os.path.lexists(info.file)
+
+
+def test_a_longer_file_is_read_no_further_than_its_size(store, make_config, tmp_path):
+    run_id = store.create_run(make_config(), device="cpu")
+    info = store.save_artifact(run_id, "checkpoint", 1, b"state", "pt", directory=str(tmp_path))
+    with open(info.file, "r+b") as f:
+        f.truncate(64 * 2**30)  # sparse: reading it whole would take 64 GiB
+    with pytest.raises(CheckpointError, match="6 or more bytes, expected 5"):
+        store.latest_artifact(run_id, "checkpoint")
+
+
+def test_a_run_keeps_its_files_under_one_root(store, make_config, tmp_path):
+    """Rows are relative to the run's root: a file under another directory is refused while the run keeps
+    files under the first; once it keeps none, the new directory becomes its root."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    run_id = store.create_run(make_config(), device="cpu")
+    store.save_artifact(run_id, "checkpoint", 1, b"one", "pt", directory=str(first))
+    with pytest.raises(CheckpointError, match=f"keeps its artifacts under {first}, not {second}; give --artifacts"):
+        store.save_artifact(run_id, "checkpoint", 2, b"two", "pt", directory=str(second))
+    assert list(second.rglob("*")) == []
+    store.drop_artifacts(run_id, "checkpoint")
+    info = store.save_artifact(run_id, "weights", 2, b"weights", "pt", directory=str(second))
+    assert info.root == str(second) and store.get_run(run_id).options == {"artifacts": str(second)}
+    assert store.latest_artifact(run_id, "weights").data == b"weights"
