@@ -7,13 +7,19 @@ come back on the other side (``add_arguments`` and ``from_namespace``),
 all derived from the fields: a new option is one field here, and sweeps
 honour it with no pass-through code. Fields marked ``LOCAL`` (callables,
 flags set by signal handlers) belong to one process and never travel.
+
+A run records the travelling options it was started with (``recorded``,
+kept in ``runs.options``), and ``runner resume`` continues it with them,
+less those given again on its command line (``under``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+from collections.abc import Collection, Mapping
 from dataclasses import Field, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +62,24 @@ class ExecOptions:
             if value != f.default:
                 args += [flag(f.name), json.dumps(value)]
         return args
+
+    def recorded(self) -> dict[str, Any]:
+        """Every travelling option, defaults too, as JSON-able values: what a run records (``runs.options``),
+        so that a later change of a default does not change how a resumed run goes on."""
+        return {f.name: getattr(self, f.name) for f in travelling()}
+
+    def under(self, recorded: Mapping[str, Any] | None, given: Collection[str]) -> ExecOptions:
+        """These options with each travelling one that was not ``given`` (on the command line) taken from
+        ``recorded`` (``runs.options``) where it holds it; an OptionError if a recorded value cannot be one."""
+        from runner.errors import OptionError
+
+        if not isinstance(recorded, Mapping):
+            return self
+        taken = {f.name: recorded[f.name] for f in travelling() if f.name in recorded and f.name not in given}
+        try:
+            return dataclasses.replace(self, **taken)
+        except (TypeError, ValueError) as exc:
+            raise OptionError(f"the options the run recorded cannot be used ({exc}); give them on the command line") from None
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:

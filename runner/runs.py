@@ -40,7 +40,7 @@ class Finished:
 
 def start(resolved: Resolved, store: Store, options: ExecOptions = DEFAULTS) -> Finished:
     device = resolve_device(resolved.config.device, resolved.backend)
-    run_id = store.create_run(resolved.config, device=str(device))
+    run_id = store.create_run(resolved.config, device=str(device), options=options.recorded())
     outcome = execute(run_id, resolved, store, device, options)
     return Finished(run_id, str(device), outcome)
 
@@ -60,6 +60,9 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
             start, elapsed = patience.call(keeper.resume)  # reads the store: a passing fault is ridden out
         except Exception as exc:
             outcome = Outcome(RunStatus.FAILED, 0, None, None, 0.0, failure(exc))
+            record = resumed(store, run_id)
+            if record is not None:
+                outcome = untrained(record, exc)
         else:
             options = dataclasses.replace(options, on_checkpoint=keeper.checkpoint)
             outcome = train(trainer, resolved.config.steps, StepSink(store, run_id), options, start, elapsed, patience)
@@ -68,6 +71,25 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
             finish_keeping(keeper, outcome)
     record_end(store, run_id, outcome, patience)
     return outcome
+
+
+def resumed(store: Store, run_id: int) -> RunRecord | None:
+    """The run's record if it has a checkpoint (it was queued again to continue from it), else None."""
+    try:
+        if any(a.kind == "checkpoint" for a in store.artifacts([run_id])[run_id]):
+            return store.get_run(run_id)
+    except (StorageError, RunNotFound):
+        pass  # record_end says what is wrong with the store
+    return None
+
+
+def untrained(record: RunRecord, exc: Exception) -> Outcome:
+    """A run with a checkpoint that could not be built or take it: nothing trained, nothing lost, so it stays
+    interrupted (its checkpoint and weights kept) for `runner resume` once fixed, or with --restart."""
+    lines = str(exc).strip().splitlines()
+    why = f"{type(exc).__name__}: {lines[0] if lines else ''}"
+    return Outcome(RunStatus.INTERRUPTED, record.steps_done, record.final_loss, record.best_loss, 0.0,
+                   f"not resumed ({why}); fix it and `runner resume {record.id}`, or pass --restart")
 
 
 def with_earlier_part(record: RunRecord, outcome: Outcome) -> Outcome:

@@ -36,6 +36,7 @@ MAGIC = b"runner checkpoint\n"
 VERSION = 1
 BACKENDS = ("numpy", "torch")
 FIELDS = ("step", "backend", "params", "optimizer", "generators", "sampler", "elapsed", "label", "extra")
+LATER_FIELDS = ("names",)  # written since; a checkpoint taken before has its default (runner.checkpoints.state)
 AGAIN = "resume from another checkpoint of the run, or start it again"
 
 
@@ -44,7 +45,8 @@ def encode(checkpoint: Checkpoint) -> bytes:
     if checkpoint.backend not in BACKENDS:
         raise CheckpointError(f"a checkpoint's backend is one of {', '.join(BACKENDS)}, not {checkpoint.backend!r}")
     leaves: list[Any] = []
-    header = json.dumps(_flatten({name: getattr(checkpoint, name) for name in FIELDS}, leaves, "checkpoint"))
+    fields = {name: getattr(checkpoint, name) for name in FIELDS + LATER_FIELDS}
+    header = json.dumps(_flatten(fields, leaves, "checkpoint"))
     payload = _torch_payload(header, leaves) if checkpoint.backend == "torch" else _numpy_payload(header, leaves)
     envelope = {"version": VERSION, "backend": checkpoint.backend, "size": len(payload),
                 "sha256": hashlib.sha256(payload).hexdigest()}
@@ -133,9 +135,14 @@ def _unflatten(value: Any, leaves: list[Any]) -> Any:
 def _checkpoint(header: Any, leaves: list[Any], backend: str) -> Checkpoint:
     try:
         tree = _unflatten(header, leaves)
-        checkpoint = Checkpoint(**{name: tree[name] for name in FIELDS})
+        checkpoint = Checkpoint(**{name: tree[name] for name in FIELDS},
+                                **{name: tree[name] for name in LATER_FIELDS if name in tree})
         assert checkpoint.backend == backend and isinstance(checkpoint.step, int) and isinstance(checkpoint.params, list)
         assert isinstance(checkpoint.optimizer, dict) and isinstance(checkpoint.generators, dict)
+        names = checkpoint.names
+        assert names is None or (isinstance(names, list) and len(names) == len(checkpoint.params)
+                                 and all(isinstance(n, str) for n in names))
+        assert not isinstance(checkpoint.step, bool) and checkpoint.step >= 0
     except (KeyError, TypeError, ValueError, AssertionError, IndexError):
         raise CheckpointError(f"the checkpoint's contents are not those of a runner checkpoint; {AGAIN}") from None
     return checkpoint

@@ -12,14 +12,16 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from runner.errors import CheckpointError
 from runner.formatting import format_bytes
 from runner.processes import host_name
 from runner.status import RunStatus
 
 if TYPE_CHECKING:
+    from runner.config import Resolved
     from runner.engine import Outcome, Trainer
     from runner.options import ExecOptions
-    from runner.store import Store
+    from runner.store import RunRecord, Store
 
 FORMATS = {"torch": "pt", "numpy": "npz"}
 # Weights above this are kept only when asked (--weights): a large model's weights belong under --artifacts.
@@ -34,7 +36,8 @@ class Keeper:
         self.format = FORMATS[trainer.backend]
 
     def resume(self) -> tuple[int, float]:
-        """Put the run's latest checkpoint into the trainer; ``(steps done, seconds)`` to go on from ((0, 0.0): none)."""
+        """Put the run's latest checkpoint into the trainer; ``(steps done, seconds)`` to go on from ((0, 0.0): none).
+        The weights the run kept when it stopped go only once the checkpoint is in: a refusal leaves them."""
         from runner.checkpoints.codec import decode
         from runner.checkpoints.state import restore
         from runner.store.resuming import RESUMED
@@ -43,7 +46,11 @@ class Keeper:
         if kept is None:
             return 0, 0.0
         checkpoint = decode(kept.data, self.trainer.backend)
+        if checkpoint.step != kept.info.step:
+            raise CheckpointError(f"the checkpoint of run {self.run_id} claims step {checkpoint.step}, its record "
+                                  f"step {kept.info.step}; start it over with `runner resume {self.run_id} --restart`")
         restore(self.trainer, checkpoint)
+        self.store.drop_artifacts(self.run_id, "weights")  # those of the part before: the run goes on
         self.store.add_event(self.run_id, RESUMED, f"from its checkpoint at step {checkpoint.step} on {host_name()}")
         return checkpoint.step, checkpoint.elapsed
 
@@ -54,7 +61,7 @@ class Keeper:
         goes on too: the run loses only what resuming from it would have saved."""
         from runner.checkpoints.codec import encode
         from runner.checkpoints.state import capture
-        from runner.errors import CheckpointError, StorageError, StorageUnavailable
+        from runner.errors import StorageError, StorageUnavailable
 
         data = encode(capture(self.trainer, done, elapsed))
         try:
@@ -99,15 +106,55 @@ class Keeper:
                                  directory=self.options.artifacts)
 
 
-def check_resumable(store: Store, run_id: int) -> Any:
-    """Read and check run ``run_id``'s latest checkpoint before anything is changed (None: it has none);
-    a CheckpointError, saying to start over with --restart, if it is missing, damaged or not a checkpoint."""
+def check_resumable(store: Store, record: RunRecord, resolved: Resolved | None = None, device: Any = None) -> Any:
+    """Check that run ``record`` can be resumed, before anything is changed: its latest checkpoint (None: it has
+    none) is read, its step checked against the run's stored rows and steps, and (``resolved`` given) put into a
+    model built afresh from the run's config, as the resumed run will be, then thrown away. RunStateError (a
+    refusal, exit 2) in one line saying what differs and to start the run over with --restart."""
     from runner.checkpoints.codec import decode
-    from runner.errors import CheckpointError
+    from runner.checkpoints.state import restore
+    from runner.engine import prepare
+    from runner.errors import RunStateError
 
+    run_id = record.id
+    restart = f"start it over with `runner resume {run_id} --restart`"
     try:
         kept = store.latest_artifact(run_id, "checkpoint")
-        return None if kept is None else decode(kept.data)
+        checkpoint = None if kept is None else decode(kept.data)
     except CheckpointError as exc:
-        raise CheckpointError(f"run {run_id}: {str(exc).split('; ')[0]}; "
-                              f"start it over with `runner resume {run_id} --restart`") from None
+        raise RunStateError(f"run {run_id}: {str(exc).split('; ')[0]}; nothing was changed; {restart}") from None
+    if kept is not None and checkpoint is not None:
+        problem = misplaced(checkpoint.step, kept.info.step, record.steps, store.steps_stored(run_id, checkpoint.step))
+        if problem:
+            raise RunStateError(f"run {run_id}: its checkpoint {problem}; nothing was changed; {restart}")
+    if resolved is None:
+        return checkpoint
+    try:
+        trainer = prepare(resolved, device)
+    except Exception as exc:  # the plugin cannot build it any more: the run waits, untouched, for a fix
+        raise RunStateError(f"run {run_id} cannot be resumed: {first_line(str(exc))}; nothing was changed; "
+                            f"fix the plugin, or {restart}") from None
+    if checkpoint is not None:
+        try:
+            restore(trainer, checkpoint)  # into a model that is thrown away: what the resumed run will do
+        except Exception as exc:  # a CheckpointError saying what differs, or the plugin's own refusal
+            raise RunStateError(f"run {run_id}: {first_line(str(exc)).split('; ')[0]}; nothing was changed; put the "
+                                f"model, optimizer and backend back as they were, or {restart}") from None
+    return checkpoint
+
+
+def misplaced(step: int, recorded: int, steps: int, stored: int) -> str | None:
+    """What makes a checkpoint at ``step`` (its row saying ``recorded``) impossible for a run of ``steps`` steps
+    that has ``stored`` of its rows before ``step``; None when nothing does."""
+    if step != recorded:
+        return f"claims step {step:,}, its record step {recorded:,}"
+    if step > steps:
+        return f"claims step {step:,}, beyond the run's {steps:,} steps"
+    if stored != step:
+        return f"claims step {step:,}, but the run has {stored:,} of the {step:,} rows before it stored"
+    return None
+
+
+def first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""

@@ -9,8 +9,11 @@ else the buffers of its ``nn.Module``, such as batch-norm statistics); the
 generators a run draws from (Python's, NumPy's, torch's CPU one and, once
 CUDA is initialised, every GPU's); and the mini-batch sampler's position.
 ``restore(trainer, checkpoint)`` checks that it fits (the same backend,
-parameter shapes and sampler) before it changes anything, then puts it all
-back. Copying a GPU's values to the host waits for the device: take
+parameter names and shapes, optimizer and sampler) before it changes
+anything, then puts it all back; ``check_fits`` is that check alone. The
+parameters' names are those of the model's ``nn.Module`` (None for a model
+without one, and in checkpoints taken before names were kept: their shapes,
+in order, are checked then). Copying a GPU's values to the host waits for the device: take
 checkpoints between steps, now and then, never per step.
 """
 
@@ -38,12 +41,13 @@ class Checkpoint:
     step: int  # steps done: the resumed run's first step has this number
     backend: str  # "numpy" or "torch"
     params: list[Any]  # copies on the host, in the order of parameters()
-    optimizer: dict[str, Any]  # {"kind": STATE_DICT or ATTRIBUTES, "state": ...}
+    optimizer: dict[str, Any]  # {"kind": STATE_DICT or ATTRIBUTES, "state": ..., "type": its class's name}
     generators: dict[str, Any]  # "python", "numpy", and for torch "torch" and (CUDA initialised) "cuda"
     sampler: dict[str, Any] | None = None  # the BatchSampler's state (--batch-size), else None
     elapsed: float = 0.0  # seconds of training before the checkpoint: the resumed run's times go on from it
     label: str = ""  # who it was taken from (plugin, package and model), for messages
     extra: dict[str, Any] = field(default_factory=dict)  # the model's own state: {"kind": ..., "state": ...} under "model"
+    names: list[str] | None = None  # the parameters' names, in the order of params (None: the model names none)
 
 
 def capture(trainer: Any, step: int, elapsed: float = 0.0) -> Checkpoint:
@@ -63,13 +67,14 @@ def capture(trainer: Any, step: int, elapsed: float = 0.0) -> Checkpoint:
         elapsed=elapsed,
         label=trainer.label,
         extra=extra,
+        names=parameter_names(trainer.model, params),
     )
 
 
 def restore(trainer: Any, checkpoint: Checkpoint) -> None:
     """Put ``checkpoint`` back into ``trainer`` (freshly prepared from the same config); a CheckpointError if it does not fit."""
     params = list(trainer.model.parameters())
-    _check_fits(trainer, checkpoint, params)
+    check_fits(trainer, checkpoint, params)
     copy_into(params, checkpoint.params)
     model_state = checkpoint.extra.get("model")
     if model_state is not None:
@@ -82,11 +87,17 @@ def restore(trainer: Any, checkpoint: Checkpoint) -> None:
 
 # --- fitting: everything is checked before anything changes ---
 
-def _check_fits(trainer: Any, checkpoint: Checkpoint, params: list[Any]) -> None:
+def check_fits(trainer: Any, checkpoint: Checkpoint, params: list[Any] | None = None) -> None:
+    """A CheckpointError, saying what differs, unless ``checkpoint`` fits ``trainer``; changes nothing."""
+    params = list(trainer.model.parameters()) if params is None else params
     taken = f"the checkpoint (taken from {checkpoint.label or 'an unnamed model'} after {checkpoint.step} steps)"
     own = "resume a run from its own checkpoints"
     if checkpoint.backend != trainer.backend:
         raise CheckpointError(f"{taken} is of a {checkpoint.backend} model, {trainer.label} is {trainer.backend}; {own}")
+    names = parameter_names(trainer.model, params)
+    if checkpoint.names is not None and names is not None and list(checkpoint.names) != names:
+        raise CheckpointError(f"{taken} holds parameters {_names(checkpoint.names)}, {trainer.label} has "
+                              f"{_names(names)}: it was taken from another model or other settings; {own}")
     saved = [_describe(p) for p in checkpoint.params]
     now = [_describe(p) for p in params]
     if saved != now:
@@ -111,6 +122,13 @@ def _optimizer_misfit(optimizer: Any, params: list[Any], saved: Mapping[str, Any
     """What in ``saved`` does not fit ``optimizer`` as far as can be told without loading it; None when all does."""
     if saved.get("kind") != _optimizer_kind(optimizer):
         return f"state kept as {saved.get('kind')}, not {_optimizer_kind(optimizer)}"
+    problem = _state_misfit(optimizer, params, saved)
+    if problem is None and saved.get("type") not in (None, type(optimizer).__name__):  # None: taken before types were kept
+        return f"the state of {saved.get('type')}, not {type(optimizer).__name__}"
+    return problem
+
+
+def _state_misfit(optimizer: Any, params: list[Any], saved: Mapping[str, Any]) -> str | None:
     state, now = saved.get("state"), _optimizer_state(optimizer, params, copy=False)["state"]
     if saved["kind"] == STATE_DICT:  # torch.optim: the same groups of as many parameters
         groups = [len(g.get("params", ())) for g in state.get("param_groups", ())] if isinstance(state, dict) else None
@@ -119,6 +137,11 @@ def _optimizer_misfit(optimizer: Any, params: list[Any], saved: Mapping[str, Any
     if not isinstance(state, dict) or set(state) != set(now):
         return f"it keeps {', '.join(sorted(now))}; the checkpoint {', '.join(sorted(state or ()))}"
     return next((f"{name}: {p}" for name in state for p in [_mismatch(state[name], now[name])] if p), None)
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+    return f"[{shown}]"
 
 
 def _describe(p: Any) -> tuple[tuple[int, ...], str]:
@@ -148,6 +171,18 @@ def copy_into(params: list[Any], saved: list[Any]) -> None:
                 p.copy_(value)
         else:
             numpy.copyto(p, value)
+
+
+def parameter_names(model: Any, params: list[Any]) -> list[str] | None:
+    """The names of ``params`` (the model's parameters(), in order) in the model's nn.Module; None when the
+    model has no module, or its parameters are not the module's in the module's order."""
+    module = module_of(model)
+    if module is None:
+        return None
+    named = list(module.named_parameters())
+    if len(named) != len(params) or any(p is not q for (_, p), q in zip(named, params)):
+        return None
+    return [name for name, _ in named]
 
 
 def _has_state_dict(obj: Any) -> bool:
@@ -207,13 +242,13 @@ def _optimizer_state(optimizer: Any, params: list[Any], copy: bool = True) -> di
     """Its state_dict(), else its plain attributes, leaving out those that hold the parameters (saved apart)."""
     copied = _copied if copy else _same
     if _has_state_dict(optimizer):
-        return {"kind": STATE_DICT, "state": copied(optimizer.state_dict())}
+        return {"kind": STATE_DICT, "state": copied(optimizer.state_dict()), "type": type(optimizer).__name__}
     ids = {id(p) for p in params}
     attributes = {name: copied(value) for name, value in vars(optimizer).items()
                   if _plain(value) and not _holds(value, ids)}
     _warn_unsaved(optimizer, [name for name, value in vars(optimizer).items()
                               if name not in attributes and not _holds(value, ids)])
-    return {"kind": ATTRIBUTES, "state": attributes}
+    return {"kind": ATTRIBUTES, "state": attributes, "type": type(optimizer).__name__}
 
 
 _WARNED: set[tuple[type, tuple[str, ...]]] = set()

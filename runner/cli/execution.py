@@ -69,6 +69,32 @@ def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def given(ctx: click.Context) -> set[str]:
+    """The names of OPTIONS set on the command line (or through the environment), not left at their defaults:
+    those that override what a resumed run recorded."""
+    from click.core import ParameterSource
+
+    unset = (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    return {name for name in OPTIONS if ctx.get_parameter_source(name) not in unset}
+
+
+def as_flags(recorded: Any) -> str:
+    """A run's recorded options (runs.options) as the flags that give them, in the table's order: ``-`` for none."""
+    import shlex
+
+    if not isinstance(recorded, dict):
+        return "-"
+    words = []
+    for name in OPTIONS:
+        value = recorded.get(name)
+        flag = "--" + name.replace("_", "-")
+        if name == "weights":
+            words += [] if value is None else ["--weights" if value else "--no-weights"]
+        elif value is not None:
+            words += [flag, shlex.quote(str(value))]
+    return " ".join(words) or "-"
+
+
 def execution(kwargs: dict[str, Any]) -> ExecOptions:
     """Take the values of OPTIONS out of a command's ``kwargs`` (removing them) as an ExecOptions."""
     from runner.options import ExecOptions

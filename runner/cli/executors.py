@@ -83,6 +83,38 @@ def executor_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
     return dict(values, slurm=jobs)
 
 
+# How a sweep is worked, recorded with it (sweeps.options) for runner resume: these go with any executor,
+# the others only with the executor they were given for.
+ANY_EXECUTOR = ("jobs", "per_device", "fail_fast", "retries")
+WITH_EXECUTOR = ("executor", "address", "worker_wait", *SLURM_OPTIONS)
+
+
+def recorded_settings(options: PoolOptions) -> dict[str, Any]:
+    """``options`` as the values of the command-line options that give them (JSON-able), for sweeps.options."""
+    slurm = options.slurm
+    return dict(
+        jobs=options.jobs, per_device=options.per_device, fail_fast=options.fail_fast, retries=options.retries,
+        executor=options.executor, address=options.address, worker_wait=options.worker_wait,
+        partition=slurm.partition if slurm else None, account=slurm.account if slurm else None,
+        walltime=slurm.walltime if slurm else None, gpus_per_job=slurm.gpus if slurm else 0,
+        cpu_slots=slurm.cpu_slots if slurm else None,
+    )
+
+
+def under_recorded(ctx: click.Context, values: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+    """The command's ``values`` with those not given on its command line taken from ``recorded`` (what
+    ``recorded_settings`` kept of how the sweep was started); those of an executor only for that executor."""
+    from click.core import ParameterSource
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+
+    same = not given("executor") or values.get("executor") == recorded.get("executor")
+    taken = {name: recorded[name] for name in (*ANY_EXECUTOR, *(WITH_EXECUTOR if same else ()))
+             if name in recorded and name in values and not given(name)}
+    return {**values, **taken}
+
+
 def connect(options: PoolOptions, db: str | None, devices: Sequence[str] = ()) -> Client | None:
     """For --executor dask, a client of its scheduler with workers; for slurm, of the scheduler of the SLURM
     jobs it submits (one per run at most: ``devices`` has one per run to be queued, or is empty). Checked

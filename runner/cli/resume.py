@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from runner.cli.common import db_option, domain_errors, mark_lost, open_store
-from runner.cli.execution import execution, execution_options
+from runner.cli.execution import execution, execution_options, given
 from runner.cli.executors import executor_options, executor_settings
 from runner.cli.params import JOBS, RUN_ID
 
@@ -28,52 +28,69 @@ def resume(ctx, targets, restart, jobs, per_device, fail_fast, quiet, db, **opti
     A run continues from its latest checkpoint in the same run: same id,
     the loss curve goes on, and its record says from which step and on
     which host. A run without a checkpoint (or with --restart) starts over
-    from step 0, and says so.
+    from step 0, and says so. Each run goes on with the options it was
+    started with (--artifacts, --checkpoint-every, --no-weights, ...; see
+    `runner show RUN`), and a sweep with its --jobs and executor, unless
+    given again here.
 
     \b
     SWEEP    its interrupted, lost and queued runs, by --jobs workers
              (default: the newest sweep with any such run)
     RUN...   these runs (ids), one after another in this process
 
-    Safe to run several times at once, from any number of processes or
-    hosts: each run is taken by exactly one worker.
+    Everything is checked first (each checkpoint against the run and the
+    model built afresh): a refusal changes nothing. Safe to run several
+    times at once, from any number of processes or hosts: each run is
+    taken by exactly one worker.
     """
-    from runner.scheduler import PoolOptions
-
-    pool = PoolOptions(jobs, per_device, fail_fast, execution(options), **executor_settings(options))
+    values = dict(options, jobs=jobs, per_device=per_device, fail_fast=fail_fast)
+    executor_settings(dict(options))  # a combination that cannot work is refused before anything is opened
+    chosen = execution(options)
     if targets and all(t.isdigit() for t in targets):
         ids = [RUN_ID.convert(t, None, ctx) for t in targets]
-        ctx.exit(resume_runs(ids, restart, pool.execution, db, quiet))
+        ctx.exit(resume_runs(ids, restart, chosen, given(ctx), db, quiet))
     if len(targets) > 1:
         raise click.UsageError("give one sweep name, or one or more run ids", ctx)
-    ctx.exit(resume_sweep(targets[0] if targets else None, restart, pool, db, quiet))
+    ctx.exit(resume_sweep(ctx, targets[0] if targets else None, restart, values, db, quiet))
 
 
-def resume_sweep(sweep, restart, options, db, quiet) -> int:
-    from runner.cli.executors import connect, disconnect
+def resume_sweep(ctx, sweep, restart, values, db, quiet) -> int:
+    """Resume ``sweep`` (None: the newest with anything to resume) as it was started: its recorded --jobs,
+    executor and run options, less those given on this command line (``values``, the command's)."""
+    from runner.cli.executors import connect, disconnect, under_recorded
+    from runner.scheduler import PoolOptions
+    from runner.status import RESUMABLE, RunStatus
 
     with open_store(db) as store:
-        client = connect(options, db)  # before anything is queued again
+        mark_lost(store)
+        with domain_errors():
+            sweep = sweep or store.latest_sweep(status=(RunStatus.QUEUED, *RESUMABLE))
+            if sweep is None:
+                click.echo("Nothing to resume: no sweep has queued, interrupted or lost runs.", err=True)
+                return 0
+            if not store.sweep_counts(sweep):
+                raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
+            values = under_recorded(ctx, values, store.sweep_options(sweep))
+            newest = store.list_runs(sweep=sweep, limit=1)
+            chosen = execution(values).under(newest[0].options if newest else None, given(ctx))
+        pool = PoolOptions(values.pop("jobs"), values.pop("per_device"), values.pop("fail_fast"), chosen,
+                           **executor_settings(values))
+        with domain_errors():
+            runs = [r for status in RESUMABLE for r in store.list_runs(sweep=sweep, status=status)]
+            if not restart:  # before anything is queued or connected to
+                check_runs(store, runs, build=pool.executor == "local")
+        client = connect(pool, db)  # before anything is queued again
         try:
             with domain_errors():
-                return resume_in(store, client, sweep, restart, options, db, quiet)
+                return resume_in(store, client, sweep, restart, pool, db, quiet)
         finally:
             disconnect(client)
 
 
 def resume_in(store, client, sweep, restart, options, db, quiet) -> int:
     from runner.cli.sweep import run_sweep
-    from runner.status import RESUMABLE, RunStatus
+    from runner.status import RunStatus
 
-    mark_lost(store)
-    sweep = sweep or store.latest_sweep(status=(RunStatus.QUEUED, *RESUMABLE))
-    if sweep is None:
-        click.echo("Nothing to resume: no sweep has queued, interrupted or lost runs.", err=True)
-        return 0
-    if not store.sweep_counts(sweep):
-        raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
-    if not restart:
-        check_checkpoints(store, [r.id for status in RESUMABLE for r in store.list_runs(sweep=sweep, status=status)])
     say_where_each_starts(store.requeue_sweep(sweep, restart))
     if not store.sweep_counts(sweep).get(RunStatus.QUEUED):
         click.echo(f"Nothing to resume: sweep {sweep} has no queued, interrupted or lost runs.", err=True)
@@ -81,9 +98,10 @@ def resume_in(store, client, sweep, restart, options, db, quiet) -> int:
     return run_sweep(store, db, sweep, options, not quiet, client)
 
 
-def resume_runs(ids, restart, execution, db, quiet) -> int:
+def resume_runs(ids, restart, execution, given, db, quiet) -> int:
     """Check every run first (status, plugin, device, checkpoint: a refusal changes nothing), then queue
-    each again and train it here, one after another; a Ctrl-C stops there. The exit status of the worst."""
+    each again and train it here, one after another, with the options it recorded (less those ``given``
+    on the command line); a Ctrl-C stops there. The exit status of the worst."""
     from runner.cli.common import load_registry
     from runner.config import specs_for
     from runner.devices import resolve_device
@@ -100,14 +118,19 @@ def resume_runs(ids, restart, execution, db, quiet) -> int:
             if record.status not in (*RESUMABLE, RunStatus.QUEUED):
                 raise RunStateError(refusal(record.id, record.status))
             resolved = specs_for(registry, config_of(record))
-            plans.append((record, resolved, resolve_device(record.device, resolved.backend)))
+            options = execution.under(record.options, given)
+            plans.append((record, resolved, resolve_device(record.device, resolved.backend), options))
         if not restart:
-            check_checkpoints(store, [r.id for r in records if r.status in RESUMABLE])
+            from runner.checkpoints.keeper import check_resumable
+
+            for record, resolved, device, _ in plans:
+                if record.status in RESUMABLE:
+                    check_resumable(store, record, resolved, device)
         codes = []
-        for record, resolved, device in plans:
+        for record, resolved, device, options in plans:
             if record.status in RESUMABLE:  # a queued one (of a sweep) is simply taken
                 say_where_each_starts(store.requeue([record.id], restart))
-            codes.append(resume_one(store, record.id, resolved, device, execution, quiet))
+            codes.append(resume_one(store, record.id, resolved, device, options, quiet))
             if codes[-1] == 130:  # Ctrl-C: the runs not reached yet stay as they were
                 break
     return max(codes, key=lambda code: (code != 0, code))
@@ -132,13 +155,27 @@ def resume_one(store, run_id, resolved, device, execution, quiet) -> int:
     return report_finished(runs.Finished(run_id, str(device), outcome), config)
 
 
-def check_checkpoints(store, run_ids) -> None:
-    """Every latest checkpoint is read and checked before any run is queued again: a damaged one is a
-    one-line error (saying to pass --restart), and nothing is changed."""
+def check_runs(store, records, build: bool) -> None:
+    """Every run's latest checkpoint is read and checked before any run is queued again (runner.checkpoints.keeper:
+    against the run's rows and, ``build``, a model built afresh on the CPU here, as the sweep's local workers
+    will): a refusal is one line (saying to pass --restart), and nothing is changed."""
     from runner.checkpoints.keeper import check_resumable
+    from runner.cli.common import load_registry
+    from runner.config import specs_for
+    from runner.devices import resolve_device
+    from runner.errors import ConfigError, RunStateError
+    from runner.runs import config_of
 
-    for run_id in run_ids:
-        check_resumable(store, run_id)
+    registry = load_registry() if build and records else None
+    for record in records:
+        resolved = device = None
+        if registry is not None:
+            try:
+                resolved = specs_for(registry, config_of(record))
+            except ConfigError as exc:
+                raise RunStateError(f"run {record.id} cannot be resumed: {exc}; nothing was changed") from None
+            device = resolve_device("cpu", resolved.backend)
+        check_resumable(store, record, resolved, device)
 
 
 def say_where_each_starts(starts: dict[int, int]) -> None:

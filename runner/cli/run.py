@@ -142,7 +142,7 @@ def last_error_line(error: str | None) -> str:
 def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, options: PoolOptions, quiet: bool) -> int:
     from datetime import datetime
 
-    from runner.cli.executors import connect, disconnect
+    from runner.cli.executors import connect, disconnect, recorded_settings
     from runner.cli.sweep import check_devices, run_sweep
 
     if options.executor == "local":  # Dask workers' devices are checked against their resources instead
@@ -153,7 +153,8 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
         client = connect(options, db, [r.config.device for r in grid])  # before anything is stored
         try:
             with domain_errors():
-                store.enqueue([r.config for r in grid], sweep)
+                store.enqueue([r.config for r in grid], sweep, options=options.execution.recorded())
+                store.record_sweep_options(sweep, recorded_settings(options))  # for runner resume SWEEP
                 return run_sweep(store, db, sweep, options, not quiet, client)
         finally:
             disconnect(client)

@@ -8,6 +8,7 @@ import json
 import click
 
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
+from runner.cli.execution import as_flags
 from runner.cli.metrics import summaries
 from runner.cli.params import RUN_ID
 from runner.formatting import format_bytes, format_loss, printable
@@ -37,6 +38,7 @@ def record_lines(r) -> list[tuple[str, str]]:
         ("duration", f"{duration:.2f} s" if duration is not None else "-"),
         ("host", f"{r.host} (pid {r.pid})" + (f", slot {r.slot}" if r.slot else "")),
         ("attempts", str(r.attempts)),
+        ("options", as_flags(r.options)),
         ("versions", f"python {r.python_version} · torch {r.torch_version} · numpy {r.numpy_version} · "
                      f"runner {r.runner_version}"),
     ]

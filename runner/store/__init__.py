@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
@@ -43,7 +43,7 @@ from runner.store.db import (
     sqlite_writable,
     to_url,
 )
-from runner.store.models import HEAD, run_events, runs, steps, sweep_stops, utcnow
+from runner.store.models import HEAD, run_events, runs, steps, sweep_stops, sweeps, utcnow
 from runner.store.records import LossSummary, RunEvent, RunRecord, record_of
 from runner.store.rows import (
     LOST,
@@ -125,17 +125,34 @@ class Store(Streams):
     # writing
 
     def create_run(
-        self, config: RunConfig, device: str, status: RunStatus = RunStatus.RUNNING, sweep: str | None = None
+        self, config: RunConfig, device: str, status: RunStatus = RunStatus.RUNNING, sweep: str | None = None,
+        options: dict[str, Any] | None = None,
     ) -> int:
-        """Record a new run of ``config`` on ``device``; returns its id."""
+        """Record a new run of ``config`` on ``device``, started with ``options`` (ExecOptions.recorded(), kept
+        for runner resume); returns its id."""
         check_status(status)
         with self._transaction() as conn:
-            return insert_run(conn, new_run(config, device, status, sweep))
+            return insert_run(conn, {**new_run(config, device, status, sweep), "options": options})
 
-    def enqueue(self, configs: Sequence[RunConfig], sweep: str) -> list[int]:
-        """Store every run of a grid as queued, all in one transaction; returns their ids in order."""
+    def enqueue(self, configs: Sequence[RunConfig], sweep: str, options: dict[str, Any] | None = None) -> list[int]:
+        """Store every run of a grid as queued, all in one transaction, each with ``options`` (as create_run);
+        returns their ids in order."""
         with self._transaction() as conn:
-            return [insert_run(conn, new_run(config, config.device, RunStatus.QUEUED, sweep)) for config in configs]
+            return [insert_run(conn, {**new_run(config, config.device, RunStatus.QUEUED, sweep), "options": options})
+                    for config in configs]
+
+    def record_sweep_options(self, sweep: str, options: dict[str, Any]) -> None:
+        """Record how ``sweep`` is worked (its jobs, executor and their settings: runner.cli.executors), so that
+        runner resume works it alike; the newest start's replace an earlier one's."""
+        with self._transaction() as conn:
+            if not conn.execute(update(sweeps).where(sweeps.c.name == sweep).values(options=options)).rowcount:
+                conn.execute(insert(sweeps).values(name=sweep, created_at=utcnow(), options=options))
+
+    def sweep_options(self, sweep: str) -> dict[str, Any]:
+        """What ``record_sweep_options`` recorded for ``sweep`` ({}: nothing, or a sweep from before it)."""
+        with self._transaction(read_only=True) as conn:
+            options = conn.scalar(select(sweeps.c.options).where(sweeps.c.name == sweep))
+        return options if isinstance(options, dict) else {}
 
     def claim(self, sweep: str, accepts: Sequence[str], device: str, slot: str | None = None) -> RunRecord | None:
         """Take the oldest queued run of ``sweep`` that asked for one of ``accepts``.
@@ -310,16 +327,21 @@ class Store(Streams):
         """Queue interrupted and lost runs again, all or none; returns each one's step to continue from
         (its latest checkpoint's, or 0 with ``restart`` or without one: runner.store.resuming).
         RunStateError names a run in another status."""
-        ids = sorted(set(run_ids))
+        ids, removed = sorted(set(run_ids)), list[ArtifactInfo]()
         with self._transaction() as conn:
             self._require(conn, ids)
-            return {run_id: resuming.requeue(conn, run_id, restart) or 0 for run_id in ids}
+            found = {run_id: resuming.requeue(conn, run_id, restart, removed=removed) or 0 for run_id in ids}
+        kept.remove_files(removed)  # after the commit, as runner rm does
+        return found
 
     def requeue_sweep(self, sweep: str, restart: bool = False) -> dict[int, int]:
         """``requeue`` for every interrupted and lost run of ``sweep`` (none is an error: another resume
         at the same time may have taken them); returns those this call queued."""
+        removed: list[ArtifactInfo] = []
         with self._transaction() as conn:
-            found = {run_id: resuming.requeue(conn, run_id, restart, strict=False) for run_id in resuming.resumable(conn, sweep)}
+            found = {run_id: resuming.requeue(conn, run_id, restart, strict=False, removed=removed)
+                     for run_id in resuming.resumable(conn, sweep)}
+        kept.remove_files(removed)
         return {run_id: step for run_id, step in found.items() if step is not None}
 
     def claim_run(self, run_id: int, device: str, slot: str | None = None) -> RunRecord | None:
@@ -337,8 +359,11 @@ class Store(Streams):
                                         runs.c.attempts <= retries).order_by(runs.c.id)
         if run_ids is not None:
             query = query.where(runs.c.id.in_(list(run_ids)))
+        removed: list[ArtifactInfo] = []
         with self._transaction() as conn:
-            found = {run_id: resuming.requeue(conn, run_id, False, strict=False) for run_id in conn.scalars(query)}
+            found = {run_id: resuming.requeue(conn, run_id, False, strict=False, removed=removed)
+                     for run_id in conn.scalars(query)}
+        kept.remove_files(removed)
         return {run_id: step for run_id, step in found.items() if step is not None}
 
     def stop_sweep(self, sweep: str, by: str) -> None:
@@ -467,6 +492,12 @@ class Store(Streams):
             query = query.where(runs.c.status == status)
         with self._transaction(read_only=True) as conn:
             return [record_of(row) for row in conn.execute(query)]
+
+    def steps_stored(self, run_id: int, below: int) -> int:
+        """How many of the run's steps 0 to ``below`` - 1 are stored (all of them: ``below``)."""
+        with self._transaction(read_only=True) as conn:
+            return conn.scalar(select(func.count()).select_from(steps)
+                               .where(steps.c.run_id == run_id, steps.c.step < below)) or 0
 
     def loss_summary(self, run_id: int) -> LossSummary:
         of_run = steps.c.run_id == run_id

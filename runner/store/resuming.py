@@ -2,9 +2,12 @@
 
 A run goes back to ``queued`` with its rows up to its latest checkpoint
 kept and the rows after it deleted, so that the run, continued from the
-checkpoint, stores each step exactly once. Without a checkpoint (or with
-``restart``) every row and checkpoint goes and the run starts from step 0.
-The worker that claims it again reads the checkpoint (runner.runs).
+checkpoint, stores each step exactly once; its checkpoints and weights stay
+until the checkpoint is back in a model (runner.checkpoints.keeper).
+Without a checkpoint (or with ``restart``) every row, checkpoint and weights
+go, their files once the transaction is committed (``removed``), and the
+run starts from step 0. The worker that claims it again reads the checkpoint
+(runner.runs). ``runner resume`` checks that it can before calling this.
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from runner.errors import RunStateError
 from runner.status import RESUMABLE, RunStatus
+from runner.store.artifacts import ArtifactInfo, prune
 from runner.store.models import artifacts, metrics, run_events, runs, steps, utcnow
 
 INF = float("inf")
 REQUEUED, RESUMED = "requeued", "resumed"  # the kinds of run_events this adds
 
 
-def requeue(conn: Connection, run_id: int, restart: bool, strict: bool = True) -> int | None:
-    """Queue run ``run_id`` again; returns the step it will continue from (0: from the start).
+def requeue(conn: Connection, run_id: int, restart: bool, strict: bool = True, *,
+            removed: list[ArtifactInfo]) -> int | None:
+    """Queue run ``run_id`` again; returns the step it will continue from (0: from the start). The files of
+    the artifacts it deletes go to ``removed``: remove them (artifacts.remove_files) after the commit.
 
     Only an interrupted or lost run is queued: for any other, RunStateError
     (``strict``) or None. The status changes first, by compare and set, so
@@ -36,12 +42,11 @@ def requeue(conn: Connection, run_id: int, restart: bool, strict: bool = True) -
             raise RunStateError(refusal(run_id, RunStatus(conn.scalar(select(runs.c.status).where(runs.c.id == run_id)))))
         return None
     checkpoint = None if restart else checkpoint_step(conn, run_id)
-    if checkpoint is None:
-        conn.execute(delete(artifacts).where(artifacts.c.run_id == run_id, artifacts.c.kind == "checkpoint"))
+    if checkpoint is None:  # from the start: nothing it kept is of use
+        removed += prune(conn, run_id, "checkpoint", 0) + prune(conn, run_id, "weights", 0)
         checkpoint = 0
     conn.execute(delete(steps).where(steps.c.run_id == run_id, steps.c.step >= checkpoint))
     conn.execute(delete(metrics).where(metrics.c.run_id == run_id, metrics.c.step >= checkpoint))
-    conn.execute(delete(artifacts).where(artifacts.c.run_id == run_id, artifacts.c.kind == "weights"))
     of_run = steps.c.run_id == run_id
     last = conn.scalar(select(steps.c.loss).where(of_run).order_by(steps.c.step.desc()).limit(1))
     best = conn.scalar(select(func.min(steps.c.loss)).where(of_run, steps.c.loss > -INF, steps.c.loss < INF))

@@ -24,8 +24,8 @@ def taken(registry, model="numpy", **args):
          r"\[6x5 float64, 5x3 float64\], plugin 'numpy' .* has \[6x7 float64, 7x3 float64\]: it was taken from another "
          r"model or other settings; resume a run from its own checkpoints$"),
         (dict(model="tensor"), dict(model="numpy"), r"is of a torch model, plugin 'numpy' .* is numpy; resume a run"),
-        (dict(model="module"), dict(model="dynamic"), r"holds parameters \[5x6 float32, 5 float32, 3x5 float32, 3 float32\], "
-                                                       r"plugin 'dynamic' .* has \[5x6 float32, 5 float32, 5x5 float32, 5 float32, "),
+        (dict(model="module"), dict(model="dynamic"), r"holds parameters \[linear1.weight, linear1.bias, linear2.weight, "
+                                                       r"linear2.bias\], plugin 'dynamic' .* has \[input_linear.weight, "),
         (dict(model="numpy", batch_size=5), dict(model="numpy"), r"was taken with --batch-size, this run without it"),
         (dict(model="numpy", batch_size=5), dict(model="numpy", batch_size=4), r"drew batches of 5 from 16 rows, this run 4"),
         (dict(model="numpy", optimizer="adam"), dict(model="numpy", optimizer="sgd"),
@@ -34,8 +34,11 @@ def taken(registry, model="numpy", **args):
          r"another optimizer or other settings \(state kept as state_dict, not attributes\)"),
         (dict(model="numpy", optimizer="adam", sets=[*SMALL, "amsgrad=true"]), dict(model="numpy", optimizer="adam"),
          r"max_exp_avg_sqs: 2 items, not 0"),
+        (dict(model="module", optimizer="adam"), dict(model="module", optimizer="sgd"),
+         r"another optimizer or other settings \(the state of Adam, not SGD\)"),
     ],
-    ids=["hidden", "backend", "another model", "batches", "batch size", "numpy optimizer", "torch optimizer", "amsgrad"],
+    ids=["hidden", "backend", "another model", "batches", "batch size", "numpy optimizer", "torch optimizer", "amsgrad",
+         "torch optimizer type"],
 )
 def test_a_checkpoint_that_does_not_fit_is_refused_and_changes_nothing(builtins, saved, into, message):
     checkpoint = taken(builtins, **saved)
@@ -44,6 +47,18 @@ def test_a_checkpoint_that_does_not_fit_is_refused_and_changes_nothing(builtins,
     with pytest.raises(CheckpointError, match=message):
         restore(trainer, checkpoint)
     assert before.changes(trainer) == []
+
+
+def test_a_checkpoint_without_names_is_checked_by_its_shapes_in_order(builtins):
+    """Checkpoints taken before names were kept (decoded with names None) still refuse another model by shapes."""
+    checkpoint = taken(builtins, "module")
+    assert checkpoint.names == ["linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias"]
+    checkpoint.names = None
+    trainer = prepared(builtins, "dynamic", 6)
+    with pytest.raises(CheckpointError, match=r"holds parameters \[5x6 float32, 5 float32, 3x5 float32, 3 float32\], "
+                                              r"plugin 'dynamic' .* has \[5x6 float32, 5 float32, 5x5 float32, 5 float32, "):
+        restore(trainer, checkpoint)
+    restore(prepared(builtins, "module", 6), checkpoint)  # its own model takes it
 
 
 def test_one_checkpoint_restores_twice_to_the_same_losses(builtins):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import subprocess
 
+import pytest
+
 from tests.cli.test_processes import DATA, wait_for_steps
 from tests.conftest import runner_command, subprocess_env
 
@@ -38,3 +40,82 @@ def test_resume_refuses_runs_that_did_not_stop_early(cli, store):
     assert [tuple(r) for r in store.iter_steps([1])] == before and store.get_run(1).status == "completed"
     assert "no run 7" in cli("resume", "7", code=1).stderr
     assert "give one sweep name, or one or more run ids" in cli("resume", "a", "b", code=2).stderr
+
+
+# --- a refused resume changes nothing (issue 17: a changed plugin, a forged checkpoint) ---
+
+CHANGING = ["--set", "batch=8", "--set", "d_in=6", "--set", "d_out=2", "--device", "cpu"]
+
+
+def changing_env(db_url, **variables):
+    env = subprocess_env(db_url)
+    env["RUNNER_PLUGINS"] = "tests.support.fake_plugins,tests.support.changing_plugins"
+    for name in ("CHANGING_LAYERS", "CHANGING_NAMES", "CHANGING_BACKEND", "CHANGING_BROKEN"):
+        env.pop(name, None)
+    env.update(variables)
+    return env
+
+
+def runner(env, *args, timeout=120):
+    return subprocess.run(runner_command(*args), env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def interrupted_changing(db_path, db_url, *more):
+    """Run 1 of ``changing``, stopped with Ctrl-C once it stored steps: interrupted, with a checkpoint."""
+    process = subprocess.Popen(runner_command("run", "-m", "changing", "--steps", "3000", *CHANGING, *more),
+                               env=changing_env(db_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_steps(db_path, process)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+
+
+def snapshot(db_url, folder=None):
+    """Everything a resume could change: the run's row, its steps, metrics, events and artifacts, and the files."""
+    from runner.store import open_store
+
+    with open_store(db_url) as store:
+        state = (store.get_run(1), list(store.iter_steps([1])), list(store.iter_metrics([1])), store.events(1),
+                 store.artifacts([1]), store.latest_artifact(1, "checkpoint"), store.latest_artifact(1, "weights"))
+    files = {} if folder is None else {str(p): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return state, files
+
+
+def refused(result, *words):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "nothing was changed" in lines[0] and "runner resume 1 --restart" in lines[0], lines[0]
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("change, says", [
+    ({"CHANGING_LAYERS": "3"}, "holds parameters [layer0.weight, layer0.bias, layer1.weight, layer1.bias]"),
+    ({"CHANGING_NAMES": "block"}, "has [block0.weight, block0.bias, block1.weight, block1.bias]"),
+    ({"CHANGING_BACKEND": "numpy"}, "is of a torch model"),
+    ({"CHANGING_BROKEN": "1"}, "the plugin is being rewritten"),
+])
+def test_a_resume_refused_for_a_changed_plugin_changes_nothing(db_path, db_url, tmp_path, change, says):
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    interrupted_changing(db_path, db_url, "--artifacts", str(folder))
+    before = snapshot(db_url, folder)
+    record, artifacts = before[0][0], before[0][4][1]
+    assert record.status == "interrupted" and [a.kind for a in artifacts] == ["checkpoint", "weights"]
+    assert len(before[1]) == 2  # both kept as files
+
+    refused(runner(changing_env(db_url, **change), "resume", "1"), says)
+    assert snapshot(db_url, folder) == before  # the run, its rows, weights, checkpoint and files as they were
+    refused(runner(changing_env(db_url, **change), "resume", "1"), says)  # and again, still resumable
+    assert snapshot(db_url, folder) == before
+
+    if "CHANGING_BROKEN" in change:  # fixed again: it goes on from its checkpoint
+        resumed = runner(changing_env(db_url), "resume", "1", "-q")
+        assert f"continuing from its checkpoint at step {record.steps_done}" in resumed.stderr, resumed.stderr
+    else:  # or started over as it is now: what the old model kept goes, files too
+        resumed = runner(changing_env(db_url, **change), "resume", "1", "--restart", "-q")
+        assert "run 1: starting over from step 0" in resumed.stderr, resumed.stderr
+        assert not any(path in snapshot(db_url, folder)[1] for path in before[1])
+    assert resumed.returncode == 0 and "run 1 completed" in resumed.stdout, resumed.stderr
