@@ -198,7 +198,7 @@ def test_a_damaged_checkpoint_is_refused_until_restart(cli, db_url, store):
     with store._transaction() as conn:  # as a disk or a hand might
         conn.execute(update(artifacts).values(data=b"RUNNER-CHECKPOINT but not really"))
     before = store.get_run(1)
-    result = cli("resume", "1", code=1)
+    result = cli("resume", "1", code=2)
     assert "run 1: the checkpoint of run 1" in result.stderr and "runner resume 1 --restart" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert store.get_run(1) == before  # nothing changed

@@ -119,3 +119,40 @@ def test_a_resume_refused_for_a_changed_plugin_changes_nothing(db_path, db_url, 
         assert "run 1: starting over from step 0" in resumed.stderr, resumed.stderr
         assert not any(path in snapshot(db_url, folder)[1] for path in before[1])
     assert resumed.returncode == 0 and "run 1 completed" in resumed.stdout, resumed.stderr
+
+
+def forge(store, step, row_step=None):
+    """Put back run 1's checkpoint as a real one (through the codec, checksum and all) that claims ``step``."""
+    import dataclasses
+    import hashlib
+
+    from sqlalchemy import update
+
+    from runner.checkpoints.codec import decode, encode
+    from runner.store.models import artifacts
+
+    kept = store.latest_artifact(1, "checkpoint")
+    data = encode(dataclasses.replace(decode(kept.data), step=step))
+    with store._transaction() as conn:  # as anyone who can write to the database might
+        conn.execute(update(artifacts).where(artifacts.c.id == kept.info.id).values(
+            data=data, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+            step=kept.info.step if row_step is None else row_step))
+    return kept
+
+
+@pytest.mark.parametrize("step, row_step, says", [
+    (18_799, None, "its checkpoint claims step 18,799, its record step "),
+    pytest.param(18_799, 18_799, "its checkpoint claims step 18,799, but the run has ", marks=pytest.mark.full),
+    pytest.param(100_001, 100_001, "its checkpoint claims step 100,001, beyond the run's 100,000 steps",
+                 marks=pytest.mark.full),
+])
+def test_a_checkpoint_whose_step_does_not_fit_the_run_is_refused(db_path, db_url, store, cli, step, row_step, says):
+    interrupted_run(db_path, db_url, "sleepy", "100000", "--set", "delay=0.001")
+    original = forge(store, step, row_step)
+    assert 0 < original.info.step < 18_799
+    before = snapshot(db_url)
+    result = cli("resume", "1", code=2)
+    assert says in result.stderr and "nothing was changed" in result.stderr, result.stderr
+    assert "runner resume 1 --restart" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(db_url) == before
+    assert store.get_run(1).status == "interrupted"
