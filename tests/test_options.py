@@ -39,3 +39,20 @@ def test_process_local_options_stay_behind():
     assert set(local) == {"progress", "stop", "on_checkpoint"}
     options = ExecOptions(step_timeout=3.0, progress=print, stop=object())
     assert options.to_args() == ExecOptions(step_timeout=3.0).to_args() == ["--step-timeout", "3.0"]
+
+
+def test_recorded_options_come_back_under_those_given_again():
+    import json
+
+    from runner.options import ExecOptions
+
+    started = ExecOptions(step_timeout=30.0, checkpoint_every="50 steps", keep_checkpoints=2, artifacts="/tmp",
+                          weights=False)
+    recorded = json.loads(json.dumps(started.recorded()))  # as runs.options keeps it
+    assert set(recorded) >= {"step_timeout", "db_deadline", "checkpoint_every", "keep_checkpoints", "artifacts",
+                             "weights"}
+    assert ExecOptions().under(recorded, given=set()) == started
+    resumed = ExecOptions(weights=True, keep_checkpoints=5).under(recorded, given={"weights"})
+    assert (resumed.weights, resumed.keep_checkpoints, resumed.step_timeout) == (True, 2, 30.0)
+    assert ExecOptions().under(None, given=set()) == ExecOptions()  # a run from before options were recorded
+    assert ExecOptions().under({"artifacts": "/tmp"}, given=set()).artifacts == "/tmp"  # only its root

@@ -156,3 +156,64 @@ def test_a_checkpoint_whose_step_does_not_fit_the_run_is_refused(db_path, db_url
     assert "runner resume 1 --restart" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert snapshot(db_url) == before
     assert store.get_run(1).status == "interrupted"
+
+
+# --- a resumed run goes on with the options it was started with (issue 17, item 19) ---
+
+def test_a_run_records_the_options_it_was_started_with_and_show_says_them(cli, store):
+    cli("run", "-m", "numpy", "--steps", "3", "--no-weights", "--checkpoint-every", "2 steps", "--keep-checkpoints", "3",
+        "--step-timeout", "30", *DATA)
+    options = store.get_run(1).options
+    assert {k: options[k] for k in ("checkpoint_every", "keep_checkpoints", "weights", "step_timeout", "artifacts")} == \
+        {"checkpoint_every": "2 steps", "keep_checkpoints": 3, "weights": False, "step_timeout": 30.0, "artifacts": None}
+    shown = cli("show", "1").stdout
+    assert "options     --step-timeout 30.0 --db-deadline 300.0 --checkpoint-every '2 steps' --keep-checkpoints 3 " \
+           "--no-weights" in shown, shown
+
+
+@pytest.mark.full
+def test_resume_goes_on_with_the_options_the_run_was_started_with_unless_given_again(db_path, db_url, store, cli,
+                                                                                      tmp_path):
+    from tests.cli.test_checkpoints import wait_until
+
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    interrupted_run(db_path, db_url, "sleepy", "2000", "--set", "delay=0.002", "--artifacts", str(folder),
+                    "--no-weights", "--keep-checkpoints", "2")
+    first = store.get_run(1).steps_done
+    assert [a.kind for a in store.artifacts([1])[1]] == ["checkpoint"]  # --no-weights
+
+    process = subprocess.Popen(runner_command("resume", "1", "-q"), env=subprocess_env(db_url),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: len(list(store.iter_steps([1]))) > first + 10, process)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    kept = store.artifacts([1])[1]
+    # --keep-checkpoints 2, --no-weights and --artifacts, as the run was started: two checkpoint files, no weights
+    assert [a.kind for a in kept] == ["checkpoint", "checkpoint"] and all(a.path for a in kept)
+    assert len(list(folder.rglob("checkpoint-*"))) == 2
+
+    result = cli("resume", "1", "--weights", "-q")  # given again: it counts
+    assert "run 1 completed" in result.stdout
+    assert [(a.kind, bool(a.path)) for a in store.artifacts([1])[1]] == [("weights", True)]  # under --artifacts still
+    assert len(list(folder.rglob("weights-*"))) == 1 and not list(folder.rglob("checkpoint-*"))
+
+
+@pytest.mark.full
+def test_resume_sweep_works_it_with_the_jobs_it_was_started_with(db_path, db_url, store):
+    process = subprocess.Popen(runner_command("run", "-m", "sleepy", "--seed", "0-3", "--sweep", "s", "-j", "2",
+                                              "--steps", "300", "--set", "delay=0.01", "-q", *DATA),
+                               env=subprocess_env(db_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_steps(db_path, process)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    assert store.sweep_options("s")["jobs"] == 2
+    assert {r.status for r in store.list_runs(sweep="s")} <= {"interrupted", "queued"}
+
+    resumed = subprocess.run(runner_command("resume", "s", "-q"), env=subprocess_env(db_url), capture_output=True,
+                             text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    runs = store.list_runs(sweep="s")
+    assert [r.status for r in runs] == ["completed"] * 4
+    assert len({r.slot for r in runs}) == 2  # two workers, as -j 2 asked; -j 1 would have taken all four in one

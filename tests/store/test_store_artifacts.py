@@ -299,3 +299,38 @@ def test_a_run_keeps_its_files_under_one_root(store, make_config, tmp_path):
     info = store.save_artifact(run_id, "weights", 2, b"weights", "pt", directory=str(second))
     assert info.root == str(second) and store.get_run(run_id).options == {"artifacts": str(second)}
     assert store.latest_artifact(run_id, "weights").data == b"weights"
+
+
+def test_requeue_keeps_what_a_run_kept_until_it_starts_over_then_removes_the_files_too(store, make_config, tmp_path):
+    from runner.status import RunStatus
+
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    run_id = store.create_run(make_config(steps=10), device="cpu")
+    add_steps(store, run_id, 4)
+    store.save_artifact(run_id, "checkpoint", 3, b"ckpt", "pt", directory=str(folder))
+    store.save_artifact(run_id, "weights", 4, b"weights", "pt", directory=str(folder))
+    store.finish_run(run_id, RunStatus.INTERRUPTED, 7.0, 7.0)
+    files = sorted(folder.rglob("*.pt"))
+    assert len(files) == 2
+    assert store.requeue([run_id]) == {run_id: 3}  # to continue: the weights stay until the checkpoint is restored
+    assert [a.kind for a in store.artifacts([run_id])[run_id]] == ["checkpoint", "weights"]
+    assert sorted(folder.rglob("*.pt")) == files
+    store.claim_run(run_id, "cpu")
+    store.finish_run(run_id, RunStatus.INTERRUPTED, 7.0, 7.0)
+    assert store.requeue([run_id], restart=True) == {run_id: 0}
+    assert store.artifacts([run_id])[run_id] == []
+    assert list(folder.iterdir()) == []  # the files and the run's folder, not only the rows
+
+
+def test_a_run_and_a_sweep_keep_how_they_were_started(store, make_config):
+    from runner.options import ExecOptions
+
+    options = ExecOptions(checkpoint_every="5 steps", keep_checkpoints=3, weights=False, step_timeout=9.5).recorded()
+    run_id = store.create_run(make_config(), device="cpu", options=options)
+    queued = store.enqueue([make_config(seed=1), make_config(seed=2)], "grid", options=options)
+    assert [store.get_run(i).options for i in (run_id, *queued)] == [options] * 3
+    assert store.sweep_options("grid") == {}  # none recorded yet
+    store.record_sweep_options("grid", {"jobs": 3})
+    store.record_sweep_options("grid", {"jobs": 4, "executor": "local"})  # the newest start's
+    assert store.sweep_options("grid") == {"jobs": 4, "executor": "local"}
