@@ -217,3 +217,37 @@ def test_resume_sweep_works_it_with_the_jobs_it_was_started_with(db_path, db_url
     runs = store.list_runs(sweep="s")
     assert [r.status for r in runs] == ["completed"] * 4
     assert len({r.slot for r in runs}) == 2  # two workers, as -j 2 asked; -j 1 would have taken all four in one
+
+
+@pytest.mark.full  # torch
+def test_a_worker_that_cannot_build_or_restore_a_run_leaves_it_interrupted_with_all_it_kept(monkeypatch, store):
+    """Where nothing checked first (a Dask worker, a lost run retried), a run whose checkpoint does not fit the model
+    as it is now is not failed: nothing was trained, so it stays interrupted with its checkpoint and weights."""
+    from runner import runs
+    from runner.checkpoints.codec import encode
+    from runner.checkpoints.state import capture
+    from runner.config import resolve
+    from runner.engine import prepare
+    from runner.registry import load_registry
+    from runner.status import RunStatus
+    from tests.conftest import ROOT
+
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.setenv("RUNNER_PLUGINS", "tests.support.changing_plugins")
+    sets = ["batch=8", "d_in=6", "d_out=2", "delay=0"]
+    resolved = resolve(load_registry(), "changing", steps=10, seed=0, device="cpu", sets=sets)
+    run_id = store.create_run(resolved.config, device="cpu")
+    store.append_steps(run_id, [(0, 2.0, 0.1), (1, 1.5, 0.2)])
+    store.save_artifact(run_id, "checkpoint", 2, encode(capture(prepare(resolved), 2)), "pt")
+    store.save_artifact(run_id, "weights", 2, b"the weights", "pt")
+    store.finish_run(run_id, RunStatus.INTERRUPTED, 1.5, 1.5)
+    assert store.requeue([run_id]) == {run_id: 2}
+
+    monkeypatch.setenv("CHANGING_LAYERS", "3")  # the plugin changed meanwhile
+    changed = resolve(load_registry(), "changing", steps=10, seed=0, device="cpu", sets=sets)
+    assert store.claim_run(run_id, "cpu") is not None
+    outcome = runs.execute(run_id, changed, store, "cpu")
+    record = store.get_run(run_id)
+    assert (outcome.status, record.status, record.steps_done, record.final_loss) == ("interrupted",) * 2 + (2, 1.5)
+    assert "not resumed (CheckpointError: the checkpoint" in record.error and "--restart" in record.error
+    assert [a.kind for a in store.artifacts([run_id])[run_id]] == ["checkpoint", "weights"]
