@@ -119,6 +119,11 @@ def open_store(url: str | None = None, create: bool = True) -> Store:
     return Store(engine, url, where)
 
 
+def recorded(options: dict[str, Any] | None) -> dict[str, Any]:
+    """The options column's value for a new run: none given is SQL NULL (a JSON column would keep None as 'null')."""
+    return {} if options is None else {"options": options}
+
+
 class Store(Streams):
     """A runner database: every method is one transaction (see the module's docstring)."""
 
@@ -132,13 +137,13 @@ class Store(Streams):
         for runner resume); returns its id."""
         check_status(status)
         with self._transaction() as conn:
-            return insert_run(conn, {**new_run(config, device, status, sweep), "options": options})
+            return insert_run(conn, {**new_run(config, device, status, sweep), **recorded(options)})
 
     def enqueue(self, configs: Sequence[RunConfig], sweep: str, options: dict[str, Any] | None = None) -> list[int]:
         """Store every run of a grid as queued, all in one transaction, each with ``options`` (as create_run);
         returns their ids in order."""
         with self._transaction() as conn:
-            return [insert_run(conn, {**new_run(config, config.device, RunStatus.QUEUED, sweep), "options": options})
+            return [insert_run(conn, {**new_run(config, config.device, RunStatus.QUEUED, sweep), **recorded(options)})
                     for config in configs]
 
     def record_sweep_options(self, sweep: str, options: dict[str, Any]) -> None:
