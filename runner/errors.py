@@ -41,3 +41,7 @@ class RunTakenOver(RunnerError):
 
 class CheckpointError(RunnerError):
     """A checkpoint or a run's kept weights cannot be used: missing, damaged, unsafe, or from another model."""
+
+
+class SweepNameTaken(ConfigError):
+    """A new grid under a sweep name in use: refused (exit 2) unless the user asks to add to that sweep (--add)."""

@@ -30,7 +30,7 @@ from runner.heartbeat import LOST_AFTER_SECONDS
 from runner.processes import host_name, process_alive
 from runner.status import RunStatus
 from runner.store import artifacts as kept
-from runner.store import resuming
+from runner.store import names, resuming
 from runner.store.artifacts import Artifact, ArtifactInfo
 from runner.store.bulk import insert_metrics, insert_steps
 from runner.store.db import (
@@ -132,9 +132,12 @@ class Store(Streams):
         with self._transaction() as conn:
             return insert_run(conn, new_run(config, device, status, sweep))
 
-    def enqueue(self, configs: Sequence[RunConfig], sweep: str) -> list[int]:
-        """Store every run of a grid as queued, all in one transaction; returns their ids in order."""
+    def enqueue(self, configs: Sequence[RunConfig], sweep: str, add: bool = False) -> list[int]:
+        """Store every run of a grid as queued in sweep ``sweep``, all in one transaction; returns their ids in order.
+
+        SweepNameTaken (nothing stored) if another sweep has the name, unless ``add``: add these runs to it."""
         with self._transaction() as conn:
+            names.take_name(conn, sweep, add)
             return [insert_run(conn, new_run(config, config.device, RunStatus.QUEUED, sweep)) for config in configs]
 
     def claim(self, sweep: str, accepts: Sequence[str], device: str, slot: str | None = None) -> RunRecord | None:
@@ -365,8 +368,10 @@ class Store(Streams):
             self._require(conn, ids)
             files = kept.files_of(conn, ids)
             kept.unremovable(files)  # a read-only disk: nothing is deleted, rather than rows without files
+            swept = set(conn.scalars(select(runs.c.sweep).where(runs.c.id.in_(ids))))
             # their steps, metrics and artifacts go by ON DELETE CASCADE
             deleted = conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
+            names.free_names(conn, swept)  # a sweep whose last run went: its name may be used again
         kept.remove_files(files)  # after the commit: a failed delete leaves every file in place
         return deleted
 
