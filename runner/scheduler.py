@@ -173,7 +173,8 @@ class Scheduler:
             replace = False
             if code != 0:  # killed, crashed or stopped by a signal (runner.worker.STOPPED_EXIT): the sweep goes on
                 self._mark_lost(worker, code)
-                replace = not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot)
+                replace = (not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot)
+                           and not self.store.sweep_stopped(self.sweep))  # `runner stop`: it would claim nothing
             self.workers.remove(worker)
             if replace:
                 self.max_restarts -= 1

@@ -74,6 +74,7 @@ def resume_in(store, client, sweep, restart, options, db, quiet) -> int:
         raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
     if not restart:
         check_checkpoints(store, [r.id for status in RESUMABLE for r in store.list_runs(sweep=sweep, status=status)])
+    store.clear_stop(sweep)  # worked again on purpose: an earlier `runner stop` is over (nothing else clears it)
     say_where_each_starts(store.requeue_sweep(sweep, restart))
     if not store.sweep_counts(sweep).get(RunStatus.QUEUED):
         click.echo(f"Nothing to resume: sweep {sweep} has no queued, interrupted or lost runs.", err=True)

@@ -355,12 +355,14 @@ class Store(Streams):
             return conn.scalar(select(sweep_stops.c.sweep).where(sweep_stops.c.sweep == sweep)) is not None
 
     def clear_stop(self, sweep: str) -> None:
-        """The sweep may run again (runner resume, a new runner run with its name)."""
+        """The sweep may run again: ``runner resume`` works it on purpose. Nothing else clears a stop (a new sweep
+        of a freed name starts without one: runner.store.names), so no stop is lost to the sweep it stops."""
         with self._transaction() as conn:
             conn.execute(delete(sweep_stops).where(sweep_stops.c.sweep == sweep))
 
     def delete_runs(self, run_ids: Iterable[int]) -> int:
-        """Delete runs with their steps and metrics, all or nothing; returns how many runs were deleted."""
+        """Delete runs with their steps and metrics, all or nothing; returns how many runs were deleted.
+        A sweep left with no run is forgotten: its name is free again (runner.store.names)."""
         ids = sorted(set(run_ids))
         if not ids:
             return 0
