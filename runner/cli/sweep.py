@@ -85,12 +85,24 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
         return 0
     if result.unmarked:
         warn_unmarked(result.unmarked)
-    counts = result.counts
+    counts = truthful_counts(store, sweep, result)
     if result.left:
         click.echo(f"Error: {result.left}", err=True)
     click.echo(f"sweep {sweep}: {sum(counts.values())} runs · "
                + " · ".join(f"{counts[s]} {s}" for s in ORDER if counts.get(s)))
     return ending(sweep, counts, result, options, store.sweep_stopped(sweep))
+
+
+def truthful_counts(store: Store, sweep: str, result: SweepResult) -> dict[RunStatus, int]:
+    """The sweep's counts as they stand: where the database took no writes at the end (a full disk), runs it
+    still calls running whose process is gone are counted lost, which the next command records."""
+    counts = dict(result.counts)
+    if result.unmarked:
+        dead = len(store.dead_runs(sweep))
+        if dead:
+            counts[RunStatus.RUNNING] -= dead
+            counts[RunStatus.LOST] = counts.get(RunStatus.LOST, 0) + dead
+    return counts
 
 
 def ending(sweep: str, counts: dict[RunStatus, int], result: SweepResult, options: PoolOptions, stopped: bool) -> int:

@@ -187,29 +187,37 @@ class Store(Streams):
         """
         if not self._writable:
             return []
+        return [run_id for run_id, reason, still in self._gone(lost_after) if self._lose(run_id, reason, still)]
+
+    def dead_runs(self, sweep: str | None = None, lost_after: float | None = None) -> list[int]:
+        """The ``running`` runs (of ``sweep``, if given) that ``mark_lost`` would mark lost, read only: what a
+        summary counts as lost while the database takes no writes (a full disk)."""
+        return [run_id for run_id, _, _ in self._gone(lost_after, sweep)]
+
+    def _gone(self, lost_after: float | None, sweep: str | None = None) -> list[tuple[int, str, ColumnElement[bool] | None]]:
+        """Each running run whose process is gone (see mark_lost): its id, why, and what must still hold to mark it."""
         lost_after = LOST_AFTER_SECONDS if lost_after is None else lost_after
         host, now = host_name(), utcnow()
         cutoff = now - timedelta(seconds=lost_after)
+        query = (select(runs.c.id, runs.c.host, runs.c.pid, runs.c.pid_start, runs.c.heartbeat_at)
+                 .where(runs.c.status == RunStatus.RUNNING))
+        if sweep is not None:
+            query = query.where(runs.c.sweep == sweep)
         with self._transaction(read_only=True) as conn:
-            running = conn.execute(
-                select(runs.c.id, runs.c.host, runs.c.pid, runs.c.pid_start, runs.c.heartbeat_at)
-                .where(runs.c.status == RunStatus.RUNNING)
-            ).all()
-        lost = []
+            running = conn.execute(query).all()
+        gone: list[tuple[int, str, ColumnElement[bool] | None]] = []
         for r in running:
             if r.host == host and r.pid:
                 if process_alive(r.pid, r.pid_start):
                     continue
                 reused = " (its pid is now another process's)" if process_alive(r.pid, None) else ""
-                reason, still = f"its process (pid {r.pid} on {host}) is gone{reused} {STOPPED}", None
+                gone.append((r.id, f"its process (pid {r.pid} on {host}) is gone{reused} {STOPPED}", None))
             else:
                 if r.heartbeat_at is not None and r.heartbeat_at >= cutoff:
                     continue
-                reason = silent(r.host, r.heartbeat_at, now, lost_after)
                 still = or_(runs.c.heartbeat_at.is_(None), runs.c.heartbeat_at < cutoff)  # unless it beat meanwhile
-            if self._lose(r.id, reason, still):
-                lost.append(r.id)
-        return lost
+                gone.append((r.id, silent(r.host, r.heartbeat_at, now, lost_after), still))
+        return gone
 
     def mark_process_lost(self, pid: int, pid_start: int | None, reason: str) -> list[int]:
         """Mark the ``running`` runs of process ``pid`` on this host (started at ``pid_start``, if known) as
