@@ -25,14 +25,15 @@ def rm(ctx, targets, force, db):
     symbolic link, outside the run's artifacts folder) is left in place,
     with a warning.
     """
-    sweep = None
+    sweep, run_ids = None, []
     if any(not t.isdigit() for t in targets):
         if len(targets) > 1:
             raise click.UsageError("give one sweep name, or one or more run ids", ctx)
         sweep = targets[0]
+    else:  # checked before the database is opened
+        run_ids = [RUN_ID.convert(t, None, ctx) for t in targets]
     with open_store(db) as store, domain_errors():
         if sweep is None:
-            run_ids = [RUN_ID.convert(t, None, ctx) for t in targets]
             records = [store.get_run(run_id) for run_id in run_ids]  # every id must exist first
         else:
             records = store.list_runs(sweep=sweep)[::-1]
