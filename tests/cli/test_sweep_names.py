@@ -119,6 +119,7 @@ def test_two_grids_racing_for_one_name_one_is_refused(db_url, db_path):
 
 
 @pytest.mark.postgres
+@pytest.mark.full  # real sweeps, a worker process each: seconds
 def test_a_name_in_use_is_refused_on_postgresql(pg_url):
     from tests.conftest import Cli, empty_pg
 
