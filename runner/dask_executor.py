@@ -212,8 +212,7 @@ class DaskExecutor:
     def retries(self) -> int:
         return DEFAULT_RETRIES if self.options.retries is None else self.options.retries
 
-    def start(self) -> None:
-        self.store.clear_stop(self.sweep)
+    def start(self) -> None:  # a stop recorded for the sweep stands: only `runner resume` clears it
         queued = self.store.list_runs(sweep=self.sweep, status=RunStatus.QUEUED)
         self.gpu_cluster = check_devices(self.client, [r.device for r in queued])
         self.submit(reversed(queued))  # list_runs is newest first: the oldest go first

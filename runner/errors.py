@@ -31,6 +31,12 @@ class StorageUnavailable(StorageError):
     A running run keeps its rows and retries for a while (runner.patience) before it fails."""
 
 
+class DatabaseGaveUp(StorageError):
+    """A database fault lasted past ``--db-deadline``: the process gave up on the database (runner.patience), and
+    what it could not write is lost. A sweep worker then exits with its own status (runner.worker.GAVE_UP_EXIT),
+    so that the run is not taken for one killed."""
+
+
 class RunNotFound(RunnerError):
     """A run id that is not in the database."""
 
@@ -41,3 +47,7 @@ class RunTakenOver(RunnerError):
 
 class CheckpointError(RunnerError):
     """A checkpoint or a run's kept weights cannot be used: missing, damaged, unsafe, or from another model."""
+
+
+class SweepNameTaken(ConfigError):
+    """A new grid under a sweep name in use: refused (exit 2) unless the user asks to add to that sweep (--add)."""

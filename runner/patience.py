@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from runner.errors import StorageError, StorageUnavailable
+from runner.errors import DatabaseGaveUp, StorageUnavailable
 
 FIRST_WAIT = 0.25  # seconds before the first retry; each further one waits twice as long ...
 MAX_WAIT = 10.0  # ... up to this
@@ -43,7 +43,7 @@ class Patience:
         self.since, self._failures = None, 0
 
     def failed(self, fault: StorageUnavailable, unsaved: str = "") -> None:
-        """Count ``fault``; a StorageError (not a passing one) once the fault has lasted the deadline.
+        """Count ``fault``; DatabaseGaveUp (a StorageError, not a passing one) once the fault has lasted the deadline.
 
         ``unsaved`` says what is lost on giving up, e.g. '40 computed steps'."""
         now = self._clock()
@@ -52,7 +52,7 @@ class Patience:
         self._failures += 1
         if now - self.since >= self.deadline:
             lost = f", {unsaved} not stored" if unsaved else ""
-            raise StorageError(f"the database failed for over {self.deadline:g} s (--db-deadline{lost}): {fault}") from fault
+            raise DatabaseGaveUp(f"the database failed for over {self.deadline:g} s (--db-deadline{lost}): {fault}") from fault
         wait = min(MAX_WAIT, FIRST_WAIT * 2 ** (self._failures - 1))
         self._next_try = min(now + wait, self.since + self.deadline)  # one last try at the deadline itself
 

@@ -132,7 +132,8 @@ def record_end(store: Store, run_id: int, outcome: Outcome, patience: Patience) 
         patience.call(lambda: store.finish_run(run_id, outcome.status, outcome.final_loss, outcome.best_loss,
                                                outcome.error))
     except StorageError as exc:
-        raise StorageError(f"run {run_id} {outcome.status}, but its end could not be recorded: {exc}") from exc
+        # the same kind of error: a worker tells a database it gave up on (DatabaseGaveUp) from other faults
+        raise type(exc)(f"run {run_id} {outcome.status}, but its end could not be recorded: {exc}") from exc
     except RunNotFound as exc:  # never a passing fault: nothing brings the run back
         raise RunNotFound(f"run {run_id} was deleted while it ran (runner rm --force), with all it had stored") from exc
 

@@ -122,6 +122,7 @@ class Scheduler:
     max_restarts: int = 10
     unmarked: str | None = None
     restarted: int = 0
+    ends: list[tuple[int, int | None, str]] = field(default_factory=list)  # dead workers' (pid, start, how) to record
 
     def run(self) -> SweepResult:
         from runner.executor import drive
@@ -173,7 +174,8 @@ class Scheduler:
             replace = False
             if code != 0:  # killed, crashed or stopped by a signal (runner.worker.STOPPED_EXIT): the sweep goes on
                 self._mark_lost(worker, code)
-                replace = not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot)
+                replace = (not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot)
+                           and not self.store.sweep_stopped(self.sweep))  # `runner stop`: it would claim nothing
             self.workers.remove(worker)
             if replace:
                 self.max_restarts -= 1
@@ -184,9 +186,12 @@ class Scheduler:
     def _mark_lost(self, worker: Worker | None = None, code: int = 0) -> None:
         """Mark dead runs lost, those of a dead ``worker`` saying how it ended (only its parent saw that);
         a database that takes no writes (a full disk) leaves that to the next command, which does it once it can."""
+        if worker is not None:  # kept until recorded: should the database take writes again before the end
+            self.ends.append((worker.process.pid, worker.started, worker_end(worker.process.pid, code)))
         try:
-            if worker is not None:
-                self.store.mark_process_lost(worker.process.pid, worker.started, worker_end(worker.process.pid, code))
+            while self.ends:
+                self.store.mark_process_lost(*self.ends[0])
+                self.ends.pop(0)
             self.store.mark_lost()
             if worker is not None and self.options.retries and not self.stopping:  # its run is queued again, if it may
                 self.store.retry_lost(self.sweep, self.options.retries)
@@ -220,6 +225,11 @@ def slot_environment(slot: Slot) -> dict[str, str]:
 
 def worker_end(pid: int, code: int) -> str:
     """How a worker that exited with ``code`` (Popen's: -N for signal N) ended, as a lost run's error."""
+    from runner.worker import GAVE_UP_EXIT
+
+    if code == GAVE_UP_EXIT:
+        return (f"its worker process (pid {pid}) gave up on the database, which failed for longer than --db-deadline, "
+                "without recording an end")
     if code >= 0:
         return f"its worker process (pid {pid}) exited with status {code} without recording an end"
     try:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 # A worker stopped by SIGINT or SIGTERM exits as an interrupted run does, never 0: the
 # scheduler then knows that it did not empty its queue (and replaces it unless stopping).
 STOPPED_EXIT = EXIT_CODES[RunStatus.INTERRUPTED]
+# A worker that gave up on a failing database (--db-deadline: runner.errors.DatabaseGaveUp) exits with this status
+# (sysexits' EX_TEMPFAIL), so that the scheduler records why its run is lost rather than guess at a kill.
+GAVE_UP_EXIT = 75
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -129,12 +132,15 @@ def _opened(db_url: str) -> tuple[Store, Registry]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Work through the queue; a database that fails past the deadline (or any other domain
-    error) is one line on stderr and exit status 1, and the sweep marks its run lost."""
-    from runner.errors import RunnerError
+    """Work through the queue; a database that fails past the deadline is one line on stderr and exit
+    status GAVE_UP_EXIT (any other domain error: 1), and the sweep marks its run lost, saying which."""
+    from runner.errors import DatabaseGaveUp, RunnerError
 
     try:
         return work(parse(sys.argv[1:] if argv is None else argv))
+    except DatabaseGaveUp as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return GAVE_UP_EXIT
     except RunnerError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

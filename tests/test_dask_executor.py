@@ -233,7 +233,7 @@ def test_runner_stop_stops_a_dask_sweep_on_every_host_and_resume_finishes_it(clu
         stopped = subprocess.run(runner_command("stop", "halt", "--db", pg), env=env(pg), capture_output=True, text=True)
         assert stopped.returncode == 0, stopped.stderr
         out, err = sweep.communicate(timeout=60)
-        assert sweep.returncode == 1 and "still queued" in err, err
+        assert sweep.returncode == 130 and "Stopped: the sweep was asked to stop (runner stop); " in err, err
         counts = store.sweep_counts("halt")
         assert counts.get(RunStatus.INTERRUPTED) == 2 and counts.get(RunStatus.QUEUED, 0) + counts.get(
             RunStatus.COMPLETED, 0) == 2, counts

@@ -29,6 +29,9 @@ def test_how_a_worker_ended_in_words():
     assert worker_end(7, 3) == "its worker process (pid 7) exited with status 3 without recording an end"
     assert worker_end(7, -15) == "its worker process (pid 7) was killed by SIGTERM without recording an end"
     assert worker_end(7, -9).startswith("its worker process (pid 7) was killed by SIGKILL (kill -9, or the out-of-memory")
+    # Issue 17 item 20: a worker that gave up on the database is not taken for one killed
+    assert worker_end(7, 75) == ("its worker process (pid 7) gave up on the database, which failed for longer than "
+                                 "--db-deadline, without recording an end")
 
 
 CLAIM_THEN_EXIT = """

@@ -17,6 +17,7 @@ FULL_MODULES = frozenset({
     "tests/cli/test_executors.py",
     "tests/cli/test_plugins_new.py",  # the scaffold installs a package into a new environment
     "tests/cli/test_processes.py",  # SIGSTOP, SIGKILL, other hosts' silent runs
+    "tests/cli/test_sweep_stop.py",  # runner stop and SIGSTOP against real sweeps of 10 s runs
     "tests/cli/test_sweeps.py",
     "tests/examples/test_digits_example.py",
     "tests/examples/test_sine_example.py",

@@ -91,6 +91,7 @@ def resume_in(store, client, sweep, restart, options, db, quiet) -> int:
     from runner.cli.sweep import run_sweep
     from runner.status import RunStatus
 
+    store.clear_stop(sweep)  # worked again on purpose: an earlier `runner stop` is over (nothing else clears it)
     say_where_each_starts(store.requeue_sweep(sweep, restart))
     if not store.sweep_counts(sweep).get(RunStatus.QUEUED):
         click.echo(f"Nothing to resume: sweep {sweep} has no queued, interrupted or lost runs.", err=True)

@@ -10,11 +10,14 @@ from runner.status import RunStatus
 
 
 @click.command()
-@click.argument("run_ids", nargs=-1, required=True, type=RUN_ID, metavar="RUN...")
+@click.argument("targets", nargs=-1, required=True, metavar="RUN... | SWEEP")
 @click.option("--force", is_flag=True, help="Also delete runs that are still running.")
 @db_option
-def rm(run_ids, force, db):
-    """Delete runs and every loss they recorded.
+@click.pass_context
+def rm(ctx, targets, force, db):
+    """Delete runs (or every run of SWEEP) and every loss they recorded.
+
+    Removing the last run of a sweep frees its name for a new sweep.
 
     Their checkpoints and weights go too, files under --artifacts included.
     If one of those files cannot be removed (a read-only disk), nothing is
@@ -22,11 +25,27 @@ def rm(run_ids, force, db):
     symbolic link, outside the run's artifacts folder) is left in place,
     with a warning.
     """
+    sweep, run_ids = None, []
+    if any(not t.isdigit() for t in targets):
+        if len(targets) > 1:
+            raise click.UsageError("give one sweep name, or one or more run ids", ctx)
+        sweep = targets[0]
+    else:  # checked before the database is opened
+        run_ids = [RUN_ID.convert(t, None, ctx) for t in targets]
     with open_store(db) as store, domain_errors():
-        records = [store.get_run(run_id) for run_id in run_ids]  # every id must exist first
+        if sweep is None:
+            records = [store.get_run(run_id) for run_id in run_ids]  # every id must exist first
+        else:
+            records = store.list_runs(sweep=sweep)[::-1]
+            if not records:
+                raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
+            run_ids = [r.id for r in records]
         running = [r.id for r in records if r.status == RunStatus.RUNNING]
         if running and not force:
             ids = " ".join(map(str, running))
             raise click.ClickException(f"run {ids} is still running; stop it first or pass --force")
         deleted = store.delete_runs(list(run_ids))
-    click.echo(f"Deleted {deleted} run{'s' if deleted != 1 else ''}: {' '.join(map(str, run_ids))}")
+    if sweep is not None:
+        click.echo(f"Deleted {deleted} run{'s' if deleted != 1 else ''} of sweep {sweep}; its name is free again")
+    else:
+        click.echo(f"Deleted {deleted} run{'s' if deleted != 1 else ''}: {' '.join(map(str, run_ids))}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from runner import runs
     from runner.config import Resolved, RunConfig
     from runner.scheduler import PoolOptions
+    from runner.store import Store
 
 
 @click.command()
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
 @click.option("--name", type=LABEL, help=f"A name for the run(s), at most {MAX_NAME} characters.")
 @click.option("--sweep", type=LABEL,
               help=f"Store the runs as a sweep with this name, at most {MAX_NAME} characters (a grid always is one).")
+@click.option("--add", is_flag=True,
+              help="Add the runs to the sweep that --sweep names, should it exist (without --add, a name in use is refused).")
 @click.option("--jobs", "-j", type=JOBS, default=1, show_default=True,
               help="Worker processes for a sweep (with --executor slurm: SLURM jobs).")
 @click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU.")
@@ -54,7 +58,7 @@ if TYPE_CHECKING:
 @db_option
 @click.pass_context
 def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_sizes, eval_every, track, sets, name,
-        sweep, jobs, per_device, fail_fast, dry_run, quiet, db, **options):
+        sweep, add, jobs, per_device, fail_fast, dry_run, quiet, db, **options):
     """Train MODEL and store the loss of every step.
 
     Every option that names something or takes a number also takes a
@@ -72,6 +76,8 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
     """
     from runner.grid import expand
 
+    if add and sweep is None:
+        raise click.UsageError("--add adds to the sweep that --sweep names; give --sweep NAME", ctx)
     chosen = execution(options)
     settings = executor_settings(options)
     registry = load_registry()
@@ -86,7 +92,7 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
         ctx.exit(run_single(grid[0], db, quiet, chosen))
     from runner.scheduler import PoolOptions
 
-    ctx.exit(run_grid(grid, db, sweep, PoolOptions(jobs, per_device, fail_fast, chosen, **settings), quiet))
+    ctx.exit(run_grid(grid, db, sweep, PoolOptions(jobs, per_device, fail_fast, chosen, **settings), quiet, add))
 
 
 def print_grid(grid: Sequence[Resolved]) -> None:
@@ -139,7 +145,9 @@ def last_error_line(error: str | None) -> str:
     return name.rpartition(".")[2] + sep + message
 
 
-def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, options: PoolOptions, quiet: bool) -> int:
+def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, options: PoolOptions, quiet: bool,
+             add: bool = False) -> int:
+    """Store ``grid`` as sweep ``sweep`` (a new name, or with ``add`` the sweep of that name) and work it."""
     from datetime import datetime
 
     from runner.cli.executors import connect, disconnect, recorded_settings
@@ -148,13 +156,31 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
     if options.executor == "local":  # Dask workers' devices are checked against their resources instead
         with domain_errors():
             check_devices(grid)
-    sweep = sweep or datetime.now().strftime("sweep-%Y%m%d-%H%M%S")
     with open_store(db) as store:
         client = connect(options, db, [r.config.device for r in grid])  # before anything is stored
         try:
             with domain_errors():
-                store.enqueue([r.config for r in grid], sweep, options=options.execution.recorded())
+                configs, recorded = [r.config for r in grid], options.execution.recorded()
+                if sweep is None:
+                    sweep = enqueue_unnamed(store, configs, datetime.now().strftime("sweep-%Y%m%d-%H%M%S"), recorded)
+                else:  # a name in use is refused before anything is stored
+                    store.enqueue(configs, sweep, options=recorded, add=add)
                 store.record_sweep_options(sweep, recorded_settings(options))  # for runner resume SWEEP
                 return run_sweep(store, db, sweep, options, not quiet, client)
         finally:
             disconnect(client)
+
+
+def enqueue_unnamed(store: Store, configs: Sequence[RunConfig], stem: str, options: dict[str, Any]) -> str:
+    """Store a grid the user did not name under ``stem`` (the time), or ``stem-2``, ... should another grid
+    have started in the same second; returns the name."""
+    from runner.errors import SweepNameTaken
+
+    for n in itertools.count(1):
+        name = stem if n == 1 else f"{stem}-{n}"
+        try:
+            store.enqueue(configs, name, options=options)
+            return name
+        except SweepNameTaken:
+            continue
+    raise AssertionError("unreachable")

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runner.formatting import format_loss
-from runner.status import ACTIVE, ENDED, RunStatus
+from runner.status import ACTIVE, ENDED, FAILURES, RunStatus
 
 if TYPE_CHECKING:
     from runner.config import Resolved
     from runner.executor import Executor
-    from runner.scheduler import PoolOptions, Scheduler
+    from runner.scheduler import PoolOptions, Scheduler, SweepResult
     from runner.store import RunRecord, Store
 
 ORDER = (*ENDED, *ACTIVE)  # how the summary lists the counts
@@ -56,7 +56,8 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
 
     queued = store.list_runs(sweep=sweep, status=RunStatus.QUEUED)
     total = sum(store.sweep_counts(sweep).values())
-    store.clear_stop(sweep)  # working it again: an earlier `runner stop` is over
+    # A stop recorded for the sweep stands, even one that came while its grid was stored: only `runner resume`
+    # takes it back (runner.cli.resume), so no `runner stop` is ever lost to the sweep it stops.
     if options.executor == "slurm":
         from runner.slurm_executor import SlurmExecutor
 
@@ -82,26 +83,61 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     if options.detach:
         click.echo(f"sweep {sweep}: {len(queued)} runs submitted; follow it with: runner ls --sweep {sweep}")
         return 0
-    counts = result.counts
     if result.unmarked:
         warn_unmarked(result.unmarked)
+    counts = truthful_counts(store, sweep, result)
     if result.left:
         click.echo(f"Error: {result.left}", err=True)
     click.echo(f"sweep {sweep}: {sum(counts.values())} runs · "
                + " · ".join(f"{counts[s]} {s}" for s in ORDER if counts.get(s)))
-    queued_left = counts.get(RunStatus.QUEUED, 0)
+    return ending(sweep, counts, result, options, store.sweep_stopped(sweep))
+
+
+def truthful_counts(store: Store, sweep: str, result: SweepResult) -> dict[RunStatus, int]:
+    """The sweep's counts as they stand: where the database took no writes at the end (a full disk), runs it
+    still calls running whose process is gone are counted lost, which the next command records."""
+    counts = dict(result.counts)
+    if result.unmarked:
+        dead = len(store.dead_runs(sweep))
+        if dead:
+            counts[RunStatus.RUNNING] -= dead
+            counts[RunStatus.LOST] = counts.get(RunStatus.LOST, 0) + dead
+    return counts
+
+
+def ending(sweep: str, counts: dict[RunStatus, int], result: SweepResult, options: PoolOptions, stopped: bool) -> int:
+    """Why the sweep ended short, with the command that goes on with it, on stderr; returns the exit status.
+
+    130 when runs were interrupted or the sweep was asked to stop (Ctrl-C, `runner stop`, a worker stopped by a
+    signal), as Ctrl-C's convention goes; 1 when runs failed or were lost, were left queued, or the executor
+    left the sweep; 0 otherwise (diverged runs included: they ran to their end)."""
+    queued = counts.get(RunStatus.QUEUED, 0)
+    interrupted = counts.get(RunStatus.INTERRUPTED, 0)
+    lost = counts.get(RunStatus.LOST, 0)
+    resume = f"Resume with: {resume_command(sweep, options)}"
+
+    def say(line: str) -> None:
+        click.echo(f"{line} {resume}", err=True)
+
     if result.interrupted:
-        click.echo(f"Interrupted: {counts.get(RunStatus.INTERRUPTED, 0)} runs interrupted, {queued_left} still queued. "
-                   f"Resume with: {resume_command(sweep, options)}", err=True)
+        say(f"Interrupted: {interrupted} runs interrupted, {queued} still queued.")
         return 130
-    if options.fail_fast and queued_left:
-        click.echo(f"Stopped at the first failure (--fail-fast); {queued_left} runs still queued. "
-                   f"Resume with: {resume_command(sweep, options)}", err=True)
-    elif queued_left:  # every worker stopped (signals, too many restarts) before the queue was empty
-        click.echo(f"The workers stopped with {queued_left} runs still queued. "
-                   f"Resume with: {resume_command(sweep, options)}", err=True)
-    failed = counts.get(RunStatus.FAILED) or counts.get(RunStatus.LOST) or result.unmarked  # unmarked: a dead run
-    return 1 if queued_left or failed or result.left else 0
+    if options.fail_fast and queued and any(counts.get(s) for s in FAILURES):  # (a Dask one stops by the flag too)
+        say(f"Stopped at the first failure (--fail-fast); {queued} runs still queued.")
+        return 1
+    if stopped and (interrupted or queued):
+        say(f"Stopped: the sweep was asked to stop (runner stop); {interrupted} runs interrupted, {queued} still queued.")
+        return 130
+    if interrupted:  # a worker stopped by a signal (SIGTERM) interrupts its run, and the sweep goes on without it
+        say(f"Interrupted: {interrupted} runs interrupted (their workers were stopped by a signal), "
+            f"{queued} still queued.")
+        return 130
+    if queued:  # every worker stopped (too many restarts, a lost scheduler) before the queue was empty
+        say(f"The workers stopped with {queued} runs still queued.")
+    elif lost:
+        say(f"{lost} runs lost (`runner show RUN` says why).")
+    failed = counts.get(RunStatus.FAILED) or lost or result.unmarked  # unmarked: a dead run
+    return 1 if queued or failed or result.left else 0
 
 
 def resume_command(sweep: str, options: PoolOptions) -> str:

@@ -30,7 +30,7 @@ from runner.heartbeat import LOST_AFTER_SECONDS
 from runner.processes import host_name, process_alive
 from runner.status import RunStatus
 from runner.store import artifacts as kept
-from runner.store import resuming
+from runner.store import names, resuming
 from runner.store.artifacts import Artifact, ArtifactInfo
 from runner.store.bulk import insert_metrics, insert_steps
 from runner.store.db import (
@@ -139,10 +139,15 @@ class Store(Streams):
         with self._transaction() as conn:
             return insert_run(conn, {**new_run(config, device, status, sweep), **recorded(options)})
 
-    def enqueue(self, configs: Sequence[RunConfig], sweep: str, options: dict[str, Any] | None = None) -> list[int]:
-        """Store every run of a grid as queued, all in one transaction, each with ``options`` (as create_run);
-        returns their ids in order."""
+    def enqueue(
+        self, configs: Sequence[RunConfig], sweep: str, options: dict[str, Any] | None = None, add: bool = False
+    ) -> list[int]:
+        """Store every run of a grid as queued in sweep ``sweep``, all in one transaction, each with ``options`` (as
+        create_run); returns their ids in order.
+
+        SweepNameTaken (nothing stored) if another sweep has the name, unless ``add``: add these runs to it."""
         with self._transaction() as conn:
+            names.take_name(conn, sweep, add)
             return [insert_run(conn, {**new_run(config, config.device, RunStatus.QUEUED, sweep), **recorded(options)})
                     for config in configs]
 
@@ -206,29 +211,37 @@ class Store(Streams):
         """
         if not self._writable:
             return []
+        return [run_id for run_id, reason, still in self._gone(lost_after) if self._lose(run_id, reason, still)]
+
+    def dead_runs(self, sweep: str | None = None, lost_after: float | None = None) -> list[int]:
+        """The ``running`` runs (of ``sweep``, if given) that ``mark_lost`` would mark lost, read only: what a
+        summary counts as lost while the database takes no writes (a full disk)."""
+        return [run_id for run_id, _, _ in self._gone(lost_after, sweep)]
+
+    def _gone(self, lost_after: float | None, sweep: str | None = None) -> list[tuple[int, str, ColumnElement[bool] | None]]:
+        """Each running run whose process is gone (see mark_lost): its id, why, and what must still hold to mark it."""
         lost_after = LOST_AFTER_SECONDS if lost_after is None else lost_after
         host, now = host_name(), utcnow()
         cutoff = now - timedelta(seconds=lost_after)
+        query = (select(runs.c.id, runs.c.host, runs.c.pid, runs.c.pid_start, runs.c.heartbeat_at)
+                 .where(runs.c.status == RunStatus.RUNNING))
+        if sweep is not None:
+            query = query.where(runs.c.sweep == sweep)
         with self._transaction(read_only=True) as conn:
-            running = conn.execute(
-                select(runs.c.id, runs.c.host, runs.c.pid, runs.c.pid_start, runs.c.heartbeat_at)
-                .where(runs.c.status == RunStatus.RUNNING)
-            ).all()
-        lost = []
+            running = conn.execute(query).all()
+        gone: list[tuple[int, str, ColumnElement[bool] | None]] = []
         for r in running:
             if r.host == host and r.pid:
                 if process_alive(r.pid, r.pid_start):
                     continue
                 reused = " (its pid is now another process's)" if process_alive(r.pid, None) else ""
-                reason, still = f"its process (pid {r.pid} on {host}) is gone{reused} {STOPPED}", None
+                gone.append((r.id, f"its process (pid {r.pid} on {host}) is gone{reused} {STOPPED}", None))
             else:
                 if r.heartbeat_at is not None and r.heartbeat_at >= cutoff:
                     continue
-                reason = silent(r.host, r.heartbeat_at, now, lost_after)
                 still = or_(runs.c.heartbeat_at.is_(None), runs.c.heartbeat_at < cutoff)  # unless it beat meanwhile
-            if self._lose(r.id, reason, still):
-                lost.append(r.id)
-        return lost
+                gone.append((r.id, silent(r.host, r.heartbeat_at, now, lost_after), still))
+        return gone
 
     def mark_process_lost(self, pid: int, pid_start: int | None, reason: str) -> list[int]:
         """Mark the ``running`` runs of process ``pid`` on this host (started at ``pid_start``, if known) as
@@ -382,12 +395,14 @@ class Store(Streams):
             return conn.scalar(select(sweep_stops.c.sweep).where(sweep_stops.c.sweep == sweep)) is not None
 
     def clear_stop(self, sweep: str) -> None:
-        """The sweep may run again (runner resume, a new runner run with its name)."""
+        """The sweep may run again: ``runner resume`` works it on purpose. Nothing else clears a stop (a new sweep
+        of a freed name starts without one: runner.store.names), so no stop is lost to the sweep it stops."""
         with self._transaction() as conn:
             conn.execute(delete(sweep_stops).where(sweep_stops.c.sweep == sweep))
 
     def delete_runs(self, run_ids: Iterable[int]) -> int:
-        """Delete runs with their steps and metrics, all or nothing; returns how many runs were deleted."""
+        """Delete runs with their steps and metrics, all or nothing; returns how many runs were deleted.
+        A sweep left with no run is forgotten: its name is free again (runner.store.names)."""
         ids = sorted(set(run_ids))
         if not ids:
             return 0
@@ -395,8 +410,10 @@ class Store(Streams):
             self._require(conn, ids)
             files = kept.files_of(conn, ids)
             kept.unremovable(files)  # a read-only disk: nothing is deleted, rather than rows without files
+            swept = set(conn.scalars(select(runs.c.sweep).where(runs.c.id.in_(ids))))
             # their steps, metrics and artifacts go by ON DELETE CASCADE
             deleted = conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
+            names.free_names(conn, swept)  # a sweep whose last run went: its name may be used again
         kept.remove_files(files)  # after the commit: a failed delete leaves every file in place
         return deleted
 

@@ -23,7 +23,9 @@ from runner.store.records import RunRecord, record_of
 if TYPE_CHECKING:
     from runner.config import RunConfig
 
-STOPPED = "without recording an end (killed, out of memory, or a power loss)"
+# What a later command can tell of a run whose process is gone: not how it ended (only a parent sees that:
+# runner.scheduler.worker_end), so every way it could have, a database it gave up on (--db-deadline) included.
+STOPPED = "without recording an end (killed, out of memory, a power loss, or it gave up on a failing database)"
 LOST, REVIVED = "lost", "revived"  # the kinds of run_events
 OWNED_STATUSES = (RunStatus.RUNNING, RunStatus.LOST)  # a run its process may write to (see owned)
 INF = float("inf")

@@ -34,7 +34,7 @@ def test_runner_stop_stops_a_local_sweep_and_resume_goes_on(cli, db_url, store):
     wait_until(running_with_steps(store, 1), process=process)
     assert "sweep halt: asked to stop" in cli("stop", "halt").stderr
     code, out, err = finish(process)
-    assert code == 1 and "still queued" in err, err
+    assert code == 130 and "1 still queued. Resume with: runner resume halt" in err, err  # issue 17 item 15
     assert statuses(store, "halt") == ["interrupted", "queued"]
     cli("resume", "halt")
     assert statuses(store, "halt") == ["completed"] * 2  # resume cleared the flag

@@ -110,6 +110,7 @@ def test_sigkill_of_a_worker_loses_its_run_only(db_url, store):
     assert [s[1] for s in store.iter_steps([victim.id])] == list(range(lost.steps_done))
     assert statuses(store, "kill") == ["completed", "completed", "completed", "lost"]
     assert "1 lost" in out
+    assert "1 runs lost (`runner show RUN` says why). Resume with: runner resume kill" in err
     # Issue 10 item 19: the scheduler saw how its worker ended, and says so (not a generic "lost")
     how = f"its worker process (pid {victim.pid}) was killed by SIGKILL (kill -9, or the out-of-memory killer)"
     assert lost.error == f"{how} without recording an end"
@@ -128,10 +129,13 @@ def test_sigterm_of_a_worker_interrupts_its_run_and_the_queue_is_still_worked(db
     assert statuses(store, "term") == ["completed"] * 3 + ["interrupted"], (out, err)
     assert store.get_run(victim.id).status == "interrupted"
     assert len({r.pid for r in store.list_runs(sweep="term")}) == 2  # the worker was replaced
-    assert "queued" not in out and code == 0, (out, err)
+    # Issue 17 item 15: an interrupted run is no success; the sweep says how to resume it
+    assert "queued" not in out and code == 130, (out, err)
+    assert err.strip().splitlines()[-1] == ("Interrupted: 1 runs interrupted (their workers were stopped by a signal), "
+                                            "0 still queued. Resume with: runner resume term")
 
 
-def test_a_sweep_left_with_queued_runs_prints_the_resume_hint_and_exits_1(db_url, store, monkeypatch, capsys):
+def test_a_sweep_left_with_queued_runs_prints_the_resume_hint_and_exits_130(db_url, store, monkeypatch, capsys):
     import threading
 
     from runner.cli.sweep import run_sweep
@@ -157,8 +161,9 @@ def test_a_sweep_left_with_queued_runs_prints_the_resume_hint_and_exits_1(db_url
     code = run_sweep(store, db_url, "left", PoolOptions(), show=False)
     killer.join()
     assert statuses(store, "left") == ["interrupted", "interrupted", "queued"]
-    assert code == 1
-    assert "The workers stopped with 1 runs still queued. Resume with: runner resume left" in capsys.readouterr().err
+    assert code == 130  # its runs were interrupted (issue 17 item 15)
+    assert ("Interrupted: 2 runs interrupted (their workers were stopped by a signal), 1 still queued. "
+            "Resume with: runner resume left") in capsys.readouterr().err
 
 
 def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishes(db_url, store):

@@ -70,7 +70,7 @@ def test_a_gone_process_loses_its_run_with_the_reason_recorded(store, make_confi
     run = store.get_run(run_id)
     assert (run.status, run.steps_done, run.final_loss, run.best_loss) == ("lost", 2, 1.0, 1.0)
     assert run.error == (f"its process (pid {int(gone.stdout)} on {HOST}) is gone without recording an end "
-                         "(killed, out of memory, or a power loss)")
+                         "(killed, out of memory, a power loss, or it gave up on a failing database)")
     [event] = store.events(run_id)
     assert isinstance(event, RunEvent) and event.kind == "lost" and event.detail == run.error
     assert utcnow() - timedelta(minutes=1) < event.at <= utcnow()
