@@ -171,7 +171,9 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
             disconnect(client)
 
 
-def enqueue_unnamed(store: Store, configs: Sequence[RunConfig], stem: str, options: dict[str, Any]) -> str:
+def enqueue_unnamed(
+    store: Store, configs: Sequence[RunConfig], stem: str, options: dict[str, Any] | None = None
+) -> str:
     """Store a grid the user did not name under ``stem`` (the time), or ``stem-2``, ... should another grid
     have started in the same second; returns the name."""
     from runner.errors import SweepNameTaken
