@@ -51,3 +51,13 @@ class CheckpointError(RunnerError):
 
 class SweepNameTaken(ConfigError):
     """A new grid under a sweep name in use: refused (exit 2) unless the user asks to add to that sweep (--add)."""
+
+
+class OutputRefused(ConfigError):
+    """An output path that runner will not write: empty, in a missing folder, a device, FIFO, socket or folder, or
+    a file that exists without ``--force``. Refused (exit 2) before any output of the command is written."""
+
+
+class OutputFailed(RunnerError):
+    """An output that could not be written (a full disk, an I/O error): exit 1. A file is written whole or not at
+    all, so none is left half written, and no temporary file is left behind."""

@@ -20,6 +20,7 @@ from runner.registry import Registry
 
 MAX_GRID_VARIABLE = "RUNNER_MAX_GRID"
 DEFAULT_MAX_GRID = 100_000  # a grid is built in memory, a config per run, before any is stored
+GRID_CEILING = 1_000_000  # $RUNNER_MAX_GRID may not go above: 100,000 runs take 0.3 GB to build
 
 
 def split(text: str) -> list[str]:
@@ -150,8 +151,17 @@ def expand(
 
 
 def max_grid() -> int:
-    """The most runs one grid may have: $RUNNER_MAX_GRID, else DEFAULT_MAX_GRID."""
-    return positive(MAX_GRID_VARIABLE, DEFAULT_MAX_GRID, int, "a positive whole number", str(DEFAULT_MAX_GRID))
+    """The most runs one grid may have: $RUNNER_MAX_GRID, else DEFAULT_MAX_GRID; never above GRID_CEILING."""
+    limit = positive(MAX_GRID_VARIABLE, DEFAULT_MAX_GRID, int, "a positive whole number", str(DEFAULT_MAX_GRID))
+    check_ceiling(limit)
+    return limit
+
+
+def check_ceiling(limit: int) -> None:
+    """A limit above GRID_CEILING would let a grid exhaust memory while it is built: a usage error."""
+    if limit > GRID_CEILING:
+        raise OptionError(f"${MAX_GRID_VARIABLE}={limit} is above the most runs a grid may have, {GRID_CEILING:,}; "
+                          f"set it to at most {GRID_CEILING}, and run a larger grid in parts (--sweep NAME --add)")
 
 
 def check_grid_size(axes: Sequence[Sequence[object]]) -> None:

@@ -7,6 +7,8 @@ module imports torch or plotly at import time.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 
 import click
@@ -39,6 +41,10 @@ class RunnerGroup(LazyGroup):
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
+            sys.stdout.flush()  # a full or closed standard output fails here, where it is reported, not at exit
+        except OSError as exc:
+            if not output_failed(exc):
+                raise  # not an output's failure: a bug, with its traceback
         except click.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "runner"
             click.echo(f"Error: {exc.format_message()} (see '{command} --help')", err=True)
@@ -50,6 +56,48 @@ class RunnerGroup(LazyGroup):
             click.echo("Aborted.", err=True)
             sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+WRITE_ERRORS = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def output_failed(exc: OSError) -> bool:
+    """An OSError that reached the top: standard output full or closed (``runner ls > /dev/full``, ``| head -1``),
+    as every other failure is turned into a one-line error where it happens. A closed pipe ends the command
+    quietly with exit 1, as click does for one met inside a command; anything else is one line, exit 1. Standard output
+    then goes to /dev/null, so that Python's flush at exit does not fail again with a traceback."""
+    broken = stdout_broken()
+    if not broken and exc.errno not in WRITE_ERRORS:
+        return False
+    if broken:
+        silence_stdout()
+    if exc.errno == errno.EPIPE:
+        sys.exit(1)
+    where = "standard output" if broken else "output"
+    try:
+        click.echo(f"Error: cannot write {where}: {exc.strerror or exc}", err=True)
+    except OSError:
+        pass
+    sys.exit(1)
+
+
+def stdout_broken() -> bool:
+    """Whether standard output fails: what is left in its buffer cannot be written either."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
+
+
+def silence_stdout() -> None:
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return  # not a real file (a test's capture): nothing is flushed at exit
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
 
 
 @click.group(cls=RunnerGroup, context_settings={"help_option_names": ["-h", "--help"]})

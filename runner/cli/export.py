@@ -24,7 +24,7 @@ COLUMNS = ("run_id", "step", "loss", "elapsed")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--sweep", help="Every run of this sweep (with any RUN named too).")
 @metric_option("Add a column for each of these metrics, empty at steps where it was not recorded.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@click.option("-o", "--output", metavar="PATH", help="Write here instead of standard output ('-': standard output).")
 @db_option
 def export(run_ids, fmt, sweep, metrics, output, db):
     """Export per-step losses (columns run_id, step, loss, elapsed, then one per --metric).
@@ -32,6 +32,10 @@ def export(run_ids, fmt, sweep, metrics, output, db):
     With no RUN, every run is exported. Non-finite values are written as
     nan, inf and -inf (strings in JSON).
     """
+    from runner.outputs import STDOUT, check, opened
+
+    with domain_errors():
+        target = check(STDOUT if output is None else output, example=f"losses.{fmt}")  # before anything is read
     with open_store(db, create=False) as store, domain_errors():
         for run_id in run_ids:
             store.get_run(run_id)  # fail before writing anything
@@ -49,15 +53,10 @@ def export(run_ids, fmt, sweep, metrics, output, db):
             rows = store.iter_steps(ids or None)
         columns = (*COLUMNS, *metrics)
         write = write_csv if fmt == "csv" else write_json
-        if not output:
-            write(columns, rows, click.get_text_stream("stdout"))
-            return
-        try:
-            with open(output, "w", newline="") as out:
-                write(columns, rows, out)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
-    click.echo(f"Wrote {output}", err=True)
+        with opened(target, newline="") as out:
+            write(columns, rows, out)
+    if not target.to_stdout:
+        click.echo(f"Wrote {output}", err=True)
 
 
 def with_metrics(steps: Iterator[tuple], metric_rows: Iterator[tuple], names: Sequence[str]) -> Iterator[tuple]:

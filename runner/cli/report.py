@@ -8,6 +8,7 @@ import click
 
 from runner.cli.common import db_option, domain_errors, mark_lost, open_store
 from runner.cli.params import RUN_ID
+from runner.outputs import write_all
 from runner.status import VALUES
 
 
@@ -38,12 +39,12 @@ def page_options(command):
 @click.option("--model", "-m", "models", multiple=True, help="Only runs of this model (repeatable).")
 @click.option("--status", "-s", "statuses", multiple=True, type=click.Choice(VALUES),
               help="Only runs with this status (repeatable).")
-@click.option("-o", "--output", default="report.html", show_default=True, type=click.Path(dir_okay=False),
-              help="The HTML file to write.")
+@click.option("-o", "--output", default="report.html", show_default=True, metavar="PATH",
+              help="The HTML file to write ('-': standard output).")
 @click.option("--plotlyjs", type=click.Choice(["embed", "cdn"]), default="embed", show_default=True,
               help="embed: plotly.js inside the file, which works offline; cdn: a small file that loads it online.")
 @page_options
-@click.option("--verdicts", "verdicts_path", type=click.Path(dir_okay=False, allow_dash=True), metavar="PATH",
+@click.option("--verdicts", "verdicts_path", metavar="PATH",
               help="Also write the Comparisons as JSON to PATH ('-': standard output): each pair's difference, "
                    "interval, seeds and verdict, and the best configuration per sweep.")
 @click.option("--compare", "compare_at", type=click.Choice(["final", "best"]), default="final", show_default=True,
@@ -71,12 +72,13 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
       runner report --sweep lr-grid --verdicts verdicts.json
     """
     from runner import report as core
-    from runner.report.html import write_atomically
+    from runner.report.html import to_html
     from runner.report.verdicts import Basis, verdicts
 
     names = [name.strip() for value in metrics for name in value.split(",") if name.strip()]
     command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, names, best,
                            compare_at, verdicts_path)
+    page_to, verdicts_to = check_outputs(output, verdicts_path)  # before anything is read or written
 
     options = core.Options(max_points=points, band=band, log_y=False if linear else None)
     with open_store(db, create=False) as store:
@@ -85,20 +87,24 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
             data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, metrics=names, best=best,
                                command=command, budget=options.budget)  # a long run: about the steps drawn
         found = verdicts(data, Basis(best or "loss", compare_at))  # on what --best names, which gather has read
-        try:
-            path = core.write_html(data, output, plotlyjs=plotlyjs, options=options, title=title, verdicts=found)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
-        if verdicts_path == "-":
-            click.echo(found.to_json())
-        elif verdicts_path is not None:
-            try:
-                write_atomically(verdicts_path, found.to_json() + "\n")
-            except OSError as exc:
-                raise click.ClickException(f"cannot write {verdicts_path}: {exc.strerror or exc}") from exc
+        page = to_html(data, plotlyjs=plotlyjs, options=options, title=title, verdicts=found)
+    with domain_errors():
+        size, *_ = write_all([(page_to, page), *([(verdicts_to, found.to_json() + "\n")] if verdicts_to else [])])
     groups = f", {len(data.groups)} seed group{'s' if len(data.groups) != 1 else ''}" if data.groups else ""
-    size = path.stat().st_size / 1e6
-    click.echo(f"Wrote {output}: {len(data.runs)} runs{groups}, {size:.1f} MB", err=True)
+    click.echo(f"Wrote {'the page to standard output' if page_to.to_stdout else output}: {len(data.runs)} runs{groups}, "
+               f"{size / 1e6:.1f} MB", err=True)
+
+
+def check_outputs(output: str, verdicts_path: str | None):
+    """The page's output and the verdicts' (or None), both checked before either is written."""
+    from runner.outputs import check, check_all
+
+    with domain_errors():
+        page_to = check(output, option="-o", example="report.html")
+        verdicts_to = None if verdicts_path is None else check(verdicts_path, option="--verdicts",
+                                                               example="verdicts.json")
+        check_all([page_to, *([verdicts_to] if verdicts_to else [])])
+    return page_to, verdicts_to
 
 
 def command_line(

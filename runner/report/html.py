@@ -15,7 +15,6 @@ import base64
 import hashlib
 import json
 import os
-import tempfile
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -203,26 +202,20 @@ def write_html(
     basis: Basis | None = None,
     verdicts: Verdicts | None = None,
 ) -> Path:
-    """Write the page to ``path`` whole or not at all (through a temporary file beside it); OSError if it cannot."""
+    """Write the page to ``path`` whole or not at all (through a temporary file beside it), only over a regular
+    file or nothing (runner.outputs); OSError if it cannot."""
     page = to_html(data, figs, plotlyjs=plotlyjs, options=options, title=title, basis=basis, verdicts=verdicts)
     return write_atomically(path, page)
 
 
 def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` whole or not at all (through a temporary file beside it); OSError if it cannot."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    """Write ``text`` to the regular file ``path`` whole or not at all; OSError if it cannot (runner.outputs
+    refuses a device, FIFO, socket, folder or missing folder, and cannot write a full disk)."""
+    from runner.errors import OutputFailed, OutputRefused
+    from runner.outputs import check, write
+
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+        write(check(os.fspath(path), stdout=False), text)
+    except (OutputRefused, OutputFailed) as exc:
+        raise OSError(str(exc)) from exc
+    return Path(path)
