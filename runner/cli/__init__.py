@@ -66,7 +66,7 @@ def output_failed(exc: OSError) -> bool:
     as every other failure is turned into a one-line error where it happens. A closed pipe ends the command
     quietly with exit 1, as click does for one met inside a command; anything else is one line, exit 1. Standard output
     then goes to /dev/null, so that Python's flush at exit does not fail again with a traceback."""
-    broken = stdout_broken()
+    broken = stdout_broken() or written_to_stdout(exc)
     if not broken and exc.errno not in WRITE_ERRORS:
         return False
     if broken:
@@ -87,6 +87,19 @@ def stdout_broken() -> bool:
         sys.stdout.flush()
     except OSError:
         return True
+    return False
+
+
+def written_to_stdout(exc: OSError) -> bool:
+    """Whether ``exc`` was raised while writing to standard output: a function it went through was handed the
+    stream (click.echo's ``file``, export's ``out``). Standard output does not always keep the bytes that
+    failed, so stdout_broken cannot tell alone."""
+    streams = {id(sys.stdout), id(getattr(sys.stdout, "buffer", None))}
+    tb = exc.__traceback__
+    while tb is not None:
+        if any(id(value) in streams for value in tb.tb_frame.f_locals.values()):
+            return True
+        tb = tb.tb_next
     return False
 
 

@@ -80,8 +80,9 @@ def test_export_json_selected_runs_to_a_file(cli, three_runs, tmp_path):
 
 
 def test_export_to_an_unwritable_path_is_one_line(cli, three_runs, tmp_path):
-    result = cli("export", "-o", str(tmp_path / "missing" / "x.csv"), code=1)
+    result = cli("export", "-o", str(tmp_path / "missing" / "x.csv"), code=2)
     assert result.stderr.startswith("Error: cannot write") and len(result.stderr.splitlines()) == 1
+    assert "does not exist; create it first" in result.stderr
 
 
 def test_plugins_lists_every_model_with_its_origin(cli):

@@ -92,13 +92,16 @@ def test_the_verdicts_as_json_beside_the_page(cli, store, tmp_path):
     assert json.loads(printed.stdout)["at"] == "best" and printed.stderr.startswith("Wrote ")
 
 
-def test_an_unwritable_verdicts_path_is_one_line(cli, store, tmp_path):
+def test_an_unwritable_verdicts_path_is_refused_before_the_page_is_written(cli, store, tmp_path):
     add_run(store, decay(5))
-    result = cli("report", "--verdicts", str(tmp_path / "missing" / "v.json"), "-o", str(tmp_path / "r.html"), code=1)
-    assert result.stderr.startswith(f"Error: cannot write {tmp_path / 'missing' / 'v.json'}: No such file or directory")
-    assert len(result.stderr.splitlines()) == 1
-    result = cli("report", "--verdicts", str(tmp_path), "-o", str(tmp_path / "r.html"), code=2)  # a folder
-    assert "is a directory" in result.stderr and len(result.stderr.splitlines()) == 1
+    page = tmp_path / "r.html"
+    result = cli("report", "--verdicts", str(tmp_path / "missing" / "v.json"), "-o", str(page), code=2)
+    assert result.stderr.startswith(f"Error: cannot write {tmp_path / 'missing' / 'v.json'}: the folder "
+                                    f"{tmp_path / 'missing'} does not exist; create it first")
+    assert len(result.stderr.splitlines()) == 1 and not page.exists()
+    result = cli("report", "--verdicts", str(tmp_path), "-o", str(page), code=2)  # a folder
+    assert "is a directory; give a file path, e.g. --verdicts" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not page.exists()
 
 
 @pytest.mark.parametrize(
@@ -143,10 +146,11 @@ def test_an_empty_database_is_one_line(cli, tmp_path):
 @pytest.mark.parametrize("where", ["missing/r.html", "."])
 def test_an_unwritable_output_is_one_line(cli, store, tmp_path, where):
     add_run(store, decay(5))
-    result = cli("report", "-o", str(tmp_path / where), code=1 if where != "." else 2)
+    result = cli("report", "-o", str(tmp_path / where), code=2)
     assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
     if where != ".":
-        assert result.stderr.startswith(f"Error: cannot write {tmp_path / where}: No such file or directory")
+        assert result.stderr.startswith(f"Error: cannot write {tmp_path / where}: the folder {tmp_path / 'missing'} "
+                                        "does not exist; create it first")
 
 
 def test_an_unwritable_path_is_one_line(cli, store, tmp_path):
@@ -154,8 +158,9 @@ def test_an_unwritable_path_is_one_line(cli, store, tmp_path):
     add_run(store, decay(5))
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    result = cli("report", "-o", str(blocker / "r.html"), code=1)
-    assert result.stderr.startswith("Error: cannot write") and len(result.stderr.splitlines()) == 1
+    result = cli("report", "-o", str(blocker / "r.html"), code=2)
+    assert result.stderr.startswith("Error: -o ") and len(result.stderr.splitlines()) == 1
+    assert "a folder on the path is a file" in result.stderr
     assert blocker.read_text() == "not a folder"
 
 
