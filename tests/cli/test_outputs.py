@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 
@@ -21,10 +22,20 @@ NULL, FULL = os.makedev(1, 3), os.makedev(1, 7)  # the numbers of /dev/null and 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mknod of a character device needs root")
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A database with two numpy runs and their weights, made once by a real process."""
+    path = tmp_path_factory.mktemp("template") / "experiments.db"
+    subprocess.run(runner_command("run", "--model", "numpy", "--steps", "3", *DATA, "--seed", "0-1", "-q"),
+                   env=subprocess_env(f"sqlite:///{path}"), check=True, capture_output=True, timeout=300)
+    return path
+
+
 @pytest.fixture
-def runs(cli):
-    """Two stored numpy runs with their weights."""
-    cli("run", "--model", "numpy", "--steps", "3", *DATA, "--seed", "0-1", "-q")
+def runs(cli, template, db_path):
+    """The template's two runs, in this test's database."""
+    for source in template.parent.glob(template.name + "*"):  # with any -wal file
+        shutil.copy(source, db_path.parent / source.name)
 
 
 @pytest.fixture
