@@ -59,6 +59,8 @@ def check(given: str, *, option: str = "-o", force: bool | None = None, stdout: 
         if not stdout:
             raise OutputRefused(f"{option} {STDOUT}: this output cannot go to standard output; give a file path")
         return Output(given, None)
+    if given.endswith(os.sep):
+        raise OutputRefused(f"{option} {given} ends with '{os.sep}'; give a file path")
     path = os.path.realpath(given)  # a link to a regular file: that file is replaced, the link stays
     info = existing(given, option)
     if info is None and os.path.islink(given):

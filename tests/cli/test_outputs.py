@@ -46,6 +46,21 @@ def out(tmp_path):
     return folder
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB tmpfs, unmounted afterwards; skipped where mounting is not permitted (but never in CI)."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a tmpfs ({mounted.stderr.strip()})")
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()})")
+    yield folder
+    subprocess.run(["umount", "--lazy", str(folder)], check=False)
+
+
 def device(path, numbers):
     os.mknod(path, stat.S_IFCHR | 0o666, numbers)
     return path
@@ -130,6 +145,20 @@ def test_a_missing_folder_is_refused_before_anything_is_written(cli, runs, out, 
     line = one_line(cli(*COMMANDS[command](str(target), str(out / "r.html")), code=2))
     assert line.startswith(f"Error: cannot write {target}: the folder {out / 'missing'} does not exist")
     assert list(out.iterdir()) == []
+
+
+def test_a_path_ending_with_a_slash_is_refused(cli, runs, out):
+    assert "ends with '/'; give a file path" in one_line(cli("export", "-o", f"{out}/new/", code=2))
+    assert list(out.iterdir()) == []
+
+
+def test_a_full_disk_leaves_the_old_file_and_no_temporary_file(cli, runs, small_disk):
+    """The page (megabytes, plotly.js inside) does not fit a 1 MB disk: one line, exit 1, the old page kept."""
+    old = small_disk / "r.html"
+    old.write_text("the old page")
+    line = one_line(cli("report", "-o", str(old), code=1))
+    assert line == f"Error: cannot write {old}: No space left on device"
+    assert old.read_text() == "the old page" and sorted(p.name for p in small_disk.iterdir()) == ["r.html"]
 
 
 def test_a_link_to_a_regular_file_is_followed_and_stays_a_link(cli, runs, out):
