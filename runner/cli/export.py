@@ -24,7 +24,7 @@ COLUMNS = ("run_id", "step", "loss", "elapsed")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--sweep", help="Every run of this sweep (with any RUN named too).")
 @metric_option("Add a column for each of these metrics, empty at steps where it was not recorded.")
-@click.option("-o", "--output", metavar="PATH", help="Write here instead of standard output ('-': standard output).")
+@click.option("-o", "--output", metavar="PATH", help="The file to write  [default: standard output, as '-' is].")
 @db_option
 def export(run_ids, fmt, sweep, metrics, output, db):
     """Export per-step losses (columns run_id, step, loss, elapsed, then one per --metric).

@@ -48,10 +48,19 @@ def out(tmp_path):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 1 MB tmpfs, unmounted afterwards; skipped where mounting is not permitted (but never in CI)."""
-    folder = tmp_path / "disk"
+    yield from tmpfs(tmp_path / "disk", "size=1m")
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    yield from tmpfs(tmp_path / "read-only", "ro,size=1m")
+
+
+def tmpfs(folder, options):
+    """A tmpfs mounted with ``options``, unmounted afterwards; skipped where mounting is not permitted (but never
+    in CI)."""
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True,
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True,
                              text=True)
     if mounted.returncode != 0:
         if os.environ.get("CI"):
@@ -161,6 +170,14 @@ def test_a_full_disk_leaves_the_old_file_and_no_temporary_file(cli, runs, small_
     assert old.read_text() == "the old page" and sorted(p.name for p in small_disk.iterdir()) == ["r.html"]
 
 
+def test_a_read_only_folder_is_refused_before_anything_is_written(cli, runs, read_only, out):
+    page = out / "r.html"
+    line = one_line(cli("report", "-o", str(page), "--verdicts", str(read_only / "v.json"), code=2))
+    assert line == f"Error: cannot write {read_only / 'v.json'}: the folder {read_only} takes no new files " \
+                   "(read-only, or not yours)"
+    assert not page.exists()
+
+
 def test_a_link_to_a_regular_file_is_followed_and_stays_a_link(cli, runs, out):
     real = out / "real.csv"
     real.write_text("old\n")
@@ -227,7 +244,7 @@ def test_weights_to_a_pipe_and_not_to_a_terminal(runs, db_url, tmp_path):
 # Item 13: a standard output that cannot be written.
 
 @needs_root
-@pytest.mark.parametrize("command", [["ls"], ["export"], ["export", "--format", "json"]])
+@pytest.mark.parametrize("command", [["ls"], ["show", "1"], ["export"], ["export", "--format", "json"]])
 def test_a_full_standard_output_is_one_line(runs, db_url, tmp_path, command):
     full = device(tmp_path / "full", FULL)
     with open(full, "w") as stdout:
