@@ -59,17 +59,17 @@ def check(given: str, *, option: str = "-o", force: bool | None = None, stdout: 
         if not stdout:
             raise OutputRefused(f"{option} {STDOUT}: this output cannot go to standard output; give a file path")
         return Output(given, None)
-    if given.endswith(os.sep):
-        raise OutputRefused(f"{option} {given} ends with '{os.sep}'; give a file path")
     path = os.path.realpath(given)  # a link to a regular file: that file is replaced, the link stays
     info = existing(given, option)
-    if info is None and os.path.islink(given):
-        raise OutputRefused(f"{given} is a symbolic link to a missing file ({path}); remove it or give another path")
-    check_folder(given, os.path.dirname(path) or ".")
     if info is not None:
         check_kind(given, info, option, example)
-        if force is False:
-            raise OutputRefused(f"{given} exists; give another {option} PATH, or --force to overwrite it")
+    elif os.path.islink(given):
+        raise OutputRefused(f"{given} is a symbolic link to a missing file ({path}); remove it or give another path")
+    elif given.endswith(os.sep):
+        raise OutputRefused(f"{option} {given} ends with '{os.sep}'; give a file path")
+    check_folder(given, os.path.dirname(path) or ".")
+    if info is not None and force is False:
+        raise OutputRefused(f"{given} exists; give another {option} PATH, or --force to overwrite it")
     return Output(given, path)
 
 
