@@ -65,6 +65,16 @@ def checkpoint_step(url: str, run_id: int = 1) -> int | None:
     return kept[-1] if kept else None
 
 
+def past_a_checkpoint(url: str, every: int) -> bool:
+    """Whether rows past a kept checkpoint (at step ``every`` or later) are stored: one read, so a poll is quick."""
+    with open_store(url) as store:
+        runs = store.list_runs()
+        if not runs:
+            return False
+        kept = [a.step for a in store.artifacts([1])[1] if a.kind == "checkpoint"]
+        return bool(kept) and kept[-1] >= every and runs[-1].steps_done > kept[-1]
+
+
 def resume(url: str, *args: str, host: str | None = None) -> subprocess.CompletedProcess:
     process = start(url, "resume", *args, host=host)
     out, err = process.communicate(timeout=120)
@@ -100,11 +110,12 @@ def test_ctrl_c_then_resume_gives_the_losses_of_a_run_never_stopped(db_url, mode
 
 def test_kill_9_then_resume_goes_on_from_the_last_periodic_checkpoint(db_url):
     # dynamic: Python's random, drawn every step, must be where it was too. Checkpoints twice the flush
-    # interval apart at least (about 2 s here, quiet), so that the kill lands after rows past one were stored.
-    steps, every = 15000, 5000
+    # interval apart at least (about 2 s here, quiet), so that the kill lands after rows past one were stored;
+    # five such windows, so that a poll slowed by a loaded machine still sees one before the run ends.
+    steps, every = 30000, 5000
     process = start(db_url, "run", "-m", "dynamic", "-o", "sgd", "--steps", str(steps), "--checkpoint-every",
                     f"{every} steps", *DATA)
-    wait_until(lambda: (checkpoint_step(db_url) or 0) >= every and progress(db_url) > checkpoint_step(db_url), process)
+    wait_until(lambda: past_a_checkpoint(db_url, every), process)
     process.kill()
     process.wait()
     kept = checkpoint_step(db_url)
