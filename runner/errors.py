@@ -51,3 +51,9 @@ class CheckpointError(RunnerError):
 
 class SweepNameTaken(ConfigError):
     """A new grid under a sweep name in use: refused (exit 2) unless the user asks to add to that sweep (--add)."""
+
+
+class SchedulerUnreachable(ConfigError):
+    """No Dask scheduler answers at a well-formed address (none started there yet, or it went away): ``runner run``
+    refuses in one line (exit 2); ``runner worker`` exits runner.cli.worker.UNREACHABLE_EXIT, for a supervisor to try
+    again later."""
