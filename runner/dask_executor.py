@@ -80,8 +80,11 @@ def check_address(address: str) -> str:
             raise ValueError("it is empty")
         if scheme not in backends or scheme == "inproc":
             raise ValueError(f"unknown scheme {scheme}://")
-        if not location.rpartition(":")[2].strip().isdigit():
-            raise ValueError("no port number" if ":" not in location else "its port is not a number")
+        if location.startswith("[") and "]" not in location:
+            raise ValueError("no ] after the IPv6 host")
+        tail = location.partition("]")[2] if location.startswith("[") else location  # what follows the host
+        if not tail.rpartition(":")[2].strip().isdigit():
+            raise ValueError("no port number" if ":" not in tail else "its port is not a number")
         host, port = parse_host_port(location)
         if not host:
             raise ValueError("no host")
