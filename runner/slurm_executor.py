@@ -36,7 +36,9 @@ JOB_NAME = "runner-worker"  # what squeue shows
 CLUSTER_NAME = "runner"  # its jobs are runner-0, runner-1, ...; the workers of SLURM job J runner-N-J-0, ...
 # SLURM's time formats: MINUTES[:SECONDS], HOURS:MINUTES:SECONDS, DAYS-HOURS[:MINUTES[:SECONDS]]
 WALLTIME = re.compile(r"\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}")
-DEATH_TIMEOUT = 60.0  # seconds a job's workers live on without this process's scheduler (it died)
+# seconds a job's workers wait for this process's scheduler to answer as they start; once joined, they end as soon
+# as it goes away (Dask ends a worker whose scheduler connection breaks), and so does their job
+DEATH_TIMEOUT = 60.0
 LOOK_SECONDS = 1.0  # how often the scheduler's workers are compared with the jobs
 # squeue is asked which jobs SLURM ended this often, or sooner (at most every SOON) once a job's workers left
 SQUEUE_SECONDS = 60.0
