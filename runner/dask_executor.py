@@ -235,9 +235,10 @@ def resources_for(device: str, gpu_cluster: bool) -> dict[str, float]:
 
 
 def check_devices(client: Client, devices: Iterable[str], wait_seconds: float = 0.0,
-                  say: Callable[[str], None] | None = None) -> bool:
+                  say: Callable[[str], None] | None = None, hint: str | None = None) -> bool:
     """Whether the cluster has GPU slots; OptionError for a run no slot takes, once ``wait_seconds`` have passed
-    without such a slot joining (workers of a cluster that is starting join one by one)."""
+    without such a slot joining (workers of a cluster that is starting join one by one), ending with ``hint``
+    (by default: start one with `runner worker ADDRESS`, the scheduler's)."""
     deadline, said = time.monotonic() + wait_seconds, False
     while True:
         offered = offered_resources(client)
@@ -253,7 +254,8 @@ def check_devices(client: Client, devices: Iterable[str], wait_seconds: float = 
     if missing:
         device, needed = min(missing.items())
         raise OptionError(f"no Dask worker offers {needed} for runs on {device} (workers offer: "
-                          f"{', '.join(sorted(offered)) or 'nothing'}); start one with `runner worker`")
+                          f"{', '.join(sorted(offered)) or 'nothing'}); "
+                          + (hint or f"start one with `runner worker {client.scheduler.address}` on a host that has it"))
     return gpu_cluster
 
 

@@ -159,7 +159,9 @@ def connect(options: PoolOptions, db: str | None, devices: Sequence[str] = ()) -
             if options.executor == "dask":
                 check_database(client, resolve_url(db), options.address or "")
             # every run that is about to be queued has a slot that takes it, once the workers have joined
-            check_devices(client, devices, options.worker_wait, say)
+            check_devices(client, devices, options.worker_wait, say,
+                          "give the jobs such workers (--gpus-per-job N, --cpu-slots N)" if options.executor == "slurm"
+                          else None)
         except BaseException:
             disconnect(client)
             raise
