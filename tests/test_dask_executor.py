@@ -312,7 +312,7 @@ def test_a_device_no_worker_offers_waits_then_is_one_line_exit_2(cluster, pg):
     code, _, err = dask_run(pg, address, "--model", "numpy", "--device", "cuda", "--worker-wait", "1", *DATA)
     assert code == 2 and "waiting up to 1 s for a Dask worker that offers GPU" in err, err
     assert err.strip().splitlines()[-1] == ("Error: no Dask worker offers GPU for runs on cuda (workers offer: CPU); "
-                                            f"start one with `runner worker {address}` on a host that has it")
+                                            f"start one with `runner worker {address}` on a host that has it (see 'runner run --help')")
     with open_store(pg) as store:
         assert store.list_runs() == []
 
