@@ -196,7 +196,8 @@ def wait_for_a_worker(client: Client, jobs: int, wait: float, say: Callable[[str
     except (TimeoutError, asyncio.TimeoutError):  # one class since Python 3.11
         client.close()
         raise ConfigError(f"no SLURM job started a worker within {wait:g} s (pending, or failed: see squeue --me and "
-                          "the jobs' slurm-JOBID.out); raise --worker-wait") from None
+                          f"the jobs' slurm-JOBID.out; their workers join the scheduler at {client.scheduler.address}, "
+                          "which the nodes must reach); raise --worker-wait") from None
 
 
 def quiet_logs() -> None:
@@ -275,4 +276,5 @@ class SlurmExecutor(DaskExecutor):
         self.jobs_alive = bool(again) or len(ended) < len(ours)
 
     def gone_message(self) -> str:
-        return f"the Dask scheduler of the SLURM jobs went away; runner resume {self.sweep} --executor slurm"
+        return (f"the Dask scheduler of the SLURM jobs (at {self.client.scheduler.address}) went away; "
+                f"runner resume {self.sweep} --executor slurm")

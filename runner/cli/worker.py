@@ -43,7 +43,8 @@ def worker(address, per_device, cpu_slots, name, death_timeout):
     Exit status:
       0   stopped by Ctrl-C or SIGTERM
       2   a malformed address, or a worker name the scheduler already has
-      75  no scheduler answered within --death-timeout, or it went away (a supervisor may start this again)
+      75  no scheduler answered within --death-timeout, or it went away:
+          a supervisor may start this again later
       1   the workers failed otherwise (their log is above)
 
     \b
@@ -51,7 +52,7 @@ def worker(address, per_device, cpu_slots, name, death_timeout):
       runner worker tcp://host-a:8786 --per-device 2
     """
     from runner.cli.common import domain_errors
-    from runner.dask_executor import START_SECONDS, check_address, slot_environment
+    from runner.dask_executor import START_SECONDS, check_address
     from runner.scheduler import cpu_slots as cpu_slot_count
     from runner.scheduler import plan_slots
 
@@ -64,7 +65,17 @@ def worker(address, per_device, cpu_slots, name, death_timeout):
     if not slots:
         raise click.UsageError("no slot to start: give --cpu-slots N on a host without GPUs")
     commands = worker_commands(address, slots, name, death_timeout)
-    check_names(address, [c[c.index("--name") + 1] for c in commands], scheduler_names(address, death_timeout or START_SECONDS))
+    names = [command[command.index("--name") + 1] for command in commands]
+    check_names(address, names, scheduler_names(address, death_timeout or START_SECONDS))  # before any starts
+    if not supervise(address, commands, slots):
+        ended(address, names)
+
+
+def supervise(address: str, commands: list[list[str]], slots: list[Slot]) -> bool:
+    """Run ``commands`` (one per slot) until Ctrl-C or SIGTERM (then stop them, and return True) or until they have
+    all exited on their own (False)."""
+    from runner.dask_executor import slot_environment
+
     children = [subprocess.Popen(command, env=slot_environment(slot), start_new_session=True)
                 for command, slot in zip(commands, slots)]
     click.echo(f"{len(children)} Dask worker{'s' if len(children) != 1 else ''} for {address}: "
@@ -84,9 +95,7 @@ def worker(address, per_device, cpu_slots, name, death_timeout):
                 child.wait(30)
             except subprocess.TimeoutExpired:
                 child.kill()
-    if stop:
-        sys.exit(0)
-    ended(address, [c[c.index("--name") + 1] for c in commands])
+    return bool(stop)
 
 
 def scheduler_names(address: str, wait_seconds: float) -> set[str]:
