@@ -191,12 +191,13 @@ def new_cluster(options: dict[str, Any]) -> Any:
 def wait_for_a_worker(client: Client, jobs: int, wait: float, say: Callable[[str], None]) -> None:
     say(f"waiting up to {wait:g} s for the first of {jobs} SLURM job{'s' if jobs != 1 else ''} to start its workers "
         "(squeue --me lists them)")
+    address = client.scheduler.address  # gone once closed
     try:
         client.wait_for_workers(1, timeout=wait)
     except (TimeoutError, asyncio.TimeoutError):  # one class since Python 3.11
         client.close()
         raise ConfigError(f"no SLURM job started a worker within {wait:g} s (pending, or failed: see squeue --me and "
-                          f"the jobs' slurm-JOBID.out; their workers join the scheduler at {client.scheduler.address}, "
+                          f"the jobs' slurm-JOBID.out; their workers join the scheduler at {address}, "
                           "which the nodes must reach); raise --worker-wait") from None
 
 
@@ -276,5 +277,5 @@ class SlurmExecutor(DaskExecutor):
         self.jobs_alive = bool(again) or len(ended) < len(ours)
 
     def gone_message(self) -> str:
-        return (f"the Dask scheduler of the SLURM jobs (at {self.client.scheduler.address}) went away; "
+        return (f"the Dask scheduler of the SLURM jobs (at {self.client.cluster.scheduler_address}) went away; "
                 f"runner resume {self.sweep} --executor slurm")
