@@ -170,8 +170,12 @@ def scheduler_identity(address: str, wait_seconds: float, hint: str = "") -> dic
     try:
         return asyncio.run(asyncio.wait_for(ask(), wait_seconds + CONNECT_SECONDS))
     except (OSError, TimeoutError, asyncio.TimeoutError, ValueError) as exc:
-        why = "" if one_line(exc).startswith("Timed out") else f" ({one_line(exc)})"
-        raise SchedulerUnreachable(f"no Dask scheduler answered at {address} within {wait_seconds:g} s{why}; "
+        if isinstance(exc, TimeoutError) or one_line(exc).startswith("Timed out"):
+            why = f"within {wait_seconds:g} s"
+        else:  # e.g. another server at that port, which closes the connection
+            why = ("(the connection was closed at once: another kind of server may listen there)"
+                   if "comm was established" in str(exc) else f"({one_line(exc)})")
+        raise SchedulerUnreachable(f"no Dask scheduler answered at {address} {why}; "
                                    f"start one with {start_hint(address)}{hint}") from None
 
 

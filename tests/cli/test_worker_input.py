@@ -5,8 +5,10 @@ nothing started or stored. Real processes: `runner` subprocesses and, in the ful
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -96,6 +98,25 @@ def test_a_worker_with_no_scheduler_at_its_address_says_so_in_one_line_and_exits
     assert result.returncode == UNREACHABLE_EXIT
     assert one_line(result) == (f"Error: no Dask scheduler answered at {address} within 1 s; start one with "
                                 f"`dask scheduler --port {address.rpartition(':')[2]}` on 127.0.0.1")
+
+
+@pytest.mark.full
+def test_a_worker_pointed_at_another_kind_of_server_says_so_in_one_line(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as server:  # takes each connection and closes it: not Dask
+        def close_each():
+            while True:
+                try:
+                    server.accept()[0].close()
+                except OSError:
+                    return
+
+        threading.Thread(target=close_each, daemon=True).start()
+        port = server.getsockname()[1]
+        result = runner("worker", f"tcp://127.0.0.1:{port}", "--cpu-slots", "1", "--death-timeout", "1")
+    assert result.returncode == UNREACHABLE_EXIT
+    assert one_line(result) == (f"Error: no Dask scheduler answered at tcp://127.0.0.1:{port} (the connection was closed "
+                                "at once: another kind of server may listen there); start one with "
+                                f"`dask scheduler --port {port}` on 127.0.0.1")
 
 
 @pytest.mark.full
