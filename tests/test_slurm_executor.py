@@ -174,7 +174,7 @@ def test_what_slurm_refuses_is_one_line_exit_2_with_no_job_and_nothing_stored(sl
     waiting, error = err.strip().splitlines()
     assert waiting == "waiting up to 2 s for the first of 2 SLURM jobs to start its workers (squeue --me lists them)"
     assert re.fullmatch(r"Error: no SLURM job started a worker within 2 s \(pending, or failed: see squeue --me and "
-                        r"the jobs' slurm-JOBID.out; their workers join the scheduler at tcp://127\.0\.0\.1:\d+, "
+                        r"the jobs' slurm-JOBID.out; their workers join the scheduler at tcp://[0-9.]+:\d+, "
                         r"which the nodes must reach\); raise --worker-wait", error), error  # 2 of 5: no more needed
     wait_until(lambda: not slurm.jobs(), timeout=15, what="the pending job to be cancelled")
     assert store.list_runs() == []
