@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from runner.errors import ConfigError, OptionError, StorageError
+from runner.errors import ConfigError, OptionError, SchedulerUnreachable, StorageError
 from runner.processes import host_name
 from runner.status import FAILURES, RunStatus
 
@@ -38,6 +38,7 @@ DEFAULT_RETRIES = 2
 LOOK_SECONDS = 2.0  # how often the submitter looks for dead runs (Store.mark_lost) and retries them
 SCHEDULER_GONE_SECONDS = 5.0
 CONNECT_SECONDS = 5.0
+START_SECONDS = 30.0  # runner worker: how long to wait for the scheduler to answer (Dask's own connect timeout)
 INSTALL = 'pip install -e ".[dask]"'
 
 
@@ -66,21 +67,77 @@ def slot_environment(slot: Slot) -> dict[str, str]:
     return dict(local(slot), **{SLOT_VARIABLE: slot.device})
 
 
-def connect(address: str, wait_seconds: float, say: Callable[[str], None]) -> Client:
-    """A client of the scheduler at ``address`` that has at least one worker (waiting up to
-    ``wait_seconds``, saying so); ConfigError (exit 2) in one line otherwise."""
+def check_address(address: str) -> str:
+    """``address`` as a Dask scheduler address, SCHEME://HOST:PORT (tcp:// added where there is no scheme, as Dask
+    does); OptionError (exit 2) in one line for anything else, before anything is started or stored."""
     check_installed()
+    from distributed.comm.addressing import parse_address, parse_host_port, unparse_host_port
+    from distributed.comm.registry import backends
+
+    scheme, location = parse_address(address.strip())
+    try:
+        if not location:
+            raise ValueError("it is empty")
+        if scheme not in backends or scheme == "inproc":
+            raise ValueError(f"unknown scheme {scheme}://")
+        if location.startswith("[") and "]" not in location:
+            raise ValueError("no ] after the IPv6 host")
+        tail = location.partition("]")[2] if location.startswith("[") else location  # what follows the host
+        if not tail.rpartition(":")[2].strip().isdigit():
+            raise ValueError("no port number" if ":" not in tail else "its port is not a number")
+        host, port = parse_host_port(location)
+        if not host:
+            raise ValueError("no host")
+        if not 0 < port < 65536:
+            raise ValueError(f"port {port} is not in 1-65535")
+    except ValueError as exc:
+        raise OptionError(f"{address!r} is not a Dask scheduler address ({one_line(exc)}); give it as "
+                          "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786") from None
+    return f"{scheme}://{unparse_host_port(host, port)}"
+
+
+def start_hint(address: str) -> str:
+    """How to start a scheduler at ``address`` (well formed: check_address), for one-line errors."""
+    from distributed.comm.addressing import get_address_host_port
+
+    host, port = get_address_host_port(address)
+    return f"`dask scheduler --port {port}` on {host}"
+
+
+def quiet_logs() -> None:
+    """Silence distributed's loggers in this process: their tracebacks on a lost scheduler we say in one line."""
     import logging
 
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("distributed")] + ["distributed"]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def new_client(address: str, timeout: float) -> Client:
+    """A ``distributed.Client`` of ``address`` that, when it cannot connect, is closed at once: left to its
+    ``__del__``, a failed client prints a traceback at exit after a 10 s wait."""
     from distributed import Client
 
-    for name in [n for n in logging.root.manager.loggerDict if n.startswith("distributed")] + ["distributed"]:
-        logging.getLogger(name).setLevel(logging.CRITICAL)  # its tracebacks on a lost scheduler: we say it in one line
+    class ClosingClient(Client):
+        def start(self, **kwargs: Any) -> None:
+            try:
+                super().start(**kwargs)
+            except BaseException:
+                self.close(timeout=1)
+                raise
+
+    return ClosingClient(address, timeout=timeout, set_as_default=False)
+
+
+def connect(address: str, wait_seconds: float, say: Callable[[str], None]) -> Client:
+    """A client of the scheduler at ``address`` (checked by check_address) that has at least one worker
+    (waiting up to ``wait_seconds``, saying so); ConfigError (exit 2) in one line otherwise."""
+    check_installed()
+    quiet_logs()
     try:
-        client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+        client = new_client(address, CONNECT_SECONDS)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise ConfigError(f"cannot reach a Dask scheduler at {address} ({one_line(exc)}); start one with "
-                          "`dask scheduler` there, or give its address with --address tcp://HOST:8786") from None
+        raise SchedulerUnreachable(f"no Dask scheduler answered at {address} ({one_line(exc)}); start one with "
+                                   f"{start_hint(address)}, or give another with --address") from None
     if not client.scheduler_info().get("workers"):
         say(f"waiting up to {wait_seconds:g} s for Dask workers at {address} (start them with: runner worker {address})")
         try:
@@ -91,9 +148,35 @@ def connect(address: str, wait_seconds: float, say: Callable[[str], None]) -> Cl
                               f"`runner worker {address}` on each host, or raise --worker-wait") from None
         except OSError as exc:
             client.close()
-            raise ConfigError(f"lost the Dask scheduler at {address} while waiting for workers ({one_line(exc)}); "
-                              "start it again, then its workers") from None
+            raise SchedulerUnreachable(f"lost the Dask scheduler at {address} while waiting for workers "
+                                       f"({one_line(exc)}); start it again ({start_hint(address)}), then its "
+                                       "workers") from None
     return client
+
+
+def scheduler_identity(address: str, wait_seconds: float, hint: str = "") -> dict[str, Any]:
+    """What the scheduler at ``address`` says of itself and its workers (their names among it), waiting up to
+    ``wait_seconds`` for it to answer (it may be starting); SchedulerUnreachable in one line otherwise, ending with
+    ``hint``."""
+    check_installed()
+    from distributed.core import rpc
+
+    quiet_logs()
+
+    async def ask() -> dict[str, Any]:
+        async with rpc(address, timeout=wait_seconds) as scheduler:
+            return await scheduler.identity(n_workers=-1)
+
+    try:
+        return asyncio.run(asyncio.wait_for(ask(), wait_seconds + CONNECT_SECONDS))
+    except (OSError, TimeoutError, asyncio.TimeoutError, ValueError) as exc:
+        if isinstance(exc, TimeoutError) or one_line(exc).startswith("Timed out"):
+            why = f"within {wait_seconds:g} s"
+        else:  # e.g. another server at that port, which closes the connection
+            why = ("(the connection was closed at once: another kind of server may listen there)"
+                   if "comm was established" in str(exc) else f"({one_line(exc)})")
+        raise SchedulerUnreachable(f"no Dask scheduler answered at {address} {why}; "
+                                   f"start one with {start_hint(address)}{hint}") from None
 
 
 def one_line(exc: BaseException) -> str:
@@ -156,9 +239,10 @@ def resources_for(device: str, gpu_cluster: bool) -> dict[str, float]:
 
 
 def check_devices(client: Client, devices: Iterable[str], wait_seconds: float = 0.0,
-                  say: Callable[[str], None] | None = None) -> bool:
+                  say: Callable[[str], None] | None = None, hint: str | None = None) -> bool:
     """Whether the cluster has GPU slots; OptionError for a run no slot takes, once ``wait_seconds`` have passed
-    without such a slot joining (workers of a cluster that is starting join one by one)."""
+    without such a slot joining (workers of a cluster that is starting join one by one), ending with ``hint``
+    (by default: start one with `runner worker ADDRESS`, the scheduler's)."""
     deadline, said = time.monotonic() + wait_seconds, False
     while True:
         offered = offered_resources(client)
@@ -174,7 +258,8 @@ def check_devices(client: Client, devices: Iterable[str], wait_seconds: float = 
     if missing:
         device, needed = min(missing.items())
         raise OptionError(f"no Dask worker offers {needed} for runs on {device} (workers offer: "
-                          f"{', '.join(sorted(offered)) or 'nothing'}); start one with `runner worker`")
+                          f"{', '.join(sorted(offered)) or 'nothing'}); "
+                          + (hint or f"start one with `runner worker {client.scheduler.address}` on a host that has it"))
     return gpu_cluster
 
 
@@ -289,8 +374,10 @@ class DaskExecutor:
         return False
 
     def gone_message(self) -> str:
-        return (f"the Dask scheduler at {self.options.address} went away; start another (and its workers), then: "
-                f"runner resume {self.sweep} --executor dask --address tcp://HOST:PORT")
+        address = self.options.address or ""
+        return (f"the Dask scheduler at {address} went away; start it again ({start_hint(address)}) and its "
+                f"workers (`runner worker {address}` on each host), then: runner resume {self.sweep}  (with "
+                "--address tcp://HOST:PORT for a scheduler elsewhere)")
 
     def stop(self) -> None:
         """The stop flag in the database reaches every host; tasks not started yet are cancelled."""

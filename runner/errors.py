@@ -61,3 +61,9 @@ class OutputRefused(ConfigError):
 class OutputFailed(RunnerError):
     """An output that could not be written (a full disk, an I/O error): exit 1. A file is written whole or not at
     all, so none is left half written, and no temporary file is left behind."""
+
+
+class SchedulerUnreachable(ConfigError):
+    """No Dask scheduler answers at a well-formed address (none started there yet, or it went away): ``runner run``
+    refuses in one line (exit 2); ``runner worker`` exits runner.cli.worker.UNREACHABLE_EXIT, for a supervisor to try
+    again later."""

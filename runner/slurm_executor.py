@@ -36,7 +36,9 @@ JOB_NAME = "runner-worker"  # what squeue shows
 CLUSTER_NAME = "runner"  # its jobs are runner-0, runner-1, ...; the workers of SLURM job J runner-N-J-0, ...
 # SLURM's time formats: MINUTES[:SECONDS], HOURS:MINUTES:SECONDS, DAYS-HOURS[:MINUTES[:SECONDS]]
 WALLTIME = re.compile(r"\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}")
-DEATH_TIMEOUT = 60.0  # seconds a job's workers live on without this process's scheduler (it died)
+# seconds a job's workers wait for this process's scheduler to answer as they start; once joined, they end as soon
+# as it goes away (Dask ends a worker whose scheduler connection breaks), and so does their job
+DEATH_TIMEOUT = 60.0
 LOOK_SECONDS = 1.0  # how often the scheduler's workers are compared with the jobs
 # squeue is asked which jobs SLURM ended this often, or sooner (at most every SOON) once a job's workers left
 SQUEUE_SECONDS = 60.0
@@ -189,12 +191,14 @@ def new_cluster(options: dict[str, Any]) -> Any:
 def wait_for_a_worker(client: Client, jobs: int, wait: float, say: Callable[[str], None]) -> None:
     say(f"waiting up to {wait:g} s for the first of {jobs} SLURM job{'s' if jobs != 1 else ''} to start its workers "
         "(squeue --me lists them)")
+    address = client.scheduler.address  # gone once closed
     try:
         client.wait_for_workers(1, timeout=wait)
     except (TimeoutError, asyncio.TimeoutError):  # one class since Python 3.11
         client.close()
         raise ConfigError(f"no SLURM job started a worker within {wait:g} s (pending, or failed: see squeue --me and "
-                          "the jobs' slurm-JOBID.out); raise --worker-wait") from None
+                          f"the jobs' slurm-JOBID.out; their workers join the scheduler at {address}, "
+                          "which the nodes must reach); raise --worker-wait") from None
 
 
 def quiet_logs() -> None:
@@ -273,4 +277,5 @@ class SlurmExecutor(DaskExecutor):
         self.jobs_alive = bool(again) or len(ended) < len(ours)
 
     def gone_message(self) -> str:
-        return f"the Dask scheduler of the SLURM jobs went away; runner resume {self.sweep} --executor slurm"
+        return (f"the Dask scheduler of the SLURM jobs (at {self.client.cluster.scheduler_address}) went away; "
+                f"runner resume {self.sweep} --executor slurm")

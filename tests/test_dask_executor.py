@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,36 +13,11 @@ import pytest
 
 from runner.status import RunStatus
 from runner.store import open_store
-from tests.conftest import empty_pg, runner_command, subprocess_env
-from tests.support.processes import DATA, QUICK, running_past, stop, wait_until
+from tests.conftest import empty_pg, runner_command
+from tests.support.dask import env, free_port, start_scheduler, start_worker
+from tests.support.processes import DATA, running_past, stop, wait_until
 
 pytest.importorskip("distributed")
-
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def env(db_url=None, **extra):
-    return {**subprocess_env(db_url), **QUICK, **extra}
-
-
-def start_scheduler() -> tuple[str, subprocess.Popen]:
-    """A real `dask scheduler` on 127.0.0.1 that takes connections: its address and process."""
-    address = f"tcp://127.0.0.1:{free_port()}"
-    process = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                "--port", address.rpartition(":")[2], "--no-dashboard"],
-                               env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: reachable(address), what="the scheduler")
-    return address, process
-
-
-def start_worker(address: str, host: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(runner_command("worker", address, *args), env=env(RUNNER_HOST=host),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +27,6 @@ def scheduler():
         yield address
     finally:
         stop(process)
-
-
-def reachable(address: str) -> bool:
-    host, _, port = address.rpartition("//")[2].partition(":")
-    try:
-        socket.create_connection((host, int(port)), 0.2).close()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +221,7 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(scheduler, pg):
     finally:
         stop(process)
     code, _, err = dask_run(pg, f"tcp://127.0.0.1:{free_port()}", "--model", "numpy", "--seed", "0-1", *DATA)
-    assert code == 2 and "Error: cannot reach a Dask scheduler at tcp://127.0.0.1:" in err and len(err.splitlines()) == 1
+    assert code == 2 and "Error: no Dask scheduler answered at tcp://127.0.0.1:" in err and len(err.splitlines()) == 1
     without_dask = ("import sys; sys.modules['distributed'] = None\nfrom runner.cli import main\n"
                     f"main(['run', '--model', 'numpy', '--seed', '0-1', '--executor', 'dask', '--address', "
                     f"{scheduler!r}, '--db', {pg!r}], prog_name='runner')")
@@ -321,7 +286,10 @@ def test_the_scheduler_killed_mid_sweep_then_resume_on_a_new_scheduler_finishes_
         process.kill()
         out, err = sweep.communicate(timeout=30)
         assert sweep.returncode == 1 and f"Error: the Dask scheduler at {first} went away" in err, err
-        assert "Traceback" not in err
+        port = first.rpartition(":")[2]  # the hint says where to start it again, and how: no placeholder
+        assert f"(`dask scheduler --port {port}` on 127.0.0.1) and its workers (`runner worker {first}` on each host), " \
+               "then: runner resume orphan" in err, err
+        assert "Traceback" not in err and "HOST:PORT" not in err.partition("(with --address")[0]
     finally:
         stop(process)
         stop(worker)
@@ -343,7 +311,8 @@ def test_a_device_no_worker_offers_waits_then_is_one_line_exit_2(cluster, pg):
     address, _ = cluster  # two CPU slots, no GPU
     code, _, err = dask_run(pg, address, "--model", "numpy", "--device", "cuda", "--worker-wait", "1", *DATA)
     assert code == 2 and "waiting up to 1 s for a Dask worker that offers GPU" in err, err
-    assert err.strip().splitlines()[-1].startswith("Error: no Dask worker offers GPU for runs on cuda (workers offer: CPU)")
+    assert err.strip().splitlines()[-1] == ("Error: no Dask worker offers GPU for runs on cuda (workers offer: CPU); "
+                                            f"start one with `runner worker {address}` on a host that has it (see 'runner run --help')")
     with open_store(pg) as store:
         assert store.list_runs() == []
 

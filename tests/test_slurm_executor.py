@@ -4,6 +4,7 @@ scancelled job's run is retried. Skipped, with the reason, where SLURM or dask-j
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
@@ -170,10 +171,11 @@ def test_what_slurm_refuses_is_one_line_exit_2_with_no_job_and_nothing_stored(sl
         err = cli(*run, "--jobs", "5", "--worker-wait", "2", code=2).stderr
     finally:
         slurm.run("scontrol", "update", "PartitionName=test", "State=UP")
-    assert err.strip().splitlines() == [
-        "waiting up to 2 s for the first of 2 SLURM jobs to start its workers (squeue --me lists them)",
-        "Error: no SLURM job started a worker within 2 s (pending, or failed: see squeue --me and the jobs' "
-        "slurm-JOBID.out); raise --worker-wait"]  # 2 of 5: the runs need no more
+    waiting, error = err.strip().splitlines()
+    assert waiting == "waiting up to 2 s for the first of 2 SLURM jobs to start its workers (squeue --me lists them)"
+    assert re.fullmatch(r"Error: no SLURM job started a worker within 2 s \(pending, or failed: see squeue --me and "
+                        r"the jobs' slurm-JOBID.out; their workers join the scheduler at tcp://[0-9.]+:\d+, "
+                        r"which the nodes must reach\); raise --worker-wait", error), error  # 2 of 5: no more needed
     wait_until(lambda: not slurm.jobs(), timeout=15, what="the pending job to be cancelled")
     assert store.list_runs() == []
 

@@ -65,8 +65,10 @@ def executor_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
     that cannot work (a usage error)."""
     values = {name: kwargs.pop(name) for name in ("executor", "address", "detach", "retries", "worker_wait")}
     slurm = {name: kwargs.pop(name) for name in SLURM_OPTIONS}
-    if values["executor"] == "dask" and not values["address"]:
+    if values["executor"] == "dask" and not (values["address"] or "").strip():
         raise click.UsageError("--executor dask needs --address tcp://HOST:PORT (the Dask scheduler's)")
+    if values["executor"] == "dask":
+        values["address"] = scheduler_address(values["address"])
     if values["executor"] != "dask" and (values["address"] or values["detach"]):
         raise click.UsageError("--address and --detach go with --executor dask" + (
             " (with slurm, the scheduler lives in this command)" if values["executor"] == "slurm" else ""))
@@ -81,6 +83,20 @@ def executor_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
     if jobs.slots(1) < 1:
         raise click.UsageError("each SLURM job would start no worker: give --gpus-per-job N or --cpu-slots N")
     return dict(values, slurm=jobs)
+
+
+def scheduler_address(address: str) -> str:
+    """--address checked as the command line is read: malformed, a usage error (exit 2) before anything is
+    opened, stored or connected to."""
+    from runner.cli.common import domain_errors
+    from runner.dask_executor import check_address
+    from runner.errors import OptionError
+
+    with domain_errors():
+        try:
+            return check_address(address)
+        except OptionError as exc:
+            raise OptionError(f"--address {exc}") from None
 
 
 # How a sweep is worked, recorded with it (sweeps.options) for runner resume: these go with any executor,
@@ -143,11 +159,25 @@ def connect(options: PoolOptions, db: str | None, devices: Sequence[str] = ()) -
             if options.executor == "dask":
                 check_database(client, resolve_url(db), options.address or "")
             # every run that is about to be queued has a slot that takes it, once the workers have joined
-            check_devices(client, devices, options.worker_wait, say)
+            check_devices(client, devices, options.worker_wait, say,
+                          "give the jobs such workers (--gpus-per-job N, --cpu-slots N)" if options.executor == "slurm"
+                          else None)
         except BaseException:
             disconnect(client)
             raise
     return client
+
+
+def check_scheduler(options: PoolOptions) -> None:
+    """For --executor dask, that a scheduler answers at its address (ConfigError, exit 2, in one line, after at most
+    runner.dask_executor.CONNECT_SECONDS): checked before the database is opened, so that a refusal creates no file."""
+    if options.executor != "dask" or options.address is None:
+        return
+    from runner.cli.common import domain_errors
+    from runner.dask_executor import CONNECT_SECONDS, scheduler_identity
+
+    with domain_errors():
+        scheduler_identity(options.address, CONNECT_SECONDS, ", or give another with --address")
 
 
 def disconnect(client: Client | None) -> None:

@@ -150,12 +150,13 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
     """Store ``grid`` as sweep ``sweep`` (a new name, or with ``add`` the sweep of that name) and work it."""
     from datetime import datetime
 
-    from runner.cli.executors import connect, disconnect, recorded_settings
+    from runner.cli.executors import check_scheduler, connect, disconnect, recorded_settings
     from runner.cli.sweep import check_devices, run_sweep
 
     if options.executor == "local":  # Dask workers' devices are checked against their resources instead
         with domain_errors():
             check_devices(grid)
+    check_scheduler(options)  # before the database is opened: an unreachable scheduler creates no file
     with open_store(db) as store:
         client = connect(options, db, [r.config.device for r in grid])  # before anything is stored
         try:
