@@ -143,7 +143,7 @@ class Best:
         way = "highest" if self.direction == "max" else "lowest"
         if self.tied:
             names = ", ".join(self.tied[:5]) + (f" and {len(self.tied) - 5} more" if len(self.tied) > 5 else "")
-            return (f"No ★: by final {self.metric}, {len(self.tied)} entries are tied for best ({names}); "
+            return (f"Nothing is starred: by final {self.metric}, {len(self.tied)} entries are tied for best ({names}); "
                     "the data cannot tell them apart (the ranking rule is under Comparisons).")
         bad = f" Its {self.bad} (counted against it)." if self.bad else ""
         return (f"★ marks the best by {self.metric}: the {way} final value (a seed group's mean over its seeds), "
