@@ -65,6 +65,12 @@ def loss_cell(value: float | None, extra: str = "") -> str:
     return num_cell(format_loss(value, LOSS_DIGITS) + extra, value)
 
 
+def spread_cell(value: float | None, spread: str) -> str:
+    """A group's mean, its spread ("± 0.0031", "1 not finite") on a line under it, so that the column stays narrow."""
+    below = f"<br><small>{e(spread.strip())}</small>" if spread else ""
+    return f'<td class="num" data-v="{sort_value(value)}">{e(format_loss(value, LOSS_DIGITS))}{below}</td>'
+
+
 def badge(status: str) -> str:
     word = STATUS_WORDS.get(status, status)
     return f'<span class="status status-{e(status)}">{e(word)}</span>'
@@ -129,7 +135,7 @@ def group_metric_cells(data: ReportData, g: Group) -> list[str]:
             continue
         spread = f" ± {m.final.std:.2g}" if m.final.std else ""
         spread += f" ({m.final.nonfinite} not finite)" if m.final.nonfinite else ""
-        cells += [loss_cell(m.final.mean, spread), *(() if tracked(name) else (loss_cell(m.best),))]
+        cells += [spread_cell(m.final.mean, spread), *(() if tracked(name) else (loss_cell(m.best),))]
     return cells
 
 
@@ -170,7 +176,7 @@ def summary_group_row(data: ReportData, g: Group) -> str:
     )
     spread = f" ± {g.final_std:.2g}" if g.final_std else ""
     spread += f" ({g.nonfinite_finals} not finite)" if g.nonfinite_finals else ""
-    cells = [first, *setup_cells(g), status_cell(g.statuses), loss_cell(g.final_mean, spread), loss_cell(g.best_loss),
+    cells = [first, *setup_cells(g), status_cell(g.statuses), spread_cell(g.final_mean, spread), loss_cell(g.best_loss),
              *group_metric_cells(data, g), *time_cells(g.steps_per_second, g.training_time, g.startup)]
     return f'<tr class="group{best_class(data, g)}">{"".join(cells)}</tr>'
 
@@ -216,7 +222,8 @@ def runs_table(data: ReportData) -> str:
 
 
 def table(name: str, head: Sequence[str], rows: list[str]) -> str:
-    ths = "".join(f'<th scope="col" title="Sort by {e(h)}">{e(h)}</th>' for h in head)
+    # a long heading wraps at its spaces, and after the dots of a plugin's option ("optimizer.<wbr>amsgrad")
+    ths = "".join(f'<th scope="col" title="Sort by {e(h)}">{e(h).replace(".", ".<wbr>")}</th>' for h in head)
     return (
         f'<div class="scroll"><table class="sortable" id="table-{name}"><thead><tr>{ths}</tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table></div>'
