@@ -410,14 +410,19 @@ def best_line(
     following = ranking.runner_up
     if following is not None:
         lead = ranking.lead_over(following) or difference(top, following, way)
-        named = {top.entry: "best by mean" if not ranking.clear else "best", following.entry: "next"}
+        in_tie = following in ranking.tied
+        words = ("first", "second") if in_tie else ("best", "next") if ranking.clear else ("best by mean", "next")
+        named = dict(zip((top.entry, following.entry), words))
         runner_up = comparison(replace(lead, first=replace(lead.first, name=named[lead.first.entry]),
                                        second=replace(lead.second, name=named[lead.second.entry])), basis, way)
-        next_text = f"{'Next best' if ranking.clear else 'Next by mean'}: {following.name}, {num(float(following.mean or 0))}"
-        if following.share_bad > top.share_bad:
-            next_text += f", ranked after for its {following.bad_text()}"
+        if in_tie:
+            next_text = f"The first two: {runner_up.verdict}"
         else:
-            next_text += f"; {runner_up.verdict}"
+            next_text = f"{'Next best' if ranking.clear else 'Next by mean'}: {following.name}, {num(float(following.mean or 0))}"
+            if following.share_bad > top.share_bad:
+                next_text += f", ranked after for its {following.bad_text()}"
+            else:
+                next_text += f"; {runner_up.verdict}"
     text += f". {next_text}." if next_text else "."
     return BestLine(sweep, top.entry, top.name, top, interval, runner_up, text,
                     () if ranking.clear else ranking.tied, bound if interval is not None else None)

@@ -80,7 +80,7 @@ def test_one_figure_per_metric_with_bands_marks_and_its_own_axis(store, evaluate
     # accuracies span less than a decade: linear, and the page says why; the losses fall over decades: log
     assert fig.layout.yaxis.type == "linear"
     notes = figs.metric_notes["val_accuracy"]
-    assert "The val_accuracy axis is linear (the val_accuracy values span less than a decade)." in notes
+    assert "The val_accuracy axis is linear (val_accuracy is a fraction from 0 to 1)." in notes  # bounded: never log
     assert "1 non-finite val_accuracy values (NaN or inf) are left out of the lines." in notes
     assert figs.metrics["val_loss"].layout.yaxis.type == "log"
     forced = figures(gather(store, metrics=["val_accuracy"]), Options(log_y=True))
@@ -113,7 +113,7 @@ def test_the_summary_has_each_metrics_final_and_best(store, evaluated):
     numbers = [re.findall(r'data-v="([^"]*)"', row) for row in (group, single, diverged)]
     # lr, final loss, best loss, then the accuracy's final and best
     assert numbers[1][3:5] == [repr(0.96), repr(0.97)] and ">0.97 (39)<" in single  # and the step of the best
-    assert numbers[0][3] == repr(float(np.mean([rising(5, seed=s)[-1] for s in range(3)]))) and " ± " in group
+    assert numbers[0][3] == repr(float(np.mean([rising(5, seed=s)[-1] for s in range(3)]))) and "<br><small>± " in group
     assert numbers[2][3] == "" and ">nan<" in diverged  # not finite: shown, and sorted last
 
 
