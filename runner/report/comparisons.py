@@ -110,6 +110,10 @@ def comparisons_section(data: ReportData, basis: Basis | None = None, found: Ver
     parts += [best_line(line) for line in v.best]
     if v.best:
         parts.append(f'<p class="note">{e(RULE)}</p>')
+    star = data.best
+    if v.best and star is not None and (star.metric, "final") != (v.basis.metric, v.basis.at):
+        parts.append(f'<p class="note">The ★ (or the tie) of --best ranks each run&#x27;s final {e(star.metric)}; '
+                     f"these lines rank its {e(v.basis.describe())}, so the two can name different entries.</p>")
     if not v.comparisons:
         parts.append('<p class="note">No two groups or runs differ in exactly one setting: nothing to compare '
                      "setting by setting.</p>")

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from runner.report import Options, figures, gather, to_html
+from runner.report.comparisons import comparisons_section
 from runner.report.metric_data import NotAGoal
 from runner.report.ranking import RULE
-from runner.report.verdicts import verdicts
+from runner.report.verdicts import Basis, verdicts
 from tests.report.conftest import add_run
 
 NAN = float("nan")
@@ -156,3 +157,13 @@ def test_per_seed_values_are_on_the_page(store):
     comparisons = page.split('id="table-comparisons"', 1)[1].split("</table>", 1)[0]
     assert "<li>seed 0: A 1, B 2, A − B −1</li><li>seed 1: A 1.5, B 2.5, A − B −1</li><li>seed 2: A —, B 2.25</li>" in comparisons
     assert "<li>left out: adam: 1 diverged</li>" in comparisons
+
+
+def test_a_best_line_on_another_basis_than_the_star_says_so(store):
+    add_group(store, [1.0 + n for n in NOISE], optimizer="adam")
+    add_group(store, [2.0 + n for n in NOISE], optimizer="sgd")
+    data = gather(store, best="loss")
+    same = comparisons_section(data, Basis("loss", "final"))
+    other = comparisons_section(data, Basis("loss", "best"))
+    note = "The ★ (or the tie) of --best ranks each run&#x27;s final loss; these lines rank its best loss"
+    assert note not in same and note in other
