@@ -167,3 +167,24 @@ def test_a_best_line_on_another_basis_than_the_star_says_so(store):
     other = comparisons_section(data, Basis("loss", "best"))
     note = "The ★ (or the tie) of --best ranks each run&#x27;s final loss; these lines rank its best loss"
     assert note not in same and note in other
+
+
+def test_the_rule_on_plain_sides():
+    from runner.report.ranking import Side, rank, seeds_to_settle
+
+    clean = Side("clean", "g1", {0: 1.0, 1: 1.1, 2: 0.9, 3: 1.05, 4: 0.95}, {})
+    lower_but_diverged = Side("wild", "g2", {0: 0.1, 1: 0.2}, {"diverged": 1, "running": 2})
+    worse = Side("worse", "g3", {0: 2.0, 1: 2.1, 2: 1.9, 3: 2.05, 4: 1.95}, {})
+    r = rank([lower_but_diverged, worse, clean], "min")
+    assert [s.name for s in r.order] == ["clean", "worse", "wild"] and r.clear and r.top is clean
+    assert lower_but_diverged.bad_text() == "1 of 5 seeds diverged"  # running seeds count as seeds, not against it
+    # by mean the top, but worse on every seed both ran: not a clear best, a tie
+    unlucky = Side("unlucky", "g4", {0: 1.2, 1: 1.3, 9: -5.0}, {})
+    r = rank([clean, unlucky], "min")
+    assert r.top is unlucky and not r.clear and {s.name for s in r.tied} == {"clean", "unlucky"}
+    # Welch (no shared seeds): per side, twice the paired n
+    a, b = Side("a", "g1", {0: 1.0, 1: 1.2}, {}), Side("b", "g2", {5: 1.1, 6: 1.3}, {})
+    (lead,) = rank([a, b], "min").leads
+    n = math.ceil(2 * ((1.959964 + 0.841621) * math.sqrt(0.02) / 0.1) ** 2)
+    assert not lead.paired and seeds_to_settle(lead) == n == 32
+    assert rank([Side("none", "g1", {}, {"failed": 2})], "min") is None
