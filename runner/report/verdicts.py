@@ -16,7 +16,10 @@ best) value of the loss or a metric:
 Only completed runs with a finite value count; the others are left out and
 the verdict counts them by status. A difference is clear when its interval
 excludes zero, and the better side (lower for losses, higher for
-accuracy-like metrics: runner.metrics) is named first.
+accuracy-like metrics: runner.metrics) is named first; an unclear one says
+how many seeds would likely settle it (runner.report.ranking.POWER_RULE).
+The best line per sweep follows runner.report.ranking.RULE: the best, or
+the entries tied for best, with diverged and failed seeds counted against.
 """
 
 from __future__ import annotations
