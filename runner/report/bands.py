@@ -31,6 +31,9 @@ def group_traces(curves: Curves, group: Group, use_time: bool) -> list[dict[str,
         low = np.where(lower > 0, lower, low) if scale.log else lower
         high = mean + std
         band_name = "mean ± std"
+        bound = curves.data.bounds.get(curves.name)
+        if bound is not None:  # accuracy ± std can pass 1: the band stops at the bound (notes.axis_notes says so)
+            low, high = np.clip(low, *bound), np.clip(high, *bound)
     else:
         band_name = "min–max"
     if len(step) > max_points:

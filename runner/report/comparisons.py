@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from runner.report.data import ReportData
 from runner.report.intervals import MIN_BOOTSTRAP
+from runner.report.ranking import POWER_RULE, RULE, Side
 from runner.report.tables import e, num_cell, table
-from runner.report.verdicts import Basis, Comparison, Verdicts, num, verdicts
+from runner.report.verdicts import Basis, BestLine, Comparison, Verdicts, num, verdicts
 
 __all__ = ["HEAD", "MAX_ROWS", "comparisons_section", "method_name"]
 
@@ -32,6 +33,23 @@ def seeds_text(c: Comparison) -> str:
     return sizes + (", not shared" if c.interval is not None else "")
 
 
+def seed_values(sides: tuple[Side, ...], names: tuple[str, ...], both: bool = False) -> str:
+    """The sides' values by seed, a line per seed (``both``: two sides A and B, and their difference), folded away."""
+    seeds = sorted({seed for s in sides for seed in s.values})
+    if not seeds:
+        return ""
+    lines = []
+    for seed in seeds:
+        values = [s.values.get(seed) for s in sides]
+        parts = [f"{name} {'—' if v is None else num(v)}" for name, v in zip(names, values)]
+        if both and None not in values:
+            parts.append(f"A − B {num(float(values[0] or 0) - float(values[1] or 0))}")
+        lines.append(f"<li>seed {seed}: {e(', '.join(parts))}</li>")
+    left = [f"{s.name}: {s.why()}" for s in sides if s.left_out]
+    lines += [f"<li>left out: {e('; '.join(left))}</li>"] if left else []
+    return f'<details class="per-seed"><summary>per seed</summary><ul>{"".join(lines)}</ul></details>'
+
+
 def interval_cell(c: Comparison) -> str:
     if c.interval is None:
         return num_cell("—", None)
@@ -47,7 +65,8 @@ def row(c: Comparison) -> str:
         f"<td>{e(c.setting)}</td>", f"<td>{e(c.context or '—')}</td>",
         f'<td data-t="{e(c.first.name)}">{e(c.first.name)} <small>{e(c.first.entry)}</small></td>',
         f'<td data-t="{e(c.second.name)}">{e(c.second.name)} <small>{e(c.second.entry)}</small></td>',
-        num_cell(seeds_text(c), c.seeds), num_cell("—" if difference is None else num(difference), difference),
+        f'<td class="num" data-v="{c.seeds}">{e(seeds_text(c))}{seed_values((c.first, c.second), ("A", "B"), True)}</td>',
+        num_cell("—" if difference is None else num(difference), difference),
         interval_cell(c), f"<td>{e(method_name(c))}</td>", f"<td>{verdict}</td>",
     ]
     return f'<tr class="comparison{" clear" if c.clear else ""}">{"".join(cells)}</tr>'
@@ -69,17 +88,32 @@ def explanation(v: Verdicts) -> str:
         "Over seeds both sides ran: the interval of the mean per-seed difference (a studentized bootstrap over the "
         f"seeds, seeded so that the page is reproducible; a Student t interval with fewer than {MIN_BOOTSTRAP} seeds). Seeds not "
         "shared: a Welch t interval. A difference is clear (in bold) when its interval excludes 0. Only completed "
-        "runs with a finite value count."
+        "runs with a finite value count. " + POWER_RULE
     )
+
+
+def best_line(line: BestLine) -> str:
+    """"Best configuration[ in sweep S]: ..." with its heading in bold, or "Tied for best ...: ..." without a winner
+    in bold; then the values by seed of the best, or of those tied."""
+    heading, _, rest = line.text.partition(": ")
+    sides = line.tied or (line.side,)
+    names = tuple(s.name for s in sides)
+    if line.clear:
+        return f'<p class="best-line"><b>{e(heading)}:</b> {e(rest)}</p>{seed_values(sides, names)}'
+    return f'<p class="best-line tied">{e(heading)}: {e(rest)}</p>{seed_values(sides, names)}'
 
 
 def comparisons_section(data: ReportData, basis: Basis | None = None, found: Verdicts | None = None) -> str:
     """The section's HTML: the best lines, a note on the method, the table (or why there is none)."""
     v = found or verdicts(data, basis)
     parts = []
-    for line in v.best:  # "Best configuration[ in sweep S]: ..." with its heading in bold
-        heading, _, rest = line.text.partition(": ")
-        parts.append(f'<p class="best-line"><b>{e(heading)}:</b> {e(rest)}</p>')
+    parts += [best_line(line) for line in v.best]
+    if v.best:
+        parts.append(f'<p class="note">{e(RULE)}</p>')
+    star = data.best
+    if v.best and star is not None and (star.metric, "final") != (v.basis.metric, v.basis.at):
+        parts.append(f'<p class="note">The ★ (or the tie) of --best ranks each run&#x27;s final {e(star.metric)}; '
+                     f"these lines rank its {e(v.basis.describe())}, so the two can name different entries.</p>")
     if not v.comparisons:
         parts.append('<p class="note">No two groups or runs differ in exactly one setting: nothing to compare '
                      "setting by setting.</p>")

@@ -34,12 +34,14 @@ from runner.report.metric_data import (
     Best,
     GroupMetric,
     RunMetric,
+    bounds_of,
     check_names,
     choose_best,
     group_metric,
     metric_direction,
     run_metric,
 )
+from runner.report.ranking import Side, side_of
 from runner.report.reading import Sampling, Series, read_metric, read_steps
 from runner.report.stats import Band, band_of, spread
 from runner.store import LossSummary, RunRecord, Store
@@ -190,9 +192,10 @@ class ReportData:
     provenance: Provenance
     metrics: tuple[str, ...] = ()  # the metrics gathered, as asked for
     directions: dict[str, Direction] = field(default_factory=dict)  # of each gathered metric: "min" or "max"
-    best: Best | None = None  # the entry --best marks (None: not asked for, or no finite value)
+    best: Best | None = None  # the entry --best marks, or those tied (None: not asked for, or no finite value)
     sampling: Sampling = field(default_factory=Sampling)  # how the steps were read: every one, or some of long runs
     metric_sampling: dict[str, Sampling] = field(default_factory=dict)  # how each gathered metric was read
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)  # of each bounded metric (accuracy: 0 to 1)
 
     def run(self, run_id: int) -> RunData:
         return self._by_id[run_id]
@@ -286,10 +289,26 @@ def assemble(
     chosen = None
     if best is not None:
         way = directions.get(best) or metric_direction(best, declared)
-        chosen = choose_best(best, way, [(e, entry_final(e, best) if best == LOSS or best in names else None)
+        by_id = {r.id: r for r in runs}
+        chosen = choose_best(best, way, [(e, final_side(e, by_id, best if best == LOSS or best in names else None))
                                          for e in entries_of(runs, groups)])
+    bounds = {name: bound for name in names
+              if (bound := bounds_of(name, (r.metrics[name].series.value for r in runs if name in r.metrics)))}
     return ReportData(selection, runs, groups, varying, constant, made, names, directions, chosen,
-                      sampling, metric_sampling)
+                      sampling, metric_sampling, bounds)
+
+
+def final_side(entry: Group | RunData, by_id: Mapping[int, RunData], name: str | None) -> Side:
+    """The entry's final values of the loss or metric ``name`` by seed (None: not gathered), for the ranking."""
+    members = [by_id[i] for i in entry.run_ids] if isinstance(entry, Group) else [entry]
+    return side_of(entry.label, entry.key if isinstance(entry, Group) else f"#{entry.id}",
+                   ((r.seed, r.status, run_final(r, name)) for r in members))
+
+
+def run_final(run: RunData, name: str | None) -> float | None:
+    if name == LOSS:
+        return run.summary.final_loss
+    return run.metrics[name].summary.final if name is not None and name in run.metrics else None
 
 
 def provenance(command: str | None, database: str, now: datetime | None = None) -> Provenance:
@@ -526,9 +545,20 @@ def group_by_seed(
         if len(distinct) >= 2:
             sets.append(distinct)
     sets.sort(key=lambda members: members[0].id)
-    between, _ = config_diff([members[0] for members in sets])
-    label_keys = [k for k in between if k not in ("model", "optimizer", "lr", "seed")]
+    firsts = [members[0] for members in sets]
+    label_keys = telling_keys(firsts)
     return tuple(make_group(f"g{i}", members, label_keys, directions, parted) for i, members in enumerate(sets, 1))
+
+
+def telling_keys(runs: Sequence[RunData]) -> list[str]:
+    """The settings a label shows besides model, optimizer and lr: those that take two or more values among the
+    runs that have them. A plugin's defaults that nobody varied (adam's ``amsgrad=False``, absent from sgd's runs)
+    tell nothing the optimizer's name does not, unless without them two labels would read the same."""
+    between = [k for k in config_diff(runs)[0] if k not in ("model", "optimizer", "lr", "seed")]
+    configs = [config_items(r) for r in runs]
+    keys = [k for k in between if len({_canonical(c[k]) for c in configs if k in c}) > 1]
+    labels = [group_label(r, keys) for r in runs]
+    return keys if len(set(labels)) == len(labels) else between
 
 
 def format_value(value: Any) -> str:

@@ -132,7 +132,11 @@ def make_curves(data: ReportData, name: str, palette: Palette, options: Options,
     stored_points = {r.id: found for r in data.runs if (found := stored(r, name)) is not None}
     values = [value for _, value, _ in stored_points.values()]
     what = "losses" if name == LOSS else f"{name} values"
-    scale = Scale.choose(np.concatenate(values) if values else np.empty(0), options.log_y, what)
+    bound = data.bounds.get(name)
+    if bound is not None and options.log_y is None:  # a fraction: its steps near 1 read on a linear axis, not a log one
+        scale = Scale(False, f"{name} is a fraction from {bound[0]:g} to {bound[1]:g}")
+    else:
+        scale = Scale.choose(np.concatenate(values) if values else np.empty(0), options.log_y, what)
     lines = {i: display_line(step, value, elapsed, points, scale) for i, (step, value, elapsed) in stored_points.items()}
     if name.endswith(LOSS):  # a loss can blow up and flatten every other line; other metrics are drawn whole
         scale = scale.with_cap(line.value for line in lines.values())

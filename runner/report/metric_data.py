@@ -9,7 +9,6 @@ its runs recorded. Whether higher is better comes from
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,30 +16,65 @@ from typing import Any
 import numpy as np
 
 from runner.errors import OptionError
-from runner.metrics import Direction, direction, unknown_metric_message
+from runner.metrics import VALIDATION_PREFIX, Direction, direction, unknown_metric_message
+from runner.report.ranking import Side, rank
 from runner.report.stats import ArrayRecord, Band, Spread, band_of, split_by_run, spread
 from runner.store import MetricSummary, Store
 
 __all__ = [
+    "BOUNDED",
     "LOSS",
     "Best",
+    "NotAGoal",
     "GroupMetric",
     "MetricSeries",
     "RunMetric",
     "UnknownMetric",
+    "bounds_of",
     "check_names",
     "choose_best",
     "group_metric",
     "read_metrics",
     "run_metric",
+    "tracked",
 ]
 
 LOSS = "loss"  # --best may name the loss as well as a metric
 METRIC_DTYPE = np.dtype([("run_id", np.int64), ("step", np.int64), ("value", np.float64)])
 
 
+# Names that end so are fractions, from 0 to 1 (runner.metrics calls them higher-is-better): a linear axis, and
+# intervals cut at the bound. A run that recorded one outside [0, 1] (a percentage) makes it unbounded.
+BOUNDED = ("accuracy", "acc", "f1", "auc", "precision", "recall")
+UNIT = (0.0, 1.0)
+
+
 class UnknownMetric(OptionError):
     """A metric that no selected run recorded: a usage error."""
+
+
+class NotAGoal(OptionError):
+    """--best naming a tracked value (lr, grad_norm...): a usage error, since nothing makes it better."""
+
+
+def tracked(name: str) -> bool:
+    """Whether ``name`` is one of runner's tracked values (runner.tracking: lr, grad_norm, param_norm): recorded to
+    watch, not a goal, so it has no best."""
+    from runner.tracking import TRACKERS
+
+    return name in TRACKERS
+
+
+def bounds_of(name: str, values: Iterable[np.ndarray]) -> tuple[float, float] | None:
+    """(0, 1) for an accuracy-like name whose finite values all lie there; None for any other metric."""
+    base = name[len(VALIDATION_PREFIX):] if name.startswith(VALIDATION_PREFIX) else name
+    if not base.lower().endswith(BOUNDED):
+        return None
+    for value in values:
+        finite = value[np.isfinite(value)]
+        if len(finite) and (finite.min() < UNIT[0] or finite.max() > UNIT[1]):
+            return None
+    return UNIT
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,28 +117,45 @@ class GroupMetric:
 
 @dataclass(frozen=True)
 class Best:
-    """The entry that ``--best NAME`` marks: the best final value (a group's mean over its seeds)."""
+    """The entry that ``--best NAME`` marks, by runner.report.ranking's rule on each run's final value; or, when the
+    rule cannot tell the top entries apart, the entries tied (and none is marked)."""
 
     metric: str
     direction: Direction
-    value: float
+    value: float  # the top entry's mean over its completed seeds
     run_id: int | None = None  # an ungrouped run, or
     group: str | None = None  # a group's key
+    tied: tuple[str, ...] = ()  # the names of the entries tied for best (the top first); empty: a clear best
+    bad: str = ""  # "3 of 6 seeds diverged": the top's seeds that count against it
+
+    @property
+    def clear(self) -> bool:
+        return not self.tied
 
     def marks(self, entry: Any) -> bool:
-        """Whether ``entry`` (a Group or a RunData) is the best one."""
+        """Whether ``entry`` (a Group or a RunData) is the best one (never, when the best is tied)."""
+        if self.tied:
+            return False
         key = getattr(entry, "key", None)
         return key == self.group if key is not None else entry.id == self.run_id
 
     def describe(self) -> str:
         way = "highest" if self.direction == "max" else "lowest"
-        return f"★ marks the best by {self.metric}: the {way} final value (a seed group's mean over its seeds)."
-
+        if self.tied:
+            names = ", ".join(self.tied[:5]) + (f" and {len(self.tied) - 5} more" if len(self.tied) > 5 else "")
+            return (f"Nothing is starred: by final {self.metric}, {len(self.tied)} entries are tied for best ({names}); "
+                    "the data cannot tell them apart (the ranking rule is under Comparisons).")
+        bad = f" Its {self.bad} (counted against it)." if self.bad else ""
+        return (f"★ marks the best by {self.metric}: the {way} final value (a seed group's mean over its seeds), "
+                f"by the ranking rule under Comparisons.{bad}")
 
 
 def check_names(names: Sequence[str], best: str | None, known: Iterable[str]) -> None:
     """UnknownMetric, naming the first of ``names`` (or ``best``) that no selected run recorded."""
     known = set(known)
+    if best is not None and tracked(best):
+        raise NotAGoal(f"--best {best}: {best} is a value runner tracks, not a goal to make better; "
+                       "name the loss or a metric the model records")
     for name in (*names, *([best] if best is not None else [])):
         if name not in known and not (name == best == LOSS):
             raise UnknownMetric(unknown_metric_message(name, known))
@@ -163,16 +214,14 @@ def metric_direction(name: str, declared: Mapping[str, str]) -> Direction:
     return "min" if name == LOSS else direction(name, declared)
 
 
-def choose_best(name: str, way: Direction, finals: Iterable[tuple[Any, float | None]]) -> Best | None:
-    """The best of (entry, final value) pairs by ``way``, ties to the first; None when no value is finite."""
-    best: tuple[Any, float] | None = None
-    for entry, value in finals:
-        if value is None or not math.isfinite(value):
-            continue
-        if best is None or (value > best[1] if way == "max" else value < best[1]):
-            best = (entry, value)
-    if best is None:
+def choose_best(name: str, way: Direction, sides: Iterable[tuple[Any, Side]]) -> Best | None:
+    """The best of (entry, its Side of final values) by runner.report.ranking's rule; None when no value is finite."""
+    pairs = list(sides)
+    ranking = rank([s for _, s in pairs], way)
+    if ranking is None:
         return None
-    entry, value = best
+    entry = next(e for e, s in pairs if s is ranking.top)
     key = getattr(entry, "key", None)
-    return Best(name, way, value, run_id=None if key is not None else entry.id, group=key)
+    tied = tuple(s.name for s in ranking.tied) if not ranking.clear else ()
+    return Best(name, way, float(ranking.top.mean or 0.0), run_id=None if key is not None else entry.id, group=key,
+                tied=tied, bad=ranking.top.bad_text())

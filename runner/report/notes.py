@@ -75,6 +75,10 @@ def axis_notes(curves: Curves) -> list[str]:
     out = []
     if not scale.log:
         out.append(f"The {name} axis is linear" + (f" ({scale.why_linear})." if scale.why_linear else "."))
+    bound = data.bounds.get(name)
+    if bound is not None and curves.band == "std" and curves.bands:
+        out.append(f"Each group's mean ± std band of {name} is clipped to {bound[0]:g}–{bound[1]:g}, "
+                   "the values it can take.")
     if scale.cap is not None:
         high = [r.label for r in data.runs if r.id in lines and len(lines[r.id].value) and lines[r.id].value.max() > scale.cap]
         who = ", ".join(high[:5]) + (f" and {len(high) - 5} more" if len(high) > 5 else "")

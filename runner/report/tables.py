@@ -15,6 +15,7 @@ from typing import Any
 
 from runner.formatting import format_ids, format_loss
 from runner.report.data import Group, ReportData, RunData, format_value
+from runner.report.metric_data import tracked
 from runner.report.style import STATUS_WORDS, star
 
 __all__ = ["config_section", "e", "fmt_time", "runs_table", "summary_table"]
@@ -62,6 +63,12 @@ def num_cell(shown: str, value: float | None) -> str:
 
 def loss_cell(value: float | None, extra: str = "") -> str:
     return num_cell(format_loss(value, LOSS_DIGITS) + extra, value)
+
+
+def spread_cell(value: float | None, spread: str) -> str:
+    """A group's mean, its spread ("± 0.0031", "1 not finite") on a line under it, so that the column stays narrow."""
+    below = f"<br><small>{e(spread.strip())}</small>" if spread else ""
+    return f'<td class="num" data-v="{sort_value(value)}">{e(format_loss(value, LOSS_DIGITS))}{below}</td>'
 
 
 def badge(status: str) -> str:
@@ -112,9 +119,10 @@ METRICS_AT = SUMMARY_HEAD.index("Best loss") + 1  # each metric's final and best
 
 
 def summary_head(data: ReportData) -> list[str]:
-    """The summary's headings, with a final and a best column per gathered metric (best: ↑ highest, ↓ lowest)."""
+    """The summary's headings, with a final and a best column per gathered metric (best: ↑ highest, ↓ lowest);
+    a tracked value (lr, grad_norm) is watched, not made better, so it has a final column only."""
     metrics = [f"{name} {col}" for name in data.metrics
-               for col in ("final", "best " + ("↑" if data.directions[name] == "max" else "↓"))]
+               for col in ("final", *(() if tracked(name) else ("best " + ("↑" if data.directions[name] == "max" else "↓"),)))]
     return [*SUMMARY_HEAD[:METRICS_AT], *metrics, *SUMMARY_HEAD[METRICS_AT:]]
 
 
@@ -123,11 +131,11 @@ def group_metric_cells(data: ReportData, g: Group) -> list[str]:
     for name in data.metrics:
         m = g.metrics.get(name)
         if m is None:
-            cells += [num_cell("-", None), num_cell("-", None)]
+            cells += [num_cell("-", None)] * (1 if tracked(name) else 2)
             continue
         spread = f" ± {m.final.std:.2g}" if m.final.std else ""
         spread += f" ({m.final.nonfinite} not finite)" if m.final.nonfinite else ""
-        cells += [loss_cell(m.final.mean, spread), loss_cell(m.best)]
+        cells += [spread_cell(m.final.mean, spread), *(() if tracked(name) else (loss_cell(m.best),))]
     return cells
 
 
@@ -136,11 +144,24 @@ def run_metric_cells(data: ReportData, r: RunData) -> list[str]:
     for name in data.metrics:
         m = r.metrics.get(name)
         if m is None:
-            cells += [num_cell("-", None), num_cell("-", None)]
+            cells += [num_cell("-", None)] * (1 if tracked(name) else 2)
             continue
         at = f" ({m.summary.best_step})" if m.summary.best_step is not None else ""
-        cells += [loss_cell(m.summary.final), loss_cell(m.summary.best, at)]
+        cells += [loss_cell(m.summary.final), *(() if tracked(name) else (loss_cell(m.summary.best, at),))]
     return cells
+
+
+def per_seed(data: ReportData, g: Group) -> str:
+    """The group's runs a line each: seed, run, status, final loss and each gathered metric's final, folded away."""
+    names = [name for name in data.metrics if name in g.metrics]
+    lines = []
+    for run_id in g.run_ids:
+        r = data.run(run_id)
+        values = [f"loss {format_loss(r.summary.final_loss, LOSS_DIGITS)}"]
+        values += [f"{n} {format_loss(r.metrics[n].summary.final, LOSS_DIGITS)}" for n in names if n in r.metrics]
+        status = "" if r.status == "completed" else f" {STATUS_WORDS.get(r.status, r.status)}"
+        lines.append(f"<li>seed {e(r.seed)} (#{r.id}){e(status)}: {e(', '.join(values))}</li>")
+    return f'<details class="per-seed"><summary>per seed</summary><ul>{"".join(lines)}</ul></details>'
 
 
 def best_class(data: ReportData, entry: Group | RunData) -> str:
@@ -151,11 +172,11 @@ def summary_group_row(data: ReportData, g: Group) -> str:
     first = (
         f'<td data-t="{e(g.label)}"><b>{e(star(data, g) + g.label)}</b><br>'
         f'<small>{len(g.run_ids)} seeds ({e(", ".join(map(str, g.seeds)))}): '
-        f"runs {e(format_ids(g.run_ids))}</small></td>"
+        f"runs {e(format_ids(g.run_ids))}</small>{per_seed(data, g)}</td>"
     )
     spread = f" ± {g.final_std:.2g}" if g.final_std else ""
     spread += f" ({g.nonfinite_finals} not finite)" if g.nonfinite_finals else ""
-    cells = [first, *setup_cells(g), status_cell(g.statuses), loss_cell(g.final_mean, spread), loss_cell(g.best_loss),
+    cells = [first, *setup_cells(g), status_cell(g.statuses), spread_cell(g.final_mean, spread), loss_cell(g.best_loss),
              *group_metric_cells(data, g), *time_cells(g.steps_per_second, g.training_time, g.startup)]
     return f'<tr class="group{best_class(data, g)}">{"".join(cells)}</tr>'
 
@@ -201,7 +222,8 @@ def runs_table(data: ReportData) -> str:
 
 
 def table(name: str, head: Sequence[str], rows: list[str]) -> str:
-    ths = "".join(f'<th scope="col" title="Sort by {e(h)}">{e(h)}</th>' for h in head)
+    # a long heading wraps at its spaces, and after the dots of a plugin's option ("optimizer.<wbr>amsgrad")
+    ths = "".join(f'<th scope="col" title="Sort by {e(h)}">{e(h).replace(".", ".<wbr>")}</th>' for h in head)
     return (
         f'<div class="scroll"><table class="sortable" id="table-{name}"><thead><tr>{ths}</tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table></div>'

@@ -16,7 +16,10 @@ best) value of the loss or a metric:
 Only completed runs with a finite value count; the others are left out and
 the verdict counts them by status. A difference is clear when its interval
 excludes zero, and the better side (lower for losses, higher for
-accuracy-like metrics: runner.metrics) is named first.
+accuracy-like metrics: runner.metrics) is named first; an unclear one says
+how many seeds would likely settle it (runner.report.ranking.POWER_RULE).
+The best line per sweep follows runner.report.ranking.RULE: the best, or
+the entries tied for best, with diverged and failed seeds counted against.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from typing import Any, Literal
 
 from runner.metrics import Direction
 from runner.report.data import BASE_KEYS, SECTIONS, Group, ReportData, RunData, config_items, format_value
-from runner.report.intervals import Interval, mean_interval, welch_interval
+from runner.report.intervals import Interval, mean_interval
 from runner.report.metric_data import LOSS
+from runner.report.ranking import RULE, Difference, Side, difference, rank, seeds_to_settle, settle_text, side_of
 
 __all__ = ["Basis", "BestLine", "Comparison", "Side", "Verdicts", "compare", "verdicts"]
 
@@ -60,28 +64,6 @@ class Basis:
 
 
 @dataclass(frozen=True)
-class Side:
-    """One side of a comparison: an entry's values by seed, from its completed runs with a finite value."""
-
-    name: str  # "adam", "lr=0.01", or an entry's label
-    entry: str  # "g3" or "#12"
-    values: dict[int, float]  # by seed
-    left_out: dict[str, int]  # the runs without a value to count, by why: "diverged", "running", "not finite"...
-
-    @property
-    def left(self) -> int:
-        return sum(self.left_out.values())
-
-    def why(self) -> str:
-        """"3 diverged, 1 running": the runs left out."""
-        return ", ".join(f"{n} {reason}" for reason, n in self.left_out.items())
-
-    @property
-    def mean(self) -> float | None:
-        return math.fsum(self.values.values()) / len(self.values) if self.values else None
-
-
-@dataclass(frozen=True)
 class Comparison:
     """Two entries compared: ``first`` is the better on average (or, equal or unknown, the earlier)."""
 
@@ -96,6 +78,7 @@ class Comparison:
     interval: Interval | None  # of mean(first) − mean(second); None with one seed or no values
     wins: int | None  # paired: the seeds in which ``first`` is strictly better
     verdict: str
+    settle: int | None = None  # unclear: the seeds that would likely settle it (ranking.POWER_RULE)
 
     @property
     def clear(self) -> bool:
@@ -111,13 +94,13 @@ class Comparison:
             "difference": interval.estimate if interval else None,
             "low": interval.low if interval else None, "high": interval.high if interval else None,
             "level": interval.level if interval else None, "method": interval.method if interval else None,
-            "verdict": self.verdict,
+            "verdict": self.verdict, "seeds_to_settle": self.settle,
         }
 
 
 @dataclass(frozen=True)
 class BestLine:
-    """The best entry of a sweep (or of the report) by the basis, with its interval and its lead on the next."""
+    """The best entry of a sweep (or of the report) by ranking.RULE, or the entries tied for best; its lead on the next."""
 
     sweep: str | None
     entry: str
@@ -126,6 +109,12 @@ class BestLine:
     interval: Interval | None  # of its mean; None with one seed
     runner_up: Comparison | None
     text: str
+    tied: tuple[Side, ...] = ()  # the entries tied for best (the top first); empty when the top is clearly best
+    bound: tuple[float, float] | None = None  # the metric's bounds, to which ``interval`` is clipped
+
+    @property
+    def clear(self) -> bool:
+        return not self.tied
 
     def as_dict(self) -> dict[str, Any]:
         interval = self.interval
@@ -133,7 +122,10 @@ class BestLine:
             "sweep": self.sweep, "entry": self.entry, "label": self.label, "value": self.side.mean,
             "seeds": len(self.side.values), "low": interval.low if interval else None,
             "high": interval.high if interval else None, "method": interval.method if interval else None,
-            "runner_up": self.runner_up.as_dict() if self.runner_up else None, "text": self.text,
+            "clipped_to": list(self.bound) if self.bound and interval else None,
+            "diverged_or_failed": self.side.bad, "seeds_run": self.side.seeds, "clear": self.clear,
+            "tied": [side_dict(s) for s in self.tied], "values": {str(k): v for k, v in self.side.values.items()},
+            "runner_up": self.runner_up.as_dict() if self.runner_up else None, "text": self.text, "rule": RULE,
         }
 
 
@@ -173,7 +165,8 @@ def verdicts(data: ReportData, basis: Basis | None = None) -> Verdicts:
         shared = context(data, members[entry_key(a)][0], setting, derived)
         found.append(compare(first, second, basis, way, setting=setting, context=shared))
     names = {entry_key(e): entry_name(data, e, members, derived) for e in entries}
-    return Verdicts(basis, way, tuple(found), best_lines(entries, members, names, basis, way))
+    bound = data.bounds.get(basis.metric)
+    return Verdicts(basis, way, tuple(found), best_lines(entries, members, names, basis, way, bound))
 
 
 def direction_of(data: ReportData, metric: str) -> Direction:
@@ -302,48 +295,18 @@ def run_value(run: RunData, basis: Basis) -> float | None:
 
 def side(entry: Group | RunData, members: dict[str, list[RunData]], basis: Basis, name: str) -> Side:
     """``entry``'s values by seed, from its completed runs with a finite value; the others counted by why."""
-    values: dict[int, float] = {}
-    left_out: dict[str, int] = {}
-    for run in members[entry_key(entry)]:
-        value = run_value(run, basis)
-        if run.status == "completed" and value is not None and math.isfinite(value):
-            values[run.seed] = value
-        else:
-            why = run.status if run.status != "completed" else "with no value" if value is None else "not finite"
-            left_out[why] = left_out.get(why, 0) + 1
-    return Side(name, entry_key(entry), values, left_out)
-
-
-def better(a: float, b: float, way: Direction) -> bool:
-    return a < b if way == "min" else a > b
+    return side_of(name, entry_key(entry), ((r.seed, r.status, run_value(r, basis)) for r in members[entry_key(entry)]))
 
 
 def compare(a: Side, b: Side, basis: Basis, way: Direction, *, setting: str | None = None, context: str = "") -> Comparison:
-    """``a`` against ``b``: paired over shared seeds, Welch without, nothing with one seed; the better named first.
-
-    Which is better is judged on the values the interval rests on: over the
-    shared seeds when paired, else over every value of each side.
-    """
-    shared = sorted(a.values.keys() & b.values.keys())
-    paired = len(shared) >= 2
-    on_a, on_b = (shared_mean(s, shared) if paired else s.mean for s in (a, b))
-    if (on_a is None and on_b is not None) or (on_a is not None and on_b is not None and better(on_b, on_a, way)):
-        a, b = b, a
-    interval, wins = None, None
-    if paired:
-        seeds = len(shared)
-        interval = mean_interval([a.values[s] - b.values[s] for s in shared])
-        wins = sum(better(a.values[s], b.values[s], way) for s in shared)
-    else:
-        seeds = min(len(a.values), len(b.values))
-        if seeds >= 2:
-            interval = welch_interval(list(a.values.values()), list(b.values.values()))
-    made = Comparison(setting, context, a, b, basis, way, seeds, paired, interval, wins, "")
-    return replace(made, verdict=sentence(made))
+    """``a`` against ``b`` (ranking.difference: paired over shared seeds, Welch without), the better named first."""
+    return comparison(difference(a, b, way), basis, way, setting, context)
 
 
-def shared_mean(side: Side, seeds: Sequence[int]) -> float:
-    return math.fsum(side.values[seed] for seed in seeds) / len(seeds)
+def comparison(d: Difference, basis: Basis, way: Direction, setting: str | None = None, context: str = "") -> Comparison:
+    made = Comparison(setting, context, d.first, d.second, basis, way, d.seeds, d.paired, d.interval, d.wins, "",
+                      None if d.clear else seeds_to_settle(d))
+    return replace(made, verdict=sentence(made, settle_text(d)))
 
 
 def num(value: float) -> str:
@@ -359,8 +322,8 @@ def num(value: float) -> str:
     return "0" if text in ("0", "-0") else text.replace("-", "−")
 
 
-def sentence(c: Comparison) -> str:
-    """The verdict in words."""
+def sentence(c: Comparison, settle: str = "") -> str:
+    """The verdict in words (``settle``: how many seeds would likely settle an unclear one)."""
     a, b, i = c.first, c.second, c.interval
     word = "lower" if c.direction == "min" else "higher"
     left = [f"{s.name}: {s.why()}" for s in (a, b) if s.left_out]
@@ -377,16 +340,17 @@ def sentence(c: Comparison) -> str:
     if c.paired:
         if c.clear:
             return f"{a.name} {word} than {b.name} in {c.wins} of {c.seeds} seeds; {numbers}{note}"
-        return f"no clear difference with {c.seeds} seeds ({a.name} {word} in {c.wins} of {c.seeds}; {numbers}){note}"
+        return (f"no clear difference with {c.seeds} seeds ({a.name} {word} in {c.wins} of {c.seeds}; {numbers})"
+                f"{'; ' + settle if settle else ''}{note}")
     runs = f"{len(a.values)} and {len(b.values)} runs"
     if c.clear:
         return f"{a.name} {word} than {b.name}; seeds not shared ({runs}): {numbers}{note}"
-    return f"no clear difference with {runs}, seeds not shared ({numbers}){note}"
+    return f"no clear difference with {runs}, seeds not shared ({numbers}){'; ' + settle if settle else ''}{note}"
 
 
 def best_lines(
     entries: Sequence[Group | RunData], members: dict[str, list[RunData]], names: dict[str, str], basis: Basis,
-    way: Direction,
+    way: Direction, bound: tuple[float, float] | None = None,
 ) -> tuple[BestLine, ...]:
     """The best entry per sweep (one line for the report when its runs are of one sweep or none)."""
     by_sweep: dict[str | None, list[Group | RunData]] = {}
@@ -394,32 +358,74 @@ def best_lines(
         by_sweep.setdefault(members[entry_key(entry)][0].sweep, []).append(entry)
     lines = []
     for sweep, chosen in by_sweep.items():
-        line = best_line(chosen, members, names, basis, way, sweep if len(by_sweep) > 1 else None)
+        line = best_line(chosen, members, names, basis, way, sweep if len(by_sweep) > 1 else None, bound)
         if line is not None:
             lines.append(line)
     return tuple(lines)
 
 
-def best_line(
-    entries: Sequence[Group | RunData], members: dict[str, list[RunData]], names: dict[str, str], basis: Basis,
-    way: Direction, sweep: str | None,
-) -> BestLine | None:
-    """The entry with the best mean, its interval, and how it compares with the next best (ties: the earlier)."""
-    sides = [side(e, members, basis, names[entry_key(e)]) for e in entries]
-    ranked = sorted((s for s in sides if s.mean is not None), key=lambda s: float(s.mean or 0) * (1 if way == "min" else -1))
-    if not ranked:
-        return None
-    top = ranked[0]
-    interval = mean_interval(list(top.values.values())) if len(top.values) >= 2 else None
-    where = f"in sweep {sweep}" if sweep is not None else ""
-    text = f"Best configuration{' ' + where if where else ''}: {top.name}, {basis.describe()} {num(float(top.mean or 0))}"
-    if interval is not None:
-        text += f" over {len(top.values)} seeds, {interval.level:.0%} interval {num(interval.low)} to {num(interval.high)}"
+MAX_TIED = 5  # a longer tie names this many and counts the rest
+
+
+def clipped(interval: Interval, bound: tuple[float, float] | None) -> tuple[Interval, bool]:
+    """The interval cut to the metric's bounds (accuracy cannot pass 1), and whether that cut anything."""
+    if bound is None or (interval.low >= bound[0] and interval.high <= bound[1]):
+        return interval, False
+    return replace(interval, low=max(interval.low, bound[0]), high=min(interval.high, bound[1])), True
+
+
+def mean_text(s: Side, bound: tuple[float, float] | None) -> tuple[str, Interval | None]:
+    """"1.03 over 5 seeds, 95% interval 0.98 to 1.08 (3 of 8 seeds diverged)", and the interval (clipped)."""
+    text = num(float(s.mean or 0))
+    interval = None
+    if len(s.values) >= 2:
+        interval, cut = clipped(mean_interval(list(s.values.values())), bound)
+        text += (f" over {len(s.values)} seeds, {interval.level:.0%} interval {num(interval.low)} to {num(interval.high)}"
+                 + (f" (clipped to the bound {num(bound[1] if interval.high == bound[1] else bound[0])})"
+                    if cut and bound else ""))
     else:
         text += " (one seed: no interval)"
-    runner_up = None
-    if len(ranked) > 1:
-        following = ranked[1]
-        runner_up = compare(replace(top, name="best"), replace(following, name="next"), basis, way)
-        text += f". Next best: {following.name}, {num(float(following.mean or 0))}; {runner_up.verdict}"
-    return BestLine(sweep, top.entry, top.name, top, interval, runner_up, text + ".")
+    bad = s.bad_text()
+    return text + (f"; {bad}" if bad else ""), interval
+
+
+def best_line(
+    entries: Sequence[Group | RunData], members: dict[str, list[RunData]], names: dict[str, str], basis: Basis,
+    way: Direction, sweep: str | None, bound: tuple[float, float] | None = None,
+) -> BestLine | None:
+    """The best entry by ranking.RULE with its interval and its lead on the next, or the entries tied for best."""
+    sides = [side(e, members, basis, names[entry_key(e)]) for e in entries]
+    ranking = rank(sides, way)
+    if ranking is None:
+        return None
+    top = ranking.top
+    where = f" in sweep {sweep}" if sweep is not None else ""
+    shown, interval = mean_text(top, bound)
+    if ranking.clear:
+        text = f"Best configuration{where}: {top.name}, {basis.describe()} {shown}"
+    else:
+        text = f"Tied for best{where} ({len(ranking.tied)} configurations the data cannot tell apart): {top.name}, " \
+               f"{basis.describe()} {shown}"
+        others = ranking.tied[1:]
+        text += "".join(f"; {s.name}, {mean_text(s, bound)[0]}" for s in others[:MAX_TIED - 1])
+        text += f"; and {len(others) - MAX_TIED + 1} more" if len(others) > MAX_TIED - 1 else ""
+    runner_up = next_text = None
+    following = ranking.runner_up
+    if following is not None:
+        lead = ranking.lead_over(following) or difference(top, following, way)
+        in_tie = following in ranking.tied
+        words = ("first", "second") if in_tie else ("best", "next") if ranking.clear else ("best by mean", "next")
+        named = dict(zip((top.entry, following.entry), words))
+        runner_up = comparison(replace(lead, first=replace(lead.first, name=named[lead.first.entry]),
+                                       second=replace(lead.second, name=named[lead.second.entry])), basis, way)
+        if in_tie:
+            next_text = f"The first two: {runner_up.verdict}"
+        else:
+            next_text = f"{'Next best' if ranking.clear else 'Next by mean'}: {following.name}, {num(float(following.mean or 0))}"
+            if following.share_bad > top.share_bad:
+                next_text += f", ranked after for its {following.bad_text()}"
+            else:
+                next_text += f"; {runner_up.verdict}"
+    text += f". {next_text}." if next_text else "."
+    return BestLine(sweep, top.entry, top.name, top, interval, runner_up, text,
+                    () if ranking.clear else ranking.tied, bound if interval is not None else None)

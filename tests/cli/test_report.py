@@ -53,7 +53,9 @@ def test_a_report_of_real_runs_with_metrics(cli, metric_env, tmp_path):
     out = tmp_path / "real.html"
     cli("report", "--metric", "val_loss,half_loss", "--best", "val_loss", "-o", str(out))
     page = out.read_text()
-    assert 'id="fig-metric-val_loss"' in page and 'id="fig-metric-half_loss"' in page and page.count(' best">') == 1
+    assert 'id="fig-metric-val_loss"' in page and 'id="fig-metric-half_loss"' in page
+    # a seed group against one run: one seed has no interval, so the two are tied and nothing is starred
+    assert page.count(' best">') == 0 and "Nothing is starred: by final val_loss, 2 entries are tied for best" in page
     assert "The runs also recorded val_half_loss, val_w_sum, w_sum: draw them with --metric NAME." in page
     assert "Colour: lr. Dash: optimizer." in page  # one model: colour follows the lr
 
@@ -61,14 +63,18 @@ def test_a_report_of_real_runs_with_metrics(cli, metric_env, tmp_path):
 def test_metrics_and_best(cli, store, tmp_path):
     for s in range(2):
         add_run(store, decay(30, seed=s), seed=s, metrics={"val_accuracy": evaluations(rising(3, seed=s), 10)})
-    lone = add_run(store, decay(30), lr=0.1, metrics={"val_accuracy": evaluations([0.2, 0.99, 0.98], 10), "lr": [0.1] * 30})
+    lone = [add_run(store, decay(30, seed=s), lr=0.1, seed=s, metrics={
+        "val_accuracy": evaluations([0.2, 0.99, 0.98 + s / 1000], 10), "lr": [0.1] * 30}) for s in range(2)][0]
     out = tmp_path / "m.html"
     result = cli("report", "--metric", "val_accuracy", "--metric", "lr", "--best", "val_accuracy", "-o", str(out))
     assert result.stderr.startswith("Wrote ") and len(result.stderr.splitlines()) == 1
     page = out.read_text()
     assert 'id="fig-metric-val_accuracy"' in page and 'id="fig-metric-lr"' in page
     assert "--metric val_accuracy,lr --best val_accuracy" in page and "val_accuracy best ↑" in page
-    assert f'<tr class="run status-row-completed best"><td data-t="#{lone}">★ #{lone}' in page
+    assert "lr best" not in page  # lr is tracked, not a goal: no best column
+    # clearly higher in both seeds: starred, the one bold row
+    assert page.count(' best">') == 1 and '<tr class="group best"><td data-t="numpy · gd · lr=0.1"><b>★ numpy' in page
+    assert f"runs #{lone}" in page
     cli("report", "--metric", " val_accuracy, ", "-o", str(out))  # spaces and a trailing comma are fine
     assert 'id="fig-metric-val_accuracy"' in out.read_text() and 'id="fig-metric-lr"' not in out.read_text()
 

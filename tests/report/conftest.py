@@ -29,6 +29,7 @@ def add_run(
     dataset="random",
     steps=None,
     metrics=None,
+    optimizer_options=None,
     **model_params,
 ) -> int:
     """A run with these per-step losses; status defaults to completed, or diverged after a non-finite loss.
@@ -37,7 +38,7 @@ def add_run(
     """
     config = RunConfig(
         model=model, optimizer=optimizer, dataset=dataset, lr=lr, steps=steps or max(len(losses), 1), seed=seed, name=name,
-        model_params={"hidden": hidden, **model_params}, optimizer_options={}, dataset_params={"batch": 8},
+        model_params={"hidden": hidden, **model_params}, optimizer_options=optimizer_options or {}, dataset_params={"batch": 8},
     )
     run_id = store.create_run(config, device, sweep=sweep)
     metric_rows = [

@@ -33,13 +33,18 @@ def test_a_report_of_a_real_sweep_has_the_comparisons_table(cli, store, tmp_path
     html = section(page)
     assert re.findall(r"<th scope[^>]*>(.*?)</th>", html) == list(HEAD)
     (row,) = rows(html)
-    assert row[0] == "optimizer" and row[4] == "2 shared" and row[7] == "paired t"
+    assert row[0] == "optimizer" and row[4].startswith("2 shared<details") and row[7] == "paired t"
+    assert re.search(r"<li>seed 0: A [^,]+, B [^,]+, A − B [^<]+</li><li>seed 1: ", row[4])  # each seed's values
     assert re.fullmatch(r"(<b>)?((adam|gd) lower than (adam|gd) in \d of 2 seeds|no clear difference with 2 seeds).*", row[8])
     data = gather(store, sweep="opt")
     (c,) = verdicts(data).comparisons
     assert {c.first.name, c.second.name} == {"adam", "gd"} and c.seeds == 2
     assert c.first.mean <= c.second.mean and sorted(c.first.values) == [0, 1]
-    assert f'<p class="best-line"><b>Best configuration:</b> numpy · {c.first.name} · lr=0.001, final loss ' in html
+    if c.clear:  # two seeds: a clear difference crowns the better, else the two are tied and nothing is bold
+        assert f'<p class="best-line"><b>Best configuration:</b> numpy · {c.first.name} · lr=0.001, final loss ' in html
+    else:
+        assert ('<p class="best-line tied">Tied for best (2 configurations the data cannot tell apart): numpy · '
+                f'{c.first.name} · lr=0.001, final loss ') in html and "Best configuration" not in html
     cli("report", "--sweep", "opt", "--compare", "best", "-o", str(out))
     page = out.read_text()
     assert "--compare best" in page and "compared on each run&#x27;s best loss (lower is better)" in page
@@ -60,7 +65,8 @@ def test_nothing_to_compare_is_said_plainly(store):
     add_run(store, [3.0, 2.0], optimizer="adam", lr=0.1)  # two settings differ
     html = comparisons_section(gather(store))
     assert "No two groups or runs differ in exactly one setting" in html and "table-comparisons" not in html
-    assert "<b>Best configuration:</b> #1 · numpy · sgd · lr=0.001, final loss 1 (one seed: no interval)." in html
+    assert ('<p class="best-line tied">Tied for best (2 configurations the data cannot tell apart): #1 · numpy · sgd · '
+            "lr=0.001, final loss 1 (one seed: no interval); #2 · numpy · adam · lr=0.1, 2 (one seed: no interval).") in html
 
 
 def test_a_large_table_is_capped_keeping_those_with_an_interval(store, monkeypatch):

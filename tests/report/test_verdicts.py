@@ -98,7 +98,10 @@ def test_one_seed_gives_no_interval(store):
         assert c.interval is None and not c.clear and c.verdict.startswith("one seed: no interval (")
     assert only(v, "optimizer").verdict == "one seed: no interval (sgd: 1; adam: 2)"
     assert only(v, "lr").verdict == "one seed: no interval (lr=0.001: 1; lr=0.1: 1.5 (mean of 3))"
-    assert v.best[0].text.startswith("Best configuration: #1 · numpy · sgd · lr=0.001, final loss 1 (one seed: no interval).")
+    # one seed has no interval, so nothing can be told apart from the lowest: a tie, not a best
+    assert v.best[0].text.startswith("Tied for best (3 configurations the data cannot tell apart): #1 · numpy · sgd · "
+                                     "lr=0.001, final loss 1 (one seed: no interval); numpy · sgd · lr=0.1, 1.5 over 3 seeds")
+    assert not v.best[0].clear and [s.entry for s in v.best[0].tied] == ["#1", "g1", "#2"]
 
 
 def test_only_pairs_that_differ_in_one_setting_are_compared(store):
