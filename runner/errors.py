@@ -51,3 +51,13 @@ class CheckpointError(RunnerError):
 
 class SweepNameTaken(ConfigError):
     """A new grid under a sweep name in use: refused (exit 2) unless the user asks to add to that sweep (--add)."""
+
+
+class ForeignDatabase(ConfigError, StorageError):
+    """A database that is not runner's (another application's tables or application id, or not SQLite at all):
+    refused untouched, exit 2."""
+
+
+class NoDatabase(ConfigError, StorageError):
+    """A command that works on stored runs (rm, resume, stop, show) was pointed at a database that does not exist:
+    it creates none, exit 2."""

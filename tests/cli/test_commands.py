@@ -122,7 +122,7 @@ def test_an_absent_run_is_one_line_and_deletes_nothing(cli, three_runs, store, c
 def test_a_garbage_database_file_is_one_line_and_left_untouched(cli, tmp_path, command):
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not sqlite" * 100)
-    result = cli(*command, "--db", str(garbage), code=1)
+    result = cli(*command, "--db", str(garbage), code=2)  # someone else's file: refused, the user's to fix
     assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
     assert "not a runner database" in result.stderr or "not a database" in result.stderr
     assert garbage.read_bytes() == b"this is not sqlite" * 100

@@ -77,7 +77,7 @@ def foreign(tmp_path) -> Path:
 @pytest.mark.parametrize("args", [*READING, *WRITING], ids=lambda a: a[0])
 def test_every_command_refuses_another_applications_database_untouched(foreign, args):
     before = digest(foreign)
-    line = one_line_error(runner(*args, "--db", str(foreign), cwd=foreign.parent), 1)
+    line = one_line_error(runner(*args, "--db", str(foreign), cwd=foreign.parent), 2)
     assert "another application's tables (customers)" in line
     assert digest(foreign) == before  # not even switched to WAL mode
     assert sorted(p.name for p in foreign.parent.iterdir()) == ["other.db"]
