@@ -9,9 +9,10 @@ something is built.
 
 from runner import ModelSpec, hookimpl
 from runner.shapes import BATCH_OF_VECTORS
-from runner.specs import at_least, lazy
+from runner.specs import Range, lazy
 
 HIDDEN = 100  # the tutorial's H
+MAX_HIDDEN = 100_000  # a sanity bound, refused up front: a wider layer is a typo, and would not fit in memory
 
 
 def tutorial_net(package: str, **fields):
@@ -29,7 +30,7 @@ def tutorial_net(package: str, **fields):
             ModelSpec(
                 build=lazy(".model:build", package),
                 params={"hidden": HIDDEN},
-                checks={"hidden": at_least(1)},
+                checks={"hidden": Range(1, MAX_HIDDEN)},
                 shapes=BATCH_OF_VECTORS,
                 **fields,
             )

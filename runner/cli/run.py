@@ -108,9 +108,8 @@ def print_grid(grid: Sequence[Resolved]) -> None:
 
 def run_single(resolved: Resolved, db: str | None, quiet: bool, options: ExecOptions) -> int:
     from runner import runs
-    from runner.signals import graceful_stop
-
     from runner.cli.sweep import check_devices
+    from runner.signals import graceful_stop
 
     config = resolved.config
     label = f"{config.model} · {config.optimizer}"
