@@ -326,7 +326,7 @@ def describe(exc: BaseException, where: str, connecting: bool = False) -> str:
     detail = first_line(exc)
     lowered = detail.lower()
     if not_sqlite(exc):
-        return f"{where} is not a runner database (file is not a database); give runner its own file"
+        return f"{where} is not a runner database (file is not a database); point runner at another file"
     if "database is locked" in lowered:
         return f"{where} was locked by another process for over {BUSY_TIMEOUT_SECONDS:g} s ({detail}); try again"
     if "disk is full" in lowered or "no space left" in lowered:

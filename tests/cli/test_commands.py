@@ -141,7 +141,7 @@ def test_a_folder_as_database_is_one_line(cli, tmp_path):
 
 
 def test_an_unknown_dialect_is_one_line(cli):
-    result = cli("ls", "--db", "nosuchdb://localhost/x", code=1)
+    result = cli("ls", "--db", "nosuchdb://localhost/x", code=2)  # the user's to fix: a usage error
     assert "nosuchdb" in result.stderr and len(result.stderr.splitlines()) == 1
 
 

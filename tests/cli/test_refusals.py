@@ -87,7 +87,7 @@ def test_a_whole_number_setting_beyond_64_bits_is_refused(cli, db_path, model):
 @pytest.mark.parametrize("model", ["numpy", "module"])
 def test_a_layer_too_wide_for_any_memory_is_refused(cli, db_path, model):
     line = refused(cli, "run", "-m", model, "--steps", "3", "--set", "hidden=10000000000")
-    assert f"model '{model}': hidden must be at least 1 and at most 100000" in line
+    assert f"model '{model}': hidden must be at most 100000 (see " in line
     assert not db_path.exists()
 
 
