@@ -9,9 +9,16 @@ something is built.
 
 from runner import ModelSpec, hookimpl
 from runner.shapes import BATCH_OF_VECTORS
-from runner.specs import at_least, lazy
+from runner.specs import Range, at_least, lazy
 
 HIDDEN = 100  # the tutorial's H
+MAX_HIDDEN = 100_000  # a sanity bound, refused up front: a wider layer is a typo, and would not fit in memory
+
+
+def within(low: int, high: int):
+    """A check that says which bound a value is past: ``low`` first, then the sanity bound ``high``."""
+    floor, ceiling = at_least(low), Range(high=high)
+    return lambda value: floor(value) or ceiling(value)
 
 
 def tutorial_net(package: str, **fields):
@@ -29,7 +36,7 @@ def tutorial_net(package: str, **fields):
             ModelSpec(
                 build=lazy(".model:build", package),
                 params={"hidden": HIDDEN},
-                checks={"hidden": at_least(1)},
+                checks={"hidden": within(1, MAX_HIDDEN)},
                 shapes=BATCH_OF_VECTORS,
                 **fields,
             )

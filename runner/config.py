@@ -135,6 +135,7 @@ def resolve(
         "optimizer": options,
         "dataset": dict(dataset_spec.params),
     }
+    recipe = dict(options)  # what the optimizer is built with unless --set changes it
     for assignment in sets:
         apply_set(sections, assignment, skip_unknown_sets)
     names = {"model": model, "optimizer": optimizer_name, "dataset": dataset_name}
@@ -142,6 +143,8 @@ def resolve(
     for kind in SECTIONS:  # before anything is stored: a value outside the plugin's declared range is refused
         check_settings(registry, kind, names[kind], checks[kind], sections[kind])
     lr = check_lr(default_lr(model_spec, optimizer_name, optimizer_spec) if lr is None else lr)
+    probe_optimizer(plugin_label(registry, "optimizer", optimizer_name), optimizer_spec, model_spec.backend, lr,
+                    sections["optimizer"], recipe)
     steps = check_steps((model_spec.steps or DEFAULT_STEPS) if steps is None else steps)
     seed = DEFAULT_SEED if seed is None else check_seed(seed)
     # Before anything is written: a model that cannot take this dataset's shapes is a ConfigError naming both.
@@ -188,6 +191,44 @@ def check_lr(lr: Any) -> float:
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
         raise ConfigError(f"the learning rate must be a positive number, not {lr!r}")
     return float(lr)
+
+
+# Optimizer settings already probed in this process (a grid resolves the same ones once per seed and model).
+_PROBED: set[tuple[int, str, float, str]] = set()
+
+
+def probe_optimizer(label: str, spec: OptimizerSpec, backend: str, lr: float, options: Mapping[str, Any],
+                    recipe: Mapping[str, Any]) -> None:
+    """Refuse (OptionError) optimizer settings the optimizer itself refuses, before anything is stored: torch.optim
+    raises ValueError for nesterov without momentum, say, which each check of one setting alone cannot see.
+
+    The optimizer is built once on a one-element parameter, and only when --set changed its settings: its own
+    defaults (and a model's recipe) are taken to work, so the common path imports and builds nothing here. Any
+    other exception is the plugin's fault, left for the run to report as it always has.
+    """
+    changed = {key: value for key, value in options.items() if recipe.get(key, object()) != value}
+    builder = spec.builder(backend)
+    key = (id(builder), backend, lr, repr(sorted(options.items())))
+    if not changed or builder is None or key in _PROBED:
+        return
+    try:
+        builder(_one_parameter(backend), lr=lr, **options)
+    except ValueError as exc:
+        shown = " ".join(f"{name}={value}" for name, value in changed.items())
+        raise OptionError(f"--set {shown}: {label} refuses these settings ({exc})") from None
+    except Exception:
+        return
+    _PROBED.add(key)
+
+
+def _one_parameter(backend: str) -> list[Any]:
+    if backend == "numpy":
+        import numpy
+
+        return [numpy.zeros(1)]
+    import torch
+
+    return [torch.zeros(1, requires_grad=True)]
 
 
 def check_steps(steps: Any) -> int:
@@ -275,7 +316,10 @@ def parse_value(key: str, raw: str, default: Any) -> Any:
                 return False
             raise ValueError
         if isinstance(default, int):
-            return int(raw)
+            number = int(raw)
+            if not -(2**63) <= number < 2**63:  # no array dimension or count can be larger: refused up front
+                raise ValueError
+            return number
         if isinstance(default, float):
             value = float(raw)
             if not math.isfinite(value):
@@ -297,7 +341,7 @@ def describe_type(default: Any) -> str:
     if isinstance(default, bool):
         return "true or false"
     if isinstance(default, int):
-        return "a whole number"
+        return "a whole number from -2**63 to 2**63-1"
     if isinstance(default, float):
         return "a finite number"
     if isinstance(default, (tuple, list)):

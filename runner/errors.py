@@ -67,3 +67,13 @@ class SchedulerUnreachable(ConfigError):
     """No Dask scheduler answers at a well-formed address (none started there yet, or it went away): ``runner run``
     refuses in one line (exit 2); ``runner worker`` exits runner.cli.worker.UNREACHABLE_EXIT, for a supervisor to try
     again later."""
+
+
+class ForeignDatabase(ConfigError, StorageError):
+    """A database that is not runner's (another application's tables or application id, or not SQLite at all):
+    refused untouched, exit 2."""
+
+
+class NoDatabase(ConfigError, StorageError):
+    """A command that works on stored runs (rm, resume, stop, show) was pointed at a database that does not exist:
+    it creates none, exit 2."""

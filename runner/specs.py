@@ -101,9 +101,14 @@ class Range:
         return f"must be {self.describe()}" if too_low or too_high else None
 
     def describe(self) -> str:
-        low = None if self.low is None else f"{'above' if self.low_open else 'at least'} {self.low:g}"
-        high = None if self.high is None else f"{'below' if self.high_open else 'at most'} {self.high:g}"
+        low = None if self.low is None else f"{'above' if self.low_open else 'at least'} {_number(self.low)}"
+        high = None if self.high is None else f"{'below' if self.high_open else 'at most'} {_number(self.high)}"
         return " and ".join(part for part in (low, high) if part)
+
+
+def _number(value: float) -> str:
+    """100000, not 1e+05; 0.5 as 0.5."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 def at_least(low: float) -> Range:

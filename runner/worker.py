@@ -127,7 +127,7 @@ def _opened(db_url: str) -> tuple[Store, Registry]:
         from runner.registry import load_registry
         from runner.store import open_store
 
-        _open[db_url] = (open_store(db_url), load_registry())
+        _open[db_url] = (open_store(db_url, must_exist=True), load_registry())  # the sweep made it
     return _open[db_url]
 
 
@@ -157,7 +157,7 @@ def work(args: argparse.Namespace) -> int:
         sys.modules["torch"].set_num_threads(args.threads)
     registry = load_registry()
     accepts = args.accepts.split(",")
-    with open_store(args.db) as store, graceful_stop() as stop, SweepWatch(store, args.sweep, stop):
+    with open_store(args.db, must_exist=True) as store, graceful_stop() as stop, SweepWatch(store, args.sweep, stop):
         options = dataclasses.replace(ExecOptions.from_namespace(args), stop=stop)
         while not stop.requested and not store.sweep_stopped(args.sweep):
             record = store.claim(args.sweep, accepts, args.device, args.slot)

@@ -1,7 +1,13 @@
 """The tutorial's dataset: random x and y, drawn x first, then y."""
 
 from runner import DatasetSpec, hookimpl
-from runner.specs import at_least, lazy
+from runner.specs import lazy
+
+from .. import within
+
+# Sanity bounds, refused up front: larger is a typo, and would not fit in memory (batch x d_in numbers are drawn).
+MAX_BATCH = 1_000_000
+MAX_WIDTH = 100_000
 
 
 @hookimpl
@@ -11,7 +17,7 @@ def register_datasets(register):
             name="random",
             build=lazy(".random_data:build", __name__),
             params={"batch": 64, "d_in": 1000, "d_out": 10},
-            checks={"batch": at_least(1), "d_in": at_least(1), "d_out": at_least(1)},
+            checks={"batch": within(1, MAX_BATCH), "d_in": within(1, MAX_WIDTH), "d_out": within(1, MAX_WIDTH)},
             shapes=lazy(".random_data:shapes", __name__),
             description="the tutorial's random inputs x (batch x d_in) and targets y (batch x d_out)",
         )

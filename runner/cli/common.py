@@ -67,13 +67,14 @@ class InputError(click.ClickException):
     exit_code = 2
 
 
-def open_store(db: str | None, create: bool = True) -> Store:
+def open_store(db: str | None, create: bool = True, must_exist: bool = False) -> Store:
     """The store at ``db`` (see runner.store.resolve_url), errors as one line; use it in a ``with`` block.
-    Commands that only read pass ``create=False``: they never create or upgrade a schema."""
+    Commands that only read pass ``create=False``: they never create or upgrade a schema. Commands that work
+    on stored runs pass ``must_exist``: a database file that is not there is refused (exit 2), not created."""
     from runner.store import open_store as _open
 
     with domain_errors():
-        return _open(db, create=create)
+        return _open(db, create=create, must_exist=must_exist)
 
 
 def mark_lost(store: Store) -> None:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
+from runner.cli.params import SECONDS
 from runner.patience import DEFAULT_DEADLINE
 
 if TYPE_CHECKING:
     from runner.options import ExecOptions
 
-SECONDS = click.FloatRange(min=0, min_open=True)
 INTERNAL = {"flush_seconds"}  # ExecOptions fields that are no command-line option (tests set them)
 
 

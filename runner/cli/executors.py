@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from runner.cli.params import SECONDS
 from runner.executor import EXECUTORS, WORKER_WAIT
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--retries", type=click.IntRange(0, 100), metavar="N",
                      help="Queue a run whose worker died again while it was claimed at most N times, from its "
                           "checkpoint.  [default: 2 with --executor dask or slurm, else 0]"),
-        click.option("--worker-wait", type=click.FloatRange(0, min_open=True), default=WORKER_WAIT, show_default=True,
+        click.option("--worker-wait", type=SECONDS, default=WORKER_WAIT, show_default=True,
                      metavar="SECONDS", help="With --executor dask or slurm: how long to wait for a first worker."),
         click.option("--partition", metavar="NAME", help="With --executor slurm: the jobs' partition (sbatch -p)."),
         click.option("--account", metavar="NAME", help="With --executor slurm: the account charged (sbatch -A)."),

@@ -6,6 +6,8 @@ the integer ones also take ranges such as ``0-4``.
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from runner.errors import ConfigError
@@ -54,6 +56,33 @@ class Ints(click.ParamType):
         return values
 
 
+class Seconds(click.ParamType):
+    """A duration in seconds: a finite number above ``low`` (or from ``low``, if ``low_open`` is False), at most
+    MAX_SECONDS. nan, inf and 1e309 are refused, and so is a value that no timer could wait for (threading and
+    signal.setitimer overflow near 9.2e9 s)."""
+
+    name = "seconds"
+
+    def __init__(self, low: float = 0.0, low_open: bool = True):
+        self.low, self.low_open = low, low_open
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float) and self._fits(value):
+            return value
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not self._fits(seconds):
+            above = f"above {self.low:g}" if self.low_open else f"from {self.low:g}"
+            self.fail(f"{value!r} is not a number of seconds {above} to 1e9 (try 60)", param, ctx)
+        return seconds
+
+    def _fits(self, seconds: float) -> bool:
+        low_ok = seconds > self.low if self.low_open else seconds >= self.low
+        return math.isfinite(seconds) and low_ok and seconds <= MAX_SECONDS
+
+
 class Label(click.ParamType):
     """A run's or sweep's name: at most MAX_NAME characters, the same limit on SQLite and PostgreSQL."""
 
@@ -87,6 +116,7 @@ class Names(click.ParamType):
 MAX_INT = 2**31 - 1
 MAX_NAME = 200  # --name and --sweep; PostgreSQL's btree index on runs.sweep fails at about 2.7 kB
 MAX_JOBS = 1024
+MAX_SECONDS = 1e9  # about 31 years: any longer wait is a mistake, and timers overflow a little above 9.2e9 s
 
 POSITIVE_FLOATS = PositiveFloats()
 STEPS = Ints(1, MAX_INT, "a whole number from 1 to 2**31-1", "500")
@@ -97,3 +127,4 @@ LABEL = Label()
 WHOLE_NUMBERS = Ints(-(2**63), None, "a whole number", "32")  # resolve() says which values a setting takes
 SEEDS = Ints(0, 2**32 - 1, "a whole number from 0 to 2**32-1", "0 or 0-4")
 NAMES = Names()
+SECONDS = Seconds()  # a timeout or a wait: more than 0

@@ -7,6 +7,7 @@ import json
 import click
 
 from runner.cli.common import json_option, load_registry
+from runner.cli.params import Seconds
 from runner.kinds import NAMES
 from runner.testing.suite import CHECK_TIMEOUT
 
@@ -15,7 +16,7 @@ from runner.testing.suite import CHECK_TIMEOUT
 @click.argument("name")
 @click.option("--kind", type=click.Choice(NAMES),
               help="What NAME is, when a model, optimizer or dataset share the name.  [default: found]")
-@click.option("--timeout", type=click.FloatRange(min=0), default=CHECK_TIMEOUT, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Seconds(0.0, low_open=False), default=CHECK_TIMEOUT, show_default=True, metavar="SECONDS",
               help="A check still running after this long fails, naming the plugin (0: no limit).")
 @json_option
 @click.pass_context

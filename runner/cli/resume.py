@@ -61,7 +61,7 @@ def resume_sweep(ctx, sweep, restart, values, db, quiet) -> int:
     from runner.scheduler import PoolOptions
     from runner.status import RESUMABLE, RunStatus
 
-    with open_store(db) as store:
+    with open_store(db, must_exist=True) as store:
         mark_lost(store)
         with domain_errors():
             sweep = sweep or store.latest_sweep(status=(RunStatus.QUEUED, *RESUMABLE))
@@ -112,7 +112,7 @@ def resume_runs(ids, restart, execution, given, db, quiet) -> int:
     from runner.store.resuming import refusal
 
     registry = load_registry()
-    with open_store(db) as store, domain_errors():
+    with open_store(db, must_exist=True) as store, domain_errors():
         mark_lost(store)
         plans, records = [], [store.get_run(run_id) for run_id in ids]
         for record in records:

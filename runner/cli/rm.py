@@ -32,7 +32,7 @@ def rm(ctx, targets, force, db):
         sweep = targets[0]
     else:  # checked before the database is opened
         run_ids = [RUN_ID.convert(t, None, ctx) for t in targets]
-    with open_store(db) as store, domain_errors():
+    with open_store(db, must_exist=True) as store, domain_errors():
         if sweep is None:
             records = [store.get_run(run_id) for run_id in run_ids]  # every id must exist first
         else:

@@ -108,10 +108,13 @@ def print_grid(grid: Sequence[Resolved]) -> None:
 
 def run_single(resolved: Resolved, db: str | None, quiet: bool, options: ExecOptions) -> int:
     from runner import runs
+    from runner.cli.sweep import check_devices
     from runner.signals import graceful_stop
 
     config = resolved.config
     label = f"{config.model} · {config.optimizer}"
+    with domain_errors():
+        check_devices([resolved])  # --device cuda without a GPU: refused before the database is created
     with open_store(db) as store, domain_errors(), graceful_stop() as stop, \
             progress_bar(config.steps, label, not quiet) as progress:
         finished = runs.start(resolved, store, dataclasses.replace(options, progress=progress, stop=stop))
@@ -153,13 +156,21 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
     from runner.cli.executors import check_scheduler, connect, disconnect, recorded_settings
     from runner.cli.sweep import check_devices, run_sweep
 
-    if options.executor == "local":  # Dask workers' devices are checked against their resources instead
-        with domain_errors():
+    devices = [r.config.device for r in grid]
+    with domain_errors():
+        if options.executor == "local":  # Dask workers' devices are checked against their resources instead
             check_devices(grid)
-    check_scheduler(options)  # before the database is opened: an unreachable scheduler creates no file
-    with open_store(db) as store:
-        client = connect(options, db, [r.config.device for r in grid])  # before anything is stored
-        try:
+        elif options.executor == "slurm":  # before the database is created (its jobs, submitted later, open it)
+            from runner.slurm_executor import check_installed
+
+            check_installed()
+    check_scheduler(options)  # an unreachable scheduler creates no file
+    early = options.executor == "dask"  # reaching a scheduler creates nothing: before the database is created
+    client = connect(options, db, devices) if early else None
+    try:
+        with open_store(db) as store:
+            if not early:  # SLURM's jobs open the database: it must exist before they are submitted
+                client = connect(options, db, devices)  # before anything is stored
             with domain_errors():
                 configs, recorded = [r.config for r in grid], options.execution.recorded()
                 if sweep is None:
@@ -168,8 +179,8 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
                     store.enqueue(configs, sweep, options=recorded, add=add)
                 store.record_sweep_options(sweep, recorded_settings(options))  # for runner resume SWEEP
                 return run_sweep(store, db, sweep, options, not quiet, client)
-        finally:
-            disconnect(client)
+    finally:
+        disconnect(client)
 
 
 def enqueue_unnamed(

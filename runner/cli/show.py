@@ -51,7 +51,7 @@ def record_lines(r) -> list[tuple[str, str]]:
 def show(run_id, as_json, db):
     """Show RUN's record, its loss summary, each metric's first, final and best value, any error, and its
     events (when it was marked lost and why, and if its process turned out alive)."""
-    with open_store(db, create=False) as store, domain_errors():
+    with open_store(db, create=False, must_exist=True) as store, domain_errors():
         mark_lost(store)
         record = store.get_run(run_id)
         kept = store.artifacts([run_id])[run_id]

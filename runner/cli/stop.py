@@ -18,7 +18,7 @@ def stop(sweep, db):
     (interrupted, with a checkpoint). `runner resume SWEEP` goes on with it."""
     from runner.processes import host_name
 
-    with open_store(db) as store, domain_errors():
+    with open_store(db, must_exist=True) as store, domain_errors():
         if not store.sweep_counts(sweep):
             raise click.ClickException(f"no sweep {sweep!r} in {store.url}; see `runner ls`")
         store.stop_sweep(sweep, f"runner stop (pid {os.getpid()} on {host_name()})")

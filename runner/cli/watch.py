@@ -8,7 +8,7 @@ import shlex
 import click
 
 from runner.cli.common import InputError, db_option, domain_errors, mark_lost, open_store
-from runner.cli.params import RUN_ID
+from runner.cli.params import RUN_ID, Seconds
 from runner.cli.report import page_options
 
 
@@ -22,7 +22,7 @@ from runner.cli.report import page_options
               help="Also answer requests for this host name (repeatable): a name you open the page by, other than "
                    "localhost, an IP address or this machine's own name. Others are refused, so that no web page can "
                    "read the runs by pointing a name of its own at this server.")
-@click.option("--interval", type=click.FloatRange(min=0.2), default=1.0, show_default=True,
+@click.option("--interval", type=Seconds(0.2, low_open=False), default=1.0, show_default=True,
               help="Seconds between reads of the database (only while a page is open).")
 @page_options
 @db_option

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from runner.cli.params import JOBS
+from runner.cli.params import JOBS, SECONDS
 
 if TYPE_CHECKING:
     from runner.scheduler import Slot
@@ -29,7 +29,7 @@ AFTER_EXIT_SECONDS = 3.0  # once the workers have exited: how long to ask the sc
 @click.option("--cpu-slots", type=click.IntRange(0, 1024), metavar="N",
               help="Workers on the CPU, splitting its cores.  [default: 0 beside GPUs, else 1]")
 @click.option("--name", metavar="NAME", help="Name the Dask workers NAME-0, NAME-1, ...  [default: HOST-I-DEVICE]")
-@click.option("--death-timeout", type=click.FloatRange(0, min_open=True), metavar="SECONDS",
+@click.option("--death-timeout", type=SECONDS, metavar="SECONDS",
               help="How long to wait for the scheduler to answer as the workers start.  [default: 30]")
 def worker(address, per_device, cpu_slots, name, death_timeout):
     """Start one Dask worker (with its nanny, which restarts it if it dies) per device slot of this host,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
 
-from runner.errors import CheckpointError, StorageError
+from runner.errors import CheckpointError, NoDatabase, StorageError
 from runner.heartbeat import LOST_AFTER_SECONDS
 from runner.processes import host_name, process_alive
 from runner.status import RunStatus
@@ -81,7 +81,7 @@ def resolve_url(url: str | None = None) -> str:
     return url or os.environ.get(URL_VARIABLE) or DEFAULT_URL
 
 
-def open_store(url: str | None = None, create: bool = True) -> Store:
+def open_store(url: str | None = None, create: bool = True, must_exist: bool = False) -> Store:
     """Open the store at ``resolve_url(url)``.
 
     ``create`` (commands that write): a new database gets runner's schema and an old one
@@ -89,12 +89,17 @@ def open_store(url: str | None = None, create: bool = True) -> Store:
     a database that does not exist yet, or has no tables, reads as one with no runs; an
     out-of-date one is refused; a SQLite file this process cannot write (a read-only
     filesystem) is opened read-only, and the store then marks no run lost. Either way a
-    database holding someone else's tables and none of runner's is refused untouched.
+    database that is not runner's (runner.store.db.check_ours) is refused untouched.
+    ``must_exist`` (commands that work on stored runs: rm, resume, stop, show, a sweep's workers): a SQLite
+    file that does not exist is refused (NoDatabase) rather than created or read as empty.
     """
     url = resolve_url(url)
     engine = create_engine_for(url)
     path = sqlite_path(make_url(to_url(url)))
     where = path or display_url(url)
+    if must_exist and path is not None and not os.path.exists(path):
+        engine.dispose()
+        raise NoDatabase(f"no database at {path}; give --db the file your runs are in (or set ${URL_VARIABLE})")
     try:
         if path is not None and not os.path.exists(path):
             revision = None  # nothing to look at, and a read-only look would fail

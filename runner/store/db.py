@@ -44,7 +44,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import StaticPool
 
 from runner.environment import DEFAULT_BUSY_SECONDS, sqlite_busy_seconds
-from runner.errors import OptionError, StorageError, StorageUnavailable
+from runner.errors import ForeignDatabase, OptionError, StorageError, StorageUnavailable
 from runner.store.models import HEAD, metadata
 
 APPLICATION_NAME = "runner"  # what PostgreSQL's pg_stat_activity shows for runner's connections
@@ -53,6 +53,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ALEMBIC_LOCK = threading.Lock()  # alembic's context and op are process-wide proxies
 READ_ONLY = "runner_read_only"  # execution option: a read-only transaction (plain BEGIN on SQLite)
 PG_LOCK_KEY = 0x72756E6E  # "runn": the advisory lock every runner process takes before changing the schema
+APPLICATION_ID = 0x72756E6E  # "runn": the PRAGMA application_id of every SQLite file runner creates or upgrades
 
 # Alembic's own version table (alembic.ddl.impl.DefaultImpl.version_table_impl), so that a
 # database created here is the one alembic would have made; tests/store/test_schema_parity.py checks it.
@@ -157,13 +158,13 @@ def create_engine_for(url: str, read_only: bool = False) -> Engine:
             engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
         else:  # a server's connection can be dropped (a restart, pg_terminate_backend): test each before use
             engine = create_engine(parsed, connect_args=server_connect_args(parsed), pool_pre_ping=True)
-    except NoSuchModuleError:
-        raise StorageError(
+    except NoSuchModuleError:  # the user's to fix: a usage error (exit 2), before anything is created
+        raise OptionError(
             f"unknown kind of database in {shown!r}; use sqlite:///path/to/file.db, "
             "a plain file path, or postgresql://user@host/dbname"
         ) from None
     except (ArgumentError, ValueError) as exc:  # make_url raises ValueError for a port that is not a number
-        raise StorageError(f"{shown!r} is not a database URL ({first_line(exc)}); use e.g. sqlite:///experiments.db") from None
+        raise OptionError(f"{shown!r} is not a database URL ({first_line(exc)}); use e.g. sqlite:///experiments.db") from None
     except ImportError as exc:
         raise StorageError(
             f"the database driver for {shown} is not installed ({exc}); "
@@ -301,6 +302,8 @@ def database_errors(engine: Engine, where: str, connecting: bool = False) -> Ite
     except Exception as exc:
         if is_database_error(exc, engine):
             kind = StorageUnavailable if is_passing(exc, engine) else StorageError
+            if not_sqlite(exc):  # not a database at all: someone else's file, refused as such (exit 2)
+                kind = ForeignDatabase
             raise kind(describe(exc, where, connecting)) from exc
         raise
 
@@ -312,11 +315,17 @@ def first_line(exc: BaseException) -> str:
     return lines[0].strip() if lines else type(orig).__name__
 
 
+def not_sqlite(exc: BaseException) -> bool:
+    """Whether SQLite said the file is not one of its databases."""
+    lowered = first_line(exc).lower()
+    return "file is not a database" in lowered or "file is encrypted" in lowered
+
+
 def describe(exc: BaseException, where: str, connecting: bool = False) -> str:
     """A one-line message for a database error, ending with what to do."""
     detail = first_line(exc)
     lowered = detail.lower()
-    if "file is not a database" in lowered or "file is encrypted" in lowered:
+    if not_sqlite(exc):
         return f"{where} is not a runner database (file is not a database); point runner at another file"
     if "database is locked" in lowered:
         return f"{where} was locked by another process for over {BUSY_TIMEOUT_SECONDS:g} s ({detail}); try again"
@@ -334,17 +343,16 @@ def describe(exc: BaseException, where: str, connecting: bool = False) -> str:
 def check_schema(engine: Engine, where: str, create: bool) -> str | None:
     """The database's schema revision (None: no tables at all), read without writing anything.
 
-    Raises StorageError for a database that holds tables but not runner's (someone
-    else's data: never touched), one newer than this runner, and, unless ``create``,
-    one that needs an upgrade (only a command that writes upgrades a schema).
+    A database is runner's when it says so (see ``check_ours``); anything else is refused
+    untouched (ForeignDatabase). Raises StorageError for one newer than this runner and,
+    unless ``create``, one that needs an upgrade (only a command that writes upgrades a schema).
     """
     with database_errors(engine, where, connecting=engine.dialect.name != "sqlite"):
         with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+            application_id = _application_id(conn)
             tables = set(inspect(conn).get_table_names())
-            revision = _revision(conn)
-    if tables and "runs" not in tables:
-        shown = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
-        raise StorageError(f"{where} holds another application's tables ({shown}), not runner's; give runner its own database")
+            revision = _foreign_revision(conn) if VERSION_TABLE.name in tables else None
+    check_ours(where, tables, revision, application_id)
     if revision not in (None, HEAD):
         check_known(where, revision)
         if not create:
@@ -353,6 +361,42 @@ def check_schema(engine: Engine, where: str, create: bool) -> str | None:
                 "a command that writes (runner run, resume or rm) upgrades it, then try again"
             )
     return revision
+
+
+def check_ours(where: str, tables: set[str], revision: str | None, application_id: int | None) -> None:
+    """Raise ForeignDatabase unless the database is runner's, or empty (no tables: runner may create its own).
+
+    Runner's: a SQLite file with runner's application id (every file this runner creates or upgrades), or a
+    database whose alembic_version holds one of runner's revisions (files of earlier runners, PostgreSQL).
+    An unknown revision beside every table of runner's schema is a newer runner's (check_known says so);
+    tables named ``runs`` and ``steps`` alone prove nothing.
+    """
+    if application_id not in (None, 0, APPLICATION_ID):
+        raise ForeignDatabase(f"{where} belongs to another application (its SQLite application id is "
+                              f"{application_id:#x}), not to runner; give runner its own database")
+    if application_id == APPLICATION_ID or not tables:
+        return
+    if revision is not None and (revision == HEAD or is_known(revision) or set(metadata.tables) <= tables):
+        return
+    shown = ", ".join(sorted(tables)[:3]) + (", ..." if len(tables) > 3 else "")
+    raise ForeignDatabase(f"{where} holds another application's tables ({shown}), not runner's; "
+                          "give runner its own database")
+
+
+def _application_id(conn: Connection) -> int | None:
+    """SQLite's application id (0: none set), or None on another database."""
+    if conn.dialect.name != "sqlite":
+        return None
+    return int(conn.exec_driver_sql("PRAGMA application_id").scalar() or 0)
+
+
+def _foreign_revision(conn: Connection) -> str | None:
+    """The revision in an alembic_version table that may be another application's: one whose rows are
+    not alembic's reads as a revision no runner has."""
+    try:
+        return _revision(conn)  # the connection's last query: a failed one aborts nothing that follows
+    except SQLAlchemyError:
+        return "(not alembic's)"
 
 
 def read_revision(engine: Engine) -> str | None:
@@ -383,6 +427,10 @@ def ensure_schema(engine: Engine, where: str) -> None:
             revision = create_schema(engine)
     if revision != HEAD:
         upgrade(engine, where, revision)
+    if engine.dialect.name == "sqlite":  # a file an earlier runner made is marked runner's as it is upgraded
+        with database_errors(engine, where), engine.begin() as conn:
+            if _application_id(conn) != APPLICATION_ID:
+                stamp_application_id(conn)
 
 
 def create_schema(engine: Engine) -> str | None:
@@ -401,7 +449,14 @@ def create_schema(engine: Engine) -> str | None:
         metadata.create_all(conn, checkfirst=False)
         VERSION_TABLE.create(conn)
         conn.execute(VERSION_TABLE.insert().values(version_num=HEAD))
+        stamp_application_id(conn)
     return HEAD
+
+
+def stamp_application_id(conn: Connection) -> None:
+    """Mark a SQLite file as runner's (PRAGMA application_id), in ``conn``'s transaction; a no-op elsewhere."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 def alembic_config() -> Any:
@@ -430,14 +485,14 @@ def upgrade(engine: Engine, where: str, revision: str | None) -> None:
         raise StorageError(f"cannot upgrade the schema of {where} ({first_line(exc)}); upgrade runner") from exc
 
 
+def is_known(revision: str) -> bool:
+    """Whether ``revision`` is one of this runner's migrations."""
+    from alembic.script import ScriptDirectory
+
+    return revision in {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def check_known(where: str, revision: str) -> None:
     """Raise StorageError unless ``revision`` is one of this runner's migrations."""
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    try:
-        known = ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
-    except CommandError:
-        known = False
-    if not known:
+    if not is_known(revision):
         raise StorageError(f"{where} was created by a newer runner (schema revision {revision}); upgrade runner")

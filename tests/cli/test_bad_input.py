@@ -40,8 +40,8 @@ def test_steps_beyond_the_step_column_are_refused(cli, db_path, steps):
     assert not db_path.exists()
 
 
-def test_a_database_url_with_a_bad_port_is_a_one_line_storage_error(cli):
-    line = refused(cli, "ls", "--db", "postgresql://::::", code=1)
+def test_a_database_url_with_a_bad_port_is_a_one_line_usage_error(cli):
+    line = refused(cli, "ls", "--db", "postgresql://::::", code=2)
     assert line.startswith("Error: 'postgresql://::::' is not a database URL")
 
 

@@ -123,7 +123,7 @@ def test_an_absent_run_is_one_line_and_deletes_nothing(cli, three_runs, store, c
 def test_a_garbage_database_file_is_one_line_and_left_untouched(cli, tmp_path, command):
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not sqlite" * 100)
-    result = cli(*command, "--db", str(garbage), code=1)
+    result = cli(*command, "--db", str(garbage), code=2)  # someone else's file: refused, the user's to fix
     assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
     assert "not a runner database" in result.stderr or "not a database" in result.stderr
     assert garbage.read_bytes() == b"this is not sqlite" * 100
@@ -142,7 +142,7 @@ def test_a_folder_as_database_is_one_line(cli, tmp_path):
 
 
 def test_an_unknown_dialect_is_one_line(cli):
-    result = cli("ls", "--db", "nosuchdb://localhost/x", code=1)
+    result = cli("ls", "--db", "nosuchdb://localhost/x", code=2)  # the user's to fix: a usage error
     assert "nosuchdb" in result.stderr and len(result.stderr.splitlines()) == 1
 
 

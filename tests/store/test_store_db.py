@@ -8,7 +8,7 @@ import os
 import pytest
 from sqlalchemy import event, text
 
-from runner.errors import StorageError
+from runner.errors import OptionError, StorageError
 from runner.store import open_store
 from runner.store.db import alembic_config, create_engine_for, create_schema, display_url, read_revision
 from runner.store.models import HEAD
@@ -47,7 +47,7 @@ def test_a_database_with_a_table_of_the_same_name_is_left_alone(tmp_path):
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE runs (theirs INTEGER)"))
     message = storage_error(str(path))
-    assert message.startswith(f"database error in {path} (table runs already exists)")
+    assert message == f"{path} holds another application's tables (runs), not runner's; give runner its own database"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM sqlite_master")).scalars().all() == ["runs"]
     engine.dispose()
@@ -101,13 +101,14 @@ def test_a_missing_folder(tmp_path):
     assert message.startswith("cannot open") and "folder exists" in message
 
 
-def test_an_unknown_kind_of_database():
-    message = storage_error("foo://x")
-    assert message.startswith("unknown kind of database in 'foo://x'")
+def test_an_unknown_kind_of_database_is_the_users_to_fix():
+    with pytest.raises(OptionError, match="^unknown kind of database in 'foo://x'"):
+        open_store("foo://x")
 
 
-def test_an_unparseable_url():
-    assert "is not a database URL" in storage_error("://nowhere")
+def test_an_unparseable_url_is_the_users_to_fix():
+    with pytest.raises(OptionError, match="is not a database URL"):
+        open_store("://nowhere")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pg8000") is not None, reason="pg8000 is installed")

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from runner.errors import OptionError, StorageError
+from runner.errors import ForeignDatabase, OptionError, StorageError
 from runner.store import open_store
+from runner.store.db import APPLICATION_ID
 from runner.store.models import runs
 from tests.conftest import runner_command, subprocess_env
 
@@ -77,7 +78,7 @@ def foreign(tmp_path) -> Path:
 @pytest.mark.parametrize("args", [*READING, *WRITING], ids=lambda a: a[0])
 def test_every_command_refuses_another_applications_database_untouched(foreign, args):
     before = digest(foreign)
-    line = one_line_error(runner(*args, "--db", str(foreign), cwd=foreign.parent), 1)
+    line = one_line_error(runner(*args, "--db", str(foreign), cwd=foreign.parent), 2)
     assert "another application's tables (customers)" in line
     assert digest(foreign) == before  # not even switched to WAL mode
     assert sorted(p.name for p in foreign.parent.iterdir()) == ["other.db"]
@@ -166,3 +167,159 @@ def test_an_unwritable_file_is_opened_read_only(tmp_path, monkeypatch, make_conf
             store.heartbeat(run_id)
     with open_store(db) as store:
         assert store.list_runs()[0].status == "running"
+
+
+# Issue 17, item 5: runner's databases are recognised positively; anything else is refused, not a byte changed.
+
+ALL = [*READING, *WRITING, ["stop", "s"]]
+
+
+@pytest.fixture
+def lookalike(tmp_path) -> Path:
+    """Another application's SQLite file whose tables are named as runner's are."""
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, title TEXT)")
+        conn.execute("CREATE TABLE steps (id INTEGER PRIMARY KEY, run_id INTEGER, what TEXT)")
+        conn.execute("INSERT INTO runs (title) VALUES ('morning jog')")
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize("args", ALL, ids=lambda a: a[0])
+def test_another_applications_runs_and_steps_tables_are_refused_untouched(lookalike, args):
+    before = digest(lookalike)
+    line = one_line_error(runner(*args, "--db", str(lookalike), cwd=lookalike.parent), 2)
+    assert line == f"Error: {lookalike} holds another application's tables (runs, steps), not runner's; " \
+                   "give runner its own database"
+    assert digest(lookalike) == before  # not switched to WAL mode, no schema added
+    assert sorted(p.name for p in lookalike.parent.iterdir()) == ["other.db"]  # no -wal or -shm file
+
+
+@pytest.mark.parametrize("args", ALL, ids=lambda a: a[0])
+def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path, args):
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"shopping list: eggs, milk\n" * 200)
+    before = digest(path)
+    line = one_line_error(runner(*args, "--db", str(path), cwd=tmp_path), 2)
+    assert "is not a runner database (file is not a database)" in line
+    assert digest(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
+
+
+def test_another_application_id_is_refused_even_without_tables(tmp_path):
+    path = tmp_path / "theirs.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA application_id = 1234")
+    conn.close()
+    before = digest(path)
+    for create in (True, False):
+        with pytest.raises(ForeignDatabase, match=r"belongs to another application \(its SQLite application id is 0x4d2\)"):
+            open_store(str(path), create=create)
+    assert digest(path) == before
+
+
+def test_another_applications_alembic_revision_is_not_runners(tmp_path):
+    path = tmp_path / "theirs.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('3f2a9c1be07d')")
+        conn.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY)")
+    conn.close()
+    before = digest(path)
+    with pytest.raises(ForeignDatabase, match=r"another application's tables \(alembic_version, runs\)"):
+        open_store(str(path))
+    assert digest(path) == before
+
+
+def application_id(path: Path) -> int:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        value = conn.execute("PRAGMA application_id").fetchone()[0]
+    conn.close()
+    return value
+
+
+def test_a_database_runner_creates_carries_its_application_id(tmp_path):
+    path = tmp_path / "runs.db"
+    open_store(str(path)).close()
+    assert application_id(path) == APPLICATION_ID == int.from_bytes(b"runn", "big")
+    with open_store(str(path), create=False) as store:
+        assert store.list_runs() == []
+
+
+def test_a_file_of_an_earlier_runner_is_known_by_its_revision_and_marked_as_it_is_upgraded(tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copyfile(FIXTURES / "schema_0003.db", path)
+    assert application_id(path) == 0
+    with open_store(str(path)) as store:  # upgraded, runs kept
+        assert [r.id for r in store.list_runs()] == [3, 2, 1]
+    assert application_id(path) == APPLICATION_ID
+
+
+def test_a_current_file_without_the_application_id_is_still_runners(tmp_path, make_config):
+    path = tmp_path / "runs.db"
+    with open_store(str(path)) as store:
+        store.create_run(make_config(), device="cpu")
+    with sqlite3.connect(path) as conn:  # as a runner from before application ids left it
+        conn.execute("PRAGMA application_id = 0")
+    conn.close()
+    result = runner("ls", "--db", str(path), cwd=tmp_path)
+    assert result.returncode == 0 and "running" in result.stdout, result.stderr
+
+
+@pytest.fixture
+def fresh_pg():
+    """A database of its own on the PostgreSQL server, dropped afterwards."""
+    import uuid
+
+    psycopg2 = pytest.importorskip("psycopg2")
+    from tests.conftest import PG
+
+    try:
+        admin = psycopg2.connect(dbname="test", connect_timeout=3, **PG)
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"PostgreSQL is not available ({str(exc).strip()})")
+    admin.autocommit = True
+    name = f"runner_foreign_{uuid.uuid4().hex[:12]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def pg_tables(url: str) -> list[tuple[str, int]]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars()
+        counts = [(name, conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar()) for name in list(names)]
+    engine.dispose()
+    return counts
+
+
+@pytest.mark.postgres
+@pytest.mark.slow  # nine commands
+def test_a_postgresql_database_with_foreign_runs_and_steps_is_refused_untouched(fresh_pg, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(fresh_pg)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE runs (id SERIAL PRIMARY KEY, title TEXT)"))
+        conn.execute(text("CREATE TABLE steps (id SERIAL PRIMARY KEY, what TEXT)"))
+        conn.execute(text("INSERT INTO runs (title) VALUES ('morning jog')"))
+    engine.dispose()
+    before = pg_tables(fresh_pg)
+    for args in ALL:
+        line = one_line_error(runner(*args, "--db", fresh_pg, cwd=tmp_path), 2)
+        assert "holds another application's tables (runs, steps), not runner's" in line
+    assert pg_tables(fresh_pg) == before  # no alembic_version, no runner table, their row kept
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_with_runners_revision_is_runners(fresh_pg, make_config):
+    with open_store(fresh_pg) as store:
+        store.create_run(make_config(), device="cpu")
+    with open_store(fresh_pg, create=False) as store:
+        assert len(store.list_runs()) == 1
