@@ -8,7 +8,8 @@ match. A quoted line may leave text out with ``…`` or ``...``.
 What a command sees is what the document shows before it: the ``export``
 lines and ``pip install -e PATH`` lines earlier in the same block (the
 latter makes PATH's plugins visible: they must be installed where the
-tests run, as .ci/run installs examples/sine; nothing is installed here), the
+tests run, as .ci/run installs examples/sine; nothing is installed here, and a
+command whose package is not installed is skipped, saying which), the
 ``VAR=value`` words that prefix it, every ```python block that begins
 with its file name (``# tanh_plugin.py`` or ``\"\"\"linear_plugin.py: ...``),
 written under that name, and the files in ``GIVEN``.
@@ -16,6 +17,7 @@ written under that name, and the files in ``GIVEN``.
 
 from __future__ import annotations
 
+import importlib.metadata
 import itertools
 import os
 import re
@@ -91,6 +93,20 @@ def block_errors(document: str, first_line: int, block: str) -> list[Documented]
     return [c for c in commands if c.lines]
 
 
+def installed(distribution: str) -> bool:
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def example_paths(distributions: list[str]) -> list[str]:
+    """Where ``pip install -e`` finds each distribution in this repository (examples/NAME for runner-NAME)."""
+    return [f"examples/{d.removeprefix('runner-')}" if (ROOT / "examples" / d.removeprefix("runner-")).is_dir() else d
+            for d in distributions]
+
+
 def written_files() -> dict[str, str]:
     files = dict(GIVEN)
     for document in DOCUMENTS:
@@ -115,6 +131,9 @@ def test_the_documents_quote_errors_this_test_finds():
 @pytest.mark.parametrize("case", CASES, ids=[c.where for c in CASES])
 def test_a_documented_error_is_what_runner_prints(case, tmp_path):
     assert case.argv, f"{case.where}: an error is quoted for a command this test cannot run"
+    missing = sorted(d for d in case.distributions if not installed(d))
+    if missing:  # as the examples' own tests do: the README's install does not install them
+        pytest.skip(f"{case.where} needs {', '.join(missing)}: pip install -e {' '.join(example_paths(missing))}")
     for name, source in written_files().items():
         (tmp_path / name).write_text(source, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_")}
@@ -130,3 +149,10 @@ def test_a_documented_error_is_what_runner_prints(case, tmp_path):
         )
     if any(line.startswith("Error: ") for line in case.lines):
         assert result.returncode != 0
+
+
+def test_a_command_whose_package_is_not_installed_is_skipped_saying_how(tmp_path):
+    case = Documented("X.md:1", ["run", "--model", "x"], {}, {"runner", "runner-sine", "runner-nowhere"}, ["Error: x"])
+    with pytest.raises(pytest.skip.Exception, match=r"^X.md:1 needs runner-nowhere: pip install -e runner-nowhere$"):
+        test_a_documented_error_is_what_runner_prints(case, tmp_path)
+    assert example_paths(["runner-sine", "runner-digits"]) == ["examples/sine", "examples/digits"]
