@@ -225,6 +225,7 @@ class Story:
         env["PYTHONPATH"] = str(ROOT)  # this checkout's runner, whatever is installed
         env["RUNNER_HOST"] = HOST
         env["COLUMNS"] = "200"
+        env["PYTHONUNBUFFERED"] = "1"  # stdout and stderr interleaved as on a terminal
         self.env = env
 
     def run(self, block: Block) -> Iterator[tuple[Command, list[str]]]:
