@@ -18,7 +18,8 @@ decimal point or an exponent to within ``TOLERANCE`` (relative), whole numbers e
 (``steps/s``), process ids, ports, versions and the ``elapsed`` column of an export are masked.
 
 ``python -m tests.support.console DOC`` runs a document's story in a new folder and prints what each
-command printed, in the page's form: the quickest way to update a page after an output changed.
+command printed, in the page's form; with ``--update`` it also writes into DOC what each command that
+differs printed (not where the page leaves lines out with ``…``: those it names, to edit by hand).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ MASKS = (
     (re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?"), "<time>"),
     (re.compile(r"[\d,]+(?:\.\d+)? steps/s"), "<rate> steps/s"),
     (re.compile(r"\(pid \d+\)"), "(pid <pid>)"),
+    (re.compile(r"^(\s*duration\s+)\d[\d.,]* s$"), r"\1<duration>"),  # runner show
+    (re.compile(r"^(\s*steps per second\s+)\d[\d.,]*$"), r"\1<rate>"),
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
     (re.compile(r"^(\s*versions\s+).*"), r"\1<versions>"),
     (re.compile(r"^(\d+,\d+,[^,]*),[-+.\deE]+"), r"\1,<elapsed>"),  # runner export's CSV: run_id,step,loss,elapsed
@@ -215,13 +218,30 @@ def installed(distribution: str) -> bool:
     return True
 
 
+LAUNCHER = ROOT / "tests" / "support" / "fresh_install.py"
+SHIM = """#!/bin/sh
+exec {python} {launcher} "$STORY_DISTRIBUTIONS" "$@"
+"""
+
+
 class Story:
-    """One document's story: a new folder, a fresh database in it (``./experiments.db``), one shell's exports."""
+    """One document's story: a new folder, a fresh database in it (``./experiments.db``), one shell's exports.
+
+    ``runner`` sees the plugins of runner and of the packages the story has ``pip install``ed so far, and no
+    others (tests/support/fresh_install.py), as on a fresh install where the examples are installed too.
+    """
 
     def __init__(self, folder: Path):
         self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        bin_folder = folder.with_name(folder.name + "-bin")  # beside the story's folder: nothing in it to list
+        bin_folder.mkdir(exist_ok=True)
+        shim = bin_folder / "runner"
+        shim.write_text(SHIM.format(python=shlex.quote(sys.executable), launcher=shlex.quote(str(LAUNCHER))))
+        shim.chmod(0o755)
         env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_")}
-        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        env["PATH"] = os.pathsep.join([str(bin_folder), str(Path(sys.executable).parent), env.get("PATH", "")])
+        env["STORY_DISTRIBUTIONS"] = "runner"
         env["PYTHONPATH"] = str(ROOT)  # this checkout's runner, whatever is installed
         env["RUNNER_HOST"] = HOST
         env["COLUMNS"] = "200"
@@ -254,6 +274,7 @@ class Story:
             name = distribution_of(words[3])
             if not installed(name):
                 raise NotInstalled(f"{command.where} needs {name}: pip install -e {words[3]}")
+            self.env["STORY_DISTRIBUTIONS"] += f",{name}"
             return []
         if words[:1] == ["export"]:
             for word in words[1:]:
@@ -314,20 +335,32 @@ def differences(document: str, folder: Path) -> tuple[list[str], list[str], int]
     return found, skipped, count
 
 
-def show(document: str) -> None:
-    """Print each command of the story with what it printed, as the page would show it."""
+def show(document: str, update: bool = False) -> None:
+    """Print each command of the story with what it printed; with ``update``, write what differs into the page."""
+    replacements: dict[int, tuple[int, list[str]]] = {}  # the command's line number -> (lines on the page, printed)
     with tempfile.TemporaryDirectory() as folder:
-        story = Story(Path(folder))
+        story = Story(Path(folder) / "story")
         for block in parse((ROOT / document).read_text(encoding="utf-8"), document):
             if block.not_run:
                 print(f"# {block.where}: not run: {block.not_run}")
                 continue
             for command, printed in story.run(block):
-                print(f"# {command.where}" + ("" if difference(command, printed, bool(block.numbers_vary)) else " (as the page)"))
-                print(f"$ {command.line}")
-                print("\n".join(printed))
+                differs = bool(difference(command, printed, bool(block.numbers_vary)))
+                print(f"# {command.where}" + (" (differs)" if differs else " (as the page)"))
+                print(f"$ {command.line}", *printed, sep="\n")
+                if differs and block.kind == "console" and any(map(is_gap, command.expected)):
+                    print(f"# {command.where}: the page leaves lines out: edit it by hand")
+                elif differs and block.kind == "console":
+                    replacements[int(command.where.rsplit(":", 1)[1])] = (len(command.expected), printed)
+    if update and replacements:
+        lines = (ROOT / document).read_text(encoding="utf-8").split("\n")
+        for number in sorted(replacements, reverse=True):
+            count, printed = replacements[number]
+            lines[number:number + count] = printed
+        (ROOT / document).write_text("\n".join(lines), encoding="utf-8")
 
 
 if __name__ == "__main__":
     for name in sys.argv[1:]:
-        show(name)
+        if name != "--update":
+            show(name, update="--update" in sys.argv)
