@@ -177,3 +177,16 @@ def test_ctrl_c_reaches_the_command_once_its_run_has_stored_steps(tmp_path):
     (block,) = parse("```console\n$ runner run --model numpy --steps 100000 -q   # Ctrl-C after a while\n```\n", "p.md")
     ((_, printed),) = list(Story(tmp_path).run(block))
     assert printed[0].startswith("run 1 interrupted · numpy") and printed[1].startswith("Interrupted: ")
+
+
+def test_runner_in_a_story_sees_only_the_plugins_the_story_installed(tmp_path):
+    from tests.support.console import installed
+
+    story = Story(tmp_path / "story")
+    (before,) = parse("```console\n$ runner run --model sine_nn\n```\n", "p.md")
+    ((_, printed),) = list(story.run(before))
+    assert printed[0].startswith("Error: unknown model 'sine_nn'; choose from: autograd, dynamic, module")
+    if not installed("runner-sine"):
+        pytest.skip("the rest needs the sine example: pip install -e examples/sine")
+    (after,) = parse("```console\n$ pip install -e examples/sine\n$ runner plugins | grep -c '^sine_nn '\n```\n", "p.md")
+    assert [printed for _, printed in story.run(after)] == [[], ["1"]]
