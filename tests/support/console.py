@@ -13,6 +13,7 @@ A document is read top to bottom:
   is written under that name when the story reaches it; one after ``<!-- run -->`` is run with
   ``python`` and must exit 0 (a figure's ``show()`` does nothing: there is no browser in a test).
 
+The story runs on the CPU (``CUDA_VISIBLE_DEVICES=""``), as the pages show, with ``RUNNER_HOST=vm``.
 What each command prints is compared line by line with the page, spaces collapsed: numbers with a
 decimal point or an exponent to within ``TOLERANCE`` (relative), whole numbers exactly; dates, rates
 (``steps/s``), process ids, ports, versions and the ``elapsed`` column of an export are masked.
@@ -246,6 +247,7 @@ class Story:
         env["RUNNER_HOST"] = HOST
         env["COLUMNS"] = "200"
         env["PYTHONUNBUFFERED"] = "1"  # stdout and stderr interleaved as on a terminal
+        env["CUDA_VISIBLE_DEVICES"] = ""  # the pages show a CPU machine's runs (device cpu) wherever this runs
         self.env = env
 
     def run(self, block: Block) -> Iterator[tuple[Command, list[str]]]:
