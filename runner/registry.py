@@ -116,10 +116,24 @@ class Registry:
 def unknown_name_message(kind: str, name: str, known: Iterable[str]) -> str:
     known = sorted(known)
     message = f"unknown {kind} {name!r}"
+    close = closest_name(name, known)
+    if close:
+        message += f" (did you mean {close!r}?)"
+    return message + f"; choose from: {', '.join(known) or 'none installed'}"
+
+
+def closest_name(name: str, known: list[str]) -> str | None:
+    """The known name a user most likely meant: a close spelling, else the one name that contains it.
+
+    A plugin's names are often the short name with a prefix (``mlp`` for ``digits_mlp``), which
+    difflib's ratio alone misses; a part shared by several names suggests none of them.
+    """
     close = difflib.get_close_matches(name, known, n=1)
     if close:
-        message += f" (did you mean {close[0]!r}?)"
-    return message + f"; choose from: {', '.join(known) or 'none installed'}"
+        return close[0]
+    folded = name.casefold()
+    containing = [k for k in known if folded and (folded in k.casefold() or k.casefold() in folded)]
+    return containing[0] if len(containing) == 1 else None
 
 
 def make_plugin_manager() -> pluggy.PluginManager:

@@ -3,12 +3,15 @@
 Every ``Error: ...`` or ``warning: ...`` line in a ```console block is
 checked: the ``$`` command above it is run in a fresh directory, against a
 fresh database, as on a fresh install, and one line of its stderr must
-match. A quoted line may leave text out with ``…`` or ``...``.
+match. A quoted line may leave text out with ``…`` or ``...``; its run ids (``run 4 failed``,
+``runner show 4``) are those of the page's story, which tests/test_examples_in_docs.py checks, so here
+any id matches.
 
 What a command sees is what the document shows before it: the ``export``
 lines and ``pip install -e PATH`` lines earlier in the same block (the
 latter makes PATH's plugins visible: they must be installed where the
-tests run, as .ci/run installs examples/sine; nothing is installed here), the
+tests run, as .ci/run installs examples/sine; nothing is installed here, and a
+command whose package is not installed is skipped, saying which), the
 ``VAR=value`` words that prefix it, every ```python block that begins
 with its file name (``# tanh_plugin.py`` or ``\"\"\"linear_plugin.py: ...``),
 written under that name, and the files in ``GIVEN``.
@@ -16,6 +19,7 @@ written under that name, and the files in ``GIVEN``.
 
 from __future__ import annotations
 
+import importlib.metadata
 import itertools
 import os
 import re
@@ -34,6 +38,7 @@ CONSOLE = re.compile(r"```console\n(.*?)```", re.S)
 FILE_BLOCK = re.compile(r"```python\n((?:# |\"\"\")(\w+\.py)\b.*?)```", re.S)
 QUOTED = ("Error: ", "warning: ")
 ELISION = re.compile(r"…|\.\.\.")
+RUN_ID = re.compile(r"(\brun\\ |runner\\ show\\ )\d+")  # the page's ids follow its story (tests/test_examples_in_docs.py)
 GIVEN = {"notes.txt": "my notes, not a database\n"}  # `runner ls --db notes.txt` in the README
 LAUNCHER = ROOT / "tests" / "support" / "fresh_install.py"
 
@@ -91,6 +96,20 @@ def block_errors(document: str, first_line: int, block: str) -> list[Documented]
     return [c for c in commands if c.lines]
 
 
+def installed(distribution: str) -> bool:
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def example_paths(distributions: list[str]) -> list[str]:
+    """Where ``pip install -e`` finds each distribution in this repository (examples/NAME for runner-NAME)."""
+    return [f"examples/{d.removeprefix('runner-')}" if (ROOT / "examples" / d.removeprefix("runner-")).is_dir() else d
+            for d in distributions]
+
+
 def written_files() -> dict[str, str]:
     files = dict(GIVEN)
     for document in DOCUMENTS:
@@ -100,7 +119,8 @@ def written_files() -> dict[str, str]:
 
 
 def matches(quoted: str, actual: str) -> bool:
-    pattern = ".*".join(re.escape(part) for part in ELISION.split(quoted))
+    """``actual`` is the quoted line, where ``…`` is any text and a run id any run id."""
+    pattern = ".*".join(RUN_ID.sub(lambda m: m.group(1) + r"\d+", re.escape(part)) for part in ELISION.split(quoted))
     return re.fullmatch(pattern, actual.rstrip()) is not None
 
 
@@ -115,6 +135,9 @@ def test_the_documents_quote_errors_this_test_finds():
 @pytest.mark.parametrize("case", CASES, ids=[c.where for c in CASES])
 def test_a_documented_error_is_what_runner_prints(case, tmp_path):
     assert case.argv, f"{case.where}: an error is quoted for a command this test cannot run"
+    missing = sorted(d for d in case.distributions if not installed(d))
+    if missing:  # as the examples' own tests do: the README's install does not install them
+        pytest.skip(f"{case.where} needs {', '.join(missing)}: pip install -e {' '.join(example_paths(missing))}")
     for name, source in written_files().items():
         (tmp_path / name).write_text(source, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_")}
@@ -130,3 +153,10 @@ def test_a_documented_error_is_what_runner_prints(case, tmp_path):
         )
     if any(line.startswith("Error: ") for line in case.lines):
         assert result.returncode != 0
+
+
+def test_a_command_whose_package_is_not_installed_is_skipped_saying_how(tmp_path):
+    case = Documented("X.md:1", ["run", "--model", "x"], {}, {"runner", "runner-sine", "runner-nowhere"}, ["Error: x"])
+    with pytest.raises(pytest.skip.Exception, match=r"^X.md:1 needs runner-nowhere: pip install -e runner-nowhere$"):
+        test_a_documented_error_is_what_runner_prints(case, tmp_path)
+    assert example_paths(["runner-sine", "runner-digits"]) == ["examples/sine", "examples/digits"]

@@ -29,3 +29,14 @@ def test_readme_opens_with_the_two_commands():
     head = (ROOT / "README.md").read_text().split("\n## ")[0]
     assert 'pip install -e ".[dev]" && runner run --model dynamic' in head
     assert "\npytest" in head
+
+
+def test_the_set_up_block_installs_cpu_only_torch_first_on_a_line_of_its_own():
+    text = (ROOT / "README.md").read_text()
+    set_up = text.split("\n## Set-up\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", set_up, re.S)
+    assert block, "the Set-up section lost its commands"
+    commands = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+    assert commands[:2] == ["pip install torch --index-url https://download.pytorch.org/whl/cpu", 'pip install -e ".[dev]"']
+    assert "pytest" in commands
+    assert "with a GPU, skip the first line" in " ".join(set_up.split())

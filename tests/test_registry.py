@@ -93,6 +93,59 @@ def test_unknown_name_lists_choices_and_suggests(registry):
     assert "did you mean 'dynamic'?" in message and "sequential" in message
 
 
+def prefixed_models(*names):
+    class Plugin:
+        @hookimpl
+        def register_models(self, register):
+            for name in names:
+                register(ModelSpec(name=name, build=lambda *a, **k: None))
+
+    pm = make_plugin_manager()
+    pm.register(Plugin(), name="prefixed")
+    return load_registry(pm, extra_modules=[])
+
+
+def test_a_short_name_inside_one_plugin_name_is_suggested():
+    registry = prefixed_models("tabular_perceptron")  # as digits_mlp is to mlp
+    with pytest.raises(ConfigError, match=r"^unknown model 'perceptron' \(did you mean 'tabular_perceptron'\?\); "):
+        registry.model("perceptron")
+    with pytest.raises(ConfigError, match=r"unknown model 'Perceptron' \(did you mean 'tabular_perceptron'\?\)"):
+        registry.model("Perceptron")  # case does not hide it
+
+
+def test_a_part_shared_by_several_names_suggests_none():
+    registry = prefixed_models("tabular_qq", "image_qq")
+    with pytest.raises(ConfigError) as info:
+        registry.model("qq")
+    assert "did you mean" not in str(info.value)
+    assert "image_qq, module" in str(info.value) and "tabular_qq" in str(info.value)
+
+
+def test_a_close_spelling_wins_over_a_containing_name():
+    registry = prefixed_models("tensor_big_one")
+    with pytest.raises(ConfigError, match=r"did you mean 'tensor'\?"):
+        registry.model("tensr")
+    with pytest.raises(ConfigError) as info:
+        registry.model("zzz")
+    assert "did you mean" not in str(info.value)
+
+
+def test_the_cli_suggests_the_plugin_name_and_stores_nothing(tmp_path):
+    from tests.conftest import runner_command, subprocess_env
+
+    env = subprocess_env(f"sqlite:///{tmp_path / 'x.db'}")
+    env["PYTHONPATH"] = str(tmp_path) + ":" + env.get("PYTHONPATH", "")
+    env["RUNNER_PLUGINS"] = "prefixed_plugin"
+    (tmp_path / "prefixed_plugin.py").write_text(
+        "from runner import ModelSpec, hookimpl\n\n\n@hookimpl\ndef register_models(register):\n"
+        "    register(ModelSpec(name='tabular_perceptron', build=lambda *a, **k: None))\n")
+    result = subprocess.run(runner_command("run", "--model", "perceptron"), cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: unknown model 'perceptron' (did you mean 'tabular_perceptron'?); ")
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_loading_plugins_does_not_import_torch():
     code = "import sys; from runner.registry import load_registry; load_registry(); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -25,6 +25,7 @@ FULL_MODULES = frozenset({
     "tests/plugins/test_fidelity.py",  # every tutorial model for 500 steps against the tutorial's own code
     "tests/report/test_browser.py",
     "tests/test_dask_executor.py",
+    "tests/test_examples_in_docs.py",  # every console example of the README and docs, run as a story
     "tests/test_slurm_executor.py",
     "tests/watch/test_browser.py",
 })

@@ -71,8 +71,8 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
       runner run --model dynamic
       runner run --model sequential --optimizer adam --lr 1e-4
       runner run --model numpy --steps 2000 --set hidden=200 --name wide
-      runner run --model mlp --dataset digits --batch-size 64 --eval-every 50 --track lr,grad_norm
-      runner run --model numpy,autograd,dynamic --optimizer sgd,adam --lr 1e-4,1e-3 --seed 0-4 --jobs 2
+      runner run --model digits_mlp --batch-size 64 --eval-every 50 --track lr,grad_norm
+      runner run --model sequential,module --optimizer sgd,adam --lr 1e-5,1e-4 --seed 0-4 --sweep first --jobs 2
     """
     from runner.grid import expand
 
