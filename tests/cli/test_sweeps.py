@@ -181,9 +181,12 @@ def test_a_sweep_left_with_queued_runs_prints_the_resume_hint_and_exits_130(db_u
             "Resume with: runner resume left") in capsys.readouterr().err
 
 
-def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishes(db_url, store):
-    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-5", "--steps", "250", "--set", "delay=0.01",
-                    "--jobs", "2", "--sweep", "ctrlc", *DATA)
+def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishes(db_url, store, tmp_path):
+    # each run waits at step 200 (after 2 s of 10 ms steps: past a flush) until its worker gets the stop
+    gate = tmp_path / "gate"
+    env = gated(db_url, gate, 200)
+    process = start(db_url, "run", "--model", "gated_sleepy", "--seed", "0-5", "--steps", "250", "--set",
+                    "delay=0.01", "--jobs", "2", "--sweep", "ctrlc", *DATA, env=env)
     wait_until(running_with_steps(store, 2), process=process)
     process.send_signal(signal.SIGINT)
     code, out, err = finish(process)
@@ -193,7 +196,8 @@ def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishe
     for run in store.list_runs(sweep="ctrlc", status="interrupted"):
         assert run.steps_done > 0 and len(list(store.iter_steps([run.id]))) == run.steps_done
 
-    code, out, err = finish(start(db_url, "resume", "--jobs", "2"))
+    (gate / "open").touch()  # the resumed runs go through
+    code, out, err = finish(start(db_url, "resume", "--jobs", "2", env=env))
     assert code == 0, err
     assert statuses(store, "ctrlc") == ["completed"] * 6  # the interrupted ones too
     for run in store.list_runs(sweep="ctrlc"):

@@ -10,7 +10,9 @@ event it observes instead of at a moment it guesses:
 - from step $RUNNER_TEST_GATE_SLOW (if set) each step sleeps 10 ms, so that the loop, still
   stepping, keeps flushing its rows and taking its checkpoints while the test watches the store;
 - step $RUNNER_TEST_GATE_AT writes ``reached`` in the folder, then waits until the test writes
-  ``open`` there (at most ``LONGEST`` seconds, so that a test that died leaves no process forever).
+  ``open`` there, or until the process gets SIGINT or SIGTERM (runner's own handlers still run: the
+  loop stops after this step, as it would have stopped before it had the gate not held it), at most
+  ``LONGEST`` seconds, so that a test that died leaves no process forever.
 
 A resumed run is started without $RUNNER_TEST_GATE, so it runs to its end at full speed.
 """
@@ -19,7 +21,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +45,38 @@ def gate_env(folder: Path, at: int, slow: int | None = None) -> dict[str, str]:
 
 
 def wait_for_the_test(folder: Path) -> None:
-    (folder / "reached").touch()
-    deadline = time.monotonic() + LONGEST
-    while not (folder / "open").exists():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the gate in {folder} was never opened")
-        time.sleep(0.01)  # a signal handler runs here too: a Ctrl-C sent meanwhile is seen before the step ends
+    signalled: list[int] = []
+    with noting_stop_signals(signalled):
+        (folder / "reached").touch()
+        deadline = time.monotonic() + LONGEST
+        while not (signalled or (folder / "open").exists()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the gate in {folder} was never opened")
+            time.sleep(0.01)  # a signal handler runs here too: a Ctrl-C sent meanwhile is seen before the step ends
+
+
+@contextmanager
+def noting_stop_signals(signalled: list[int]) -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM are noted in ``signalled``, then handled as before (in the main
+    thread only, where Python handles signals; a default action that is no handler is left alone)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def note(signum, frame):
+        signalled.append(signum)
+        previous[signum](signum, frame)  # type: ignore[operator]
+
+    for sig, handler in previous.items():
+        if callable(handler):
+            signal.signal(sig, note)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            if callable(handler):
+                signal.signal(sig, handler)
 
 
 def install(model: Any) -> Any:
