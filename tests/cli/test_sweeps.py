@@ -204,14 +204,20 @@ def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishe
         assert [s for _, s, _, _ in store.iter_steps([run.id])] == list(range(run.steps))
 
 
-def test_a_second_sigint_stops_the_sweep_at_once(db_url, store):
-    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-3", "--steps", "5000", "--set", "delay=0.01",
-                    "--jobs", "2", "--sweep", "twice", *DATA)
+def test_a_second_sigint_stops_the_sweep_at_once(db_url, store, tmp_path):
+    # each run waits at step 300 (3 s of 10 ms steps: past a flush) and holds there through the first Ctrl-C,
+    # which its worker notes (tests.support.gates): the second is sent once the first was handled, not 50 ms later
+    gate = tmp_path / "gate"
+    env = {**gated(db_url, gate, 300), **gate_env(gate, 300, hold=True)}
+    process = start(db_url, "run", "--model", "gated_sleepy", "--seed", "0-3", "--steps", "5000", "--set",
+                    "delay=0.01", "--jobs", "2", "--sweep", "twice", *DATA, env=env)
+    wait_until(lambda: len(list(gate.glob("reached-*"))) == 2, process=process)  # both workers at the gate
     wait_until(running_with_steps(store, 2), process=process)
     process.send_signal(signal.SIGINT)
-    time.sleep(0.05)
+    wait_until(lambda: any(gate.glob("signalled-*")), process=process)  # the parent passed it on to its workers
     process.send_signal(signal.SIGINT)
     code, out, err = finish(process, timeout=20)
+    (gate / "open").touch()  # the workers, asked to stop, end their runs
     assert code == 130 and "Stopped at once" in err, err
     wait_until(lambda: not store.list_runs(sweep="twice", status="running"), timeout=20)
     assert statuses(store, "twice") == ["interrupted"] * 2 + ["queued"] * 2

@@ -12,7 +12,9 @@ event it observes instead of at a moment it guesses:
 - step $RUNNER_TEST_GATE_AT writes ``reached`` in the folder, then waits until the test writes
   ``open`` there, or until the process gets SIGINT or SIGTERM (runner's own handlers still run: the
   loop stops after this step, as it would have stopped before it had the gate not held it), at most
-  ``LONGEST`` seconds, so that a test that died leaves no process forever.
+  ``LONGEST`` seconds, so that a test that died leaves no process forever. ``reached-PID`` and, once
+  the process got such a signal, ``signalled-PID`` say which process did what; with
+  $RUNNER_TEST_GATE_HOLD set, a signal is only noted and the gate waits for ``open`` still.
 
 A resumed run is started without $RUNNER_TEST_GATE, so it runs to its end at full speed.
 """
@@ -31,33 +33,39 @@ from typing import Any
 
 from runner import hookimpl
 
-GATE, AT, SLOW = "RUNNER_TEST_GATE", "RUNNER_TEST_GATE_AT", "RUNNER_TEST_GATE_SLOW"
+GATE, AT, SLOW, HOLD = "RUNNER_TEST_GATE", "RUNNER_TEST_GATE_AT", "RUNNER_TEST_GATE_SLOW", "RUNNER_TEST_GATE_HOLD"
 SLOW_STEP = 0.01  # seconds each step sleeps from $RUNNER_TEST_GATE_SLOW on
 LONGEST = 300.0  # seconds a gate waits for its test before the step fails
 
 
-def gate_env(folder: Path, at: int, slow: int | None = None) -> dict[str, str]:
-    """The environment that gates a run's step ``at`` on ``folder`` (and slows it from step ``slow``)."""
+def gate_env(folder: Path, at: int, slow: int | None = None, hold: bool = False) -> dict[str, str]:
+    """The environment that gates a run's step ``at`` on ``folder`` (and slows it from step ``slow``;
+    ``hold``: a stop signal does not open it)."""
     env = {GATE: str(folder), AT: str(at)}
     if slow is not None:
         env[SLOW] = str(slow)
+    if hold:
+        env[HOLD] = "1"
     return env
 
 
 def wait_for_the_test(folder: Path) -> None:
     signalled: list[int] = []
-    with noting_stop_signals(signalled):
+    hold = bool(os.environ.get(HOLD))
+    with noting_stop_signals(signalled, folder / f"signalled-{os.getpid()}"):
         (folder / "reached").touch()
+        (folder / f"reached-{os.getpid()}").touch()
         deadline = time.monotonic() + LONGEST
-        while not (signalled or (folder / "open").exists()):
+        while not ((signalled and not hold) or (folder / "open").exists()):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the gate in {folder} was never opened")
             time.sleep(0.01)  # a signal handler runs here too: a Ctrl-C sent meanwhile is seen before the step ends
 
 
 @contextmanager
-def noting_stop_signals(signalled: list[int]) -> Iterator[None]:
-    """Within the block, SIGINT and SIGTERM are noted in ``signalled``, then handled as before (in the main
+def noting_stop_signals(signalled: list[int], marker: Path) -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM are noted in ``signalled`` and by the file ``marker``, then handled
+    as before (in the main
     thread only, where Python handles signals; a default action that is no handler is left alone)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -66,6 +74,7 @@ def noting_stop_signals(signalled: list[int]) -> Iterator[None]:
 
     def note(signum, frame):
         signalled.append(signum)
+        marker.touch()
         previous[signum](signum, frame)  # type: ignore[operator]
 
     for sig, handler in previous.items():
