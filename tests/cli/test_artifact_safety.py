@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from runner.store.models import artifacts
 from tests.conftest import runner_command, subprocess_env
+from tests.support.gates import gate_env
 
 DATA = ["--set", "batch=8", "--set", "d_in=20", "--set", "hidden=10", "--set", "d_out=3", "--device", "cpu"]
 SLEEPY = ["--set", "batch=8", "--set", "d_in=20", "--set", "d_out=3"]  # tests.support.fake_plugins' sleepy
@@ -94,12 +95,15 @@ def immutable(tmp_path):
 
 
 def test_an_old_checkpoint_that_cannot_be_deleted_is_a_warning(db_url, store, tmp_path, immutable):
-    folder = tmp_path / "kept"
+    folder, gate = tmp_path / "kept", tmp_path / "gate"
     folder.mkdir()
+    gate.mkdir()  # tests.support.gates' sleepy waits at step 590 until a checkpoint file was made immutable
+    env = {**subprocess_env(db_url), "RUNNER_PLUGINS": "tests.support.fake_plugins,tests.support.gates",
+           **gate_env(gate, 590)}
     process = subprocess.Popen(
-        runner_command("run", "-m", "sleepy", "--steps", "600", "--set", "delay=0.005", "--checkpoint-every",
+        runner_command("run", "-m", "gated_sleepy", "--steps", "600", "--set", "delay=0.005", "--checkpoint-every",
                        "200 steps", "--artifacts", str(folder), *SLEEPY),
-        env=subprocess_env(db_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         while not immutable:  # the first checkpoint file to appear is made immutable
             assert process.poll() is None, process.communicate()
@@ -108,6 +112,7 @@ def test_an_old_checkpoint_that_cannot_be_deleted_is_a_warning(db_url, store, tm
                     immutable.append(str(path))
                     break
             time.sleep(0.01)
+        (gate / "open").touch()
         _, err = process.communicate(timeout=120)
     finally:
         process.kill()

@@ -12,14 +12,20 @@ import pytest
 
 from runner.store import open_store
 from tests.conftest import empty_pg, runner_command, subprocess_env
+from tests.support.gates import gate_env
 
 DATA = ["--set", "batch=8", "--set", "d_in=20", "--set", "hidden=10", "--set", "d_out=3", "--device", "cpu"]
 SLEEPY = ["--set", "batch=8", "--set", "d_in=20", "--set", "d_out=3"]  # tests.support.fake_plugins' sleepy
-STEPS = 6000  # about 3 s for DynamicNet at these sizes: a Ctrl-C after the first flush lands mid-run
+# Runs of tests.support.gates' models, which cannot end before the test opens their gate: step AT waits for it,
+# and the steps from SLOW on are slow enough that a flush stores rows before it (one flush a second, 10 ms a
+# step), so that a signal sent once rows are stored lands mid-run however slow or fast the machine is.
+STEPS, SLOW, AT = 2000, 800, 1000
+PLUGINS = "tests.support.fake_plugins,tests.support.gates"
 
 
 def reference(model: str, optimizer: str, steps: int = STEPS) -> list[float]:
-    """The losses of the same run, never stopped, trained here."""
+    """The losses of the same run, never stopped, trained here with the built-in ``model``: the gated one's,
+    bit for bit, as tests.support.gates promises."""
     from runner.config import resolve
     from runner.engine import prepare, train
     from runner.registry import load_registry
@@ -31,8 +37,8 @@ def reference(model: str, optimizer: str, steps: int = STEPS) -> list[float]:
     return [loss for _, loss, _ in rows]
 
 
-def start(url: str, *args: str, host: str | None = None) -> subprocess.Popen:
-    env = subprocess_env(url)
+def start(url: str, *args: str, host: str | None = None, gate: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {**subprocess_env(url), "RUNNER_PLUGINS": PLUGINS, **(gate or {})}
     if host:
         env["RUNNER_HOST"] = host
     return subprocess.Popen(runner_command(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -75,22 +81,35 @@ def past_a_checkpoint(url: str, every: int) -> bool:
         return bool(kept) and kept[-1] >= every and runs[-1].steps_done > kept[-1]
 
 
+def started_at_the_gate(url: str, folder, *args: str, host: str | None = None) -> subprocess.Popen:
+    """A run of STEPS steps that cannot end before ``open_gate(folder)``; stored rows mean it is mid-run."""
+    folder.mkdir()
+    process = start(url, "run", "--steps", str(STEPS), *args, host=host, gate=gate_env(folder, AT, SLOW))
+    wait_until(lambda: progress(url) > 0, process)
+    return process
+
+
+def open_gate(folder) -> None:
+    (folder / "open").touch()
+
+
 def resume(url: str, *args: str, host: str | None = None) -> subprocess.CompletedProcess:
     process = start(url, "resume", *args, host=host)
     out, err = process.communicate(timeout=120)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
-@pytest.mark.parametrize("model, optimizer, steps", [("dynamic", "adam", STEPS), ("numpy", "sgd", 150_000)])
-def test_ctrl_c_then_resume_gives_the_losses_of_a_run_never_stopped(db_url, model, optimizer, steps):
-    process = start(db_url, "run", "-m", model, "-o", optimizer, "--steps", str(steps), *DATA)
-    wait_until(lambda: progress(db_url) > 0, process)
+@pytest.mark.parametrize("model, optimizer", [("dynamic", "adam"), ("numpy", "sgd")])
+def test_ctrl_c_then_resume_gives_the_losses_of_a_run_never_stopped(db_url, tmp_path, model, optimizer):
+    steps = STEPS
+    process = started_at_the_gate(db_url, tmp_path / "gate", "-m", f"gated_{model}", "-o", optimizer, *DATA)
     process.send_signal(signal.SIGINT)
+    open_gate(tmp_path / "gate")  # the stop is asked for first: the run ends at the next step at the latest
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     with open_store(db_url) as store:
         record = store.get_run(1)
-    assert record.status == "interrupted" and 0 < record.steps_done < steps
+    assert record.status == "interrupted" and 0 < record.steps_done <= AT + 1
     assert checkpoint_step(db_url) == record.steps_done  # taken as it stopped
 
     resumed = resume(db_url, "1")
@@ -108,13 +127,15 @@ def test_ctrl_c_then_resume_gives_the_losses_of_a_run_never_stopped(db_url, mode
     assert final.best_loss == min(expected)
 
 
-def test_kill_9_then_resume_goes_on_from_the_last_periodic_checkpoint(db_url):
-    # dynamic: Python's random, drawn every step, must be where it was too. Checkpoints twice the flush
-    # interval apart at least (about 2 s here, quiet), so that the kill lands after rows past one were stored;
-    # five such windows, so that a poll slowed by a loaded machine still sees one before the run ends.
-    steps, every = 30000, 5000
-    process = start(db_url, "run", "-m", "dynamic", "-o", "sgd", "--steps", str(steps), "--checkpoint-every",
-                    f"{every} steps", *DATA)
+def test_kill_9_then_resume_goes_on_from_the_last_periodic_checkpoint(db_url, tmp_path):
+    # dynamic: Python's random, drawn every step, must be where it was too. From the first checkpoint on the
+    # steps are slow, so that a flush stores rows past it long before the next, and the run waits at its
+    # second-to-last step: the kill lands after rows past a checkpoint were stored, before the run could end.
+    steps, every = 3000, 1000
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    process = start(db_url, "run", "-m", "gated_dynamic", "-o", "sgd", "--steps", str(steps), "--checkpoint-every",
+                    f"{every} steps", *DATA, gate=gate_env(gate, steps - 2, slow=every))
     wait_until(lambda: past_a_checkpoint(db_url, every), process)
     process.kill()
     process.wait()
@@ -128,11 +149,12 @@ def test_kill_9_then_resume_goes_on_from_the_last_periodic_checkpoint(db_url):
 
 
 @pytest.mark.postgres
-def test_a_checkpoint_taken_on_one_host_is_resumed_on_another(pg_url):
+def test_a_checkpoint_taken_on_one_host_is_resumed_on_another(pg_url, tmp_path):
     empty_pg(pg_url)
-    process = start(pg_url, "run", "-m", "module", "-o", "adam", "--steps", str(STEPS), *DATA, host="host-a")
-    wait_until(lambda: progress(pg_url) > 0, process)
+    gate = tmp_path / "gate"
+    process = started_at_the_gate(pg_url, gate, "-m", "gated_module", "-o", "adam", *DATA, host="host-a")
     process.send_signal(signal.SIGTERM)
+    open_gate(gate)
     process.communicate(timeout=60)
     assert process.returncode == 130
 
@@ -197,15 +219,18 @@ def test_bad_checkpoint_options_are_usage_errors(cli, store, args, message):
     assert message in result.stderr and store.list_runs() == []
 
 
-def test_a_damaged_checkpoint_is_refused_until_restart(cli, db_url, store):
+def test_a_damaged_checkpoint_is_refused_until_restart(cli, db_url, store, tmp_path, monkeypatch):
     from sqlalchemy import update
 
     from runner.store.models import artifacts
 
-    process = start(db_url, "run", "-m", "sleepy", "--steps", "2000", "--set", "delay=0.001", *SLEEPY)
-    wait_until(lambda: progress(db_url) > 0, process)
+    monkeypatch.setenv("RUNNER_PLUGINS", PLUGINS)  # cli resumes the gated model in this process
+    gate = tmp_path / "gate"
+    process = started_at_the_gate(db_url, gate, "-m", "gated_sleepy", "--set", "delay=0.001", *SLEEPY)
     process.send_signal(signal.SIGINT)
+    open_gate(gate)
     process.communicate(timeout=60)
+    assert process.returncode == 130 and 0 < store.get_run(1).steps_done <= AT + 1
     with store._transaction() as conn:  # as a disk or a hand might
         conn.execute(update(artifacts).values(data=b"RUNNER-CHECKPOINT but not really"))
     before = store.get_run(1)
@@ -215,4 +240,4 @@ def test_a_damaged_checkpoint_is_refused_until_restart(cli, db_url, store):
     assert store.get_run(1) == before  # nothing changed
     result = cli("resume", "1", "--restart")
     assert "run 1: starting over from step 0" in result.stderr
-    assert (store.get_run(1).status, len(stored(db_url))) == ("completed", 2000)
+    assert (store.get_run(1).status, len(stored(db_url))) == ("completed", STEPS)

@@ -20,8 +20,10 @@ from sqlalchemy import create_engine, text
 
 from runner.store import open_store
 from tests.conftest import runner_command, subprocess_env
+from tests.support.gates import gate_env
 
 DATA = ["--set", "batch=4", "--set", "d_in=3", "--set", "d_out=2"]
+PLUGINS = "tests.support.fake_plugins,tests.support.gates"
 
 
 STARTED: list[subprocess.Popen] = []
@@ -115,12 +117,19 @@ def test_a_run_rides_out_its_postgresql_connections_being_terminated(pg_url):
     assert run.status == "completed" and run.steps_done == 200 and steps == list(range(200))
 
 
-def test_a_run_rides_out_another_process_holding_the_sqlite_write_lock(db_path, db_url):
-    process = start(db_url, "run", "--model", "sleepy", "--steps", "150", "-q", RUNNER_SQLITE_BUSY_SECONDS="0.5")
+def test_a_run_rides_out_another_process_holding_the_sqlite_write_lock(db_path, db_url, tmp_path):
+    # tests.support.gates' sleepy waits at its last step until the gate opens: the lock is taken before the run
+    # could have stored its last rows, so that it meets the lock however quickly or slowly it steps.
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    process = start(db_url, "run", "--model", "gated_sleepy", "--steps", "150", "-q", RUNNER_SQLITE_BUSY_SECONDS="0.5",
+                    RUNNER_PLUGINS=PLUGINS, **gate_env(gate, 149))
     wait_until(lambda: sqlite_steps(db_path) > 0, process)
     other = sqlite3.connect(db_path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # three times the run's busy timeout
-    time.sleep(1.5)
+    other.execute("BEGIN IMMEDIATE")
+    wait_until((gate / "reached").exists, process)  # every step but the last computed
+    (gate / "open").touch()
+    time.sleep(1.5)  # the fault lasts three times the run's busy timeout (a lower bound, whatever the load)
     assert process.poll() is None  # done computing, it waits for the database instead of ending
     other.execute("ROLLBACK")
     other.close()

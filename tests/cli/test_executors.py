@@ -8,16 +8,20 @@ import sys
 
 import pytest
 
-from tests.cli.test_sweeps import DATA, finish, running_with_steps, start, statuses, wait_until
+from tests.cli.test_sweeps import DATA, finish, gated, running_with_steps, start, statuses, wait_until
 from tests.conftest import subprocess_env
 
 
-def test_with_retries_a_sigkilled_worker_s_run_is_queued_again_and_completes_from_its_checkpoint(db_url, store):
-    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-1", "--steps", "60", "--set", "delay=0.02",
-                    "--jobs", "2", "--sweep", "retry", "--retries", "1", "--checkpoint-every", "5 steps", *DATA)
+def test_with_retries_a_sigkilled_worker_s_run_is_queued_again_and_completes_from_its_checkpoint(db_url, store,
+                                                                                                 tmp_path):
+    gate = tmp_path / "gate"  # each run waits at step 50 (tests.support.gates) until the victim is killed
+    process = start(db_url, "run", "--model", "gated_sleepy", "--seed", "0-1", "--steps", "60", "--set", "delay=0.02",
+                    "--jobs", "2", "--sweep", "retry", "--retries", "1", "--checkpoint-every", "5 steps", *DATA,
+                    env=gated(db_url, gate, 50))
     wait_until(lambda: any(r.steps_done >= 10 for r in store.list_runs(status="running")), process=process)
     victim = next(r for r in store.list_runs(status="running") if r.steps_done >= 10)
     os.kill(victim.pid, signal.SIGKILL)
+    (gate / "open").touch()
     code, out, err = finish(process)
     assert code == 0, err
     assert statuses(store, "retry") == ["completed", "completed"]

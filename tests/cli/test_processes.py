@@ -99,6 +99,14 @@ def runner_now(db_url, *args):
                           timeout=60)
 
 
+def silent_for(store, seconds: float, timeout: float = 60.0) -> None:
+    """Wait until run 1's latest heartbeat is over ``seconds`` old (its process is stopped: it only ages)."""
+    deadline = time.monotonic() + timeout
+    while utcnow() - store.get_run(1).heartbeat_at <= timedelta(seconds=seconds):
+        assert time.monotonic() < deadline, "the heartbeat went on"
+        time.sleep(0.05)
+
+
 def stopped_run(db_url, db_path, **env):
     """A running `runner run`, stopped by SIGSTOP once it has stored steps."""
     process = subprocess.Popen(
@@ -121,8 +129,7 @@ def test_a_stopped_run_on_this_host_stays_running_and_rm_refuses_it(db_path, db_
     # Issue 10 item 1: ls called a SIGSTOPped run lost (its pid lived), and rm then deleted it without --force.
     process = stopped_run(db_url, db_path)
     try:
-        time.sleep(1.5)
-        assert utcnow() - store.get_run(1).heartbeat_at > timedelta(seconds=1)  # silent for two grace periods
+        silent_for(store, 1.0)  # two grace periods
         listing = runner_now(db_url, "ls", "--json")
         assert [r["status"] for r in json.loads(listing.stdout)] == ["running"], listing.stderr
         removal = runner_now(db_url, "rm", "1")
@@ -138,7 +145,7 @@ def test_a_stopped_run_on_this_host_stays_running_and_rm_refuses_it(db_path, db_
 def test_another_hosts_silent_run_is_lost_then_revived_when_it_writes_again(db_path, db_url, store):
     process = stopped_run(db_url, db_path, RUNNER_HOST="elsewhere")  # another host, which ls cannot look into
     try:
-        time.sleep(1.0)
+        silent_for(store, 1.0)  # twice RUNNER_LOST_AFTER_SECONDS
         listing = runner_now(db_url, "ls", "--json")
         assert [r["status"] for r in json.loads(listing.stdout)] == ["lost"], listing.stderr
         shown = runner_now(db_url, "show", "1").stdout

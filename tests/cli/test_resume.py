@@ -9,19 +9,40 @@ import pytest
 
 from tests.cli.test_processes import DATA, wait_for_steps
 from tests.conftest import runner_command, subprocess_env
+from tests.support.gates import gate_env
+
+GATED = "tests.support.fake_plugins,tests.support.gates"
 
 
-def interrupted_run(db_path, db_url, model="sleepy", steps="400", *more):
-    process = subprocess.Popen(runner_command("run", "--model", model, "--steps", steps, *DATA, *more),
-                               env=subprocess_env(db_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@pytest.fixture
+def gates(plugin_env, monkeypatch):
+    """tests.support.gates' models, known to `runner` in this process too (the cli fixture resumes them)."""
+    monkeypatch.setenv("RUNNER_PLUGINS", GATED)
+
+
+def gated_env(db_url, folder, at: int) -> dict[str, str]:
+    """A process whose run (tests.support.gates' model) waits at its step ``at`` (counted from where it starts)
+    until ``folder/open`` exists, after at least 1.5 s of slow steps: it stores rows before, and ends no sooner."""
+    folder.mkdir()
+    return {**subprocess_env(db_url), "RUNNER_PLUGINS": GATED, **gate_env(folder, at, slow=max(0, at - 150))}
+
+
+def interrupted_run(db_path, db_url, folder, model="sleepy", steps="400", *more, at: int | None = None):
+    """Run 1 of gated ``model``, stopped with Ctrl-C once it stored steps, by step ``at`` + 1 at the latest
+    (default: its second-to-last step, so that it cannot complete)."""
+    at = int(steps) - 2 if at is None else at
+    process = subprocess.Popen(runner_command("run", "--model", f"gated_{model}", "--steps", steps, *DATA, *more),
+                               env=gated_env(db_url, folder, at), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     wait_for_steps(db_path, process)
     process.send_signal(signal.SIGINT)
+    (folder / "open").touch()  # after the signal: the run stops at the next step
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
 
 
-def test_an_interrupted_run_resumes_in_the_same_run(db_path, db_url, store, cli):
-    interrupted_run(db_path, db_url, "sleepy", "300", "--set", "delay=0.005")
+def test_an_interrupted_run_resumes_in_the_same_run(db_path, db_url, store, cli, gates, tmp_path):
+    interrupted_run(db_path, db_url, tmp_path / "gate", "sleepy", "300", "--set", "delay=0.005")
     assert store.get_run(1).status == "interrupted"
     result = cli("resume", "1")
     assert "run 1 completed" in result.stdout, result.output
@@ -146,8 +167,9 @@ def forge(store, step, row_step=None):
     pytest.param(100_001, 100_001, "its checkpoint claims step 100,001, beyond the run's 100,000 steps",
                  marks=pytest.mark.full),
 ])
-def test_a_checkpoint_whose_step_does_not_fit_the_run_is_refused(db_path, db_url, store, cli, step, row_step, says):
-    interrupted_run(db_path, db_url, "sleepy", "100000", "--set", "delay=0.001")
+def test_a_checkpoint_whose_step_does_not_fit_the_run_is_refused(db_path, db_url, store, cli, gates, tmp_path, step,
+                                                                 row_step, says):
+    interrupted_run(db_path, db_url, tmp_path / "gate", "sleepy", "100000", "--set", "delay=0.001")
     original = forge(store, step, row_step)
     assert 0 < original.info.step < 18_799
     before = snapshot(db_url)
@@ -173,20 +195,23 @@ def test_a_run_records_the_options_it_was_started_with_and_show_says_them(cli, s
 
 @pytest.mark.full
 def test_resume_goes_on_with_the_options_the_run_was_started_with_unless_given_again(db_path, db_url, store, cli,
-                                                                                      tmp_path):
+                                                                                      gates, tmp_path):
     from tests.cli.test_checkpoints import wait_until
 
     folder = tmp_path / "kept"
     folder.mkdir()
-    interrupted_run(db_path, db_url, "sleepy", "2000", "--set", "delay=0.002", "--artifacts", str(folder),
-                    "--no-weights", "--keep-checkpoints", "2")
+    interrupted_run(db_path, db_url, tmp_path / "gate", "sleepy", "2000", "--set", "delay=0.002", "--artifacts",
+                    str(folder), "--no-weights", "--keep-checkpoints", "2", at=1000)
     first = store.get_run(1).steps_done
+    assert first <= 1001  # the resumed part has a thousand steps at least
     assert [a.kind for a in store.artifacts([1])[1]] == ["checkpoint"]  # --no-weights
 
-    process = subprocess.Popen(runner_command("resume", "1", "-q"), env=subprocess_env(db_url),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    resumed_gate = tmp_path / "resumed"  # the resumed part, too, cannot end before the Ctrl-C
+    process = subprocess.Popen(runner_command("resume", "1", "-q"),
+                               env=gated_env(db_url, resumed_gate, 2000 - first - 2), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_until(lambda: len(list(store.iter_steps([1]))) > first + 10, process)
     process.send_signal(signal.SIGINT)
+    (resumed_gate / "open").touch()
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     kept = store.artifacts([1])[1]

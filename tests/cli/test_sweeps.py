@@ -9,6 +9,7 @@ import pytest
 
 from runner.store import open_store
 from tests.conftest import empty_pg, runner_command, subprocess_env
+from tests.support.gates import gate_env
 
 DATA = ["--set", "batch=4", "--set", "d_in=5", "--set", "d_out=2"]
 
@@ -30,6 +31,14 @@ def wait_until(predicate, timeout=60.0, process=None):
             raise AssertionError(f"process ended early: {process.communicate()}")
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.1)
+
+
+def gated(db_url, folder, at):
+    """The environment of a sweep whose runs (tests.support.gates' models) each wait at step ``at`` until
+    ``folder/open`` exists: a test signals or kills a worker that cannot have finished its run."""
+    folder.mkdir()
+    return {**subprocess_env(db_url), "RUNNER_PLUGINS": "tests.support.fake_plugins,tests.support.gates",
+            **gate_env(folder, at)}
 
 
 def statuses(store, sweep):
@@ -97,12 +106,15 @@ def test_fail_fast_stops_claiming_after_the_first_failure(db_url, store):
     assert "Stopped at the first failure (--fail-fast); 7 runs still queued" in err
 
 
-def test_sigkill_of_a_worker_loses_its_run_only(db_url, store):
-    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-3", "--steps", "100", "--set", "delay=0.02",
-                    "--jobs", "2", "--sweep", "kill", *DATA)
+def test_sigkill_of_a_worker_loses_its_run_only(db_url, store, tmp_path):
+    # each run waits at step 80 (1.6 s of 20 ms steps: past a flush) until the victim is killed
+    gate = tmp_path / "gate"
+    process = start(db_url, "run", "--model", "gated_sleepy", "--seed", "0-3", "--steps", "100", "--set",
+                    "delay=0.02", "--jobs", "2", "--sweep", "kill", *DATA, env=gated(db_url, gate, 80))
     wait_until(running_with_steps(store, 1), process=process)
     victim = next(r for r in store.list_runs(status="running") if r.steps_done > 0)
     os.kill(victim.pid, signal.SIGKILL)
+    (gate / "open").touch()
     code, out, err = finish(process)
     assert code == 1, err  # a lost run is reported
     lost = store.get_run(victim.id)
@@ -117,13 +129,15 @@ def test_sigkill_of_a_worker_loses_its_run_only(db_url, store):
     assert [(e.kind, e.detail) for e in store.events(victim.id)] == [("lost", lost.error)]
 
 
-def test_sigterm_of_a_worker_interrupts_its_run_and_the_queue_is_still_worked(db_url, store):
+def test_sigterm_of_a_worker_interrupts_its_run_and_the_queue_is_still_worked(db_url, store, tmp_path):
     # Issue 10 item 3: the stopped worker used to exit 0, was not replaced, and the sweep exited 0 with runs queued.
-    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-3", "--steps", "400", "--set", "delay=0.005",
-                    "-j", "1", "--sweep", "term", *DATA)
+    gate = tmp_path / "gate"  # the first run waits at step 300 until the signal was sent: it cannot have completed
+    process = start(db_url, "run", "--model", "gated_sleepy", "--seed", "0-3", "--steps", "400", "--set",
+                    "delay=0.005", "-j", "1", "--sweep", "term", *DATA, env=gated(db_url, gate, 300))
     wait_until(running_with_steps(store, 1), process=process)
     victim = store.list_runs(status="running")[0]
     os.kill(victim.pid, signal.SIGTERM)
+    (gate / "open").touch()  # after the signal: its handler has run before the step ends
     code, out, err = finish(process)
     assert "Traceback" not in err
     assert statuses(store, "term") == ["completed"] * 3 + ["interrupted"], (out, err)
@@ -141,7 +155,8 @@ def test_a_sweep_left_with_queued_runs_prints_the_resume_hint_and_exits_130(db_u
     from runner.cli.sweep import run_sweep
     from runner.scheduler import PoolOptions, Scheduler
 
-    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-2", "--steps", "400", "--set", "delay=0.005",
+    # runs that never end by themselves (a million 5 ms steps): only the signals below end them
+    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-2", "--steps", "1000000", "--set", "delay=0.005",
                     "-j", "1", "--sweep", "left", *DATA)
     wait_until(running_with_steps(store, 1), process=process)
     process.send_signal(signal.SIGINT)
@@ -166,9 +181,12 @@ def test_a_sweep_left_with_queued_runs_prints_the_resume_hint_and_exits_130(db_u
             "Resume with: runner resume left") in capsys.readouterr().err
 
 
-def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishes(db_url, store):
-    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-5", "--steps", "250", "--set", "delay=0.01",
-                    "--jobs", "2", "--sweep", "ctrlc", *DATA)
+def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishes(db_url, store, tmp_path):
+    # each run waits at step 200 (after 2 s of 10 ms steps: past a flush) until its worker gets the stop
+    gate = tmp_path / "gate"
+    env = gated(db_url, gate, 200)
+    process = start(db_url, "run", "--model", "gated_sleepy", "--seed", "0-5", "--steps", "250", "--set",
+                    "delay=0.01", "--jobs", "2", "--sweep", "ctrlc", *DATA, env=env)
     wait_until(running_with_steps(store, 2), process=process)
     process.send_signal(signal.SIGINT)
     code, out, err = finish(process)
@@ -178,21 +196,28 @@ def test_sigint_interrupts_running_runs_keeps_the_rest_queued_and_resume_finishe
     for run in store.list_runs(sweep="ctrlc", status="interrupted"):
         assert run.steps_done > 0 and len(list(store.iter_steps([run.id]))) == run.steps_done
 
-    code, out, err = finish(start(db_url, "resume", "--jobs", "2"))
+    (gate / "open").touch()  # the resumed runs go through
+    code, out, err = finish(start(db_url, "resume", "--jobs", "2", env=env))
     assert code == 0, err
     assert statuses(store, "ctrlc") == ["completed"] * 6  # the interrupted ones too
     for run in store.list_runs(sweep="ctrlc"):
         assert [s for _, s, _, _ in store.iter_steps([run.id])] == list(range(run.steps))
 
 
-def test_a_second_sigint_stops_the_sweep_at_once(db_url, store):
-    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-3", "--steps", "5000", "--set", "delay=0.01",
-                    "--jobs", "2", "--sweep", "twice", *DATA)
+def test_a_second_sigint_stops_the_sweep_at_once(db_url, store, tmp_path):
+    # each run waits at step 300 (3 s of 10 ms steps: past a flush) and holds there through the first Ctrl-C,
+    # which its worker notes (tests.support.gates): the second is sent once the first was handled, not 50 ms later
+    gate = tmp_path / "gate"
+    env = {**gated(db_url, gate, 300), **gate_env(gate, 300, hold=True)}
+    process = start(db_url, "run", "--model", "gated_sleepy", "--seed", "0-3", "--steps", "5000", "--set",
+                    "delay=0.01", "--jobs", "2", "--sweep", "twice", *DATA, env=env)
+    wait_until(lambda: len(list(gate.glob("reached-*"))) == 2, process=process)  # both workers at the gate
     wait_until(running_with_steps(store, 2), process=process)
     process.send_signal(signal.SIGINT)
-    time.sleep(0.05)
+    wait_until(lambda: any(gate.glob("signalled-*")), process=process)  # the parent passed it on to its workers
     process.send_signal(signal.SIGINT)
     code, out, err = finish(process, timeout=20)
+    (gate / "open").touch()  # the workers, asked to stop, end their runs
     assert code == 130 and "Stopped at once" in err, err
     wait_until(lambda: not store.list_runs(sweep="twice", status="running"), timeout=20)
     assert statuses(store, "twice") == ["interrupted"] * 2 + ["queued"] * 2

@@ -8,6 +8,7 @@ Real processes, real signals, real PostgreSQL and SQLite.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -16,16 +17,21 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg2
 import pytest
 
 from runner.store import open_store
 from tests.conftest import empty_pg, runner_command, subprocess_env
+from tests.support.gates import gate_env
 
 RUNS, STEPS = 30, 3000
+KILLS = 3  # workers killed, at least, before any run may end
 SETTINGS = ["--set", "batch=8", "--set", "d_in=6", "--set", "hidden=10", "--set", "d_out=3"]
-GRID = ["-m", "numpy", "--seed", f"0-{RUNS - 1}", "--steps", str(STEPS), *SETTINGS]
+# tests.support.gates' numpy, whose losses are numpy's: each run waits at its middle step until the chaos has
+# killed KILLS workers, so that the chaos happens however fast the sweep would otherwise be over.
+GRID = ["-m", "gated_numpy", "--seed", f"0-{RUNS - 1}", "--steps", str(STEPS), *SETTINGS]
 
 
 def children(pid: int) -> list[int]:
@@ -44,8 +50,9 @@ def children(pid: int) -> list[int]:
 
 def kill_a_worker(sweep: subprocess.Popen) -> None:
     workers = children(sweep.pid)
-    if workers:
-        os.kill(random.choice(workers), signal.SIGKILL)
+    if not workers:  # between a worker's death and its replacement: not counted as a kill
+        raise LookupError("no worker to kill")
+    os.kill(random.choice(workers), signal.SIGKILL)
 
 
 def drop_pg_connections(url: str) -> Callable[[], None]:
@@ -89,7 +96,39 @@ def hold_sqlite_lock(path: str) -> Callable[[], None]:
     return hold
 
 
-def chaos(sweep: subprocess.Popen, faults: list[Callable[[], None]], stop: threading.Event, done: list[str]) -> None:
+def sweep_started(url: str) -> bool:
+    """Whether all the sweep's runs are stored and one of them is running: read only, so that the test never
+    creates the database or takes a lock the sweep's own setup could meet."""
+    query = "SELECT count(*), sum(CASE WHEN status = 'running' THEN 1 ELSE 0 END) FROM runs"
+    try:
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+            if not os.path.exists(path):
+                return False
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as conn:
+                stored, running = conn.execute(query).fetchone()
+        else:
+            with contextlib.closing(psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://"))) as conn:
+                with conn.cursor() as cursor:
+                    cursor.execute(query)
+                    stored, running = cursor.fetchone()
+    except (sqlite3.Error, psycopg2.Error):  # no file or no tables yet
+        return False
+    return stored == RUNS and bool(running)
+
+
+def wait_until_started(sweep: subprocess.Popen, url: str, timeout: float = 120.0) -> None:
+    """The chaos is aimed at a sweep under way, not at its setup: a command that meets a database locked past
+    its busy timeout before it has started anything fails at once, by design ("try again")."""
+    deadline = time.monotonic() + timeout
+    while not sweep_started(url):
+        assert sweep.poll() is None, sweep.communicate()
+        assert time.monotonic() < deadline, "the sweep never started a run"
+        time.sleep(0.05)
+
+
+def chaos(faults: list[Callable[[], None]], stop: threading.Event, done: list[str], gate: Path) -> None:
+    """Faults at random moments until ``stop``; ``gate`` is opened once KILLS workers were killed."""
     chooser = random.Random(1234)
     turn = 0
     while not stop.wait(chooser.uniform(0.2, 0.5)):
@@ -100,6 +139,8 @@ def chaos(sweep: subprocess.Popen, faults: list[Callable[[], None]], stop: threa
             done.append(getattr(fault, "__name__", "?"))
         except Exception as exc:  # the chaos itself may meet a dropped connection; it goes on
             done.append(f"{fault.__name__} failed: {exc}")
+        if done.count("kill_a_worker") >= KILLS:
+            (gate / "open").touch()
 
 
 def reference_losses(registry, seed: int) -> list[float]:
@@ -124,23 +165,28 @@ def chaos_db(request, tmp_path):
     return url, [drop_pg_connections(url), hold_pg_lock(url)]
 
 
-def test_a_sweep_survives_chaos(chaos_db):
+def test_a_sweep_survives_chaos(chaos_db, tmp_path):
     url, db_faults = chaos_db
-    env = dict(subprocess_env(url), RUNNER_SQLITE_BUSY_SECONDS="1", RUNNER_HEARTBEAT_SECONDS="0.5")
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    env = dict(subprocess_env(url), RUNNER_SQLITE_BUSY_SECONDS="1", RUNNER_HEARTBEAT_SECONDS="0.5",
+               RUNNER_PLUGINS="tests.support.fake_plugins,tests.support.gates", **gate_env(gate, STEPS // 2))
     sweep = subprocess.Popen(runner_command("run", *GRID, "-j", "3", "--sweep", "chaos", "-q"), env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stop, done = threading.Event(), []
     faults = [lambda: kill_a_worker(sweep), *db_faults]
     faults[0].__name__ = "kill_a_worker"
-    monkey = threading.Thread(target=chaos, args=(sweep, faults, stop, done))
+    wait_until_started(sweep, url)
+    monkey = threading.Thread(target=chaos, args=(faults, stop, done, gate))
     monkey.start()
     try:
         out, err = sweep.communicate(timeout=240)
     finally:
         stop.set()
         monkey.join()
+        (gate / "open").touch()  # the resumes below go through
     assert "Traceback" not in err, err
-    assert sum(1 for d in done if d == "kill_a_worker") >= 3, (done, out, err)  # the chaos did happen
+    assert done.count("kill_a_worker") >= KILLS, (done, out, err)  # the chaos did happen
 
     for _ in range(5):  # whatever was lost is resumed, and nothing else
         resumed = subprocess.run(runner_command("resume", "chaos", "-j", "3", "-q"), env=env, capture_output=True,
