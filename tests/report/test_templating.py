@@ -120,3 +120,14 @@ def test_one_copy_of_the_script_escaping_and_of_the_canonical_formatter():
     escaping = [p.name for p, text in sources.items() if "u003c" in text]
     canonical = [p.name for p, text in sources.items() if "sort_keys=True, default=str" in text]
     assert escaping == ["templating.py"] and canonical == ["data.py"], (escaping, canonical)
+
+
+@pytest.mark.parametrize("package", ["runner.report", "runner.watch"])
+def test_the_templates_are_declared_as_package_data(package):
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][package]
+    folder = ROOT.joinpath(*package.split("."))
+    files = sorted(p.relative_to(folder).as_posix() for p in (folder / "templates").rglob("*") if p.is_file())
+    assert files and all(any(fnmatch.fnmatch(f, g) for g in globs) for f in files), (files, globs)
