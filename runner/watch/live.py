@@ -32,7 +32,8 @@ import numpy as np
 from runner.errors import StorageError
 from runner.report.downsample import lttb_indices
 from runner.report.figures import Options, figures
-from runner.report.html import figure_json, header, sections
+from runner.report.html import header, sections
+from runner.report.templating import figure_json
 from runner.store import Store
 from runner.watch.feed import Feed, Update
 from runner.watch.snapshot import report_data, steady
