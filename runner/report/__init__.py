@@ -22,8 +22,9 @@
 metrics' in runner.report.metric_data, the statistics both share in
 runner.report.stats) and is separate from the drawing
 (runner.report.figures, which puts together curves, final_loss, with scale
-and style) and the page (runner.report.html, with tables; its CSS and
-script are files in runner/report/assets). Which entry is best, or which
+and style) and the page (runner.report.html, with tables; its templates
+are in runner/report/templates, rendered by runner.report.templating's one
+autoescaping Jinja2 environment, its CSS and script in runner/report/assets). Which entry is best, or which
 are tied, follows one rule, runner.report.ranking's: the star (``data.best``),
 the Comparisons section's best line and the ``--verdicts`` JSON all use it.
 Importing this package imports plotly; the CLI imports it only when

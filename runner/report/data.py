@@ -57,6 +57,7 @@ __all__ = [
     "Sampling",
     "Selection",
     "Series",
+    "canonical",
     "config_items",
     "entry_final",
     "gather",
@@ -487,7 +488,8 @@ def config_items(run: RunData) -> dict[str, Any]:
     return items
 
 
-def _canonical(value: Any) -> str:
+def canonical(value: Any) -> str:
+    """One text per value, equal exactly when the values are: how settings are compared, grouped and coloured."""
     return json.dumps(value, sort_keys=True, default=str)
 
 
@@ -499,7 +501,7 @@ def config_diff(runs: Sequence[RunData]) -> tuple[tuple[str, ...], dict[str, Any
     keys = list(BASE_KEYS) + sorted({k for c in configs for k in c} - set(BASE_KEYS))
     varying, constant = [], {}
     for key in keys:
-        values = {_canonical(c[key]) if key in c else "\0missing" for c in configs}
+        values = {canonical(c[key]) if key in c else "\0missing" for c in configs}
         if len(values) > 1:
             varying.append(key)
         else:
@@ -513,7 +515,7 @@ def _settings_buckets(runs: Sequence[RunData]) -> list[list[RunData]]:
     for run in runs:
         config = config_items(run)
         config.pop("seed")
-        buckets.setdefault(_canonical(config), []).append(run)
+        buckets.setdefault(canonical(config), []).append(run)
     return [sorted(members, key=lambda r: r.id) for members in buckets.values()]
 
 
@@ -556,7 +558,7 @@ def telling_keys(runs: Sequence[RunData]) -> list[str]:
     tell nothing the optimizer's name does not, unless without them two labels would read the same."""
     between = [k for k in config_diff(runs)[0] if k not in ("model", "optimizer", "lr", "seed")]
     configs = [config_items(r) for r in runs]
-    keys = [k for k in between if len({_canonical(c[k]) for c in configs if k in c}) > 1]
+    keys = [k for k in between if len({canonical(c[k]) for c in configs if k in c}) > 1]
     labels = [group_label(r, keys) for r in runs]
     return keys if len(set(labels)) == len(labels) else between
 

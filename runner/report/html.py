@@ -1,11 +1,14 @@
 """One self-contained HTML page: plotly.js once, then every figure, the tables, the config diff, provenance.
 
-Every string that comes from a user (run, sweep and plugin names, settings,
-errors, the command line) is HTML-escaped; figure JSON is embedded with
-``<``, ``>`` and ``&`` as JSON escapes, so nothing in it can close the
-script. With ``plotlyjs="embed"`` the page makes no request at all; with
-``"cdn"`` it loads plotly.js from the CDN (with its integrity hash) and is
-about 5 MB smaller. The page's style and script are package data
+The page is runner/report/templates/page.html and its parts, rendered by
+runner.report.templating's environment: autoescaped, so every string that
+comes from a user (run, sweep and plugin names, settings, errors, the
+command line) is HTML-escaped unless it is Markup that escaped it already
+(the tables); figure JSON is embedded with ``<``, ``>``, ``&`` and
+U+2028/2029 as JSON escapes, so nothing in it can close the script. With
+``plotlyjs="embed"`` the page makes no request at all; with ``"cdn"`` it
+loads plotly.js from the CDN (with its integrity hash) and is about 5 MB
+smaller. The page's style and script are package data
 (runner/report/assets), inlined so that the page stays one file.
 """
 
@@ -13,29 +16,26 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
+from collections.abc import Sequence
 from functools import cache
-from importlib import resources
 from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
 
 from runner.formatting import format_ids
 from runner.report.comparisons import comparisons_section
 from runner.report.data import ReportData
 from runner.report.figures import Figures, Options, figures
-from runner.report.tables import badge, config_section, e, fmt_time, runs_table, summary_table
+from runner.report.tables import badge, config_section, fmt_time, runs_table, summary_table
+from runner.report.templating import asset, environment, figure_json, render
 from runner.report.verdicts import Basis, Verdicts
 
-__all__ = ["PLOTLYJS_MODES", "to_html", "write_atomically", "write_html"]
+__all__ = ["PLOTLYJS_MODES", "asset", "figure_json", "page_context", "to_html", "write_atomically", "write_html"]
 
 PLOTLYJS_MODES = ("embed", "cdn")
 PLOT_CONFIG = {"responsive": True, "displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-
-
-@cache
-def asset(name: str) -> str:
-    """A file of runner/report/assets (the page's CSS and script)."""
-    return resources.files("runner.report").joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
 @cache
@@ -52,22 +52,20 @@ def plotly_cdn_url() -> str:
     return f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
 
 
-def plotlyjs_tag(mode: str) -> str:
-    config = '<script>window.PlotlyConfig = {MathJaxConfig: "local"};</script>'
+def plotlyjs_tag(mode: str) -> Markup:
     if mode == "embed":
-        return f'{config}\n<script type="text/javascript">{_plotlyjs()}</script>'
+        return render("report/plotlyjs.html", embedded=Markup(_plotlyjs()))  # plotly's own script, as it is
     if mode == "cdn":
         digest = base64.b64encode(hashlib.sha256(_plotlyjs().encode("utf-8")).digest()).decode("ascii")
-        return f'{config}\n<script src="{e(plotly_cdn_url())}" integrity="sha256-{digest}" crossorigin="anonymous"></script>'
+        return render("report/plotlyjs.html", embedded=None, url=plotly_cdn_url(), digest=digest)
     raise ValueError(f"plotlyjs must be one of {', '.join(PLOTLYJS_MODES)}, not {mode!r}")
 
 
-def figure_json(fig) -> str:
-    """The figure as JSON that is safe inside a <script>: no <, > or & left in it."""
-    return fig.to_json(validate=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def _macros() -> Any:
+    return environment().get_template("report/sections.html").module
 
 
-def provenance_section(data: ReportData, plotlyjs: str) -> str:
+def provenance_section(data: ReportData, plotlyjs: str) -> Markup:
     p = data.provenance
     from plotly import __version__ as plotly_version
 
@@ -84,20 +82,14 @@ def provenance_section(data: ReportData, plotlyjs: str) -> str:
     ]
     if p.command:
         rows.append(("Command", p.command))
-    dl = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in rows)
     recorded: dict[tuple, list[int]] = {}
     for r in data.runs:
         key = (r.versions.get("runner"), r.versions.get("torch"), r.versions.get("numpy"), r.versions.get("python"), r.host)
         recorded.setdefault(key, []).append(r.id)
-    lines = "".join(
-        f"<li>runner {e(v[0] or '?')} · torch {e(v[1] or '-')} · numpy {e(v[2] or '?')} · Python {e(v[3] or '?')} "
-        f"on {e(v[4] or '?')}: {len(ids)} run{'s' if len(ids) != 1 else ''} ({e(format_ids(ids))})</li>"
-        for v, ids in recorded.items()
-    )
-    return f"<dl>{dl}</dl><p>The runs were recorded with:</p><ul>{lines}</ul>"
+    return _macros().provenance(rows, [(v, len(ids), format_ids(ids)) for v, ids in recorded.items()])
 
 
-def loss_note(data: ReportData, figs: Figures) -> str:
+def loss_notes(data: ReportData, figs: Figures) -> list[str]:
     """What colour and dash follow, the legend; the best entry; other metrics (the figures' notes say the rest)."""
     style = figs.palette.describe() if figs.palette else "Colour: model. Dash: optimizer."
     parts = [f"{style} Click a legend entry to hide or show it, double-click to show only it."]
@@ -106,61 +98,73 @@ def loss_note(data: ReportData, figs: Figures) -> str:
     others = [name for name in data.recorded if name not in data.metrics]
     if others:
         parts.append(f"The runs also recorded {', '.join(others)}: draw them with --metric NAME.")
-    return "".join(f'<p class="note">{e(part)}</p>' for part in parts)
+    return parts
 
 
-def metric_sections(figs: Figures) -> list[tuple[str, str, str]]:
+def metric_sections(figs: Figures) -> list[tuple[str, str, Markup]]:
     """A section per gathered metric, after the loss's."""
+    figure = _macros().figure
     return [
-        (f"metric-{name}", f"{name} per step",
-         "".join(f'<p class="note">{e(n)}</p>' for n in figs.metric_notes.get(name, []))
-         + f'<div class="figure" id="fig-metric-{name}"></div>')
+        (f"metric-{name}", f"{name} per step", figure(f"metric-{name}", figs.metric_notes.get(name, [])))
         for name in figs.metrics
     ]
 
 
 def sections(
     data: ReportData, figs: Figures, plotlyjs: str, basis: Basis | None = None, found: Verdicts | None = None
-) -> list[tuple[str, str, str]]:
-    """(anchor, heading, HTML) of each section, in page order; the comparisons ``found`` already, or on ``basis``."""
-    notes = "".join(f'<p class="note">{e(n)}</p>' for n in figs.notes)
+) -> list[tuple[str, str, Markup]]:
+    """(anchor, heading, HTML) of each section, in page order; the comparisons ``found`` already, or on ``basis``.
+    The tables come as the Markup that runner.report.tables and .comparisons build (escaping each value)."""
+    m = _macros()
     out = [
-        ("loss", "Loss per step", loss_note(data, figs) + notes + '<div class="figure" id="fig-loss"></div>'),
+        ("loss", "Loss per step", m.figure("loss", loss_notes(data, figs) + list(figs.notes))),
         *metric_sections(figs),
-        ("summary", "Summary", '<p class="note">Click a column heading to sort. Training: from the first step to '
-         "the last stored one; start-up: the rest of the run's time (starting the worker, building the model).</p>"
-         + summary_table(data)),
-        ("comparisons", "Comparisons", comparisons_section(data, basis, found)),
-        ("final", "Final loss", '<div class="figure" id="fig-final_loss"></div>'),
-        ("time", "Loss against wall-clock time", notes + '<div class="figure" id="fig-wall_clock"></div>'),
-        ("config", "Configuration differences", config_section(data)),
+        ("summary", "Summary", m.summary(Markup(summary_table(data)))),
+        ("comparisons", "Comparisons", Markup(comparisons_section(data, basis, found))),
+        ("final", "Final loss", m.figure("final_loss")),
+        ("time", "Loss against wall-clock time", m.figure("wall_clock", figs.notes)),
+        ("config", "Configuration differences", Markup(config_section(data))),
         ("provenance", "Provenance", provenance_section(data, plotlyjs)),
     ]
     if data.groups:
-        every = f"<details><summary>Show all {len(data.runs)} runs</summary>{runs_table(data)}</details>"
+        every = m.every_run(len(data.runs), Markup(runs_table(data)))
         out.insert([key for key, _, _ in out].index("summary") + 1, ("runs", "Every run", every))
     return out
 
 
-def header(data: ReportData, title: str, nav: str) -> str:
-    n_runs, n_groups = len(data.runs), len(data.groups)
+def header(data: ReportData, title: str, parts: Sequence[tuple[str, str, Markup]]) -> Markup:
+    """The header, its links to ``parts`` (the sections)."""
     counts: dict[str, int] = {}
     for r in data.runs:
         counts[r.status] = counts.get(r.status, 0) + 1
-    count_badges = " ".join(f"{badge(s)} {n}" for s, n in sorted(counts.items()))
-    grouped = f", {n_groups} seed group{'s' if n_groups != 1 else ''}" if n_groups else ""
-    return (
-        f"<header><h1>{e(title)}</h1>"
-        f"<p>{n_runs} run{'s' if n_runs != 1 else ''}{grouped} · {e(data.selection.describe())} · "
-        f"from {e(data.provenance.database)} · built {e(fmt_time(data.provenance.created_at))}</p>"
-        f'<p class="counts">{count_badges}</p><nav>{nav}</nav></header>\n'
+    return render(
+        "report/header.html", title=title, n_runs=len(data.runs), n_groups=len(data.groups),
+        selection=data.selection.describe(), database=data.provenance.database,
+        built=fmt_time(data.provenance.created_at), sections=parts,
+        counts=[(Markup(badge(s)), n) for s, n in sorted(counts.items())],
     )
 
 
-def page_script(figs: Figures) -> str:
-    """The figures as data, then the page's script (assets/page.js), which draws them and sorts the tables."""
-    specs = ",\n".join(f'"{name}": {figure_json(fig)}' for name, fig in figs.items())
-    return f"var FIGURES = {{\n{specs}\n}};\nvar PLOT_CONFIG = {json.dumps(PLOT_CONFIG)};\n{asset('page.js')}"
+def page_context(
+    data: ReportData,
+    figs: Figures | None = None,
+    *,
+    plotlyjs: str = "embed",
+    options: Options | None = None,
+    title: str | None = None,
+    basis: Basis | None = None,
+    verdicts: Verdicts | None = None,
+) -> dict[str, Any]:
+    """What report/page.html (and the watch page, which extends it) is rendered with."""
+    figs = figs or figures(data, options)
+    head_js = plotlyjs_tag(plotlyjs)
+    title = title or f"runner report: {len(data.runs)} run{'s' if len(data.runs) != 1 else ''}"
+    parts = sections(data, figs, plotlyjs, basis, verdicts)
+    return {
+        "version": data.provenance.runner_version or "", "title": title, "plotly_tag": head_js,
+        "header": header(data, title, parts), "sections": parts, "figures": list(figs.items()),
+        "plot_config": PLOT_CONFIG,
+    }
 
 
 def to_html(
@@ -175,20 +179,8 @@ def to_html(
 ) -> str:
     """The whole page as a string; its comparisons ``verdicts``, or those on ``basis`` (by default the --best
     metric's final value, or the loss's)."""
-    figs = figs or figures(data, options)
-    head_js = plotlyjs_tag(plotlyjs)
-    title = title or f"runner report: {len(data.runs)} run{'s' if len(data.runs) != 1 else ''}"
-    parts = sections(data, figs, plotlyjs, basis, verdicts)
-    nav = "".join(f'<a href="#{key}">{e(name)}</a>' for key, name, _ in parts)
-    body = "".join(f'<section id="{key}"><h2>{e(name)}</h2>{content}</section>' for key, name, content in parts)
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta name="generator" content="runner {e(data.provenance.runner_version or "")}">\n'
-        f"<title>{e(title)}</title>\n<style>\n{asset('page.css')}</style>\n{head_js}\n</head>\n<body>\n"
-        f"{header(data, title, nav)}<main>{body}</main>\n"
-        f"<script>\n{page_script(figs)}</script>\n</body>\n</html>\n"
-    )
+    context = page_context(data, figs, plotlyjs=plotlyjs, options=options, title=title, basis=basis, verdicts=verdicts)
+    return str(render("report/page.html", **context))
 
 
 def write_html(

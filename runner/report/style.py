@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from runner.report.data import Group, ReportData, RunData
+from runner.report.data import Group, ReportData, RunData, canonical
 
 __all__ = ["BEST_STAR", "FAILURE_RED", "STATUS_MARKS", "STATUS_WORDS", "Palette", "base_layout", "rgba", "star", "text"]
 
@@ -59,13 +58,9 @@ def _styles(runs: list[RunData], key: str | None, values: tuple[str, ...]) -> di
     if key is None:
         return {r.id: values[0] for r in runs}
     config = {r.id: r.config.get(key) for r in runs}
-    distinct = sorted({_canonical(v): v for v in config.values()}.items(), key=lambda item: _order(item[1]))
+    distinct = sorted({canonical(v): v for v in config.values()}.items(), key=lambda item: _order(item[1]))
     index = {text: i for i, (text, _) in enumerate(distinct)}
-    return {run_id: values[index[_canonical(v)] % len(values)] for run_id, v in config.items()}
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+    return {run_id: values[index[canonical(v)] % len(values)] for run_id, v in config.items()}
 
 
 # With one model, colour follows the first of these that varies, then any other setting that does.

@@ -1,6 +1,8 @@
 """The page's tables as HTML: the summary (groups and runs), every run, and the configuration differences.
 
-Every cell's text is HTML-escaped; a numeric cell carries its value in
+Every cell's text is HTML-escaped (runner.report.templating's ``e``, the
+escaping the templates print with); the page's templates take each table
+as Markup built here. A numeric cell carries its value in
 ``data-v`` so that the page's script sorts by number (empty, sorted last,
 for none or not finite).
 """
@@ -10,22 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from html import escape
-from typing import Any
 
 from runner.formatting import format_ids, format_loss
 from runner.report.data import Group, ReportData, RunData, format_value
 from runner.report.metric_data import tracked
 from runner.report.style import STATUS_WORDS, star
+from runner.report.templating import e
 
 __all__ = ["config_section", "e", "fmt_time", "runs_table", "summary_table"]
 
 LOSS_DIGITS = 4  # a table has less room than a hover
-
-
-def e(value: Any) -> str:
-    """Escape for HTML text and attribute values."""
-    return escape("" if value is None else str(value), quote=True)
 
 
 def fmt_duration(seconds: float | None) -> str:

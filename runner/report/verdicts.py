@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from runner.metrics import Direction
-from runner.report.data import BASE_KEYS, SECTIONS, Group, ReportData, RunData, config_items, format_value
+from runner.report.data import BASE_KEYS, SECTIONS, Group, ReportData, RunData, canonical, config_items, format_value
 from runner.report.intervals import Interval, mean_interval
 from runner.report.metric_data import LOSS
 from runner.report.ranking import RULE, Difference, Side, difference, rank, seeds_to_settle, settle_text, side_of
@@ -187,10 +187,6 @@ def settings(run: RunData) -> dict[str, Any]:
     return config
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
 def unit_keys(setting: str, keys: Iterable[str]) -> set[str]:
     """The keys one setting spans: a plugin kind (model, optimizer, dataset) and its options, or one key."""
     if setting in KINDS:
@@ -200,7 +196,7 @@ def unit_keys(setting: str, keys: Iterable[str]) -> set[str]:
 
 def differing_setting(a: dict[str, Any], b: dict[str, Any]) -> str | None:
     """The one setting ``a`` and ``b`` differ in, or None when they differ in none or several."""
-    differ = {k for k in a.keys() | b.keys() if k not in a or k not in b or _canonical(a[k]) != _canonical(b[k])}
+    differ = {k for k in a.keys() | b.keys() if k not in a or k not in b or canonical(a[k]) != canonical(b[k])}
     for kind in KINDS:
         if kind in differ:  # adam and sgd have different options because they are different optimizers
             differ -= unit_keys(kind, differ) - {kind}
@@ -224,7 +220,7 @@ def one_setting_pairs(
         buckets: dict[str, list[int]] = {}
         for i, config in enumerate(configs):
             rest = {k: v for k, v in config.items() if k not in unit_keys(setting, config)}
-            buckets.setdefault(_canonical(rest), []).append(i)
+            buckets.setdefault(canonical(rest), []).append(i)
         for indices in buckets.values():
             for x, i in enumerate(indices):
                 for j in indices[x + 1:]:
@@ -271,7 +267,7 @@ def derived_keys(runs: Sequence[RunData]) -> set[str]:
         for key, value in config.items():
             kind = key.partition(".")[0]
             if "." in key and kind in KINDS:
-                seen.setdefault(key, {}).setdefault(str(config[kind]), set()).add(_canonical(value))
+                seen.setdefault(key, {}).setdefault(str(config[kind]), set()).add(canonical(value))
     return {key for key, by_name in seen.items() if all(len(values) == 1 for values in by_name.values())}
 
 

@@ -32,8 +32,8 @@ import numpy as np
 from runner.errors import StorageError
 from runner.report.downsample import lttb_indices
 from runner.report.figures import Options, figures
-from runner.report.html import figure_json, header, sections
-from runner.report.tables import e
+from runner.report.html import header, sections
+from runner.report.templating import figure_json
 from runner.store import Store
 from runner.watch.feed import Feed, Update
 from runner.watch.snapshot import report_data, steady
@@ -227,10 +227,9 @@ def delta_json(seq: int, update: Update, max_points: int) -> str:
 def snapshot_json(seq: int, data: Any, figs: Any, title: str) -> str:
     """The figures (safe inside a <script>, as the report embeds them), the non-figure sections and the header."""
     parts = sections(data, figs, "embed")
-    nav = "".join(f'<a href="#{key}">{e(name)}</a>' for key, name, _ in parts)
     tables = {key: content for key, _, content in parts if key not in FIGURE_SECTIONS and not key.startswith("metric-")}
     specs = ", ".join(f'"{name}": {figure_json(fig)}' for name, fig in figs.items())
     return (
         f'{{"seq": {seq}, "figures": {{{specs}}}, "order": {json.dumps([key for key, _, _ in parts])}, '
-        f'"sections": {json.dumps(tables)}, "header": {json.dumps(header(data, title, nav))}}}'
+        f'"sections": {json.dumps(tables)}, "header": {json.dumps(header(data, title, parts))}}}'
     )

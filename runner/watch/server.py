@@ -1,7 +1,8 @@
 """The watch's web server: the report page at ``/``, what is new at ``/feed``; the standard library's only.
 
 The page is ``runner report``'s (plotly.js embedded: no request leaves
-this server) with a status bar and runner/watch/assets/live.js, which polls
+this server), extended by runner/watch/templates/page.html with a status
+bar and runner/watch/assets/live.js, which polls
 ``/feed?seq=N&snap=S`` every interval and applies what comes (see
 runner.watch.live). The server binds 127.0.0.1 unless told otherwise.
 
@@ -15,18 +16,16 @@ sockets cannot pile up threads.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
-from functools import cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from runner.report.html import to_html
+from runner.report.html import page_context
+from runner.report.templating import render
 from runner.watch.hosts import Hosts
 from runner.watch.live import Watch
 
@@ -36,40 +35,14 @@ MAX_CONNECTIONS = 64  # served at once; an open page holds one for a moment each
 IDLE_VARIABLE = "RUNNER_WATCH_IDLE_SECONDS"  # how long a connection may wait for its request (30)
 BUSY = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
-BAR = (
-    '<div id="watch-bar" class="watch-bar" data-state="live" role="status" aria-live="polite">'
-    "Live: waiting for the first update…</div>\n"
-)
-BAR_STYLE = """<style>
-.watch-bar { position: sticky; top: 0; z-index: 10; padding: 6px 16px; font: 13px system-ui, sans-serif;
-  background: #e8f4ea; border-bottom: 1px solid #9c9; color: #143; }
-.watch-bar[data-state="db-error"] { background: #fdecea; border-color: #d99; color: #611; }
-.watch-bar[data-state="offline"] { background: #f3f3f3; border-color: #bbb; color: #444; }
-</style>
-"""
-
-
-@cache
-def live_js() -> str:
-    return resources.files("runner.watch").joinpath("assets").joinpath("live.js").read_text(encoding="utf-8")
-
-
 def page(watch: Watch) -> str:
-    """The report as it stands, with the bar and the script that keeps it up to date."""
+    """The report as it stands, with the bar and the script that keeps it up to date (watch/page.html)."""
     snapshot = watch.snapshot or watch.rebuild()
     s = watch.settings
-    html = to_html(snapshot.data, snapshot.figs, plotlyjs="embed", options=s.options, title=watch.title)
+    context = page_context(snapshot.data, snapshot.figs, plotlyjs="embed", options=s.options, title=watch.title)
     setup = {"seq": snapshot.seq, "snap": snapshot.seq, "interval": s.interval, "refresh": s.refresh,
              "watching": snapshot.data.selection.describe(), "database": watch.stores.url}
-    script = f"<script>\nvar WATCH = {safe_json(setup)};\n{live_js()}</script>\n"
-    html = html.replace("</head>", BAR_STYLE + "</head>", 1).replace("<body>\n", "<body>\n" + BAR, 1)
-    head, _, tail = html.rpartition("</body>")
-    return head + script + "</body>" + tail
-
-
-def safe_json(value: Any) -> str:
-    """JSON that cannot close the <script> it sits in."""
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return str(render("watch/page.html", watch=setup, **context))
 
 
 def idle_seconds() -> float:

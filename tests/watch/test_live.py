@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 import urllib.error
@@ -12,13 +13,14 @@ import urllib.request
 
 import psycopg2
 import pytest
+from plotly.offline import get_plotlyjs
 
 from runner.report.data import Selection
 from runner.status import RunStatus
 from runner.store import open_store
 from runner.watch.feed import Feed
 from runner.watch.live import Settings, Watch, delta_json
-from runner.watch.server import WatchServer
+from runner.watch.server import WatchServer, page
 from tests.conftest import PG
 from tests.watch.conftest import config, steps
 
@@ -151,6 +153,25 @@ def test_the_server_serves_the_page_and_the_feed(store, db_url):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_watch_page_shows_hostile_names_and_settings_only_as_text(store, db_url):
+    sweep = '</script><script>alert(1)</script>"onmouseover='
+    hostile = {"name": "<script>alert(2)</script>", "model_params": {'"onmouseover=x': "</script><b>v</b>"}}
+    for seed in (0, 1):
+        run = store.create_run(config(seed=seed, **hostile), "cpu", sweep=sweep)
+        store.append_steps(run, steps(0, 4))
+    feed = Feed(Selection(sweep=sweep))
+    feed.poll(store)
+    watch = Watch(store, db_url, feed, Settings(interval=0.01, title="<i>t</i>"))
+    html = page(watch).replace(get_plotlyjs(), "/* plotly.js */")
+    outside = re.sub(r"(<script\b[^>]*>).*?</script>", r"\1", html, flags=re.DOTALL)
+    assert html.count("<script") == html.count("</script>") == 4  # config, plotly.js, figures, WATCH
+    for raw in ("<script>alert", "</script><", '"onmouseover', "<b>v", "<i>t"):
+        assert raw not in outside, raw
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in outside and "&lt;/script&gt;&lt;b&gt;v&lt;/b&gt;" in outside
+    watching = json.loads(re.search(r"var WATCH = (.*);", html).group(1))["watching"]
+    assert sweep in watching  # the sweep's name, whole, in the script's JSON
 
 
 def test_a_delta_is_thinned_and_carries_the_metrics(any_store):
