@@ -22,6 +22,7 @@ import importlib.metadata
 import importlib.util
 import inspect
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, overload
@@ -34,6 +35,7 @@ from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, Kind, S, kind_named
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
 ENTRY_POINT_GROUP = "runner"
+PACKAGES_VARIABLE = "RUNNER_PLUGIN_PACKAGES"
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def load_plugins(
     go through exactly this path.
     """
     origins: dict[str, Origin] = {}
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in plugin_entry_points():
         dist = ep.dist
         origin = Origin(ep.name, dist.name if dist else "?", dist.version if dist else "?")
         _register(pm, ep.name, ep.load, origin, origins, errors)
@@ -147,6 +149,25 @@ def load_plugins(
         origin = Origin(module, "(local)", "")
         _register(pm, module, functools.partial(import_local, module), origin, origins, errors)
     return origins
+
+
+def plugin_entry_points() -> list[importlib.metadata.EntryPoint]:
+    """The ``runner`` entry points to load: every installed package's, or, when $RUNNER_PLUGIN_PACKAGES names
+    packages (comma-separated, as pip lists them: ``runner,runner-my-model``), only theirs.
+
+    A plugin's tests set it so that whatever else is installed beside them cannot change what they see;
+    runner's own suite sets it to ``runner`` (tests/conftest.py).
+    """
+    found = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+    wanted = {_normalized(p) for p in os.environ.get(PACKAGES_VARIABLE, "").split(",") if p.strip()}
+    if not wanted:
+        return found
+    return [ep for ep in found if ep.dist is not None and _normalized(ep.dist.name) in wanted]
+
+
+def _normalized(package: str) -> str:
+    """A package's name as pip compares names (PEP 503): ``Runner_My.Model`` is ``runner-my-model``."""
+    return re.sub(r"[-_.]+", "-", package.strip()).lower()
 
 
 def import_local(name: str) -> Any:
