@@ -91,8 +91,10 @@ def test_the_built_ins_checks_pass_while_a_user_s_runner_plugins_lists_the_extra
     assert "users_sgd" in optimizers and "adam" in optimizers
 
     checks = ["tests/plugins/test_numpy_optimizers.py::test_optimizer_specs",  # every optimizer has both rules
-              "tests/test_registry.py::test_builtins_load_through_entry_points"]
+              "tests/test_registry.py::test_builtins_load_through_entry_points",
+              "tests/test_registry.py::test_loading_plugins_does_not_import_torch",  # the user's plugin imports torch
+              "tests/plugins/test_registration.py::test_registering_imports_neither_torch_nor_numpy"]
     tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *checks],
                             **{**run, "cwd": ROOT})
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    assert "2 passed" in tested.stdout
+    assert "4 passed" in tested.stdout
