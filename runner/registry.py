@@ -1,7 +1,8 @@
 """Loading plugins and collecting what they register.
 
 ``load_registry()`` builds a fresh plugin manager, loads every plugin
-(entry points, then ``RUNNER_PLUGINS``), and asks each one, in turn, to
+(entry points, of the packages ``RUNNER_PLUGIN_PACKAGES`` names when it is
+set, then ``RUNNER_PLUGINS``), and asks each one, in turn, to
 register its models, optimizers and datasets. A plugin that fails at any
 of these points is skipped and reported in ``Registry.errors``; the others
 are unaffected.
