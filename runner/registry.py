@@ -142,7 +142,7 @@ def load_plugins(
     go through exactly this path.
     """
     origins: dict[str, Origin] = {}
-    for ep in plugin_entry_points():
+    for ep in plugin_entry_points(errors):
         dist = ep.dist
         origin = Origin(ep.name, dist.name if dist else "?", dist.version if dist else "?")
         _register(pm, ep.name, ep.load, origin, origins, errors)
@@ -152,18 +152,25 @@ def load_plugins(
     return origins
 
 
-def plugin_entry_points() -> list[importlib.metadata.EntryPoint]:
+def plugin_entry_points(errors: list[PluginFault]) -> list[importlib.metadata.EntryPoint]:
     """The ``runner`` entry points to load: every installed package's, or, when $RUNNER_PLUGIN_PACKAGES names
-    packages (comma-separated, as pip lists them: ``runner,runner-my-model``), only theirs.
+    packages (comma-separated, as pip lists them: ``runner,runner-my-model``), only theirs; a named package
+    that has none (a typo, or not installed) is a fault in ``errors``.
 
     A plugin's tests set it so that whatever else is installed beside them cannot change what they see;
     runner's own suite sets it to ``runner`` (tests/conftest.py).
     """
     found = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
-    wanted = {_normalized(p) for p in os.environ.get(PACKAGES_VARIABLE, "").split(",") if p.strip()}
-    if not wanted:
+    named = [p.strip() for p in os.environ.get(PACKAGES_VARIABLE, "").split(",") if p.strip()]
+    if not named:
         return found
-    return [ep for ep in found if ep.dist is not None and _normalized(ep.dist.name) in wanted]
+    chosen = [ep for ep in found if ep.dist is not None and _normalized(ep.dist.name) in map(_normalized, named)]
+    have = {_normalized(ep.dist.name) for ep in chosen if ep.dist is not None}
+    for package in named:
+        if _normalized(package) not in have:
+            errors.append(PluginFault(package, f"${PACKAGES_VARIABLE} names it, but no installed package of that name "
+                                               "has runner plugins; check the name against `pip list`"))
+    return chosen
 
 
 def _normalized(package: str) -> str:

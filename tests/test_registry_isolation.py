@@ -77,6 +77,17 @@ def test_a_package_of_its_own_is_loaded_alone(extra_site, monkeypatch):
     assert set(registry.optimizers) == {"users_sgd"} and registry.models == {}
 
 
+def test_a_named_package_that_is_not_installed_is_a_warning_not_silence(extra_site, monkeypatch, cli):
+    monkeypatch.setenv(PACKAGES_VARIABLE, "runner,runner-users-extar")
+    registry = load_registry(extra_modules=())
+    (fault,) = registry.errors
+    assert str(fault) == ("plugin 'runner-users-extar' skipped: $RUNNER_PLUGIN_PACKAGES names it, but no installed package "
+                          "of that name has runner plugins; check the name against `pip list`")
+    assert "adam" in registry.optimizers and "users_sgd" not in registry.optimizers
+    result = cli("run", "--model", "numpy", "--optimizer", "users_sgd", "--dry-run", code=2)
+    assert "unknown optimizer 'users_sgd'" in result.stderr and "skipped plugin: 'runner-users-extar'" in result.stderr
+
+
 @pytest.mark.full
 def test_the_built_ins_checks_pass_while_a_user_s_runner_plugins_lists_the_extra_package(tmp_path):
     """In one environment, with the extra package installed: the user sees it; runner's own tests do not."""
