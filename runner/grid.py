@@ -77,6 +77,8 @@ def parse_ints(text: str, what: str) -> IntRanges:
             ranges.append(range(int(low), int(high) + 1) if dash and low else range(int(part), int(part) + 1))
         except ValueError:
             raise ConfigError(f"{what}: {part!r} is not a whole number or a range like 0-4") from None
+        if not ranges[-1]:  # 5-3 beside 0-2 would otherwise vanish from the grid without a word
+            raise ConfigError(f"{what}: {part!r} is an empty range; write {high.strip()}-{low.strip()}")
     values = IntRanges(ranges)
     if not values:
         raise ConfigError(f"{what}: give at least one value")

@@ -1,7 +1,8 @@
 """Loading plugins and collecting what they register.
 
 ``load_registry()`` builds a fresh plugin manager, loads every plugin
-(entry points, then ``RUNNER_PLUGINS``), and asks each one, in turn, to
+(entry points, of the packages ``RUNNER_PLUGIN_PACKAGES`` names when it is
+set, then ``RUNNER_PLUGINS``), and asks each one, in turn, to
 register its models, optimizers and datasets. A plugin that fails at any
 of these points is skipped and reported in ``Registry.errors``; the others
 are unaffected.
@@ -22,6 +23,7 @@ import importlib.metadata
 import importlib.util
 import inspect
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, overload
@@ -34,6 +36,7 @@ from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, Kind, S, kind_named
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
 ENTRY_POINT_GROUP = "runner"
+PACKAGES_VARIABLE = "RUNNER_PLUGIN_PACKAGES"
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def load_plugins(
     go through exactly this path.
     """
     origins: dict[str, Origin] = {}
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in plugin_entry_points(errors):
         dist = ep.dist
         origin = Origin(ep.name, dist.name if dist else "?", dist.version if dist else "?")
         _register(pm, ep.name, ep.load, origin, origins, errors)
@@ -161,6 +164,32 @@ def load_plugins(
         origin = Origin(module, "(local)", "")
         _register(pm, module, functools.partial(import_local, module), origin, origins, errors)
     return origins
+
+
+def plugin_entry_points(errors: list[PluginFault]) -> list[importlib.metadata.EntryPoint]:
+    """The ``runner`` entry points to load: every installed package's, or, when $RUNNER_PLUGIN_PACKAGES names
+    packages (comma-separated, as pip lists them: ``runner,runner-my-model``), only theirs; a named package
+    that has none (a typo, or not installed) is a fault in ``errors``.
+
+    A plugin's tests set it so that whatever else is installed beside them cannot change what they see;
+    runner's own suite sets it to ``runner`` (tests/conftest.py).
+    """
+    found = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+    named = [p.strip() for p in os.environ.get(PACKAGES_VARIABLE, "").split(",") if p.strip()]
+    if not named:
+        return found
+    chosen = [ep for ep in found if ep.dist is not None and _normalized(ep.dist.name) in map(_normalized, named)]
+    have = {_normalized(ep.dist.name) for ep in chosen if ep.dist is not None}
+    for package in named:
+        if _normalized(package) not in have:
+            errors.append(PluginFault(package, f"${PACKAGES_VARIABLE} names it, but no installed package of that name "
+                                               "has runner plugins; check the name against `pip list`"))
+    return chosen
+
+
+def _normalized(package: str) -> str:
+    """A package's name as pip compares names (PEP 503): ``Runner_My.Model`` is ``runner-my-model``."""
+    return re.sub(r"[-_.]+", "-", package.strip()).lower()
 
 
 def import_local(name: str) -> Any:

@@ -1,5 +1,12 @@
 """Fixtures shared by the whole suite: a fresh plugin registry, a database
-under tmp_path, and a CLI runner pointed at it."""
+under tmp_path, and a CLI runner pointed at it.
+
+Every test sees only runner's own entry-point plugins (the ``runner``
+package: plugins/) and the test plugins it names, never another package
+that happens to be installed: $RUNNER_PLUGIN_PACKAGES is ``runner`` for the
+whole session, its subprocesses included. A test that needs an installed
+plugin package names it with ``@pytest.mark.plugin_packages("runner-sine")``.
+"""
 
 from __future__ import annotations
 
@@ -131,6 +138,27 @@ def subprocess_env(db_url: str | None = None) -> dict[str, str]:
 
 def runner_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "runner", *args]
+
+
+OWN_PACKAGES = "runner"  # the distribution whose entry points are plugins/
+
+
+def pytest_configure(config):
+    """Hide installed plugin packages from the whole session (see the module's docstring)."""
+    from runner.registry import PACKAGES_VARIABLE
+
+    os.environ[PACKAGES_VARIABLE] = OWN_PACKAGES
+    config.addinivalue_line("markers", "plugin_packages(*names): installed plugin packages this test loads besides runner's own")
+
+
+@pytest.fixture(autouse=True)
+def named_plugin_packages(request, monkeypatch):
+    """Add the packages a ``plugin_packages`` marker names to the ones the test's registry loads."""
+    from runner.registry import PACKAGES_VARIABLE
+
+    names = [name for marker in request.node.iter_markers("plugin_packages") for name in marker.args]
+    if names:
+        monkeypatch.setenv(PACKAGES_VARIABLE, ",".join([OWN_PACKAGES, *names]))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import struct
 from typing import Any
 
 import numpy
@@ -37,6 +38,7 @@ VERSION = 1
 BACKENDS = ("numpy", "torch")
 FIELDS = ("step", "backend", "params", "optimizer", "generators", "sampler", "elapsed", "label", "extra")
 LATER_FIELDS = ("names",)  # written since; a checkpoint taken before has its default (runner.checkpoints.state)
+CANONICAL_NAN = struct.unpack("<Q", struct.pack("<d", float("nan")))[0]
 AGAIN = "resume from another checkpoint of the run, or start it again"
 
 
@@ -80,12 +82,12 @@ def decode(data: bytes, backend: str | None = None) -> Checkpoint:
 
 def _flatten(value: Any, leaves: list[Any], where: str) -> Any:
     """``value`` as JSON-ready data; each array or tensor goes to ``leaves`` and stands as its index."""
-    if value is None or isinstance(value, (bool, int, str)) or type(value) is float:
+    if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, numpy.generic):  # kept a NumPy scalar: numpy.float64 and float mix differently with float32
         return {"$scalar": _leaf(numpy.asarray(value), leaves, where)}
     if isinstance(value, float):
-        return float(value)
+        return _float(float(value))
     if isinstance(value, list):
         return [_flatten(v, leaves, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, tuple):
@@ -98,6 +100,15 @@ def _flatten(value: Any, leaves: list[Any], where: str) -> Any:
         return {"$leaf": _leaf(value, leaves, where)}
     raise CheckpointError(f"{where} is a {type(value).__name__}, which a checkpoint cannot hold safely: "
                           "keep state in arrays, tensors, numbers, strings, and lists, tuples and dicts of them")
+
+
+def _float(value: float) -> Any:
+    """``value`` for JSON; a NaN other than float("nan") (x86 makes inf - inf a negative one) as its bits,
+    which JSON's ``NaN`` would lose."""
+    if value == value:
+        return value
+    bits = struct.unpack("<Q", struct.pack("<d", value))[0]
+    return value if bits == CANONICAL_NAN else {"$nan": bits}
 
 
 def _is_tensor(value: Any) -> bool:
@@ -125,6 +136,8 @@ def _unflatten(value: Any, leaves: list[Any]) -> Any:
             return leaves[inner]
         if key == "$scalar":
             return leaves[inner][()]
+        if key == "$nan":
+            return struct.unpack("<d", struct.pack("<Q", inner))[0]
         if key == "$tuple":
             return tuple(_unflatten(v, leaves) for v in inner)
         if key == "$dict":
@@ -143,7 +156,7 @@ def _checkpoint(header: Any, leaves: list[Any], backend: str) -> Checkpoint:
         assert names is None or (isinstance(names, list) and len(names) == len(checkpoint.params)
                                  and all(isinstance(n, str) for n in names))
         assert not isinstance(checkpoint.step, bool) and checkpoint.step >= 0
-    except (KeyError, TypeError, ValueError, AssertionError, IndexError):
+    except (KeyError, TypeError, ValueError, AssertionError, IndexError, struct.error):
         raise CheckpointError(f"the checkpoint's contents are not those of a runner checkpoint; {AGAIN}") from None
     return checkpoint
 

@@ -1,11 +1,15 @@
 """runner plugins new: a package that installs, passes its own tests and trains, straight away."""
 
+import importlib.metadata
 import os
 import subprocess
 import sys
+import venv
+from pathlib import Path
 
 import pytest
 
+from runner.registry import PACKAGES_VARIABLE
 from tests.conftest import runner_command, subprocess_env
 
 NAME = "scaffold_e2e"  # unlikely to clash with anything installed
@@ -107,30 +111,47 @@ def test_new_never_writes_into_a_directory_with_files(cli, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
+def new_environment(where: Path) -> tuple[str, dict[str, str]]:
+    """A virtual environment at ``where`` that sees this one's packages (runner, pytest, torch) but installs
+    into its own site-packages, and the environment variables of a user's shell in it: every installed plugin
+    package is loaded, none is hidden as runner's own tests hide them."""
+    venv.create(where, system_site_packages=True, with_pip=False, symlinks=True)  # pip: the outer one's, via site
+    env = {k: v for k, v in os.environ.items() if k not in (PACKAGES_VARIABLE, "RUNNER_PLUGINS")}
+    env["PATH"] = os.pathsep.join([str(where / "bin"), env.get("PATH", "")])
+    env["VIRTUAL_ENV"] = str(where)
+    return str(where / "bin" / "python"), env
+
+
 @pytest.mark.slow
 def test_scaffold_installs_passes_its_own_tests_and_trains(tmp_path, db_url):
-    """The whole newcomer's path: new, pip install -e, pytest, runner run --model NAME."""
+    """The whole newcomer's path: new, pip install -e, pytest, runner run --model NAME; installed into a new
+    environment under tmp_path, never into the one the tests run in."""
     package = tmp_path / "pkg"
-    env_run = dict(cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    created = subprocess.run(runner_command("plugins", "new", NAME, str(package)), **env_run)
+    python, env = new_environment(tmp_path / "venv")
+    env_run = dict(cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    created = subprocess.run([python, "-m", "runner", "plugins", "new", NAME, str(package)], **env_run)
     assert created.returncode == 0, created.stderr
-    install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(package)]
+    install = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(package)]
     installed = subprocess.run(install, **env_run)
     assert installed.returncode == 0, installed.stderr
-    try:
-        tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], **{**env_run, "cwd": package})
-        assert tested.returncode == 0, tested.stdout + tested.stderr
-        assert "1 passed" in tested.stdout
+    distribution = f"runner-{NAME.replace('_', '-')}"
+    assert list((tmp_path / "venv").glob("lib/python*/site-packages/*scaffold_e2e*"))  # it went into the new one
+    with pytest.raises(importlib.metadata.PackageNotFoundError):
+        importlib.metadata.distribution(distribution)  # and not into the one running the tests
 
-        run = subprocess.run(runner_command("run", "--model", NAME, "--steps", "5", "--db", db_url, "-q"), **env_run)
-        assert run.returncode == 0, run.stderr
-        assert run.stdout.startswith(f"run 1 completed · {NAME} · adam lr=0.001 · ")
-        assert "5 steps" in run.stdout
+    tested = subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], **{**env_run, "cwd": package})
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "1 passed" in tested.stdout
 
-        listed = subprocess.run(runner_command("plugins"), **env_run)
-        assert f"runner-{NAME.replace('_', '-')} 0.1.0" in listed.stdout
-    finally:
-        subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", f"runner-{NAME.replace('_', '-')}"], **env_run)
+    run = subprocess.run([python, "-m", "runner", "run", "--model", NAME, "--steps", "5", "--db", db_url, "-q"], **env_run)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(f"run 1 completed · {NAME} · adam lr=0.001 · ")
+    assert "5 steps" in run.stdout
+
+    listed = subprocess.run([python, "-m", "runner", "plugins"], **env_run)
+    assert f"{distribution} 0.1.0" in listed.stdout
+    outside = subprocess.run(runner_command("plugins"), **{**env_run, "env": {**env, "PATH": os.environ["PATH"]}})
+    assert outside.returncode == 0 and distribution not in outside.stdout  # this environment's python does not see it
 
 
 def test_plugins_is_a_group_that_still_lists(cli):

@@ -18,7 +18,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def collect(example: str, package: str, namespace: dict[str, Any]) -> None:
-    """Put the ``test_*`` functions of examples/EXAMPLE/tests into ``namespace`` (skip if PACKAGE is not installed)."""
+    """Put the ``test_*`` functions of examples/EXAMPLE/tests into ``namespace`` (skip if PACKAGE is not installed),
+    with the example's installed package (runner-EXAMPLE) among the plugins they load."""
     if importlib.util.find_spec(package) is None:
         pytest.skip(f"the {example} example is not installed: pip install -e examples/{example}", allow_module_level=True)
     tests = EXAMPLES / example / "tests"
@@ -26,3 +27,4 @@ def collect(example: str, package: str, namespace: dict[str, Any]) -> None:
     for path in sorted(tests.glob("test_*.py")):
         module = importlib.import_module(path.stem)
         namespace.update({name: value for name, value in vars(module).items() if name.startswith("test_")})
+    namespace["pytestmark"] = pytest.mark.plugin_packages(f"runner-{example}")
