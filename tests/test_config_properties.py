@@ -27,9 +27,16 @@ def any_case(word: str):
 
 
 @FAST
-@given(st.integers(), st.integers())
+@given(st.integers(min_value=-2**63, max_value=2**63 - 1), st.integers())
 def test_a_whole_number_comes_back_itself(value, default):
     assert parse_value("hidden", str(value), default) == value
+
+
+@FAST
+@given(st.one_of(st.integers(min_value=2**63), st.integers(max_value=-2**63 - 1)), st.integers())
+def test_a_whole_number_past_64_bits_is_refused_naming_the_range(value, default):
+    with pytest.raises(ConfigError, match=r"from -2\*\*63 to 2\*\*63-1"):
+        parse_value("hidden", str(value), default)
 
 
 @FAST
