@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,9 +29,10 @@ PG = {
 }
 
 
-@pytest.fixture(scope="session")
-def pg_url():
-    """A fresh PostgreSQL database for this test session."""
+@contextmanager
+def new_pg_database(prefix: str) -> Iterator[str]:
+    """A database of its own on the PostgreSQL server, named ``prefix_…``, dropped afterwards; skipped where the
+    server is absent (failed under CI=1)."""
     try:
         import psycopg2
 
@@ -40,13 +43,22 @@ def pg_url():
             pytest.fail(message)
         pytest.skip(message)
     admin.autocommit = True
-    name = f"runner_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    try:
+        yield f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A fresh PostgreSQL database for this test session."""
+    with new_pg_database("runner_test") as url:
+        yield url
 
 
 def empty_pg(url: str) -> None:

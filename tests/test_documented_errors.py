@@ -19,7 +19,6 @@ written under that name, and the files in ``GIVEN``.
 
 from __future__ import annotations
 
-import importlib.metadata
 import itertools
 import os
 import re
@@ -32,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.support.console import installed
 
 DOCUMENTS = ("README.md", "docs/plugins.md")
 CONSOLE = re.compile(r"```console\n(.*?)```", re.S)
@@ -94,14 +94,6 @@ def block_errors(document: str, first_line: int, block: str) -> list[Documented]
         if words[:1] != ["runner"] or "|" in words:
             commands[-1].argv = []  # not a command this test can run: it fails if an error is quoted for it
     return [c for c in commands if c.lines]
-
-
-def installed(distribution: str) -> bool:
-    try:
-        importlib.metadata.distribution(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
 
 
 def example_paths(distributions: list[str]) -> list[str]:

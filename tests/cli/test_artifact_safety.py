@@ -15,6 +15,7 @@ from sqlalchemy import update
 from runner.store.models import artifacts
 from tests.conftest import runner_command, subprocess_env
 from tests.support.gates import gate_env
+from tests.support.mounts import tmpfs
 
 DATA = ["--set", "batch=8", "--set", "d_in=20", "--set", "hidden=10", "--set", "d_out=3", "--device", "cpu"]
 SLEEPY = ["--set", "batch=8", "--set", "d_in=20", "--set", "d_out=3"]  # tests.support.fake_plugins' sleepy
@@ -27,16 +28,7 @@ def warnings_of(stderr: str) -> list[str]:
 @pytest.fixture
 def disk(tmp_path):
     """A mount of its own (a tmpfs), unmounted afterwards; skipped where mounting is not permitted (not in CI)."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail(f"cannot mount a tmpfs ({mounted.stderr.strip()})")
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()})")
-    yield folder
-    subprocess.run(["umount", "--lazy", str(folder)], check=False)
+    yield from tmpfs(tmp_path / "disk", "size=1200k")
 
 
 def fill(folder) -> None:

@@ -15,6 +15,7 @@ import numpy
 import pytest
 
 from tests.conftest import runner_command, subprocess_env
+from tests.support.mounts import tmpfs
 
 DATA = ["--set", "batch=8", "--set", "d_in=20", "--set", "d_out=3", "--set", "hidden=5"]
 NULL, FULL = os.makedev(1, 3), os.makedev(1, 7)  # the numbers of /dev/null and /dev/full
@@ -54,20 +55,6 @@ def small_disk(tmp_path):
 @pytest.fixture
 def read_only(tmp_path):
     yield from tmpfs(tmp_path / "read-only", "ro,size=1m")
-
-
-def tmpfs(folder, options):
-    """A tmpfs mounted with ``options``, unmounted afterwards; skipped where mounting is not permitted (but never
-    in CI)."""
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True,
-                             text=True)
-    if mounted.returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail(f"cannot mount a tmpfs ({mounted.stderr.strip()})")
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()})")
-    yield folder
-    subprocess.run(["umount", "--lazy", str(folder)], check=False)
 
 
 def device(path, numbers):

@@ -269,23 +269,10 @@ def test_a_current_file_without_the_application_id_is_still_runners(tmp_path, ma
 @pytest.fixture
 def fresh_pg():
     """A database of its own on the PostgreSQL server, dropped afterwards."""
-    import uuid
+    from tests.conftest import new_pg_database
 
-    psycopg2 = pytest.importorskip("psycopg2")
-    from tests.conftest import PG
-
-    try:
-        admin = psycopg2.connect(dbname="test", connect_timeout=3, **PG)
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not available ({str(exc).strip()})")
-    admin.autocommit = True
-    name = f"runner_foreign_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    with new_pg_database("runner_foreign") as url:
+        yield url
 
 
 def pg_tables(url: str) -> list[tuple[str, int]]:
