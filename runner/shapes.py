@@ -74,7 +74,7 @@ def dataset_shapes(
     if dataset_spec.shapes is not None:
         x_shape, y_shape = dataset_spec.shapes(**params)
     else:
-        from runner.seeding import seeded_aside
+        from runner.training.seeding import seeded_aside
 
         with seeded_aside(seed, backend):
             x, y = dataset_spec.build(backend, **params)

@@ -270,8 +270,8 @@ def test_evaluation_that_moves_the_training_generators_is_caught(monkeypatch):
     """DynamicNet draws its depth from Python's random: were evaluation not to put it back, training would change."""
     import contextlib
 
-    from runner import evaluation
     from runner.testing.measures import check_evaluation
+    from runner.training import evaluation
 
     registry = load_registry(extra_modules=())
     assert check_evaluation(registry, "dynamic").status == "pass"

@@ -1,4 +1,4 @@
-"""The options that say what works a sweep's queue (runner.executor), for ``runner run`` and ``runner resume``."""
+"""The options that say what works a sweep's queue (runner.execution.executor), for ``runner run`` and ``runner resume``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runner.cli.params import SECONDS
-from runner.executor import EXECUTORS, WORKER_WAIT
+from runner.execution.executor import EXECUTORS, WORKER_WAIT
 
 if TYPE_CHECKING:
     from distributed import Client
 
-    from runner.scheduler import PoolOptions
+    from runner.execution.local_pool import PoolOptions
 
 
 SLURM_OPTIONS = ("partition", "account", "walltime", "gpus_per_job", "cpu_slots")
@@ -24,7 +24,7 @@ def _walltime(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     if value is None:
         return None
     from runner.errors import OptionError
-    from runner.slurm_executor import check_walltime
+    from runner.execution.slurm_executor import check_walltime
 
     try:
         return check_walltime(value)
@@ -78,7 +78,7 @@ def executor_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
             raise click.UsageError("--partition, --account, --walltime, --gpus-per-job and --cpu-slots go with "
                                    "--executor slurm")
         return values
-    from runner.slurm_executor import SlurmJobs
+    from runner.execution.slurm_executor import SlurmJobs
 
     jobs = SlurmJobs(slurm["partition"], slurm["account"], slurm["walltime"], slurm["gpus_per_job"], slurm["cpu_slots"])
     if jobs.slots(1) < 1:
@@ -90,8 +90,8 @@ def scheduler_address(address: str) -> str:
     """--address checked as the command line is read: malformed, a usage error (exit 2) before anything is
     opened, stored or connected to."""
     from runner.cli.common import domain_errors
-    from runner.dask_executor import check_address
     from runner.errors import OptionError
+    from runner.execution.dask_executor import check_address
 
     with domain_errors():
         try:
@@ -140,7 +140,7 @@ def connect(options: PoolOptions, db: str | None, devices: Sequence[str] = ()) -
     if options.executor == "local":
         return None
     from runner.cli.common import domain_errors
-    from runner.dask_executor import check_database, check_devices
+    from runner.execution.dask_executor import check_database, check_devices
     from runner.store import resolve_url
 
     def say(text: str) -> None:
@@ -148,11 +148,11 @@ def connect(options: PoolOptions, db: str | None, devices: Sequence[str] = ()) -
 
     with domain_errors():
         if options.executor == "slurm":
-            from runner.slurm_executor import connect as submit
+            from runner.execution.slurm_executor import connect as submit
 
             client = submit(options, resolve_url(db), devices, say)  # checks the database before submitting
         else:
-            from runner.dask_executor import connect as reach
+            from runner.execution.dask_executor import connect as reach
 
             assert options.address is not None  # executor_settings saw to it
             client = reach(options.address, options.worker_wait, say)
@@ -171,11 +171,11 @@ def connect(options: PoolOptions, db: str | None, devices: Sequence[str] = ()) -
 
 def check_scheduler(options: PoolOptions) -> None:
     """For --executor dask, that a scheduler answers at its address (ConfigError, exit 2, in one line, after at most
-    runner.dask_executor.CONNECT_SECONDS): checked before the database is opened, so that a refusal creates no file."""
+    runner.execution.dask_executor.CONNECT_SECONDS): checked before the database is opened, so that a refusal creates no file."""
     if options.executor != "dask" or options.address is None:
         return
     from runner.cli.common import domain_errors
-    from runner.dask_executor import CONNECT_SECONDS, scheduler_identity
+    from runner.execution.dask_executor import CONNECT_SECONDS, scheduler_identity
 
     with domain_errors():
         scheduler_identity(options.address, CONNECT_SECONDS, ", or give another with --address")

@@ -15,14 +15,14 @@ from runner.cli.executors import executor_options, executor_settings
 from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
 from runner.cli.progress import progress_bar
 from runner.formatting import format_loss, format_metrics
-from runner.options import ExecOptions
 from runner.status import EXIT_CODES, RunStatus
+from runner.training.options import ExecOptions
 
 if TYPE_CHECKING:
-    from runner import runs
     from runner.config import Resolved, RunConfig
-    from runner.scheduler import PoolOptions
+    from runner.execution.local_pool import PoolOptions
     from runner.store import Store
+    from runner.training import runs
 
 
 @click.command()
@@ -90,7 +90,7 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
         return
     if len(grid) == 1 and jobs == 1 and sweep is None and settings["executor"] == "local":
         ctx.exit(run_single(grid[0], db, quiet, chosen))
-    from runner.scheduler import PoolOptions
+    from runner.execution.local_pool import PoolOptions
 
     ctx.exit(run_grid(grid, db, sweep, PoolOptions(jobs, per_device, fail_fast, chosen, **settings), quiet, add))
 
@@ -107,9 +107,9 @@ def print_grid(grid: Sequence[Resolved]) -> None:
 
 
 def run_single(resolved: Resolved, db: str | None, quiet: bool, options: ExecOptions) -> int:
-    from runner import runs
     from runner.cli.sweep import check_devices
-    from runner.signals import graceful_stop
+    from runner.training import runs
+    from runner.training.signals import graceful_stop
 
     config = resolved.config
     label = f"{config.model} · {config.optimizer}"
@@ -161,7 +161,7 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
         if options.executor == "local":  # Dask workers' devices are checked against their resources instead
             check_devices(grid)
         elif options.executor == "slurm":  # before the database is created (its jobs, submitted later, open it)
-            from runner.slurm_executor import check_installed
+            from runner.execution.slurm_executor import check_installed
 
             check_installed()
     check_scheduler(options)  # an unreachable scheduler creates no file

@@ -18,8 +18,8 @@ from runner.status import ACTIVE, ENDED, FAILURES, RunStatus
 
 if TYPE_CHECKING:
     from runner.config import Resolved
-    from runner.executor import Executor
-    from runner.scheduler import PoolOptions, Scheduler, SweepResult
+    from runner.execution.executor import Executor
+    from runner.execution.local_pool import PoolOptions, Scheduler, SweepResult
     from runner.store import RunRecord, Store
 
 ORDER = (*ENDED, *ACTIVE)  # how the summary lists the counts
@@ -33,8 +33,8 @@ def gpu_count() -> int:
 
 def check_devices(runs: Sequence[Resolved]) -> None:
     """Every explicit device must exist; auto and cuda are placed later (cuda needs a GPU)."""
-    from runner.devices import resolve_device
     from runner.errors import ConfigError
+    from runner.training.devices import resolve_device
 
     for run in runs:
         device = run.config.device
@@ -51,7 +51,7 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     Dask client (runner.cli.executors.connect) for --executor dask or slurm.
     """
     from runner.cli.common import warn_unmarked
-    from runner.executor import drive
+    from runner.execution.executor import drive
     from runner.store import resolve_url
 
     queued = store.list_runs(sweep=sweep, status=RunStatus.QUEUED)
@@ -59,14 +59,14 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     # A stop recorded for the sweep stands, even one that came while its grid was stored: only `runner resume`
     # takes it back (runner.cli.resume), so no `runner stop` is ever lost to the sweep it stops.
     if options.executor == "slurm":
-        from runner.slurm_executor import SlurmExecutor
+        from runner.execution.slurm_executor import SlurmExecutor
 
         jobs = len(client.cluster.worker_spec)
         click.echo(f"sweep {sweep}: {len(queued)} runs queued, submitted to the workers of {jobs} SLURM "
                    f"job{'s' if jobs != 1 else ''}", err=True)
         executor: Executor = SlurmExecutor(client, store, resolve_url(db), sweep, options)
     elif client is not None:
-        from runner.dask_executor import DaskExecutor
+        from runner.execution.dask_executor import DaskExecutor
 
         click.echo(f"sweep {sweep}: {len(queued)} runs queued, submitted to the Dask scheduler at {options.address}",
                    err=True)
@@ -158,7 +158,7 @@ Tick = Callable[[dict[RunStatus, int], list["RunRecord"]], None]
 
 def local_pool(store: Store, db: str | None, sweep: str, options: PoolOptions, queued: list[RunRecord]) -> Scheduler:
     """The local pool for ``queued``: a worker per slot, no more slots than runs."""
-    from runner.scheduler import Scheduler, plan_slots
+    from runner.execution.local_pool import Scheduler, plan_slots
     from runner.store import resolve_url
 
     slots = plan_slots(options.jobs, options.per_device, gpu_count(), os.cpu_count() or 1, {r.device for r in queued})

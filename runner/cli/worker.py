@@ -15,7 +15,7 @@ import click
 from runner.cli.params import JOBS, SECONDS
 
 if TYPE_CHECKING:
-    from runner.scheduler import Slot
+    from runner.execution.local_pool import Slot
 
 
 UNREACHABLE_EXIT = 75  # sysexits' EX_TEMPFAIL: no scheduler answered, or it went away; worth starting again later
@@ -52,9 +52,9 @@ def worker(address, per_device, cpu_slots, name, death_timeout):
       runner worker tcp://host-a:8786 --per-device 2
     """
     from runner.cli.common import domain_errors
-    from runner.dask_executor import START_SECONDS, check_address
-    from runner.scheduler import cpu_slots as cpu_slot_count
-    from runner.scheduler import plan_slots
+    from runner.execution.dask_executor import START_SECONDS, check_address
+    from runner.execution.local_pool import cpu_slots as cpu_slot_count
+    from runner.execution.local_pool import plan_slots
 
     with domain_errors():
         address = check_address(address)
@@ -74,7 +74,7 @@ def worker(address, per_device, cpu_slots, name, death_timeout):
 def supervise(address: str, commands: list[list[str]], slots: list[Slot]) -> bool:
     """Run ``commands`` (one per slot) until Ctrl-C or SIGTERM (then stop them, and return True) or until they have
     all exited on their own (False)."""
-    from runner.dask_executor import slot_environment
+    from runner.execution.dask_executor import slot_environment
 
     children = [subprocess.Popen(command, env=slot_environment(slot), start_new_session=True)
                 for command, slot in zip(commands, slots)]
@@ -101,8 +101,8 @@ def supervise(address: str, commands: list[list[str]], slots: list[Slot]) -> boo
 def scheduler_names(address: str, wait_seconds: float) -> set[str]:
     """The names of the workers the scheduler at ``address`` has; if none answers within ``wait_seconds``, one
     line and exit UNREACHABLE_EXIT."""
-    from runner.dask_executor import scheduler_identity
     from runner.errors import SchedulerUnreachable
+    from runner.execution.dask_executor import scheduler_identity
 
     try:
         try:
@@ -128,8 +128,8 @@ def check_names(address: str, names: list[str], taken: set[str]) -> None:
 
 def ended(address: str, names: list[str]) -> None:
     """The workers exited on their own: say why in one line, and exit with the status that says it."""
-    from runner.dask_executor import scheduler_identity, start_hint
     from runner.errors import SchedulerUnreachable
+    from runner.execution.dask_executor import scheduler_identity, start_hint
 
     try:
         identity = scheduler_identity(address, AFTER_EXIT_SECONDS)
@@ -143,9 +143,9 @@ def ended(address: str, names: list[str]) -> None:
 
 
 def worker_commands(address: str, slots: list[Slot], name: str | None, death_timeout: float | None) -> list[list[str]]:
-    """``dask worker`` for each slot (runner.dask_executor.slot_command), named NAME-0, NAME-1, ... if asked (a
+    """``dask worker`` for each slot (runner.execution.dask_executor.slot_command), named NAME-0, NAME-1, ... if asked (a
     SLURM job of --executor slurm: its workers tell which job has joined)."""
-    from runner.dask_executor import slot_command
+    from runner.execution.dask_executor import slot_command
 
     commands = []
     for i, slot in enumerate(slots):

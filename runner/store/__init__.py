@@ -26,7 +26,6 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, s
 from sqlalchemy.engine import make_url
 
 from runner.errors import CheckpointError, NoDatabase, StorageError
-from runner.heartbeat import LOST_AFTER_SECONDS
 from runner.processes import host_name, process_alive
 from runner.status import RunStatus
 from runner.store import artifacts as kept
@@ -61,6 +60,7 @@ from runner.store.rows import (
 from runner.store.sampling import StepExtent
 from runner.store.streams import STREAM_BATCH, Streams
 from runner.store.summaries import MetricSummary, metric_names, metric_summary, summarise
+from runner.training.heartbeat import LOST_AFTER_SECONDS
 
 if TYPE_CHECKING:
     from runner.config import RunConfig
@@ -208,7 +208,7 @@ class Store(Streams):
         is another process's (a different start time). A stopped or busy process
         keeps its run running however old its heartbeat. A run on another host is
         gone when its heartbeat is older than ``lost_after`` seconds (default
-        $RUNNER_LOST_AFTER_SECONDS, see runner.heartbeat); should its process
+        $RUNNER_LOST_AFTER_SECONDS, see runner.training.heartbeat); should its process
         write again, the run takes its status back. Its stored steps are kept and
         summarised. Every command that shows or schedules runs calls this first,
         so a dead run never stays running. A store opened read-only marks nothing
@@ -390,7 +390,7 @@ class Store(Streams):
         return {run_id: step for run_id, step in found.items() if step is not None}
 
     def stop_sweep(self, sweep: str, by: str) -> None:
-        """Ask every worker of ``sweep``, on every host, to stop (see runner.stopping); ``by``: who asks."""
+        """Ask every worker of ``sweep``, on every host, to stop (see runner.execution.stopping); ``by``: who asks."""
         with self._transaction() as conn:
             conn.execute(delete(sweep_stops).where(sweep_stops.c.sweep == sweep))
             conn.execute(insert(sweep_stops).values(sweep=sweep, at=utcnow(), by=by))

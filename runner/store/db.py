@@ -66,7 +66,7 @@ VERSION_TABLE = Table(
 
 
 def _busy_seconds_at_import() -> float:
-    # As runner.heartbeat does: the CLI refuses a bad value up front (runner.cli.main).
+    # As runner.training.heartbeat does: the CLI refuses a bad value up front (runner.cli.main).
     try:
         return sqlite_busy_seconds()
     except OptionError:
@@ -178,7 +178,7 @@ def create_engine_for(url: str, read_only: bool = False) -> Engine:
 
 def server_connect_args(url: URL) -> dict[str, Any]:
     """PostgreSQL connections are named ``runner`` in pg_stat_activity, give up connecting after
-    CONNECT_TIMEOUT_SECONDS (a run then tries again: runner.patience), and are ended by the server when idle
+    CONNECT_TIMEOUT_SECONDS (a run then tries again: runner.training.patience), and are ended by the server when idle
     inside a transaction for longer than a silent run's time to be lost, unless the URL says otherwise.
 
     Why the last: runner's transactions are short and never wait on the user, so one left open is a process
@@ -187,7 +187,7 @@ def server_connect_args(url: URL) -> dict[str, Any]:
     process, should it come back, finds its connection gone and retries as after any passing fault."""
     if url.get_backend_name() != "postgresql":
         return {}
-    from runner.heartbeat import LOST_AFTER_SECONDS
+    from runner.training.heartbeat import LOST_AFTER_SECONDS
 
     idle = f"-c idle_in_transaction_session_timeout={max(1000, int(LOST_AFTER_SECONDS * 1000))}"
     wanted = {"application_name": APPLICATION_NAME, "connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": idle}

@@ -43,8 +43,8 @@ class RunRecord:
     numpy_version: str | None
     runner_version: str | None
     attempts: int = 0  # claims so far: a dead worker's run is retried while this is at most --retries
-    slot: str | None = None  # the worker slot that last claimed it (runner.scheduler.slot_name); None for a single run
-    options: dict[str, Any] | None = None  # the execution options it was started with (runner.options); None before 0009
+    slot: str | None = None  # the worker slot that last claimed it (runner.execution.local_pool.slot_name); None for a single run
+    options: dict[str, Any] | None = None  # the execution options it was started with (runner.training.options); None before 0009
 
 
 @dataclass(frozen=True)

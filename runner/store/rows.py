@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from runner.heartbeat import LOST_VARIABLE
 from runner.processes import host_name, start_time
 from runner.status import VALUES, RunStatus
 from runner.store.models import run_events, runs, steps, utcnow
 from runner.store.records import RunRecord, record_of
+from runner.training.heartbeat import LOST_VARIABLE
 
 if TYPE_CHECKING:
     from runner.config import RunConfig
 
 # What a later command can tell of a run whose process is gone: not how it ended (only a parent sees that:
-# runner.scheduler.worker_end), so every way it could have, a database it gave up on (--db-deadline) included.
+# runner.execution.local_pool.worker_end), so every way it could have, a database it gave up on (--db-deadline) included.
 STOPPED = "without recording an end (killed, out of memory, a power loss, or it gave up on a failing database)"
 LOST, REVIVED = "lost", "revived"  # the kinds of run_events
 OWNED_STATUSES = (RunStatus.RUNNING, RunStatus.LOST)  # a run its process may write to (see owned)

@@ -153,7 +153,7 @@ def test_a_sweep_left_with_queued_runs_prints_the_resume_hint_and_exits_130(db_u
     import threading
 
     from runner.cli.sweep import run_sweep
-    from runner.scheduler import PoolOptions, Scheduler
+    from runner.execution.local_pool import PoolOptions, Scheduler
 
     # runs that never end by themselves (a million 5 ms steps): only the signals below end them
     process = start(db_url, "run", "--model", "sleepy", "--seed", "0-2", "--steps", "1000000", "--set", "delay=0.005",

@@ -1,6 +1,6 @@
 """Running a sweep's queue with a pool of worker processes, one per device slot.
 
-The parent claims nothing itself: it starts workers (``runner.worker``),
+The parent claims nothing itself: it starts workers (``runner.execution.local_worker``),
 watches them and the database, restarts a worker that died while runs
 are still queued, and turns Ctrl-C into an orderly stop. Because every
 run is claimed from the database, the same sweep can be worked on by
@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.errors import StorageError, StorageUnavailable
-from runner.executor import WORKER_WAIT
-from runner.options import ExecOptions
+from runner.execution.executor import WORKER_WAIT
 from runner.processes import host_name, start_time
 from runner.status import FAILURES, RunStatus
+from runner.training.options import ExecOptions
 
 if TYPE_CHECKING:
-    from runner.slurm_executor import SlurmJobs
+    from runner.execution.slurm_executor import SlurmJobs
     from runner.store import RunRecord, Store
 
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -80,11 +80,11 @@ class PoolOptions:
     jobs: int = 1
     per_device: int = 1
     fail_fast: bool = False
-    execution: ExecOptions = field(default_factory=ExecOptions)  # what travels of it reaches every worker (runner.options)
+    execution: ExecOptions = field(default_factory=ExecOptions)  # what travels of it reaches every worker
     # A run whose worker died goes back to the queue while claimed at most this often (runs.attempts);
     # None: each executor's default (0 here: a run that kills its worker, out of memory say, would again).
     retries: int | None = None
-    executor: str = "local"  # or "dask" or "slurm" (runner.executor.EXECUTORS)
+    executor: str = "local"  # or "dask" or "slurm" (runner.execution.executor.EXECUTORS)
     address: str | None = None  # the Dask scheduler's
     detach: bool = False  # return once the runs are submitted (Dask)
     worker_wait: float = WORKER_WAIT  # seconds to wait for a first Dask worker
@@ -125,11 +125,11 @@ class Scheduler:
     ends: list[tuple[int, int | None, str]] = field(default_factory=list)  # dead workers' (pid, start, how) to record
 
     def run(self) -> SweepResult:
-        from runner.executor import drive
+        from runner.execution.executor import drive
 
         return drive(self)
 
-    # runner.executor.Executor
+    # runner.execution.executor.Executor
 
     def start(self) -> None:
         self.workers = [self._spawn(slot, slot_name(i, slot)) for i, slot in enumerate(self.slots)]
@@ -140,7 +140,7 @@ class Scheduler:
         try:
             self.restarted += self._tick()
         except StorageUnavailable:
-            pass  # the workers ride the fault out themselves (runner.patience); this one only watches
+            pass  # the workers ride the fault out themselves (runner.training.patience); this one only watches
         return bool(self.workers)
 
     def result(self) -> SweepResult:
@@ -172,7 +172,7 @@ class Scheduler:
             if code is None:
                 continue
             replace = False
-            if code != 0:  # killed, crashed or stopped by a signal (runner.worker.STOPPED_EXIT): the sweep goes on
+            if code != 0:  # killed, crashed or stopped by a signal (local_worker.STOPPED_EXIT): the sweep goes on
                 self._mark_lost(worker, code)
                 replace = (not self.stopping and self.max_restarts > 0 and self._queued_for(worker.slot)
                            and not self.store.sweep_stopped(self.sweep))  # `runner stop`: it would claim nothing
@@ -204,7 +204,7 @@ class Scheduler:
 
     def _spawn(self, slot: Slot, name: str) -> Worker:
         env = dict(slot_environment(slot), RUNNER_DB=self.db_url)
-        command = [sys.executable, "-m", "runner.worker", *worker_args(self.sweep, slot, name, self.options)]
+        command = [sys.executable, "-m", "runner.execution.local_worker", *worker_args(self.sweep, slot, name, self.options)]
         # A session of its own: a terminal's Ctrl-C reaches the parent, which forwards exactly one.
         process = subprocess.Popen(command, env=env, start_new_session=True)
         return Worker(slot, name, process, start_time(process.pid))
@@ -225,7 +225,7 @@ def slot_environment(slot: Slot) -> dict[str, str]:
 
 def worker_end(pid: int, code: int) -> str:
     """How a worker that exited with ``code`` (Popen's: -N for signal N) ended, as a lost run's error."""
-    from runner.worker import GAVE_UP_EXIT
+    from runner.execution.local_worker import GAVE_UP_EXIT
 
     if code == GAVE_UP_EXIT:
         return (f"its worker process (pid {pid}) gave up on the database, which failed for longer than --db-deadline, "
@@ -241,7 +241,7 @@ def worker_end(pid: int, code: int) -> str:
 
 
 def worker_args(sweep: str, slot: Slot, name: str, options: PoolOptions) -> list[str]:
-    """The command line of ``python -m runner.worker`` for one slot (the database comes in its environment)."""
+    """The command line of ``python -m runner.execution.local_worker`` for one slot (the database comes in its environment)."""
     args = ["--sweep", sweep, "--device", slot.device, "--slot", name, "--accepts", ",".join(slot.accepts),
             "--threads", str(slot.threads)]
     if options.fail_fast:

@@ -3,7 +3,7 @@
 import pytest
 
 from runner.errors import OptionError
-from runner.heartbeat import DEFAULT_LOST_AFTER, lost_after_from_environment
+from runner.training.heartbeat import DEFAULT_LOST_AFTER, lost_after_from_environment
 
 
 def test_the_grace_period_defaults_to_a_minute_and_can_be_set(monkeypatch):

@@ -36,7 +36,7 @@ def test_param_norm_is_the_norm_of_the_parameters_after_the_last_step(registry):
     import torch
 
     from runner.config import resolve
-    from runner.engine import prepare, train
+    from runner.training.engine import prepare, train
 
     trainer = prepare(resolve(registry, "sequential", steps=3, device="cpu", sets=["batch=8", "d_in=5", "d_out=3", "hidden=4"],
                               track=("param_norm",)))
@@ -55,7 +55,7 @@ def test_an_unknown_tracked_metric_is_refused_with_a_suggestion(registry):
 
 def test_a_model_metric_named_like_a_tracked_one_fails_the_run(metric_registry):
     from runner.config import resolve
-    from runner.engine import prepare, train
+    from runner.training.engine import prepare, train
 
     resolved = resolve(metric_registry, "counted", steps=2, device="cpu", dataset="heldout", sets=SETS, track=("lr",))
     trainer = prepare(resolved)

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from runner.engine import StopFlag
+from runner.training.engine import StopFlag
 
 
 @contextmanager

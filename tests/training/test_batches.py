@@ -7,7 +7,7 @@ import random
 import numpy
 import pytest
 
-from runner.batches import BatchSampler
+from runner.training.batches import BatchSampler
 from tests.support.training import record
 
 

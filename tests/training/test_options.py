@@ -4,9 +4,9 @@ import dataclasses
 
 import pytest
 
-from runner import worker
-from runner.options import ExecOptions, travelling
-from runner.scheduler import PoolOptions, Slot, worker_args
+from runner.execution import local_worker as worker
+from runner.execution.local_pool import PoolOptions, Slot, worker_args
+from runner.training.options import ExecOptions, travelling
 
 # A value unlike the default for every option that travels; a new option must add one here.
 SAMPLES = {"flush_seconds": 0.25, "step_timeout": 7.5, "checkpoint_every": "50 steps", "db_deadline": 12.5,
@@ -44,7 +44,7 @@ def test_process_local_options_stay_behind():
 def test_recorded_options_come_back_under_those_given_again():
     import json
 
-    from runner.options import ExecOptions
+    from runner.training.options import ExecOptions
 
     started = ExecOptions(step_timeout=30.0, checkpoint_every="50 steps", keep_checkpoints=2, artifacts="/tmp",
                           weights=False)

@@ -86,8 +86,8 @@ def test_gpu_requests_land_on_gpu_slots(pg, monkeypatch):
     # Fake GPUs: two slots that offer Dask's GPU resources (cuda:0 on host-a, cuda:1 on host-b) but train on the
     # CPU, as this machine has no GPU; and a CPU slot on host-a. Runs asking for cuda:1 must go to host-b's GPU
     # slot, for any GPU to either GPU slot, for the CPU to the CPU slot.
-    from runner.dask_executor import slot_command, slot_environment
-    from runner.scheduler import Slot
+    from runner.execution.dask_executor import slot_command, slot_environment
+    from runner.execution.local_pool import Slot
 
     address, scheduler = start_scheduler()
     workers = []
@@ -172,7 +172,7 @@ def test_a_silent_host_s_run_is_taken_over_only_once_its_heartbeat_is_stale(clus
 
 def test_the_same_run_submitted_twice_trains_once(cluster, pg):
     from runner.config import RunConfig
-    from runner.worker import train_by_id
+    from runner.execution.local_worker import train_by_id
 
     _, client = cluster
     with open_store(pg) as store:
@@ -232,7 +232,7 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(scheduler, pg):
 
 
 def test_device_requests_map_to_dask_resources():
-    from runner.dask_executor import resources_for
+    from runner.execution.dask_executor import resources_for
 
     assert resources_for("cuda:1", gpu_cluster=True) == {"cuda:1": 1}
     assert resources_for("cuda", gpu_cluster=True) == resources_for("auto", gpu_cluster=True) == {"GPU": 1}
@@ -240,8 +240,8 @@ def test_device_requests_map_to_dask_resources():
 
 
 def test_a_slot_s_worker_command_and_environment(monkeypatch):
-    from runner.dask_executor import slot_command, slot_environment
-    from runner.scheduler import Slot
+    from runner.execution.dask_executor import slot_command, slot_environment
+    from runner.execution.local_pool import Slot
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
     gpu = Slot("cuda:1", ("auto", "cuda", "cuda:1"), 1)
@@ -254,7 +254,7 @@ def test_a_slot_s_worker_command_and_environment(monkeypatch):
 def test_which_worker_addresses_are_this_host():
     import socket
 
-    from runner.dask_executor import host_of, local_addresses, loopback
+    from runner.execution.dask_executor import host_of, local_addresses, loopback
 
     assert host_of("tcp://10.0.0.7:40123") == "10.0.0.7" and host_of("tcp://[::1]:40123") == "::1"
     assert loopback("127.0.0.2") and not loopback("10.0.0.7") and not loopback("host-a")
@@ -262,8 +262,8 @@ def test_which_worker_addresses_are_this_host():
 
 
 def test_sqlite_with_workers_on_this_host_is_allowed_and_other_hosts_refused(cluster, tmp_path, monkeypatch):
-    from runner import dask_executor
     from runner.errors import ConfigError
+    from runner.execution import dask_executor
 
     address, client = cluster
     dask_executor.check_database(client, f"sqlite:///{tmp_path / 'x.db'}", address)  # 127.0.0.1: this host

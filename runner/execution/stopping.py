@@ -8,8 +8,8 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from runner.engine import StopFlag
     from runner.store import Store
+    from runner.training.engine import StopFlag
 
 POLL_SECONDS = 1.0  # one small query per worker this often: what a stop costs to reach every host
 

@@ -1,9 +1,9 @@
-"""How long a run waits for a failing database, and how often it tries again (runner.patience)."""
+"""How long a run waits for a failing database, and how often it tries again (runner.training.patience)."""
 
 import pytest
 
 from runner.errors import StorageError, StorageUnavailable
-from runner.patience import MAX_WAIT, Patience
+from runner.training.patience import MAX_WAIT, Patience
 
 FAULT = StorageUnavailable("x.db cannot grow: its disk is full (database or disk is full); free some space")
 

@@ -1,9 +1,9 @@
 """A sweep worker: one process holding one device slot, taking queued runs until none fit.
 
-Started by the scheduler as ``python -m runner.worker``; its environment
+Started by the scheduler as ``python -m runner.execution.local_worker``; its environment
 already limits BLAS threads and, for a GPU slot, sets CUDA_VISIBLE_DEVICES
 to that one GPU (which torch then calls cuda:0). The run options arrive as
-``ExecOptions`` arguments (runner.options), so every option a single run
+``ExecOptions`` arguments (runner.training.options), so every option a single run
 takes reaches a sweep's runs too.
 """
 
@@ -15,8 +15,8 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from runner.options import ExecOptions
 from runner.status import EXIT_CODES, FAILURES, RunStatus
+from runner.training.options import ExecOptions
 
 if TYPE_CHECKING:
     from runner.registry import Registry
@@ -31,7 +31,7 @@ GAVE_UP_EXIT = 75
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m runner.worker")
+    parser = argparse.ArgumentParser(prog="python -m runner.execution.local_worker")
     parser.add_argument("--db", default=None, help="database URL (default: $RUNNER_DB, so that passwords stay out of ps)")
     parser.add_argument("--sweep", required=True)
     parser.add_argument("--device", required=True, help="the slot's device as recorded, e.g. cpu or cuda:1")
@@ -45,7 +45,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def local_device(slot: str, backend: str) -> Any:
     """The device inside this process: a GPU slot sees only its GPU, which torch calls cuda:0."""
-    from runner.devices import resolve_device
+    from runner.training.devices import resolve_device
 
     return resolve_device("cpu" if slot == "cpu" else "cuda:0", backend)
 
@@ -53,11 +53,11 @@ def local_device(slot: str, backend: str) -> Any:
 def run_one(record: RunRecord, registry: Registry, store: Store, slot: str, options: ExecOptions) -> RunStatus:
     """Train one claimed run; returns its final status."""
     from runner.config import specs_for
-    from runner.engine import Outcome
     from runner.errors import ConfigError
-    from runner.patience import Patience
     from runner.processes import host_name
-    from runner.runs import config_of, execute, record_end
+    from runner.training.engine import Outcome
+    from runner.training.patience import Patience
+    from runner.training.runs import config_of, execute, record_end
 
     # A host set up unlike the submitter's (a plugin not installed there, no GPU) fails the run saying where.
     hint = " (install there the plugins the submitting host has: `runner plugins` lists them)"
@@ -77,7 +77,7 @@ _open: dict[str, tuple[Store, Registry]] = {}  # per process: a Dask worker keep
 
 
 def train_by_id(db_url: str, run_id: int, sweep: str, retries: int, option_args: list[str]) -> str:
-    """A Dask task (runner.dask_executor): claim run ``run_id`` in the database, train it, finish it;
+    """A Dask task (runner.execution.dask_executor): claim run ``run_id`` in the database, train it, finish it;
     returns its final status, or why it did nothing.
 
     The claim is the guard against an engine running a task twice: a run already running elsewhere,
@@ -86,9 +86,9 @@ def train_by_id(db_url: str, run_id: int, sweep: str, retries: int, option_args:
     and retried from its checkpoint while claimed at most ``retries`` times."""
     import os
 
-    from runner.engine import StopFlag
     from runner.errors import RunNotFound, RunTakenOver
-    from runner.stopping import SweepWatch
+    from runner.execution.stopping import SweepWatch
+    from runner.training.engine import StopFlag
 
     store, registry = _opened(db_url)
     parser = argparse.ArgumentParser()
@@ -113,7 +113,7 @@ def train_by_id(db_url: str, run_id: int, sweep: str, retries: int, option_args:
 
 
 def dask_worker_name() -> str | None:
-    """The name of the Dask worker this task runs on (``runner worker`` names it by runner.scheduler.slot_name)."""
+    """The name of the Dask worker this task runs on (``runner worker`` names it by runner.execution.local_pool.slot_name)."""
     from distributed import get_worker
 
     try:
@@ -148,10 +148,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def work(args: argparse.Namespace) -> int:
     from runner.errors import RunNotFound, RunTakenOver
+    from runner.execution.stopping import SweepWatch
     from runner.registry import load_registry
-    from runner.signals import graceful_stop
-    from runner.stopping import SweepWatch
     from runner.store import open_store
+    from runner.training.signals import graceful_stop
 
     if args.threads and "torch" in sys.modules:  # otherwise torch reads OMP_NUM_THREADS, set by the scheduler
         sys.modules["torch"].set_num_threads(args.threads)

@@ -12,7 +12,7 @@ flushing, every ``options.checkpoint_every`` and when a StopFlag stops the
 loop; ``train(..., start=)`` continues a run restored from a checkpoint
 (runner.checkpoints). Nothing here knows about the database; a sink that
 fails for a while (StorageUnavailable) has its rows kept and offered again
-(``_Tracker``, runner.patience).
+(``_Tracker``, runner.training.patience).
 """
 
 from __future__ import annotations
@@ -24,21 +24,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner import timeouts
-from runner.batches import BatchSampler
-from runner.buffers import HostStepBuffer, MetricRow, Row, make_buffer
 from runner.checkpoints.every import parse_every
 from runner.config import Resolved
 from runner.contracts import check_loss, check_metrics, check_model
-from runner.devices import resolve_device
 from runner.errors import PluginError, StorageError, StorageUnavailable
-from runner.evaluation import Evaluator
-from runner.options import DEFAULTS, ExecOptions
-from runner.patience import Patience
-from runner.seeding import seed_everything, seeded_aside
 from runner.specs import Model
 from runner.status import RunStatus
-from runner.tracking import TRACKERS, Tracked
+from runner.training import timeouts
+from runner.training.batches import BatchSampler
+from runner.training.buffers import HostStepBuffer, MetricRow, Row, make_buffer
+from runner.training.devices import resolve_device
+from runner.training.evaluation import Evaluator
+from runner.training.options import DEFAULTS, ExecOptions
+from runner.training.patience import Patience
+from runner.training.seeding import seed_everything, seeded_aside
+from runner.training.tracking import TRACKERS, Tracked
 
 Sink = Callable[[list[Row], list[MetricRow]], None]  # (step rows, metric rows (name, step, value))
 # (steps done, latest loss: None before the first, latest value of each metric on the host)
@@ -176,7 +176,7 @@ def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAU
 
     ``start`` and ``elapsed`` continue a run restored from a checkpoint taken after ``start`` steps and
     ``elapsed`` seconds: step numbers and times go on from there. With ``options.step_timeout``
-    (seconds), a step that takes longer fails the run (see runner.timeouts). A sink that raises
+    (seconds), a step that takes longer fails the run (see runner.training.timeouts). A sink that raises
     StorageUnavailable is tried again under ``patience`` (a new one of ``options.db_deadline`` if not
     given; the caller passes its own to record the end under the same deadline).
     """

@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from runner import engine
 from runner.config import resolve
-from runner.engine import StopFlag, prepare, train
 from runner.errors import StorageError, StorageUnavailable
-from runner.options import ExecOptions
+from runner.training import engine
+from runner.training.engine import StopFlag, prepare, train
+from runner.training.options import ExecOptions
 
 SMALL = ["batch=4", "d_in=3", "d_out=2"]
 
@@ -88,7 +88,7 @@ def test_progress_reports_steps_and_loss(registry):
 
 def test_device_buffer_copies_in_blocks_and_stops_at_divergence():
     torch = pytest.importorskip("torch")
-    from runner.buffers import DeviceStepBuffer
+    from runner.training.buffers import DeviceStepBuffer
 
     buffer = DeviceStepBuffer(torch.device("cpu"), block=4)
     for step, value in enumerate([3.0, 2.0, 1.0, 0.5, 0.25]):
@@ -140,7 +140,7 @@ def test_a_model_breaking_the_metrics_protocol_fails_its_run_naming_the_plugin(m
 
 def test_metric_values_on_a_device_are_copied_with_the_loss_in_blocks():
     torch = pytest.importorskip("torch")
-    from runner.buffers import DeviceStepBuffer
+    from runner.training.buffers import DeviceStepBuffer
 
     buffer = DeviceStepBuffer(torch.device("cpu"), names=("acc", "lr"), block=2)
     for step in range(3):

@@ -1,8 +1,8 @@
 """Working a sweep's queue on SLURM: dask-jobqueue's SLURMCluster submits the workers as SLURM jobs, and
-runner.dask_executor.DaskExecutor works the queue on them.
+runner.execution.dask_executor.DaskExecutor works the queue on them.
 
 Imported only for ``--executor slurm`` (``dask_jobqueue`` itself only once asked for). The Dask scheduler
-runs in this process; each job runs ``runner worker`` (runner.slurm_job), so its workers are runner slots
+runs in this process; each job runs ``runner worker`` (runner.execution.slurm_job), so its workers are runner slots
 as on any host. The jobs are cancelled when the sweep ends. A job that SLURM ends before (scancel, its
 walltime, a failed node) gives its run back to the queue (``--retries``), and is submitted again while
 the sweep goes on; one that ended before any of its workers joined is not (it would fail again).
@@ -23,13 +23,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from runner.dask_executor import DaskExecutor, local_addresses, loopback, one_line, workers
 from runner.errors import ConfigError, OptionError
+from runner.execution.dask_executor import DaskExecutor, local_addresses, loopback, one_line, workers
 
 if TYPE_CHECKING:
     from distributed import Client
 
-    from runner.scheduler import PoolOptions
+    from runner.execution.local_pool import PoolOptions
 
 INSTALL = 'pip install -e ".[slurm]"'
 JOB_NAME = "runner-worker"  # what squeue shows
@@ -55,10 +55,10 @@ class SlurmJobs:
     account: str | None = None
     walltime: str | None = None  # SLURM's time format; None: the partition's default
     gpus: int = 0
-    cpu_slots: int | None = None  # None: 0 beside GPUs, 1 without (runner.scheduler.cpu_slots)
+    cpu_slots: int | None = None  # None: 0 beside GPUs, 1 without (runner.execution.local_pool.cpu_slots)
 
     def slots(self, per_device: int) -> int:
-        from runner.scheduler import cpu_slots
+        from runner.execution.local_pool import cpu_slots
 
         return self.gpus * per_device + cpu_slots(self.gpus, self.cpu_slots)
 
@@ -91,7 +91,7 @@ def job_options(jobs: SlurmJobs, per_device: int) -> dict[str, Any]:
     network interface) comes from dask-jobqueue's configuration (jobqueue.slurm: ~/.config/dask/jobqueue.yaml)."""
     import dask
 
-    from runner.scheduler import cpu_slots
+    from runner.execution.local_pool import cpu_slots
 
     def config(key: str) -> Any:
         return dask.config.get(f"jobqueue.slurm.{key}", None)
@@ -126,7 +126,7 @@ def slurm(argv: list[str], what: str) -> str:
 def check_job(options: dict[str, Any]) -> None:
     """``sbatch --test-only`` of the job's script: a partition, account, GPU count or walltime that SLURM does
     not take is refused in one line before any job is submitted."""
-    from runner.slurm_job import SlotsJob
+    from runner.execution.slurm_job import SlotsJob
 
     script = SlotsJob("tcp://scheduler:8786", name=f"{CLUSTER_NAME}-0", **options).job_script()
     with tempfile.NamedTemporaryFile("w", suffix=".sh", prefix="runner-job-") as file:
@@ -181,7 +181,7 @@ def new_cluster(options: dict[str, Any]) -> Any:
     quiet_logs()
     from dask_jobqueue import SLURMCluster
 
-    from runner.slurm_job import SlotsJob
+    from runner.execution.slurm_job import SlotsJob
 
     # (dask-jobqueue annotates job_cls as an instance of Job, and takes the class)
     return SLURMCluster(job_cls=SlotsJob, name=CLUSTER_NAME,  # type: ignore[arg-type]
@@ -219,13 +219,13 @@ def live_jobs() -> set[str] | None:
 
 
 def job_of(worker_name: str) -> str:
-    """The SLURM job a worker belongs to: runner-3-1234-0 → 1234 (runner.slurm_job)."""
+    """The SLURM job a worker belongs to: runner-3-1234-0 → 1234 (runner.execution.slurm_job)."""
     return worker_name.rsplit("-", 2)[-2] if worker_name.count("-") >= 2 else ""
 
 
 @dataclass
 class SlurmExecutor(DaskExecutor):
-    """runner.executor.Executor on SLURM: DaskExecutor on a client from ``connect``, which also replaces the
+    """runner.execution.executor.Executor on SLURM: DaskExecutor on a client from ``connect``, which also replaces the
     jobs SLURM ends while the sweep goes on, and leaves the sweep once no job is left to work it."""
 
     joined: set[str] = field(default_factory=set)  # the SLURM jobs whose workers have joined

@@ -3,7 +3,7 @@
 Imported only for ``--executor dask`` (and it alone imports ``distributed``). The workers are
 ``runner worker`` slots (runner.cli.worker): one Dask worker process per device slot, with Dask
 resources ``{"GPU": 1, "cuda:i": 1}`` or ``{"CPU": 1}``. A task claims its run in the database
-(runner.worker.train_by_id), so the database stays the single truth: a task Dask runs twice (it
+(runner.execution.local_worker.train_by_id), so the database stays the single truth: a task Dask runs twice (it
 can, when a worker dies) trains its run once, and a dead worker's run is retried, counted in
 ``runs.attempts``, while it has retries left.
 
@@ -31,7 +31,7 @@ from runner.status import FAILURES, RunStatus
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-    from runner.scheduler import PoolOptions, Slot, SweepResult
+    from runner.execution.local_pool import PoolOptions, Slot, SweepResult
     from runner.store import RunRecord, Store
 
 DEFAULT_RETRIES = 2
@@ -51,7 +51,7 @@ def check_installed() -> None:
 
 def slot_command(address: str, slot: Slot, index: int) -> list[str]:
     """``dask worker`` (a nanny and its worker process) for one slot: one thread, the slot's resources."""
-    from runner.scheduler import slot_name
+    from runner.execution.local_pool import slot_name
 
     resources = {"CPU": 1} if slot.device == "cpu" else {"GPU": 1, slot.device: 1}
     return [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1",
@@ -60,9 +60,9 @@ def slot_command(address: str, slot: Slot, index: int) -> list[str]:
 
 
 def slot_environment(slot: Slot) -> dict[str, str]:
-    """The slot's environment: its device (runner.worker.SLOT_VARIABLE), BLAS threads or its one GPU."""
-    from runner.scheduler import slot_environment as local
-    from runner.worker import SLOT_VARIABLE
+    """The slot's environment: its device (runner.execution.local_worker.SLOT_VARIABLE), BLAS threads or its one GPU."""
+    from runner.execution.local_pool import slot_environment as local
+    from runner.execution.local_worker import SLOT_VARIABLE
 
     return dict(local(slot), **{SLOT_VARIABLE: slot.device})
 
@@ -272,7 +272,7 @@ def offered_resources(client: Client) -> set[str]:
 
 @dataclass
 class DaskExecutor:
-    """runner.executor.Executor on a Dask cluster; ``client`` from ``connect``."""
+    """runner.execution.executor.Executor on a Dask cluster; ``client`` from ``connect``."""
 
     client: Client
     store: Store
@@ -307,7 +307,7 @@ class DaskExecutor:
             fire_and_forget(list(self.futures.values()))  # the sweep goes on once this client is gone
 
     def submit(self, records: Iterable[RunRecord]) -> None:
-        from runner.worker import train_by_id
+        from runner.execution.local_worker import train_by_id
 
         args = self.options.execution.to_args()
         for r in records:
@@ -386,7 +386,7 @@ class DaskExecutor:
         self.client.cancel([f for f in self.futures.values() if not f.done()])
 
     def result(self) -> SweepResult:
-        from runner.scheduler import SweepResult
+        from runner.execution.local_pool import SweepResult
 
         counts = self.store.sweep_counts(self.sweep)
         self.client.close()  # a detached sweep's tasks stay with the scheduler (fire_and_forget)

@@ -2,7 +2,7 @@
 
 ``start`` checks everything that can be checked before a row is written
 (the device, the store), records the run, trains it and records how it
-ended (riding out a database that fails for a while: runner.patience).
+ended (riding out a database that fails for a while: runner.training.patience).
 ``execute`` trains a run that is already recorded, such as one a
 worker took from a sweep's queue (``config_of`` rebuilds its config).
 Any exception a plugin raises ends the run as ``failed`` with its
@@ -16,16 +16,16 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.buffers import MetricRow, Row
 from runner.checkpoints.keeper import Keeper
 from runner.config import Resolved, RunConfig
-from runner.devices import resolve_device
-from runner.engine import Outcome, failure, prepare, train
 from runner.errors import RunNotFound, StorageError, StorageUnavailable
-from runner.heartbeat import Heartbeat
-from runner.options import DEFAULTS, ExecOptions
-from runner.patience import Patience
 from runner.status import RunStatus
+from runner.training.buffers import MetricRow, Row
+from runner.training.devices import resolve_device
+from runner.training.engine import Outcome, failure, prepare, train
+from runner.training.heartbeat import Heartbeat
+from runner.training.options import DEFAULTS, ExecOptions
+from runner.training.patience import Patience
 
 if TYPE_CHECKING:
     from runner.store import RunRecord, Store
@@ -50,7 +50,7 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
 
     A run with a checkpoint (``runner resume``) continues from it; checkpoints and the
     final weights are kept as ``options`` say (runner.checkpoints.keeper). A database
-    that fails for a while is ridden out (runner.patience); a StorageError says that
+    that fails for a while is ridden out (runner.training.patience); a StorageError says that
     the run's end could not be recorded within ``options.db_deadline``."""
     patience = Patience(options.db_deadline)
     with Heartbeat(store, run_id):

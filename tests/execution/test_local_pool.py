@@ -1,4 +1,4 @@
-from runner.scheduler import Slot, plan_slots
+from runner.execution.local_pool import Slot, plan_slots
 
 
 def test_cpu_only_machine_splits_the_cores():
@@ -24,7 +24,7 @@ def test_only_the_gpu_a_run_names():
 
 
 def test_how_a_worker_ended_in_words():
-    from runner.scheduler import worker_end
+    from runner.execution.local_pool import worker_end
 
     assert worker_end(7, 3) == "its worker process (pid 7) exited with status 3 without recording an end"
     assert worker_end(7, -15) == "its worker process (pid 7) was killed by SIGTERM without recording an end"
@@ -50,8 +50,8 @@ def test_a_worker_that_exits_without_ending_its_run_leaves_its_status_in_the_run
     import sys
 
     from runner.config import RunConfig
+    from runner.execution.local_pool import Scheduler, Worker
     from runner.processes import start_time
-    from runner.scheduler import Scheduler, Worker
     from runner.store import open_store
     from tests.conftest import subprocess_env
 

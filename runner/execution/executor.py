@@ -1,11 +1,11 @@
 """The seam between a sweep and what works its queue: an Executor starts workers, is polled until the
 sweep is done, and stops them on Ctrl-C.
 
-Three implementations: ``runner.scheduler.Scheduler``, a pool of worker processes on this host (the
-default), ``runner.dask_executor.DaskExecutor``, Dask workers on any number of hosts, and
-``runner.slurm_executor.SlurmExecutor``, the same on Dask workers that it starts as SLURM jobs. Either way
+Three implementations: ``runner.execution.local_pool.Scheduler``, a pool of worker processes on this host (the
+default), ``runner.execution.dask_executor.DaskExecutor``, Dask workers on any number of hosts, and
+``runner.execution.slurm_executor.SlurmExecutor``, the same on Dask workers that it starts as SLURM jobs. Either way
 the database is the single truth: a worker claims a run by compare-and-set (``Store.claim`` or
-``Store.claim_run``), trains and finishes it with the same function (``runner.worker.run_one``), so
+``Store.claim_run``), trains and finishes it with the same function (``runner.execution.local_worker.run_one``), so
 no engine can run a run twice.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from runner.scheduler import SweepResult
+    from runner.execution.local_pool import SweepResult
     from runner.status import RunStatus
     from runner.store import RunRecord
 

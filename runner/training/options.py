@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
 from runner.checkpoints.every import parse_every
-from runner.patience import DEFAULT_DEADLINE
+from runner.training.patience import DEFAULT_DEADLINE
 
 if TYPE_CHECKING:
-    from runner.engine import OnCheckpoint, Progress, StopFlag
+    from runner.training.engine import OnCheckpoint, Progress, StopFlag
 
 LOCAL = {"local": True}  # field metadata: this option stays in its process
 
@@ -38,8 +38,8 @@ class ExecOptions:
     """Everything about executing a run that is not part of its recorded config."""
 
     flush_seconds: float = 1.0  # hand losses to the store at least this often
-    step_timeout: float | None = None  # seconds a step may take before the run fails (runner.timeouts)
-    db_deadline: float = DEFAULT_DEADLINE  # seconds a run rides out a failing database before it fails (runner.patience)
+    step_timeout: float | None = None  # seconds a step may take before the run fails (runner.training.timeouts)
+    db_deadline: float = DEFAULT_DEADLINE  # seconds a run rides out a failing database before it fails (runner.training.patience)
     progress: Progress | None = field(default=None, metadata=LOCAL)  # called a few times a second
     stop: StopFlag | None = field(default=None, metadata=LOCAL)  # set to end the run between steps
     # How often on_checkpoint is called: "300s" (by time: a short run pays nothing) or "500 steps".

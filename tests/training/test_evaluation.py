@@ -52,7 +52,7 @@ def test_evaluation_leaves_generators_and_gradients_as_they_were(metric_registry
     import torch
 
     from runner.config import resolve
-    from runner.engine import prepare
+    from runner.training.engine import prepare
 
     trainer = prepare(resolve(metric_registry, "dynamic", steps=3, device="cpu", dataset="heldout", sets=SETS, eval_every=1))
     trainer.step()
@@ -67,7 +67,7 @@ def test_evaluation_leaves_generators_and_gradients_as_they_were(metric_registry
 
 def test_the_validation_split_is_drawn_after_the_weights_without_moving_a_training_draw(metric_registry):
     from runner.config import resolve
-    from runner.engine import prepare
+    from runner.training.engine import prepare
 
     prepare(resolve(metric_registry, "dynamic", steps=1, seed=7, device="cpu", dataset="heldout", sets=SETS))
     without = random.getstate(), numpy.random.get_state()[1].copy()

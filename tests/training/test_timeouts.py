@@ -1,11 +1,11 @@
-"""runner.timeouts: a step that overruns raises StepTimeout; otherwise nothing changes."""
+"""runner.training.timeouts: a step that overruns raises StepTimeout; otherwise nothing changes."""
 
 import signal
 import time
 
 import pytest
 
-from runner.timeouts import StepTimeout, guard, limit
+from runner.training.timeouts import StepTimeout, guard, limit
 
 
 def test_no_timeout_means_the_step_itself():

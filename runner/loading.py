@@ -18,11 +18,11 @@ def load_model(run_id: int, db: str | None = None, device: str = "cpu") -> Any:
     """
     from runner.checkpoints.weights import load_weights
     from runner.config import specs_for
-    from runner.engine import prepare
     from runner.registry import load_registry
-    from runner.runs import config_of
-    from runner.seeding import generators_kept
     from runner.store import open_store
+    from runner.training.engine import prepare
+    from runner.training.runs import config_of
+    from runner.training.seeding import generators_kept
 
     with open_store(db, create=False) as store:
         record = store.get_run(run_id)
@@ -39,7 +39,7 @@ def load_model(run_id: int, db: str | None = None, device: str = "cpu") -> Any:
 
 
 def device_for(device: str, backend: str) -> Any:
-    from runner.devices import resolve_device
+    from runner.training.devices import resolve_device
 
     return resolve_device(device, backend)
 
