@@ -44,7 +44,7 @@ class RunConfig:
     dataset_params: dict[str, Any] = field(default_factory=dict)
     batch_size: int | None = None  # None: every step trains on the whole training split
     eval_every: int | None = None  # None: no held-out evaluation
-    track: tuple[str, ...] = ()  # runner-computed metrics (runner.training.tracking.TRACKERS)
+    track: tuple[str, ...] = ()  # runner-computed metrics (runner.metrics.TRACKED)
     # The model's declared metric directions, kept with the run so that "best" is right
     # wherever the run is read, even where the plugin is not installed.
     metric_directions: dict[str, str] = field(default_factory=dict)
@@ -254,12 +254,12 @@ def check_eval_every(eval_every: Any, dataset: str, dataset_spec: DatasetSpec) -
 
 
 def check_track(track: Iterable[str]) -> tuple[str, ...]:
-    from runner.training.tracking import TRACKERS
+    from runner.metrics import TRACKED
 
     names = tuple(dict.fromkeys(track))  # in order, once each
     for name in names:
-        if name not in TRACKERS:
-            raise OptionError("--track: " + unknown_name_message("tracked metric", name, TRACKERS))
+        if name not in TRACKED:
+            raise OptionError("--track: " + unknown_name_message("tracked metric", name, TRACKED))
     return names
 
 

@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runner.cli.params import SECONDS
-from runner.execution.executor import EXECUTORS, WORKER_WAIT
+from runner.execution.executor import WORKER_WAIT
+from runner.execution.executors import EXECUTORS
+from runner.execution.slurm_options import SLURM_OPTIONS
 
 if TYPE_CHECKING:
     from distributed import Client
 
-    from runner.execution.local_pool import PoolOptions
+    from runner.execution.executor import PoolOptions
 
-
-SLURM_OPTIONS = ("partition", "account", "walltime", "gpus_per_job", "cpu_slots")
+COMMON = ("executor", "retries", "worker_wait")  # the executor options that go with any executor
 
 
 def _walltime(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -24,7 +25,7 @@ def _walltime(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     if value is None:
         return None
     from runner.errors import OptionError
-    from runner.execution.slurm_executor import check_walltime
+    from runner.execution.slurm_options import check_walltime
 
     try:
         return check_walltime(value)
@@ -34,16 +35,14 @@ def _walltime(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
-                     help="local: worker processes on this host; dask: the workers of a Dask scheduler (--address), "
-                          "on any number of hosts (`runner worker ADDRESS` on each); slurm: workers started as "
-                          "--jobs SLURM jobs, cancelled when the sweep ends."),
+        click.option("--executor", type=click.Choice(list(EXECUTORS)), default="local", show_default=True,
+                     help="; ".join(f"{kind.name}: {kind.help}" for kind in EXECUTORS.values()) + "."),
         click.option("--address", metavar="tcp://HOST:PORT", help="The Dask scheduler (with --executor dask)."),
         click.option("--detach", is_flag=True,
                      help="With --executor dask: return once submitted; the sweep goes on (runner ls --sweep follows it)."),
         click.option("--retries", type=click.IntRange(0, 100), metavar="N",
                      help="Queue a run whose worker died again while it was claimed at most N times, from its "
-                          "checkpoint.  [default: 2 with --executor dask or slurm, else 0]"),
+                          "checkpoint.  [default: " + retries_default() + "]"),
         click.option("--worker-wait", type=SECONDS, default=WORKER_WAIT, show_default=True,
                      metavar="SECONDS", help="With --executor dask or slurm: how long to wait for a first worker."),
         click.option("--partition", metavar="NAME", help="With --executor slurm: the jobs' partition (sbatch -p)."),
@@ -61,43 +60,33 @@ def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def retries_default() -> str:
+    """--retries' default as the help says it: per executor, from the registry."""
+    by_count: dict[int, list[str]] = {}
+    for kind in EXECUTORS.values():
+        by_count.setdefault(kind.default_retries, []).append(kind.name)
+    *given, (last, _) = sorted(by_count.items(), key=lambda item: -len(item[1]))
+    return ", ".join(f"{count} with --executor {' or '.join(names)}" for count, names in given) + f", else {last}"
+
+
+def flags(names: Sequence[str]) -> str:
+    words = [f"--{name.replace('_', '-')}" for name in names]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def executor_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Take the values of ``executor_options`` out of ``kwargs`` (for PoolOptions), refusing combinations
-    that cannot work (a usage error)."""
-    values = {name: kwargs.pop(name) for name in ("executor", "address", "detach", "retries", "worker_wait")}
-    slurm = {name: kwargs.pop(name) for name in SLURM_OPTIONS}
-    if values["executor"] == "dask" and not (values["address"] or "").strip():
-        raise click.UsageError("--executor dask needs --address tcp://HOST:PORT (the Dask scheduler's)")
-    if values["executor"] == "dask":
-        values["address"] = scheduler_address(values["address"])
-    if values["executor"] != "dask" and (values["address"] or values["detach"]):
-        raise click.UsageError("--address and --detach go with --executor dask" + (
-            " (with slurm, the scheduler lives in this command)" if values["executor"] == "slurm" else ""))
-    if values["executor"] != "slurm":
-        if any(slurm[name] for name in SLURM_OPTIONS):
-            raise click.UsageError("--partition, --account, --walltime, --gpus-per-job and --cpu-slots go with "
-                                   "--executor slurm")
-        return values
-    from runner.execution.slurm_executor import SlurmJobs
-
-    jobs = SlurmJobs(slurm["partition"], slurm["account"], slurm["walltime"], slurm["gpus_per_job"], slurm["cpu_slots"])
-    if jobs.slots(1) < 1:
-        raise click.UsageError("each SLURM job would start no worker: give --gpus-per-job N or --cpu-slots N")
-    return dict(values, slurm=jobs)
-
-
-def scheduler_address(address: str) -> str:
-    """--address checked as the command line is read: malformed, a usage error (exit 2) before anything is
-    opened, stored or connected to."""
+    """Take the values of ``executor_options`` out of ``kwargs`` (as PoolOptions fields), refusing combinations
+    that cannot work (a usage error): each executor's own options only with it, checked by its module."""
     from runner.cli.common import domain_errors
-    from runner.errors import OptionError
-    from runner.execution.dask_executor import check_address
 
+    values = {name: kwargs.pop(name) for name in COMMON}
+    own = {name: kwargs.pop(name) for kind in EXECUTORS.values() for name in kind.options}
+    kind = EXECUTORS[values["executor"]]
+    for other in EXECUTORS.values():
+        if other is not kind and any(own[name] for name in other.options):
+            raise click.UsageError(f"{flags(other.options)} go with --executor {other.name}{kind.misplaced_hint}")
     with domain_errors():
-        try:
-            return check_address(address)
-        except OptionError as exc:
-            raise OptionError(f"--address {exc}") from None
+        return {**values, **kind.load().settings({name: own[name] for name in kind.options})}
 
 
 # How a sweep is worked, recorded with it (sweeps.options) for runner resume: these go with any executor,
@@ -133,52 +122,25 @@ def under_recorded(ctx: click.Context, values: dict[str, Any], recorded: dict[st
 
 
 def connect(options: PoolOptions, db: str | None, devices: Sequence[str] = ()) -> Client | None:
-    """For --executor dask, a client of its scheduler with workers; for slurm, of the scheduler of the SLURM
-    jobs it submits (one per run at most: ``devices`` has one per run to be queued, or is empty). Checked
-    against the database and the ``devices`` runs ask for, before anything is stored; None for the local
-    pool. Errors are one line, exit 2. Close it with ``disconnect``."""
-    if options.executor == "local":
-        return None
+    """A client of the executor's workers (none for the local pool), checked against the database and the
+    ``devices`` runs ask for (one per run to be queued, or none) before anything is stored. Errors are one
+    line, exit 2. Close it with ``disconnect``."""
     from runner.cli.common import domain_errors
-    from runner.execution.dask_executor import check_database, check_devices
     from runner.store import resolve_url
 
-    def say(text: str) -> None:
-        click.echo(text, err=True)
-
     with domain_errors():
-        if options.executor == "slurm":
-            from runner.execution.slurm_executor import connect as submit
-
-            client = submit(options, resolve_url(db), devices, say)  # checks the database before submitting
-        else:
-            from runner.execution.dask_executor import connect as reach
-
-            assert options.address is not None  # executor_settings saw to it
-            client = reach(options.address, options.worker_wait, say)
-        try:
-            if options.executor == "dask":
-                check_database(client, resolve_url(db), options.address or "")
-            # every run that is about to be queued has a slot that takes it, once the workers have joined
-            check_devices(client, devices, options.worker_wait, say,
-                          "give the jobs such workers (--gpus-per-job N, --cpu-slots N)" if options.executor == "slurm"
-                          else None)
-        except BaseException:
-            disconnect(client)
-            raise
+        client: Client | None = EXECUTORS[options.executor].load().open_client(
+            options, resolve_url(db), devices, lambda text: click.echo(text, err=True))
     return client
 
 
-def check_scheduler(options: PoolOptions) -> None:
-    """For --executor dask, that a scheduler answers at its address (ConfigError, exit 2, in one line, after at most
-    runner.execution.dask_executor.CONNECT_SECONDS): checked before the database is opened, so that a refusal creates no file."""
-    if options.executor != "dask" or options.address is None:
-        return
+def check_reachable(options: PoolOptions) -> None:
+    """What the executor needs answers (Dask: its scheduler, at --address), in one line, exit 2: checked before
+    the database is opened, so that a refusal creates no file."""
     from runner.cli.common import domain_errors
-    from runner.execution.dask_executor import CONNECT_SECONDS, scheduler_identity
 
     with domain_errors():
-        scheduler_identity(options.address, CONNECT_SECONDS, ", or give another with --address")
+        EXECUTORS[options.executor].load().check_reachable(options)
 
 
 def disconnect(client: Client | None) -> None:

@@ -58,7 +58,8 @@ def resume_sweep(ctx, sweep, restart, values, db, quiet) -> int:
     """Resume ``sweep`` (None: the newest with anything to resume) as it was started: its recorded --jobs,
     executor and run options, less those given on this command line (``values``, the command's)."""
     from runner.cli.executors import connect, disconnect, under_recorded
-    from runner.execution.local_pool import PoolOptions
+    from runner.execution.executor import PoolOptions
+    from runner.execution.executors import EXECUTORS
     from runner.status import RESUMABLE, RunStatus
 
     with open_store(db, must_exist=True) as store:
@@ -78,7 +79,7 @@ def resume_sweep(ctx, sweep, restart, values, db, quiet) -> int:
         with domain_errors():
             runs = [r for status in RESUMABLE for r in store.list_runs(sweep=sweep, status=status)]
             if not restart:  # before anything is queued or connected to
-                check_runs(store, runs, build=pool.executor == "local")
+                check_runs(store, runs, build=EXECUTORS[pool.executor].builds_here)
         client = connect(pool, db)  # before anything is queued again
         try:
             with domain_errors():

@@ -20,7 +20,7 @@ from runner.training.options import ExecOptions
 
 if TYPE_CHECKING:
     from runner.config import Resolved, RunConfig
-    from runner.execution.local_pool import PoolOptions
+    from runner.execution.executor import PoolOptions
     from runner.store import Store
     from runner.training import runs
 
@@ -90,7 +90,7 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
         return
     if len(grid) == 1 and jobs == 1 and sweep is None and settings["executor"] == "local":
         ctx.exit(run_single(grid[0], db, quiet, chosen))
-    from runner.execution.local_pool import PoolOptions
+    from runner.execution.executor import PoolOptions
 
     ctx.exit(run_grid(grid, db, sweep, PoolOptions(jobs, per_device, fail_fast, chosen, **settings), quiet, add))
 
@@ -153,19 +153,17 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
     """Store ``grid`` as sweep ``sweep`` (a new name, or with ``add`` the sweep of that name) and work it."""
     from datetime import datetime
 
-    from runner.cli.executors import check_scheduler, connect, disconnect, recorded_settings
+    from runner.cli.executors import check_reachable, connect, disconnect, recorded_settings
     from runner.cli.sweep import check_devices, run_sweep
+    from runner.execution.executors import EXECUTORS
 
     devices = [r.config.device for r in grid]
-    with domain_errors():
-        if options.executor == "local":  # Dask workers' devices are checked against their resources instead
+    kind = EXECUTORS[options.executor]
+    if kind.builds_here:  # Dask workers' devices are checked against their resources instead
+        with domain_errors():
             check_devices(grid)
-        elif options.executor == "slurm":  # before the database is created (its jobs, submitted later, open it)
-            from runner.execution.slurm_executor import check_installed
-
-            check_installed()
-    check_scheduler(options)  # an unreachable scheduler creates no file
-    early = options.executor == "dask"  # reaching a scheduler creates nothing: before the database is created
+    check_reachable(options)  # an unreachable scheduler, or no sbatch, creates no file
+    early = not kind.connects_after_store  # reaching a scheduler creates nothing: before the database is created
     client = connect(options, db, devices) if early else None
     try:
         with open_store(db) as store:

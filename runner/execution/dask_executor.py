@@ -20,7 +20,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +31,10 @@ from runner.status import FAILURES, RunStatus
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-    from runner.execution.local_pool import PoolOptions, Slot, SweepResult
+    from runner.execution.executor import PoolOptions, SweepResult
+    from runner.execution.slots import Slot
     from runner.store import RunRecord, Store
 
-DEFAULT_RETRIES = 2
 LOOK_SECONDS = 2.0  # how often the submitter looks for dead runs (Store.mark_lost) and retries them
 SCHEDULER_GONE_SECONDS = 5.0
 CONNECT_SECONDS = 5.0
@@ -51,7 +51,7 @@ def check_installed() -> None:
 
 def slot_command(address: str, slot: Slot, index: int) -> list[str]:
     """``dask worker`` (a nanny and its worker process) for one slot: one thread, the slot's resources."""
-    from runner.execution.local_pool import slot_name
+    from runner.execution.slots import slot_name
 
     resources = {"CPU": 1} if slot.device == "cpu" else {"GPU": 1, slot.device: 1}
     return [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1",
@@ -61,8 +61,8 @@ def slot_command(address: str, slot: Slot, index: int) -> list[str]:
 
 def slot_environment(slot: Slot) -> dict[str, str]:
     """The slot's environment: its device (runner.execution.local_worker.SLOT_VARIABLE), BLAS threads or its one GPU."""
-    from runner.execution.local_pool import slot_environment as local
     from runner.execution.local_worker import SLOT_VARIABLE
+    from runner.execution.slots import slot_environment as local
 
     return dict(local(slot), **{SLOT_VARIABLE: slot.device})
 
@@ -295,7 +295,9 @@ class DaskExecutor:
 
     @property
     def retries(self) -> int:
-        return DEFAULT_RETRIES if self.options.retries is None else self.options.retries
+        from runner.execution.executors import EXECUTORS
+
+        return EXECUTORS[self.options.executor].default_retries if self.options.retries is None else self.options.retries
 
     def start(self) -> None:  # a stop recorded for the sweep stands: only `runner resume` clears it
         queued = self.store.list_runs(sweep=self.sweep, status=RunStatus.QUEUED)
@@ -386,9 +388,53 @@ class DaskExecutor:
         self.client.cancel([f for f in self.futures.values() if not f.done()])
 
     def result(self) -> SweepResult:
-        from runner.execution.local_pool import SweepResult
+        from runner.execution.executor import SweepResult
 
         counts = self.store.sweep_counts(self.sweep)
         self.client.close()  # a detached sweep's tasks stay with the scheduler (fire_and_forget)
         return SweepResult(counts, self.interrupted, 0, self.unmarked, self.gone)
 
+
+
+# runner.execution.executors.ExecutorModule
+
+
+def settings(given: dict[str, Any]) -> dict[str, Any]:
+    """--address (required, checked as the command line is read: malformed, a usage error before anything is
+    opened, stored or connected to) and --detach."""
+    address = (given.get("address") or "").strip()
+    if not address:
+        raise OptionError("--executor dask needs --address tcp://HOST:PORT (the Dask scheduler's)")
+    try:
+        address = check_address(address)
+    except OptionError as exc:
+        raise OptionError(f"--address {exc}") from None
+    return {"address": address, "detach": bool(given.get("detach"))}
+
+
+def check_reachable(options: PoolOptions) -> None:
+    """That a scheduler answers at --address (one line, exit 2, after at most CONNECT_SECONDS)."""
+    if options.address is not None:
+        scheduler_identity(options.address, CONNECT_SECONDS, ", or give another with --address")
+
+
+def open_client(options: PoolOptions, url: str, devices: Sequence[str], say: Callable[[str], None]) -> Client:
+    assert options.address is not None  # settings saw to it
+    client = connect(options.address, options.worker_wait, say)
+    try:
+        check_database(client, url, options.address)
+        check_devices(client, devices, options.worker_wait, say)  # every run about to be queued has a slot that takes it
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def new_executor(store: Store, url: str, sweep: str, options: PoolOptions, client: Client, queued: list[RunRecord],
+                 say: Callable[[str], None]) -> DaskExecutor:
+    say(f"sweep {sweep}: {len(queued)} runs queued, submitted to the Dask scheduler at {options.address}")
+    return DaskExecutor(client, store, url, sweep, options, detach=options.detach)
+
+
+def resume_args(options: PoolOptions) -> list[str]:
+    return ["--executor", "dask", "--address", options.address or "tcp://HOST:PORT"]

@@ -13,83 +13,21 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import StorageError, StorageUnavailable
-from runner.execution.executor import WORKER_WAIT
-from runner.processes import host_name, start_time
+from runner.execution.executor import PoolOptions, SweepResult
+from runner.execution.slots import Slot, plan_slots, slot_environment, slot_name
+from runner.processes import start_time
 from runner.status import FAILURES, RunStatus
-from runner.training.options import ExecOptions
 
 if TYPE_CHECKING:
-    from runner.execution.slurm_executor import SlurmJobs
     from runner.store import RunRecord, Store
 
-BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One worker's place: the device it trains on and the requests it takes."""
-
-    device: str  # as recorded: "cpu" or "cuda:N"
-    accepts: tuple[str, ...]
-    threads: int
-
-
-def plan_slots(jobs: int, per_device: int, gpus: int, cores: int, requested: Iterable[str]) -> list[Slot]:
-    """Up to ``jobs`` slots: ``per_device`` on each GPU first, the rest on the CPU.
-
-    ``auto`` and ``cuda`` go to any GPU (to the CPU only when there is
-    none); ``cuda:N`` to that GPU; ``cpu`` to the CPU, which always gets a
-    slot when a run asks for it. CPU slots split the cores between them.
-    """
-    requested = set(requested)
-    gpu_slots = [
-        Slot(f"cuda:{i}", ("auto", "cuda", f"cuda:{i}"), 1)
-        for i in range(gpus) for _ in range(per_device)
-        if requested & {"auto", "cuda", f"cuda:{i}"}
-    ][:jobs]
-    cpu_count = jobs - len(gpu_slots)
-    cpu_accepts = ("cpu",) if gpus else ("auto", "cpu")
-    if not requested & set(cpu_accepts):
-        cpu_count = 0
-    elif cpu_count < 1:
-        cpu_count = 1
-    threads = max(1, cores // cpu_count) if cpu_count else 1
-    return gpu_slots + [Slot("cpu", cpu_accepts, threads)] * cpu_count
-
-
-def slot_name(index: int, slot: Slot) -> str:
-    """What a slot is called on the runs it takes (runs.slot) and, for ``runner worker``, as a Dask worker:
-    HOST-INDEX-DEVICE, e.g. ``node7-2-cuda:1``."""
-    return f"{host_name()}-{index}-{slot.device}"
-
-
-def cpu_slots(gpus: int, asked: int | None) -> int:
-    """How many CPU slots a host (``runner worker``) or a SLURM job starts: as asked, else 0 beside GPUs, 1 without."""
-    return (0 if gpus else 1) if asked is None else asked
-
-
-@dataclass(frozen=True)
-class PoolOptions:
-    """How a sweep's queue is worked (``runner run`` and ``runner resume`` options), and how each run executes."""
-
-    jobs: int = 1
-    per_device: int = 1
-    fail_fast: bool = False
-    execution: ExecOptions = field(default_factory=ExecOptions)  # what travels of it reaches every worker
-    # A run whose worker died goes back to the queue while claimed at most this often (runs.attempts);
-    # None: each executor's default (0 here: a run that kills its worker, out of memory say, would again).
-    retries: int | None = None
-    executor: str = "local"  # or "dask" or "slurm" (runner.execution.executor.EXECUTORS)
-    address: str | None = None  # the Dask scheduler's
-    detach: bool = False  # return once the runs are submitted (Dask)
-    worker_wait: float = WORKER_WAIT  # seconds to wait for a first Dask worker
-    slurm: SlurmJobs | None = None  # what each SLURM job asks for (--executor slurm; ``jobs`` counts the jobs)
-
+__all__ = ["LocalPool", "Worker", "worker_args", "worker_end", "settings", "check_reachable", "open_client",
+           "new_executor", "resume_args"]
 
 @dataclass
 class Worker:
@@ -100,16 +38,7 @@ class Worker:
 
 
 @dataclass
-class SweepResult:
-    counts: dict[RunStatus, int]
-    interrupted: bool = False
-    restarted: int = 0
-    unmarked: str | None = None  # why dead runs could not be marked lost (the database takes no writes), if so
-    left: str | None = None  # why the executor left the sweep before its end (its Dask scheduler went away), if so
-
-
-@dataclass
-class Scheduler:
+class LocalPool:
     store: Store
     db_url: str  # for the workers, password included (passed in their environment, not on their command line)
     sweep: str
@@ -210,19 +139,6 @@ class Scheduler:
         return Worker(slot, name, process, start_time(process.pid))
 
 
-def slot_environment(slot: Slot) -> dict[str, str]:
-    """This process's environment for a worker of ``slot``: its share of the BLAS threads, or its one GPU
-    (which torch then calls cuda:0)."""
-    env = dict(os.environ)
-    if slot.device == "cpu":
-        env.update({name: str(slot.threads) for name in BLAS_THREAD_VARIABLES})
-    else:
-        index = int(slot.device.partition(":")[2])
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-        env["CUDA_VISIBLE_DEVICES"] = visible.split(",")[index] if visible else str(index)
-    return env
-
-
 def worker_end(pid: int, code: int) -> str:
     """How a worker that exited with ``code`` (Popen's: -N for signal N) ended, as a lost run's error."""
     from runner.execution.local_worker import GAVE_UP_EXIT
@@ -247,3 +163,34 @@ def worker_args(sweep: str, slot: Slot, name: str, options: PoolOptions) -> list
     if options.fail_fast:
         args.append("--fail-fast")
     return args + options.execution.to_args()
+
+
+# runner.execution.executors.ExecutorModule: the local pool has no options of its own and nothing to reach.
+
+
+def settings(given: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def check_reachable(options: PoolOptions) -> None:
+    return None
+
+
+def open_client(options: PoolOptions, url: str, devices: Sequence[str], say: Callable[[str], None]) -> None:
+    return None
+
+
+def new_executor(store: Store, url: str, sweep: str, options: PoolOptions, client: Any, queued: list[RunRecord],
+                 say: Callable[[str], None]) -> LocalPool:
+    """A worker per slot, no more slots than runs."""
+    from runner.training.devices import gpu_count
+
+    slots = plan_slots(options.jobs, options.per_device, gpu_count(), os.cpu_count() or 1, {r.device for r in queued})
+    slots = slots[: len(queued)]
+    say(f"sweep {sweep}: {len(queued)} runs queued, {len(slots)} worker{'s' if len(slots) != 1 else ''} "
+        f"({', '.join(s.device for s in slots)})")
+    return LocalPool(store, url, sweep, slots, options)
+
+
+def resume_args(options: PoolOptions) -> list[str]:
+    return []

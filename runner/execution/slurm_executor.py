@@ -14,7 +14,6 @@ import asyncio
 import logging
 import math
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -24,18 +23,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError, OptionError
-from runner.execution.dask_executor import DaskExecutor, local_addresses, loopback, one_line, workers
+from runner.execution.dask_executor import DaskExecutor, check_devices, local_addresses, loopback, one_line, workers
+from runner.execution.slots import cpu_slots
+from runner.execution.slurm_options import SlurmJobs
 
 if TYPE_CHECKING:
     from distributed import Client
 
-    from runner.execution.local_pool import PoolOptions
+    from runner.execution.executor import PoolOptions
+    from runner.store import RunRecord, Store
 
 INSTALL = 'pip install -e ".[slurm]"'
 JOB_NAME = "runner-worker"  # what squeue shows
 CLUSTER_NAME = "runner"  # its jobs are runner-0, runner-1, ...; the workers of SLURM job J runner-N-J-0, ...
-# SLURM's time formats: MINUTES[:SECONDS], HOURS:MINUTES:SECONDS, DAYS-HOURS[:MINUTES[:SECONDS]]
-WALLTIME = re.compile(r"\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}")
 # seconds a job's workers wait for this process's scheduler to answer as they start; once joined, they end as soon
 # as it goes away (Dask ends a worker whose scheduler connection breaks), and so does their job
 DEATH_TIMEOUT = 60.0
@@ -45,28 +45,6 @@ SQUEUE_SECONDS = 60.0
 SQUEUE_SOON_SECONDS = 2.0
 COMMAND_SECONDS = 60.0
 LIVE_STATES = "PENDING,CONFIGURING,RUNNING,SUSPENDED"
-
-
-@dataclass(frozen=True)
-class SlurmJobs:
-    """What each SLURM job asks for and starts (--partition, --account, --walltime, --gpus-per-job, --cpu-slots)."""
-
-    partition: str | None = None
-    account: str | None = None
-    walltime: str | None = None  # SLURM's time format; None: the partition's default
-    gpus: int = 0
-    cpu_slots: int | None = None  # None: 0 beside GPUs, 1 without (runner.execution.local_pool.cpu_slots)
-
-    def slots(self, per_device: int) -> int:
-        from runner.execution.local_pool import cpu_slots
-
-        return self.gpus * per_device + cpu_slots(self.gpus, self.cpu_slots)
-
-    def args(self) -> list[str]:
-        """These settings as ``runner run`` / ``runner resume`` options."""
-        given = {"--partition": self.partition, "--account": self.account, "--walltime": self.walltime,
-                 "--gpus-per-job": self.gpus or None, "--cpu-slots": self.cpu_slots}
-        return [part for option, value in given.items() if value is not None for part in (option, str(value))]
 
 
 def check_installed() -> None:
@@ -79,19 +57,10 @@ def check_installed() -> None:
                           "you submit SLURM jobs (a login node)")
 
 
-def check_walltime(text: str) -> str:
-    if not WALLTIME.fullmatch(text):
-        raise OptionError(f"must be SLURM's time limit, MINUTES, HOURS:MINUTES:SECONDS or DAYS-HOURS[:MINUTES], "
-                          f"e.g. 2:00:00 or 1-12 (not {text!r})")
-    return text
-
-
 def job_options(jobs: SlurmJobs, per_device: int) -> dict[str, Any]:
     """SLURMCluster's keywords for ``jobs``. What runner has no option for (memory, a module to load, the
     network interface) comes from dask-jobqueue's configuration (jobqueue.slurm: ~/.config/dask/jobqueue.yaml)."""
     import dask
-
-    from runner.execution.local_pool import cpu_slots
 
     def config(key: str) -> Any:
         return dask.config.get(f"jobqueue.slurm.{key}", None)
@@ -279,3 +248,45 @@ class SlurmExecutor(DaskExecutor):
     def gone_message(self) -> str:
         return (f"the Dask scheduler of the SLURM jobs (at {self.client.cluster.scheduler_address}) went away; "
                 f"runner resume {self.sweep} --executor slurm")
+
+
+# runner.execution.executors.ExecutorModule
+
+
+def settings(given: dict[str, Any]) -> dict[str, Any]:
+    """The jobs' options as one SlurmJobs (each job must start a worker)."""
+    jobs = SlurmJobs(given.get("partition"), given.get("account"), given.get("walltime"),
+                     given.get("gpus_per_job") or 0, given.get("cpu_slots"))
+    if jobs.slots(1) < 1:
+        raise OptionError("each SLURM job would start no worker: give --gpus-per-job N or --cpu-slots N")
+    return {"slurm": jobs}
+
+
+def check_reachable(options: PoolOptions) -> None:
+    """dask-jobqueue and sbatch are here (the scheduler lives in this command; the database is checked by
+    open_client, once it exists: the jobs open it)."""
+    check_installed()
+
+
+def open_client(options: PoolOptions, url: str, devices: Sequence[str], say: Callable[[str], None]) -> Client:
+    client = connect(options, url, devices, say)  # checks the database before submitting
+    try:
+        check_devices(client, devices, options.worker_wait, say,
+                      "give the jobs such workers (--gpus-per-job N, --cpu-slots N)")
+    except BaseException:
+        client.close()
+        client.cluster.close()
+        raise
+    return client
+
+
+def new_executor(store: Store, url: str, sweep: str, options: PoolOptions, client: Client, queued: list[RunRecord],
+                 say: Callable[[str], None]) -> SlurmExecutor:
+    jobs = len(client.cluster.worker_spec)
+    say(f"sweep {sweep}: {len(queued)} runs queued, submitted to the workers of {jobs} SLURM job{'s' if jobs != 1 else ''}")
+    return SlurmExecutor(client, store, url, sweep, options)
+
+
+def resume_args(options: PoolOptions) -> list[str]:
+    return ["--executor", "slurm", "--jobs", str(options.jobs), "--per-device", str(options.per_device),
+            *(options.slurm.args() if options.slurm else [])]

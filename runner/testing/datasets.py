@@ -33,7 +33,7 @@ def dataset_checks(registry: Any, name: str, timeout: float | None) -> list[Chec
 
 
 def _build(spec: Any, backend: str, seed: int = 0):
-    from runner.training.seeding import seed_everything
+    from runner.seeding import seed_everything
 
     seed_everything(seed, backend)
     return spec.build(backend, **spec.params)

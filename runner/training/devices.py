@@ -53,3 +53,10 @@ def resolve_device(device: str, backend: str) -> Any:
 def _mps_available(torch: Any) -> bool:
     backend = getattr(torch.backends, "mps", None)
     return bool(backend and backend.is_available())
+
+
+def gpu_count() -> int:
+    """The CUDA GPUs this process sees (0 without CUDA)."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0

@@ -28,6 +28,7 @@ from runner.checkpoints.every import parse_every
 from runner.config import Resolved
 from runner.contracts import check_loss, check_metrics, check_model
 from runner.errors import PluginError, StorageError, StorageUnavailable
+from runner.seeding import seed_everything, seeded_aside
 from runner.specs import Model
 from runner.status import RunStatus
 from runner.training import timeouts
@@ -37,7 +38,6 @@ from runner.training.devices import resolve_device
 from runner.training.evaluation import Evaluator
 from runner.training.options import DEFAULTS, ExecOptions
 from runner.training.patience import Patience
-from runner.training.seeding import seed_everything, seeded_aside
 from runner.training.tracking import TRACKERS, Tracked
 
 Sink = Callable[[list[Row], list[MetricRow]], None]  # (step rows, metric rows (name, step, value))

@@ -1,7 +1,7 @@
 """Held-out evaluation (``--eval-every N``): the model on the validation split, leaving training as it was.
 
 Evaluation runs without gradients (``torch.no_grad()``), with the global
-generators saved and restored around it (``runner.training.seeding.generators_kept``),
+generators saved and restored around it (``runner.seeding.generators_kept``),
 so a run with evaluation trains exactly as the same run without it. A
 model's own ``evaluate(x, y)`` is used when it has one; otherwise its
 ``loss_and_grads`` gives the loss and metrics and the gradients are
@@ -17,7 +17,7 @@ from typing import Any
 
 from runner.contracts import check_metrics
 from runner.metrics import validation_name
-from runner.training.seeding import generators_kept
+from runner.seeding import generators_kept
 
 
 @dataclass

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runner.metrics import TRACKED
+
 
 @dataclass(frozen=True)
 class Tracked:
@@ -49,3 +51,4 @@ TRACKERS: dict[str, Tracked] = {
     "grad_norm": Tracked("grad_norm", lambda optimizer, params, grads: global_norm(grads)),
     "param_norm": Tracked("param_norm", lambda optimizer, params, grads: global_norm(params), after_update=True),
 }
+assert tuple(TRACKERS) == TRACKED, "runner.metrics.TRACKED names exactly these"

@@ -87,7 +87,7 @@ def test_gpu_requests_land_on_gpu_slots(pg, monkeypatch):
     # CPU, as this machine has no GPU; and a CPU slot on host-a. Runs asking for cuda:1 must go to host-b's GPU
     # slot, for any GPU to either GPU slot, for the CPU to the CPU slot.
     from runner.execution.dask_executor import slot_command, slot_environment
-    from runner.execution.local_pool import Slot
+    from runner.execution.slots import Slot
 
     address, scheduler = start_scheduler()
     workers = []
@@ -241,7 +241,7 @@ def test_device_requests_map_to_dask_resources():
 
 def test_a_slot_s_worker_command_and_environment(monkeypatch):
     from runner.execution.dask_executor import slot_command, slot_environment
-    from runner.execution.local_pool import Slot
+    from runner.execution.slots import Slot
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
     gpu = Slot("cuda:1", ("auto", "cuda", "cuda:1"), 1)

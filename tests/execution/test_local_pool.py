@@ -1,4 +1,4 @@
-from runner.execution.local_pool import Slot, plan_slots
+from runner.execution.slots import Slot, plan_slots
 
 
 def test_cpu_only_machine_splits_the_cores():
@@ -50,7 +50,7 @@ def test_a_worker_that_exits_without_ending_its_run_leaves_its_status_in_the_run
     import sys
 
     from runner.config import RunConfig
-    from runner.execution.local_pool import Scheduler, Worker
+    from runner.execution.local_pool import LocalPool, Worker
     from runner.processes import start_time
     from runner.store import open_store
     from tests.conftest import subprocess_env
@@ -63,10 +63,10 @@ def test_a_worker_that_exits_without_ending_its_run_leaves_its_status_in_the_run
         started.append(process.pid)
         return Worker(slot, name, process, start_time(process.pid))
 
-    monkeypatch.setattr(Scheduler, "_spawn", spawn)
+    monkeypatch.setattr(LocalPool, "_spawn", spawn)
     with open_store(url) as store:
         [run_id] = store.enqueue([RunConfig(model="numpy", optimizer="gd", dataset="random", lr=0.1, steps=5, seed=0)], "exits")
-        result = Scheduler(store, url, "exits", [Slot("cpu", ("auto", "cpu"), 1)], max_restarts=0).run()
+        result = LocalPool(store, url, "exits", [Slot("cpu", ("auto", "cpu"), 1)], max_restarts=0).run()
         run = store.get_run(run_id)
         events = store.events(run_id)
     assert result.counts == {"lost": 1} and run.pid == started[0]

@@ -203,8 +203,9 @@ def test_a_sqlite_file_only_where_every_node_is_this_host(slurm, cli, store, mon
 def test_a_job_s_script_asks_slurm_for_the_options_and_runs_runner_worker(monkeypatch):
     import sys
 
-    from runner.execution.slurm_executor import SlurmJobs, job_options
+    from runner.execution.slurm_executor import job_options
     from runner.execution.slurm_job import SlotsJob
+    from runner.execution.slurm_options import SlurmJobs
 
     monkeypatch.delenv("DASK_JOBQUEUE__SLURM__MEMORY", raising=False)
     chosen = job_options(SlurmJobs("gpu", "lab", "4:00:00", gpus=2), per_device=2)
@@ -221,7 +222,7 @@ def test_a_job_s_script_asks_slurm_for_the_options_and_runs_runner_worker(monkey
 
 def test_runner_worker_names_a_job_s_workers_after_it():
     from runner.cli.worker import worker_commands
-    from runner.execution.local_pool import Slot
+    from runner.execution.slots import Slot
     from runner.execution.slurm_executor import job_of
 
     slots = [Slot("cuda:0", ("auto", "cuda", "cuda:0"), 1), Slot("cpu", ("cpu",), 2)]

@@ -5,7 +5,9 @@ import dataclasses
 import pytest
 
 from runner.execution import local_worker as worker
-from runner.execution.local_pool import PoolOptions, Slot, worker_args
+from runner.execution.executor import PoolOptions
+from runner.execution.local_pool import worker_args
+from runner.execution.slots import Slot
 from runner.training.options import ExecOptions, travelling
 
 # A value unlike the default for every option that travels; a new option must add one here.
