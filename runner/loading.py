@@ -16,7 +16,7 @@ def load_model(run_id: int, db: str | None = None, device: str = "cpu") -> Any:
     ``db`` is a database URL or file (default: $RUNNER_DB, else experiments.db).
     Loading never runs code from the stored weights.
     """
-    from runner.checkpoints.weights import load_weights
+    from runner.checkpoints.weight_files import load_weights
     from runner.config import specs_for
     from runner.registry import load_registry
     from runner.seeding import generators_kept

@@ -92,7 +92,7 @@ class Keeper:
     def keep_weights(self, outcome: Outcome) -> None:
         """Keep the final weights of a run that completed or was interrupted, unless --no-weights, or too large
         for the default (then a warning says how to keep them)."""
-        from runner.checkpoints.weights import export_weights
+        from runner.checkpoints.weight_files import export_weights
 
         if self.options.weights is False or outcome.status not in KEEPS_WEIGHTS:
             return

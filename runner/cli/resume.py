@@ -6,7 +6,7 @@ import click
 
 from runner.cli.common import db_option, domain_errors, mark_lost, open_store
 from runner.cli.execution import execution, execution_options, given
-from runner.cli.executors import executor_options, executor_settings
+from runner.cli.executor_options import executor_options, executor_settings
 from runner.cli.params import JOBS, RUN_ID
 
 
@@ -57,7 +57,7 @@ def resume(ctx, targets, restart, jobs, per_device, fail_fast, quiet, db, **opti
 def resume_sweep(ctx, sweep, restart, values, db, quiet) -> int:
     """Resume ``sweep`` (None: the newest with anything to resume) as it was started: its recorded --jobs,
     executor and run options, less those given on this command line (``values``, the command's)."""
-    from runner.cli.executors import connect, disconnect, under_recorded
+    from runner.cli.executor_options import connect, disconnect, under_recorded
     from runner.execution.executor import PoolOptions
     from runner.execution.executors import EXECUTORS
     from runner.status import RESUMABLE, RunStatus

@@ -11,7 +11,7 @@ import click
 
 from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store
 from runner.cli.execution import execution, execution_options
-from runner.cli.executors import executor_options, executor_settings
+from runner.cli.executor_options import executor_options, executor_settings
 from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
 from runner.cli.progress import progress_bar
 from runner.formatting import format_loss, format_metrics
@@ -153,7 +153,7 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
     """Store ``grid`` as sweep ``sweep`` (a new name, or with ``add`` the sweep of that name) and work it."""
     from datetime import datetime
 
-    from runner.cli.executors import check_reachable, connect, disconnect, recorded_settings
+    from runner.cli.executor_options import check_reachable, connect, disconnect, recorded_settings
     from runner.cli.sweep import check_devices, run_sweep
     from runner.execution.executors import EXECUTORS
 

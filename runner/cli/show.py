@@ -9,7 +9,7 @@ import click
 
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
 from runner.cli.execution import as_flags
-from runner.cli.metrics import summaries
+from runner.cli.metric_options import summaries
 from runner.cli.params import RUN_ID
 from runner.formatting import format_bytes, format_loss, printable
 

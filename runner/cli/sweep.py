@@ -40,7 +40,7 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     """Work through ``sweep``'s queue with ``options``; print the summary; return the exit status.
 
     ``db`` is what the user gave (or None); the workers open the same database. ``client``: a
-    Dask client (runner.cli.executors.connect) for --executor dask or slurm.
+    Dask client (runner.cli.executor_options.connect) for --executor dask or slurm.
     """
     from runner.cli.common import warn_unmarked
     from runner.execution.executor import drive

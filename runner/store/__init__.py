@@ -157,7 +157,7 @@ class Store(Streams):
                     for config in configs]
 
     def record_sweep_options(self, sweep: str, options: dict[str, Any]) -> None:
-        """Record how ``sweep`` is worked (its jobs, executor and their settings: runner.cli.executors), so that
+        """Record how ``sweep`` is worked (its jobs, executor and their settings: runner.cli.executor_options), so that
         runner resume works it alike; the newest start's replace an earlier one's."""
         with self._transaction() as conn:
             if not conn.execute(update(sweeps).where(sweeps.c.name == sweep).values(options=options)).rowcount:

@@ -20,7 +20,7 @@ from typing import Any
 from runner.metrics import metric_name_problem
 from runner.testing.results import CheckResult, failed, passed, skipped
 from runner.testing.running import prepared, step_parts
-from runner.testing.state import TrainingState
+from runner.testing.snapshots import TrainingState
 
 METRICS = "metrics"
 EVALUATION = "evaluation"

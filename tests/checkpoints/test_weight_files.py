@@ -6,9 +6,9 @@ import pickle
 import numpy
 import pytest
 
-from runner.checkpoints.weights import export_weights, load_weights, save_weights
+from runner.checkpoints.weight_files import export_weights, load_weights, save_weights
 from runner.errors import CheckpointError
-from runner.testing.state import same
+from runner.testing.snapshots import same
 from tests.checkpoints.conftest import MODELS, SMALL, losses, prepared
 from tests.checkpoints.test_codec import Evil
 

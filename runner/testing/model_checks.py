@@ -16,7 +16,7 @@ from runner.testing.pairs import train_each
 from runner.testing.results import CheckResult, failed, passed
 from runner.testing.resumes import RESUMES, check_resumes
 from runner.testing.running import last_line, prepared, short, step_parts, train, train_steps
-from runner.testing.state import same, snapshot
+from runner.testing.snapshots import same, snapshot
 from runner.testing.suite import Check
 
 TRAIN_STEPS = 10  # enough for a loss to fall under sane defaults, few enough to take seconds
@@ -158,7 +158,7 @@ def check_every_optimizer(registry: Any, name: str, timeout: float | None) -> Ch
     An optimizer that fails here and also fails its own checks is broken on
     its own: a warning, not a failure of this model.
     """
-    from runner.testing.optimizers import optimizer_alone
+    from runner.testing.optimizer_checks import optimizer_alone
 
     backend = registry.models[name].spec.backend
     usable = sorted(o for o, e in registry.optimizers.items() if e.spec.builder(backend) is not None)
