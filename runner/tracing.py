@@ -74,6 +74,8 @@ def call(hook_name: str, plugin: str, kwargs: Mapping[str, Any]) -> None:
 
 
 def result(hook_name: str, plugin: str, value: Any = None, error: BaseException | None = None) -> None:
+    if not enabled():
+        return
     if error is not None:
         trace(f"  {hook_name} in plugin {plugin!r} raised {type(error).__name__}: {error}")
     else:
