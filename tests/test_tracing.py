@@ -4,21 +4,9 @@ stderr where logging is not configured (a fresh `runner`); in-process (pytest co
 import logging
 import subprocess
 
-import pytest
-
 from runner import ModelSpec, hookimpl
 from runner.registry import load_registry, make_plugin_manager
 from tests.conftest import runner_command, subprocess_env
-
-
-@pytest.fixture(autouse=True)
-def plugins_logger():
-    """runner.plugins as it was: RUNNER_TRACE_PLUGINS sets its level for the rest of a process, as it should."""
-    logger = logging.getLogger("runner.plugins")
-    level, handlers = logger.level, list(logger.handlers)
-    yield logger
-    logger.setLevel(level)
-    logger.handlers[:] = handlers
 
 
 def test_tracing_shows_loads_calls_registrations_and_results(monkeypatch):
