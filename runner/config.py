@@ -16,6 +16,7 @@ from typing import Any
 
 from runner.contracts import plugin_label
 from runner.errors import ConfigError, OptionError, PluginError
+from runner.formatting import format_settings
 from runner.kinds import NAMES
 from runner.registry import Registry, unknown_name_message
 from runner.shapes import check_fit, dataset_shapes
@@ -214,8 +215,7 @@ def probe_optimizer(label: str, spec: OptimizerSpec, backend: str, lr: float, op
     try:
         builder(_one_parameter(backend), lr=lr, **options)
     except ValueError as exc:
-        shown = " ".join(f"{name}={value}" for name, value in changed.items())
-        raise OptionError(f"--set {shown}: {label} refuses these settings ({exc})") from None
+        raise OptionError(f"--set {format_settings(changed)}: {label} refuses these settings ({exc})") from None
     except Exception:
         return
     _PROBED.add(key)

@@ -14,7 +14,7 @@ from runner.cli.execution import execution, execution_options
 from runner.cli.executor_options import executor_options, executor_settings
 from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
 from runner.cli.progress import progress_bar
-from runner.formatting import format_loss, format_metrics
+from runner.formatting import format_loss, format_metrics, format_settings
 from runner.status import EXIT_CODES, RunStatus
 from runner.training.options import ExecOptions
 
@@ -98,7 +98,7 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
 def print_grid(grid: Sequence[Resolved]) -> None:
     def settings(c):
         parts = (c.model_params, c.optimizer_options, c.dataset_params, c.training_options())
-        return " ".join(f"{k}={v}" for part in parts for k, v in part.items())
+        return format_settings({k: v for part in parts for k, v in part.items()})
 
     rows = [(i, c.model, c.optimizer, f"{c.lr:g}", c.steps, c.seed, c.device, c.dataset, settings(c))
             for i, c in enumerate((r.config for r in grid), 1)]

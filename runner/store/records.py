@@ -37,7 +37,7 @@ class RunRecord:
     error: str | None
     host: str | None
     pid: int | None
-    pid_start: int | None  # when that process started (runner.processes.start_time); None without /proc
+    pid_start: int | None  # when that process started (runner.processes.start_time); None where it could not be read
     python_version: str | None
     torch_version: str | None
     numpy_version: str | None

@@ -1,3 +1,4 @@
+# Kept hand-written, not tenacity or backoff: they retry by blocking the caller; here training goes on between tries.
 """How long a run rides out a database that fails, and how often it tries again meanwhile.
 
 A fault that may pass (``StorageUnavailable``: the database locked, full or
