@@ -10,6 +10,8 @@ from typing import Any
 
 import torch
 
+__all__ = ["AutogradModel", "module_model"]
+
 # What a loss function returns: the loss, or the loss and its metrics computed in the same pass.
 LossOutput = torch.Tensor | tuple[torch.Tensor, Mapping[str, Any]]
 

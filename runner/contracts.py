@@ -14,6 +14,8 @@ from runner.errors import PluginError
 from runner.metrics import metric_name_problem
 from runner.specs import Model
 
+__all__ = ["plugin_label", "check_model", "check_loss", "check_metrics"]
+
 
 def plugin_label(registry: Any, kind: str, name: str) -> str:
     """``plugin 'p' (package 1.0), model 'name'``: who is at fault, for error messages."""

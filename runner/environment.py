@@ -9,6 +9,8 @@ from typing import TypeVar
 
 from runner.errors import OptionError
 
+__all__ = ["T", "positive", "BUSY_VARIABLE", "DEFAULT_BUSY_SECONDS", "sqlite_busy_seconds"]
+
 T = TypeVar("T", int, float)
 
 

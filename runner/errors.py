@@ -1,5 +1,9 @@
 """The domain errors. The CLI turns each into a one-line message."""
 
+__all__ = ["RunnerError", "ConfigError", "OptionError", "RunStateError", "PluginError", "StorageError",
+    "StorageUnavailable", "DatabaseGaveUp", "RunNotFound", "RunTakenOver", "CheckpointError", "SweepNameTaken",
+    "OutputRefused", "OutputFailed", "SchedulerUnreachable", "ForeignDatabase", "NoDatabase"]
+
 
 class RunnerError(Exception):
     """Base class: something the user can fix, described in one line."""

@@ -7,6 +7,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+__all__ = ["format_loss", "format_ids", "format_metrics", "canonical", "format_settings", "printable",
+    "format_bytes"]
+
 
 def format_loss(value: float | None, digits: int = 6) -> str:
     """A loss for people: '-' when there is none, nan/inf as they are, else ``digits`` significant digits."""

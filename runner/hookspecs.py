@@ -18,6 +18,8 @@ run later, when a run needs them.
 
 import pluggy
 
+__all__ = ["register_models", "register_optimizers", "register_datasets"]
+
 hookspec = pluggy.HookspecMarker("runner")
 
 

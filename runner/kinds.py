@@ -13,6 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
+__all__ = ["S", "Kind", "MODEL", "OPTIMIZER", "DATASET", "KINDS", "NAMES", "BY_NAME", "kind_named"]
+
 Spec = ModelSpec | OptimizerSpec | DatasetSpec  # any registered spec
 S = TypeVar("S", ModelSpec, OptimizerSpec, DatasetSpec)
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from runner.errors import RunStateError
 
+__all__ = ["load_model", "device_for", "no_weights"]
+
 
 def load_model(run_id: int, db: str | None = None, device: str = "cpu") -> Any:
     """Run ``run_id``'s model, built by its plugin with its settings, holding its final weights, on ``device``.

@@ -13,6 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
+__all__ = ["DIRECTIONS", "MAX_LENGTH", "VALIDATION_PREFIX", "TRACKED", "metric_name_problem", "check_metric_name",
+    "validation_name", "direction", "unknown_metric_message", "DIRECTIONS_KEY", "declared_directions"]
+
 Direction = Literal["min", "max"]
 DIRECTIONS: tuple[str, ...] = ("min", "max")
 MAX_LENGTH = 64  # the store's name column

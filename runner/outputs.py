@@ -23,6 +23,9 @@ from typing import IO
 
 from runner.errors import OutputFailed, OutputRefused
 
+__all__ = ["STDOUT", "KINDS", "Output", "check", "existing", "check_folder", "check_kind", "check_all", "write",
+    "write_all", "opened", "stage", "temporary", "commit", "to_stdout", "remove", "failed"]
+
 STDOUT = "-"
 
 KINDS = {

@@ -13,6 +13,8 @@ import sys
 
 import psutil
 
+__all__ = ["AFTER_BOOT", "TICKS", "start_time", "pid_alive", "process_alive", "HOST_VARIABLE", "host_name"]
+
 # The start time as stored (runs.pid_start, an integer) and compared for equality, read back by other
 # processes on the same host, days later. On Linux it stays what older versions read from /proc/<pid>/stat:
 # clock ticks after boot, so the runs they recorded compare exactly (not treated as unknown). psutil gives

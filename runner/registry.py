@@ -35,6 +35,10 @@ from runner.errors import ConfigError
 from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, Kind, S, kind_named
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
+__all__ = ["ENTRY_POINT_GROUP", "PACKAGES_VARIABLE", "Origin", "Entry", "PluginFault", "Registry",
+    "unknown_name_message", "closest_name", "make_plugin_manager", "load_plugins", "plugin_entry_points",
+    "import_local", "collect", "call_hook", "unsupported", "local_plugin_modules", "load_registry"]
+
 ENTRY_POINT_GROUP = "runner"
 PACKAGES_VARIABLE = "RUNNER_PLUGIN_PACKAGES"
 

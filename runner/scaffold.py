@@ -18,6 +18,9 @@ from runner.kinds import BY_NAME, NAMES
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
+__all__ = ["NAME_PATTERN", "HOOK_PART", "ROLES", "parse_kinds", "in_words", "run_command", "next_steps",
+    "names_for", "check_name", "scaffold"]
+
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 HOOK_PART = "hook.py.tmpl"  # a kind's part of MODULE/__init__.py, not a file of its own
 

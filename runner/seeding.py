@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+__all__ = ["seed_everything", "seeded_aside", "generators_kept"]
+
 
 def seed_everything(seed: int, backend: str) -> None:
     """Seed the generators the tutorial's code draws from (for torch, on the CPU and every GPU)."""

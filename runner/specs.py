@@ -19,6 +19,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from runner.errors import PluginError
 
+__all__ = ["BACKENDS", "Model", "NumpyOptimizer", "Range", "at_least", "above", "fraction", "ModelSpec",
+    "OptimizerSpec", "DatasetSpec", "Lazy", "lazy", "check_patterns"]
+
 Backend = Literal["numpy", "torch"]
 BACKENDS: tuple[str, ...] = ("numpy", "torch")
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+__all__ = ["RunStatus", "ACTIVE", "ENDED", "ABNORMAL", "RESUMABLE", "FAILURES", "EXIT_CODES", "VALUES"]
+
 
 class RunStatus(str, Enum):
     """A run's status; a ``str``, so it compares, stores and prints as its value."""

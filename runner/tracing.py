@@ -23,6 +23,8 @@ from typing import Any
 
 import pluggy
 
+__all__ = ["ENV", "PREFIX", "LOGGER", "enabled", "trace", "call", "result", "monitor", "short"]
+
 ENV = "RUNNER_TRACE_PLUGINS"
 PREFIX = "runner trace: "
 LOGGER = logging.getLogger("runner.plugins")

@@ -16,6 +16,9 @@ import click
 from runner import __version__
 from runner.cli.common import LazyGroup
 
+__all__ = ["COMMANDS", "RunnerGroup", "WRITE_ERRORS", "output_failed", "stdout_broken", "written_to_stdout",
+    "silence_stdout", "main"]
+
 COMMANDS = {
     "run": "runner.cli.run:run",
     "ls": "runner.cli.ls:ls",

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from runner.registry import Registry
     from runner.store import Store
 
+__all__ = ["DbOption", "LazyGroup", "domain_errors", "InputError", "open_store", "mark_lost", "warn_unmarked",
+    "load_registry", "jsonable", "format_table"]
+
 
 class DbOption(click.Option):
     """``--db``. When it is not given, runner.store.resolve_url picks the database; its help

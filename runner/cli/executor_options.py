@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
     from runner.execution.executor import PoolOptions
 
+__all__ = ["COMMON", "executor_options", "retries_default", "flags", "executor_settings", "ANY_EXECUTOR",
+    "WITH_EXECUTOR", "recorded_settings", "under_recorded", "connect", "check_reachable", "disconnect"]
+
 COMMON = ("executor", "retries", "worker_wait")  # the executor options that go with any executor
 
 

@@ -16,6 +16,8 @@ from runner.cli.common import db_option, domain_errors, open_store
 from runner.cli.metric_options import check_metric_names, metric_option
 from runner.cli.params import RUN_ID
 
+__all__ = ["COLUMNS", "export", "with_metrics", "write_csv", "write_json", "json_value"]
+
 COLUMNS = ("run_id", "step", "loss", "elapsed")
 
 

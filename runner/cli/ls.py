@@ -13,6 +13,8 @@ from runner.cli.params import COUNT
 from runner.formatting import format_loss
 from runner.status import VALUES
 
+__all__ = ["HEADERS", "ls", "metric_headers"]
+
 HEADERS = ("ID", "NAME", "SWEEP", "MODEL", "OPTIMIZER", "LR", "SEED", "DEVICE", "STATUS", "STEPS", "FINAL LOSS", "STARTED")
 
 

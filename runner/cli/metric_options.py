@@ -12,6 +12,8 @@ from runner.metrics import declared_directions, direction, unknown_metric_messag
 if TYPE_CHECKING:
     from runner.store import MetricSummary, RunRecord, Store
 
+__all__ = ["split_names", "metric_option", "check_metric_names", "summaries"]
+
 
 
 def split_names(ctx: click.Context, param: click.Parameter, value: Iterable[str]) -> tuple[str, ...]:

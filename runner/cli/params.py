@@ -12,6 +12,9 @@ import click
 
 from runner.errors import ConfigError
 
+__all__ = ["PositiveFloats", "Ints", "Seconds", "Label", "Names", "MAX_INT", "MAX_NAME", "MAX_JOBS", "MAX_SECONDS",
+    "POSITIVE_FLOATS", "STEPS", "RUN_ID", "COUNT", "JOBS", "LABEL", "WHOLE_NUMBERS", "SEEDS", "NAMES", "SECONDS"]
+
 # runner.grid (and the registry it imports) is imported inside convert(), when a value is converted,
 # so that the commands that take only run ids or counts (ls, show, rm, ...) start light.
 

@@ -16,6 +16,8 @@ from runner.formatting import format_settings
 from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, Kind
 from runner.registry import Entry
 
+__all__ = ["describe", "settings", "PluginsGroup", "plugins"]
+
 
 def describe(kind: Kind[Any], entry: Entry[Any]) -> dict[str, Any]:
     spec, origin = entry.spec, entry.origin

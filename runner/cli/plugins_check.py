@@ -11,6 +11,8 @@ from runner.cli.params import Seconds
 from runner.kinds import NAMES
 from runner.testing.suite import CHECK_TIMEOUT
 
+__all__ = ["check"]
+
 
 @click.command()
 @click.argument("name")

@@ -9,6 +9,8 @@ import click
 from runner.cli.common import domain_errors, load_registry
 from runner.kinds import NAMES
 
+__all__ = ["kinds_option", "new"]
+
 
 def kinds_option(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     from runner.errors import ConfigError

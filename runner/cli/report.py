@@ -10,6 +10,8 @@ from runner.cli.typed import as_typed
 from runner.outputs import write_all
 from runner.status import VALUES
 
+__all__ = ["page_options", "report", "check_outputs"]
+
 
 def page_options(command):
     """The options of what the page draws, shared by ``runner report`` and ``runner watch``."""

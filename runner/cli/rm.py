@@ -8,6 +8,8 @@ from runner.cli.common import db_option, domain_errors, open_store
 from runner.cli.params import RUN_ID
 from runner.status import RunStatus
 
+__all__ = ["rm"]
+
 
 @click.command()
 @click.argument("targets", nargs=-1, required=True, metavar="RUN... | SWEEP")

@@ -13,6 +13,8 @@ from runner.cli.metric_options import summaries
 from runner.cli.params import RUN_ID
 from runner.formatting import format_bytes, format_loss, format_settings, printable
 
+__all__ = ["record_lines", "show", "keeps", "metric_table"]
+
 
 def record_lines(r) -> list[tuple[str, str]]:
     config = r.config or {}

@@ -9,6 +9,8 @@ import click
 from runner.cli.common import db_option, domain_errors, open_store
 from runner.cli.params import LABEL
 
+__all__ = ["stop"]
+
 
 @click.command()
 @click.argument("sweep", type=LABEL)

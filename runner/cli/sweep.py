@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from runner.execution.executor import PoolOptions, SweepResult
     from runner.store import RunRecord, Store
 
+__all__ = ["ORDER", "check_devices", "run_sweep", "truthful_counts", "ending", "resume_command", "live_view"]
+
 ORDER = (*ENDED, *ACTIVE)  # how the summary lists the counts
 
 

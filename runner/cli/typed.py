@@ -9,6 +9,8 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+__all__ = ["GIVEN", "as_typed"]
+
 GIVEN = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
 

@@ -11,6 +11,8 @@ from runner.cli.params import RUN_ID, Seconds
 from runner.cli.report import page_options
 from runner.cli.typed import as_typed
 
+__all__ = ["watch", "chosen", "bind_error"]
+
 
 @click.command()
 @click.argument("targets", nargs=-1, metavar="[SWEEP | RUN...]")

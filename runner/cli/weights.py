@@ -11,6 +11,8 @@ from runner.cli.params import RUN_ID
 from runner.errors import OptionError
 from runner.formatting import format_bytes
 
+__all__ = ["weights"]
+
 
 @click.command()
 @click.argument("run_id", type=RUN_ID, metavar="RUN")

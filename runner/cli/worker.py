@@ -9,6 +9,9 @@ import click
 
 from runner.cli.params import JOBS, SECONDS
 
+__all__ = ["UNREACHABLE_EXIT", "FIRST_LOOK_SECONDS", "AFTER_EXIT_SECONDS", "worker", "scheduler_names",
+    "check_names", "ended"]
+
 UNREACHABLE_EXIT = 75  # sysexits' EX_TEMPFAIL: no scheduler answered, or it went away; worth starting again later
 FIRST_LOOK_SECONDS = 1.0  # a scheduler that does not answer within this is waited for, saying so
 AFTER_EXIT_SECONDS = 3.0  # once the workers have exited: how long to ask the scheduler whether it is still there

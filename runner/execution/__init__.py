@@ -3,3 +3,5 @@ processes, Dask and SLURM, and stopping a sweep.
 
 Depends on ``runner.training`` (which runs one experiment) and the store; nothing below it imports it.
 """
+
+__all__ = []

@@ -35,6 +35,12 @@ if TYPE_CHECKING:
     from runner.execution.slots import Slot
     from runner.store import RunRecord, Store
 
+__all__ = ["LOOK_SECONDS", "SCHEDULER_GONE_SECONDS", "CONNECT_SECONDS", "START_SECONDS", "INSTALL",
+    "check_installed", "slot_command", "slot_environment", "check_address", "start_hint", "quiet_logs",
+    "new_client", "connect", "scheduler_identity", "one_line", "workers", "check_database", "host_of",
+    "local_addresses", "loopback", "resources_for", "check_devices", "offered_resources", "DaskExecutor",
+    "settings", "check_reachable", "open_client", "new_executor", "resume_args"]
+
 LOOK_SECONDS = 2.0  # how often the submitter looks for dead runs (Store.mark_lost) and retries them
 SCHEDULER_GONE_SECONDS = 5.0
 CONNECT_SECONDS = 5.0

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from runner.registry import Registry
     from runner.store import RunRecord, Store
 
+__all__ = ["STOPPED_EXIT", "GAVE_UP_EXIT", "parse", "local_device", "run_one", "SLOT_VARIABLE", "train_by_id",
+    "dask_worker_name", "main", "work"]
+
 # A worker stopped by SIGINT or SIGTERM exits as an interrupted run does, never 0: the
 # scheduler then knows that it did not empty its queue (and replaces it unless stopping).
 STOPPED_EXIT = EXIT_CODES[RunStatus.INTERRUPTED]

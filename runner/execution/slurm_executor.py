@@ -33,6 +33,11 @@ if TYPE_CHECKING:
     from runner.execution.executor import PoolOptions
     from runner.store import RunRecord, Store
 
+__all__ = ["INSTALL", "JOB_NAME", "CLUSTER_NAME", "DEATH_TIMEOUT", "LOOK_SECONDS", "SQUEUE_SECONDS",
+    "SQUEUE_SOON_SECONDS", "COMMAND_SECONDS", "LIVE_STATES", "check_installed", "job_options", "slurm",
+    "check_job", "check_database", "connect", "new_cluster", "wait_for_a_worker", "quiet_logs", "live_jobs",
+    "job_of", "SlurmExecutor", "settings", "check_reachable", "open_client", "new_executor", "resume_args"]
+
 INSTALL = 'pip install -e ".[slurm]"'
 JOB_NAME = "runner-worker"  # what squeue shows
 CLUSTER_NAME = "runner"  # its jobs are runner-0, runner-1, ...; the workers of SLURM job J runner-N-J-0, ...

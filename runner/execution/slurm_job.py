@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import dask
 from dask_jobqueue.slurm import SLURMJob
 
+__all__ = ["SlotsJob"]
+
 
 class SlotsJob(SLURMJob):
     def __init__(self, scheduler=None, name=None, slot_args: Sequence[str] = (), **kwargs):

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from runner.store import Store
     from runner.training.engine import StopFlag
 
+__all__ = ["POLL_SECONDS", "SweepWatch"]
+
 POLL_SECONDS = 1.0  # one small query per worker this often: what a stop costs to reach every host
 
 

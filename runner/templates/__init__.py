@@ -8,3 +8,5 @@ module and the name. ``package/`` goes into every package. Each kind's
 folder adds its files (``MODULE/...``) and ``hook.py.tmpl``, its part of
 ``MODULE/__init__.py``: a package holds one or several kinds.
 """
+
+__all__ = []

@@ -10,6 +10,8 @@ from runner.testing.results import CheckResult, failed, passed, skipped
 from runner.testing.splits import CLASSES, VALIDATION, check_classes, check_validation
 from runner.testing.suite import Check
 
+__all__ = ["MODEL_STEPS", "dataset_checks", "check_every_model"]
+
 MODEL_STEPS = 3
 
 

@@ -28,6 +28,8 @@ from typing import Any
 from runner.testing.results import CheckResult, failed, passed, skipped
 from runner.testing.running import step_parts
 
+__all__ = ["GRADIENTS", "FUNCTIONS", "DIRECTIONS", "check_gradients", "check_functions"]
+
 GRADIENTS = "hand-written gradients"
 FUNCTIONS = "autograd Functions"
 DIRECTIONS = 3

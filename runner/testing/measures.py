@@ -22,6 +22,8 @@ from runner.testing.results import CheckResult, failed, passed, skipped
 from runner.testing.running import prepared, step_parts
 from runner.testing.snapshots import TrainingState
 
+__all__ = ["METRICS", "EVALUATION", "EVAL_STEPS", "check_metrics", "check_evaluation"]
+
 METRICS = "metrics"
 EVALUATION = "evaluation"
 EVAL_STEPS = 2  # training steps before the snapshot: the optimizer then has state (Adam's moments) to disturb

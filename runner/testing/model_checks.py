@@ -19,6 +19,9 @@ from runner.testing.running import last_line, prepared, short, step_parts, train
 from runner.testing.snapshots import same, snapshot
 from runner.testing.suite import Check
 
+__all__ = ["TRAIN_STEPS", "REPEAT_STEPS", "OPTIMIZER_STEPS", "EVERY_PARAMETER", "model_checks", "check_builds",
+    "check_trains", "check_reproducible", "check_every_parameter", "check_every_optimizer"]
+
 TRAIN_STEPS = 10  # enough for a loss to fall under sane defaults, few enough to take seconds
 REPEAT_STEPS = 5
 OPTIMIZER_STEPS = 3

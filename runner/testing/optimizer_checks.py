@@ -14,6 +14,9 @@ from runner.testing.results import CheckResult, failed, passed, skipped
 from runner.testing.resumes import RESUMES, check_optimizer_resumes
 from runner.testing.suite import Check
 
+__all__ = ["LR", "STEPS", "MODEL_STEPS", "SMALL_LR", "LR_STEPS", "LR_TOLERANCE", "optimizer_checks",
+    "optimizer_alone", "ALONE", "check_every_model"]
+
 LR = 1e-2
 STEPS = 30
 MODEL_STEPS = 3

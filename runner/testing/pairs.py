@@ -19,6 +19,8 @@ from runner.testing.results import CheckResult
 from runner.testing.running import last_line, train_steps
 from runner.testing.suite import CheckTimeout, time_limit
 
+__all__ = ["train_each", "model_alone"]
+
 Alone = Callable[[str], "str | None"]  # the other plugin's name -> why it fails on its own, or None
 
 

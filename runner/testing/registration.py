@@ -8,6 +8,8 @@ from runner.kinds import KINDS
 from runner.registry import unknown_name_message
 from runner.testing.results import CheckResult, failed, passed
 
+__all__ = ["REGISTERS", "check_registers"]
+
 REGISTERS = "registers"
 
 

@@ -22,6 +22,8 @@ from runner.errors import CheckpointError
 from runner.testing.results import CheckResult, failed, passed
 from runner.testing.running import last_line, prepared, train
 
+__all__ = ["RESUMES", "STEPS", "AT", "HIDDEN", "check_resumes", "check_optimizer_resumes"]
+
 RESUMES = "resumes"
 STEPS = 6
 AT = 3  # steps before the interruption

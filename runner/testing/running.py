@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["Trained", "train_steps", "prepared", "train", "step_parts", "last_line", "short"]
+
 
 @dataclass
 class Trained:

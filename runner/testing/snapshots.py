@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["snapshot", "same", "TrainingState"]
+
 
 def snapshot(p: Any) -> Any:
     """A copy of one array or tensor, detached from any graph."""

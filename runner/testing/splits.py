@@ -15,6 +15,8 @@ from typing import Any
 
 from runner.testing.results import CheckResult, failed, passed, skipped
 
+__all__ = ["VALIDATION", "CLASSES", "SEED", "draw_validation", "check_validation", "check_classes"]
+
 VALIDATION = "validation split"
 CLASSES = "classes"
 SEED = 0  # the seed the dataset checks build the training split with

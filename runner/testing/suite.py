@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from runner.testing.results import CheckResult, failed, skipped
 from runner.training import timeouts
 
+__all__ = ["CHECK_TIMEOUT", "CheckTimeout", "Check", "time_limit", "run_checks"]
+
 CHECK_TIMEOUT = 60.0  # seconds; a check trains a few tiny steps, so a healthy plugin takes a fraction of this
 Progress = Callable[[int, int, str], None]  # (number of this check, number of checks, its name)
 

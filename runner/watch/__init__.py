@@ -9,3 +9,5 @@ templates/page.html, which extends the report's); assets/live.js applies
 them in the page. Importing this package imports nothing heavy; its modules
 import plotly, as the report does.
 """
+
+__all__ = []
