@@ -10,13 +10,21 @@ plugins through the ``runner`` entry-point group::
 
 or, during development, through ``RUNNER_PLUGINS=my_module[,other]``.
 
-Each hook is handed a ``register`` callback; call it once per thing you
+Each hook is handed a ``register`` callback (typed below, so that an editor knows what it takes); call it once per thing you
 provide. Hooks are called once, when runner loads its plugins, and must
 not do heavy work (do not import torch at module level): build functions
 run later, when a run needs them.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import pluggy
+
+if TYPE_CHECKING:
+    from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
 __all__ = ["register_models", "register_optimizers", "register_datasets"]
 
@@ -24,7 +32,7 @@ hookspec = pluggy.HookspecMarker("runner")
 
 
 @hookspec
-def register_models(register):
+def register_models(register: Callable[[ModelSpec], None]) -> None:
     """Register model plugins.
 
     Call ``register(ModelSpec(...))`` once per model. Example::
@@ -32,7 +40,7 @@ def register_models(register):
         from runner import ModelSpec, hookimpl
 
         @hookimpl
-        def register_models(register):
+        def register_models(register: Callable[[ModelSpec], None]) -> None:
             register(ModelSpec(name="tiny", build=build_tiny, optimizer="adam", lr=1e-3,
                                params={"hidden": 16}))
 
@@ -47,7 +55,7 @@ def register_models(register):
 
 
 @hookspec
-def register_optimizers(register):
+def register_optimizers(register: Callable[[OptimizerSpec], None]) -> None:
     """Register optimizer plugins.
 
     Call ``register(OptimizerSpec(...))`` once per update rule, with a
@@ -58,7 +66,7 @@ def register_optimizers(register):
 
 
 @hookspec
-def register_datasets(register):
+def register_datasets(register: Callable[[DatasetSpec], None]) -> None:
     """Register dataset plugins.
 
     Call ``register(DatasetSpec(...))`` once per dataset.
