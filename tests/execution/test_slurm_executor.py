@@ -182,7 +182,7 @@ def test_what_slurm_refuses_is_one_line_exit_2_with_no_job_and_nothing_stored(sl
 
 @pytest.mark.slurm
 def test_a_sqlite_file_only_where_every_node_is_this_host(slurm, cli, store, monkeypatch):
-    from runner import dask_executor, slurm_executor
+    from runner.execution import dask_executor, slurm_executor
     from runner.errors import ConfigError
 
     monkeypatch.setenv("SLURM_CONF", str(slurm.conf))
@@ -221,7 +221,7 @@ def test_a_job_s_script_asks_slurm_for_the_options_and_runs_runner_worker(monkey
 
 
 def test_runner_worker_names_a_job_s_workers_after_it():
-    from runner.cli.worker import worker_commands
+    from runner.execution.host import worker_commands
     from runner.execution.slots import Slot
     from runner.execution.slurm_executor import job_of
 
