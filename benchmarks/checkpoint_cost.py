@@ -29,6 +29,7 @@ from runner.checkpoints.codec import decode, encode  # noqa: E402
 from runner.checkpoints.state import capture, restore  # noqa: E402
 from runner.config import RunConfig, resolve  # noqa: E402
 from runner.registry import load_registry  # noqa: E402
+from runner.request import RunChoice  # noqa: E402
 from runner.store import open_store  # noqa: E402
 
 MODELS = ("numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic")
@@ -63,7 +64,7 @@ def main() -> None:
     run_id = store.create_run(RunConfig(model="numpy", optimizer="adam", dataset="random", lr=1e-3, steps=3, seed=0),
                               device="cpu")
     for model in MODELS:
-        resolved = resolve(registry, model, args.optimizer, steps=3, seed=0, device="cpu", batch_size=args.batch_size)
+        resolved = resolve(registry, RunChoice(model, args.optimizer, steps=3, seed=0, device="cpu", batch_size=args.batch_size))
         trainer = engine.prepare(resolved)
         engine.train(trainer, 3, lambda rows, metric_rows: None)
         count = sum(int(p.numel() if hasattr(p, "numel") else p.size) for p in trainer.model.parameters())

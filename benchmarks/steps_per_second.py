@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from runner.config import resolve  # noqa: E402
 from runner.registry import load_registry  # noqa: E402
+from runner.request import RunChoice  # noqa: E402
 from runner.store import open_store  # noqa: E402
 from runner.training.runs import start  # noqa: E402
 from tests.support.tutorial import SECTIONS, seeded  # noqa: E402
@@ -75,10 +76,10 @@ def bare_with_metrics(steps: int) -> float:
 
 def inside_runner(section: str, steps: int, registry, store) -> float:
     if section == METRICS_ROW:
-        resolved = resolve(registry, "metered", steps=steps, seed=0, device="cpu", eval_every=EVAL_EVERY)
+        resolved = resolve(registry, RunChoice("metered", steps=steps, seed=0, device="cpu", eval_every=EVAL_EVERY))
     else:
         _, optimizer, lr = SECTIONS[section]
-        resolved = resolve(registry, section.split("-")[0], optimizer, lr, steps=steps, seed=0, device="cpu")
+        resolved = resolve(registry, RunChoice(section.split("-")[0], optimizer, lr, steps=steps, seed=0, device="cpu"))
     finished = start(resolved, store)
     assert finished.outcome.status == "completed", finished.outcome.error
     return finished.outcome.steps_per_second

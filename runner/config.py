@@ -19,6 +19,7 @@ from runner.errors import ConfigError, OptionError, PluginError
 from runner.formatting import format_settings
 from runner.kinds import NAMES
 from runner.registry import Registry, unknown_name_message
+from runner.request import RunChoice
 from runner.shapes import check_fit, dataset_shapes
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
@@ -95,85 +96,101 @@ def specs_for(registry: Registry, config: RunConfig) -> Resolved:
     )
 
 
-def resolve(
-    registry: Registry,
-    model: str,
-    optimizer: str | None = None,
-    lr: float | None = None,
-    steps: int | None = None,
-    seed: int | None = None,
-    device: str = "auto",
-    dataset: str | None = None,
-    sets: Iterable[str] = (),
-    name: str | None = None,
-    skip_unknown_sets: bool = False,
-    batch_size: int | None = None,
-    eval_every: int | None = None,
-    track: Iterable[str] = (),
-) -> Resolved:
-    """A complete RunConfig with its specs, or a ConfigError that says what to fix.
+@dataclass(frozen=True)
+class Plugins:
+    """The model, optimizer and dataset one run names (their defaults applied), looked up in the registry."""
 
-    With ``skip_unknown_sets``, a ``--set`` key that none of this run's
-    plugins has is left out instead of refused (a grid over several models
-    may set what only some of them take).
+    names: Mapping[str, str]  # by kind: "model", "optimizer", "dataset"
+    model: ModelSpec
+    optimizer: OptimizerSpec
+    dataset: DatasetSpec
+
+    def checks(self, kind: str) -> Mapping[str, Any]:
+        """The setting checks that the plugin of ``kind`` declares."""
+        spec: ModelSpec | OptimizerSpec | DatasetSpec = getattr(self, kind)
+        return spec.checks
+
+
+def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = False) -> Resolved:
+    """A complete RunConfig with its specs, or a ConfigError (an OptionError) that says what to fix.
+
+    Each check below raises its own one-line error, in this order. With
+    ``skip_unknown_sets``, a ``--set`` key that none of this run's plugins
+    has is left out instead of refused (a grid over several models may set
+    what only some of them take).
     """
-    model_spec = registry.get("model", model).spec
-    optimizer_name = optimizer or model_spec.optimizer
-    optimizer_spec = registry.get("optimizer", optimizer_name).spec
-    dataset_name = dataset or model_spec.dataset or DEFAULT_DATASET
-    dataset_spec = registry.get("dataset", dataset_name).spec
-    if optimizer_spec.builder(model_spec.backend) is None:
-        raise ConfigError(
-            f"optimizer {optimizer_name!r} has no {model_spec.backend} implementation, "
-            f"so it cannot train model {model!r}"
-        )
-
-    options = dict(optimizer_spec.options)
-    if optimizer_name == model_spec.optimizer:  # the model's recipe, e.g. momentum=0.9
-        options.update(model_spec.optimizer_options)
-    sections = {
-        "model": dict(model_spec.params),
-        "optimizer": options,
-        "dataset": dict(dataset_spec.params),
-    }
-    recipe = dict(options)  # what the optimizer is built with unless --set changes it
-    for assignment in sets:
-        apply_set(sections, assignment, skip_unknown_sets)
-    names = {"model": model, "optimizer": optimizer_name, "dataset": dataset_name}
-    checks = {"model": model_spec.checks, "optimizer": optimizer_spec.checks, "dataset": dataset_spec.checks}
-    for kind in SECTIONS:  # before anything is stored: a value outside the plugin's declared range is refused
-        check_settings(registry, kind, names[kind], checks[kind], sections[kind])
-    lr = check_lr(default_lr(model_spec, optimizer_name, optimizer_spec) if lr is None else lr)
-    probe_optimizer(plugin_label(registry, "optimizer", optimizer_name), optimizer_spec, model_spec.backend, lr,
-                    sections["optimizer"], recipe)
-    steps = check_steps((model_spec.steps or DEFAULT_STEPS) if steps is None else steps)
-    seed = DEFAULT_SEED if seed is None else check_seed(seed)
+    plugins = look_up(registry, choice)
+    check_backend(plugins)
+    sections, recipe = settings(plugins, choice.sets, skip_unknown_sets)
+    check_plugin_settings(registry, plugins, sections)
+    lr = check_lr(default_lr(plugins.model, plugins.names["optimizer"], plugins.optimizer) if choice.lr is None
+                  else choice.lr)
+    probe_optimizer(plugin_label(registry, "optimizer", plugins.names["optimizer"]), plugins.optimizer,
+                    plugins.model.backend, lr, sections["optimizer"], recipe)
+    steps = check_steps((plugins.model.steps or DEFAULT_STEPS) if choice.steps is None else choice.steps)
+    seed = DEFAULT_SEED if choice.seed is None else check_seed(choice.seed)
     # Before anything is written: a model that cannot take this dataset's shapes is a ConfigError naming both.
-    check_fit(model, model_spec, dataset_name, dataset_spec, sections["dataset"], seed)
-    check_eval_every(eval_every, dataset_name, dataset_spec)
-    track = check_track(track)
-    if batch_size is not None:
-        rows = dataset_shapes(dataset_spec, model_spec.backend, sections["dataset"], seed)[0][0]
-        check_batch_size(batch_size, rows, dataset_name)
-
+    check_fit(choice.model, plugins.model, plugins.names["dataset"], plugins.dataset, sections["dataset"], seed)
+    check_eval_every(choice.eval_every, plugins.names["dataset"], plugins.dataset)
+    track = check_track(choice.track)
+    if choice.batch_size is not None:
+        check_batch_size_fits(choice.batch_size, plugins, sections["dataset"], seed)
     config = RunConfig(
-        model=model,
-        optimizer=optimizer_name,
-        dataset=dataset_name,
-        lr=lr,
-        steps=steps,
-        seed=seed,
-        device=device,
-        name=name,
-        model_params=sections["model"],
-        optimizer_options=sections["optimizer"],
-        dataset_params=sections["dataset"],
-        batch_size=batch_size,
-        eval_every=eval_every,
-        track=track,
-        metric_directions=dict(model_spec.metrics),
+        model=choice.model, optimizer=plugins.names["optimizer"], dataset=plugins.names["dataset"], lr=lr, steps=steps,
+        seed=seed, device=choice.device, name=choice.name, model_params=sections["model"],
+        optimizer_options=sections["optimizer"], dataset_params=sections["dataset"], batch_size=choice.batch_size,
+        eval_every=choice.eval_every, track=track, metric_directions=dict(plugins.model.metrics),
     )
     return specs_for(registry, config)
+
+
+def look_up(registry: Registry, choice: RunChoice) -> Plugins:
+    """The plugins ``choice`` names, the model's optimizer and dataset where it names none; a ConfigError
+    naming the first that is not installed."""
+    model = registry.get("model", choice.model).spec
+    optimizer_name = choice.optimizer or model.optimizer
+    optimizer = registry.get("optimizer", optimizer_name).spec
+    dataset_name = choice.dataset or model.dataset or DEFAULT_DATASET
+    dataset = registry.get("dataset", dataset_name).spec
+    names = {"model": choice.model, "optimizer": optimizer_name, "dataset": dataset_name}
+    return Plugins(names, model, optimizer, dataset)
+
+
+def check_backend(plugins: Plugins) -> None:
+    """The optimizer must be written for the model's backend."""
+    backend = plugins.model.backend
+    if plugins.optimizer.builder(backend) is None:
+        raise ConfigError(
+            f"optimizer {plugins.names['optimizer']!r} has no {backend} implementation, "
+            f"so it cannot train model {plugins.names['model']!r}"
+        )
+
+
+def settings(
+    plugins: Plugins, sets: Iterable[str], skip_unknown_sets: bool
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The run's settings by section (the plugins' defaults, then ``sets`` in order), and the optimizer's
+    before ``sets``: what it is built with unless --set changes it."""
+    options = dict(plugins.optimizer.options)
+    if plugins.names["optimizer"] == plugins.model.optimizer:  # the model's recipe, e.g. momentum=0.9
+        options.update(plugins.model.optimizer_options)
+    sections = {"model": dict(plugins.model.params), "optimizer": options, "dataset": dict(plugins.dataset.params)}
+    recipe = dict(options)
+    for assignment in sets:
+        apply_set(sections, assignment, skip_unknown_sets)
+    return sections, recipe
+
+
+def check_plugin_settings(registry: Registry, plugins: Plugins, sections: Mapping[str, Mapping[str, Any]]) -> None:
+    """Before anything is stored: a value outside a plugin's declared range is refused (check_settings)."""
+    for kind in SECTIONS:
+        check_settings(registry, kind, plugins.names[kind], plugins.checks(kind), sections[kind])
+
+
+def check_batch_size_fits(batch_size: int, plugins: Plugins, dataset_params: Mapping[str, Any], seed: int) -> None:
+    """--batch-size: a positive whole number, at most the rows of the dataset's training split."""
+    rows = dataset_shapes(plugins.dataset, plugins.model.backend, dataset_params, seed)[0][0]
+    check_batch_size(batch_size, rows, plugins.names["dataset"])
 
 
 def default_lr(model_spec: ModelSpec, optimizer_name: str, optimizer_spec: OptimizerSpec) -> float:

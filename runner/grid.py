@@ -16,6 +16,7 @@ from runner.environment import positive
 from runner.errors import ConfigError, OptionError
 from runner.kinds import KINDS
 from runner.registry import Registry
+from runner.request import SHARED, RunChoice, RunRequest
 from runner.training.devices import check_device_syntax
 
 MAX_GRID_VARIABLE = "RUNNER_MAX_GRID"
@@ -118,37 +119,26 @@ def sequence_settings(registry: Registry) -> set[str]:
     return names
 
 
-def expand(
-    registry: Registry,
-    models: Sequence[str],
-    optimizers: Sequence[str | None] = (None,),
-    lrs: Sequence[float | None] = (None,),
-    steps: Sequence[int | None] = (None,),
-    seeds: Sequence[int | None] = (None,),
-    devices: Sequence[str] = ("auto",),
-    datasets: Sequence[str | None] = (None,),
-    sets: Iterable[str] = (),
-    name: str | None = None,
-    batch_sizes: Sequence[int | None] = (None,),
-    eval_every: int | None = None,
-    track: Sequence[str] = (),
-) -> list[Resolved]:
+def expand(registry: Registry, request: RunRequest) -> list[Resolved]:
     """Every run of the grid (seeds innermost), validated; a ConfigError names the first bad value."""
-    for device in devices:
+    for device in request.devices:
         check_device_syntax(device)
     sequence_keys = sequence_settings(registry)
-    set_axes = [set_axis(s, sequence_keys) for s in sets]
-    check_grid_size([models, optimizers, lrs, steps, devices, datasets, batch_sizes, *set_axes, seeds])
-    mixed = len(models) > 1 or len(optimizers) > 1 or len(datasets) > 1
+    set_axes = [set_axis(s, sequence_keys) for s in request.sets]
+    axes = (request.models, request.optimizers, request.lrs, request.steps, request.devices, request.datasets,
+            request.batch_sizes)  # in the grid's order; then the --set axes, and the seeds innermost
+    check_grid_size([*axes, *set_axes, request.seeds])
+    mixed = len(request.models) > 1 or len(request.optimizers) > 1 or len(request.datasets) > 1
+    shared = {name: getattr(request, name) for name in SHARED}
     runs = [
-        resolve(registry, m, o, r, n, s, d, ds, chosen_sets, name, skip_unknown_sets=mixed,
-                batch_size=b, eval_every=eval_every, track=track)
-        for m, o, r, n, d, ds, b, chosen_sets, s in itertools.product(
-            models, optimizers, lrs, steps, devices, datasets, batch_sizes, itertools.product(*set_axes), seeds
+        resolve(registry, RunChoice(model=m, optimizer=o, lr=lr, steps=n, seed=s, device=d, dataset=ds, batch_size=b,
+                                    sets=chosen_sets, **shared), skip_unknown_sets=mixed)
+        for m, o, lr, n, d, ds, b, chosen_sets, s in itertools.product(
+            *axes, itertools.product(*set_axes), request.seeds
         )
     ]
     if mixed:
-        check_every_set_is_used(registry, runs, sets)
+        check_every_set_is_used(registry, runs, request.sets)
     return runs
 
 
@@ -181,4 +171,4 @@ def check_every_set_is_used(registry: Registry, runs: Sequence[Resolved], sets: 
         bare = assignment.partition("=")[0].strip().rpartition(".")[2]
         if not any(bare in part for c in configs for part in (c.model_params, c.optimizer_options, c.dataset_params)):
             first = configs[0]
-            resolve(registry, first.model, first.optimizer, sets=[assignment])  # raises the usual message
+            resolve(registry, RunChoice(first.model, first.optimizer, sets=(assignment,)))  # raises the usual message

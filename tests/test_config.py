@@ -4,10 +4,11 @@ import pytest
 
 from runner.config import resolve, specs_for
 from runner.errors import ConfigError
+from runner.request import RunChoice
 
 
 def test_defaults_come_from_the_model(registry):
-    config = resolve(registry, "dynamic").config
+    config = resolve(registry, RunChoice("dynamic")).config
     assert (config.optimizer, config.lr, config.steps, config.seed) == ("sgd", 1e-4, 500, 0)
     assert config.optimizer_options["momentum"] == 0.9
     assert config.model_params == {"hidden": 100}
@@ -15,19 +16,19 @@ def test_defaults_come_from_the_model(registry):
 
 
 def test_another_optimizer_drops_the_models_recipe(registry):
-    config = resolve(registry, "dynamic", optimizer="adam", lr=1e-3).config
+    config = resolve(registry, RunChoice("dynamic", optimizer="adam", lr=1e-3)).config
     assert "momentum" not in config.optimizer_options and config.lr == 1e-3
 
 
 def test_set_overrides_each_section_with_types(registry):
-    config = resolve(registry, "dynamic", sets=["hidden=50", "momentum=0.5", "batch=8", "nesterov=true"]).config
+    config = resolve(registry, RunChoice("dynamic", sets=["hidden=50", "momentum=0.5", "batch=8", "nesterov=true"])).config
     assert config.model_params["hidden"] == 50
     assert config.optimizer_options["momentum"] == 0.5 and config.optimizer_options["nesterov"] is True
     assert config.dataset_params["batch"] == 8
 
 
 def test_set_with_section_prefix_and_tuple(registry):
-    config = resolve(registry, "sequential", optimizer="adam", sets=["optimizer.betas=0.8,0.9"]).config
+    config = resolve(registry, RunChoice("sequential", optimizer="adam", sets=["optimizer.betas=0.8,0.9"])).config
     assert config.optimizer_options["betas"] == (0.8, 0.9)
 
 
@@ -45,7 +46,7 @@ def test_set_with_section_prefix_and_tuple(registry):
 )
 def test_bad_set_is_a_clear_error(registry, assignment, fragment):
     with pytest.raises(ConfigError, match="--set") as info:
-        resolve(registry, "dynamic", sets=[assignment])
+        resolve(registry, RunChoice("dynamic", sets=[assignment]))
     assert fragment in str(info.value)
 
 
@@ -68,7 +69,7 @@ def lr_registry(plugin_env):
     ],
 )
 def test_which_lr_a_run_gets(lr_registry, model, optimizer, lr, expected):
-    assert resolve(lr_registry, model, optimizer=optimizer, lr=lr).config.lr == expected
+    assert resolve(lr_registry, RunChoice(model, optimizer=optimizer, lr=lr)).config.lr == expected
 
 
 @pytest.mark.parametrize("lr", [0, -1e-3, float("nan"), float("inf"), True, "1e-3"])
@@ -83,18 +84,18 @@ def test_an_optimizer_declares_a_positive_lr_or_none(lr):
 @pytest.mark.parametrize("lr", [0, -1e-3, float("nan"), float("inf")])
 def test_bad_lr(registry, lr):
     with pytest.raises(ConfigError, match="learning rate must be a positive number"):
-        resolve(registry, "dynamic", lr=lr)
+        resolve(registry, RunChoice("dynamic", lr=lr))
 
 
 @pytest.mark.parametrize("steps", [0, -5, 2.5])
 def test_bad_steps(registry, steps):
     with pytest.raises(ConfigError, match="steps must be a positive whole number"):
-        resolve(registry, "dynamic", steps=steps)
+        resolve(registry, RunChoice("dynamic", steps=steps))
 
 
 def test_unknown_optimizer(registry):
     with pytest.raises(ConfigError, match="unknown optimizer 'adm' \\(did you mean 'adam'\\?\\)"):
-        resolve(registry, "dynamic", optimizer="adm")
+        resolve(registry, RunChoice("dynamic", optimizer="adm"))
 
 
 def test_a_model_may_default_to_its_own_step_count(registry):
@@ -104,13 +105,13 @@ def test_a_model_may_default_to_its_own_step_count(registry):
 
     spec = dataclasses.replace(registry.models["numpy"].spec, name="long", steps=2000)
     registry.models["long"] = Entry(spec, registry.models["numpy"].origin)
-    assert resolve(registry, "long").config.steps == 2000
-    assert resolve(registry, "long", steps=7).config.steps == 7
-    assert resolve(registry, "numpy").config.steps == 500
+    assert resolve(registry, RunChoice("long")).config.steps == 2000
+    assert resolve(registry, RunChoice("long", steps=7)).config.steps == 7
+    assert resolve(registry, RunChoice("numpy")).config.steps == 500
 
 
 def test_resolve_returns_the_specs_it_chose_and_a_stored_config_finds_the_same(registry):
-    resolved = resolve(registry, "dynamic", optimizer="adam")
+    resolved = resolve(registry, RunChoice("dynamic", optimizer="adam"))
     assert resolved.model is registry.models["dynamic"].spec
     assert resolved.optimizer is registry.optimizers["adam"].spec and resolved.dataset is registry.datasets["random"].spec
     assert resolved.backend == "torch" and "model 'dynamic'" in resolved.label
@@ -120,7 +121,7 @@ def test_resolve_returns_the_specs_it_chose_and_a_stored_config_finds_the_same(r
 def test_a_stored_config_whose_plugin_is_gone_is_a_config_error(registry):
     import dataclasses
 
-    config = dataclasses.replace(resolve(registry, "numpy").config, optimizer="uninstalled")
+    config = dataclasses.replace(resolve(registry, RunChoice("numpy")).config, optimizer="uninstalled")
     with pytest.raises(ConfigError, match="unknown optimizer 'uninstalled'"):
         specs_for(registry, config)
 
@@ -151,11 +152,11 @@ def test_bad_training_options_are_one_line_usage_errors_and_store_nothing(metric
 def test_training_options_are_stored_with_the_run_and_come_back(metric_registry, store):
     from runner.training.runs import config_of
 
-    config = resolve(metric_registry, "numpy", dataset="heldout", sets=["batch=8", "d_in=5", "d_out=3"],
-                     batch_size=4, eval_every=5, track=["grad_norm", "lr", "grad_norm"]).config
+    config = resolve(metric_registry, RunChoice("numpy", dataset="heldout", sets=["batch=8", "d_in=5", "d_out=3"],
+                                                batch_size=4, eval_every=5, track=["grad_norm", "lr", "grad_norm"])).config
     assert (config.batch_size, config.eval_every, config.track) == (4, 5, ("grad_norm", "lr"))
     config = dataclasses.replace(config, device="cpu")
-    plain = resolve(metric_registry, "numpy", device="cpu").config
+    plain = resolve(metric_registry, RunChoice("numpy", device="cpu")).config
     stored, stored_plain = (store.get_run(store.create_run(c, device="cpu")) for c in (config, plain))
     assert config_of(stored) == config and config_of(stored_plain) == plain
     assert set(stored_plain.config) == {"model_params", "optimizer_options", "dataset_params"}  # stored as before

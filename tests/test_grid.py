@@ -2,6 +2,7 @@ import pytest
 
 from runner.errors import ConfigError, OptionError
 from runner.grid import check_grid_size, expand, parse_ints, set_axis, split
+from runner.request import RunRequest
 
 
 def test_split_keeps_parenthesised_groups():
@@ -37,8 +38,8 @@ def test_set_axis_lists_values_but_keeps_a_tuple_whole():
 
 
 def test_expand_is_the_product_with_seeds_innermost(registry):
-    configs = [r.config for r in expand(registry, ["numpy", "autograd"], ["sgd", "adam"], [1e-4, 1e-3], seeds=[0, 1, 2],
-                                        sets=["hidden=5,10"])]
+    configs = [r.config for r in expand(registry, RunRequest(["numpy", "autograd"], ["sgd", "adam"], [1e-4, 1e-3], seeds=[0, 1, 2],
+                                                   sets=["hidden=5,10"]))]
     assert len(configs) == 2 * 2 * 2 * 2 * 3
     assert [c.seed for c in configs[:3]] == [0, 1, 2]
     assert {(c.model, c.optimizer, c.lr, c.model_params["hidden"]) for c in configs} == {
@@ -47,7 +48,7 @@ def test_expand_is_the_product_with_seeds_innermost(registry):
 
 
 def test_expand_tuple_settings_and_devices(registry):
-    runs = expand(registry, ["sequential"], ["adam"], devices=["cpu", "auto"], sets=["betas=(0.9,0.999),(0.5,0.9)"])
+    runs = expand(registry, RunRequest(["sequential"], ["adam"], devices=["cpu", "auto"], sets=["betas=(0.9,0.999),(0.5,0.9)"]))
     configs = [r.config for r in runs]
     assert [(c.device, c.optimizer_options["betas"]) for c in configs] == [
         ("cpu", (0.9, 0.999)), ("cpu", (0.5, 0.9)), ("auto", (0.9, 0.999)), ("auto", (0.5, 0.9))]
@@ -55,19 +56,19 @@ def test_expand_tuple_settings_and_devices(registry):
 
 def test_one_bad_value_rejects_the_whole_grid(registry):
     with pytest.raises(ConfigError, match="unknown model 'nope'"):
-        expand(registry, ["numpy", "nope"])
+        expand(registry, RunRequest(["numpy", "nope"]))
     with pytest.raises(ConfigError, match="unknown device 'tpu'"):
-        expand(registry, ["numpy"], devices=["cpu", "tpu"])
+        expand(registry, RunRequest(["numpy"], devices=["cpu", "tpu"]))
 
 
 def test_a_mixed_grid_applies_a_setting_where_it_fits(registry):
-    configs = [r.config for r in expand(registry, ["explode", "numpy"], sets=["model.at=2", "batch=4", "d_in=5", "d_out=2"])]
+    configs = [r.config for r in expand(registry, RunRequest(["explode", "numpy"], sets=["model.at=2", "batch=4", "d_in=5", "d_out=2"]))]
     assert configs[0].model == "explode" and configs[0].model_params["at"] == 2
     assert configs[1].model == "numpy" and configs[1].model_params == {"hidden": 100}
 
 
 def test_each_run_of_a_grid_carries_the_specs_it_names(registry):
-    runs = expand(registry, ["explode", "numpy"], ["sgd", "adam"], sets=["batch=4", "d_in=5", "d_out=2"])
+    runs = expand(registry, RunRequest(["explode", "numpy"], ["sgd", "adam"], sets=["batch=4", "d_in=5", "d_out=2"]))
     assert [(r.model.name, r.optimizer.name, r.dataset.name) for r in runs] == [
         (r.config.model, r.config.optimizer, r.config.dataset) for r in runs]
     assert {r.model.name for r in runs} == {"explode", "numpy"} and {r.optimizer.name for r in runs} == {"sgd", "adam"}
@@ -76,4 +77,4 @@ def test_each_run_of_a_grid_carries_the_specs_it_names(registry):
 
 def test_a_setting_no_run_of_the_grid_takes_is_still_an_error(registry):
     with pytest.raises(ConfigError, match="unknown setting 'hiden'"):
-        expand(registry, ["explode", "numpy"], sets=["hiden=3"])
+        expand(registry, RunRequest(["explode", "numpy"], sets=["hiden=3"]))

@@ -54,9 +54,10 @@ def test_specs_check_what_they_declare():
 def test_a_classifier_needs_a_dataset_with_classes(metric_registry):
     from runner.config import resolve
     from runner.errors import ConfigError
+    from runner.request import RunChoice
 
-    assert resolve(metric_registry, "softmax").config.dataset == "blobs"
+    assert resolve(metric_registry, RunChoice("softmax")).config.dataset == "blobs"
     with pytest.raises(ConfigError, match="model 'softmax' is a classifier .* dataset 'random' declares no classes"):
-        resolve(metric_registry, "softmax", dataset="random")
+        resolve(metric_registry, RunChoice("softmax", dataset="random"))
     with pytest.raises(ConfigError, match="model 'numpy' does not fit dataset 'blobs'"):
-        resolve(metric_registry, "numpy", dataset="blobs")
+        resolve(metric_registry, RunChoice("numpy", dataset="blobs"))

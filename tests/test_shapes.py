@@ -7,6 +7,7 @@ from runner import DatasetSpec, ModelSpec, hookimpl
 from runner.config import resolve
 from runner.errors import ConfigError
 from runner.registry import load_registry, make_plugin_manager
+from runner.request import RunChoice
 from runner.shapes import BATCH_OF_SCALARS, BATCH_OF_VECTORS, check_patterns, fits
 
 BROKEN = "tests.support.fake_plugins,tests.support.broken_plugins"
@@ -40,13 +41,13 @@ def test_core_models_fit_the_random_dataset(plugin_env):
     registry = load_registry()
     for model in ("numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic"):
         assert registry.models[model].spec.shapes == BATCH_OF_VECTORS
-        assert resolve(registry, model=model, sets=["batch=4", "d_in=3", "d_out=2"]).config.dataset == "random"
+        assert resolve(registry, RunChoice(model=model, sets=["batch=4", "d_in=3", "d_out=2"])).config.dataset == "random"
 
 
 def test_a_mismatch_is_a_config_error_naming_model_and_dataset(monkeypatch, plugin_env):
     monkeypatch.setenv("RUNNER_PLUGINS", BROKEN)
     with pytest.raises(ConfigError) as info:
-        resolve(load_registry(), model="sine_shaped")
+        resolve(load_registry(), RunChoice(model="sine_shaped"))
     message = str(info.value)
     assert message.startswith("model 'sine_shaped' does not fit dataset 'random':")
     assert "takes x of shape (n,) and y of shape (n,)" in message
@@ -72,9 +73,9 @@ def test_a_set_that_breaks_the_fit_is_caught_too(plugin_env):
     pm = make_plugin_manager()
     pm.register(Plugin(), name="pairs-plugin")
     registry = load_registry(pm, extra_modules=[])
-    assert resolve(registry, model="numpy", dataset="pairs").config.dataset_params == {"n": 8, "m": 8}
+    assert resolve(registry, RunChoice(model="numpy", dataset="pairs")).config.dataset_params == {"n": 8, "m": 8}
     with pytest.raises(ConfigError, match="gives x of shape \\(8, 2\\) and y of shape \\(7, 1\\)"):
-        resolve(registry, model="numpy", dataset="pairs", sets=["m=7"])
+        resolve(registry, RunChoice(model="numpy", dataset="pairs", sets=["m=7"]))
 
 
 def test_a_dataset_without_declared_shapes_is_built_to_check(plugin_env):
@@ -93,7 +94,7 @@ def test_a_dataset_without_declared_shapes_is_built_to_check(plugin_env):
     pm.register(Plugin(), name="flat-plugin")
     registry = load_registry(pm, extra_modules=[])
     with pytest.raises(ConfigError, match="model 'numpy' does not fit dataset 'flat'.*gives x of shape \\(5,\\)"):
-        resolve(registry, model="numpy", dataset="flat")
+        resolve(registry, RunChoice(model="numpy", dataset="flat"))
     assert built == ["numpy"]
 
 
@@ -118,8 +119,8 @@ def test_checking_shapes_leaves_the_global_generators_as_they_were(plugin_env):
     registry = load_registry(pm, extra_modules=[])
     random.seed(123), np.random.seed(123), torch.manual_seed(123)
     before = random.getstate(), np.random.get_state(), torch.get_rng_state()
-    resolved = resolve(registry, model="tensor", dataset="drawn", seed=5)
-    resolve(registry, model="tensor", dataset="drawn", seed=5)
+    resolved = resolve(registry, RunChoice(model="tensor", dataset="drawn", seed=5))
+    resolve(registry, RunChoice(model="tensor", dataset="drawn", seed=5))
     assert len(built) == 2 and built[0] == built[1]  # seeded as the run will be, both times
     assert random.getstate() == before[0]
     now, then = np.random.get_state(), before[1]
@@ -145,9 +146,9 @@ def test_a_model_chooses_its_default_dataset(plugin_env):
     pm = make_plugin_manager()
     pm.register(Plugin(), name="line-plugin")
     registry = load_registry(pm, extra_modules=[])
-    assert resolve(registry, model="on_line").config.dataset == "line"
+    assert resolve(registry, RunChoice(model="on_line")).config.dataset == "line"
     with pytest.raises(ConfigError, match="model 'on_line' does not fit dataset 'random'"):
-        resolve(registry, model="on_line", dataset="random")
+        resolve(registry, RunChoice(model="on_line", dataset="random"))
 
 
 def test_one_dimensional_data_gives_build_a_width_of_one():

@@ -15,6 +15,7 @@ from runner.cli.executor_options import executor_options, executor_settings
 from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
 from runner.cli.progress import progress_bar
 from runner.formatting import format_loss, format_metrics, format_settings
+from runner.request import RunRequest
 from runner.status import EXIT_CODES, RunStatus
 from runner.training.options import ExecOptions
 
@@ -57,8 +58,8 @@ if TYPE_CHECKING:
 @execution_options
 @db_option
 @click.pass_context
-def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_sizes, eval_every, track, sets, name,
-        sweep, add, jobs, per_device, fail_fast, dry_run, quiet, db, **options):
+def run(ctx: click.Context, sweep: str | None, add: bool, dry_run: bool, quiet: bool, db: str | None,
+        **options: Any) -> None:
     """Train MODEL and store the loss of every step.
 
     Every option that names something or takes a number also takes a
@@ -78,16 +79,16 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
 
     if add and sweep is None:
         raise click.UsageError("--add adds to the sweep that --sweep names; give --sweep NAME", ctx)
+    request = RunRequest.take(options)  # what to run; what is left says how
     chosen = execution(options)
     settings = executor_settings(options)
     registry = load_registry()
     with domain_errors():
-        grid = expand(registry, models, optimizers or [None], lrs or [None], steps or [None],
-                      seeds or [None], devices, datasets or [None], sets, name,
-                      batch_sizes or [None], eval_every, track or ())
+        grid = expand(registry, request)
     if dry_run:
         print_grid(grid)
         return
+    jobs, per_device, fail_fast = options.pop("jobs"), options.pop("per_device"), options.pop("fail_fast")
     if len(grid) == 1 and jobs == 1 and sweep is None and settings["executor"] == "local":
         ctx.exit(run_single(grid[0], db, quiet, chosen))
     from runner.execution.executor import PoolOptions

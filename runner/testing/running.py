@@ -46,9 +46,10 @@ def train_steps(registry: Any, steps: int, **resolve_args: Any) -> Trained:
 def prepared(registry: Any, **resolve_args: Any) -> tuple[Any, str]:
     """A trainer at its starting point (seeded, built, not stepped) and "", or None and why not."""
     from runner.config import resolve
+    from runner.request import RunChoice
     from runner.training import engine
 
-    resolved = resolve(registry, device="cpu", **resolve_args)
+    resolved = resolve(registry, RunChoice(device="cpu", **resolve_args))
     try:
         return engine.prepare(resolved), ""
     except Exception as exc:

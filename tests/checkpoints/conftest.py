@@ -11,6 +11,7 @@ from runner.checkpoints.codec import decode, encode
 from runner.checkpoints.state import capture, restore
 from runner.config import resolve
 from runner.registry import load_registry
+from runner.request import RunChoice
 from runner.training import engine
 from runner.training.options import ExecOptions
 
@@ -28,7 +29,7 @@ def builtins():
 
 def prepared(registry, model, steps, **resolve_args):
     resolve_args.setdefault("sets", SMALL)
-    return engine.prepare(resolve(registry, model, steps=steps, device="cpu", **resolve_args))
+    return engine.prepare(resolve(registry, RunChoice(model, steps=steps, device="cpu", **resolve_args)))
 
 
 def losses(trainer, steps, start=0, elapsed=0.0, options=None):

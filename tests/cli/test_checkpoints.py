@@ -28,10 +28,11 @@ def reference(model: str, optimizer: str, steps: int = STEPS) -> list[float]:
     bit for bit, as tests.support.gates promises."""
     from runner.config import resolve
     from runner.registry import load_registry
+    from runner.request import RunChoice
     from runner.training.engine import prepare, train
 
     sets = [DATA[i + 1] for i in range(0, 8, 2)]
-    resolved = resolve(load_registry(), model, optimizer=optimizer, steps=steps, seed=0, device="cpu", sets=sets)
+    resolved = resolve(load_registry(), RunChoice(model, optimizer=optimizer, steps=steps, seed=0, device="cpu", sets=sets))
     rows: list = []
     train(prepare(resolved), steps, lambda r, m: rows.extend(r))
     return [loss for _, loss, _ in rows]

@@ -252,6 +252,7 @@ def test_a_worker_that_cannot_build_or_restore_a_run_leaves_it_interrupted_with_
     from runner.checkpoints.state import capture
     from runner.config import resolve
     from runner.registry import load_registry
+    from runner.request import RunChoice
     from runner.status import RunStatus
     from runner.training import runs
     from runner.training.engine import prepare
@@ -260,7 +261,7 @@ def test_a_worker_that_cannot_build_or_restore_a_run_leaves_it_interrupted_with_
     monkeypatch.syspath_prepend(str(ROOT))
     monkeypatch.setenv("RUNNER_PLUGINS", "tests.support.changing_plugins")
     sets = ["batch=8", "d_in=6", "d_out=2", "delay=0"]
-    resolved = resolve(load_registry(), "changing", steps=10, seed=0, device="cpu", sets=sets)
+    resolved = resolve(load_registry(), RunChoice("changing", steps=10, seed=0, device="cpu", sets=sets))
     run_id = store.create_run(resolved.config, device="cpu")
     store.append_steps(run_id, [(0, 2.0, 0.1), (1, 1.5, 0.2)])
     store.save_artifact(run_id, "checkpoint", 2, encode(capture(prepare(resolved), 2)), "pt")
@@ -269,7 +270,7 @@ def test_a_worker_that_cannot_build_or_restore_a_run_leaves_it_interrupted_with_
     assert store.requeue([run_id]) == {run_id: 2}
 
     monkeypatch.setenv("CHANGING_LAYERS", "3")  # the plugin changed meanwhile
-    changed = resolve(load_registry(), "changing", steps=10, seed=0, device="cpu", sets=sets)
+    changed = resolve(load_registry(), RunChoice("changing", steps=10, seed=0, device="cpu", sets=sets))
     assert store.claim_run(run_id, "cpu") is not None
     outcome = runs.execute(run_id, changed, store, "cpu")
     record = store.get_run(run_id)

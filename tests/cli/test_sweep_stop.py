@@ -110,10 +110,11 @@ def test_runner_stop_interrupts_a_running_sweep_which_exits_130_with_the_resume_
 
 def test_a_stopped_sweep_stays_stopped_when_added_to_and_resume_works_it_again(db_url, registry):
     from runner.grid import expand
+    from runner.request import RunRequest
 
     quick = ["--model", "numpy", "--steps", "3", *DATA, "-q"]
     with open_store(db_url) as store:
-        store.enqueue([r.config for r in expand(registry, ["numpy"], steps=[3], sets=DATA[1::2])], "paused")
+        store.enqueue([r.config for r in expand(registry, RunRequest(["numpy"], steps=[3], sets=DATA[1::2]))], "paused")
         store.stop_sweep("paused", "a test")
     added = runner(db_url, "run", *quick, "--seed", "1", "--sweep", "paused", "--add")
     assert added.returncode == 130, added.stderr

@@ -254,9 +254,10 @@ def shared_db(request, db_url):
 
 def test_two_resumes_of_one_sweep_never_run_a_run_twice(shared_db, registry):
     from runner.grid import expand
+    from runner.request import RunRequest
 
     store = open_store(shared_db)
-    grid = expand(registry, ["sleepy"], seeds=list(range(12)), steps=[30], sets=["batch=4", "d_in=5", "d_out=2"])
+    grid = expand(registry, RunRequest(["sleepy"], seeds=list(range(12)), steps=[30], sets=["batch=4", "d_in=5", "d_out=2"]))
     store.enqueue([r.config for r in grid], "twice")
     resumers = [start(shared_db, "resume", "twice", "--jobs", "2") for _ in range(2)]
     for process in resumers:

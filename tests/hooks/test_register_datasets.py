@@ -7,6 +7,7 @@ import torch
 from runner import DatasetSpec, hookimpl
 from runner.config import resolve
 from runner.registry import load_registry, make_plugin_manager
+from runner.request import RunChoice
 from runner.testing import assert_conforms
 from tests.support.docs import load_example
 
@@ -46,7 +47,7 @@ def test_build_runs_after_seeding_and_before_the_model(plugin_env):
     from runner.training import engine
 
     for _ in range(2):
-        engine.prepare(resolve(registry, model="numpy", dataset="probe", seed=3))
+        engine.prepare(resolve(registry, RunChoice(model="numpy", dataset="probe", seed=3)))
     np.random.seed(3)
     assert order == [("dataset", float(np.random.rand()))] * 2
 
@@ -55,6 +56,6 @@ def test_the_default_dataset_is_random_and_unknown_names_are_refused(plugin_env)
     from runner.errors import ConfigError
 
     registry = load_registry()
-    assert resolve(registry, model="numpy").config.dataset == "random"
+    assert resolve(registry, RunChoice(model="numpy")).config.dataset == "random"
     with pytest.raises(ConfigError, match="unknown dataset 'randm' \\(did you mean 'random'\\?\\)"):
-        resolve(registry, model="numpy", dataset="randm")
+        resolve(registry, RunChoice(model="numpy", dataset="randm"))

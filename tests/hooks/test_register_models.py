@@ -5,6 +5,7 @@ import pytest
 from runner import ModelSpec, hookimpl
 from runner.config import resolve
 from runner.registry import load_registry, make_plugin_manager
+from runner.request import RunChoice
 from runner.testing import assert_conforms
 from tests.support.docs import load_example
 
@@ -41,7 +42,7 @@ def test_build_gets_the_dataset_widths_the_device_and_the_params(plugin_env):
     registry = load_registry(pm, extra_modules=[])
     from runner.training import engine
 
-    engine.prepare(resolve(registry, model="spy", steps=1, sets=["batch=4", "d_in=6", "d_out=2", "width=5"]))
+    engine.prepare(resolve(registry, RunChoice(model="spy", steps=1, sets=["batch=4", "d_in=6", "d_out=2", "width=5"])))
     assert calls == [(6, 2, "cpu", 5)]
 
 

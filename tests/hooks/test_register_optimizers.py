@@ -9,6 +9,7 @@ from runner import OptimizerSpec, hookimpl
 from runner.config import resolve
 from runner.errors import ConfigError
 from runner.registry import load_registry, make_plugin_manager
+from runner.request import RunChoice
 from runner.testing import assert_conforms
 from tests.support.docs import load_example
 
@@ -36,7 +37,7 @@ def test_a_rule_for_one_backend_is_refused_for_the_other_before_the_run():
     pm.register(Plugin(), name="torch-only")
     registry = load_registry(pm, extra_modules=[])
     with pytest.raises(ConfigError, match="optimizer 'torch_only' has no numpy implementation, so it cannot train model 'numpy'"):
-        resolve(registry, model="numpy", optimizer="torch_only")
+        resolve(registry, RunChoice(model="numpy", optimizer="torch_only"))
 
 
 def test_an_optimizer_spec_needs_a_builder():

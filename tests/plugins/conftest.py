@@ -6,6 +6,7 @@ import pytest
 
 from runner.config import resolve
 from runner.registry import load_registry
+from runner.request import RunChoice
 from runner.training import engine
 
 # The plugins this project ships (kept in step with the test modules).
@@ -31,7 +32,7 @@ def trained(registry):
     """``trained(model=..., steps=..., ...)`` -> (trainer, outcome, losses) through runner's own loop."""
 
     def run(*, steps, device="cpu", **resolve_args):
-        trainer = engine.prepare(resolve(registry, steps=steps, device=device, **resolve_args))
+        trainer = engine.prepare(resolve(registry, RunChoice(steps=steps, device=device, **resolve_args)))
         rows = []
         outcome = engine.train(trainer, steps, sink=lambda got, _: rows.extend(got))
         assert outcome.error is None, outcome.error

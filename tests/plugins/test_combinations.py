@@ -32,9 +32,10 @@ def changed(before, after):
 @pytest.mark.parametrize("model", MODELS)
 def test_any_optimizer_trains_any_model(registry, model, optimizer):
     from runner.config import resolve
+    from runner.request import RunChoice
     from runner.training import engine
 
-    cfg = resolve(registry, model=model, optimizer=optimizer, steps=3, seed=0, device="cpu", sets=TINY)
+    cfg = resolve(registry, RunChoice(model=model, optimizer=optimizer, steps=3, seed=0, device="cpu", sets=TINY))
     assert cfg.config.dataset_params == {"batch": 8, "d_in": 20, "d_out": 3}
     assert cfg.config.model_params == {"hidden": 5}
     trainer = engine.prepare(cfg)
@@ -72,9 +73,10 @@ def test_hand_written_models_never_use_autograd(trained, model, optimizer):
 def test_tensor_net_needs_no_autograd_at_all(registry):
     """With autograd switched off entirely, the tensor model still trains, and gets the same losses."""
     from runner.config import resolve
+    from runner.request import RunChoice
     from runner.training import engine
 
-    cfg = resolve(registry, model="tensor", steps=5, seed=0, device="cpu", sets=TINY)
+    cfg = resolve(registry, RunChoice(model="tensor", steps=5, seed=0, device="cpu", sets=TINY))
     rows_plain, rows_no_grad = [], []
     engine.train(engine.prepare(cfg), 5, sink=lambda got, _: rows_plain.extend(got))
     with torch.inference_mode():

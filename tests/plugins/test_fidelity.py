@@ -59,9 +59,10 @@ def test_runner_reproduces_the_tutorial(trained, model, optimizer, lr, reference
 def test_dynamic_depth_follows_the_seeded_python_random(registry):
     """DynamicNet draws its depth from Python's global ``random``, which runner seeds."""
     from runner.config import resolve
+    from runner.request import RunChoice
     from runner.training import engine
 
-    cfg = resolve(registry, model="dynamic", steps=1, seed=7, device="cpu", sets=["batch=4", "d_in=6", "hidden=5", "d_out=2"])
+    cfg = resolve(registry, RunChoice(model="dynamic", steps=1, seed=7, device="cpu", sets=["batch=4", "d_in=6", "hidden=5", "d_out=2"]))
     engine.prepare(cfg)
     after_prepare = random.getstate()
     random.seed(7)

@@ -61,10 +61,11 @@ def test_model_specs(registry):
 
 def test_the_models_resolve_to_the_tutorials_recipes(registry):
     from runner.config import resolve
+    from runner.request import RunChoice
 
-    module = resolve(registry, model="module").config
+    module = resolve(registry, RunChoice(model="module")).config
     assert module.optimizer_options == {"momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0}
-    dynamic = resolve(registry, model="dynamic").config
+    dynamic = resolve(registry, RunChoice(model="dynamic")).config
     assert (dynamic.optimizer, dynamic.lr, dynamic.optimizer_options["momentum"]) == ("sgd", 1e-4, 0.9)
     assert dynamic.dataset_params == {"batch": 64, "d_in": 1000, "d_out": 10}
     assert dynamic.model_params == {"hidden": 100}

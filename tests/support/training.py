@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runner.config import resolve
+from runner.request import RunChoice
 from runner.training.engine import Outcome, prepare, train
 from runner.training.options import ExecOptions
 
@@ -37,7 +38,7 @@ class Recorded:
 def record(registry, model, steps=10, options=None, **resolve_args) -> Recorded:
     """Resolve (on the CPU), prepare and train ``model``; the sink keeps everything."""
     resolve_args.setdefault("sets", SMALL)
-    resolved = resolve(registry, model, steps=steps, device="cpu", **resolve_args)
+    resolved = resolve(registry, RunChoice(model, steps=steps, device="cpu", **resolve_args))
     recorded = Recorded()
     recorded.outcome = train(prepare(resolved), steps, recorded, options or ExecOptions())
     return recorded

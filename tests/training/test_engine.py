@@ -7,6 +7,7 @@ import pytest
 
 from runner.config import resolve
 from runner.errors import StorageError, StorageUnavailable
+from runner.request import RunChoice
 from runner.training import engine
 from runner.training.engine import StopFlag, prepare, train
 from runner.training.options import ExecOptions
@@ -15,7 +16,7 @@ SMALL = ["batch=4", "d_in=3", "d_out=2"]
 
 
 def run(registry, model, steps=10, sets=(), params=None, **options):
-    resolved = resolve(registry, model, steps=steps, sets=[*SMALL, *sets])
+    resolved = resolve(registry, RunChoice(model, steps=steps, sets=[*SMALL, *sets]))
     if params:
         config = resolved.config
         config = dataclasses.replace(config, model_params={**config.model_params, **params})
@@ -74,7 +75,7 @@ def test_a_failing_sink_does_not_lose_rows(registry):
             raise OSError("disk busy")
         stored.extend(rows)
 
-    outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 40, flaky, ExecOptions(flush_seconds=0.05))
+    outcome = train(prepare(resolve(registry, RunChoice("sleepy", sets=SMALL))), 40, flaky, ExecOptions(flush_seconds=0.05))
     assert outcome.status == "failed" and "disk busy" in outcome.error
     assert [r[0] for r in stored] == list(range(len(stored))) and stored
     assert outcome.steps_done == len(stored)
@@ -190,7 +191,7 @@ def test_progress_shows_the_newest_metrics(metric_registry):
 def checkpointed(registry, model, steps, stop_after=None, **options):
     """Train with on_checkpoint noting (steps done, seconds, rows the sink had by then); stop after ``stop_after`` steps."""
     rows, calls = [], []
-    resolved = resolve(registry, model, steps=steps, sets=SMALL)
+    resolved = resolve(registry, RunChoice(model, steps=steps, sets=SMALL))
     trainer = prepare(resolved)
     stop = StopFlag()
     if stop_after is not None:
@@ -240,7 +241,7 @@ def test_a_failing_checkpoint_fails_the_run_and_keeps_its_rows(registry):
     def fails(done, seconds):
         raise OSError("disk full")
 
-    outcome = train(prepare(resolve(registry, "numpy", sets=SMALL)), 10, lambda got, _: rows.extend(got),
+    outcome = train(prepare(resolve(registry, RunChoice("numpy", sets=SMALL))), 10, lambda got, _: rows.extend(got),
                     ExecOptions(on_checkpoint=fails, checkpoint_every="4 steps"))
     assert outcome.status == "failed" and "OSError: disk full" in outcome.error
     assert [r[0] for r in rows] == [0, 1, 2, 3] and outcome.steps_done == 4
@@ -249,7 +250,7 @@ def test_a_failing_checkpoint_fails_the_run_and_keeps_its_rows(registry):
 def test_a_resumed_run_numbers_its_steps_and_times_on_from_the_checkpoint(registry):
     rows, calls = [], []
     options = ExecOptions(on_checkpoint=lambda done, seconds: calls.append(done), checkpoint_every="4 steps")
-    outcome = train(prepare(resolve(registry, "numpy", sets=SMALL)), 10, lambda got, _: rows.extend(got), options,
+    outcome = train(prepare(resolve(registry, RunChoice("numpy", sets=SMALL))), 10, lambda got, _: rows.extend(got), options,
                     start=6, elapsed=100.0)
     assert outcome.status == "completed" and outcome.steps_done == 10 and outcome.seconds >= 100
     assert [r[0] for r in rows] == [6, 7, 8, 9] and all(r[2] >= 100 for r in rows)
@@ -277,7 +278,7 @@ def for_seconds(seconds):
 
 def test_a_passing_store_fault_is_ridden_out_and_loses_nothing(registry):
     sink, refused, stored = flaky_sink(for_seconds(0.6))
-    outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 120, sink, ExecOptions(flush_seconds=0.02))
+    outcome = train(prepare(resolve(registry, RunChoice("sleepy", sets=SMALL))), 120, sink, ExecOptions(flush_seconds=0.02))
     assert outcome.status == "completed" and outcome.error is None
     assert [r[0] for r in stored] == list(range(120)) and outcome.steps_done == 120
     assert refused == sorted(set(refused))  # the kept rows only grow
@@ -288,7 +289,7 @@ def test_a_passing_store_fault_is_ridden_out_and_loses_nothing(registry):
 def test_training_waits_for_the_store_once_the_memory_bound_is_reached(registry, monkeypatch):
     monkeypatch.setattr(engine, "PENDING_LIMIT", 20)
     sink, refused, stored = flaky_sink(for_seconds(1.5))
-    outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 200, sink, ExecOptions(flush_seconds=0.02))
+    outcome = train(prepare(resolve(registry, RunChoice("sleepy", sets=SMALL))), 200, sink, ExecOptions(flush_seconds=0.02))
     assert outcome.status == "completed" and [r[0] for r in stored] == list(range(200))
     at_bound = [n for n in refused if n >= 20]
     assert len(at_bound) >= 2 and len(set(at_bound)) == 1  # offered again and again, and no step computed meanwhile
@@ -298,7 +299,7 @@ def test_training_waits_for_the_store_once_the_memory_bound_is_reached(registry,
 def test_a_store_fault_past_the_deadline_fails_the_run_in_one_line(registry):
     sink, refused, stored = flaky_sink(lambda: True)
     started = time.monotonic()
-    outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 10_000, sink,
+    outcome = train(prepare(resolve(registry, RunChoice("sleepy", sets=SMALL))), 10_000, sink,
                     ExecOptions(flush_seconds=0.02, db_deadline=0.5))
     assert 0.5 <= time.monotonic() - started < 5
     assert outcome.status == "failed" and outcome.steps_done == 0 and not stored
@@ -311,6 +312,6 @@ def test_a_store_fault_that_cannot_pass_fails_the_run_at_once(registry):
     def sink(rows, metric_rows):
         raise StorageError("x.db was deleted or replaced while runner was writing to it")
 
-    outcome = train(prepare(resolve(registry, "sleepy", sets=SMALL)), 10_000, sink, ExecOptions(flush_seconds=0.02))
+    outcome = train(prepare(resolve(registry, RunChoice("sleepy", sets=SMALL))), 10_000, sink, ExecOptions(flush_seconds=0.02))
     assert outcome.status == "failed" and outcome.steps_done == 0
     assert outcome.error == "StorageError: x.db was deleted or replaced while runner was writing to it"

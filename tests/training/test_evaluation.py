@@ -52,9 +52,10 @@ def test_evaluation_leaves_generators_and_gradients_as_they_were(metric_registry
     import torch
 
     from runner.config import resolve
+    from runner.request import RunChoice
     from runner.training.engine import prepare
 
-    trainer = prepare(resolve(metric_registry, "dynamic", steps=3, device="cpu", dataset="heldout", sets=SETS, eval_every=1))
+    trainer = prepare(resolve(metric_registry, RunChoice("dynamic", steps=3, device="cpu", dataset="heldout", sets=SETS, eval_every=1)))
     trainer.step()
     grads = [p.grad for p in trainer.model.parameters()]
     states = random.getstate(), numpy.random.get_state()[1].copy(), torch.get_rng_state()
@@ -67,11 +68,12 @@ def test_evaluation_leaves_generators_and_gradients_as_they_were(metric_registry
 
 def test_the_validation_split_is_drawn_after_the_weights_without_moving_a_training_draw(metric_registry):
     from runner.config import resolve
+    from runner.request import RunChoice
     from runner.training.engine import prepare
 
-    prepare(resolve(metric_registry, "dynamic", steps=1, seed=7, device="cpu", dataset="heldout", sets=SETS))
+    prepare(resolve(metric_registry, RunChoice("dynamic", steps=1, seed=7, device="cpu", dataset="heldout", sets=SETS)))
     without = random.getstate(), numpy.random.get_state()[1].copy()
-    prepare(resolve(metric_registry, "dynamic", steps=1, seed=7, device="cpu", dataset="heldout", sets=SETS, eval_every=1))
+    prepare(resolve(metric_registry, RunChoice("dynamic", steps=1, seed=7, device="cpu", dataset="heldout", sets=SETS, eval_every=1)))
     assert random.getstate() == without[0] and (numpy.random.get_state()[1] == without[1]).all()
 
 
@@ -81,13 +83,15 @@ def test_the_validation_split_is_drawn_after_the_weights_without_moving_a_traini
 ])
 def test_eval_every_must_be_positive(metric_registry, eval_every, message):
     from runner.config import resolve
+    from runner.request import RunChoice
 
     with pytest.raises(OptionError, match=message):
-        resolve(metric_registry, "numpy", dataset="heldout", eval_every=eval_every)
+        resolve(metric_registry, RunChoice("numpy", dataset="heldout", eval_every=eval_every))
 
 
 def test_eval_every_needs_a_validation_split(registry):
     from runner.config import resolve
+    from runner.request import RunChoice
 
     with pytest.raises(OptionError, match="dataset 'random' has none"):
-        resolve(registry, "numpy", eval_every=10)
+        resolve(registry, RunChoice("numpy", eval_every=10))

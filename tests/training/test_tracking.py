@@ -36,10 +36,11 @@ def test_param_norm_is_the_norm_of_the_parameters_after_the_last_step(registry):
     import torch
 
     from runner.config import resolve
+    from runner.request import RunChoice
     from runner.training.engine import prepare, train
 
-    trainer = prepare(resolve(registry, "sequential", steps=3, device="cpu", sets=["batch=8", "d_in=5", "d_out=3", "hidden=4"],
-                              track=("param_norm",)))
+    choice = RunChoice("sequential", steps=3, device="cpu", sets=["batch=8", "d_in=5", "d_out=3", "hidden=4"], track=("param_norm",))
+    trainer = prepare(resolve(registry, choice))
     rows = []
     train(trainer, 3, lambda _, metric_rows: rows.extend(metric_rows))
     expected = torch.sqrt(sum((p.detach() ** 2).sum() for p in trainer.model.parameters()))
@@ -48,16 +49,18 @@ def test_param_norm_is_the_norm_of_the_parameters_after_the_last_step(registry):
 
 def test_an_unknown_tracked_metric_is_refused_with_a_suggestion(registry):
     from runner.config import resolve
+    from runner.request import RunChoice
 
     with pytest.raises(OptionError, match=r"unknown tracked metric 'grad_nrm' \(did you mean 'grad_norm'\?\); choose from: "):
-        resolve(registry, "numpy", track=("grad_nrm",))
+        resolve(registry, RunChoice("numpy", track=("grad_nrm",)))
 
 
 def test_a_model_metric_named_like_a_tracked_one_fails_the_run(metric_registry):
     from runner.config import resolve
+    from runner.request import RunChoice
     from runner.training.engine import prepare, train
 
-    resolved = resolve(metric_registry, "counted", steps=2, device="cpu", dataset="heldout", sets=SETS, track=("lr",))
+    resolved = resolve(metric_registry, RunChoice("counted", steps=2, device="cpu", dataset="heldout", sets=SETS, track=("lr",)))
     trainer = prepare(resolved)
     trainer.model.metrics = lambda model: {"lr": 1.0}
     outcome = train(trainer, 2, lambda *_: None)

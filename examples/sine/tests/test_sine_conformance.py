@@ -21,6 +21,7 @@ def test_core_models_refuse_the_sine_dataset_clearly():
     from runner.config import resolve
     from runner.errors import ConfigError
     from runner.registry import load_registry
+    from runner.request import RunChoice
 
     with pytest.raises(ConfigError, match="model 'numpy' does not fit dataset 'sine'"):
-        resolve(load_registry(extra_modules=()), model="numpy", dataset="sine")
+        resolve(load_registry(extra_modules=()), RunChoice(model="numpy", dataset="sine"))

@@ -33,10 +33,11 @@ def runner_losses(model: str, steps: int, seed: int) -> list[float]:
     """Train ``model`` with its defaults (optimizer, lr, the sine dataset) through runner's own loop."""
     from runner.config import resolve
     from runner.registry import load_registry
+    from runner.request import RunChoice
     from runner.training import engine
 
     registry = load_registry(extra_modules=())
-    resolved = resolve(registry, model=model, steps=steps, seed=seed, device="cpu")
+    resolved = resolve(registry, RunChoice(model=model, steps=steps, seed=seed, device="cpu"))
     assert resolved.config.dataset == "sine"
     rows = []
     outcome = engine.train(engine.prepare(resolved), steps, sink=lambda got, _: rows.extend(got))
