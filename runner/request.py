@@ -1,6 +1,6 @@
 """What the user asked to run, before any plugin default is applied.
 
-``runner run`` builds one RunRequest from its options (``RunRequest.take``);
+``runner run`` builds one RunRequest from its options (runner.cli.params.take);
 runner.grid expands it into a RunChoice per run of the grid, and
 runner.config.resolve turns each choice into a complete, checked RunConfig.
 A new run option is a field here, named as its click option's parameter in
@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -49,13 +48,6 @@ class RunRequest:
     """Evaluate on the validation split every N steps (--eval-every); None: never."""
     track: Sequence[str] = ()
     """Runner-computed metrics recorded each step (--track): lr, grad_norm, param_norm."""
-
-    @classmethod
-    def take(cls, options: dict[str, Any]) -> RunRequest:
-        """The request in a click command's keyword arguments, taken out of ``options``: one per field, of the
-        field's name; an option left unset (None) is the field's default."""
-        values = {f.name: options.pop(f.name) for f in dataclasses.fields(cls)}
-        return cls(**{name: value for name, value in values.items() if value is not None})
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,30 @@ the integer ones also take ranges such as ``0-4``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from runner.errors import ConfigError
 
 __all__ = ["PositiveFloats", "Ints", "Seconds", "Label", "Names", "MAX_INT", "MAX_NAME", "MAX_JOBS", "MAX_SECONDS",
-    "POSITIVE_FLOATS", "STEPS", "RUN_ID", "COUNT", "JOBS", "LABEL", "WHOLE_NUMBERS", "SEEDS", "NAMES", "SECONDS"]
+    "POSITIVE_FLOATS", "STEPS", "RUN_ID", "COUNT", "JOBS", "LABEL", "WHOLE_NUMBERS", "SEEDS", "NAMES", "SECONDS", "take"]
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
+
+
+def take(cls: type[T], options: dict[str, Any]) -> T:
+    """The dataclass ``cls`` made of a click command's options (its keyword arguments ``options``) named as its
+    fields, which are taken out of ``options``; an option left unset (None) takes the field's default. A new
+    field is then read from the command line by adding the click option of its name, nothing else."""
+    values = {f.name: options.pop(f.name) for f in dataclasses.fields(cls)}
+    return cls(**{name: value for name, value in values.items() if value is not None})
+
 
 # runner.grid (and the registry it imports) is imported inside convert(), when a value is converted,
 # so that the commands that take only run ids or counts (ls, show, rm, ...) start light.

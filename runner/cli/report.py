@@ -2,19 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from runner.cli.common import db_option, domain_errors, mark_lost, open_store
-from runner.cli.params import RUN_ID
+from runner.cli.params import RUN_ID, take
 from runner.cli.typed import as_typed
 from runner.outputs import write_all
 from runner.status import VALUES
 
-__all__ = ["page_options", "report", "check_outputs"]
+__all__ = ["Page", "page_options", "report", "check_outputs"]
+
+if TYPE_CHECKING:
+    from runner.outputs import Output
+    from runner.report.figures import Options
+    from runner.report.verdicts import At
 
 
-def page_options(command):
-    """The options of what the page draws, shared by ``runner report`` and ``runner watch``."""
+@dataclass(frozen=True)
+class Page:
+    """What the options of ``page_options`` ask of the page, for ``runner report`` and ``runner watch`` alike
+    (each field is the option of its name: runner.cli.params.take reads them)."""
+
+    band: str = "minmax"
+    """A seed group's band: minmax or std."""
+    linear: bool = False
+    """Linear axes (by default: log where the values span a decade)."""
+    points: int = 2000
+    """About the most points drawn per line."""
+    title: str | None = None
+    """The page's title."""
+    metrics: Sequence[str] = ()
+    """The --metric values as given: each NAME[,NAME]."""
+    best: str | None = None
+    """The metric (or loss) whose best final value is marked."""
+
+    @property
+    def names(self) -> list[str]:
+        """The metrics named, in order."""
+        return [name.strip() for value in self.metrics for name in value.split(",") if name.strip()]
+
+    def options(self) -> Options:
+        """The figures' options."""
+        from runner.report.figures import Options
+
+        return Options(max_points=self.points, band=self.band, log_y=False if self.linear else None)
+
+
+def page_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of what the page draws (a Page), shared by ``runner report`` and ``runner watch``."""
     options = [
         click.option("--band", type=click.Choice(["minmax", "std"]), default="minmax", show_default=True,
                      help="A seed group's band: lowest to highest run, or mean ± one standard deviation."),
@@ -52,8 +91,8 @@ def page_options(command):
               help="Compare groups that differ in one setting by each run's final or best value of --best's NAME "
                    "(or the loss).")
 @db_option
-def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, verdicts_path,
-           compare_at, db):
+def report(output: str, plotlyjs: str, verdicts_path: str | None, compare_at: At, db: str | None,
+           **options: Any) -> None:
     """Write an HTML report comparing runs: loss and metric curves, seed groups, a summary table, config diff.
 
     With no RUN and no filter, every run is shown. The file needs no network
@@ -73,29 +112,30 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
       runner report --sweep lr-grid --verdicts verdicts.json
     """
     from runner import report as core
+    from runner.report.data import Selection
     from runner.report.html import to_html
     from runner.report.verdicts import Basis, verdicts
 
-    names = [name.strip() for value in metrics for name in value.split(",") if name.strip()]
+    selection, page = take(Selection, options), take(Page, options)  # the run ids, --sweep, --model, --status
     command = as_typed(click.get_current_context())
     page_to, verdicts_to = check_outputs(output, verdicts_path)  # before anything is read or written
 
-    options = core.Options(max_points=points, band=band, log_y=False if linear else None)
+    figure_options = page.options()
     with open_store(db, create=False) as store:
         with domain_errors():
             mark_lost(store)  # a dead run shows as lost, not as running
-            data = core.gather(store, run_ids, sweep=sweep, models=models, statuses=statuses, metrics=names, best=best,
-                               command=command, budget=options.budget)  # a long run: about the steps drawn
-        found = verdicts(data, Basis(best or "loss", compare_at))  # on what --best names, which gather has read
-        page = to_html(data, plotlyjs=plotlyjs, options=options, title=title, verdicts=found)
+            data = core.gather(store, selection, metrics=page.names, best=page.best, command=command,
+                               budget=figure_options.budget)  # a long run: about the steps drawn
+        found = verdicts(data, Basis(page.best or "loss", compare_at))  # on what --best names, which gather has read
+        page_html = to_html(data, plotlyjs=plotlyjs, options=figure_options, title=page.title, verdicts=found)
     with domain_errors():
-        size, *_ = write_all([(page_to, page), *([(verdicts_to, found.to_json() + "\n")] if verdicts_to else [])])
+        size, *_ = write_all([(page_to, page_html), *([(verdicts_to, found.to_json() + "\n")] if verdicts_to else [])])
     groups = f", {len(data.groups)} seed group{'s' if len(data.groups) != 1 else ''}" if data.groups else ""
     click.echo(f"Wrote {'the page to standard output' if page_to.to_stdout else output}: {len(data.runs)} runs{groups}, "
                f"{size / 1e6:.1f} MB", err=True)
 
 
-def check_outputs(output: str, verdicts_path: str | None):
+def check_outputs(output: str, verdicts_path: str | None) -> tuple[Output, Output | None]:
     """The page's output and the verdicts' (or None), both checked before either is written."""
     from runner.outputs import check, check_all
 

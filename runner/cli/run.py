@@ -12,7 +12,7 @@ import click
 from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store
 from runner.cli.execution import execution, execution_options
 from runner.cli.executor_options import executor_options, executor_settings
-from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
+from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS, take
 from runner.cli.progress import progress_bar
 from runner.formatting import format_loss, format_metrics, format_settings
 from runner.request import RunRequest
@@ -79,7 +79,7 @@ def run(ctx: click.Context, sweep: str | None, add: bool, dry_run: bool, quiet: 
 
     if add and sweep is None:
         raise click.UsageError("--add adds to the sweep that --sweep names; give --sweep NAME", ctx)
-    request = RunRequest.take(options)  # what to run; what is left says how
+    request = take(RunRequest, options)  # what to run; what is left says how
     chosen = execution(options)
     settings = executor_settings(options)
     registry = load_registry()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import errno
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from runner.cli.common import InputError, db_option, domain_errors, mark_lost, open_store
-from runner.cli.params import RUN_ID, Seconds
-from runner.cli.report import page_options
+from runner.cli.params import RUN_ID, Seconds, take
+from runner.cli.report import Page, page_options
 from runner.cli.typed import as_typed
+
+if TYPE_CHECKING:
+    from runner.report.data import Selection
+    from runner.store import Store
 
 __all__ = ["watch", "chosen", "bind_error"]
 
@@ -29,7 +34,8 @@ __all__ = ["watch", "chosen", "bind_error"]
 @page_options
 @db_option
 @click.pass_context
-def watch(ctx, targets, port, host, allowed_hosts, interval, band, linear, points, title, metrics, best, db):
+def watch(ctx: click.Context, targets: tuple[str, ...], port: int, host: str, allowed_hosts: tuple[str, ...],
+          interval: float, db: str | None, **options: Any) -> None:
     """Serve a live report of a sweep or of runs: the page updates itself as they train.
 
     \b
@@ -56,13 +62,13 @@ def watch(ctx, targets, port, host, allowed_hosts, interval, band, linear, point
       ssh -L 8765:127.0.0.1:8765 gpu-box 'runner watch --port 8765 --db postgresql://...'
     """
     from runner.report.data import Selection
-    from runner.report.figures import Options
     from runner.watch.feed import Feed
     from runner.watch.live import Settings, Watch
     from runner.watch.server import WatchServer
     from runner.watch.snapshot import check_metrics
 
-    names = tuple(dict.fromkeys(name.strip() for value in metrics for name in value.split(",") if name.strip()))
+    page = take(Page, options)
+    names = tuple(dict.fromkeys(page.names))
     if targets and all(t.isdigit() for t in targets):
         selection = Selection(run_ids=tuple(dict.fromkeys(RUN_ID.convert(t, None, ctx) for t in targets)))
     elif len(targets) > 1:
@@ -77,9 +83,8 @@ def watch(ctx, targets, port, host, allowed_hosts, interval, band, linear, point
             selection = chosen(store, selection)
             feed = Feed(selection, names)
             feed.poll(store)  # every step stored so far, and a check that the runs exist
-            check_metrics(feed, store.metric_names(list(feed.tails)), best)
-        options = Options(max_points=points, band=band, log_y=False if linear else None)
-        settings = Settings(interval=interval, options=options, best=best, title=title, command=command)
+            check_metrics(feed, store.metric_names(list(feed.tails)), page.best)
+        settings = Settings(interval=interval, options=page.options(), best=page.best, title=page.title, command=command)
         live = Watch(store, db, feed, settings)
         try:
             server = WatchServer((host, port), live, allowed_hosts)
@@ -106,7 +111,7 @@ def watch(ctx, targets, port, host, allowed_hosts, interval, band, linear, point
         server.server_close()
 
 
-def chosen(store, selection):
+def chosen(store: Store, selection: Selection) -> Selection:
     """The selection with its sweep named (the newest when none was given), refused if it has no runs."""
     from runner.report.data import Selection
 

@@ -4,7 +4,7 @@
     from runner import report
 
     store = open_store("experiments.db")
-    data = report.gather(store, models=["numpy", "tensor"])
+    data = report.gather(store, report.Selection(models=("numpy", "tensor")))
     figs = report.figures(data)          # plotly Figures: figs.loss, figs.final_loss, figs.wall_clock
     figs.loss.show()                     # in a notebook
     report.write_html(data, "report.html")

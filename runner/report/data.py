@@ -147,12 +147,16 @@ class Group:
 
 @dataclass(frozen=True)
 class Selection:
-    """What the user asked for."""
+    """What the user asked for: these runs (none: every run), of this sweep, models and statuses, each given once."""
 
     run_ids: tuple[int, ...] = ()
     sweep: str | None = None
     models: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("run_ids", "models", "statuses"):  # in order, once each, from any iterable the caller has
+            object.__setattr__(self, name, tuple(dict.fromkeys(getattr(self, name))))
 
     def describe(self) -> str:
         parts = []
@@ -229,11 +233,8 @@ class ReportData:
 
 def gather(
     store: Store,
-    run_ids: Iterable[int] = (),
+    selection: Selection | None = None,
     *,
-    sweep: str | None = None,
-    models: Iterable[str] = (),
-    statuses: Iterable[str] = (),
     metrics: Iterable[str] = (),
     best: str | None = None,
     command: str | None = None,
@@ -242,8 +243,7 @@ def gather(
 ) -> ReportData:
     """The report data for the selected runs.
 
-    With ``run_ids``, those runs; otherwise every run. ``sweep``, ``models``
-    and ``statuses`` narrow either. ``metrics`` are read at every stored
+    The runs that ``selection`` names (None: every run). ``metrics`` are read at every stored
     step; ``best`` (a metric, gathered with them, or ``"loss"``) picks the
     entry with the best final value. Raises NoRunsSelected when nothing is
     left, UnknownMetric for a metric no selected run recorded (before
@@ -252,7 +252,7 @@ def gather(
     about as many as its line draws (``data.sampling`` says which and how);
     its summary stays exact.
     """
-    selection = Selection(tuple(dict.fromkeys(run_ids)), sweep, tuple(dict.fromkeys(models)), tuple(dict.fromkeys(statuses)))
+    selection = selection or Selection()
     records = select_runs(store, selection)
     if not records:
         raise NoRunsSelected(f"no runs match the selection ({selection.describe()}) in {store.url}; see `runner ls`")
@@ -266,15 +266,14 @@ def gather(
         bare = tuple(run_data(r, Series.empty()) for r in records)
         points = budget.per_line(len(records), len(group_by_seed(bare)))
     runs, sampling, metric_sampling = read_runs(store, records, recorded, directions, points)
-    return assemble(selection, tuple(runs), names, directions, declared, best,
-                    provenance(command, store.url, now), sampling, metric_sampling)
+    return assemble(selection, tuple(runs), directions, declared, best, provenance(command, store.url, now), sampling,
+                    metric_sampling)
 
 
 def assemble(
     selection: Selection,
     runs: tuple[RunData, ...],
-    names: tuple[str, ...],
-    directions: dict[str, Direction],
+    directions: dict[str, Direction],  # of each metric gathered, in the order asked
     declared: dict[str, str],  # the directions the runs' models declare (runner.metrics.declared_directions)
     best: str | None,
     made: Provenance,
@@ -283,7 +282,7 @@ def assemble(
 ) -> ReportData:
     """The report of ``runs`` (read whole or in part): what varies, the seed groups and the best entry.
     ``gather`` and runner.watch, which reads the runs as they grow, both end here."""
-    sampling, metric_sampling = sampling or Sampling(), metric_sampling or {}
+    names, sampling, metric_sampling = tuple(directions), sampling or Sampling(), metric_sampling or {}
     varying, constant = config_diff(runs)
     parted = {LOSS: set(sampling.sampled), **{name: set(s.sampled) for name, s in metric_sampling.items()}}
     groups = group_by_seed(runs, directions, parted)

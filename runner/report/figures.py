@@ -1,7 +1,7 @@
 """Plotly figures drawn from a ReportData: what the HTML page shows, and what a notebook can ``.show()``.
 
     from runner import report
-    figs = report.figures(report.gather(store, models=["numpy"]))
+    figs = report.figures(report.gather(store, report.Selection(models=("numpy",))))
     figs.loss.show()
 
 With metrics gathered (``gather(store, metrics=["val_loss"])``), each gets

@@ -44,7 +44,7 @@ def report_data(feed: Feed, best: str | None, command: str | None, database: str
             if series is not None:
                 metrics[name] = run_metric(name, directions[name], series)
         runs.append(run_data(record, tail.series(), tuple(sorted(metrics)), metrics))
-    return assemble(feed.selection, tuple(runs), names, directions, declared, best, provenance(command, database))
+    return assemble(feed.selection, tuple(runs), directions, declared, best, provenance(command, database))
 
 
 def steady(figs: Figures) -> Figures:

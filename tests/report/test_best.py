@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from runner.report import Options, figures, gather, to_html
+from runner.report import Options, Selection, figures, gather, to_html
 from runner.report.comparisons import comparisons_section
 from runner.report.metric_data import NotAGoal
 from runner.report.ranking import RULE
@@ -81,7 +81,7 @@ def test_diverged_seeds_count_against_a_configuration(store):
     assert line.startswith("Best configuration: numpy · sgd · lr=0.001, final loss 1.03 over 6 seeds")
     assert line.endswith("Next best: numpy · adam · lr=0.001, 0.11, ranked after for its 3 of 6 seeds diverged.")
     # alone, it is best, and the line says what it lost
-    alone = gather(store, best="loss", run_ids=range(1, 7))
+    alone = gather(store, Selection(run_ids=range(1, 7)), best="loss")
     (line,) = verdicts(alone).best
     assert line.text.startswith("Best configuration: numpy · adam · lr=0.001, final loss 0.11 over 3 seeds, 95% interval ")
     assert line.text.endswith("; 3 of 6 seeds diverged.") and line.as_dict()["diverged_or_failed"] == 3

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from runner.report import gather, to_html
+from runner.report import Selection, gather, to_html
 from runner.report.comparisons import HEAD, comparisons_section
 from runner.report.verdicts import Basis, verdicts
 from tests.report.conftest import HOSTILE, add_run
@@ -36,7 +36,7 @@ def test_a_report_of_a_real_sweep_has_the_comparisons_table(cli, store, tmp_path
     assert row[0] == "optimizer" and row[4].startswith("2 shared<details") and row[7] == "paired t"
     assert re.search(r"<li>seed 0: A [^,]+, B [^,]+, A − B [^<]+</li><li>seed 1: ", row[4])  # each seed's values
     assert re.fullmatch(r"(<b>)?((adam|gd) lower than (adam|gd) in \d of 2 seeds|no clear difference with 2 seeds).*", row[8])
-    data = gather(store, sweep="opt")
+    data = gather(store, Selection(sweep="opt"))
     (c,) = verdicts(data).comparisons
     assert {c.first.name, c.second.name} == {"adam", "gd"} and c.seeds == 2
     assert c.first.mean <= c.second.mean and sorted(c.first.values) == [0, 1]

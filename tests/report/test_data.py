@@ -181,7 +181,7 @@ def test_selection_by_ids_models_statuses_and_sweep(store):
     d = add_run(store, decay(5), model="autograd", status="interrupted")
 
     def ids(**kw):
-        return [r.id for r in gather(store, **kw).runs]
+        return [r.id for r in gather(store, Selection(**kw)).runs]
 
     assert ids() == [a, b, c, d]
     assert ids(run_ids=[d, a]) == [a, d]
@@ -191,18 +191,18 @@ def test_selection_by_ids_models_statuses_and_sweep(store):
     assert ids(sweep="lr-grid") == [a, b]
     assert ids(sweep="lr-grid", models=["tensor"]) == [b]
     assert ids(run_ids=[a, b, c], statuses=["completed"]) == [a, b]
-    assert gather(store, sweep="lr-grid").runs[0].sweep == "lr-grid"
-    assert gather(store, models=["tensor"], statuses=["diverged"]).selection == Selection((), None, ("tensor",), ("diverged",))
+    assert gather(store, Selection(sweep="lr-grid")).runs[0].sweep == "lr-grid"
+    assert gather(store, Selection(models=["tensor"], statuses=["diverged"])).selection == Selection((), None, ("tensor",), ("diverged",))
 
 
 def test_no_match_and_unknown_runs_are_domain_errors(store):
     add_run(store, decay(5))
     with pytest.raises(NoRunsSelected, match=r"no runs match the selection \(model nope\) in sqlite"):
-        gather(store, models=["nope"])
+        gather(store, Selection(models=["nope"]))
     with pytest.raises(NoRunsSelected, match="sweep ghost"):
-        gather(store, sweep="ghost")
+        gather(store, Selection(sweep="ghost"))
     with pytest.raises(RunNotFound, match="no run 42"):
-        gather(store, [1, 42])
+        gather(store, Selection(run_ids=(1, 42)))
 
 
 def test_user_strings_are_kept_verbatim_in_the_data(store):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runner.report import Options, figures, gather
+from runner.report import Options, Selection, figures, gather
 from tests.report.conftest import HOSTILE, add_run, decay
 
 NAN = float("nan")
@@ -125,7 +125,7 @@ def test_one_exploding_run_does_not_flatten_the_others(store):
     stops = f"The loss axis stops at {cap:.3g} so that the other lines stay readable: #{boom} went as high as 1e+90"
     assert any(n.startswith(stops) for n in figs.notes)
     add_run(store, decay(30, seed=2))
-    assert figures(gather(store, run_ids=[1, 3])).loss.layout.yaxis.range is None  # no blow-up, no cut
+    assert figures(gather(store, Selection(run_ids=[1, 3]))).loss.layout.yaxis.range is None  # no blow-up, no cut
 
 
 def test_losses_spanning_less_than_a_decade_get_a_linear_axis(store):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from runner.metrics import declared_directions
-from runner.report import MetricSeries, Options, UnknownMetric, figures, gather, to_html
+from runner.report import MetricSeries, Options, Selection, UnknownMetric, figures, gather, to_html
 from runner.report.style import Palette
 from runner.store import MetricSummary
 from tests.report.conftest import add_run, decay, evaluations, rising
@@ -142,7 +142,7 @@ def test_best_on_a_group_compares_its_mean_final(store):
     lone = add_run(store, decay(5), lr=0.1, metrics={"acc": [0.1, 0.2, 0.3, 0.4, 0.8]})
     data = gather(store, best="acc")
     assert data.best.run_id == lone and data.best.value == 0.8 and data.best.group is None
-    data = gather(store, best="acc", run_ids=[1, 2])
+    data = gather(store, Selection(run_ids=[1, 2]), best="acc")
     assert data.best.group == "g1" and data.best.value == pytest.approx(0.7)
 
 
@@ -180,7 +180,7 @@ def test_an_unknown_metric_names_what_the_runs_have(store, evaluated, metrics, b
 def test_a_metric_of_runs_not_selected_is_unknown(store, evaluated):
     lone = add_run(store, decay(5), model="tensor")
     with pytest.raises(UnknownMetric, match="unknown metric 'val_loss'; the selected runs have: no metrics"):
-        gather(store, run_ids=[lone], metrics=["val_loss"])
+        gather(store, Selection(run_ids=[lone]), metrics=["val_loss"])
 
 
 def test_with_one_model_colour_follows_what_varies(store):
@@ -197,7 +197,7 @@ def test_with_one_model_colour_follows_what_varies(store):
     assert "Colour: optimizer. Dash: lr." in to_html(data, plotlyjs="cdn")
 
     hidden = [add_run(store, decay(10), hidden=h, dataset=d) for h in (10, 20) for d in ("random", "spiral")]
-    palette = Palette.for_runs(gather(store, run_ids=hidden).runs, gather(store, run_ids=hidden).varying)
+    palette = Palette.for_runs(gather(store, Selection(run_ids=hidden)).runs, gather(store, Selection(run_ids=hidden)).varying)
     assert (palette.colour_key, palette.dash_key) == ("dataset", "optimizer")
     assert len({palette.colours[i] for i in hidden}) == 2
 
@@ -210,5 +210,5 @@ def test_with_several_models_colour_follows_the_model(store):
     palette = Palette.for_runs(data.runs, data.varying)
     assert (palette.colour_key, palette.dash_key) == ("model", "optimizer")
     assert palette.colours[a] == palette.colours[b] != palette.colours[c]
-    lone = Palette.for_runs(gather(store, run_ids=[a]).runs, ())
+    lone = Palette.for_runs(gather(store, Selection(run_ids=[a])).runs, ())
     assert (lone.colour_key, lone.describe()) == ("model", "Colour: model. Dash: optimizer.")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from runner.config import RunConfig
-from runner.report import gather
+from runner.report import Selection, gather
 from runner.report.verdicts import Basis, Side, compare, num, verdicts
 from tests.report.conftest import add_run
 
@@ -174,7 +174,7 @@ def test_the_best_line_per_sweep_with_its_interval_and_lead(store):
                              "95% interval ")
     assert ". Next best: numpy · sgd · lr=0.001, 2.03; best lower than next in 5 of 5 seeds; mean difference −1" in a.text
     assert best[1].runner_up is None and "over 3 seeds" in best[1].text
-    one = verdicts(gather(store, sweep="a")).best
+    one = verdicts(gather(store, Selection(sweep="a"))).best
     assert len(one) == 1 and one[0].text.startswith("Best configuration: numpy · adam")
 
 
