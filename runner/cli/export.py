@@ -28,7 +28,8 @@ COLUMNS = ("run_id", "step", "loss", "elapsed")
 @metric_option("Add a column for each of these metrics, empty at steps where it was not recorded.")
 @click.option("-o", "--output", metavar="PATH", help="The file to write  [default: standard output, as '-' is].")
 @db_option
-def export(run_ids, fmt, sweep, metrics, output, db):
+def export(run_ids: tuple[int, ...], fmt: str, sweep: str | None, metrics: tuple[str, ...], output: str | None,
+           db: str | None) -> None:
     """Export per-step losses (columns run_id, step, loss, elapsed, then one per --metric).
 
     With no RUN, every run is exported. Non-finite values are written as

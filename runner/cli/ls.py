@@ -11,7 +11,7 @@ from runner.cli.common import db_option, domain_errors, format_table, json_optio
 from runner.cli.metric_options import check_metric_names, metric_option, summaries
 from runner.cli.params import COUNT
 from runner.formatting import format_loss
-from runner.status import VALUES
+from runner.status import VALUES, RunStatus
 
 __all__ = ["HEADERS", "ls", "metric_headers"]
 
@@ -26,7 +26,8 @@ HEADERS = ("ID", "NAME", "SWEEP", "MODEL", "OPTIMIZER", "LR", "SEED", "DEVICE", 
 @metric_option("Add this metric's final and best value (e.g. val_accuracy).")
 @json_option
 @db_option
-def ls(model, status, sweep, limit, metrics, as_json, db):
+def ls(model: str | None, status: str | None, sweep: str | None, limit: int | None, metrics: tuple[str, ...],
+       as_json: bool, db: str | None) -> None:
     """List runs, newest first.
 
     Runs whose process died (killed, out of memory, power loss) are marked
@@ -34,7 +35,7 @@ def ls(model, status, sweep, limit, metrics, as_json, db):
     """
     with open_store(db, create=False) as store, domain_errors():
         mark_lost(store)
-        records = store.list_runs(model=model, status=status, limit=limit, sweep=sweep)
+        records = store.list_runs(model=model, status=RunStatus(status) if status else None, limit=limit, sweep=sweep)
         check_metric_names(store, [r.id for r in records], metrics)
         summary = {r.id: summaries(store, r, metrics) for r in records}
     if as_json:

@@ -48,7 +48,7 @@ class PluginsGroup(LazyGroup):
 @click.group(cls=PluginsGroup, invoke_without_command=True)
 @json_option
 @click.pass_context
-def plugins(ctx, as_json):
+def plugins(ctx: click.Context, as_json: bool) -> None:
     """List the models, optimizers and datasets that plugins provide.
 
     \b

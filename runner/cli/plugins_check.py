@@ -22,7 +22,7 @@ __all__ = ["check"]
               help="A check still running after this long fails, naming the plugin (0: no limit).")
 @json_option
 @click.pass_context
-def check(ctx, name, kind, timeout, as_json):
+def check(ctx: click.Context, name: str, kind: str | None, timeout: float, as_json: bool) -> None:
     """Check that plugin NAME registers, trains, reproduces, computes its gradients and reports its metrics right.
 
     Runs on the CPU with the plugin's defaults, for a few steps; prints a

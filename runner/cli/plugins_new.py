@@ -27,7 +27,7 @@ def kinds_option(ctx: click.Context, param: click.Parameter, value: str) -> tupl
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--kind", "kinds", metavar="KIND[,KIND]", default="model", show_default=True, callback=kinds_option,
               help=f"What the plugin provides: {', '.join(NAMES)}, or several of them in one package.")
-def new(name, directory, kinds):
+def new(name: str, directory: Path | None, kinds: tuple[str, ...]) -> None:
     """Write a new plugin package NAME into DIRECTORY (default: ./runner-NAME).
 
     The package has a pyproject.toml with the `runner` entry point, the

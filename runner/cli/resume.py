@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from runner.cli.common import db_option, domain_errors, mark_lost, open_store
 from runner.cli.execution import execution, execution_options, given
 from runner.cli.executor_options import executor_options, executor_settings
 from runner.cli.params import JOBS, RUN_ID
+
+if TYPE_CHECKING:
+    from runner.config import Resolved
+    from runner.execution.local_pool import PoolOptions
+    from runner.store import RunRecord, Store
+    from runner.training.options import ExecOptions
 
 
 @click.command()
@@ -22,7 +31,8 @@ from runner.cli.params import JOBS, RUN_ID
 @execution_options
 @db_option
 @click.pass_context
-def resume(ctx, targets, restart, jobs, per_device, fail_fast, quiet, db, **options):
+def resume(ctx: click.Context, targets: tuple[str, ...], restart: bool, jobs: int, per_device: int, fail_fast: bool,
+           quiet: bool, db: str | None, **options: Any) -> None:
     """Continue interrupted and lost runs, and run what a sweep left queued.
 
     A run continues from its latest checkpoint in the same run: same id,
@@ -54,7 +64,8 @@ def resume(ctx, targets, restart, jobs, per_device, fail_fast, quiet, db, **opti
     ctx.exit(resume_sweep(ctx, targets[0] if targets else None, restart, values, db, quiet))
 
 
-def resume_sweep(ctx, sweep, restart, values, db, quiet) -> int:
+def resume_sweep(ctx: click.Context, sweep: str | None, restart: bool, values: dict[str, Any], db: str | None,
+                 quiet: bool) -> int:
     """Resume ``sweep`` (None: the newest with anything to resume) as it was started: its recorded --jobs,
     executor and run options, less those given on this command line (``values``, the command's)."""
     from runner.cli.executor_options import connect, disconnect, under_recorded
@@ -88,7 +99,8 @@ def resume_sweep(ctx, sweep, restart, values, db, quiet) -> int:
             disconnect(client)
 
 
-def resume_in(store, client, sweep, restart, options, db, quiet) -> int:
+def resume_in(store: Store, client: Any, sweep: str, restart: bool, options: PoolOptions, db: str | None,
+              quiet: bool) -> int:
     from runner.cli.sweep import run_sweep
     from runner.status import RunStatus
 
@@ -100,7 +112,8 @@ def resume_in(store, client, sweep, restart, options, db, quiet) -> int:
     return run_sweep(store, db, sweep, options, not quiet, client)
 
 
-def resume_runs(ids, restart, execution, given, db, quiet) -> int:
+def resume_runs(ids: Sequence[int], restart: bool, execution: ExecOptions, given: set[str], db: str | None,
+                quiet: bool) -> int:
     """Check every run first (status, plugin, device, checkpoint: a refusal changes nothing), then queue
     each again and train it here, one after another, with the options it recorded (less those ``given``
     on the command line); a Ctrl-C stops there. The exit status of the worst."""
@@ -138,7 +151,8 @@ def resume_runs(ids, restart, execution, given, db, quiet) -> int:
     return max(codes, key=lambda code: (code != 0, code))
 
 
-def resume_one(store, run_id, resolved, device, execution, quiet) -> int:
+def resume_one(store: Store, run_id: int, resolved: Resolved, device: Any, execution: ExecOptions,
+               quiet: bool) -> int:
     import dataclasses
 
     from runner.cli.progress import progress_bar
@@ -157,7 +171,7 @@ def resume_one(store, run_id, resolved, device, execution, quiet) -> int:
     return report_finished(runs.Finished(run_id, str(device), outcome), config)
 
 
-def check_runs(store, records, build: bool) -> None:
+def check_runs(store: Store, records: Sequence[RunRecord], build: bool) -> None:
     """Every run's latest checkpoint is read and checked before any run is queued again (runner.checkpoints.keeper:
     against the run's rows and, ``build``, a model built afresh on the CPU here, as the sweep's local workers
     will): a refusal is one line (saying to pass --restart), and nothing is changed."""

@@ -16,7 +16,7 @@ __all__ = ["rm"]
 @click.option("--force", is_flag=True, help="Also delete runs that are still running.")
 @db_option
 @click.pass_context
-def rm(ctx, targets, force, db):
+def rm(ctx: click.Context, targets: tuple[str, ...], force: bool, db: str | None) -> None:
     """Delete runs (or every run of SWEEP) and every loss they recorded.
 
     Removing the last run of a sweep frees its name for a new sweep.

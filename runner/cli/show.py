@@ -46,7 +46,7 @@ def record_lines(r) -> list[tuple[str, str]]:
 @click.argument("run_id", type=RUN_ID, metavar="RUN")
 @json_option
 @db_option
-def show(run_id, as_json, db):
+def show(run_id: int, as_json: bool, db: str | None) -> None:
     """Show RUN's record, its loss summary, each metric's first, final and best value, any error, and its
     events (when it was marked lost and why, and if its process turned out alive)."""
     with open_store(db, create=False, must_exist=True) as store, domain_errors():

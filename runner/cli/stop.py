@@ -15,7 +15,7 @@ __all__ = ["stop"]
 @click.command()
 @click.argument("sweep", type=LABEL)
 @db_option
-def stop(sweep, db):
+def stop(sweep: str, db: str | None) -> None:
     """Stop SWEEP everywhere: its workers claim no more runs, and its running runs stop between steps
     (interrupted, with a checkpoint). `runner resume SWEEP` goes on with it."""
     from runner.processes import host_name

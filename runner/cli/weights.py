@@ -20,7 +20,7 @@ __all__ = ["weights"]
               help="The file to write ('-': standard output, not a terminal)  [default: run-RUN.pt or run-RUN.npz].")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 @db_option
-def weights(run_id, output, force, db):
+def weights(run_id: int, output: str | None, force: bool, db: str | None) -> None:
     """Write RUN's final weights to PATH.
 
     A torch model's weights are a state_dict .pt file

@@ -25,7 +25,7 @@ AFTER_EXIT_SECONDS = 3.0  # once the workers have exited: how long to ask the sc
 @click.option("--name", metavar="NAME", help="Name the Dask workers NAME-0, NAME-1, ...  [default: HOST-I-DEVICE]")
 @click.option("--death-timeout", type=SECONDS, metavar="SECONDS",
               help="How long to wait for the scheduler to answer as the workers start.  [default: 30]")
-def worker(address, per_device, cpu_slots, name, death_timeout):
+def worker(address: str, per_device: int, cpu_slots: int | None, name: str | None, death_timeout: float | None) -> None:
     """Start one Dask worker (with its nanny, which restarts it if it dies) per device slot of this host,
     each with its own CUDA_VISIBLE_DEVICES, its share of the CPU threads and the Dask resources
     {"GPU": 1, "cuda:I": 1} or {"CPU": 1}; Ctrl-C stops them. SCHEDULER_ADDRESS is tcp://HOST:PORT.

@@ -244,6 +244,12 @@ def resources_for(device: str, gpu_cluster: bool) -> dict[str, float]:
     return {"CPU": 1}
 
 
+def scheduler_address(client: Client) -> str | None:
+    """The address of the scheduler ``client`` is connected to (None only before it connects or once closed)."""
+    assert client.scheduler is not None
+    return client.scheduler.address
+
+
 def check_devices(client: Client, devices: Iterable[str], wait_seconds: float = 0.0,
                   say: Callable[[str], None] | None = None, hint: str | None = None) -> bool:
     """Whether the cluster has GPU slots; OptionError for a run no slot takes, once ``wait_seconds`` have passed
@@ -265,7 +271,7 @@ def check_devices(client: Client, devices: Iterable[str], wait_seconds: float = 
         device, needed = min(missing.items())
         raise OptionError(f"no Dask worker offers {needed} for runs on {device} (workers offer: "
                           f"{', '.join(sorted(offered)) or 'nothing'}); "
-                          + (hint or f"start one with `runner worker {client.scheduler.address}` on a host that has it"))
+                          + (hint or f"start one with `runner worker {scheduler_address(client)}` on a host that has it"))
     return gpu_cluster
 
 

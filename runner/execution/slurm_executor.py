@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError, OptionError
-from runner.execution.dask_executor import DaskExecutor, check_devices, local_addresses, loopback, one_line, workers
+from runner.execution.dask_executor import (
+    DaskExecutor,
+    check_devices,
+    local_addresses,
+    loopback,
+    one_line,
+    scheduler_address,
+    workers,
+)
 from runner.execution.slots import cpu_slots
 from runner.execution.slurm_options import SlurmJobs
 
@@ -165,7 +173,7 @@ def new_cluster(options: dict[str, Any]) -> Any:
 def wait_for_a_worker(client: Client, jobs: int, wait: float, say: Callable[[str], None]) -> None:
     say(f"waiting up to {wait:g} s for the first of {jobs} SLURM job{'s' if jobs != 1 else ''} to start its workers "
         "(squeue --me lists them)")
-    address = client.scheduler.address  # gone once closed
+    address = scheduler_address(client)  # gone once closed
     try:
         client.wait_for_workers(1, timeout=wait)
     except (TimeoutError, asyncio.TimeoutError):  # one class since Python 3.11
@@ -208,6 +216,12 @@ class SlurmExecutor(DaskExecutor):
     workerless_since: float | None = None
     jobs_alive: bool = True  # whether squeue, last asked, listed a job of this sweep (or one was just submitted)
 
+    @property
+    def cluster(self) -> Any:
+        """The SLURMCluster of the jobs (``connect`` makes the client of one: it always has it)."""
+        assert self.client.cluster is not None
+        return self.client.cluster
+
     def poll(self) -> bool:
         going = super().poll()
         now = time.monotonic()
@@ -217,7 +231,7 @@ class SlurmExecutor(DaskExecutor):
         present = {job_of(str(info.get("name"))) for info in workers(self.client).values()}
         self.joined |= present
         self.workerless_since = None if present else (self.workerless_since or now)
-        left = (self.joined - present) & {job.job_id for job in list(self.client.cluster.workers.values())}
+        left = (self.joined - present) & {job.job_id for job in list(self.cluster.workers.values())}
         if now - self.last_squeue >= (SQUEUE_SOON_SECONDS if left or not present else SQUEUE_SECONDS):
             self.last_squeue = now
             self.replace_ended_jobs()
@@ -226,7 +240,7 @@ class SlurmExecutor(DaskExecutor):
 
     def why_no_job_is_left(self, now: float) -> str | None:
         then = f"then: runner resume {self.sweep} --executor slurm"
-        if not self.client.cluster.worker_spec:
+        if not self.cluster.worker_spec:
             return f"no SLURM job is left: the last ended before its workers joined (see its slurm-JOBID.out); {then}"
         if self.workerless_since is not None and now - self.workerless_since > self.options.worker_wait \
                 and not self.jobs_alive:  # e.g. SLURM's controller is gone
@@ -237,7 +251,7 @@ class SlurmExecutor(DaskExecutor):
     def replace_ended_jobs(self) -> None:
         """Submit a job again for each that SLURM ended after its workers joined (not for one that ended before:
         it would again)."""
-        cluster = self.client.cluster
+        cluster = self.cluster
         live = live_jobs()
         if live is None:  # SLURM cannot say
             self.jobs_alive = False
@@ -251,7 +265,7 @@ class SlurmExecutor(DaskExecutor):
         self.jobs_alive = bool(again) or len(ended) < len(ours)
 
     def gone_message(self) -> str:
-        return (f"the Dask scheduler of the SLURM jobs (at {self.client.cluster.scheduler_address}) went away; "
+        return (f"the Dask scheduler of the SLURM jobs (at {self.cluster.scheduler_address}) went away; "
                 f"runner resume {self.sweep} --executor slurm")
 
 
