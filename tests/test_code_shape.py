@@ -1,4 +1,5 @@
-"""The shape of runner's own code, kept true as it grows: no function takes more than MAX_PARAMETERS.
+"""The shape of runner's own code, kept true as it grows: no function takes more than MAX_PARAMETERS,
+and every click command is annotated.
 
 A function that needs more takes the object they describe (runner.request.RunRequest, a Page, a
 Selection): the parameters are then defined, documented and passed on in one place.
@@ -43,3 +44,28 @@ def test_the_count_leaves_out_self_and_star_arguments_and_names_each_offender():
         "async def also(a, b, c, d, e, f, g, h, i, /): ...\n"
     )
     assert over_the_limit(source, "x.py") == ["x.py:3 nine() takes 9 parameters", "x.py:4 also() takes 9 parameters"]
+
+
+def commands_unannotated(source: str, where: str) -> list[str]:
+    """The click commands (a function decorated with ...command(...) or ...group(...)) with a parameter or the
+    return left unannotated."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        if not any(ast.unparse(d).split("(")[0].rsplit(".", 1)[-1] in ("command", "group") for d in node.decorator_list):
+            continue
+        args = node.args
+        every = [*args.posonlyargs, *args.args, *args.kwonlyargs, *filter(None, (args.vararg, args.kwarg))]
+        missing = [a.arg for a in every if a.annotation is None] + (["return"] if node.returns is None else [])
+        if missing:
+            found.append(f"{where}:{node.lineno} {node.name}(): {', '.join(missing)}")
+    return found
+
+
+def test_every_click_command_is_annotated():
+    """mypy checks a command's body against its options' types only where they are written down."""
+    found = [line for path in sorted((RUNNER / "cli").glob("*.py"))
+             for line in commands_unannotated(path.read_text(encoding="utf-8"), str(path.relative_to(RUNNER.parent)))]
+    assert not found, "click commands with unannotated parameters:\n" + "\n".join(found)
+    assert commands_unannotated("@click.command()\ndef c(a, b: int): ...\n", "x.py") == ["x.py:2 c(): a, return"]
