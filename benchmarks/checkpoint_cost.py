@@ -24,13 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from runner import engine  # noqa: E402
 from runner.checkpoints.codec import decode, encode  # noqa: E402
 from runner.checkpoints.state import capture, restore  # noqa: E402
 from runner.config import RunConfig, resolve  # noqa: E402
 from runner.registry import load_registry  # noqa: E402
 from runner.request import RunChoice  # noqa: E402
 from runner.store import open_store  # noqa: E402
+from runner.training import engine  # noqa: E402
 
 MODELS = ("numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic")
 
