@@ -16,6 +16,8 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+__all__ = ["RunRequest", "RunChoice", "AXES", "SHARED"]
+
 
 @dataclass(frozen=True)
 class RunRequest:

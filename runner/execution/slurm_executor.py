@@ -205,6 +205,12 @@ def job_of(worker_name: str) -> str:
     return worker_name.rsplit("-", 2)[-2] if worker_name.count("-") >= 2 else ""
 
 
+def cluster_of(client: Client) -> Any:
+    """The SLURMCluster of the jobs (``connect`` makes the client of one: it always has it)."""
+    assert client.cluster is not None
+    return client.cluster
+
+
 @dataclass
 class SlurmExecutor(DaskExecutor):
     """runner.execution.executor.Executor on SLURM: DaskExecutor on a client from ``connect``, which also replaces the
@@ -218,9 +224,7 @@ class SlurmExecutor(DaskExecutor):
 
     @property
     def cluster(self) -> Any:
-        """The SLURMCluster of the jobs (``connect`` makes the client of one: it always has it)."""
-        assert self.client.cluster is not None
-        return self.client.cluster
+        return cluster_of(self.client)
 
     def poll(self) -> bool:
         going = super().poll()
@@ -294,14 +298,14 @@ def open_client(options: PoolOptions, url: str, devices: Sequence[str], say: Cal
                       "give the jobs such workers (--gpus-per-job N, --cpu-slots N)")
     except BaseException:
         client.close()
-        client.cluster.close()
+        cluster_of(client).close()
         raise
     return client
 
 
 def new_executor(store: Store, url: str, sweep: str, options: PoolOptions, client: Client, queued: list[RunRecord],
                  say: Callable[[str], None]) -> SlurmExecutor:
-    jobs = len(client.cluster.worker_spec)
+    jobs = len(cluster_of(client).worker_spec)
     say(f"sweep {sweep}: {len(queued)} runs queued, submitted to the workers of {jobs} SLURM job{'s' if jobs != 1 else ''}")
     return SlurmExecutor(client, store, url, sweep, options)
 

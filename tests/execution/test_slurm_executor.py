@@ -182,8 +182,8 @@ def test_what_slurm_refuses_is_one_line_exit_2_with_no_job_and_nothing_stored(sl
 
 @pytest.mark.slurm
 def test_a_sqlite_file_only_where_every_node_is_this_host(slurm, cli, store, monkeypatch):
-    from runner.execution import dask_executor, slurm_executor
     from runner.errors import ConfigError
+    from runner.execution import dask_executor, slurm_executor
 
     monkeypatch.setenv("SLURM_CONF", str(slurm.conf))
     slurm_executor.check_database(store.url, None)  # runnernode is 127.0.0.1: this host
