@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
 
+from runner.environment import LOST_AFTER_SECONDS
 from runner.errors import CheckpointError, NoDatabase, StorageError
-from runner.heartbeat import LOST_AFTER_SECONDS
 from runner.processes import host_name, process_alive
 from runner.status import RunStatus
 from runner.store import artifacts as kept

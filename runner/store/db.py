@@ -43,7 +43,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import StaticPool
 
-from runner.environment import DEFAULT_BUSY_SECONDS, sqlite_busy_seconds
+from runner.environment import DEFAULT_BUSY_SECONDS, LOST_AFTER_SECONDS, at_import, sqlite_busy_seconds
 from runner.errors import ForeignDatabase, OptionError, StorageError, StorageUnavailable
 from runner.store.models import HEAD, metadata
 
@@ -65,15 +65,7 @@ VERSION_TABLE = Table(
 )
 
 
-def _busy_seconds_at_import() -> float:
-    # As runner.heartbeat does: the CLI refuses a bad value up front (runner.cli.main).
-    try:
-        return sqlite_busy_seconds()
-    except OptionError:
-        return DEFAULT_BUSY_SECONDS
-
-
-BUSY_TIMEOUT_SECONDS = _busy_seconds_at_import()
+BUSY_TIMEOUT_SECONDS = at_import(sqlite_busy_seconds, DEFAULT_BUSY_SECONDS)
 
 
 def to_url(url: str) -> str:
@@ -187,8 +179,6 @@ def server_connect_args(url: URL) -> dict[str, Any]:
     process, should it come back, finds its connection gone and retries as after any passing fault."""
     if url.get_backend_name() != "postgresql":
         return {}
-    from runner.heartbeat import LOST_AFTER_SECONDS
-
     idle = f"-c idle_in_transaction_session_timeout={max(1000, int(LOST_AFTER_SECONDS * 1000))}"
     wanted = {"application_name": APPLICATION_NAME, "connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": idle}
     return {key: value for key, value in wanted.items() if key not in url.query}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from runner.heartbeat import LOST_VARIABLE
+from runner.environment import LOST_VARIABLE
 from runner.processes import host_name, start_time
 from runner.status import VALUES, RunStatus
 from runner.store.models import run_events, runs, steps, utcnow
