@@ -61,6 +61,11 @@ def new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | None
     )
 
 
+def recorded(options: dict[str, Any] | None) -> dict[str, Any]:
+    """The options column's value for a new run: none given is SQL NULL (a JSON column would keep None as 'null')."""
+    return {} if options is None else {"options": options}
+
+
 def take(conn: Connection, run_id: int, device: str, slot: str | None) -> RunRecord | None:
     """Compare and set: the queued run becomes ``running`` on ``device``, owned by this process of ``slot``
     (None: not queued)."""
