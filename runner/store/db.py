@@ -47,6 +47,14 @@ from runner.environment import DEFAULT_BUSY_SECONDS, LOST_AFTER_SECONDS, at_impo
 from runner.errors import ForeignDatabase, OptionError, StorageError, StorageUnavailable
 from runner.store.models import HEAD, metadata
 
+# What the rest of runner (and its tests and benchmarks) uses; the rest are this module's steps.
+__all__ = [
+    "APPLICATION_ID", "BUSY_TIMEOUT_SECONDS", "MIGRATIONS", "READ_ONLY", "VERSION_TABLE", "alembic_config", "check_ours",
+    "check_same_file", "check_schema", "create_engine_for", "create_schema", "display_url", "empty_engine", "ensure_schema",
+    "file_identity", "lock_schema", "read_revision", "server_connect_args", "sqlite_path", "sqlite_writable", "to_url",
+    "transaction", "upgrade",
+]
+
 APPLICATION_NAME = "runner"  # what PostgreSQL's pg_stat_activity shows for runner's connections
 CONNECT_TIMEOUT_SECONDS = 10  # a server that does not answer, rather than the system's minutes
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -1,6 +1,6 @@
 """A run's row as runner writes it: new, claimed, owned by its process, lost and revived.
 
-The module-level half of runner.store's Store: each function works inside a transaction it is given.
+What runner.store's mixins share about a run's row: each function works inside a transaction it is given.
 """
 
 from __future__ import annotations
@@ -22,6 +22,11 @@ from runner.store.records import RunRecord, record_of
 
 if TYPE_CHECKING:
     from runner.config import RunConfig
+
+__all__ = [
+    "LOST", "REVIVED", "STOPPED", "add_event", "check_status", "insert_run", "new_run", "owned", "recorded", "revive",
+    "silent", "stored_summary", "take",
+]
 
 # What a later command can tell of a run whose process is gone: not how it ended (only a parent sees that:
 # runner.scheduler.worker_end), so every way it could have, a database it gave up on (--db-deadline) included.
