@@ -36,7 +36,7 @@ class Liveness(StoreBase):
         is another process's (a different start time). A stopped or busy process
         keeps its run running however old its heartbeat. A run on another host is
         gone when its heartbeat is older than ``lost_after`` seconds (default
-        $RUNNER_LOST_AFTER_SECONDS, see runner.heartbeat); should its process
+        $RUNNER_LOST_AFTER_SECONDS, see runner.environment); should its process
         write again, the run takes its status back. Its stored steps are kept and
         summarised. Every command that shows or schedules runs calls this first,
         so a dead run never stays running. A store opened read-only marks nothing
