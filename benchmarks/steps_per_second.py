@@ -3,7 +3,7 @@
     python benchmarks/steps_per_second.py [--steps 500] [--repeat 3] [--model NAME ...]
 
 "bare" is the tutorial's own loop (tests/support/tutorial.py). "runner" is
-``runner.runs.start``, the code behind ``runner run``: plugin model, the one
+``runner.training.runs.start``, the code behind ``runner run``: plugin model, the one
 training loop, losses flushed to a real SQLite file. Both run the tutorial's
 sizes on the CPU; the best of ``--repeat`` runs is reported, and the ratio
 is the share of the bare speed that runner keeps.
@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from runner.config import resolve  # noqa: E402
 from runner.registry import load_registry  # noqa: E402
-from runner.runs import start  # noqa: E402
 from runner.store import open_store  # noqa: E402
+from runner.training.runs import start  # noqa: E402
 from tests.support.tutorial import SECTIONS, seeded  # noqa: E402
 
 METRICS_ROW = "metrics"  # the metered model, two training metrics, --eval-every 10

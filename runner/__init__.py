@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pluggy
 
-    from runner.models import load_model
+    from runner.loading import load_model
     from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
     hookimpl: pluggy.HookimplMarker
@@ -33,7 +33,7 @@ def __getattr__(name: str) -> Any:
 
         value: Any = pluggy.HookimplMarker("runner")
     elif name == "load_model":
-        from runner.models import load_model
+        from runner.loading import load_model
 
         value = load_model
     elif name in ("ModelSpec", "OptimizerSpec", "DatasetSpec"):

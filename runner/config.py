@@ -16,6 +16,7 @@ from typing import Any
 
 from runner.contracts import plugin_label
 from runner.errors import ConfigError, OptionError, PluginError
+from runner.formatting import format_settings
 from runner.kinds import NAMES
 from runner.registry import Registry, unknown_name_message
 from runner.shapes import check_fit, dataset_shapes
@@ -44,7 +45,7 @@ class RunConfig:
     dataset_params: dict[str, Any] = field(default_factory=dict)
     batch_size: int | None = None  # None: every step trains on the whole training split
     eval_every: int | None = None  # None: no held-out evaluation
-    track: tuple[str, ...] = ()  # runner-computed metrics (runner.tracking.TRACKERS)
+    track: tuple[str, ...] = ()  # runner-computed metrics (runner.metrics.TRACKED)
     # The model's declared metric directions, kept with the run so that "best" is right
     # wherever the run is read, even where the plugin is not installed.
     metric_directions: dict[str, str] = field(default_factory=dict)
@@ -214,8 +215,7 @@ def probe_optimizer(label: str, spec: OptimizerSpec, backend: str, lr: float, op
     try:
         builder(_one_parameter(backend), lr=lr, **options)
     except ValueError as exc:
-        shown = " ".join(f"{name}={value}" for name, value in changed.items())
-        raise OptionError(f"--set {shown}: {label} refuses these settings ({exc})") from None
+        raise OptionError(f"--set {format_settings(changed)}: {label} refuses these settings ({exc})") from None
     except Exception:
         return
     _PROBED.add(key)
@@ -254,12 +254,12 @@ def check_eval_every(eval_every: Any, dataset: str, dataset_spec: DatasetSpec) -
 
 
 def check_track(track: Iterable[str]) -> tuple[str, ...]:
-    from runner.tracking import TRACKERS
+    from runner.metrics import TRACKED
 
     names = tuple(dict.fromkeys(track))  # in order, once each
     for name in names:
-        if name not in TRACKERS:
-            raise OptionError("--track: " + unknown_name_message("tracked metric", name, TRACKERS))
+        if name not in TRACKED:
+            raise OptionError("--track: " + unknown_name_message("tracked metric", name, TRACKED))
     return names
 
 

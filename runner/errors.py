@@ -28,12 +28,12 @@ class StorageError(RunnerError):
 class StorageUnavailable(StorageError):
     """A database fault that may pass (locked, full, unreachable, a lost connection): worth trying again.
 
-    A running run keeps its rows and retries for a while (runner.patience) before it fails."""
+    A running run keeps its rows and retries for a while (runner.training.patience) before it fails."""
 
 
 class DatabaseGaveUp(StorageError):
-    """A database fault lasted past ``--db-deadline``: the process gave up on the database (runner.patience), and
-    what it could not write is lost. A sweep worker then exits with its own status (runner.worker.GAVE_UP_EXIT),
+    """A database fault lasted past ``--db-deadline``: the process gave up on the database (runner.training.patience), and
+    what it could not write is lost. A sweep worker then exits with its own status (runner.execution.local_worker.GAVE_UP_EXIT),
     so that the run is not taken for one killed."""
 
 

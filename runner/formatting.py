@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def format_loss(value: float | None, digits: int = 6) -> str:
@@ -24,6 +26,16 @@ def format_ids(ids: Sequence[int], limit: int = 12) -> str:
 def format_metrics(metrics: Mapping[str, float], separator: str = " · ") -> str:
     """``' · accuracy 0.984 · val_loss 0.0671'``: metric values briefly (3 significant digits), '' when none."""
     return "".join(f"{separator}{name} {format_loss(value, 3)}" for name, value in metrics.items())
+
+
+def canonical(value: Any) -> str:
+    """One text per value, equal exactly when the values are: how settings are compared, grouped and coloured."""
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def format_settings(values: Mapping[str, Any]) -> str:
+    """``hidden=64 momentum=0.9``: settings as name=value, one space apart; '' for none."""
+    return " ".join(f"{name}={value}" for name, value in values.items())
 
 
 def printable(text: str) -> str:

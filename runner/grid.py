@@ -12,11 +12,11 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 
 from runner.config import Resolved, resolve
-from runner.devices import check_device_syntax
 from runner.environment import positive
 from runner.errors import ConfigError, OptionError
 from runner.kinds import KINDS
 from runner.registry import Registry
+from runner.training.devices import check_device_syntax
 
 MAX_GRID_VARIABLE = "RUNNER_MAX_GRID"
 DEFAULT_MAX_GRID = 100_000  # a grid is built in memory, a config per run, before any is stored

@@ -17,6 +17,9 @@ Direction = Literal["min", "max"]
 DIRECTIONS: tuple[str, ...] = ("min", "max")
 MAX_LENGTH = 64  # the store's name column
 VALIDATION_PREFIX = "val_"
+# runner's tracked metrics (--track), named here so that checking a name needs no torch; each one's
+# computation is runner.training.tracking.TRACKERS, which has exactly these keys.
+TRACKED = ("lr", "grad_norm", "param_norm")
 _WORD = re.compile(r"[a-z][a-z0-9_]*")
 # Names that say "higher is better" by their ending (accuracy, top1_acc, macro_f1, roc_auc...).
 _HIGHER_IS_BETTER = ("accuracy", "acc", "f1", "auc", "precision", "recall")

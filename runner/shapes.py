@@ -17,9 +17,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError
+from runner.specs import check_patterns
 
 if TYPE_CHECKING:
     from runner.specs import DatasetSpec, ModelSpec
+
+__all__ = ["BATCH_OF_VECTORS", "BATCH_OF_SCALARS", "CLASSES", "check_patterns", "fits", "show_pattern", "show_shape",
+           "dataset_shapes", "check_fit"]
 
 #: Rows of features: x is (n, d_in), y is (n, d_out). The built-in models take these.
 BATCH_OF_VECTORS = ("n d_in", "n d_out")
@@ -27,16 +31,6 @@ BATCH_OF_VECTORS = ("n d_in", "n d_out")
 BATCH_OF_SCALARS = ("n", "n")
 #: A classifier: x is (n, d_in), y holds n class indices (the dataset declares ``classes``).
 CLASSES = ("n d_in", "n")
-
-
-def check_patterns(patterns: Any) -> None:
-    """Raise TypeError unless ``patterns`` is a pair of valid shape patterns."""
-    if not (isinstance(patterns, (tuple, list)) and len(patterns) == 2 and all(isinstance(p, str) for p in patterns)):
-        raise TypeError(f"shapes must be two patterns such as ('n d_in', 'n d_out'), not {patterns!r}")
-    for pattern in patterns:
-        for dim in pattern.split():
-            if not (dim.isidentifier() or (dim.isdigit() and int(dim) > 0)):
-                raise TypeError(f"shape pattern {pattern!r}: {dim!r} is neither a name nor a positive size")
 
 
 def fits(patterns: Sequence[str], x_shape: Sequence[int], y_shape: Sequence[int]) -> bool:

@@ -208,8 +208,6 @@ class ModelSpec:
         if self.dataset is not None:
             _check_name(self.dataset)
         if self.shapes is not None:
-            from runner.shapes import check_patterns
-
             check_patterns(self.shapes)
 
 
@@ -377,3 +375,15 @@ def lazy(target: str, package: str | None = None) -> Lazy:
     if module_name.startswith(".") and not package:
         raise TypeError(f"the lazy target {target!r} is relative: pass the package it is in, e.g. lazy({target!r}, __name__)")
     return Lazy(f"{importlib.util.resolve_name(module_name, package)}:{attribute}")
+
+
+def check_patterns(patterns: Any) -> None:
+    """Raise TypeError unless ``patterns`` is a pair of valid shape patterns.
+
+    Here, not in runner.shapes (which reads specs, and re-exports it): a spec checks its own patterns."""
+    if not (isinstance(patterns, (tuple, list)) and len(patterns) == 2 and all(isinstance(p, str) for p in patterns)):
+        raise TypeError(f"shapes must be two patterns such as ('n d_in', 'n d_out'), not {patterns!r}")
+    for pattern in patterns:
+        for dim in pattern.split():
+            if not (dim.isidentifier() or (dim.isdigit() and int(dim) > 0)):
+                raise TypeError(f"shape pattern {pattern!r}: {dim!r} is neither a name nor a positive size")

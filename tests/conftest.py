@@ -164,6 +164,19 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def plugins_logger():
+    """The runner.plugins logger as it was: a test's RUNNER_TRACE_PLUGINS=1 sets its level for the rest of the
+    process (as the variable should in a real one), which must not trace the tests after it."""
+    import logging
+
+    logger = logging.getLogger("runner.plugins")
+    level, handlers = logger.level, list(logger.handlers)
+    yield logger
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
+
+
+@pytest.fixture(autouse=True)
 def named_plugin_packages(request, monkeypatch):
     """Add the packages a ``plugin_packages`` marker names to the ones the test's registry loads."""
     from runner.registry import PACKAGES_VARIABLE

@@ -149,7 +149,7 @@ def test_bad_training_options_are_one_line_usage_errors_and_store_nothing(metric
 
 
 def test_training_options_are_stored_with_the_run_and_come_back(metric_registry, store):
-    from runner.runs import config_of
+    from runner.training.runs import config_of
 
     config = resolve(metric_registry, "numpy", dataset="heldout", sets=["batch=8", "d_in=5", "d_out=3"],
                      batch_size=4, eval_every=5, track=["grad_norm", "lr", "grad_norm"]).config

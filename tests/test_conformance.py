@@ -270,8 +270,8 @@ def test_evaluation_that_moves_the_training_generators_is_caught(monkeypatch):
     """DynamicNet draws its depth from Python's random: were evaluation not to put it back, training would change."""
     import contextlib
 
-    from runner import evaluation
     from runner.testing.measures import check_evaluation
+    from runner.training import evaluation
 
     registry = load_registry(extra_modules=())
     assert check_evaluation(registry, "dynamic").status == "pass"
@@ -285,7 +285,7 @@ def test_evaluation_that_moves_the_training_generators_is_caught(monkeypatch):
 def test_a_step_changes_the_parameters_and_the_optimizer_state_it_keeps(optimizer, changed):
     """What the evaluation check compares: Adam's moments are state; gd holds only the parameters, compared apart."""
     from runner.testing.running import prepared
-    from runner.testing.state import TrainingState
+    from runner.testing.snapshots import TrainingState
 
     registry = load_registry(extra_modules=MEASURES)
     trainer, problem = prepared(registry, model="ok_measured", optimizer=optimizer, seed=0)

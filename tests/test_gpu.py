@@ -11,8 +11,8 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 @pytest.mark.parametrize("model", ["autograd", "sequential", "module", "dynamic"])
 def test_the_loop_does_not_sync_per_step(registry, model):
     from runner.config import resolve
-    from runner.engine import prepare, train
-    from runner.options import ExecOptions
+    from runner.training.engine import prepare, train
+    from runner.training.options import ExecOptions
 
     trainer = prepare(resolve(registry, model, steps=300, device="cuda:0"))
     rows = []
@@ -35,7 +35,7 @@ def test_a_run_on_cuda_is_recorded_with_its_device(cli, store):
 
 
 def test_auto_picks_the_gpu(registry):
-    from runner.devices import resolve_device
+    from runner.training.devices import resolve_device
 
     assert resolve_device("auto", "torch").type == "cuda"
     assert resolve_device("auto", "numpy") == "cpu"
@@ -50,8 +50,8 @@ def test_a_sweep_places_auto_runs_on_the_gpu(cli, store):
 def test_metrics_tracking_batches_and_evaluation_add_no_per_step_sync(metric_registry):
     """Metric values ride in the loss's device block, evaluation syncs once each, and a batch's rows never wait."""
     from runner.config import resolve
-    from runner.engine import prepare, train
-    from runner.options import ExecOptions
+    from runner.training.engine import prepare, train
+    from runner.training.options import ExecOptions
 
     resolved = resolve(metric_registry, "metered", steps=300, device="cuda:0", eval_every=100, batch_size=32,
                        track=("lr", "grad_norm", "param_norm"))
@@ -79,8 +79,8 @@ def test_a_cuda_run_resumes_from_its_checkpoint(registry, model):
     from runner.checkpoints.codec import decode, encode
     from runner.checkpoints.state import capture, restore
     from runner.config import resolve
-    from runner.engine import prepare, train
-    from runner.options import ExecOptions
+    from runner.training.engine import prepare, train
+    from runner.training.options import ExecOptions
 
     resolved = resolve(registry, model, "adam", 1e-3, steps=20, device="cuda:0", batch_size=16)
     whole, head, tail, saved = [], [], [], []

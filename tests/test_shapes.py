@@ -125,7 +125,7 @@ def test_checking_shapes_leaves_the_global_generators_as_they_were(plugin_env):
     now, then = np.random.get_state(), before[1]
     assert now[0] == then[0] and (now[1] == then[1]).all() and now[2:] == then[2:]
     assert torch.equal(torch.get_rng_state(), before[2])
-    from runner.engine import prepare
+    from runner.training.engine import prepare
 
     trainer = prepare(resolved)  # the run itself draws exactly what the check drew
     assert built[2] == built[0] and trainer.x.shape == (4, 3)
@@ -151,7 +151,7 @@ def test_a_model_chooses_its_default_dataset(plugin_env):
 
 
 def test_one_dimensional_data_gives_build_a_width_of_one():
-    from runner.engine import _width
+    from runner.training.engine import _width
 
     assert _width(np.zeros(2000)) == 1
     assert _width(np.zeros((64, 1000))) == 1000

@@ -24,9 +24,9 @@ FULL_MODULES = frozenset({
     "tests/faults/test_chaos.py",
     "tests/plugins/test_fidelity.py",  # every tutorial model for 500 steps against the tutorial's own code
     "tests/report/test_browser.py",
-    "tests/test_dask_executor.py",
+    "tests/execution/test_dask_executor.py",
     "tests/test_examples_in_docs.py",  # every console example of the README and docs, run as a story
-    "tests/test_slurm_executor.py",
+    "tests/execution/test_slurm_executor.py",
     "tests/watch/test_browser.py",
 })
 
@@ -37,7 +37,7 @@ FULL_TESTS = frozenset({
     "tests/test_conformance.py::test_another_plugin_that_hangs_is_timed_apart_and_warned_about",
     "tests/store/test_store_concurrency.py::test_writers_in_separate_processes_share_one_sqlite_file",
     "tests/report/test_reading.py::test_a_big_report_stays_within_a_size_bound_set_by_what_is_drawn",
-    "tests/test_engine.py::test_training_waits_for_the_store_once_the_memory_bound_is_reached",
+    "tests/training/test_engine.py::test_training_waits_for_the_store_once_the_memory_bound_is_reached",
 })
 
 

@@ -1,3 +1,4 @@
+# Kept hand-written, not pickle or safetensors: pickle runs code on load; safetensors holds tensors, not nested state.
 """A checkpoint as bytes, in a format whose loading never runs code from the file.
 
 The bytes are a line naming the format, a line of JSON (the format's

@@ -1,4 +1,4 @@
-"""A run's checkpoints and final weights, kept in its store while it trains (``runner.runs`` uses this).
+"""A run's checkpoints and final weights, kept in its store while it trains (``runner.training.runs`` uses this).
 
 ``Keeper.resume`` restores the run's latest checkpoint, if it has one, and
 says where training goes on from; ``checkpoint`` is the engine's
@@ -19,9 +19,9 @@ from runner.status import RunStatus
 
 if TYPE_CHECKING:
     from runner.config import Resolved
-    from runner.engine import Outcome, Trainer
-    from runner.options import ExecOptions
     from runner.store import RunRecord, Store
+    from runner.training.engine import Outcome, Trainer
+    from runner.training.options import ExecOptions
 
 FORMATS = {"torch": "pt", "numpy": "npz"}
 # Weights above this are kept only when asked (--weights): a large model's weights belong under --artifacts.
@@ -92,7 +92,7 @@ class Keeper:
     def keep_weights(self, outcome: Outcome) -> None:
         """Keep the final weights of a run that completed or was interrupted, unless --no-weights, or too large
         for the default (then a warning says how to keep them)."""
-        from runner.checkpoints.weights import export_weights
+        from runner.checkpoints.weight_files import export_weights
 
         if self.options.weights is False or outcome.status not in KEEPS_WEIGHTS:
             return
@@ -113,8 +113,8 @@ def check_resumable(store: Store, record: RunRecord, resolved: Resolved | None =
     refusal, exit 2) in one line saying what differs and to start the run over with --restart."""
     from runner.checkpoints.codec import decode
     from runner.checkpoints.state import restore
-    from runner.engine import prepare
     from runner.errors import RunStateError
+    from runner.training.engine import prepare
 
     run_id = record.id
     restart = f"start it over with `runner resume {run_id} --restart`"

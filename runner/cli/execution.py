@@ -1,4 +1,4 @@
-"""The command-line options of ``runner.options.ExecOptions``, for ``runner run`` and ``runner resume`` alike.
+"""The command-line options of ``runner.training.options.ExecOptions``, for ``runner run`` and ``runner resume`` alike.
 
 One click option per field, in one table: ``@execution_options`` adds them
 all to a command and ``execution(kwargs)`` takes their values back out as
@@ -16,10 +16,10 @@ import click
 
 from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
 from runner.cli.params import SECONDS
-from runner.patience import DEFAULT_DEADLINE
+from runner.training.patience import DEFAULT_DEADLINE
 
 if TYPE_CHECKING:
-    from runner.options import ExecOptions
+    from runner.training.options import ExecOptions
 
 INTERNAL = {"flush_seconds"}  # ExecOptions fields that are no command-line option (tests set them)
 
@@ -97,7 +97,7 @@ def as_flags(recorded: Any) -> str:
 
 def execution(kwargs: dict[str, Any]) -> ExecOptions:
     """Take the values of OPTIONS out of a command's ``kwargs`` (removing them) as an ExecOptions."""
-    from runner.options import ExecOptions
+    from runner.training.options import ExecOptions
 
     values = {name: kwargs.pop(name) for name in OPTIONS}
     return ExecOptions(**{name: value for name, value in values.items() if value is not None})

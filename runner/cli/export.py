@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from runner.cli.common import db_option, domain_errors, open_store
-from runner.cli.metrics import check_metric_names, metric_option
+from runner.cli.metric_options import check_metric_names, metric_option
 from runner.cli.params import RUN_ID
 
 COLUMNS = ("run_id", "step", "loss", "elapsed")

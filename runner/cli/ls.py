@@ -8,7 +8,7 @@ import json
 import click
 
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
-from runner.cli.metrics import check_metric_names, metric_option, summaries
+from runner.cli.metric_options import check_metric_names, metric_option, summaries
 from runner.cli.params import COUNT
 from runner.formatting import format_loss
 from runner.status import VALUES

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from runner.cli.common import LazyGroup, format_table, json_option, jsonable, load_registry
+from runner.formatting import format_settings
 from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, Kind
 from runner.registry import Entry
 
@@ -32,7 +33,7 @@ def describe(kind: Kind[Any], entry: Entry[Any]) -> dict[str, Any]:
 
 
 def settings(values: dict) -> str:
-    return " ".join(f"{k}={v}" for k, v in values.items()) or "-"
+    return format_settings(values) or "-"
 
 
 class PluginsGroup(LazyGroup):

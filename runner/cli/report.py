@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shlex
-
 import click
 
 from runner.cli.common import db_option, domain_errors, mark_lost, open_store
 from runner.cli.params import RUN_ID
+from runner.cli.typed import as_typed
 from runner.outputs import write_all
 from runner.status import VALUES
 
@@ -76,8 +75,7 @@ def report(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, poi
     from runner.report.verdicts import Basis, verdicts
 
     names = [name.strip() for value in metrics for name in value.split(",") if name.strip()]
-    command = command_line(run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, names, best,
-                           compare_at, verdicts_path)
+    command = as_typed(click.get_current_context())
     page_to, verdicts_to = check_outputs(output, verdicts_path)  # before anything is read or written
 
     options = core.Options(max_points=points, band=band, log_y=False if linear else None)
@@ -105,37 +103,3 @@ def check_outputs(output: str, verdicts_path: str | None):
                                                                example="verdicts.json")
         check_all([page_to, *([verdicts_to] if verdicts_to else [])])
     return page_to, verdicts_to
-
-
-def command_line(
-    run_ids, sweep, models, statuses, output, plotlyjs, band, linear, points, title, metrics, best, compare_at="final",
-    verdicts_path=None,
-) -> str:
-    """The command, as the user could type it again."""
-    args = ["runner", "report", *map(str, run_ids)]
-    if sweep is not None:
-        args += ["--sweep", sweep]
-    for model in models:
-        args += ["--model", model]
-    for status in statuses:
-        args += ["--status", status]
-    args += ["-o", output]
-    if plotlyjs != "embed":
-        args += ["--plotlyjs", plotlyjs]
-    if band != "minmax":
-        args += ["--band", band]
-    if linear:
-        args.append("--linear")
-    if points != 2000:
-        args += ["--points", str(points)]
-    if title is not None:
-        args += ["--title", title]
-    if metrics:
-        args += ["--metric", ",".join(metrics)]
-    if best is not None:
-        args += ["--best", best]
-    if compare_at != "final":
-        args += ["--compare", compare_at]
-    if verdicts_path is not None:
-        args += ["--verdicts", verdicts_path]
-    return shlex.join(args)

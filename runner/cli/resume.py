@@ -6,7 +6,7 @@ import click
 
 from runner.cli.common import db_option, domain_errors, mark_lost, open_store
 from runner.cli.execution import execution, execution_options, given
-from runner.cli.executors import executor_options, executor_settings
+from runner.cli.executor_options import executor_options, executor_settings
 from runner.cli.params import JOBS, RUN_ID
 
 
@@ -57,8 +57,9 @@ def resume(ctx, targets, restart, jobs, per_device, fail_fast, quiet, db, **opti
 def resume_sweep(ctx, sweep, restart, values, db, quiet) -> int:
     """Resume ``sweep`` (None: the newest with anything to resume) as it was started: its recorded --jobs,
     executor and run options, less those given on this command line (``values``, the command's)."""
-    from runner.cli.executors import connect, disconnect, under_recorded
-    from runner.scheduler import PoolOptions
+    from runner.cli.executor_options import connect, disconnect, under_recorded
+    from runner.execution.executor import PoolOptions
+    from runner.execution.executors import EXECUTORS
     from runner.status import RESUMABLE, RunStatus
 
     with open_store(db, must_exist=True) as store:
@@ -78,7 +79,7 @@ def resume_sweep(ctx, sweep, restart, values, db, quiet) -> int:
         with domain_errors():
             runs = [r for status in RESUMABLE for r in store.list_runs(sweep=sweep, status=status)]
             if not restart:  # before anything is queued or connected to
-                check_runs(store, runs, build=pool.executor == "local")
+                check_runs(store, runs, build=EXECUTORS[pool.executor].builds_here)
         client = connect(pool, db)  # before anything is queued again
         try:
             with domain_errors():
@@ -105,11 +106,11 @@ def resume_runs(ids, restart, execution, given, db, quiet) -> int:
     on the command line); a Ctrl-C stops there. The exit status of the worst."""
     from runner.cli.common import load_registry
     from runner.config import specs_for
-    from runner.devices import resolve_device
     from runner.errors import RunStateError
-    from runner.runs import config_of
     from runner.status import RESUMABLE, RunStatus
     from runner.store.resuming import refusal
+    from runner.training.devices import resolve_device
+    from runner.training.runs import config_of
 
     registry = load_registry()
     with open_store(db, must_exist=True) as store, domain_errors():
@@ -140,10 +141,10 @@ def resume_runs(ids, restart, execution, given, db, quiet) -> int:
 def resume_one(store, run_id, resolved, device, execution, quiet) -> int:
     import dataclasses
 
-    from runner import runs
     from runner.cli.progress import progress_bar
     from runner.cli.run import report_finished
-    from runner.signals import graceful_stop
+    from runner.training import runs
+    from runner.training.signals import graceful_stop
 
     record = store.claim_run(run_id, str(device))
     if record is None:
@@ -163,9 +164,9 @@ def check_runs(store, records, build: bool) -> None:
     from runner.checkpoints.keeper import check_resumable
     from runner.cli.common import load_registry
     from runner.config import specs_for
-    from runner.devices import resolve_device
     from runner.errors import ConfigError, RunStateError
-    from runner.runs import config_of
+    from runner.training.devices import resolve_device
+    from runner.training.runs import config_of
 
     registry = load_registry() if build and records else None
     for record in records:

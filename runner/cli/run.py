@@ -11,18 +11,18 @@ import click
 
 from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store
 from runner.cli.execution import execution, execution_options
-from runner.cli.executors import executor_options, executor_settings
+from runner.cli.executor_options import executor_options, executor_settings
 from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS
 from runner.cli.progress import progress_bar
-from runner.formatting import format_loss, format_metrics
-from runner.options import ExecOptions
+from runner.formatting import format_loss, format_metrics, format_settings
 from runner.status import EXIT_CODES, RunStatus
+from runner.training.options import ExecOptions
 
 if TYPE_CHECKING:
-    from runner import runs
     from runner.config import Resolved, RunConfig
-    from runner.scheduler import PoolOptions
+    from runner.execution.executor import PoolOptions
     from runner.store import Store
+    from runner.training import runs
 
 
 @click.command()
@@ -90,7 +90,7 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
         return
     if len(grid) == 1 and jobs == 1 and sweep is None and settings["executor"] == "local":
         ctx.exit(run_single(grid[0], db, quiet, chosen))
-    from runner.scheduler import PoolOptions
+    from runner.execution.executor import PoolOptions
 
     ctx.exit(run_grid(grid, db, sweep, PoolOptions(jobs, per_device, fail_fast, chosen, **settings), quiet, add))
 
@@ -98,7 +98,7 @@ def run(ctx, models, optimizers, lrs, steps, seeds, devices, datasets, batch_siz
 def print_grid(grid: Sequence[Resolved]) -> None:
     def settings(c):
         parts = (c.model_params, c.optimizer_options, c.dataset_params, c.training_options())
-        return " ".join(f"{k}={v}" for part in parts for k, v in part.items())
+        return format_settings({k: v for part in parts for k, v in part.items()})
 
     rows = [(i, c.model, c.optimizer, f"{c.lr:g}", c.steps, c.seed, c.device, c.dataset, settings(c))
             for i, c in enumerate((r.config for r in grid), 1)]
@@ -107,9 +107,9 @@ def print_grid(grid: Sequence[Resolved]) -> None:
 
 
 def run_single(resolved: Resolved, db: str | None, quiet: bool, options: ExecOptions) -> int:
-    from runner import runs
     from runner.cli.sweep import check_devices
-    from runner.signals import graceful_stop
+    from runner.training import runs
+    from runner.training.signals import graceful_stop
 
     config = resolved.config
     label = f"{config.model} · {config.optimizer}"
@@ -153,19 +153,17 @@ def run_grid(grid: Sequence[Resolved], db: str | None, sweep: str | None, option
     """Store ``grid`` as sweep ``sweep`` (a new name, or with ``add`` the sweep of that name) and work it."""
     from datetime import datetime
 
-    from runner.cli.executors import check_scheduler, connect, disconnect, recorded_settings
+    from runner.cli.executor_options import check_reachable, connect, disconnect, recorded_settings
     from runner.cli.sweep import check_devices, run_sweep
+    from runner.execution.executors import EXECUTORS
 
     devices = [r.config.device for r in grid]
-    with domain_errors():
-        if options.executor == "local":  # Dask workers' devices are checked against their resources instead
+    kind = EXECUTORS[options.executor]
+    if kind.builds_here:  # Dask workers' devices are checked against their resources instead
+        with domain_errors():
             check_devices(grid)
-        elif options.executor == "slurm":  # before the database is created (its jobs, submitted later, open it)
-            from runner.slurm_executor import check_installed
-
-            check_installed()
-    check_scheduler(options)  # an unreachable scheduler creates no file
-    early = options.executor == "dask"  # reaching a scheduler creates nothing: before the database is created
+    check_reachable(options)  # an unreachable scheduler, or no sbatch, creates no file
+    early = not kind.connects_after_store  # reaching a scheduler creates nothing: before the database is created
     client = connect(options, db, devices) if early else None
     try:
         with open_store(db) as store:

@@ -9,13 +9,9 @@ import click
 
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
 from runner.cli.execution import as_flags
-from runner.cli.metrics import summaries
+from runner.cli.metric_options import summaries
 from runner.cli.params import RUN_ID
-from runner.formatting import format_bytes, format_loss, printable
-
-
-def settings(values: dict) -> str:
-    return " ".join(f"{k}={v}" for k, v in values.items())
+from runner.formatting import format_bytes, format_loss, format_settings, printable
 
 
 def record_lines(r) -> list[tuple[str, str]]:
@@ -25,9 +21,9 @@ def record_lines(r) -> list[tuple[str, str]]:
         ("name", r.name or "-"),
         ("sweep", r.sweep or "-"),
         ("status", r.status),
-        ("model", f"{r.model}  {settings(config.get('model_params', {}))}".rstrip()),
-        ("optimizer", f"{r.optimizer}  lr={r.lr:g} {settings(config.get('optimizer_options', {}))}".rstrip()),
-        ("dataset", f"{r.dataset}  {settings(config.get('dataset_params', {}))}".rstrip()),
+        ("model", f"{r.model}  {format_settings(config.get('model_params', {}))}".rstrip()),
+        ("optimizer", f"{r.optimizer}  lr={r.lr:g} {format_settings(config.get('optimizer_options', {}))}".rstrip()),
+        ("dataset", f"{r.dataset}  {format_settings(config.get('dataset_params', {}))}".rstrip()),
         ("seed", str(r.seed)),
         ("device", r.device),
         ("steps", f"{r.steps_done} of {r.steps}"),

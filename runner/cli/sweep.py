@@ -5,7 +5,6 @@ Shared by ``runner run`` (a grid) and ``runner resume``.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,23 +17,16 @@ from runner.status import ACTIVE, ENDED, FAILURES, RunStatus
 
 if TYPE_CHECKING:
     from runner.config import Resolved
-    from runner.executor import Executor
-    from runner.scheduler import PoolOptions, Scheduler, SweepResult
+    from runner.execution.executor import PoolOptions, SweepResult
     from runner.store import RunRecord, Store
 
 ORDER = (*ENDED, *ACTIVE)  # how the summary lists the counts
 
 
-def gpu_count() -> int:
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
-
-
 def check_devices(runs: Sequence[Resolved]) -> None:
     """Every explicit device must exist; auto and cuda are placed later (cuda needs a GPU)."""
-    from runner.devices import resolve_device
     from runner.errors import ConfigError
+    from runner.training.devices import resolve_device
 
     for run in runs:
         device = run.config.device
@@ -48,31 +40,19 @@ def run_sweep(store: Store, db: str | None, sweep: str, options: PoolOptions, sh
     """Work through ``sweep``'s queue with ``options``; print the summary; return the exit status.
 
     ``db`` is what the user gave (or None); the workers open the same database. ``client``: a
-    Dask client (runner.cli.executors.connect) for --executor dask or slurm.
+    Dask client (runner.cli.executor_options.connect) for --executor dask or slurm.
     """
     from runner.cli.common import warn_unmarked
-    from runner.executor import drive
+    from runner.execution.executor import drive
+    from runner.execution.executors import EXECUTORS
     from runner.store import resolve_url
 
     queued = store.list_runs(sweep=sweep, status=RunStatus.QUEUED)
     total = sum(store.sweep_counts(sweep).values())
     # A stop recorded for the sweep stands, even one that came while its grid was stored: only `runner resume`
     # takes it back (runner.cli.resume), so no `runner stop` is ever lost to the sweep it stops.
-    if options.executor == "slurm":
-        from runner.slurm_executor import SlurmExecutor
-
-        jobs = len(client.cluster.worker_spec)
-        click.echo(f"sweep {sweep}: {len(queued)} runs queued, submitted to the workers of {jobs} SLURM "
-                   f"job{'s' if jobs != 1 else ''}", err=True)
-        executor: Executor = SlurmExecutor(client, store, resolve_url(db), sweep, options)
-    elif client is not None:
-        from runner.dask_executor import DaskExecutor
-
-        click.echo(f"sweep {sweep}: {len(queued)} runs queued, submitted to the Dask scheduler at {options.address}",
-                   err=True)
-        executor = DaskExecutor(client, store, resolve_url(db), sweep, options, detach=options.detach)
-    else:
-        executor = local_pool(store, db, sweep, options, queued)
+    executor = EXECUTORS[options.executor].load().new_executor(
+        store, resolve_url(db), sweep, options, client, queued, lambda text: click.echo(text, err=True))
     try:
         with live_view(total, show and not options.detach) as on_tick:
             executor.on_tick = on_tick
@@ -144,28 +124,12 @@ def resume_command(sweep: str, options: PoolOptions) -> str:
     """The command that goes on with ``sweep`` where it was worked: on the same Dask scheduler or SLURM jobs."""
     import shlex
 
-    words = ["runner", "resume", sweep]
-    if options.executor == "dask":
-        words += ["--executor", "dask", "--address", options.address or "tcp://HOST:PORT"]
-    elif options.executor == "slurm":
-        words += ["--executor", "slurm", "--jobs", str(options.jobs), "--per-device", str(options.per_device),
-                  *(options.slurm.args() if options.slurm else [])]
-    return shlex.join(words)
+    from runner.execution.executors import EXECUTORS
+
+    return shlex.join(["runner", "resume", sweep, *EXECUTORS[options.executor].load().resume_args(options)])
 
 
 Tick = Callable[[dict[RunStatus, int], list["RunRecord"]], None]
-
-
-def local_pool(store: Store, db: str | None, sweep: str, options: PoolOptions, queued: list[RunRecord]) -> Scheduler:
-    """The local pool for ``queued``: a worker per slot, no more slots than runs."""
-    from runner.scheduler import Scheduler, plan_slots
-    from runner.store import resolve_url
-
-    slots = plan_slots(options.jobs, options.per_device, gpu_count(), os.cpu_count() or 1, {r.device for r in queued})
-    slots = slots[: len(queued)]
-    click.echo(f"sweep {sweep}: {len(queued)} runs queued, {len(slots)} worker{'s' if len(slots) != 1 else ''} "
-               f"({', '.join(s.device for s in slots)})", err=True)
-    return Scheduler(store, resolve_url(db), sweep, slots, options)
 
 
 @contextmanager

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import errno
-import shlex
 
 import click
 
 from runner.cli.common import InputError, db_option, domain_errors, mark_lost, open_store
 from runner.cli.params import RUN_ID, Seconds
 from runner.cli.report import page_options
+from runner.cli.typed import as_typed
 
 
 @click.command()
@@ -67,7 +67,7 @@ def watch(ctx, targets, port, host, allowed_hosts, interval, band, linear, point
         raise click.UsageError("give one sweep name, or one or more run ids", ctx)
     else:
         selection = Selection(sweep=targets[0] if targets else None)
-    command = shlex.join(["runner", "watch", *targets])
+    command = as_typed(ctx)
     store = open_store(db, create=False)
     try:
         with domain_errors():

@@ -27,7 +27,7 @@ def weights(run_id, output, force, db):
     runner.load_model(RUN) gives the model with its weights loaded.
     """
     from runner.errors import RunStateError
-    from runner.models import no_weights
+    from runner.loading import no_weights
     from runner.outputs import check, write
 
     with open_store(db, create=False) as store, domain_errors():

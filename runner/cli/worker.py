@@ -3,20 +3,11 @@ SLURM job of ``--executor slurm`` runs it too)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
-from typing import TYPE_CHECKING
 
 import click
 
 from runner.cli.params import JOBS, SECONDS
-
-if TYPE_CHECKING:
-    from runner.scheduler import Slot
-
 
 UNREACHABLE_EXIT = 75  # sysexits' EX_TEMPFAIL: no scheduler answered, or it went away; worth starting again later
 FIRST_LOOK_SECONDS = 1.0  # a scheduler that does not answer within this is waited for, saying so
@@ -52,57 +43,26 @@ def worker(address, per_device, cpu_slots, name, death_timeout):
       runner worker tcp://host-a:8786 --per-device 2
     """
     from runner.cli.common import domain_errors
-    from runner.dask_executor import START_SECONDS, check_address
-    from runner.scheduler import cpu_slots as cpu_slot_count
-    from runner.scheduler import plan_slots
+    from runner.execution.dask_executor import START_SECONDS, check_address
+    from runner.execution.host import host_slots, supervise, worker_commands
 
     with domain_errors():
         address = check_address(address)
-    gpus = gpu_count()
-    cpu = cpu_slot_count(gpus, cpu_slots)
-    requested = {"auto", "cpu"} if cpu else {"auto"}
-    slots = plan_slots(gpus * per_device + cpu, per_device, gpus, usable_cores(), requested)
+    slots = host_slots(per_device, cpu_slots)
     if not slots:
         raise click.UsageError("no slot to start: give --cpu-slots N on a host without GPUs")
     commands = worker_commands(address, slots, name, death_timeout)
     names = [command[command.index("--name") + 1] for command in commands]
     check_names(address, names, scheduler_names(address, death_timeout or START_SECONDS))  # before any starts
-    if not supervise(address, commands, slots):
+    if not supervise(address, commands, slots, lambda text: click.echo(text, err=True)):
         ended(address, names)
-
-
-def supervise(address: str, commands: list[list[str]], slots: list[Slot]) -> bool:
-    """Run ``commands`` (one per slot) until Ctrl-C or SIGTERM (then stop them, and return True) or until they have
-    all exited on their own (False)."""
-    from runner.dask_executor import slot_environment
-
-    children = [subprocess.Popen(command, env=slot_environment(slot), start_new_session=True)
-                for command, slot in zip(commands, slots)]
-    click.echo(f"{len(children)} Dask worker{'s' if len(children) != 1 else ''} for {address}: "
-               + ", ".join(s.device for s in slots), err=True)
-    stop = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda signum, frame: stop.append(signum))
-    try:
-        while not stop and any(c.poll() is None for c in children):
-            time.sleep(0.2)
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)  # the nanny closes its worker, whose runs end as a kill would
-        for child in children:
-            try:
-                child.wait(30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-    return bool(stop)
 
 
 def scheduler_names(address: str, wait_seconds: float) -> set[str]:
     """The names of the workers the scheduler at ``address`` has; if none answers within ``wait_seconds``, one
     line and exit UNREACHABLE_EXIT."""
-    from runner.dask_executor import scheduler_identity
     from runner.errors import SchedulerUnreachable
+    from runner.execution.dask_executor import scheduler_identity
 
     try:
         try:
@@ -128,8 +88,8 @@ def check_names(address: str, names: list[str], taken: set[str]) -> None:
 
 def ended(address: str, names: list[str]) -> None:
     """The workers exited on their own: say why in one line, and exit with the status that says it."""
-    from runner.dask_executor import scheduler_identity, start_hint
     from runner.errors import SchedulerUnreachable
+    from runner.execution.dask_executor import scheduler_identity, start_hint
 
     try:
         identity = scheduler_identity(address, AFTER_EXIT_SECONDS)
@@ -142,32 +102,3 @@ def ended(address: str, names: list[str]) -> None:
     sys.exit(1)
 
 
-def worker_commands(address: str, slots: list[Slot], name: str | None, death_timeout: float | None) -> list[list[str]]:
-    """``dask worker`` for each slot (runner.dask_executor.slot_command), named NAME-0, NAME-1, ... if asked (a
-    SLURM job of --executor slurm: its workers tell which job has joined)."""
-    from runner.dask_executor import slot_command
-
-    commands = []
-    for i, slot in enumerate(slots):
-        command = slot_command(address, slot, i)
-        if name:
-            command[command.index("--name") + 1] = f"{name}-{i}"
-        if death_timeout:
-            command += ["--death-timeout", f"{death_timeout:g}"]
-        commands.append(command)
-    return commands
-
-
-def usable_cores() -> int:
-    """The cores this process may use: a SLURM job's CPUs, else its CPU affinity (a cgroup's cpuset), else all."""
-    if os.environ.get("SLURM_CPUS_PER_TASK", "").isdigit():
-        return int(os.environ["SLURM_CPUS_PER_TASK"])
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def gpu_count() -> int:
-    from runner.cli.sweep import gpu_count as count
-
-    return count()

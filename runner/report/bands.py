@@ -12,7 +12,7 @@ from runner.report.lines import compact
 from runner.report.style import rgba, star, text
 
 if TYPE_CHECKING:
-    from runner.report.curves import Curves
+    from runner.report.curve_set import Curves
 
 __all__ = ["group_traces"]
 

@@ -14,68 +14,18 @@ line. The entry that ``--best`` chose is starred in the legend.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 
 from runner.report.bands import group_traces
-from runner.report.data import Group, ReportData, RunData, format_value
-from runner.report.lines import Line, compact
+from runner.report.curve_set import MEMBERS_IN_LEGEND, Curves
+from runner.report.data import Group, RunData, format_value
+from runner.report.lines import compact
 from runner.report.marks import status_trace
-from runner.report.scale import Scale
-from runner.report.stats import Band
-from runner.report.style import STATUS_WORDS, Palette, base_layout, star, text
+from runner.report.style import STATUS_WORDS, base_layout, star, text
 
 __all__ = ["MEMBERS_IN_LEGEND", "Curves", "curves_figure", "loss_figure", "wall_clock_figure"]
-
-MEMBERS_IN_LEGEND = 100  # more runs in seed groups than this: undrawn until their group's legend entry is clicked
-
-
-@dataclass(frozen=True)
-class Curves:
-    """What a curve figure draws (the loss or one metric) and how: the lines as drawn, the bands, the style."""
-
-    data: ReportData
-    name: str  # "loss" or a metric's name
-    stored: dict[int, tuple[np.ndarray, np.ndarray]]  # by run id: every (step, value) it stored of ``name``
-    lines: dict[int, Line]  # by run id, the runs that stored ``name``
-    bands: dict[str, Band]  # by group key, the groups whose runs stored ``name``
-    palette: Palette
-    scale: Scale
-    max_points: int
-    band: str  # "minmax" or "std"
-    webgl_threshold: int  # more points drawn at once than this: WebGL lines
-    legend_limit: int = MEMBERS_IN_LEGEND  # the most runs in seed groups that get a legend entry each
-
-    @property
-    def line_type(self) -> str:
-        return "scattergl" if self.webgl else "scatter"
-
-    @cached_property
-    def webgl(self) -> bool:
-        return self.drawn_points > self.webgl_threshold
-
-    @cached_property
-    def drawn_points(self) -> int:
-        """About the points the figure draws when the page opens: each ungrouped run's line, each group's mean
-        and band (three lines' worth); a group's runs are hidden until asked for."""
-        grouped = {i for g in self.data.groups if g.key in self.bands for i in g.run_ids}
-        singles = sum(len(line.step) for i, line in self.lines.items() if i not in grouped)
-        return singles + sum(3 * min(len(band.step), self.max_points) for band in self.bands.values())
-
-    @cached_property
-    def members_in_legend(self) -> bool:
-        """Whether each run of a seed group has its own legend entry (else its group's entry shows it)."""
-        return self.grouped_runs <= self.legend_limit
-
-    @cached_property
-    def grouped_runs(self) -> int:
-        """The runs drawn as part of a seed group's mean and band."""
-        return sum(len(g.run_ids) for g in self.data.groups if g.key in self.bands)
-
 
 def run_name(curves: Curves, run: RunData, member: bool) -> str:
     """The legend entry: a group's member by its seed, any other run by its label and settings."""

@@ -13,7 +13,6 @@ ten times longer than training a small model, so the two are kept apart.
 
 from __future__ import annotations
 
-import json
 import platform
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from runner.errors import RunnerError
+from runner.formatting import canonical
 from runner.kinds import KINDS
 from runner.metrics import Direction, declared_directions
 from runner.processes import host_name
@@ -486,11 +486,6 @@ def config_items(run: RunData) -> dict[str, Any]:
     items: dict[str, Any] = {key: getattr(run, key) for key in BASE_KEYS}
     items.update(run.params)
     return items
-
-
-def canonical(value: Any) -> str:
-    """One text per value, equal exactly when the values are: how settings are compared, grouped and coloured."""
-    return json.dumps(value, sort_keys=True, default=str)
 
 
 def config_diff(runs: Sequence[RunData]) -> tuple[tuple[str, ...], dict[str, Any]]:

@@ -1,3 +1,4 @@
+# Kept hand-written, not tsdownsample: a compiled dependency for some NumPy lines, without the kept minimum and maximum.
 """Fewer points for drawing a long line, never for storing it.
 
 ``lttb`` is Largest-Triangle-Three-Buckets (Steinarsson, 2013): the first and

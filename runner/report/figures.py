@@ -31,7 +31,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from runner.report.budget import Budget
-from runner.report.curves import MEMBERS_IN_LEGEND, Curves, curves_figure, loss_figure, wall_clock_figure
+from runner.report.curve_set import MEMBERS_IN_LEGEND, Curves
+from runner.report.curves import curves_figure, loss_figure, wall_clock_figure
 from runner.report.data import LOSS, ReportData, RunData
 from runner.report.final_loss import final_loss_figure
 from runner.report.lines import display_line

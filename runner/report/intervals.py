@@ -3,8 +3,10 @@
 Plain NumPy and ``math``: SciPy is not a dependency, so the Student t
 distribution is computed here (its CDF through the regularized incomplete
 beta function, by Lentz's continued fraction, and its quantile by
-bisection on the CDF). The bootstrap draws from a generator seeded with
-BOOTSTRAP_SEED, so a report built twice from the same runs says the same.
+bisection on the CDF), and tests/report/test_t_quantiles.py checks it
+against SciPy's in the development environment. The bootstrap draws from
+a generator seeded with BOOTSTRAP_SEED, so a report built twice from the
+same runs says the same.
 
 The bootstrap is studentized (bootstrap-t): each resample's mean is
 divided by its own standard error, and the quantiles of that ratio scale

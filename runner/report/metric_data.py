@@ -58,9 +58,9 @@ class NotAGoal(OptionError):
 
 
 def tracked(name: str) -> bool:
-    """Whether ``name`` is one of runner's tracked values (runner.tracking: lr, grad_norm, param_norm): recorded to
+    """Whether ``name`` is one of runner's tracked values (runner.training.tracking: lr, grad_norm, param_norm): recorded to
     watch, not a goal, so it has no best."""
-    from runner.tracking import TRACKERS
+    from runner.training.tracking import TRACKERS
 
     return name in TRACKERS
 

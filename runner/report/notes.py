@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 
 from runner.formatting import format_ids
-from runner.report.curves import Curves
+from runner.report.curve_set import Curves
 from runner.report.data import LOSS, repeated_runs
 
 __all__ = ["notes"]

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from runner.report.data import Group, ReportData, RunData, canonical
+from runner.formatting import canonical
+from runner.report.data import Group, ReportData, RunData
 
 __all__ = ["BEST_STAR", "FAILURE_RED", "STATUS_MARKS", "STATUS_WORDS", "Palette", "base_layout", "rgba", "star", "text"]
 

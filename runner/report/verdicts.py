@@ -30,8 +30,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from runner.formatting import canonical
 from runner.metrics import Direction
-from runner.report.data import BASE_KEYS, SECTIONS, Group, ReportData, RunData, canonical, config_items, format_value
+from runner.report.data import BASE_KEYS, SECTIONS, Group, ReportData, RunData, config_items, format_value
 from runner.report.intervals import Interval, mean_interval
 from runner.report.metric_data import LOSS
 from runner.report.ranking import RULE, Difference, Side, difference, rank, seeds_to_settle, settle_text, side_of

@@ -16,7 +16,7 @@ import alembic.
 
 Store's methods live in one mixin each, by concern: lifecycle (create, write, finish, delete a run),
 liveness (heartbeats, lost runs), sweeps (enqueue, claim, stop), requeues (resume, retries),
-keeping (checkpoints and weights), reading (one run's record and summaries) and streams (bulk reads).
+keeping (checkpoints and weights), lookups (one run's record and summaries) and streams (bulk reads).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from runner.store.db import (
 from runner.store.keeping import Keeping
 from runner.store.lifecycle import Lifecycle
 from runner.store.liveness import Liveness
+from runner.store.lookups import Lookups
 from runner.store.models import HEAD
-from runner.store.reading import Reading
 from runner.store.records import LossSummary, RunEvent, RunRecord
 from runner.store.requeues import Requeues
 from runner.store.sampling import StepExtent
@@ -107,6 +107,6 @@ def open_store(url: str | None = None, create: bool = True, must_exist: bool = F
     return Store(engine, url, where)
 
 
-class Store(Lifecycle, Liveness, Sweeps, Requeues, Keeping, Reading, Streams):
+class Store(Lifecycle, Liveness, Sweeps, Requeues, Keeping, Lookups, Streams):
     """A runner database: every method is one transaction (see the module's docstring). Its methods are its
     mixins', one module each, all standing on runner.store.base.StoreBase."""

@@ -1,6 +1,6 @@
 """What every part of the Store stands on: its engine, one transaction at a time, and its errors.
 
-Each of runner.store.Store's mixins (lifecycle, liveness, sweeps, resuming, keeping, reading, streams)
+Each of runner.store.Store's mixins (lifecycle, liveness, sweeps, requeues, keeping, lookups, streams)
 subclasses StoreBase, so that the state they share is declared once, here, and mypy checks them.
 """
 

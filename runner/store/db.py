@@ -178,7 +178,7 @@ def create_engine_for(url: str, read_only: bool = False) -> Engine:
 
 def server_connect_args(url: URL) -> dict[str, Any]:
     """PostgreSQL connections are named ``runner`` in pg_stat_activity, give up connecting after
-    CONNECT_TIMEOUT_SECONDS (a run then tries again: runner.patience), and are ended by the server when idle
+    CONNECT_TIMEOUT_SECONDS (a run then tries again: runner.training.patience), and are ended by the server when idle
     inside a transaction for longer than a silent run's time to be lost, unless the URL says otherwise.
 
     Why the last: runner's transactions are short and never wait on the user, so one left open is a process

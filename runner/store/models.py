@@ -152,8 +152,8 @@ runs = Table(
     # claims so far (each worker that took it counts one): a run whose worker died is retried while this
     # is at most --retries (runner.store.Store.retry_lost)
     Column("attempts", Integer, nullable=False, default=0, server_default="0"),
-    Column("slot", String),  # the worker slot that last claimed it (runner.scheduler.slot_name), for sweeps
-    # how it was started: ExecOptions' travelling fields (runner.options), so that resume continues it alike;
+    Column("slot", String),  # the worker slot that last claimed it (runner.execution.local_pool.slot_name), for sweeps
+    # how it was started: ExecOptions' travelling fields (runner.training.options), so that resume continues it alike;
     # "artifacts" is the root its artifacts' paths are relative to
     Column("options", JSON),
     CheckConstraint(status_check(), name="status"),  # ck_runs_status
@@ -212,7 +212,7 @@ artifacts = Table(
 )
 
 # A sweep asked to stop (runner stop, or Ctrl-C where it was started): every worker on every host reads it
-# before it claims and while it trains, and stops (runner.stopping). runner resume clears it.
+# before it claims and while it trains, and stops (runner.execution.stopping). runner resume clears it.
 sweep_stops = Table(
     "sweep_stops",
     metadata,

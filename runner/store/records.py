@@ -37,14 +37,14 @@ class RunRecord:
     error: str | None
     host: str | None
     pid: int | None
-    pid_start: int | None  # when that process started (runner.processes.start_time); None without /proc
+    pid_start: int | None  # when that process started (runner.processes.start_time); None where it could not be read
     python_version: str | None
     torch_version: str | None
     numpy_version: str | None
     runner_version: str | None
     attempts: int = 0  # claims so far: a dead worker's run is retried while this is at most --retries
-    slot: str | None = None  # the worker slot that last claimed it (runner.scheduler.slot_name); None for a single run
-    options: dict[str, Any] | None = None  # the execution options it was started with (runner.options); None before 0009
+    slot: str | None = None  # the worker slot that last claimed it (runner.execution.local_pool.slot_name); None for a single run
+    options: dict[str, Any] | None = None  # the execution options it was started with (runner.training.options); None before 0009
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ until the checkpoint is back in a model (runner.checkpoints.keeper).
 Without a checkpoint (or with ``restart``) every row, checkpoint and weights
 go, their files once the transaction is committed (``removed``), and the
 run starts from step 0. The worker that claims it again reads the checkpoint
-(runner.runs). ``runner resume`` checks that it can before calling this.
+(runner.training.runs). ``runner resume`` checks that it can before calling this.
 """
 
 from __future__ import annotations

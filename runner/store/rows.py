@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 # What a later command can tell of a run whose process is gone: not how it ended (only a parent sees that:
-# runner.scheduler.worker_end), so every way it could have, a database it gave up on (--db-deadline) included.
+# runner.execution.local_pool.worker_end), so every way it could have, a database it gave up on (--db-deadline) included.
 STOPPED = "without recording an end (killed, out of memory, a power loss, or it gave up on a failing database)"
 LOST, REVIVED = "lost", "revived"  # the kinds of run_events
 OWNED_STATUSES = (RunStatus.RUNNING, RunStatus.LOST)  # a run its process may write to (see owned)

@@ -40,7 +40,7 @@ class Sweeps(StoreBase):
                     for config in configs]
 
     def record_sweep_options(self, sweep: str, options: dict[str, Any]) -> None:
-        """Record how ``sweep`` is worked (its jobs, executor and their settings: runner.cli.executors), so that
+        """Record how ``sweep`` is worked (its jobs, executor and their settings: runner.cli.executor_options), so that
         runner resume works it alike; the newest start's replace an earlier one's."""
         with self._transaction() as conn:
             if not conn.execute(update(sweeps).where(sweeps.c.name == sweep).values(options=options)).rowcount:
@@ -100,7 +100,7 @@ class Sweeps(StoreBase):
             return conn.scalar(query)
 
     def stop_sweep(self, sweep: str, by: str) -> None:
-        """Ask every worker of ``sweep``, on every host, to stop (see runner.stopping); ``by``: who asks."""
+        """Ask every worker of ``sweep``, on every host, to stop (see runner.execution.stopping); ``by``: who asks."""
         with self._transaction() as conn:
             conn.execute(delete(sweep_stops).where(sweep_stops.c.sweep == sweep))
             conn.execute(insert(sweep_stops).values(sweep=sweep, at=utcnow(), by=by))

@@ -83,11 +83,11 @@ def check_plugin(name: str, kind: str | None = None, registry=None, timeout: flo
     if kind is None or not first.passed:  # kind None: the name is registered as nothing, and first says so
         return [first]
     if kind == "model":
-        from runner.testing.models import model_checks as plan
+        from runner.testing.model_checks import model_checks as plan
     elif kind == "optimizer":
-        from runner.testing.optimizers import optimizer_checks as plan
+        from runner.testing.optimizer_checks import optimizer_checks as plan
     else:
-        from runner.testing.datasets import dataset_checks as plan
+        from runner.testing.dataset_checks import dataset_checks as plan
     checks = plan(registry, name, timeout)
     return [first, *run_checks(checks, plugin_label(registry, kind, name), timeout, progress, first=2)]
 

@@ -7,7 +7,7 @@
   a ``.item()``, a host sync, every step), a NumPy or Python scalar for a
   NumPy model. Skipped for a model that reports none.
 * evaluation: after a few training steps, evaluating the model the way
-  ``--eval-every`` does (``runner.evaluation.Evaluator``, on the validation
+  ``--eval-every`` does (``runner.training.evaluation.Evaluator``, on the validation
   split of its default dataset, or on its training data when that has
   none) changes no parameter, nothing in the optimizer's state and none of
   the generators training draws from (Python's, NumPy's, torch's CPU one).
@@ -20,7 +20,7 @@ from typing import Any
 from runner.metrics import metric_name_problem
 from runner.testing.results import CheckResult, failed, passed, skipped
 from runner.testing.running import prepared, step_parts
-from runner.testing.state import TrainingState
+from runner.testing.snapshots import TrainingState
 
 METRICS = "metrics"
 EVALUATION = "evaluation"
@@ -77,7 +77,7 @@ def _value_problem(name: str, value: Any, backend: str, device: Any) -> str | No
 
 def check_evaluation(registry: Any, name: str) -> CheckResult:
     """Train a few steps, copy the state, evaluate as the engine does, and compare."""
-    from runner.evaluation import Evaluator
+    from runner.training.evaluation import Evaluator
 
     spec = registry.models[name].spec
     from runner.config import DEFAULT_DATASET

@@ -43,8 +43,8 @@ def train_steps(registry: Any, steps: int, **resolve_args: Any) -> Trained:
 
 def prepared(registry: Any, **resolve_args: Any) -> tuple[Any, str]:
     """A trainer at its starting point (seeded, built, not stepped) and "", or None and why not."""
-    from runner import engine
     from runner.config import resolve
+    from runner.training import engine
 
     resolved = resolve(registry, device="cpu", **resolve_args)
     try:
@@ -59,7 +59,7 @@ def train(trainer: Any, steps: int, start: int = 0) -> Trained:
     Not timed here: the check that calls this runs under a time limit of its
     own (runner.testing.suite), and two timers cannot nest.
     """
-    from runner import engine
+    from runner.training import engine
 
     rows: list = []
     outcome = engine.train(trainer, steps, sink=lambda got, _: rows.extend(got), start=start)

@@ -1,7 +1,7 @@
 """Running one plugin's checks in turn: each under a time limit, its faults contained, its progress shown.
 
 A check that runs past ``timeout`` seconds is stopped by the
-``--step-timeout`` timer (runner.timeouts) and fails with a line naming
+``--step-timeout`` timer (runner.training.timeouts) and fails with a line naming
 the plugin; the checks after it are not run, since they would most likely
 hang the same way. A check marked ``timed=False`` runs other plugins too
 (every optimizer with this model, ...) and times each of them itself, so
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from runner import timeouts
 from runner.testing.results import CheckResult, failed, skipped
+from runner.training import timeouts
 
 CHECK_TIMEOUT = 60.0  # seconds; a check trains a few tiny steps, so a healthy plugin takes a fraction of this
 Progress = Callable[[int, int, str], None]  # (number of this check, number of checks, its name)

@@ -18,8 +18,8 @@ and the watch goes on from where it was when it can.
 from __future__ import annotations
 
 import json
+import logging
 import math
-import sys
 import threading
 import time
 from collections import deque
@@ -38,6 +38,8 @@ from runner.store import Store
 from runner.watch.feed import Feed, Update
 from runner.watch.snapshot import report_data, steady
 from runner.watch.stores import Reopening
+
+LOG = logging.getLogger("runner.watch")
 
 __all__ = ["IDLE_AFTER", "Settings", "Snapshot", "Watch"]
 
@@ -132,7 +134,9 @@ class Watch:
             try:
                 self._maybe_rebuild()
             except Exception as exc:  # a bug must not stop the watch: say it, and keep serving the last drawing
-                print(f"runner watch: cannot redraw the report: {type(exc).__name__}: {exc}", file=sys.stderr)
+                # one line on stderr where logging is not configured (logging's last resort); the traceback at DEBUG
+                LOG.error("runner watch: cannot redraw the report: %s: %s", type(exc).__name__, exc,
+                          exc_info=LOG.isEnabledFor(logging.DEBUG))
         return update
 
     def _mark_lost(self, store: Store) -> None:

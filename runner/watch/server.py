@@ -1,3 +1,4 @@
+# Kept on the standard library, not Flask or aiohttp: two endpoints for one local page need no framework or event loop.
 """The watch's web server: the report page at ``/``, what is new at ``/feed``; the standard library's only.
 
 The page is ``runner report``'s (plotly.js embedded: no request leaves

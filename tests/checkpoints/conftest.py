@@ -7,12 +7,12 @@ import random
 import numpy
 import pytest
 
-from runner import engine
 from runner.checkpoints.codec import decode, encode
 from runner.checkpoints.state import capture, restore
 from runner.config import resolve
-from runner.options import ExecOptions
 from runner.registry import load_registry
+from runner.training import engine
+from runner.training.options import ExecOptions
 
 MODELS = ("numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic")
 SMALL = ["batch=16", "d_in=6", "d_out=3", "hidden=5"]

@@ -39,7 +39,7 @@ def taken(request, builtins):
 
 
 def test_a_checkpoint_decodes_to_what_was_encoded(taken):
-    from runner.testing.state import same
+    from runner.testing.snapshots import same
 
     back = decode(encode(taken), taken.backend)
     for name in ("step", "backend", "elapsed", "label", "params", "optimizer", "generators", "sampler", "extra"):

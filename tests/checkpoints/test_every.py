@@ -4,7 +4,7 @@ import pytest
 
 from runner.checkpoints.every import Every, parse_every
 from runner.errors import OptionError
-from runner.options import ExecOptions
+from runner.training.options import ExecOptions
 
 
 @pytest.mark.parametrize("text, every", [("300s", Every(seconds=300.0)), ("0.5 seconds", Every(seconds=0.5)),

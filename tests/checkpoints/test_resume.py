@@ -45,10 +45,10 @@ def test_resumed_runs_give_the_losses_of_the_run_left_alone(builtins, model, rul
 @pytest.mark.parametrize("model, optimizer", [("dynamic", "adam"), ("numpy", "rmsprop"), ("tensor", "sgd")])
 def test_a_run_stopped_by_its_stop_flag_resumes_from_the_checkpoint_it_took(builtins, model, optimizer):
     """As `runner run` will: Ctrl-C sets the flag, the loop stops between steps and calls on_checkpoint."""
-    from runner import engine
     from runner.checkpoints.codec import decode, encode
     from runner.checkpoints.state import capture, restore
-    from runner.options import ExecOptions
+    from runner.training import engine
+    from runner.training.options import ExecOptions
     from tests.checkpoints.conftest import perturb
 
     momentum = ["momentum=0.9"] if optimizer == "sgd" else []

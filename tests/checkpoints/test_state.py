@@ -6,7 +6,7 @@ import pytest
 from runner.checkpoints.codec import decode, encode
 from runner.checkpoints.state import capture, restore
 from runner.errors import CheckpointError
-from runner.testing.state import TrainingState
+from runner.testing.snapshots import TrainingState
 from tests.checkpoints.conftest import SMALL, bits, losses, prepared
 
 

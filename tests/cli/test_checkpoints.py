@@ -27,8 +27,8 @@ def reference(model: str, optimizer: str, steps: int = STEPS) -> list[float]:
     """The losses of the same run, never stopped, trained here with the built-in ``model``: the gated one's,
     bit for bit, as tests.support.gates promises."""
     from runner.config import resolve
-    from runner.engine import prepare, train
     from runner.registry import load_registry
+    from runner.training.engine import prepare, train
 
     sets = [DATA[i + 1] for i in range(0, 8, 2)]
     resolved = resolve(load_registry(), model, optimizer=optimizer, steps=steps, seed=0, device="cpu", sets=sets)

@@ -45,7 +45,7 @@ def test_a_model_that_breaks_its_protocol_fails_its_run_only(broken, store, mode
 
 
 def test_the_loss_is_checked_once_not_every_step(broken, store, monkeypatch):
-    from runner import engine
+    from runner.training import engine
 
     calls = []
     original = engine.check_loss

@@ -249,7 +249,7 @@ def test_a_disk_that_fills_during_a_sweep(small_disk, tmp_path):
 
 
 def test_a_sweep_worker_that_gives_up_on_the_database_is_recorded_as_such(db_path, db_url):
-    """Issue 17 item 20: not as "killed, out of memory", but as what happened (runner.worker.GAVE_UP_EXIT)."""
+    """Issue 17 item 20: not as "killed, out of memory", but as what happened (runner.execution.local_worker.GAVE_UP_EXIT)."""
     process = start(db_url, "run", "--model", "sleepy", "--steps", "100000", "--sweep", "gave", "--db-deadline", "1",
                     "-q", RUNNER_SQLITE_BUSY_SECONDS="3")
     wait_until(lambda: sqlite_steps(db_path) > 0, process)

@@ -1,5 +1,5 @@
 """--executor, --retries and runner stop with the local pool (real processes, real signals); the Dask side is in
-tests/test_dask_executor.py, SLURM's in tests/test_slurm_executor.py."""
+tests/execution/test_dask_executor.py, SLURM's in tests/execution/test_slurm_executor.py."""
 
 import os
 import signal
@@ -76,7 +76,7 @@ def test_slurm_usage_errors_are_one_line_exit_2_and_store_nothing(cli, store):
 
 @pytest.mark.parametrize("walltime", ["30", "30:00", "4:00:00", "2-0", "2-12:30", "1-00:00:00"])
 def test_slurm_s_time_formats_are_taken(walltime):
-    from runner.slurm_executor import check_walltime
+    from runner.execution.slurm_options import check_walltime
 
     assert check_walltime(walltime) == walltime
 
@@ -101,8 +101,8 @@ def test_without_slurm_s_commands_slurm_says_where_to_run(cli, store, tmp_path, 
 
 def test_the_resume_hint_names_the_executor_the_sweep_ran_on():
     from runner.cli.sweep import resume_command
-    from runner.scheduler import PoolOptions
-    from runner.slurm_executor import SlurmJobs
+    from runner.execution.executor import PoolOptions
+    from runner.execution.slurm_options import SlurmJobs
 
     assert resume_command("grid", PoolOptions()) == "runner resume grid"
     assert resume_command("grid", PoolOptions(executor="dask", address="tcp://h:8786")) == (

@@ -173,8 +173,8 @@ def test_a_bad_dask_address_creates_no_database(tmp_path):
 
 
 def test_a_sweep_worker_creates_no_database(tmp_path):
-    # runner.worker is what a local sweep starts: pointed at a database that is gone, it says so and makes none.
-    result = subprocess.run([sys.executable, "-m", "runner.worker", "--db", str(tmp_path / "gone.db"), "--sweep", "s",
+    # runner.execution.local_worker is what a local sweep starts: pointed at a database that is gone, it says so and makes none.
+    result = subprocess.run([sys.executable, "-m", "runner.execution.local_worker", "--db", str(tmp_path / "gone.db"), "--sweep", "s",
                              "--device", "cpu", "--accepts", "cpu,auto"],
                             cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "no database at" in result.stderr, result.stderr

@@ -25,7 +25,7 @@ def test_report_of_real_runs(cli, tmp_path, monkeypatch):
     assert re.fullmatch(r"Wrote report\.html: 5 runs, 1 seed group, \d+\.\d MB", result.stderr.strip())
     page = (tmp_path / "report.html").read_text()
     assert HOSTILE not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
-    assert "runner report -o report.html" in page and "status-diverged" in page
+    assert "<dt>Command</dt><dd>runner report</dd>" in page and "status-diverged" in page  # as typed: no default repeated
 
 
 def test_selection_output_and_options(cli, store, tmp_path):
@@ -70,7 +70,7 @@ def test_metrics_and_best(cli, store, tmp_path):
     assert result.stderr.startswith("Wrote ") and len(result.stderr.splitlines()) == 1
     page = out.read_text()
     assert 'id="fig-metric-val_accuracy"' in page and 'id="fig-metric-lr"' in page
-    assert "--metric val_accuracy,lr --best val_accuracy" in page and "val_accuracy best ↑" in page
+    assert "--metric val_accuracy --metric lr --best val_accuracy" in page and "val_accuracy best ↑" in page
     assert "lr best" not in page  # lr is tracked, not a goal: no best column
     # clearly higher in both seeds: starred, the one bold row
     assert page.count(' best">') == 1 and '<tr class="group best"><td data-t="numpy · gd · lr=0.1"><b>★ numpy' in page

@@ -248,13 +248,13 @@ def test_resume_sweep_works_it_with_the_jobs_it_was_started_with(db_path, db_url
 def test_a_worker_that_cannot_build_or_restore_a_run_leaves_it_interrupted_with_all_it_kept(monkeypatch, store):
     """Where nothing checked first (a Dask worker, a lost run retried), a run whose checkpoint does not fit the model
     as it is now is not failed: nothing was trained, so it stays interrupted with its checkpoint and weights."""
-    from runner import runs
     from runner.checkpoints.codec import encode
     from runner.checkpoints.state import capture
     from runner.config import resolve
-    from runner.engine import prepare
     from runner.registry import load_registry
     from runner.status import RunStatus
+    from runner.training import runs
+    from runner.training.engine import prepare
     from tests.conftest import ROOT
 
     monkeypatch.syspath_prepend(str(ROOT))

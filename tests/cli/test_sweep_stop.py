@@ -18,7 +18,7 @@ from tests.conftest import runner_command, subprocess_env
 
 DATA = ["--set", "batch=4", "--set", "d_in=3", "--set", "d_out=2"]
 # Runs that never end by themselves (10 ms a step, a million steps): only the stop ends them, however late it
-# reaches a worker (runner.stopping polls every second) on a loaded machine.
+# reaches a worker (runner.execution.stopping polls every second) on a loaded machine.
 SLOW = ["--model", "sleepy", "--steps", "1000000", "--set", "delay=0.01", *DATA]
 
 STARTED: list[subprocess.Popen] = []

@@ -153,7 +153,8 @@ def test_a_sweep_left_with_queued_runs_prints_the_resume_hint_and_exits_130(db_u
     import threading
 
     from runner.cli.sweep import run_sweep
-    from runner.scheduler import PoolOptions, Scheduler
+    from runner.execution.executor import PoolOptions
+    from runner.execution.local_pool import LocalPool
 
     # runs that never end by themselves (a million 5 ms steps): only the signals below end them
     process = start(db_url, "run", "--model", "sleepy", "--seed", "0-2", "--steps", "1000000", "--set", "delay=0.005",
@@ -165,7 +166,7 @@ def test_a_sweep_left_with_queued_runs_prints_the_resume_hint_and_exits_130(db_u
 
     for name, value in subprocess_env(db_url).items():  # what the workers started from this process need
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(Scheduler, "_queued_for", lambda self, slot: False)  # as when its restarts are used up
+    monkeypatch.setattr(LocalPool, "_queued_for", lambda self, slot: False)  # as when its restarts are used up
 
     def stop_the_worker() -> None:
         wait_until(running_with_steps(store, 1))

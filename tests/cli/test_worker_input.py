@@ -73,7 +73,7 @@ def test_resume_with_a_malformed_address_is_refused_before_the_database_is_opene
 
 def test_a_client_that_cannot_connect_is_closed_at_once_without_a_traceback_at_exit():
     # Left to Client.__del__, a client whose start failed printed a traceback at exit, after a 10 s wait.
-    code = ("import time\nfrom runner.dask_executor import new_client\nstarted = time.monotonic()\n"
+    code = ("import time\nfrom runner.execution.dask_executor import new_client\nstarted = time.monotonic()\n"
             "try:\n    new_client('tcp://127.0.0.1', 1)\nexcept ValueError as exc:\n    print('refused:', exc)\n"
             "print(f'{time.monotonic() - started:.1f}')")
     result = subprocess.run([sys.executable, "-c", code], env=env(), capture_output=True, text=True, timeout=60)
@@ -196,8 +196,8 @@ def test_a_worker_whose_scheduler_is_killed_exits_75_saying_so_in_one_line():
 
 def names(address: str) -> set[str]:
     """The names of the workers the scheduler at ``address`` has (none while it does not answer)."""
-    from runner.dask_executor import scheduler_identity
     from runner.errors import SchedulerUnreachable
+    from runner.execution.dask_executor import scheduler_identity
 
     try:
         identity = scheduler_identity(address, 2)

@@ -146,7 +146,7 @@ def chaos(faults: list[Callable[[], None]], stop: threading.Event, done: list[st
 def reference_losses(registry, seed: int) -> list[float]:
     """The losses of the same run trained alone, in this process."""
     from runner.config import resolve
-    from runner.engine import prepare, train
+    from runner.training.engine import prepare, train
 
     sets = [SETTINGS[i + 1] for i in range(0, len(SETTINGS), 2)]
     resolved = resolve(registry, "numpy", steps=STEPS, seed=seed, device="cpu", sets=sets)

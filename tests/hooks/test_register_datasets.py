@@ -43,7 +43,7 @@ def test_build_runs_after_seeding_and_before_the_model(plugin_env):
     pm = make_plugin_manager()
     pm.register(Plugin(), name="probe-plugin")
     registry = load_registry(pm, extra_modules=[])
-    from runner import engine
+    from runner.training import engine
 
     for _ in range(2):
         engine.prepare(resolve(registry, model="numpy", dataset="probe", seed=3))

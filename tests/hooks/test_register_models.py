@@ -39,7 +39,7 @@ def test_build_gets_the_dataset_widths_the_device_and_the_params(plugin_env):
     pm = make_plugin_manager()
     pm.register(Plugin(), name="spy-plugin")
     registry = load_registry(pm, extra_modules=[])
-    from runner import engine
+    from runner.training import engine
 
     engine.prepare(resolve(registry, model="spy", steps=1, sets=["batch=4", "d_in=6", "d_out=2", "width=5"]))
     assert calls == [(6, 2, "cpu", 5)]

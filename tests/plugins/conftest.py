@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from runner import engine
 from runner.config import resolve
 from runner.registry import load_registry
+from runner.training import engine
 
 # The plugins this project ships (kept in step with the test modules).
 MODELS = ("numpy", "tensor", "autograd", "myrelu", "sequential", "module", "dynamic")

@@ -31,8 +31,8 @@ def changed(before, after):
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("model", MODELS)
 def test_any_optimizer_trains_any_model(registry, model, optimizer):
-    from runner import engine
     from runner.config import resolve
+    from runner.training import engine
 
     cfg = resolve(registry, model=model, optimizer=optimizer, steps=3, seed=0, device="cpu", sets=TINY)
     assert cfg.config.dataset_params == {"batch": 8, "d_in": 20, "d_out": 3}
@@ -71,8 +71,8 @@ def test_hand_written_models_never_use_autograd(trained, model, optimizer):
 
 def test_tensor_net_needs_no_autograd_at_all(registry):
     """With autograd switched off entirely, the tensor model still trains, and gets the same losses."""
-    from runner import engine
     from runner.config import resolve
+    from runner.training import engine
 
     cfg = resolve(registry, model="tensor", steps=5, seed=0, device="cpu", sets=TINY)
     rows_plain, rows_no_grad = [], []

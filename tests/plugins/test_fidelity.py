@@ -58,8 +58,8 @@ def test_runner_reproduces_the_tutorial(trained, model, optimizer, lr, reference
 
 def test_dynamic_depth_follows_the_seeded_python_random(registry):
     """DynamicNet draws its depth from Python's global ``random``, which runner seeds."""
-    from runner import engine
     from runner.config import resolve
+    from runner.training import engine
 
     cfg = resolve(registry, model="dynamic", steps=1, seed=7, device="cpu", sets=["batch=4", "d_in=6", "hidden=5", "d_out=2"])
     engine.prepare(cfg)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.formatting import format_ids, format_loss
+from runner.formatting import canonical, format_ids, format_loss, format_settings
 
 
 def test_a_loss_for_people():
@@ -15,3 +15,13 @@ def test_a_loss_for_people():
 def test_run_ids_abbreviated_past_the_limit():
     assert format_ids([3]) == "#3" and format_ids([3, 4, 9]) == "#3, #4, #9"
     assert format_ids(list(range(1, 8)), limit=2) == "#1, #2 and 5 more"
+
+
+def test_equal_settings_read_the_same_and_unequal_ones_do_not():
+    assert canonical({"b": 1, "a": [0.9, 0.999]}) == canonical({"a": [0.9, 0.999], "b": 1})
+    assert canonical(1) != canonical("1") and canonical(0.1) != canonical(0.10000000000000002)
+
+
+def test_settings_as_name_equals_value():
+    assert format_settings({"hidden": 64, "betas": (0.9, 0.999)}) == "hidden=64 betas=(0.9, 0.999)"
+    assert format_settings({}) == ""

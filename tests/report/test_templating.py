@@ -119,7 +119,7 @@ def test_one_copy_of_the_script_escaping_and_of_the_canonical_formatter():
     sources = {p: p.read_text() for p in (ROOT / "runner").rglob("*.py")}
     escaping = [p.name for p, text in sources.items() if "u003c" in text]
     canonical = [p.name for p, text in sources.items() if "sort_keys=True, default=str" in text]
-    assert escaping == ["templating.py"] and canonical == ["data.py"], (escaping, canonical)
+    assert escaping == ["templating.py"] and canonical == ["formatting.py"], (escaping, canonical)
 
 
 @pytest.mark.parametrize("package", ["runner.report", "runner.watch"])

@@ -324,7 +324,7 @@ def test_requeue_keeps_what_a_run_kept_until_it_starts_over_then_removes_the_fil
 
 
 def test_a_run_and_a_sweep_keep_how_they_were_started(store, make_config):
-    from runner.options import ExecOptions
+    from runner.training.options import ExecOptions
 
     options = ExecOptions(checkpoint_every="5 steps", keep_checkpoints=3, weights=False, step_timeout=9.5).recorded()
     run_id = store.create_run(make_config(), device="cpu", options=options)

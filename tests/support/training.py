@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runner.config import resolve
-from runner.engine import Outcome, prepare, train
-from runner.options import ExecOptions
+from runner.training.engine import Outcome, prepare, train
+from runner.training.options import ExecOptions
 
 SMALL = ["batch=8", "d_in=5", "d_out=3"]
 

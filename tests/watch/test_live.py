@@ -185,3 +185,21 @@ def test_a_delta_is_thinned_and_carries_the_metrics(any_store):
     assert delta["seq"] == 7 and 10 <= len(points["step"]) <= 12 and points["step"][0] == 0 and points["step"][-1] == 999
     assert points["metrics"] == {"val_loss": {"step": [499, 999], "value": [0.5, None]}}
     assert len(feed.tails[run].series()) == 1000  # the watch keeps every step for the next redraw
+
+
+def test_a_redraw_that_fails_is_logged_and_the_watch_goes_on(store, db_url, monkeypatch, caplog):
+    run = store.create_run(config(), "cpu", sweep="s")
+    store.append_steps(run, steps(0, 4))
+    watch = make_watch(db_url, refresh=3600)
+
+    def broken():
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(watch, "_maybe_rebuild", broken)
+    store.append_steps(run, steps(5, 7))
+    try:
+        assert watch.tick() is not None  # the delta is still served
+    finally:
+        watch.stores.close()
+    (record,) = [r for r in caplog.records if r.name == "runner.watch"]
+    assert record.levelname == "ERROR" and record.getMessage() == "runner watch: cannot redraw the report: ValueError: a bug"

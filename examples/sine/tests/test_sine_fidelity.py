@@ -31,9 +31,9 @@ CASES = [
 
 def runner_losses(model: str, steps: int, seed: int) -> list[float]:
     """Train ``model`` with its defaults (optimizer, lr, the sine dataset) through runner's own loop."""
-    from runner import engine
     from runner.config import resolve
     from runner.registry import load_registry
+    from runner.training import engine
 
     registry = load_registry(extra_modules=())
     resolved = resolve(registry, model=model, steps=steps, seed=seed, device="cpu")

@@ -1,0 +1,405 @@
+"""The one training loop that every model and optimizer goes through.
+
+``prepare`` seeds the generators, builds the dataset, the model and the
+optimizer of a resolved config (in the tutorial's order: x, y, then the
+weights), and moves them to the device; then, only if the run asks for
+them, the validation split (drawn aside, so training draws are unchanged),
+the mini-batch sampler and the tracked metrics. ``train`` runs the steps,
+hands losses and metric values to a sink in batches at least every
+``options.flush_seconds``, and returns an ``Outcome``. With
+``options.on_checkpoint`` it also calls that, between steps and after
+flushing, every ``options.checkpoint_every`` and when a StopFlag stops the
+loop; ``train(..., start=)`` continues a run restored from a checkpoint
+(runner.checkpoints). Nothing here knows about the database; a sink that
+fails for a while (StorageUnavailable) has its rows kept and offered again
+(``_Tracker``, runner.training.patience).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.checkpoints.every import parse_every
+from runner.config import Resolved
+from runner.contracts import check_loss, check_metrics, check_model
+from runner.errors import PluginError, StorageError, StorageUnavailable
+from runner.seeding import seed_everything, seeded_aside
+from runner.specs import Model
+from runner.status import RunStatus
+from runner.training import timeouts
+from runner.training.batches import BatchSampler
+from runner.training.buffers import HostStepBuffer, MetricRow, Row, make_buffer
+from runner.training.devices import resolve_device
+from runner.training.evaluation import Evaluator
+from runner.training.options import DEFAULTS, ExecOptions
+from runner.training.patience import Patience
+from runner.training.tracking import TRACKERS, Tracked
+
+Sink = Callable[[list[Row], list[MetricRow]], None]  # (step rows, metric rows (name, step, value))
+# (steps done, latest loss: None before the first, latest value of each metric on the host)
+Progress = Callable[[int, float | None, Mapping[str, float]], None]
+# (steps done, seconds of training so far): take a checkpoint now; every row up to then has reached the sink
+OnCheckpoint = Callable[[int, float], None]
+
+PROGRESS_SECONDS = 0.1
+# Rows (steps and metric values) kept while the store fails, about 150 bytes each: 500,000 take about 75 MB.
+# With this many kept, training waits for the store rather than compute rows it might have to drop.
+PENDING_LIMIT = 500_000
+
+
+@dataclass
+class Outcome:
+    status: RunStatus
+    steps_done: int
+    final_loss: float | None
+    best_loss: float | None
+    seconds: float
+    error: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)  # the last recorded value of each metric
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps_done / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Trainer:
+    """A model, its data and its optimizer, ready to step."""
+
+    model: Model
+    x: Any
+    y: Any
+    backend: str
+    device: Any
+    optimizer: Any
+    label: str = "the model"  # who is at fault when the model misbehaves: plugin, package and model
+    batches: BatchSampler | None = None  # --batch-size: each step trains on the sampler's next batch
+    tracked: tuple[Tracked, ...] = ()  # --track, in the order computed: before the update, then after
+    evaluator: Evaluator | None = None  # the validation split, when the run evaluates
+    eval_every: int | None = None
+
+    def step(self) -> tuple[Any, Mapping[str, Any] | None, list[Any]]:
+        """One update: ``(loss, the model's metrics or None, the tracked metrics' values)``."""
+        x, y = (self.x, self.y) if self.batches is None else self.batches.next(self.x, self.y)
+        out = self.model.loss_and_grads(x, y)
+        grads = out[1]
+        tracked = [t.compute(self.optimizer, self.model.parameters(), grads) for t in self.tracked
+                   if not t.after_update] if self.tracked else []
+        if self.backend == "numpy":
+            self.optimizer.step(grads)
+        else:
+            for p, g in zip(self.model.parameters(), grads):
+                if p.grad is not g:  # hand-written gradients reach torch.optim through .grad
+                    p.grad = g
+            self.optimizer.step()
+        if self.tracked:
+            tracked += [t.compute(self.optimizer, self.model.parameters(), grads) for t in self.tracked if t.after_update]
+        return out[0], (out[2] if len(out) > 2 else None), tracked
+
+    def evaluates_at(self, step: int, last: int) -> bool:
+        return self.eval_every is not None and ((step + 1) % self.eval_every == 0 or step == last)
+
+
+class StopFlag:
+    """Set from a signal handler; the loop checks it between steps."""
+
+    requested = False
+
+
+def prepare(resolved: Resolved, device: Any = None) -> Trainer:
+    """Seed, build and place everything ``resolved`` names (on its config's device unless ``device`` is given)."""
+    config, backend, label = resolved.config, resolved.backend, resolved.label
+    device = device if device is not None else resolve_device(config.device, backend)
+
+    seed_everything(config.seed, backend)
+    x, y = _build(resolved.labels.get("dataset", "the dataset"), resolved.dataset.build, backend, **config.dataset_params)
+    d_out = resolved.dataset.classes or _width(y)  # a classifier's targets are class indices
+    model = _build(label, resolved.model.build, _width(x), d_out, device, **config.model_params)
+    check_model(model, label)
+    if backend == "torch":
+        x, y = x.to(device), y.to(device)
+    builder = resolved.optimizer.builder(backend)
+    assert builder is not None  # resolve() refuses an optimizer without this backend
+    optimizer = _build(resolved.labels.get("optimizer", "the optimizer"), builder, list(model.parameters()),
+                       lr=config.lr, **config.optimizer_options)
+    trainer = Trainer(model, x, y, backend, device, optimizer, label)
+    _prepare_extras(trainer, resolved)
+    return trainer
+
+
+def _build(label: str, build: Any, *args: Any, **kwargs: Any) -> Any:
+    """``build(*args, **kwargs)``; what it raises becomes a PluginError naming the plugin, as other plugin faults do."""
+    try:
+        return build(*args, **kwargs)
+    except Exception as exc:
+        raise PluginError(f"{label}: build raised {type(exc).__name__}: {exc}") from exc
+
+
+def _prepare_extras(trainer: Trainer, resolved: Resolved) -> None:
+    """What --eval-every, --batch-size and --track add; after the weights, so no training draw moves."""
+    config = resolved.config
+    if config.eval_every is not None and resolved.dataset.validation is not None:
+        # Drawn from the global generators seeded apart from build's, then put back as they were.
+        with seeded_aside(validation_seed(config.seed), trainer.backend):
+            x, y = resolved.dataset.validation(trainer.backend, **config.dataset_params)
+        if trainer.backend == "torch":
+            x, y = x.to(trainer.device), y.to(trainer.device)
+        trainer.evaluator = Evaluator(trainer.model, x, y, trainer.backend, trainer.label)
+        trainer.eval_every = config.eval_every
+    if config.batch_size is not None:
+        trainer.batches = BatchSampler(len(trainer.x), config.batch_size, config.seed, trainer.backend, trainer.device)
+    chosen = [TRACKERS[name] for name in config.track]
+    trainer.tracked = tuple(sorted(chosen, key=lambda t: t.after_update))
+
+
+def validation_seed(seed: int) -> int:
+    """The seed of the global generators while a dataset draws its validation split (not the run's own)."""
+    import numpy
+
+    return int(numpy.random.SeedSequence([seed, 0x76616C]).generate_state(1)[0])
+
+
+def _width(data: Any) -> int:
+    """The size of one sample: the last dimension, or 1 when each sample is a single number (1-D data)."""
+    shape = tuple(data.shape)
+    return shape[-1] if len(shape) > 1 else 1
+
+
+def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAULTS, start: int = 0,
+          elapsed: float = 0.0, patience: Patience | None = None) -> Outcome:
+    """Run steps ``start`` to ``steps - 1``; every computed loss reaches ``sink`` before this returns, unless the run fails.
+
+    ``start`` and ``elapsed`` continue a run restored from a checkpoint taken after ``start`` steps and
+    ``elapsed`` seconds: step numbers and times go on from there. With ``options.step_timeout``
+    (seconds), a step that takes longer fails the run (see runner.training.timeouts). A sink that raises
+    StorageUnavailable is tried again under ``patience`` (a new one of ``options.db_deadline`` if not
+    given; the caller passes its own to record the end under the same deadline).
+    """
+    patience = patience or Patience(options.db_deadline)
+    if trainer.backend == "numpy":
+        import numpy
+
+        # Overflow on the way to inf is how divergence looks; it is reported as a status, not as warnings.
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            return _train(trainer, steps, sink, options, start, elapsed, patience)
+    return _train(trainer, steps, sink, options, start, elapsed, patience)
+
+
+def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions, first: int, before: float,
+           patience: Patience) -> Outcome:
+    buffer = make_buffer(trainer.device)
+    take_step = timeouts.guard(trainer.step, options.step_timeout, trainer.label)
+    stop = options.stop or StopFlag()
+    tracker = _Tracker(sink, options.progress, patience)
+    saver = _Saver(options, tracker, first)
+    values = _StepValues()
+    flush_seconds = options.flush_seconds
+    start = last_flush = last_tick = time.perf_counter()
+    start -= before  # times go on from the checkpoint's
+    status, error, done, stopped, clock = RunStatus.COMPLETED, None, first, False, before
+    try:
+        for step in range(first, steps):
+            if stop.requested:
+                status, stopped = RunStatus.INTERRUPTED, True
+                break
+            loss, metrics, tracked = take_step()
+            if step == first:  # checked once, from names and shapes alone: no per-step cost, no GPU sync
+                values = _StepValues.first(trainer, loss, metrics, tracked)
+                buffer = make_buffer(trainer.device, values.names)
+            if values.detach_loss:
+                loss = loss.detach()
+            now = time.perf_counter()
+            clock = now - start
+            buffer.add(step, loss, clock, values.of(metrics, tracked))
+            done = step + 1
+            if buffer.diverged:
+                status = RunStatus.DIVERGED
+                break
+            if trainer.evaluator is not None and trainer.evaluates_at(step, steps - 1):
+                buffer.add_metrics(step, trainer.evaluator())  # one copy to the host per evaluation
+            if done == saver.at_step or (now - last_tick >= PROGRESS_SECONDS and saver.due(now)):
+                if not saver.save(buffer, done, clock):
+                    status = RunStatus.DIVERGED
+                    break
+                last_flush = now
+            if now - last_tick >= PROGRESS_SECONDS:  # cheap work, a few times a second
+                last_tick = now
+                if now - last_flush >= flush_seconds:
+                    last_flush = now
+                    tracker.flush(*buffer.drain())
+                    if buffer.diverged:
+                        status = RunStatus.DIVERGED
+                        break
+                tracker.report(done, buffer)
+    except KeyboardInterrupt:  # maybe within a step: its state may be half updated, so no checkpoint is taken
+        status = RunStatus.INTERRUPTED
+    except Exception as exc:
+        status, error = RunStatus.FAILED, failure(exc)
+    try:
+        tracker.flush(*buffer.drain(), wait=True)  # a failing store is waited for, up to the deadline
+        if stopped and not buffer.diverged:  # stopped between steps: the state is whole
+            saver.save(buffer, done, clock)
+    except Exception as exc:  # e.g. a CUDA error surfacing at the copy, or the store failing
+        status, error = RunStatus.FAILED, error or failure(exc)
+    if buffer.diverged:
+        status = RunStatus.DIVERGED
+    tracker.report(done, None)
+    return Outcome(status, first + tracker.count, tracker.last, tracker.best, time.perf_counter() - start, error,
+                   tracker.final_metrics())
+
+
+class _Saver:
+    """When the loop calls ``options.on_checkpoint``: every N steps (at multiples of N), or every S seconds."""
+
+    def __init__(self, options: ExecOptions, tracker: _Tracker, first: int):
+        self.callback, self.tracker = options.on_checkpoint, tracker
+        every = parse_every(options.checkpoint_every) if self.callback is not None else None
+        self.steps = every.steps if every is not None else None
+        self.at_step = (first // self.steps + 1) * self.steps if self.steps else None  # None: never equal to a step count
+        self.seconds = every.seconds if every is not None else None
+        self.last = time.perf_counter()
+        self.taken: int | None = None  # the steps done at the latest checkpoint: a stop right after it takes none
+
+    def due(self, now: float) -> bool:
+        return self.seconds is not None and now - self.last >= self.seconds
+
+    def save(self, buffer: HostStepBuffer, done: int, elapsed: float) -> bool:
+        """Flush what is pending, then call back; False (and no checkpoint) when the flushed losses diverged."""
+        if self.callback is None or done == self.taken:
+            return True
+        self.tracker.flush(*buffer.drain())  # the one sync, at checkpoint times only
+        if buffer.diverged:
+            return False
+        if self.tracker.pending or self.tracker.pending_metrics:
+            return True  # the store is failing: a checkpoint ahead of the stored rows would skip the kept ones
+        self.callback(done, elapsed)
+        self.taken = done
+        if self.steps:
+            self.at_step = (done // self.steps + 1) * self.steps
+        self.last = time.perf_counter()
+        return True
+
+
+def failure(exc: Exception) -> str:
+    """What a failed run records: the store's one-line reason (no traceback of runner's own
+    code helps there), or the traceback of anything else."""
+    if isinstance(exc, StorageError):
+        return f"StorageError: {exc}"
+    return traceback.format_exc()
+
+
+@dataclass(frozen=True)
+class _StepValues:
+    """Which metric values a step records, in order, decided from the first step."""
+
+    model_names: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()  # the model's metrics, then the tracked ones
+    detach_loss: bool = False  # a loss that still requires grad is detached before it is read
+    detach: bool = False  # so is any metric value that does
+    label: str = "the model"
+
+    @classmethod
+    def first(cls, trainer: Trainer, loss: Any, metrics: Mapping[str, Any] | None, tracked: list[Any]) -> _StepValues:
+        """The choices for this run; a PluginError naming the plugin for a bad loss, metric name or value."""
+        check_loss(loss, trainer.label)
+        if metrics is not None:
+            check_metrics(metrics, trainer.label)
+        model_names = tuple(metrics or ())
+        clash = set(model_names) & {t.name for t in trainer.tracked}
+        if clash:
+            raise PluginError(f"{trainer.label}: loss_and_grads returns metric {sorted(clash)[0]!r}, "
+                              "which --track records too; leave it out of --track")
+        everything = [*(metrics or {}).values(), *tracked]
+        return cls(model_names, model_names + tuple(t.name for t in trainer.tracked),
+                   _requires_grad(loss), any(_requires_grad(v) for v in everything), trainer.label)
+
+    def of(self, metrics: Mapping[str, Any] | None, tracked: list[Any]) -> Sequence[Any]:
+        """This step's values, in the order of ``names``; () when the run records none."""
+        if not self.names:
+            return ()
+        values = self._model_values(metrics) + tracked if self.model_names else tracked
+        return [v.detach() if _requires_grad(v) else v for v in values] if self.detach else values
+
+    def _model_values(self, metrics: Any) -> list[Any]:
+        try:
+            return [metrics[name] for name in self.model_names]
+        except (KeyError, TypeError):
+            raise PluginError(f"{self.label}: loss_and_grads stopped returning the metrics of its first step "
+                              f"({', '.join(self.model_names)}); return the same names at every step") from None
+
+
+def _requires_grad(value: Any) -> bool:
+    return bool(getattr(value, "requires_grad", False))
+
+
+class _Tracker:
+    """Forwards rows to the sink and keeps the running summary.
+
+    Rows the sink could not take for a passing fault (StorageUnavailable) are
+    kept and offered again once ``patience`` says so, while training goes on;
+    with PENDING_LIMIT rows kept, training waits for the store instead. Any
+    other error, or a fault that outlasts the deadline, is raised.
+    """
+
+    def __init__(self, sink: Sink, progress: Progress | None, patience: Patience):
+        self.sink, self.progress, self.patience = sink, progress, patience
+        self.pending: list[Row] = []
+        self.pending_metrics: list[MetricRow] = []
+        self.count = 0
+        self.last: float | None = None
+        self.best: float | None = None
+        self.metrics: dict[str, tuple[int, float]] = {}  # name: (step, value) of its latest row
+
+    def flush(self, rows: Sequence[Row], metric_rows: Sequence[MetricRow] = (), wait: bool = False) -> None:
+        """Offer every kept row to the sink; ``wait``: until it takes them (or gives up), even during a fault."""
+        self.pending.extend(rows)
+        self.pending_metrics.extend(metric_rows)
+        if not self.pending and not self.pending_metrics:
+            return
+        wait = wait or len(self.pending) + len(self.pending_metrics) >= PENDING_LIMIT
+        if not (wait or self.patience.ready()):
+            return
+        unsaved = f"{len(self.pending)} computed steps"
+        while True:
+            try:
+                self.sink(self.pending, self.pending_metrics)
+                break
+            except StorageUnavailable as fault:
+                self.patience.failed(fault, unsaved)  # raises once the fault has lasted the deadline
+                if not wait:
+                    return
+                self.patience.sleep()
+        self.patience.succeeded()
+        self._taken()
+
+    def _taken(self) -> None:
+        """The sink stored every kept row: add them to the summary."""
+        rows, self.pending = self.pending, []
+        metric_rows, self.pending_metrics = self.pending_metrics, []
+        for name, step, value in metric_rows:
+            if step >= self.metrics.get(name, (-1, 0.0))[0]:
+                self.metrics[name] = (step, value)
+        if not rows:
+            return
+        self.count += len(rows)
+        self.last = rows[-1][1]
+        finite = [loss for _, loss, _ in rows if math.isfinite(loss)]
+        if finite:
+            low = min(finite)
+            self.best = low if self.best is None else min(self.best, low)
+
+    def final_metrics(self) -> dict[str, float]:
+        return {name: value for name, (_, value) in self.metrics.items()}
+
+    def report(self, steps_done: int, buffer: HostStepBuffer | None) -> None:
+        """Tell the progress callback: the newest values on the host (``buffer``), or the flushed ones (None)."""
+        if self.progress is None:
+            return
+        latest = buffer.latest() if buffer is not None else None
+        metrics = {**self.final_metrics(), **(buffer.latest_metrics if buffer is not None else {})}
+        self.progress(steps_done, self.last if latest is None else latest, metrics)
