@@ -128,9 +128,7 @@ def main() -> None:
       runner plugins                 list the models and optimizers
     """
     from runner.cli.common import domain_errors
-    from runner.environment import sqlite_busy_seconds
-    from runner.training.heartbeat import check_environment
+    from runner.environment import check_environment
 
     with domain_errors():  # a bad $RUNNER_HEARTBEAT_SECONDS, $RUNNER_LOST_AFTER_SECONDS or
         check_environment()  # $RUNNER_SQLITE_BUSY_SECONDS is a usage error, refused before any command runs
-        sqlite_busy_seconds()

@@ -1,7 +1,12 @@
-"""What every part of the Store stands on: its engine, one transaction at a time, and its errors."""
+"""What every part of the Store stands on: its engine, one transaction at a time, and its errors.
+
+Each of runner.store.Store's mixins (lifecycle, liveness, sweeps, requeues, keeping, lookups, streams)
+subclasses StoreBase, so that the state they share is declared once, here, and mypy checks them.
+"""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, select
@@ -10,11 +15,13 @@ from runner.errors import RunnerError, RunNotFound, RunTakenOver
 from runner.store.db import READ_ONLY, check_same_file, display_url, file_identity, sqlite_path, transaction
 from runner.store.models import runs
 
+__all__ = ["StoreBase"]
+
 S = TypeVar("S", bound="StoreBase")
 
 
 class StoreBase:
-    """The connection half of runner.store.Store, which its readers (Streams) and it build on."""
+    """The connection half of runner.store.Store, which each of its mixins builds on."""
 
     def __init__(self, engine: Engine, url: str, where: str | None = None, writable: bool = True):
         self._engine = engine
@@ -44,7 +51,7 @@ class StoreBase:
     def __repr__(self) -> str:
         return f"Store({self._url!r})"
 
-    def _transaction(self, read_only: bool = False):  # -> ContextManager[Connection]
+    def _transaction(self, read_only: bool = False) -> AbstractContextManager[Connection]:
         if not read_only and self._path and self._identity:
             check_same_file(self._path, self._identity)
         return transaction(self._reader if read_only else self._engine, self._where)

@@ -43,9 +43,17 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import StaticPool
 
-from runner.environment import DEFAULT_BUSY_SECONDS, sqlite_busy_seconds
+from runner.environment import DEFAULT_BUSY_SECONDS, LOST_AFTER_SECONDS, at_import, sqlite_busy_seconds
 from runner.errors import ForeignDatabase, OptionError, StorageError, StorageUnavailable
 from runner.store.models import HEAD, metadata
+
+# What the rest of runner (and its tests and benchmarks) uses; the rest are this module's steps.
+__all__ = [
+    "APPLICATION_ID", "BUSY_TIMEOUT_SECONDS", "MIGRATIONS", "READ_ONLY", "VERSION_TABLE", "alembic_config", "check_ours",
+    "check_same_file", "check_schema", "create_engine_for", "create_schema", "display_url", "empty_engine", "ensure_schema",
+    "file_identity", "lock_schema", "read_revision", "server_connect_args", "sqlite_path", "sqlite_writable", "to_url",
+    "transaction", "upgrade",
+]
 
 APPLICATION_NAME = "runner"  # what PostgreSQL's pg_stat_activity shows for runner's connections
 CONNECT_TIMEOUT_SECONDS = 10  # a server that does not answer, rather than the system's minutes
@@ -65,15 +73,7 @@ VERSION_TABLE = Table(
 )
 
 
-def _busy_seconds_at_import() -> float:
-    # As runner.training.heartbeat does: the CLI refuses a bad value up front (runner.cli.main).
-    try:
-        return sqlite_busy_seconds()
-    except OptionError:
-        return DEFAULT_BUSY_SECONDS
-
-
-BUSY_TIMEOUT_SECONDS = _busy_seconds_at_import()
+BUSY_TIMEOUT_SECONDS = at_import(sqlite_busy_seconds, DEFAULT_BUSY_SECONDS)
 
 
 def to_url(url: str) -> str:
@@ -187,8 +187,6 @@ def server_connect_args(url: URL) -> dict[str, Any]:
     process, should it come back, finds its connection gone and retries as after any passing fault."""
     if url.get_backend_name() != "postgresql":
         return {}
-    from runner.training.heartbeat import LOST_AFTER_SECONDS
-
     idle = f"-c idle_in_transaction_session_timeout={max(1000, int(LOST_AFTER_SECONDS * 1000))}"
     wanted = {"application_name": APPLICATION_NAME, "connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": idle}
     return {key: value for key, value in wanted.items() if key not in url.query}

@@ -1,6 +1,6 @@
 """A run's row as runner writes it: new, claimed, owned by its process, lost and revived.
 
-The module-level half of runner.store's Store: each function works inside a transaction it is given.
+What runner.store's mixins share about a run's row: each function works inside a transaction it is given.
 """
 
 from __future__ import annotations
@@ -14,14 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from runner.environment import LOST_VARIABLE
 from runner.processes import host_name, start_time
 from runner.status import VALUES, RunStatus
 from runner.store.models import run_events, runs, steps, utcnow
 from runner.store.records import RunRecord, record_of
-from runner.training.heartbeat import LOST_VARIABLE
 
 if TYPE_CHECKING:
     from runner.config import RunConfig
+
+__all__ = [
+    "LOST", "REVIVED", "STOPPED", "add_event", "check_status", "insert_run", "new_run", "owned", "recorded", "revive",
+    "silent", "stored_summary", "take",
+]
 
 # What a later command can tell of a run whose process is gone: not how it ended (only a parent sees that:
 # runner.execution.local_pool.worker_end), so every way it could have, a database it gave up on (--db-deadline) included.
@@ -59,6 +64,11 @@ def new_run(config: RunConfig, device: str, status: RunStatus, sweep: str | None
         **(this_process() if running else {}),
         **environment(),
     )
+
+
+def recorded(options: dict[str, Any] | None) -> dict[str, Any]:
+    """The options column's value for a new run: none given is SQL NULL (a JSON column would keep None as 'null')."""
+    return {} if options is None else {"options": options}
 
 
 def take(conn: Connection, run_id: int, device: str, slot: str | None) -> RunRecord | None:

@@ -12,6 +12,8 @@ from runner.store.models import metrics as metrics_table
 from runner.store.models import steps
 from runner.store.sampling import StepExtent, metric_extents, per_run, sampled_form, sampled_metric, sampled_steps, step_extents
 
+__all__ = ["STREAM_BATCH", "Streams"]
+
 STREAM_BATCH = 10_000  # rows fetched at a time by iter_steps and iter_metrics
 
 
@@ -148,7 +150,7 @@ class Streams(StoreBase):
             # The driver's own cursor: a report reads millions of rows, and SQLAlchemy's per-row
             # processing would cost several times the query. Ids are ints and names words, safe to inline.
             sql = str(query.compile(dialect=self._engine.dialect, compile_kwargs={"literal_binds": True}))
-            raw = conn.connection.dbapi_connection
+            raw: Any = conn.connection.dbapi_connection  # open inside a transaction; psycopg2's cursor() takes a name
             # On PostgreSQL a named cursor streams from the server instead of loading every row first.
             cursor = raw.cursor(cursor_name) if self._engine.dialect.name == "postgresql" else raw.cursor()
             try:

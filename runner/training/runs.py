@@ -53,7 +53,7 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
     that fails for a while is ridden out (runner.training.patience); a StorageError says that
     the run's end could not be recorded within ``options.db_deadline``."""
     patience = Patience(options.db_deadline)
-    with Heartbeat(store, run_id):
+    with Heartbeat(store.heartbeat, run_id):
         try:
             trainer = prepare(resolved, device)
             keeper = Keeper(store, run_id, trainer, options)

@@ -58,7 +58,7 @@ def test_resume_refuses_too_many_workers(cli):
 
 @pytest.mark.parametrize("variable, example", [("RUNNER_HEARTBEAT_SECONDS", "5"), ("RUNNER_SQLITE_BUSY_SECONDS", "30")])
 def test_a_bad_interval_in_the_environment_is_a_usage_error(db_url, db_path, variable, example):
-    # a subprocess: the interval is read when its module (runner.training.heartbeat, runner.store.db) is first imported
+    # a subprocess: the interval is read when its module (runner.environment, runner.store.db) is first imported
     env = {**subprocess_env(db_url), variable: "abc"}
     result = subprocess.run(runner_command("ls"), env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr

@@ -12,11 +12,11 @@ from datetime import timedelta, timezone
 import pytest
 from sqlalchemy import event, update
 
+from runner.environment import LOST_AFTER_SECONDS
 from runner.errors import RunNotFound, StorageError
 from runner.status import RunStatus
 from runner.store import DEFAULT_URL, LossSummary, RunRecord, Store, open_store, resolve_url
 from runner.store.models import runs, utcnow
-from runner.training.heartbeat import LOST_AFTER_SECONDS
 
 NAN, INF = float("nan"), float("inf")
 

@@ -84,3 +84,11 @@ def test_a_store_at_an_older_revision_is_upgraded_with_alembic(tmp_path, python_
     command.upgrade(config, "0001")
     assert imported(SCRIPT, db, python_env) == {"alembic": True, "torch": False}
     assert revision(db) == HEAD
+
+
+def test_the_heartbeat_imports_no_part_of_the_store(python_env):
+    # It is given the store's bound method to call: the store and the heartbeat must not import each other.
+    script = "import json, sys, runner.training.heartbeat; print(json.dumps(sorted(m for m in sys.modules if m.startswith('runner.store'))))"
+    done = subprocess.run([sys.executable, "-c", script], env=python_env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
