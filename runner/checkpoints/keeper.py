@@ -1,8 +1,8 @@
 """A run's checkpoints and final weights, kept in its store while it trains (``runner.training.runs`` uses this).
 
 ``Keeper.resume`` restores the run's latest checkpoint, if it has one, and
-says where training goes on from; ``checkpoint`` is the engine's
-``on_checkpoint``; ``keep_weights`` keeps the final weights when the run
+says where training goes on from; ``checkpoint`` takes one when the loop's
+checkpoint handler says (runner.checkpoints.taking); ``keep_weights`` keeps the final weights when the run
 ends. What is kept goes into the database, or with ``--artifacts DIR`` into
 files under DIR (runner.store.artifacts).
 """

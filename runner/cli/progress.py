@@ -1,24 +1,24 @@
-"""The progress bar shown while a run trains (on a terminal only)."""
+"""The progress bar shown while a run trains (on a terminal only): a handler of the loop (runner.training.reporting)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from runner.formatting import format_loss, format_metrics
-
-Update = Callable[[int, float | None, Mapping[str, float]], None]
+from runner.training.handlers import Handler
+from runner.training.reporting import ReportProgress
 
 
 @contextmanager
-def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Update | None]:
-    """Yield a ``progress(steps_done, loss, metrics)`` callback, or None when disabled.
+def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[list[Handler]]:
+    """Yield the handlers to give the loop: one that updates the bar, or none when disabled.
 
-    ``metrics`` are the newest values already on the host: showing them costs no device sync.
+    The bar shows the newest values already on the host: showing them costs no device sync.
     """
     if not enabled or not sys.stderr.isatty():
-        yield None
+        yield []
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -40,4 +40,4 @@ def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Updat
             rate = f"{speed:,.0f} steps/s" if speed else ""
             bar.update(task, completed=done, loss=format_loss(loss), metrics=format_metrics(metrics, " "), rate=rate)
 
-        yield update
+        yield [ReportProgress(update)]

@@ -153,8 +153,6 @@ def resume_runs(ids: Sequence[int], restart: bool, execution: ExecOptions, given
 
 def resume_one(store: Store, run_id: int, resolved: Resolved, device: Any, execution: ExecOptions,
                quiet: bool) -> int:
-    import dataclasses
-
     from runner.cli.progress import progress_bar
     from runner.cli.run import report_finished
     from runner.training import runs
@@ -166,8 +164,7 @@ def resume_one(store: Store, run_id: int, resolved: Resolved, device: Any, execu
         return 0
     config = resolved.config
     with graceful_stop() as stop, progress_bar(config.steps, f"run {run_id}", not quiet) as progress:
-        outcome = runs.execute(run_id, resolved, store, device,
-                               dataclasses.replace(execution, progress=progress, stop=stop))
+        outcome = runs.execute(run_id, resolved, store, device, execution, [stop, *progress])
     return report_finished(runs.Finished(run_id, str(device), outcome), config)
 
 

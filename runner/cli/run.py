@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -118,7 +117,7 @@ def run_single(resolved: Resolved, db: str | None, quiet: bool, options: ExecOpt
         check_devices([resolved])  # --device cuda without a GPU: refused before the database is created
     with open_store(db) as store, domain_errors(), graceful_stop() as stop, \
             progress_bar(config.steps, label, not quiet) as progress:
-        finished = runs.start(resolved, store, dataclasses.replace(options, progress=progress, stop=stop))
+        finished = runs.start(resolved, store, options, [stop, *progress])
     return report_finished(finished, config)
 
 

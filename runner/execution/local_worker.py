@@ -10,7 +10,6 @@ takes reaches a sweep's runs too.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from runner.training.options import ExecOptions
 if TYPE_CHECKING:
     from runner.registry import Registry
     from runner.store import RunRecord, Store
+    from runner.training.signals import StopFlag
 
 __all__ = ["STOPPED_EXIT", "GAVE_UP_EXIT", "parse", "local_device", "run_one", "SLOT_VARIABLE", "train_by_id",
     "dask_worker_name", "main", "work"]
@@ -53,8 +53,9 @@ def local_device(slot: str, backend: str) -> Any:
     return resolve_device("cpu" if slot == "cpu" else "cuda:0", backend)
 
 
-def run_one(record: RunRecord, registry: Registry, store: Store, slot: str, options: ExecOptions) -> RunStatus:
-    """Train one claimed run; returns its final status."""
+def run_one(record: RunRecord, registry: Registry, store: Store, slot: str, options: ExecOptions,
+            stop: StopFlag) -> RunStatus:
+    """Train one claimed run (``stop`` set: it ends between steps); returns its final status."""
     from runner.config import specs_for
     from runner.errors import ConfigError
     from runner.processes import host_name
@@ -72,7 +73,7 @@ def run_one(record: RunRecord, registry: Registry, store: Store, slot: str, opti
         error = f"on host {host_name()}: {exc}{hint}" if isinstance(exc, ConfigError) else traceback.format_exc()
         record_end(store, record.id, Outcome(RunStatus.FAILED, 0, None, None, 0.0, error), Patience(options.db_deadline))
         return RunStatus.FAILED
-    return execute(record.id, resolved, store, device, options).status
+    return execute(record.id, resolved, store, device, options, [stop]).status
 
 
 SLOT_VARIABLE = "RUNNER_SLOT_DEVICE"  # set by `runner worker` for each Dask worker: its slot's device, e.g. cuda:1
@@ -91,7 +92,7 @@ def train_by_id(db_url: str, run_id: int, sweep: str, retries: int, option_args:
 
     from runner.errors import RunNotFound, RunTakenOver
     from runner.execution.stopping import SweepWatch
-    from runner.training.engine import StopFlag
+    from runner.training.signals import StopFlag
 
     store, registry = _opened(db_url)
     parser = argparse.ArgumentParser()
@@ -107,10 +108,10 @@ def train_by_id(db_url: str, run_id: int, sweep: str, retries: int, option_args:
     if record is None:
         return f"skipped: run {run_id} is {store.get_run(run_id).status}"
     stop = StopFlag()
-    options = dataclasses.replace(ExecOptions.from_namespace(parser.parse_args(option_args)), stop=stop)
+    options = ExecOptions.from_namespace(parser.parse_args(option_args))
     with SweepWatch(store, sweep, stop):
         try:
-            return str(run_one(record, registry, store, slot, options))
+            return str(run_one(record, registry, store, slot, options, stop))
         except (RunTakenOver, RunNotFound) as exc:  # given to another worker meanwhile (this host was silent), or deleted
             return f"left: {exc}"
 
@@ -161,13 +162,13 @@ def work(args: argparse.Namespace) -> int:
     registry = load_registry()
     accepts = args.accepts.split(",")
     with open_store(args.db, must_exist=True) as store, graceful_stop() as stop, SweepWatch(store, args.sweep, stop):
-        options = dataclasses.replace(ExecOptions.from_namespace(args), stop=stop)
+        options = ExecOptions.from_namespace(args)
         while not stop.requested and not store.sweep_stopped(args.sweep):
             record = store.claim(args.sweep, accepts, args.device, args.slot)
             if record is None:
                 break
             try:
-                status = run_one(record, registry, store, args.device, options)
+                status = run_one(record, registry, store, args.device, options, stop)
             except (RunTakenOver, RunNotFound) as exc:  # that run is another's now, or deleted: the queue goes on
                 print(f"warning: {exc}", file=sys.stderr)
                 continue

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from runner.store import Store
-    from runner.training.engine import StopFlag
+    from runner.training.signals import StopFlag
 
 __all__ = ["POLL_SECONDS", "SweepWatch"]
 

@@ -6,10 +6,11 @@ weights), and moves them to the device; then, only if the run asks for
 them, the validation split (drawn aside, so training draws are unchanged),
 the mini-batch sampler and the tracked metrics. ``train`` runs the steps,
 hands losses and metric values to a sink in batches at least every
-``options.flush_seconds``, and returns an ``Outcome``. With
-``options.on_checkpoint`` it also calls that, between steps and after
-flushing, every ``options.checkpoint_every`` and when a StopFlag stops the
-loop; ``train(..., start=)`` continues a run restored from a checkpoint
+``options.flush_seconds``, and returns an ``Outcome``. What else happens
+between steps (evaluation, flushing, checkpoints, the stop flag, progress)
+is a handler the loop calls at fixed points (runner.training.handlers):
+``train(..., handlers=[...])`` adds one with no change here, and
+``train(..., start=)`` continues a run restored from a checkpoint
 (runner.checkpoints). Nothing here knows about the database; a sink that
 fails for a while (StorageUnavailable) has its rows kept and offered again
 (``_Tracker``, runner.training.patience).
@@ -24,7 +25,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.checkpoints.every import parse_every
 from runner.config import Resolved
 from runner.contracts import check_loss, check_metrics, check_model
 from runner.errors import PluginError, StorageError, StorageUnavailable
@@ -33,20 +33,18 @@ from runner.specs import Model
 from runner.status import RunStatus
 from runner.training import timeouts
 from runner.training.batches import BatchSampler
-from runner.training.buffers import HostStepBuffer, MetricRow, Row, make_buffer
+from runner.training.buffers import MetricRow, Row, make_buffer
 from runner.training.devices import resolve_device
-from runner.training.evaluation import Evaluator
+from runner.training.evaluation import Evaluate, Evaluator
+from runner.training.flushing import FlushEvery
+from runner.training.handlers import Handler, Hooks
 from runner.training.options import DEFAULTS, ExecOptions
 from runner.training.patience import Patience
 from runner.training.tracking import TRACKERS, Tracked
 
 Sink = Callable[[list[Row], list[MetricRow]], None]  # (step rows, metric rows (name, step, value))
-# (steps done, latest loss: None before the first, latest value of each metric on the host)
-Progress = Callable[[int, float | None, Mapping[str, float]], None]
-# (steps done, seconds of training so far): take a checkpoint now; every row up to then has reached the sink
-OnCheckpoint = Callable[[int, float], None]
 
-PROGRESS_SECONDS = 0.1
+PROGRESS_SECONDS = 0.1  # how often the handlers' on_tick is called
 # Rows (steps and metric values) kept while the store fails, about 150 bytes each: 500,000 take about 75 MB.
 # With this many kept, training waits for the store rather than compute rows it might have to drop.
 PENDING_LIMIT = 500_000
@@ -103,12 +101,6 @@ class Trainer:
 
     def evaluates_at(self, step: int, last: int) -> bool:
         return self.eval_every is not None and ((step + 1) % self.eval_every == 0 or step == last)
-
-
-class StopFlag:
-    """Set from a signal handler; the loop checks it between steps."""
-
-    requested = False
 
 
 def prepare(resolved: Resolved, device: Any = None) -> Trainer:
@@ -171,118 +163,128 @@ def _width(data: Any) -> int:
 
 
 def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAULTS, start: int = 0,
-          elapsed: float = 0.0, patience: Patience | None = None) -> Outcome:
+          elapsed: float = 0.0, patience: Patience | None = None, handlers: Sequence[Handler] = ()) -> Outcome:
     """Run steps ``start`` to ``steps - 1``; every computed loss reaches ``sink`` before this returns, unless the run fails.
 
     ``start`` and ``elapsed`` continue a run restored from a checkpoint taken after ``start`` steps and
     ``elapsed`` seconds: step numbers and times go on from there. With ``options.step_timeout``
     (seconds), a step that takes longer fails the run (see runner.training.timeouts). A sink that raises
     StorageUnavailable is tried again under ``patience`` (a new one of ``options.db_deadline`` if not
-    given; the caller passes its own to record the end under the same deadline).
+    given; the caller passes its own to record the end under the same deadline). ``handlers`` are called
+    at the loop's hooks (runner.training.handlers) after its own: evaluation, then flushing.
     """
     patience = patience or Patience(options.db_deadline)
+    own: list[Handler] = [Evaluate()] if trainer.evaluator is not None else []
+    hooks = Hooks([*own, FlushEvery(options.flush_seconds), *handlers])
     if trainer.backend == "numpy":
         import numpy
 
         # Overflow on the way to inf is how divergence looks; it is reported as a status, not as warnings.
         with numpy.errstate(over="ignore", invalid="ignore"):
-            return _train(trainer, steps, sink, options, start, elapsed, patience)
-    return _train(trainer, steps, sink, options, start, elapsed, patience)
+            return _train(trainer, steps, sink, options, start, elapsed, patience, hooks)
+    return _train(trainer, steps, sink, options, start, elapsed, patience, hooks)
 
 
 def _train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions, first: int, before: float,
-           patience: Patience) -> Outcome:
-    buffer = make_buffer(trainer.device)
+           patience: Patience, hooks: Hooks) -> Outcome:
     take_step = timeouts.guard(trainer.step, options.step_timeout, trainer.label)
-    stop = options.stop or StopFlag()
-    tracker = _Tracker(sink, options.progress, patience)
-    saver = _Saver(options, tracker, first)
-    values = _StepValues()
-    flush_seconds = options.flush_seconds
-    start = last_flush = last_tick = time.perf_counter()
+    loop = _Loop(trainer, steps, first, before, _Tracker(sink, patience), hooks)
+    buffer, values = loop.buffer, _StepValues()
+    before_step, after_step, on_tick = hooks.before_step, hooks.after_step, hooks.on_tick
+    start = last_tick = loop.now
     start -= before  # times go on from the checkpoint's
-    status, error, done, stopped, clock = RunStatus.COMPLETED, None, first, False, before
+    status, error, stopped = RunStatus.COMPLETED, None, False
     try:
+        for hook in hooks.on_start:
+            hook(loop)
         for step in range(first, steps):
-            if stop.requested:
-                status, stopped = RunStatus.INTERRUPTED, True
+            for hook in before_step:
+                hook(loop, step)
+            if loop.stop_reason is not None:
+                status, stopped = loop.stop_status, True
                 break
             loss, metrics, tracked = take_step()
             if step == first:  # checked once, from names and shapes alone: no per-step cost, no GPU sync
                 values = _StepValues.first(trainer, loss, metrics, tracked)
-                buffer = make_buffer(trainer.device, values.names)
+                buffer = loop.buffer = make_buffer(trainer.device, values.names)
             if values.detach_loss:
                 loss = loss.detach()
-            now = time.perf_counter()
-            clock = now - start
+            loop.now = now = time.perf_counter()
+            loop.clock = clock = now - start
             buffer.add(step, loss, clock, values.of(metrics, tracked))
-            done = step + 1
+            loop.done = step + 1
             if buffer.diverged:
-                status = RunStatus.DIVERGED
                 break
-            if trainer.evaluator is not None and trainer.evaluates_at(step, steps - 1):
-                buffer.add_metrics(step, trainer.evaluator())  # one copy to the host per evaluation
-            if done == saver.at_step or (now - last_tick >= PROGRESS_SECONDS and saver.due(now)):
-                if not saver.save(buffer, done, clock):
-                    status = RunStatus.DIVERGED
-                    break
-                last_flush = now
-            if now - last_tick >= PROGRESS_SECONDS:  # cheap work, a few times a second
+            for hook in after_step:
+                hook(loop, step, loss)
+            if now - last_tick >= PROGRESS_SECONDS and not buffer.diverged:  # cheap work, a few times a second
                 last_tick = now
-                if now - last_flush >= flush_seconds:
-                    last_flush = now
-                    tracker.flush(*buffer.drain())
-                    if buffer.diverged:
-                        status = RunStatus.DIVERGED
-                        break
-                tracker.report(done, buffer)
+                for hook in on_tick:
+                    hook(loop)
+            if buffer.diverged:  # seen by a flush: on a GPU, when the losses reached the host
+                break
     except KeyboardInterrupt:  # maybe within a step: its state may be half updated, so no checkpoint is taken
         status = RunStatus.INTERRUPTED
     except Exception as exc:
         status, error = RunStatus.FAILED, failure(exc)
     try:
-        tracker.flush(*buffer.drain(), wait=True)  # a failing store is waited for, up to the deadline
-        if stopped and not buffer.diverged:  # stopped between steps: the state is whole
-            saver.save(buffer, done, clock)
+        loop.tracker.flush(*buffer.drain(), wait=True)  # a failing store is waited for, up to the deadline
     except Exception as exc:  # e.g. a CUDA error surfacing at the copy, or the store failing
         status, error = RunStatus.FAILED, error or failure(exc)
     if buffer.diverged:
         status = RunStatus.DIVERGED
-    tracker.report(done, None)
+    reason = loop.stop_reason if stopped and status == loop.stop_status else None
+    for hook in hooks.on_stop:
+        try:
+            hook(loop, status, reason)
+        except Exception as exc:  # e.g. the checkpoint taken at a stop
+            status, error = RunStatus.FAILED, error or failure(exc)
+    tracker = loop.tracker
     return Outcome(status, first + tracker.count, tracker.last, tracker.best, time.perf_counter() - start, error,
                    tracker.final_metrics())
 
 
-class _Saver:
-    """When the loop calls ``options.on_checkpoint``: every N steps (at multiples of N), or every S seconds."""
+class _Loop:
+    """The running loop as handlers see it (runner.training.handlers.Loop)."""
 
-    def __init__(self, options: ExecOptions, tracker: _Tracker, first: int):
-        self.callback, self.tracker = options.on_checkpoint, tracker
-        every = parse_every(options.checkpoint_every) if self.callback is not None else None
-        self.steps = every.steps if every is not None else None
-        self.at_step = (first // self.steps + 1) * self.steps if self.steps else None  # None: never equal to a step count
-        self.seconds = every.seconds if every is not None else None
-        self.last = time.perf_counter()
-        self.taken: int | None = None  # the steps done at the latest checkpoint: a stop right after it takes none
+    def __init__(self, trainer: Trainer, steps: int, first: int, before: float, tracker: _Tracker, hooks: Hooks):
+        self.trainer, self.steps, self.first, self.tracker, self.hooks = trainer, steps, first, tracker, hooks
+        self.buffer = make_buffer(trainer.device)
+        self.done, self.clock = first, before
+        self.now = self.flushed_at = time.perf_counter()
+        self.stop_reason: str | None = None
+        self.stop_status = RunStatus.INTERRUPTED
+        if hooks.on_flush:
+            tracker.taken = self._flushed
 
-    def due(self, now: float) -> bool:
-        return self.seconds is not None and now - self.last >= self.seconds
+    def request_stop(self, reason: str, status: RunStatus | None = None) -> None:
+        if self.stop_reason is None:
+            self.stop_reason, self.stop_status = reason, status or RunStatus.INTERRUPTED
 
-    def save(self, buffer: HostStepBuffer, done: int, elapsed: float) -> bool:
-        """Flush what is pending, then call back; False (and no checkpoint) when the flushed losses diverged."""
-        if self.callback is None or done == self.taken:
-            return True
-        self.tracker.flush(*buffer.drain())  # the one sync, at checkpoint times only
-        if buffer.diverged:
-            return False
-        if self.tracker.pending or self.tracker.pending_metrics:
-            return True  # the store is failing: a checkpoint ahead of the stored rows would skip the kept ones
-        self.callback(done, elapsed)
-        self.taken = done
-        if self.steps:
-            self.at_step = (done // self.steps + 1) * self.steps
-        self.last = time.perf_counter()
-        return True
+    def flush(self) -> bool:
+        self.flushed_at = self.now
+        self.tracker.flush(*self.buffer.drain())
+        return not self.buffer.diverged
+
+    def all_stored(self) -> bool:
+        return not (self.tracker.pending or self.tracker.pending_metrics)
+
+    def latest(self) -> tuple[float | None, Mapping[str, float]]:
+        latest = self.buffer.latest()
+        return (self.tracker.last if latest is None else latest), {**self.tracker.final_metrics(),
+                                                                   **self.buffer.latest_metrics}
+
+    def stored(self) -> tuple[float | None, Mapping[str, float]]:
+        return self.tracker.last, self.tracker.final_metrics()
+
+    def record_evaluation(self, step: int, results: Mapping[str, float]) -> None:
+        self.buffer.add_metrics(step, results)
+        for hook in self.hooks.on_evaluation:
+            hook(self, step, results)
+
+    def _flushed(self, rows: list[Row], metric_rows: list[MetricRow]) -> None:
+        for hook in self.hooks.on_flush:
+            hook(self, rows, metric_rows)
 
 
 def failure(exc: Exception) -> str:
@@ -346,8 +348,9 @@ class _Tracker:
     other error, or a fault that outlasts the deadline, is raised.
     """
 
-    def __init__(self, sink: Sink, progress: Progress | None, patience: Patience):
-        self.sink, self.progress, self.patience = sink, progress, patience
+    def __init__(self, sink: Sink, patience: Patience):
+        self.sink, self.patience = sink, patience
+        self.taken: Sink | None = None  # told of the rows the sink took (the handlers' on_flush)
         self.pending: list[Row] = []
         self.pending_metrics: list[MetricRow] = []
         self.count = 0
@@ -384,22 +387,15 @@ class _Tracker:
         for name, step, value in metric_rows:
             if step >= self.metrics.get(name, (-1, 0.0))[0]:
                 self.metrics[name] = (step, value)
-        if not rows:
-            return
-        self.count += len(rows)
-        self.last = rows[-1][1]
-        finite = [loss for _, loss, _ in rows if math.isfinite(loss)]
-        if finite:
-            low = min(finite)
-            self.best = low if self.best is None else min(self.best, low)
+        if rows:
+            self.count += len(rows)
+            self.last = rows[-1][1]
+            finite = [loss for _, loss, _ in rows if math.isfinite(loss)]
+            if finite:
+                low = min(finite)
+                self.best = low if self.best is None else min(self.best, low)
+        if self.taken is not None:
+            self.taken(rows, metric_rows)
 
     def final_metrics(self) -> dict[str, float]:
         return {name: value for name, (_, value) in self.metrics.items()}
-
-    def report(self, steps_done: int, buffer: HostStepBuffer | None) -> None:
-        """Tell the progress callback: the newest values on the host (``buffer``), or the flushed ones (None)."""
-        if self.progress is None:
-            return
-        latest = buffer.latest() if buffer is not None else None
-        metrics = {**self.final_metrics(), **(buffer.latest_metrics if buffer is not None else {})}
-        self.progress(steps_done, self.last if latest is None else latest, metrics)

@@ -5,8 +5,10 @@ sweep workers take it whole. A sweep's worker is another process, so the
 options that travel become its command-line arguments (``to_args``) and
 come back on the other side (``add_arguments`` and ``from_namespace``),
 all derived from the fields: a new option is one field here, and sweeps
-honour it with no pass-through code. Fields marked ``LOCAL`` (callables,
-flags set by signal handlers) belong to one process and never travel.
+honour it with no pass-through code. So every field is a plain value that
+can travel; what belongs to one process (the stop flag, the progress bar,
+taking checkpoints) is a handler given to the loop beside these
+(runner.training.handlers).
 
 A run records the travelling options it was started with (``recorded``,
 kept in ``runs.options``), and ``runner resume`` continues it with them,
@@ -20,17 +22,12 @@ import dataclasses
 import json
 import os
 from collections.abc import Collection, Mapping
-from dataclasses import Field, dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import Field, dataclass, fields
+from typing import Any
 
 from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
 from runner.checkpoints.every import parse_every
 from runner.training.patience import DEFAULT_DEADLINE
-
-if TYPE_CHECKING:
-    from runner.training.engine import OnCheckpoint, Progress, StopFlag
-
-LOCAL = {"local": True}  # field metadata: this option stays in its process
 
 
 @dataclass(frozen=True)
@@ -40,11 +37,8 @@ class ExecOptions:
     flush_seconds: float = 1.0  # hand losses to the store at least this often
     step_timeout: float | None = None  # seconds a step may take before the run fails (runner.training.timeouts)
     db_deadline: float = DEFAULT_DEADLINE  # seconds a run rides out a failing database before it fails (runner.training.patience)
-    progress: Progress | None = field(default=None, metadata=LOCAL)  # called a few times a second
-    stop: StopFlag | None = field(default=None, metadata=LOCAL)  # set to end the run between steps
-    # How often on_checkpoint is called: "300s" (by time: a short run pays nothing) or "500 steps".
+    # How often a checkpoint is taken: "300s" (by time: a short run pays nothing) or "500 steps".
     checkpoint_every: str = CHECKPOINT_EVERY
-    on_checkpoint: OnCheckpoint | None = field(default=None, metadata=LOCAL)  # (steps done, seconds): take one now
     keep_checkpoints: int = 1  # how many of a run's newest checkpoints are kept
     artifacts: str | None = None  # a directory for checkpoints and weights, instead of the database
     weights: bool | None = None  # keep the final weights: None up to runner.checkpoints.keeper's limit, True always
@@ -98,8 +92,8 @@ DEFAULTS = ExecOptions()  # frozen, so one instance serves as every default argu
 
 
 def travelling() -> list[Field[Any]]:
-    """The fields of ExecOptions that go to a worker process."""
-    return [f for f in fields(ExecOptions) if not f.metadata.get("local")]
+    """The fields of ExecOptions that go to a worker process: all of them."""
+    return list(fields(ExecOptions))
 
 
 def flag(name: str) -> str:

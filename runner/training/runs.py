@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runner.checkpoints.keeper import Keeper
+from runner.checkpoints.taking import checkpoints
 from runner.config import Resolved, RunConfig
 from runner.errors import RunNotFound, StorageError, StorageUnavailable
 from runner.status import RunStatus
@@ -29,6 +31,7 @@ from runner.training.patience import Patience
 
 if TYPE_CHECKING:
     from runner.store import RunRecord, Store
+    from runner.training.handlers import Handler
 
 
 @dataclass(frozen=True)
@@ -38,18 +41,20 @@ class Finished:
     outcome: Outcome
 
 
-def start(resolved: Resolved, store: Store, options: ExecOptions = DEFAULTS) -> Finished:
+def start(resolved: Resolved, store: Store, options: ExecOptions = DEFAULTS, handlers: Sequence[Handler] = ()) -> Finished:
     device = resolve_device(resolved.config.device, resolved.backend)
     run_id = store.create_run(resolved.config, device=str(device), options=options.recorded())
-    outcome = execute(run_id, resolved, store, device, options)
+    outcome = execute(run_id, resolved, store, device, options, handlers)
     return Finished(run_id, str(device), outcome)
 
 
-def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options: ExecOptions = DEFAULTS) -> Outcome:
+def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options: ExecOptions = DEFAULTS,
+            handlers: Sequence[Handler] = ()) -> Outcome:
     """Train the recorded run ``run_id`` on ``device`` and record how it ended.
 
     A run with a checkpoint (``runner resume``) continues from it; checkpoints and the
-    final weights are kept as ``options`` say (runner.checkpoints.keeper). A database
+    final weights are kept as ``options`` say (runner.checkpoints.keeper). ``handlers`` (the stop
+    flag, a progress bar: runner.training.handlers) go to the loop after the checkpoints'. A database
     that fails for a while is ridden out (runner.training.patience); a StorageError says that
     the run's end could not be recorded within ``options.db_deadline``."""
     patience = Patience(options.db_deadline)
@@ -64,8 +69,9 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
             if record is not None:
                 outcome = untrained(record, exc)
         else:
-            options = dataclasses.replace(options, on_checkpoint=keeper.checkpoint)
-            outcome = train(trainer, resolved.config.steps, StepSink(store, run_id), options, start, elapsed, patience)
+            handlers = [checkpoints(options.checkpoint_every, keeper.checkpoint), *handlers]
+            outcome = train(trainer, resolved.config.steps, StepSink(store, run_id), options, start, elapsed, patience,
+                            handlers)
             if start:
                 outcome = with_earlier_part(patience.call(lambda: store.get_run(run_id)), outcome)
             finish_keeping(keeper, outcome)

@@ -7,7 +7,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from runner.training.engine import StopFlag
+from runner.status import RunStatus
+from runner.training.handlers import Handler, Loop
+
+
+class StopFlag(Handler):
+    """Set ``requested`` (from a signal handler, or runner.execution.stopping's thread) to end the run
+    between steps: the loop finishes its step, stores every computed loss, takes a checkpoint and marks
+    the run interrupted."""
+
+    requested = False
+
+    def before_step(self, loop: Loop, step: int) -> None:
+        if self.requested:
+            loop.request_stop("stop requested", RunStatus.INTERRUPTED)
 
 
 @contextmanager

@@ -32,10 +32,11 @@ def prepared(registry, model, steps, **resolve_args):
     return engine.prepare(resolve(registry, RunChoice(model, steps=steps, device="cpu", **resolve_args)))
 
 
-def losses(trainer, steps, start=0, elapsed=0.0, options=None):
+def losses(trainer, steps, start=0, elapsed=0.0, options=None, handlers=()):
     """The rows ``train`` hands its sink from ``start`` to ``steps``, and its outcome."""
     rows = []
-    outcome = engine.train(trainer, steps, lambda got, _: rows.extend(got), options or ExecOptions(), start, elapsed)
+    outcome = engine.train(trainer, steps, lambda got, _: rows.extend(got), options or ExecOptions(), start, elapsed,
+                           handlers=handlers)
     return rows, outcome
 
 

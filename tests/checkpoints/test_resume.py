@@ -44,18 +44,18 @@ def test_resumed_runs_give_the_losses_of_the_run_left_alone(builtins, model, rul
 
 @pytest.mark.parametrize("model, optimizer", [("dynamic", "adam"), ("numpy", "rmsprop"), ("tensor", "sgd")])
 def test_a_run_stopped_by_its_stop_flag_resumes_from_the_checkpoint_it_took(builtins, model, optimizer):
-    """As `runner run` will: Ctrl-C sets the flag, the loop stops between steps and calls on_checkpoint."""
+    """As `runner run` will: Ctrl-C sets the flag, the loop stops between steps and takes a checkpoint."""
     from runner.checkpoints.codec import decode, encode
     from runner.checkpoints.state import capture, restore
-    from runner.training import engine
-    from runner.training.options import ExecOptions
+    from runner.checkpoints.taking import checkpoints
+    from runner.training.signals import StopFlag
     from tests.checkpoints.conftest import perturb
 
     momentum = ["momentum=0.9"] if optimizer == "sgd" else []
     args = dict(optimizer=optimizer, lr=LR[optimizer], batch_size=5, sets=["batch=16", "d_in=6", "d_out=3", "hidden=5", *momentum])
     whole, _ = losses(prepared(builtins, model, STEPS, **args), STEPS)
     trainer = prepared(builtins, model, STEPS, **args)
-    stop, saved, taken = engine.StopFlag(), [], []
+    stop, saved, taken = StopFlag(), [], []
     step = trainer.step
 
     def stepped():
@@ -64,8 +64,8 @@ def test_a_run_stopped_by_its_stop_flag_resumes_from_the_checkpoint_it_took(buil
         return step()
 
     trainer.step = stepped
-    head, outcome = losses(trainer, STEPS, options=ExecOptions(
-        stop=stop, on_checkpoint=lambda done, seconds: saved.append(encode(capture(trainer, done, seconds)))))
+    keep = checkpoints("300s", lambda done, seconds: saved.append(encode(capture(trainer, done, seconds))))
+    head, outcome = losses(trainer, STEPS, handlers=[keep, stop])
     assert outcome.status == "interrupted" and outcome.steps_done == 5 and len(saved) == 1
     fresh = prepared(builtins, model, STEPS, **args)
     perturb(fresh)

@@ -35,10 +35,10 @@ class Recorded:
         return {step: value for n, step, value in self.metric_rows if n == name}
 
 
-def record(registry, model, steps=10, options=None, **resolve_args) -> Recorded:
-    """Resolve (on the CPU), prepare and train ``model``; the sink keeps everything."""
+def record(registry, model, steps=10, options=None, handlers=(), **resolve_args) -> Recorded:
+    """Resolve (on the CPU), prepare and train ``model`` (with ``handlers``); the sink keeps everything."""
     resolve_args.setdefault("sets", SMALL)
     resolved = resolve(registry, RunChoice(model, steps=steps, device="cpu", **resolve_args))
     recorded = Recorded()
-    recorded.outcome = train(prepare(resolved), steps, recorded, options or ExecOptions())
+    recorded.outcome = train(prepare(resolved), steps, recorded, options or ExecOptions(), handlers=handlers)
     return recorded

@@ -5,24 +5,28 @@ import time
 
 import pytest
 
+from runner.checkpoints.taking import checkpoints
 from runner.config import resolve
 from runner.errors import StorageError, StorageUnavailable
 from runner.request import RunChoice
 from runner.training import engine
-from runner.training.engine import StopFlag, prepare, train
+from runner.training.engine import prepare, train
 from runner.training.options import ExecOptions
+from runner.training.reporting import ReportProgress
+from runner.training.signals import StopFlag
 
 SMALL = ["batch=4", "d_in=3", "d_out=2"]
 
 
-def run(registry, model, steps=10, sets=(), params=None, **options):
+def run(registry, model, steps=10, sets=(), params=None, handlers=(), **options):
     resolved = resolve(registry, RunChoice(model, steps=steps, sets=[*SMALL, *sets]))
     if params:
         config = resolved.config
         config = dataclasses.replace(config, model_params={**config.model_params, **params})
         resolved = dataclasses.replace(resolved, config=config)
     batches = []
-    outcome = train(prepare(resolved), steps, lambda rows, _: batches.append(rows), ExecOptions(**options))
+    outcome = train(prepare(resolved), steps, lambda rows, _: batches.append(rows), ExecOptions(**options),
+                    handlers=handlers)
     return outcome, batches, [row for batch in batches for row in batch]
 
 
@@ -61,7 +65,7 @@ def test_stop_flag_interrupts_between_steps_and_keeps_every_computed_step(regist
     stop = StopFlag()
     timer = threading.Timer(0.3, lambda: setattr(stop, "requested", True))
     timer.start()
-    outcome, _, rows = run(registry, "sleepy", steps=100_000, stop=stop)
+    outcome, _, rows = run(registry, "sleepy", steps=100_000, handlers=[stop])
     assert outcome.status == "interrupted"
     assert 0 < outcome.steps_done == len(rows) < 100_000
 
@@ -83,7 +87,8 @@ def test_a_failing_sink_does_not_lose_rows(registry):
 
 def test_progress_reports_steps_and_loss(registry):
     seen = []
-    outcome, _, rows = run(registry, "sleepy", steps=30, progress=lambda n, loss, metrics: seen.append((n, loss, metrics)))
+    progress = ReportProgress(lambda n, loss, metrics: seen.append((n, loss, metrics)))
+    outcome, _, rows = run(registry, "sleepy", steps=30, handlers=[progress])
     assert seen[-1] == (30, rows[-1][1], {})
 
 
@@ -182,14 +187,14 @@ def test_progress_shows_the_newest_metrics(metric_registry):
 
     seen = []
     run = record(metric_registry, "counted", steps=5, dataset="heldout",
-                 options=ExecOptions(progress=lambda n, loss, metrics: seen.append((n, dict(metrics)))))
+                 handlers=[ReportProgress(lambda n, loss, metrics: seen.append((n, dict(metrics))))])
     assert seen[-1] == (5, run.outcome.metrics)
 
 
-# --- checkpoints: on_checkpoint between steps, and resuming from a step (issue 11) ---
+# --- checkpoints: taken between steps, and resuming from a step (issue 11) ---
 
-def checkpointed(registry, model, steps, stop_after=None, **options):
-    """Train with on_checkpoint noting (steps done, seconds, rows the sink had by then); stop after ``stop_after`` steps."""
+def checkpointed(registry, model, steps, stop_after=None, checkpoint_every="300s", **options):
+    """Train with checkpoints noting (steps done, seconds, rows the sink had by then); stop after ``stop_after`` steps."""
     rows, calls = [], []
     resolved = resolve(registry, RunChoice(model, steps=steps, sets=SMALL))
     trainer = prepare(resolved)
@@ -203,12 +208,12 @@ def checkpointed(registry, model, steps, stop_after=None, **options):
             return step()
 
         trainer.step = counted
-    options = ExecOptions(on_checkpoint=lambda done, seconds: calls.append((done, seconds, len(rows))), stop=stop, **options)
-    outcome = train(trainer, steps, lambda got, _: rows.extend(got), options)
+    keep = checkpoints(checkpoint_every, lambda done, seconds: calls.append((done, seconds, len(rows))))
+    outcome = train(trainer, steps, lambda got, _: rows.extend(got), ExecOptions(**options), handlers=[keep, stop])
     return outcome, rows, calls
 
 
-def test_on_checkpoint_is_called_every_n_steps_after_the_rows_so_far_reach_the_sink(registry):
+def test_a_checkpoint_is_taken_every_n_steps_after_the_rows_so_far_reach_the_sink(registry):
     outcome, rows, calls = checkpointed(registry, "numpy", 12, checkpoint_every="5 steps", flush_seconds=3600)
     assert outcome.status == "completed" and [(done, seen) for done, _, seen in calls] == [(5, 5), (10, 10)]
     assert [seconds for _, seconds, _ in calls] == [rows[4][2], rows[9][2]]  # the time of the step it follows
@@ -242,16 +247,15 @@ def test_a_failing_checkpoint_fails_the_run_and_keeps_its_rows(registry):
         raise OSError("disk full")
 
     outcome = train(prepare(resolve(registry, RunChoice("numpy", sets=SMALL))), 10, lambda got, _: rows.extend(got),
-                    ExecOptions(on_checkpoint=fails, checkpoint_every="4 steps"))
+                    handlers=[checkpoints("4 steps", fails)])
     assert outcome.status == "failed" and "OSError: disk full" in outcome.error
     assert [r[0] for r in rows] == [0, 1, 2, 3] and outcome.steps_done == 4
 
 
 def test_a_resumed_run_numbers_its_steps_and_times_on_from_the_checkpoint(registry):
     rows, calls = [], []
-    options = ExecOptions(on_checkpoint=lambda done, seconds: calls.append(done), checkpoint_every="4 steps")
-    outcome = train(prepare(resolve(registry, RunChoice("numpy", sets=SMALL))), 10, lambda got, _: rows.extend(got), options,
-                    start=6, elapsed=100.0)
+    outcome = train(prepare(resolve(registry, RunChoice("numpy", sets=SMALL))), 10, lambda got, _: rows.extend(got),
+                    start=6, elapsed=100.0, handlers=[checkpoints("4 steps", lambda done, seconds: calls.append(done))])
     assert outcome.status == "completed" and outcome.steps_done == 10 and outcome.seconds >= 100
     assert [r[0] for r in rows] == [6, 7, 8, 9] and all(r[2] >= 100 for r in rows)
     assert calls == [8]  # at multiples of 4, as the run left alone takes them

@@ -1,6 +1,10 @@
 """Run options travel whole: from ``runner run`` through the scheduler to a sweep worker's runs."""
 
 import dataclasses
+import json
+import pickle
+import subprocess
+import sys
 
 import pytest
 
@@ -36,15 +40,22 @@ def test_all_options_at_once_and_the_defaults_survive_too():
             "grid", "cuda:1", "vm-0-cuda:1", "auto,cuda,cuda:1", True)
 
 
-def test_process_local_options_stay_behind():
-    local = [f.name for f in dataclasses.fields(ExecOptions) if f not in travelling()]
-    assert set(local) == {"progress", "stop", "on_checkpoint"}
-    options = ExecOptions(step_timeout=3.0, progress=print, stop=object())
-    assert options.to_args() == ExecOptions(step_timeout=3.0).to_args() == ["--step-timeout", "3.0"]
+def test_options_are_plain_values_that_travel_whole():
+    """What belongs to one process (the stop flag, the progress bar, checkpoints) is a handler given to the
+    loop beside the options (runner.training.handlers), so every option can go to a worker."""
+    options = ExecOptions(**SAMPLES)
+    assert travelling() == list(dataclasses.fields(ExecOptions))
+    assert pickle.loads(pickle.dumps(options)) == options
+    assert json.loads(json.dumps(options.recorded())) == options.recorded()
+
+
+def test_the_options_do_not_import_the_loop():
+    code = "import sys, runner.training.options; print('runner.training.engine' in sys.modules)"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert imported.stdout.strip() == "False"
 
 
 def test_recorded_options_come_back_under_those_given_again():
-    import json
 
     from runner.training.options import ExecOptions
 
