@@ -23,7 +23,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.config import Resolved
 from runner.contracts import check_loss, check_metrics, check_model
@@ -37,7 +37,7 @@ from runner.training.buffers import MetricRow, Row, make_buffer
 from runner.training.devices import resolve_device
 from runner.training.evaluation import Evaluate, Evaluator
 from runner.training.flushing import FlushEvery
-from runner.training.handlers import Handler, Hooks
+from runner.training.handlers import Handler, Hooks, Loop
 from runner.training.options import DEFAULTS, ExecOptions
 from runner.training.patience import Patience
 from runner.training.tracking import TRACKERS, Tracked
@@ -285,6 +285,11 @@ class _Loop:
     def _flushed(self, rows: list[Row], metric_rows: list[MetricRow]) -> None:
         for hook in self.hooks.on_flush:
             hook(self, rows, metric_rows)
+
+
+if TYPE_CHECKING:
+    def _is_a_loop(loop: _Loop) -> Loop:
+        return loop  # mypy checks here that _Loop is what handlers are promised
 
 
 def failure(exc: Exception) -> str:

@@ -18,7 +18,9 @@ handler may read and ask of the run), then::
     on_flush(loop, rows, metric_rows)      after the sink stored rows: (step, loss, seconds), (name, step, value)
     on_stop(loop, status, reason)          once, after the last rows reached the sink (or failed to)
 
-``on_stop``'s ``reason`` is the one given to ``loop.request_stop`` when that
+Evaluation is the loop's first ``after_step``, so a step's ``on_evaluation``
+comes before the ``after_step`` of the handlers given; flushing is an
+``on_tick`` before theirs. ``on_stop``'s ``reason`` is the one given to ``loop.request_stop`` when that
 ended the run between steps (its state is whole, so a checkpoint can be
 taken), else None: the run completed, diverged, failed or was interrupted
 within a step. ``on_start`` and ``on_stop`` are called for every run, even one
