@@ -2,9 +2,9 @@
 
 ``Keeper.resume`` restores the run's latest checkpoint, if it has one, and
 says where training goes on from; ``checkpoint`` takes one when the loop's
-checkpoint handler says (runner.checkpoints.taking); ``keep_weights`` keeps the final weights when the run
-ends. What is kept goes into the database, or with ``--artifacts DIR`` into
-files under DIR (runner.store.artifacts).
+checkpoint handler says (runner.training.checkpointing); ``keep_weights``
+keeps the final weights when the run ends. What is kept goes into the
+database, or with ``--artifacts DIR`` into files under DIR (runner.store.artifacts).
 """
 
 from __future__ import annotations

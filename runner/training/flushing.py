@@ -2,7 +2,7 @@
 
 Rows wait in the loop's buffer in between (on a GPU, on the device), so a
 run pays for the store, and a GPU for its one wait, a few times a minute
-rather than at every step. A checkpoint (runner.checkpoints.taking) and the
+rather than at every step. A checkpoint (runner.training.checkpointing) and the
 loop's end flush too; this waits a whole interval after any flush.
 """
 

@@ -5,7 +5,7 @@ each handler's hooks, handlers in list order. The loop's own handlers come
 first: held-out evaluation (``runner.training.evaluation.Evaluate``, with
 ``--eval-every``) and flushing rows to the store (``runner.training.flushing``);
 then those given, which ``runner.training.runs`` makes: checkpoints
-(``runner.checkpoints.taking``), then the caller's own, such as the stop flag
+(``runner.training.checkpointing``), then the caller's own, such as the stop flag
 (``runner.training.signals.StopFlag``) and the progress bar
 (``runner.training.reporting``). Every hook gets the ``Loop`` first (what a
 handler may read and ask of the run), then::

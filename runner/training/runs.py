@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runner.checkpoints.keeper import Keeper
-from runner.checkpoints.taking import checkpoints
 from runner.config import Resolved, RunConfig
 from runner.errors import RunNotFound, StorageError, StorageUnavailable
 from runner.status import RunStatus
 from runner.training.buffers import MetricRow, Row
+from runner.training.checkpointing import checkpoints
 from runner.training.devices import resolve_device
 from runner.training.engine import Outcome, failure, prepare, train
 from runner.training.heartbeat import Heartbeat

@@ -47,7 +47,7 @@ def test_a_run_stopped_by_its_stop_flag_resumes_from_the_checkpoint_it_took(buil
     """As `runner run` will: Ctrl-C sets the flag, the loop stops between steps and takes a checkpoint."""
     from runner.checkpoints.codec import decode, encode
     from runner.checkpoints.state import capture, restore
-    from runner.checkpoints.taking import checkpoints
+    from runner.training.checkpointing import checkpoints
     from runner.training.signals import StopFlag
     from tests.checkpoints.conftest import perturb
 

@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from runner.checkpoints.taking import checkpoints
 from runner.config import resolve
 from runner.errors import StorageError, StorageUnavailable
 from runner.request import RunChoice
 from runner.training import engine
+from runner.training.checkpointing import checkpoints
 from runner.training.engine import prepare, train
 from runner.training.options import ExecOptions
 from runner.training.reporting import ReportProgress

@@ -2,8 +2,8 @@
 
 import pytest
 
-from runner.checkpoints.taking import checkpoints
 from runner.status import RunStatus
+from runner.training.checkpointing import checkpoints
 from runner.training.handlers import Handler, Hooks
 from runner.training.options import ExecOptions
 from tests.support.training import record
