@@ -82,16 +82,15 @@ def test_a_cuda_run_resumes_from_its_checkpoint(registry, model):
     from runner.checkpoints.state import capture, restore
     from runner.config import resolve
     from runner.request import RunChoice
+    from runner.training.checkpointing import checkpoints
     from runner.training.engine import prepare, train
-    from runner.training.options import ExecOptions
 
     resolved = resolve(registry, RunChoice(model, "adam", 1e-3, steps=20, device="cuda:0", batch_size=16))
     whole, head, tail, saved = [], [], [], []
     train(prepare(resolved), 20, lambda got, _: whole.extend(got))
     first = prepare(resolved)
-    options = ExecOptions(checkpoint_every="8 steps",
-                          on_checkpoint=lambda done, seconds: saved.append(encode(capture(first, done, seconds))))
-    train(first, 20, lambda got, _: head.extend(got), options)
+    keep = checkpoints("8 steps", lambda done, seconds: saved.append(encode(capture(first, done, seconds))))
+    train(first, 20, lambda got, _: head.extend(got), handlers=[keep])
     checkpoint = decode(saved[0])
     assert checkpoint.step == 8 and "cuda" in checkpoint.generators
     assert all(p.device.type == "cpu" for p in checkpoint.params)
