@@ -23,6 +23,11 @@ from runner.request import RunChoice
 from runner.shapes import check_fit, dataset_shapes
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
+__all__ = ["DEFAULT_STEPS", "DEFAULT_SEED", "DEFAULT_DATASET", "SECTIONS", "RunConfig", "Resolved", "specs_for",
+    "Plugins", "resolve", "look_up", "check_backend", "settings", "check_plugin_settings", "check_batch_size_fits",
+    "default_lr", "check_lr", "probe_optimizer", "check_steps", "check_seed", "check_eval_every", "check_track",
+    "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type"]
+
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0
 DEFAULT_DATASET = "random"

@@ -19,6 +19,10 @@ from runner.registry import Registry
 from runner.request import SHARED, RunChoice, RunRequest
 from runner.training.devices import check_device_syntax
 
+__all__ = ["MAX_GRID_VARIABLE", "DEFAULT_MAX_GRID", "GRID_CEILING", "split", "IntRanges", "parse_ints",
+    "parse_floats", "set_axis", "sequence_settings", "expand", "max_grid", "check_ceiling", "check_grid_size",
+    "check_every_set_is_used"]
+
 MAX_GRID_VARIABLE = "RUNNER_MAX_GRID"
 DEFAULT_MAX_GRID = 100_000  # a grid is built in memory, a config per run, before any is stored
 GRID_CEILING = 1_000_000  # $RUNNER_MAX_GRID may not go above: 100,000 runs take 0.3 GB to build

@@ -23,8 +23,8 @@ def load_model(run_id: int, db: str | None = None, device: str = "cpu") -> Any:
     from runner.registry import load_registry
     from runner.seeding import generators_kept
     from runner.store import open_store
-    from runner.training.engine import prepare
     from runner.training.runs import config_of
+    from runner.training.trainer import prepare
 
     with open_store(db, create=False) as store:
         record = store.get_run(run_id)

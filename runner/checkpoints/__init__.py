@@ -6,3 +6,5 @@ a safe format (loading never runs code from the file); ``weights`` saves and
 loads a model's final weights; ``every`` reads how often a run takes one.
 Importing this package imports neither torch nor the submodules.
 """
+
+__all__ = []

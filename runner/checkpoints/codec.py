@@ -34,6 +34,9 @@ import numpy
 from runner.checkpoints.state import Checkpoint
 from runner.errors import CheckpointError
 
+__all__ = ["MAGIC", "VERSION", "BACKENDS", "FIELDS", "LATER_FIELDS", "CANONICAL_NAN", "AGAIN", "encode", "decode",
+    "first_line"]
+
 MAGIC = b"runner checkpoint\n"
 VERSION = 1
 BACKENDS = ("numpy", "torch")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from runner.errors import OptionError
 
+__all__ = ["DEFAULT", "Every", "parse_every"]
+
 DEFAULT = "300s"  # by time, so that a short run takes none until it is stopped
 _SECONDS = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:s|sec|seconds?)\s*", re.I)
 _STEPS = re.compile(r"\s*(\d+)\s*steps?\s*", re.I)

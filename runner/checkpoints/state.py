@@ -29,6 +29,9 @@ import numpy
 
 from runner.errors import CheckpointError
 
+__all__ = ["STATE_DICT", "ATTRIBUTES", "BUFFERS", "Checkpoint", "capture", "restore", "check_fits", "host_copy",
+    "copy_into", "parameter_names", "module_of"]
+
 STATE_DICT = "state_dict"  # the object's own state_dict()/load_state_dict()
 ATTRIBUTES = "attributes"  # what runner sees of an object without them: its plain attributes
 BUFFERS = "buffers"  # an nn.Module's buffers, for a model that has no state_dict() of its own

@@ -21,6 +21,8 @@ from runner.checkpoints.codec import first_line
 from runner.checkpoints.state import copy_into, host_copy, module_of
 from runner.errors import CheckpointError
 
+__all__ = ["SUFFIX", "weights_of", "export_weights", "save_weights", "load_weights"]
+
 SUFFIX = {"torch": ".pt", "numpy": ".npz"}
 
 

@@ -10,6 +10,8 @@ from runner.formatting import format_loss, format_metrics
 from runner.training.handlers import Handler
 from runner.training.reporting import ReportProgress
 
+__all__ = ["progress_bar"]
+
 
 @contextmanager
 def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[list[Handler]]:

@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runner.cli.common import db_option, domain_errors, mark_lost, open_store
-from runner.cli.execution import execution, execution_options, given
 from runner.cli.executor_options import executor_options, executor_settings
 from runner.cli.params import JOBS, RUN_ID
+from runner.cli.run_options import execution, execution_options, given
 
 if TYPE_CHECKING:
     from runner.config import Resolved
     from runner.execution.local_pool import PoolOptions
     from runner.store import RunRecord, Store
     from runner.training.options import ExecOptions
+
+__all__ = ["resume", "resume_sweep", "resume_in", "resume_runs", "resume_one", "check_runs", "say_where_each_starts"]
 
 
 @click.command()
@@ -136,7 +138,7 @@ def resume_runs(ids: Sequence[int], restart: bool, execution: ExecOptions, given
             options = execution.under(record.options, given)
             plans.append((record, resolved, resolve_device(record.device, resolved.backend), options))
         if not restart:
-            from runner.checkpoints.keeper import check_resumable
+            from runner.training.keeper import check_resumable
 
             for record, resolved, device, _ in plans:
                 if record.status in RESUMABLE:
@@ -169,14 +171,14 @@ def resume_one(store: Store, run_id: int, resolved: Resolved, device: Any, execu
 
 
 def check_runs(store: Store, records: Sequence[RunRecord], build: bool) -> None:
-    """Every run's latest checkpoint is read and checked before any run is queued again (runner.checkpoints.keeper:
+    """Every run's latest checkpoint is read and checked before any run is queued again (runner.training.keeper:
     against the run's rows and, ``build``, a model built afresh on the CPU here, as the sweep's local workers
     will): a refusal is one line (saying to pass --restart), and nothing is changed."""
-    from runner.checkpoints.keeper import check_resumable
     from runner.cli.common import load_registry
     from runner.config import specs_for
     from runner.errors import ConfigError, RunStateError
     from runner.training.devices import resolve_device
+    from runner.training.keeper import check_resumable
     from runner.training.runs import config_of
 
     registry = load_registry() if build and records else None

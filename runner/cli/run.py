@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runner.cli.common import db_option, domain_errors, format_table, load_registry, open_store
-from runner.cli.execution import execution, execution_options
 from runner.cli.executor_options import executor_options, executor_settings
 from runner.cli.params import JOBS, LABEL, MAX_NAME, NAMES, POSITIVE_FLOATS, SEEDS, STEPS, WHOLE_NUMBERS, take
 from runner.cli.progress import progress_bar
+from runner.cli.run_options import execution, execution_options
 from runner.formatting import format_loss, format_metrics, format_settings
 from runner.request import RunRequest
 from runner.status import EXIT_CODES, RunStatus
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from runner.execution.executor import PoolOptions
     from runner.store import Store
     from runner.training import runs
+
+__all__ = ["run", "print_grid", "run_single", "report_finished", "last_error_line", "run_grid", "enqueue_unnamed"]
 
 
 @click.command()

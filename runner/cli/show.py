@@ -8,9 +8,9 @@ import json
 import click
 
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
-from runner.cli.execution import as_flags
 from runner.cli.metric_options import summaries
 from runner.cli.params import RUN_ID
+from runner.cli.run_options import as_flags
 from runner.formatting import format_bytes, format_loss, format_settings, printable
 
 __all__ = ["record_lines", "show", "keeps", "metric_table"]

@@ -38,6 +38,10 @@ from runner.errors import CheckpointError, StorageError
 from runner.processes import host_name
 from runner.store.models import ARTIFACT_KINDS, artifacts, runs, utcnow
 
+__all__ = ["INFO_COLUMNS", "FILE_NAME", "READ_CHUNK", "ArtifactInfo", "Artifact", "Untouched", "check_kind",
+    "write_file", "claim_root", "insert_artifact", "prune", "files_of", "latest", "infos", "Opened", "opened",
+    "read_bounded", "matches", "verified", "unremovable", "remove_files", "discard"]
+
 INFO_COLUMNS = [c for c in artifacts.c if c.name != "data"]
 # The only files a row may name: those write_file makes.
 FILE_NAME = re.compile(r"(checkpoint|weights)-[0-9]+-[0-9a-f]{8}\.(pt|npz)")

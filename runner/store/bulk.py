@@ -22,6 +22,8 @@ from sqlalchemy.dialects import postgresql
 
 from runner.store.models import metrics, steps
 
+__all__ = ["insert_steps", "insert_metrics", "insert_into", "sqlite_insert"]
+
 
 def insert_steps(conn: Connection, run_id: int, rows: Sequence[tuple[int, float, float]], again: bool = False) -> None:
     """(step, loss, elapsed) rows of one run."""

@@ -30,6 +30,9 @@ from sqlalchemy.types import TypeDecorator
 
 from runner.status import VALUES, RunStatus
 
+__all__ = ["HEAD", "NAMING_CONVENTION", "utcnow", "LossFloat", "Status", "status_check", "UTCDateTime",
+    "ARTIFACT_KINDS"]
+
 HEAD = "0009"  # the newest migration; opening a store at HEAD never imports alembic
 
 NAMING_CONVENTION = {

@@ -14,6 +14,8 @@ from sqlalchemy import Connection, delete, func, select
 from runner.errors import SweepNameTaken
 from runner.store.models import runs, sweep_stops, sweeps, utcnow
 
+__all__ = ["take_name", "register", "taken", "free_names"]
+
 
 def take_name(conn: Connection, sweep: str, add: bool) -> None:
     """Register ``sweep`` for a new grid; with ``add``, use it as it is (registering it if new).

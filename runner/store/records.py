@@ -10,6 +10,8 @@ from sqlalchemy import Row
 
 from runner.status import RunStatus
 
+__all__ = ["RunRecord", "RunEvent", "LossSummary", "record_of"]
+
 
 @dataclass(frozen=True)
 class RunRecord:

@@ -3,7 +3,7 @@
 A run goes back to ``queued`` with its rows up to its latest checkpoint
 kept and the rows after it deleted, so that the run, continued from the
 checkpoint, stores each step exactly once; its checkpoints and weights stay
-until the checkpoint is back in a model (runner.checkpoints.keeper).
+until the checkpoint is back in a model (runner.training.keeper).
 Without a checkpoint (or with ``restart``) every row, checkpoint and weights
 go, their files once the transaction is committed (``removed``), and the
 run starts from step 0. The worker that claims it again reads the checkpoint
@@ -18,6 +18,8 @@ from runner.errors import RunStateError
 from runner.status import RESUMABLE, RunStatus
 from runner.store.artifacts import ArtifactInfo, prune
 from runner.store.models import artifacts, metrics, run_events, runs, steps, utcnow
+
+__all__ = ["INF", "requeue", "resumable", "checkpoint_step", "refusal"]
 
 INF = float("inf")
 REQUEUED, RESUMED = "requeued", "resumed"  # the kinds of run_events this adds

@@ -14,6 +14,8 @@ from sqlalchemy import Column, Connection, and_, func, select
 from runner.metrics import DIRECTIONS, Direction
 from runner.store.models import metrics
 
+__all__ = ["INF", "MetricSummary", "Summary", "summarise", "metric_summary", "metric_names"]
+
 INF = float("inf")
 
 

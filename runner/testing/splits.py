@@ -25,7 +25,7 @@ SEED = 0  # the seed the dataset checks build the training split with
 def draw_validation(spec: Any, backend: str, seed: int = SEED) -> tuple[Any, Any]:
     """The held-out split as a run with ``seed`` draws it (runner.training.engine's seed for it, generators put back)."""
     from runner.seeding import seeded_aside
-    from runner.training.engine import validation_seed
+    from runner.training.trainer import validation_seed
 
     with seeded_aside(validation_seed(seed), backend):
         return spec.validation(backend, **spec.params)

@@ -3,3 +3,5 @@ seeding, timeouts, patience, signals, devices and the heartbeat, and ``runs``, w
 
 Depends on the store, the registry and the plugin API; never on ``runner.execution`` or ``runner.cli``.
 """
+
+__all__ = []

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy
 
+__all__ = ["SEED_TAG", "BatchSampler"]
+
 SEED_TAG = 0x6261746368  # "batch": keeps this generator's stream apart from any other seeded from the run's seed
 
 

@@ -15,6 +15,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+__all__ = ["HostStepBuffer", "DeviceStepBuffer", "make_buffer"]
+
 Row = tuple[int, float, float]  # (step, loss, seconds since start)
 MetricRow = tuple[str, int, float]  # (name, step, value)
 

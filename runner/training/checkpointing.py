@@ -17,6 +17,8 @@ from runner.checkpoints.every import parse_every
 from runner.status import RunStatus
 from runner.training.handlers import Handler, Loop
 
+__all__ = ["checkpoints", "Checkpoints", "EverySteps", "EverySeconds"]
+
 # (steps done, seconds of training so far): take a checkpoint now; every row up to then has reached the sink
 OnCheckpoint = Callable[[int, float], None]
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from runner.errors import ConfigError
 
+__all__ = ["DEVICE_PATTERN", "check_device_syntax", "resolve_device", "gpu_count"]
+
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 

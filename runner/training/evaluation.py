@@ -18,7 +18,8 @@ from typing import Any
 from runner.contracts import check_metrics
 from runner.metrics import validation_name
 from runner.seeding import generators_kept
-from runner.training.handlers import Handler, Loop
+
+__all__ = ["Evaluator", "to_host"]
 
 
 @dataclass
@@ -58,17 +59,6 @@ class Evaluator:
                 for p, grad in zip(params, saved):
                     p.grad = grad
         return {"loss": out[0], **(out[2] if len(out) > 2 else {})}
-
-
-class Evaluate(Handler):
-    """Evaluates the loop's trainer every ``--eval-every`` steps and after its last, recording the values
-    at that step (one copy to the host per evaluation); the loop adds this when the run evaluates."""
-
-    def after_step(self, loop: Loop, step: int, loss: Any) -> None:
-        trainer = loop.trainer
-        if trainer.evaluates_at(step, loop.steps - 1):
-            assert trainer.evaluator is not None  # the loop adds this handler only then
-            loop.record_evaluation(step, trainer.evaluator())
 
 
 def to_host(values: list[Any]) -> list[float]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from runner.training.handlers import Handler, Loop
 
+__all__ = ["FlushEvery"]
+
 
 class FlushEvery(Handler):
     """Flushes the loop's rows once ``seconds`` have passed since the latest flush."""

@@ -56,7 +56,9 @@ from runner.training.buffers import MetricRow, Row
 
 if TYPE_CHECKING:
     from runner.status import RunStatus
-    from runner.training.engine import Trainer
+    from runner.training.trainer import Trainer
+
+__all__ = ["Loop", "Handler", "HOOKS", "Hooks", "implementing"]
 
 
 class Loop(Protocol):

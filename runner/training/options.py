@@ -29,6 +29,8 @@ from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
 from runner.checkpoints.every import parse_every
 from runner.training.patience import DEFAULT_DEADLINE
 
+__all__ = ["ExecOptions", "DEFAULTS", "travelling", "flag"]
+
 
 @dataclass(frozen=True)
 class ExecOptions:
@@ -41,7 +43,7 @@ class ExecOptions:
     checkpoint_every: str = CHECKPOINT_EVERY
     keep_checkpoints: int = 1  # how many of a run's newest checkpoints are kept
     artifacts: str | None = None  # a directory for checkpoints and weights, instead of the database
-    weights: bool | None = None  # keep the final weights: None up to runner.checkpoints.keeper's limit, True always
+    weights: bool | None = None  # keep the final weights: None up to runner.training.keeper's limit, True always
 
     def __post_init__(self) -> None:
         parse_every(self.checkpoint_every)  # an OptionError here, not when the loop first needs it

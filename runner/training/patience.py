@@ -19,6 +19,8 @@ from typing import TypeVar
 
 from runner.errors import DatabaseGaveUp, StorageUnavailable
 
+__all__ = ["FIRST_WAIT", "MAX_WAIT", "DEFAULT_DEADLINE", "T", "Patience"]
+
 FIRST_WAIT = 0.25  # seconds before the first retry; each further one waits twice as long ...
 MAX_WAIT = 10.0  # ... up to this
 DEFAULT_DEADLINE = 300.0  # seconds: --db-deadline's default

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from runner.status import RunStatus
 from runner.training.handlers import Handler, Loop
 
+__all__ = ["ReportProgress"]
+
 # (steps done, latest loss: None before the first, latest value of each metric on the host)
 Progress = Callable[[int, float | None, Mapping[str, float]], None]
 

@@ -17,21 +17,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.checkpoints.keeper import Keeper
 from runner.config import Resolved, RunConfig
 from runner.errors import RunNotFound, StorageError, StorageUnavailable
 from runner.status import RunStatus
 from runner.training.buffers import MetricRow, Row
 from runner.training.checkpointing import checkpoints
 from runner.training.devices import resolve_device
-from runner.training.engine import Outcome, failure, prepare, train
+from runner.training.engine import Outcome, failure, train
 from runner.training.heartbeat import Heartbeat
+from runner.training.keeper import Keeper
 from runner.training.options import DEFAULTS, ExecOptions
 from runner.training.patience import Patience
+from runner.training.trainer import prepare
 
 if TYPE_CHECKING:
     from runner.store import RunRecord, Store
     from runner.training.handlers import Handler
+
+__all__ = ["Finished", "start", "execute", "resumed", "untrained", "with_earlier_part", "finish_keeping",
+    "StepSink", "record_end", "config_of"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
     """Train the recorded run ``run_id`` on ``device`` and record how it ended.
 
     A run with a checkpoint (``runner resume``) continues from it; checkpoints and the
-    final weights are kept as ``options`` say (runner.checkpoints.keeper). ``handlers`` (the stop
+    final weights are kept as ``options`` say (runner.training.keeper). ``handlers`` (the stop
     flag, a progress bar: runner.training.handlers) go to the loop after the checkpoints'. A database
     that fails for a while is ridden out (runner.training.patience); a StorageError says that
     the run's end could not be recorded within ``options.db_deadline``."""
@@ -107,7 +111,7 @@ def with_earlier_part(record: RunRecord, outcome: Outcome) -> Outcome:
 
 
 def finish_keeping(keeper: Keeper, outcome: Outcome) -> None:
-    """The final weights, if they can be kept (runner.checkpoints.keeper); a run that trained is not failed
+    """The final weights, if they can be kept (runner.training.keeper); a run that trained is not failed
     for want of them."""
     try:
         keeper.finish(outcome)

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from runner.status import RunStatus
 from runner.training.handlers import Handler, Loop
 
+__all__ = ["StopFlag", "graceful_stop"]
+
 
 class StopFlag(Handler):
     """Set ``requested`` (from a signal handler, or runner.execution.stopping's thread) to end the run

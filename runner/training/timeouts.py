@@ -36,6 +36,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+__all__ = ["StepTimeout", "available", "Alarm", "limit", "guard"]
+
 
 class StepTimeout(Exception):
     """A training step took longer than ``--step-timeout``."""

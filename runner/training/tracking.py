@@ -16,6 +16,8 @@ from typing import Any
 
 from runner.metrics import TRACKED
 
+__all__ = ["Tracked", "learning_rate", "global_norm", "TRACKERS"]
+
 
 @dataclass(frozen=True)
 class Tracked:

@@ -21,6 +21,8 @@ from runner.training.patience import DEFAULT_DEADLINE
 if TYPE_CHECKING:
     from runner.training.options import ExecOptions
 
+__all__ = ["INTERNAL", "OPTIONS", "execution_options", "given", "as_flags", "execution"]
+
 INTERNAL = {"flush_seconds"}  # ExecOptions fields that are no command-line option (tests set them)
 
 

@@ -20,8 +20,12 @@ from runner.status import RunStatus
 if TYPE_CHECKING:
     from runner.config import Resolved
     from runner.store import RunRecord, Store
-    from runner.training.engine import Outcome, Trainer
+    from runner.training.engine import Outcome
     from runner.training.options import ExecOptions
+    from runner.training.trainer import Trainer
+
+__all__ = ["FORMATS", "WEIGHTS_LIMIT_BYTES", "KEEPS_WEIGHTS", "CHECKPOINT_FAILED", "Keeper", "check_resumable",
+    "misplaced", "first_line"]
 
 FORMATS = {"torch": "pt", "numpy": "npz"}
 # Weights above this are kept only when asked (--weights): a large model's weights belong under --artifacts.
@@ -114,7 +118,7 @@ def check_resumable(store: Store, record: RunRecord, resolved: Resolved | None =
     from runner.checkpoints.codec import decode
     from runner.checkpoints.state import restore
     from runner.errors import RunStateError
-    from runner.training.engine import prepare
+    from runner.training.trainer import prepare
 
     run_id = record.id
     restart = f"start it over with `runner resume {run_id} --restart`"
