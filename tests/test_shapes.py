@@ -152,7 +152,7 @@ def test_a_model_chooses_its_default_dataset(plugin_env):
 
 
 def test_one_dimensional_data_gives_build_a_width_of_one():
-    from runner.training.engine import _width
+    from runner.training.trainer import _width
 
     assert _width(np.zeros(2000)) == 1
     assert _width(np.zeros((64, 1000))) == 1000
