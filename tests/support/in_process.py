@@ -23,7 +23,7 @@ def runner_here(*args: str, cwd: Path, env: dict[str, str | None] | None = None)
     os.chdir(cwd)
     try:
         result = CliRunner().invoke(main, list(args), env={"RUNNER_DB": None, "RUNNER_PLUGINS": PLUGINS, **(env or {})},
-                                    catch_exceptions=False)
+                                    catch_exceptions=False, prog_name="runner")
     finally:
         os.chdir(previous)
     return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
