@@ -38,6 +38,9 @@ FULL_TESTS = frozenset({
     "tests/store/test_store_concurrency.py::test_writers_in_separate_processes_share_one_sqlite_file",
     "tests/report/test_reading.py::test_a_big_report_stays_within_a_size_bound_set_by_what_is_drawn",
     "tests/training/test_engine.py::test_training_waits_for_the_store_once_the_memory_bound_is_reached",
+    # some 15 s of waiting on a watch server's hundreds of connections (a second's CPU); the module's other
+    # tests (idle close, host refusals) keep runner.watch's server in the fast tier
+    "tests/watch/test_guards.py::test_idle_connections_are_bounded_and_the_page_is_served_again_once_they_go",
 })
 
 

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from tests.cli.test_sweeps import DATA, finish, gated, running_with_steps, start, statuses, wait_until
+from tests.cli.test_sweeps import DATA, finish, gated, start, statuses, wait_until
 from tests.conftest import subprocess_env
+from tests.support.gates import gate_env
 
 
 def test_with_retries_a_sigkilled_worker_s_run_is_queued_again_and_completes_from_its_checkpoint(db_url, store,
@@ -32,14 +33,17 @@ def test_with_retries_a_sigkilled_worker_s_run_is_queued_again_and_completes_fro
     assert kinds[:2] == ["lost", "requeued"] and "resumed" in kinds  # continued from its checkpoint
 
 
-def test_runner_stop_stops_a_local_sweep_and_resume_goes_on(cli, db_url, store):
-    process = start(db_url, "run", "--model", "sleepy", "--seed", "0-1", "--steps", "200", "--set", "delay=0.01",
-                    "-j", "1", "--sweep", "halt", *DATA)
-    wait_until(running_with_steps(store, 1), process=process)
+def test_runner_stop_stops_a_local_sweep_and_resume_goes_on(cli, db_url, store, tmp_path, monkeypatch):
+    gate = tmp_path / "gate"  # run 0 waits at its step 10 until its worker has seen the stop (tests.support.gates)
+    env = {**gated(db_url, gate, 10), **gate_env(gate, 10, stopped=True)}
+    process = start(db_url, "run", "--model", "gated_sleepy", "--seed", "0-1", "--steps", "20", "-j", "1",
+                    "--sweep", "halt", *DATA, env=env)
+    wait_until((gate / "reached").exists, process=process)
     assert "sweep halt: asked to stop" in cli("stop", "halt").stderr
     code, out, err = finish(process)
     assert code == 130 and "1 still queued. Resume with: runner resume halt" in err, err  # issue 17 item 15
     assert statuses(store, "halt") == ["interrupted", "queued"]
+    monkeypatch.setenv("RUNNER_PLUGINS", "tests.support.fake_plugins,tests.support.gates")  # ungated here
     cli("resume", "halt")
     assert statuses(store, "halt") == ["completed"] * 2  # resume cleared the flag
     assert not store.sweep_stopped("halt")

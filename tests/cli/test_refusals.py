@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import runner_command, subprocess_env
+from tests.support.in_process import runner_here
 
 DATA = ["--set", "batch=4", "--set", "d_in=5", "--set", "d_out=2"]
 RUN = ["run", "-m", "numpy", "--steps", "3", *DATA]
@@ -118,7 +119,7 @@ def test_a_sweep_refuses_the_optimizers_settings_before_storing_any_run(cli, db_
 @pytest.mark.parametrize("url", ["postgresql://x:y@:bad", "nonsense://", "://nowhere"])
 @pytest.mark.parametrize("command", [["ls"], RUN, ["rm", "1"], ["show", "1"]], ids=lambda c: c[0])
 def test_a_malformed_database_url_is_a_usage_error_that_creates_nothing(tmp_path, url, command):
-    line = one_line(runner(*command, "--db", url, cwd=tmp_path))
+    line = one_line(runner_here(*command, "--db", url, cwd=tmp_path))  # in this process: a real one below
     assert "is not a database URL" in line or "unknown kind of database" in line
     assert list(tmp_path.iterdir()) == []
 
@@ -144,12 +145,12 @@ def test_a_device_that_is_not_there_creates_no_database(tmp_path):
                                      ["resume"], ["resume", "some-sweep"], ["stop", "some-sweep"], ["show", "1"]],
                          ids=" ".join)
 def test_a_command_on_stored_runs_creates_no_database(tmp_path, command):
-    line = one_line(runner(*command, "--db", "missing.db", cwd=tmp_path))
+    line = one_line(runner_here(*command, "--db", "missing.db", cwd=tmp_path))
     assert line == "Error: no database at missing.db; give --db the file your runs are in (or set $RUNNER_DB)"
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_default_database_is_not_created_either(tmp_path):
+def test_the_default_database_is_not_created_either(tmp_path):  # by a real process, as the two above
     env = {k: v for k, v in subprocess_env().items() if k != "RUNNER_DB"}
     assert "no database at experiments.db" in one_line(runner("rm", "1", cwd=tmp_path, env=env))
     assert list(tmp_path.iterdir()) == []

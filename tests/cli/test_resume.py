@@ -81,12 +81,16 @@ def runner(env, *args, timeout=120):
     return subprocess.run(runner_command(*args), env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def interrupted_changing(db_path, db_url, *more):
-    """Run 1 of ``changing``, stopped with Ctrl-C once it stored steps: interrupted, with a checkpoint."""
-    process = subprocess.Popen(runner_command("run", "-m", "changing", "--steps", "3000", *CHANGING, *more),
-                               env=changing_env(db_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def interrupted_changing(db_path, db_url, folder, *more):
+    """Run 1 of ``changing``, stopped with Ctrl-C once it stored steps: interrupted, with a checkpoint. Its
+    second-to-last step waits at a gate (tests.support.gates) until the Ctrl-C, so it cannot complete first."""
+    folder.mkdir()
+    env = {**changing_env(db_url), **gate_env(folder, 298, slow=148)}
+    process = subprocess.Popen(runner_command("run", "-m", "changing", "--steps", "300", *CHANGING, *more),
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_steps(db_path, process)
     process.send_signal(signal.SIGINT)
+    (folder / "open").touch()  # after the signal: the run stops at the next step
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
 
@@ -121,7 +125,7 @@ def refused(result, *words):
 def test_a_resume_refused_for_a_changed_plugin_changes_nothing(db_path, db_url, tmp_path, change, says):
     folder = tmp_path / "kept"
     folder.mkdir()
-    interrupted_changing(db_path, db_url, "--artifacts", str(folder))
+    interrupted_changing(db_path, db_url, tmp_path / "gate", "--artifacts", str(folder))
     before = snapshot(db_url, folder)
     record, artifacts = before[0][0], before[0][4][1]
     assert record.status == "interrupted" and [a.kind for a in artifacts] == ["checkpoint", "weights"]

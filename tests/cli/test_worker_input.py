@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import runner_command
 from tests.support.dask import env, free_port, start_scheduler, start_worker
+from tests.support.in_process import runner_here
 from tests.support.processes import DATA, stop, wait_until
 
 pytest.importorskip("distributed")
@@ -43,7 +44,15 @@ def one_line(result: subprocess.CompletedProcess) -> str:
 
 
 @pytest.mark.parametrize("address,why", MALFORMED)
-def test_a_malformed_scheduler_address_is_a_usage_error_naming_the_form(address, why):
+def test_a_malformed_scheduler_address_is_a_usage_error_naming_the_form(address, why, tmp_path):
+    result = runner_here("worker", address, "--cpu-slots", "1", cwd=tmp_path)  # in this process; a real one below
+    assert result.returncode == 2
+    assert one_line(result) == (f"Error: {address!r} is not a Dask scheduler address ({why}); give it as "
+                                "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786 (see 'runner worker --help')")
+
+
+def test_a_worker_process_refuses_a_malformed_address_in_one_line_and_nothing_at_exit():
+    address, why = MALFORMED[0]
     result = runner("worker", address, "--cpu-slots", "1")
     assert result.returncode == 2
     assert one_line(result) == (f"Error: {address!r} is not a Dask scheduler address ({why}); give it as "

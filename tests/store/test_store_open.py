@@ -17,7 +17,7 @@ from runner.errors import ForeignDatabase, OptionError, StorageError
 from runner.store import open_store
 from runner.store.db import APPLICATION_ID
 from runner.store.models import runs
-from tests.conftest import runner_command, subprocess_env
+from tests.support.in_process import runner_here
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA = ["--set", "batch=4", "--set", "d_in=5", "--set", "d_out=2"]
@@ -26,8 +26,7 @@ WRITING = [["run", "-m", "numpy", "--steps", "5", *DATA], ["resume"], ["rm", "1"
 
 
 def runner(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(runner_command(*args), env=subprocess_env(), cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    return runner_here(*args, cwd=cwd)  # in this process: what each command says and leaves is the point
 
 
 def one_line_error(result: subprocess.CompletedProcess, code: int) -> str:

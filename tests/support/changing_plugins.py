@@ -8,7 +8,8 @@ RUNNER_PLUGINS=tests.support.changing_plugins (tests.cli.test_resume).
 - CHANGING_BACKEND=numpy: a NumPy model (one matrix) instead of the torch net;
 - CHANGING_BROKEN=1: its build raises.
 
-Each step sleeps ``delay`` seconds, so that a signal lands mid-run.
+Each step sleeps ``delay`` seconds; with $RUNNER_TEST_GATE set, a step waits at tests.support.gates' gate,
+so that a test's Ctrl-C lands mid-run however fast the run would otherwise end.
 """
 
 import os
@@ -17,13 +18,14 @@ import time
 import numpy as np
 
 from runner import ModelSpec, hookimpl
+from tests.support.gates import install
 
 
 def build(d_in, d_out, device, delay):
     if os.environ.get("CHANGING_BROKEN"):
         raise RuntimeError("the plugin is being rewritten")
     if os.environ.get("CHANGING_BACKEND") == "numpy":
-        return Matrix(d_in, d_out, delay)
+        return install(Matrix(d_in, d_out, delay))
     import torch
 
     from runner.autograd import module_model
@@ -37,7 +39,7 @@ def build(d_in, d_out, device, delay):
         time.sleep(delay)
         return ((prediction - y) ** 2).sum()
 
-    return module_model(net.to(device), loss)
+    return install(module_model(net.to(device), loss))
 
 
 class Matrix:

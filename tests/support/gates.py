@@ -14,7 +14,10 @@ event it observes instead of at a moment it guesses:
   loop stops after this step, as it would have stopped before it had the gate not held it), at most
   ``LONGEST`` seconds, so that a test that died leaves no process forever. ``reached-PID`` and, once
   the process got such a signal, ``signalled-PID`` say which process did what; with
-  $RUNNER_TEST_GATE_HOLD set, a signal is only noted and the gate waits for ``open`` still.
+  $RUNNER_TEST_GATE_HOLD set, a signal is only noted and the gate waits for ``open`` still;
+- with $RUNNER_TEST_GATE_STOPPED set, the gate opens too once this process has seen `runner stop`: its
+  sweep watch (runner.execution.stopping.SweepWatch, the thread ``stop-SWEEP``) has set the stop flag and
+  ended, so the loop stops after this step, as it would have had the step not waited.
 
 A resumed run is started without $RUNNER_TEST_GATE, so it runs to its end at full speed.
 """
@@ -34,32 +37,50 @@ from typing import Any
 from runner import hookimpl
 
 GATE, AT, SLOW, HOLD = "RUNNER_TEST_GATE", "RUNNER_TEST_GATE_AT", "RUNNER_TEST_GATE_SLOW", "RUNNER_TEST_GATE_HOLD"
+STOPPED = "RUNNER_TEST_GATE_STOPPED"
 SLOW_STEP = 0.01  # seconds each step sleeps from $RUNNER_TEST_GATE_SLOW on
 LONGEST = 300.0  # seconds a gate waits for its test before the step fails
 
 
-def gate_env(folder: Path, at: int, slow: int | None = None, hold: bool = False) -> dict[str, str]:
+def gate_env(folder: Path, at: int, slow: int | None = None, hold: bool = False,
+             stopped: bool = False) -> dict[str, str]:
     """The environment that gates a run's step ``at`` on ``folder`` (and slows it from step ``slow``;
-    ``hold``: a stop signal does not open it)."""
+    ``hold``: a stop signal does not open it; ``stopped``: `runner stop`, once seen, does)."""
     env = {GATE: str(folder), AT: str(at)}
     if slow is not None:
         env[SLOW] = str(slow)
     if hold:
         env[HOLD] = "1"
+    if stopped:
+        env[STOPPED] = "1"
     return env
 
 
 def wait_for_the_test(folder: Path) -> None:
     signalled: list[int] = []
     hold = bool(os.environ.get(HOLD))
+    watches = sweep_watches() if os.environ.get(STOPPED) else []
     with noting_stop_signals(signalled, folder / f"signalled-{os.getpid()}"):
         (folder / "reached").touch()
         (folder / f"reached-{os.getpid()}").touch()
         deadline = time.monotonic() + LONGEST
-        while not ((signalled and not hold) or (folder / "open").exists()):
+        while not ((signalled and not hold) or (folder / "open").exists() or stop_seen(watches)):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the gate in {folder} was never opened")
             time.sleep(0.01)  # a signal handler runs here too: a Ctrl-C sent meanwhile is seen before the step ends
+
+
+def sweep_watches() -> list[threading.Thread]:
+    """This process's sweep watches (runner.execution.stopping): a thread each, which ends once it has set the
+    stop flag. None is an error: the gate would never open for `runner stop`."""
+    watches = [t for t in threading.enumerate() if t.name.startswith("stop-")]
+    if not watches:
+        raise RuntimeError(f"${STOPPED} is set, but this process watches no sweep (no thread named stop-SWEEP)")
+    return watches
+
+
+def stop_seen(watches: list[threading.Thread]) -> bool:
+    return bool(watches) and not any(t.is_alive() for t in watches)
 
 
 @contextmanager
