@@ -38,9 +38,12 @@ def _words(param: click.Parameter, value: Any) -> list[str]:
     if isinstance(param, click.Argument):
         return [str(v) for v in values]
     assert isinstance(param, click.Option)
+    if param.is_flag and isinstance(param.type, click.types.BoolParamType):
+        # by the value, not flag_value: click 8.5 leaves a plain flag's flag_value unset
+        if value:
+            return [param.opts[0]]
+        return [param.secondary_opts[0]] if param.secondary_opts else []  # --no-weights
     if param.is_flag:
-        if param.secondary_opts and not value:
-            return [param.secondary_opts[0]]  # --no-weights
         return [param.opts[0]] if value == param.flag_value else []
     words = []
     for v in values:
