@@ -73,10 +73,28 @@ def counts(db_url, sweep):
         return store.sweep_counts(sweep)
 
 
+def hold_outside_a_write(process, db_path) -> None:
+    """SIGSTOP ``process`` where it holds no write lock on the database: stopped inside a write transaction, it
+    would keep every other writer (``runner stop``) out until it goes on. Until the lock can be taken, let it go
+    on and stop it again (its workers, in sessions of their own, keep running and release theirs)."""
+    while True:
+        process.send_signal(signal.SIGSTOP)
+        db = sqlite3.connect(db_path, timeout=1.0, isolation_level=None)  # WAL: only a writer keeps a writer out
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:  # locked: by the stopped process, or for longer than 1 s by a worker
+            process.send_signal(signal.SIGCONT)
+            assert process.poll() is None, process.communicate()
+        finally:
+            db.close()
+
+
 def test_a_stop_that_lands_while_the_sweep_starts_is_kept(db_url, db_path):
     process = start(db_url, "run", *SLOW, "--seed", "0-3", "--sweep", "s", "-j", "1", "-q")
     wait_until(lambda: stored_runs(db_path) == 4, process)  # its grid is stored: hold it right there
-    process.send_signal(signal.SIGSTOP)
+    hold_outside_a_write(process, db_path)
     try:
         stopped = runner(db_url, "stop", "s")
         assert stopped.returncode == 0, stopped.stderr
