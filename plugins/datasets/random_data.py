@@ -12,9 +12,7 @@ def build(backend, batch=64, d_in=1000, d_out=10):
     if backend == "torch":
         import torch
 
-        x = torch.randn(batch, d_in)
-        y = torch.randn(batch, d_out)
-        return x, y
+        return torch.randn(batch, d_in), torch.randn(batch, d_out)  # x, then y: the tutorial's order
     raise ValueError(f"the random dataset has no {backend!r} backend; use numpy or torch")
 
 

@@ -58,7 +58,7 @@ class SGD(_NumpyOptimizer):
         self.dampening = dampening
         self.nesterov = nesterov
         self.weight_decay = weight_decay
-        self.momentum_buffers = [None] * len(self.params)
+        self.momentum_buffers: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self, grads):
         lr, momentum, dampening, weight_decay = self.lr, self.momentum, self.dampening, self.weight_decay

@@ -15,7 +15,8 @@ import click
 from runner.errors import ConfigError
 
 __all__ = ["PositiveFloats", "Ints", "Seconds", "Label", "Names", "MAX_INT", "MAX_NAME", "MAX_JOBS", "MAX_SECONDS",
-    "POSITIVE_FLOATS", "STEPS", "RUN_ID", "COUNT", "JOBS", "LABEL", "WHOLE_NUMBERS", "SEEDS", "NAMES", "SECONDS", "take"]
+    "POSITIVE_FLOATS", "STEPS", "RUN_ID", "COUNT", "JOBS", "LABEL", "WHOLE_NUMBERS", "SEEDS", "NAMES", "SECONDS", "take",
+    "parse_run_id"]
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -140,6 +141,12 @@ MAX_SECONDS = 1e9  # about 31 years: any longer wait is a mistake, and timers ov
 POSITIVE_FLOATS = PositiveFloats()
 STEPS = Ints(1, MAX_INT, "a whole number from 1 to 2**31-1", "500")
 RUN_ID = click.IntRange(1, MAX_INT)  # an argument naming a run
+
+
+def parse_run_id(text: str, ctx: click.Context | None) -> int:
+    """A run id given as text (a target that may also be a sweep's name), checked as RUN_ID checks one."""
+    value: Any = text  # click's stubs type convert's value as the parsed type; it takes the text too
+    return int(RUN_ID.convert(value, None, ctx))
 COUNT = click.IntRange(1, MAX_INT)  # ls --limit
 JOBS = click.IntRange(1, MAX_JOBS)  # --jobs and --per-device: checked before any run is enqueued
 LABEL = Label()

@@ -9,7 +9,7 @@ import click
 
 from runner.cli.common import db_option, domain_errors, mark_lost, open_store
 from runner.cli.executor_options import executor_options, executor_settings
-from runner.cli.params import JOBS, RUN_ID
+from runner.cli.params import JOBS, parse_run_id
 from runner.cli.run_options import execution, execution_options, given
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def resume(ctx: click.Context, targets: tuple[str, ...], restart: bool, jobs: in
     executor_settings(dict(options))  # a combination that cannot work is refused before anything is opened
     chosen = execution(options)
     if targets and all(t.isdigit() for t in targets):
-        ids = [RUN_ID.convert(t, None, ctx) for t in targets]
+        ids = [parse_run_id(t, ctx) for t in targets]
         ctx.exit(resume_runs(ids, restart, chosen, given(ctx), db, quiet))
     if len(targets) > 1:
         raise click.UsageError("give one sweep name, or one or more run ids", ctx)

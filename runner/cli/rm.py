@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from runner.cli.common import db_option, domain_errors, open_store
-from runner.cli.params import RUN_ID
+from runner.cli.params import parse_run_id
 from runner.status import RunStatus
 
 __all__ = ["rm"]
@@ -33,7 +33,7 @@ def rm(ctx: click.Context, targets: tuple[str, ...], force: bool, db: str | None
             raise click.UsageError("give one sweep name, or one or more run ids", ctx)
         sweep = targets[0]
     else:  # checked before the database is opened
-        run_ids = [RUN_ID.convert(t, None, ctx) for t in targets]
+        run_ids = [parse_run_id(t, ctx) for t in targets]
     with open_store(db, must_exist=True) as store, domain_errors():
         if sweep is None:
             records = [store.get_run(run_id) for run_id in run_ids]  # every id must exist first

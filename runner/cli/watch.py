@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runner.cli.common import InputError, db_option, domain_errors, mark_lost, open_store
-from runner.cli.params import RUN_ID, Seconds, take
+from runner.cli.params import Seconds, parse_run_id, take
 from runner.cli.report import Page, page_options
 from runner.cli.typed import as_typed
 
@@ -70,7 +70,7 @@ def watch(ctx: click.Context, targets: tuple[str, ...], port: int, host: str, al
     page = take(Page, options)
     names = tuple(dict.fromkeys(page.names))
     if targets and all(t.isdigit() for t in targets):
-        selection = Selection(run_ids=tuple(dict.fromkeys(RUN_ID.convert(t, None, ctx) for t in targets)))
+        selection = Selection(run_ids=tuple(dict.fromkeys(parse_run_id(t, ctx) for t in targets)))
     elif len(targets) > 1:
         raise click.UsageError("give one sweep name, or one or more run ids", ctx)
     else:
