@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from runner.execution.executor import Executor, PoolOptions
     from runner.store import RunRecord, Store
 
-__all__ = ["ExecutorKind", "ExecutorModule", "EXECUTORS", "executor_kind"]
+__all__ = ["ExecutorKind", "ExecutorModule", "EXECUTORS"]
 
 Say = Callable[[str], None]
 
@@ -66,7 +66,3 @@ EXECUTORS: dict[str, ExecutorKind] = {kind.name: kind for kind in (
                  "workers started as --jobs SLURM jobs, cancelled when the sweep ends", 2, SLURM_OPTIONS,
                  misplaced_hint=" (with slurm, the scheduler lives in this command)", connects_after_store=True),
 )}
-
-
-def executor_kind(name: str) -> ExecutorKind:
-    return EXECUTORS[name]
