@@ -26,11 +26,12 @@ from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 __all__ = ["DEFAULT_STEPS", "DEFAULT_SEED", "DEFAULT_DATASET", "SECTIONS", "RunConfig", "Resolved", "specs_for",
     "Plugins", "resolve", "look_up", "check_backend", "settings", "check_plugin_settings", "check_batch_size_fits",
     "default_lr", "check_lr", "probe_optimizer", "check_steps", "check_seed", "check_eval_every", "check_track",
-    "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type"]
+    "check_batch_size", "DEFAULT_PATIENCE", "evaluated_metrics", "check_stopping", "check_settings", "apply_set", "parse_value", "describe_type"]
 
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0
 DEFAULT_DATASET = "random"
+DEFAULT_PATIENCE = 3  # evaluations without improvement that end a run with --early-stop (Lightning's default)
 SECTIONS = NAMES  # the --set prefixes: model.KEY, optimizer.KEY, dataset.KEY
 
 
@@ -55,6 +56,10 @@ class RunConfig:
     # The model's declared metric directions, kept with the run so that "best" is right
     # wherever the run is read, even where the plugin is not installed.
     metric_directions: dict[str, str] = field(default_factory=dict)
+    early_stop: str | None = None  # the evaluation metric that ends the run when it stops improving
+    patience: int | None = None  # evaluations without improvement that end it (with early_stop)
+    min_delta: float | None = None  # the least change that is an improvement (None: 0)
+    keep_best: str | None = None  # the evaluation metric whose best evaluation's weights are kept
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "track", tuple(self.track))  # a stored run's JSON gives a list
@@ -69,7 +74,8 @@ class RunConfig:
         without them is stored exactly as before they existed.
         """
         chosen = {"batch_size": self.batch_size, "eval_every": self.eval_every, "track": list(self.track),
-                  "metric_directions": dict(self.metric_directions)}
+                  "metric_directions": dict(self.metric_directions), "early_stop": self.early_stop,
+                  "patience": self.patience, "min_delta": self.min_delta, "keep_best": self.keep_best}
         return {key: value for key, value in chosen.items() if value}
 
 
@@ -138,13 +144,14 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
     check_fit(choice.model, plugins.model, plugins.names["dataset"], plugins.dataset, sections["dataset"], seed)
     check_eval_every(choice.eval_every, plugins.names["dataset"], plugins.dataset)
     track = check_track(choice.track)
+    stopping = check_stopping(choice, plugins.model)
     if choice.batch_size is not None:
         check_batch_size_fits(choice.batch_size, plugins, sections["dataset"], seed)
     config = RunConfig(
         model=choice.model, optimizer=plugins.names["optimizer"], dataset=plugins.names["dataset"], lr=lr, steps=steps,
         seed=seed, device=choice.device, name=choice.name, model_params=sections["model"],
         optimizer_options=sections["optimizer"], dataset_params=sections["dataset"], batch_size=choice.batch_size,
-        eval_every=choice.eval_every, track=track, metric_directions=dict(plugins.model.metrics),
+        eval_every=choice.eval_every, track=track, metric_directions=dict(plugins.model.metrics), **stopping,
     )
     return specs_for(registry, config)
 
@@ -283,6 +290,43 @@ def check_track(track: Iterable[str]) -> tuple[str, ...]:
         if name not in TRACKED:
             raise OptionError("--track: " + unknown_name_message("tracked metric", name, TRACKED))
     return names
+
+
+def evaluated_metrics(model: ModelSpec) -> list[str]:
+    """The metrics each evaluation records for sure: val_loss and val_<name> of the model's declared metrics."""
+    from runner.metrics import validation_name
+
+    return [validation_name(name) for name in ("loss", *model.metrics)]
+
+
+def check_stopping(choice: RunChoice, model: ModelSpec) -> dict[str, Any]:
+    """--early-stop, --patience, --min-delta and --keep-best, checked (OptionError): the RunConfig fields they set."""
+    from runner.metrics import unknown_metric_message
+
+    if choice.early_stop is None:
+        for flag, value in (("--patience", choice.patience), ("--min-delta", choice.min_delta)):
+            if value is not None:
+                raise OptionError(f"{flag} applies to --early-stop METRIC; give --early-stop, or leave out {flag}")
+    patience, min_delta = choice.patience, choice.min_delta
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
+        raise OptionError(f"--patience must be a positive whole number of evaluations, not {patience!r}")
+    if min_delta is not None and (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float))
+                                  or not math.isfinite(min_delta) or min_delta < 0):
+        raise OptionError(f"--min-delta must be a finite number of at least 0, not {min_delta!r}")
+    known = evaluated_metrics(model)
+    for flag, name in (("--early-stop", choice.early_stop), ("--keep-best", choice.keep_best)):
+        if name is None:
+            continue
+        if choice.eval_every is None:
+            raise OptionError(f"{flag} {name} decides at evaluations; give --eval-every N too")
+        if name not in known:
+            message = unknown_metric_message(name, known).partition("; ")[0]
+            raise OptionError(f"{flag}: {message}; this run's evaluations record {', '.join(known)} (a model's "
+                              "metric is named here once its ModelSpec.metrics declares it)")
+    if choice.early_stop is None:
+        return {"keep_best": choice.keep_best}
+    return {"early_stop": choice.early_stop, "patience": DEFAULT_PATIENCE if patience is None else patience,
+            "min_delta": None if not min_delta else float(min_delta), "keep_best": choice.keep_best}
 
 
 def check_batch_size(batch_size: Any, rows: int, dataset: str) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 __all__ = ["DIRECTIONS", "MAX_LENGTH", "VALIDATION_PREFIX", "TRACKED", "metric_name_problem", "check_metric_name",
-    "validation_name", "direction", "unknown_metric_message", "DIRECTIONS_KEY", "declared_directions"]
+    "validation_name", "direction", "unknown_metric_message", "DIRECTIONS_KEY", "declared_directions", "improves"]
 
 Direction = Literal["min", "max"]
 DIRECTIONS: tuple[str, ...] = ("min", "max")
@@ -92,3 +92,14 @@ def declared_directions(configs: Iterable[Mapping[str, Any] | None]) -> dict[str
         for name, way in (stored if isinstance(stored, dict) else {}).items():
             declared.setdefault(name, way)
     return declared
+
+
+def improves(value: float, best: float | None, way: str, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` beats ``best`` by more than ``min_delta`` in direction ``way``: early stopping's and the best
+    weights' one rule. A first finite value always does; NaN and infinities never do, and a tie does not (the
+    earliest of equal values is the best, as the store's summaries say)."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return False
+    if best is None:
+        return True
+    return value < best - min_delta if way == "min" else value > best + min_delta

@@ -50,6 +50,14 @@ class RunRequest:
     """Evaluate on the validation split every N steps (--eval-every); None: never."""
     track: Sequence[str] = ()
     """Runner-computed metrics recorded each step (--track): lr, grad_norm, param_norm."""
+    early_stop: str | None = None
+    """End the run when this evaluation metric stops improving (--early-stop val_loss); None: never."""
+    patience: int | None = None
+    """Evaluations without improvement that end the run (--patience); needs early_stop."""
+    min_delta: float | None = None
+    """The least change that counts as an improvement (--min-delta); None: 0."""
+    keep_best: str | None = None
+    """Keep the weights at the best evaluation of this metric besides the final ones (--keep-best); None: don't."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,14 @@ class RunChoice:
     """Evaluate on the validation split every N steps; None: never."""
     track: Sequence[str] = ()
     """Runner-computed metrics recorded each step."""
+    early_stop: str | None = None
+    """The evaluation metric whose lack of improvement ends the run; None: never."""
+    patience: int | None = None
+    """Evaluations without improvement that end the run."""
+    min_delta: float | None = None
+    """The least change that counts as an improvement; None: 0."""
+    keep_best: str | None = None
+    """The evaluation metric whose best value's weights are kept; None: none."""
 
 
 AXES = ("models", "optimizers", "lrs", "steps", "seeds", "devices", "datasets", "batch_sizes", "sets")

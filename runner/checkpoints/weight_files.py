@@ -21,29 +21,48 @@ from runner.checkpoints.codec import first_line
 from runner.checkpoints.state import copy_into, host_copy, module_of
 from runner.errors import CheckpointError
 
-__all__ = ["SUFFIX", "weights_of", "export_weights", "save_weights", "load_weights"]
+__all__ = ["SUFFIX", "weights_of", "snapshot", "weights_bytes", "export_weights", "save_weights", "load_weights"]
 
 SUFFIX = {"torch": ".pt", "numpy": ".npz"}
 
 
 def weights_of(model: Any, backend: str) -> dict[str, Any]:
     """Name to a host copy of each weight: the module's state_dict() (torch), else ``p0``, ``p1``, ..."""
-    module = module_of(model) if backend == "torch" else None
-    if module is not None:
-        return {name: host_copy(value) for name, value in module.state_dict().items()}
-    return {f"p{i}": host_copy(p) for i, p in enumerate(model.parameters())}
+    return {name: host_copy(value) for name, value in _named(model, backend).items()}
+
+
+def snapshot(model: Any, backend: str) -> dict[str, Any]:
+    """The weights as ``weights_of`` names them, copied where they are: on a GPU a copy on the device, queued
+    without waiting for it (``weights_bytes`` later brings it to the host)."""
+    return {name: value.detach().clone() if hasattr(value, "detach") else numpy.array(value, copy=True)
+            for name, value in _named(model, backend).items()}
+
+
+def weights_bytes(weights: dict[str, Any], backend: str) -> bytes:
+    """The bytes of the weights file of ``weights`` (name to array or tensor, anywhere): what ``torch.save`` or
+    ``numpy.savez`` writes, of host copies."""
+    buffer = io.BytesIO()
+    host = {name: host_copy(value) for name, value in weights.items()}
+    if backend == "torch":
+        import torch
+
+        torch.save(host, buffer)
+    else:
+        numpy.savez(buffer, **host)
+    return buffer.getvalue()
 
 
 def export_weights(model: Any, backend: str) -> bytes:
     """The bytes of the weights file: what ``torch.save`` or ``numpy.savez`` writes."""
-    buffer = io.BytesIO()
-    if backend == "torch":
-        import torch
+    return weights_bytes(_named(model, backend), backend)
 
-        torch.save(weights_of(model, backend), buffer)
-    else:
-        numpy.savez(buffer, **weights_of(model, backend))
-    return buffer.getvalue()
+
+def _named(model: Any, backend: str) -> dict[str, Any]:
+    """Name to each weight itself (no copy): the module's state_dict() (torch), else ``p0``, ``p1``, ..."""
+    module = module_of(model) if backend == "torch" else None
+    if module is not None:
+        return dict(module.state_dict())
+    return {f"p{i}": p for i, p in enumerate(model.parameters())}
 
 
 def save_weights(model: Any, backend: str, path: str | Path) -> Path:

@@ -42,6 +42,13 @@ __all__ = ["run", "print_grid", "run_single", "report_finished", "last_error_lin
 @click.option("--eval-every", type=int, metavar="N",
               help="Evaluate on the dataset's validation split every N steps and at the last (val_loss, ...).")
 @click.option("--track", type=NAMES, metavar="NAME[,NAME]", help="Also record lr, grad_norm and/or param_norm each step.")
+@click.option("--early-stop", metavar="METRIC",
+              help="End a run when this evaluation metric (val_loss, ...) has not improved for --patience evaluations; "
+                   "needs --eval-every.")
+@click.option("--patience", type=int, metavar="K", help="Evaluations without improvement that end the run.  [default: 3]")
+@click.option("--min-delta", type=float, metavar="D", help="The least change that counts as an improvement.  [default: 0]")
+@click.option("--keep-best", metavar="METRIC",
+              help="Also keep the weights at the evaluation with the best value of METRIC (runner weights RUN --best).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE[,VALUE]",
               help="Override a model, optimizer or dataset setting, e.g. --set hidden=50,100 --set momentum=0.5.")
 @click.option("--name", type=LABEL, help=f"A name for the run(s), at most {MAX_NAME} characters.")
