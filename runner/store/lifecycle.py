@@ -94,6 +94,15 @@ class Lifecycle(StoreBase):
             if not touched:
                 raise self._not_ours(conn, run_id)
 
+    def record_early_stop(self, run_id: int, early_stop: dict[str, Any]) -> None:
+        """Record how the running run stopped early (runner.training.early_stopping): ``runs.early_stop``."""
+        with self._transaction() as conn:
+            touched = conn.execute(
+                update(runs).where(runs.c.id == run_id, *owned()).values(early_stop=early_stop)
+            ).rowcount
+            if not touched:
+                raise self._not_ours(conn, run_id)
+
     def add_event(self, run_id: int, kind: str, detail: str) -> None:
         """Record that ``kind`` happened to the run (see RunEvent), in words."""
         with self._transaction() as conn:

@@ -45,7 +45,7 @@ def requeue(conn: Connection, run_id: int, restart: bool, strict: bool = True, *
         return None
     checkpoint = None if restart else checkpoint_step(conn, run_id)
     if checkpoint is None:  # from the start: nothing it kept is of use
-        removed += prune(conn, run_id, "checkpoint", 0) + prune(conn, run_id, "weights", 0)
+        removed += prune(conn, run_id, "checkpoint", 0) + prune(conn, run_id, "weights", 0) + prune(conn, run_id, "best", 0)
         checkpoint = 0
     conn.execute(delete(steps).where(steps.c.run_id == run_id, steps.c.step >= checkpoint))
     conn.execute(delete(metrics).where(metrics.c.run_id == run_id, metrics.c.step >= checkpoint))
@@ -55,7 +55,7 @@ def requeue(conn: Connection, run_id: int, restart: bool, strict: bool = True, *
     conn.execute(
         update(runs).where(runs.c.id == run_id).values(
             steps_done=checkpoint, final_loss=last, best_loss=best, error=None, ended_at=None, heartbeat_at=None,
-            pid=None, **({} if checkpoint else {"started_at": None}),
+            pid=None, early_stop=None, **({} if checkpoint else {"started_at": None}),
         )
     )
     how = (f"to continue from its checkpoint at step {checkpoint}" if checkpoint

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from runner.config import Resolved
     from runner.store import RunRecord, Store
     from runner.training.engine import Outcome
+    from runner.training.best_weights import KeepBest
     from runner.training.options import ExecOptions
     from runner.training.trainer import Trainer
 
@@ -38,6 +39,7 @@ class Keeper:
     def __init__(self, store: Store, run_id: int, trainer: Trainer, options: ExecOptions):
         self.store, self.run_id, self.trainer, self.options = store, run_id, trainer, options
         self.format = FORMATS[trainer.backend]
+        self.best: KeepBest | None = None  # --keep-best: its copy is written at each checkpoint and at the end
 
     def resume(self) -> tuple[int, float]:
         """Put the run's latest checkpoint into the trainer; ``(steps done, seconds)`` to go on from ((0, 0.0): none).
@@ -71,6 +73,8 @@ class Keeper:
         try:
             self.store.save_artifact(self.run_id, "checkpoint", done, data, self.format,
                                      keep=self.options.keep_checkpoints, directory=self.options.artifacts)
+            if self.best is not None:  # with the checkpoint it goes with: a resumed run goes on from both
+                self.best.write()
         except StorageUnavailable:
             pass
         except (StorageError, CheckpointError, OSError) as exc:
@@ -88,10 +92,18 @@ class Keeper:
             pass  # the warning is said; the database is failing too
 
     def finish(self, outcome: Outcome) -> None:
-        """Keep the final weights (see keep_weights); a completed run's checkpoints go, as nothing resumes it."""
+        """Keep the final weights (see keep_weights) and the best ones (--keep-best: from an evaluation, so kept
+        however the run ended). A completed run's checkpoint goes, as nothing resumes it, unless
+        --keep-checkpoints asked for more than one: then its newest ones stay, a history of the run to load."""
         self.keep_weights(outcome)
-        if outcome.status == RunStatus.COMPLETED:
+        if self.best is not None:
+            self.best.write()
+        if outcome.status == RunStatus.COMPLETED and self.options.keep_checkpoints == 1:
             self.store.drop_artifacts(self.run_id, "checkpoint")
+
+    def save_best(self, done: int, data: bytes) -> None:
+        """Keep ``data`` as the run's best weights (KeepBest's ``save``), in place of any kept before."""
+        self.store.save_artifact(self.run_id, "best", done, data, self.format, directory=self.options.artifacts)
 
     def keep_weights(self, outcome: Outcome) -> None:
         """Keep the final weights of a run that completed or was interrupted, unless --no-weights, or too large

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from runner.store import RunRecord, Store
     from runner.training.handlers import Handler
 
-__all__ = ["Finished", "start", "execute", "resumed", "untrained", "with_earlier_part", "finish_keeping",
+__all__ = ["Finished", "start", "execute", "stopping_handlers", "resumed", "untrained", "with_earlier_part", "finish_keeping",
     "StepSink", "record_end", "config_of"]
 
 
@@ -66,6 +66,7 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
         try:
             trainer = prepare(resolved, device)
             keeper = Keeper(store, run_id, trainer, options)
+            stopping = stopping_handlers(resolved, store, run_id, keeper, patience)
             start, elapsed = patience.call(keeper.resume)  # reads the store: a passing fault is ridden out
         except Exception as exc:
             outcome = Outcome(RunStatus.FAILED, 0, None, None, 0.0, failure(exc))
@@ -73,7 +74,7 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
             if record is not None:
                 outcome = untrained(record, exc)
         else:
-            handlers = [checkpoints(options.checkpoint_every, keeper.checkpoint), *handlers]
+            handlers = [checkpoints(options.checkpoint_every, keeper.checkpoint), *stopping, *handlers]
             outcome = train(trainer, resolved.config.steps, StepSink(store, run_id), options, start, elapsed, patience,
                             handlers)
             if start:
@@ -81,6 +82,37 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
             finish_keeping(keeper, outcome)
     record_end(store, run_id, outcome, patience)
     return outcome
+
+
+def stopping_handlers(resolved: Resolved, store: Store, run_id: int, keeper: Keeper, patience: Patience) -> list[Handler]:
+    """The handlers of --early-stop (runner.training.early_stopping) and --keep-best (runner.training.best_weights,
+    which ``keeper`` writes), reading what a resumed run stored before its checkpoint from ``store``."""
+    from runner.metrics import direction
+    from runner.training.best_weights import KeepBest
+    from runner.training.early_stopping import EarlyStop
+
+    config, made = resolved.config, []
+
+    def values(metric: str, before: int) -> list[tuple[int, float]]:
+        return [(step, value) for _, _, step, value in store.iter_metrics([run_id], [metric]) if step < before]
+
+    best, early = config.keep_best, config.early_stop
+    if best is not None:
+        def kept_best(first: int) -> tuple[int, float] | None:  # the best a resumed run kept: (step index, value)
+            infos = [a for a in store.artifacts([run_id])[run_id] if a.kind == "best" and a.step <= first]
+            at = dict(values(best, first)).get(infos[-1].step - 1) if infos else None
+            return None if at is None else (infos[-1].step - 1, at)
+
+        keeper.best = KeepBest(best, direction(best, config.metric_directions), resolved.backend, keeper.save_best,
+                               kept_best)
+        made.append(keeper.best)
+    if early is not None:
+        def record(stopped: dict[str, Any]) -> None:
+            patience.call(lambda: store.record_early_stop(run_id, stopped))
+
+        made.append(EarlyStop(early, direction(early, config.metric_directions), config.patience or 1,
+                              config.min_delta or 0.0, record, lambda first: values(early, first)))
+    return made
 
 
 def resumed(store: Store, run_id: int) -> RunRecord | None:
