@@ -26,7 +26,8 @@ from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 __all__ = ["DEFAULT_STEPS", "DEFAULT_SEED", "DEFAULT_DATASET", "SECTIONS", "RunConfig", "Resolved", "specs_for",
     "Plugins", "resolve", "look_up", "check_backend", "settings", "check_plugin_settings", "check_batch_size_fits",
     "default_lr", "check_lr", "probe_optimizer", "check_steps", "check_seed", "check_eval_every", "check_track",
-    "check_batch_size", "DEFAULT_PATIENCE", "evaluated_metrics", "check_stopping", "check_settings", "apply_set", "parse_value", "describe_type"]
+    "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type", "DEFAULT_PATIENCE",
+    "evaluated_metrics", "check_stopping"]
 
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0

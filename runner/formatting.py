@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["format_loss", "format_ids", "format_metrics", "canonical", "format_settings", "printable",
-    "format_bytes"]
+    "format_bytes", "format_status", "format_early_stop"]
 
 
 def format_loss(value: float | None, digits: int = 6) -> str:
@@ -55,3 +55,16 @@ def format_bytes(size: int) -> str:
             return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     raise AssertionError("unreachable")
+
+
+def format_status(status: str, early_stop: Any = None) -> str:
+    """A run's status as ls shows it: ``completed (early @ 519)`` for a run that stopped early after step 519."""
+    step = early_stop.get("step") if isinstance(early_stop, dict) else None
+    return f"{status} (early @ {step})" if step is not None else str(status)
+
+
+def format_early_stop(early_stop: Any) -> str | None:
+    """How a run stopped early, in words (``runs.early_stop``): None for one that did not."""
+    if not isinstance(early_stop, dict):
+        return None
+    return f"stopped early after step {early_stop.get('step')}: {early_stop.get('reason')}"

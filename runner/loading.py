@@ -6,11 +6,14 @@ from typing import Any
 
 from runner.errors import RunStateError
 
-__all__ = ["load_model", "device_for", "no_weights"]
+__all__ = ["WHICH", "load_model", "device_for", "no_weights"]
+
+WHICH = {"final": "weights", "best": "best"}  # load_model's ``which``: the artifact kind it loads
 
 
-def load_model(run_id: int, db: str | None = None, device: str = "cpu") -> Any:
-    """Run ``run_id``'s model, built by its plugin with its settings, holding its final weights, on ``device``.
+def load_model(run_id: int, db: str | None = None, device: str = "cpu", which: str = "final") -> Any:
+    """Run ``run_id``'s model, built by its plugin with its settings, holding its final weights (``which="best"``:
+    those of its best evaluation, kept with ``--keep-best``), on ``device``.
 
     The object is the plugin's model (``loss_and_grads``, ``parameters()``);
     for a model built on an ``nn.Module``, ``runner.checkpoints.state.module_of``
@@ -26,11 +29,13 @@ def load_model(run_id: int, db: str | None = None, device: str = "cpu") -> Any:
     from runner.training.runs import config_of
     from runner.training.trainer import prepare
 
+    if which not in WHICH:
+        raise ValueError(f"which must be one of {', '.join(map(repr, WHICH))}, not {which!r}")
     with open_store(db, create=False) as store:
         record = store.get_run(run_id)
-        kept = store.latest_artifact(run_id, "weights")
+        kept = store.latest_artifact(run_id, WHICH[which])
     if kept is None:
-        raise RunStateError(no_weights(run_id, record.status))
+        raise RunStateError(no_weights(run_id, record.status, which))
     resolved = specs_for(load_registry(), config_of(record))
     # Built as the run built it (same seed, data shapes and settings), then given the kept weights;
     # the caller's random generators are left as they were.
@@ -46,8 +51,11 @@ def device_for(device: str, backend: str) -> Any:
     return resolve_device(device, backend)
 
 
-def no_weights(run_id: int, status: str) -> str:
+def no_weights(run_id: int, status: str, which: str = "final") -> str:
     """Why a run has no weights to give, and what to do."""
+    if which == "best":
+        return (f"run {run_id} kept no best weights: it ran without --keep-best METRIC (or before its first evaluation "
+                "ended); train it again with --keep-best val_loss, say, and --eval-every N")
     if status in ("queued", "running"):
         return f"run {run_id} is {status}: it keeps its weights when it ends; try again then"
     return (f"run {run_id} kept no weights (it ran with --no-weights, ended {status} before keeping them, "

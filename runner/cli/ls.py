@@ -10,7 +10,7 @@ import click
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
 from runner.cli.metric_options import check_metric_names, metric_option, summaries
 from runner.cli.params import COUNT
-from runner.formatting import format_loss
+from runner.formatting import format_loss, format_status
 from runner.status import VALUES, RunStatus
 
 __all__ = ["HEADERS", "ls", "metric_headers"]
@@ -48,7 +48,7 @@ def ls(model: str | None, status: str | None, sweep: str | None, limit: int | No
         return
     rows = [
         (
-            r.id, r.name, r.sweep, r.model, r.optimizer, f"{r.lr:g}", r.seed, r.device, r.status,
+            r.id, r.name, r.sweep, r.model, r.optimizer, f"{r.lr:g}", r.seed, r.device, format_status(r.status, r.early_stop),
             f"{r.steps_done}/{r.steps}", format_loss(r.final_loss),
             *(format_loss(getattr(summary[r.id][name], key)) for name in metrics for key in ("final", "best")),
             r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else None,

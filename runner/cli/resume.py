@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from runner.store import RunRecord, Store
     from runner.training.options import ExecOptions
 
-__all__ = ["resume", "resume_sweep", "resume_in", "resume_runs", "resume_one", "check_runs", "say_where_each_starts"]
+__all__ = ["resume", "resume_sweep", "resume_in", "resume_runs", "resume_one", "check_runs", "say_where_each_starts",
+    "stopped_early"]
 
 
 @click.command()
@@ -133,7 +134,7 @@ def resume_runs(ids: Sequence[int], restart: bool, execution: ExecOptions, given
         plans, records = [], [store.get_run(run_id) for run_id in ids]
         for record in records:
             if record.status not in (*RESUMABLE, RunStatus.QUEUED):
-                raise RunStateError(refusal(record.id, record.status))
+                raise RunStateError(stopped_early(record) or refusal(record.id, record.status))
             resolved = specs_for(registry, config_of(record))
             options = execution.under(record.options, given)
             plans.append((record, resolved, resolve_device(record.device, resolved.backend), options))
@@ -199,3 +200,13 @@ def say_where_each_starts(starts: dict[int, int]) -> None:
             click.echo(f"run {run_id}: continuing from its checkpoint at step {step}", err=True)
         else:
             click.echo(f"run {run_id}: starting over from step 0 (--restart, or no checkpoint)", err=True)
+
+
+def stopped_early(record: RunRecord) -> str | None:
+    """Why a run that stopped early (--early-stop) is not resumed: it is complete; None for any other run."""
+    if not record.early_stop:
+        return None
+    early = record.early_stop
+    return (f"run {record.id} stopped early after step {early.get('step')} ({early.get('reason')}): it is complete, "
+            "so nothing resumes it; to train longer, run its config again with a larger --patience or --steps, "
+            "or without --early-stop")

@@ -11,7 +11,7 @@ from runner.cli.common import db_option, domain_errors, format_table, json_optio
 from runner.cli.metric_options import summaries
 from runner.cli.params import RUN_ID
 from runner.cli.run_options import as_flags
-from runner.formatting import format_bytes, format_loss, format_settings, printable
+from runner.formatting import format_bytes, format_early_stop, format_loss, format_settings, printable
 
 __all__ = ["record_lines", "show", "keeps", "metric_table"]
 
@@ -22,7 +22,7 @@ def record_lines(r) -> list[tuple[str, str]]:
     return [
         ("name", r.name or "-"),
         ("sweep", r.sweep or "-"),
-        ("status", r.status),
+        ("status", r.status + (f", {format_early_stop(r.early_stop)}" if r.early_stop else "")),
         ("model", f"{r.model}  {format_settings(config.get('model_params', {}))}".rstrip()),
         ("optimizer", f"{r.optimizer}  lr={r.lr:g} {format_settings(config.get('optimizer_options', {}))}".rstrip()),
         ("dataset", f"{r.dataset}  {format_settings(config.get('dataset_params', {}))}".rstrip()),
@@ -64,7 +64,7 @@ def show(run_id: int, as_json: bool, db: str | None) -> None:
         click.echo(json.dumps(jsonable(data), indent=2))
         return
     click.echo(f"run {record.id}")
-    for key, value in [*record_lines(record), ("keeps", keeps(kept))]:
+    for key, value in [*record_lines(record), ("keeps", keeps(kept, (record.config or {}).get("keep_best")))]:
         click.echo(f"  {key:<11} {printable(value)}")
     click.echo("losses")
     for key, value in dataclasses.asdict(summary).items():
@@ -82,11 +82,17 @@ def show(run_id: int, as_json: bool, db: str | None) -> None:
             click.echo(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.kind:<8} {printable(e.detail or '')}")
 
 
-def keeps(kept) -> str:
-    """``checkpoint at step 120 (35.2 kB, in the database) · weights at step 300 (12.1 kB, /path/file.pt)``."""
+def keeps(kept, best_by: str | None = None) -> str:
+    """``checkpoint at step 120 (35.2 kB, in the database) · weights at step 300 (12.1 kB, /path/file.pt)``; the
+    best weights (--keep-best) as ``best val_loss weights at step 240 (...)``."""
     if not kept:
         return "nothing but its numbers"
-    return " · ".join(f"{a.kind} at step {a.step} ({format_bytes(a.size)}, {a.file or 'in the database'})" for a in kept)
+
+    def kind(a) -> str:
+        return f"best {best_by or ''} weights".replace("  ", " ") if a.kind == "best" else a.kind
+
+    return " · ".join(f"{kind(a)} at step {a.step} ({format_bytes(a.size)}, {a.file or 'in the database'})"
+                      for a in kept)
 
 
 def metric_table(metrics) -> str:

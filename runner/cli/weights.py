@@ -19,9 +19,10 @@ __all__ = ["weights"]
 @click.option("--output", "-o", metavar="PATH",
               help="The file to write ('-': standard output, not a terminal)  [default: run-RUN.pt or run-RUN.npz].")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@click.option("--best", is_flag=True, help="The weights at the run's best evaluation (it ran with --keep-best METRIC).")
 @db_option
-def weights(run_id: int, output: str | None, force: bool, db: str | None) -> None:
-    """Write RUN's final weights to PATH.
+def weights(run_id: int, output: str | None, force: bool, best: bool, db: str | None) -> None:
+    """Write RUN's final weights (or with --best its best ones) to PATH.
 
     A torch model's weights are a state_dict .pt file
     (torch.load(PATH, weights_only=True), then module.load_state_dict); a
@@ -34,14 +35,15 @@ def weights(run_id: int, output: str | None, force: bool, db: str | None) -> Non
 
     with open_store(db, create=False) as store, domain_errors():
         record = store.get_run(run_id)
-        kept = store.latest_artifact(run_id, "weights")
+        kept = store.latest_artifact(run_id, "best" if best else "weights")
         if kept is None:
-            raise RunStateError(no_weights(run_id, record.status))
-        name = f"run-{run_id}.{kept.info.format}"
+            raise RunStateError(no_weights(run_id, record.status, "best" if best else "final"))
+        name = f"run-{run_id}{'-best' * best}.{kept.info.format}"
         target = check(output if output is not None else name, force=force, example=name)
         if target.to_stdout and sys.stdout.isatty():
             raise OptionError("-o -: standard output is a terminal; redirect it to a file or a pipe, or give -o PATH")
         write(target, kept.data)
     where = "standard output" if target.to_stdout else target.given
-    click.echo(f"run {run_id}: weights at step {kept.info.step} ({format_bytes(kept.info.size)}) written to {where}",
+    what = f"{'best ' * best}weights at step {kept.info.step} ({format_bytes(kept.info.size)})"
+    click.echo(f"run {run_id}: {what} written to {where}",
                err=target.to_stdout)  # the weights themselves are on standard output

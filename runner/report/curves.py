@@ -22,8 +22,8 @@ from runner.report.bands import group_traces
 from runner.report.curve_set import MEMBERS_IN_LEGEND, Curves
 from runner.report.data import Group, RunData, format_value
 from runner.report.lines import compact
-from runner.report.marks import status_trace
-from runner.report.style import STATUS_WORDS, base_layout, star, text
+from runner.report.marks import early_stop_trace, status_trace
+from runner.report.style import EARLY_STOP_WORD, STATUS_WORDS, base_layout, star, text
 
 __all__ = ["MEMBERS_IN_LEGEND", "Curves", "curves_figure", "loss_figure", "wall_clock_figure"]
 
@@ -37,6 +37,8 @@ def run_name(curves: Curves, run: RunData, member: bool) -> str:
             name += f" · seed {run.seed}"
     if run.status != "completed":
         name += f" [{STATUS_WORDS.get(run.status, run.status)}]"
+    elif run.early_stop:
+        name += f" [{EARLY_STOP_WORD}]"
     return text(name)
 
 
@@ -79,6 +81,8 @@ def run_traces(curves: Curves, run: RunData, group: str | None, use_time: bool) 
     traces = [line_trace(curves, run, member, use_time)]
     mark = status_trace(run, curves.lines[run.id], curves.stored[run.id], curves.name, curves.scale, member, use_time)
     traces += [mark] if mark else []
+    early = early_stop_trace(run, curves.lines[run.id], member, use_time)
+    traces += [early] if early else []
     if member and not curves.members_in_legend:
         for trace in traces:
             trace["visible"] = False  # not even laid out in the legend: the page's script shows it

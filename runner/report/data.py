@@ -102,6 +102,7 @@ class RunData:
     series: Series = field(repr=False)  # every stored step, or the rows read (ReportData.sampling)
     metric_names: tuple[str, ...] = ()  # every metric the run recorded, gathered or not
     metrics: dict[str, RunMetric] = field(default_factory=dict, repr=False)  # the gathered ones it recorded
+    early_stop: dict[str, Any] | None = None  # how it stopped early (runs.early_stop); None: it did not
 
     @property
     def config(self) -> dict[str, Any]:
@@ -469,6 +470,7 @@ def run_data(
         series=series,
         metric_names=metric_names,
         metrics=metrics or {},
+        early_stop=record.early_stop,
     )
 
 

@@ -1,4 +1,5 @@
-"""The mark where a run stopped without completing: diverged, failed, interrupted, lost, or still going.
+"""The mark where a run stopped without completing: diverged, failed, interrupted, lost, or still going; and the
+mark where early stopping (--early-stop) ended a completed run.
 
 The same mark goes on the loss and on each metric's figure: at the step
 where the run's loss stopped being finite (at its last drawable value
@@ -14,9 +15,9 @@ import numpy as np
 from runner.report.data import RunData
 from runner.report.lines import Line
 from runner.report.scale import Scale
-from runner.report.style import STATUS_MARKS, text
+from runner.report.style import EARLY_STOP_MARK, STATUS_MARKS, text
 
-__all__ = ["status_trace"]
+__all__ = ["status_trace", "early_stop_trace"]
 
 
 def status_trace(
@@ -71,3 +72,30 @@ def _where(
     what += f" (the last finite {name}: {values[last]:.4g} at step {steps[last]})"
     x = run.series.elapsed[int(np.searchsorted(run.series.step, run.divergence_step))] if use_time else run.divergence_step
     return x, values[last], what
+
+
+def early_stop_trace(run: RunData, line: Line, member: bool, use_time: bool) -> dict[str, Any] | None:
+    """A bar across the run's line at its last drawn point at or before the step early stopping ended it after,
+    with the reason on hover; None for a run that did not stop early (or draws nothing there)."""
+    early = run.early_stop
+    if not isinstance(early, dict) or not isinstance(early.get("step"), int) or not len(line.step):
+        return None
+    at = int(np.searchsorted(line.step, early["step"], side="right")) - 1
+    if at < 0:
+        return None
+    symbol, colour = EARLY_STOP_MARK
+    x = line.elapsed[at] if use_time and line.elapsed is not None else line.step[at]
+    what = f"stopped early after step {early['step']}: {early.get('reason', '')}"
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "x": [float(x) if use_time else int(x)],
+        "y": [float(line.value[at])],
+        "name": text(f"{run.label} stopped early"),
+        "legendgroup": f"r{run.id}",
+        "showlegend": False,
+        "visible": "legendonly" if member else True,
+        "marker": {"symbol": symbol, "color": colour, "size": 16, "line": {"width": 3, "color": colour}},
+        "hovertemplate": f"<b>{text(run.label)}</b><br>{text(what)}<extra></extra>",
+        "meta": {"run": run.id, "status": "stopped early"},
+    }

@@ -10,7 +10,8 @@ from typing import Any
 from runner.formatting import canonical
 from runner.report.data import Group, ReportData, RunData
 
-__all__ = ["BEST_STAR", "FAILURE_RED", "STATUS_MARKS", "STATUS_WORDS", "Palette", "base_layout", "rgba", "star", "text"]
+__all__ = ["BEST_STAR", "FAILURE_RED", "STATUS_MARKS", "STATUS_WORDS", "Palette", "base_layout", "rgba", "star", "text",
+    "EARLY_STOP_MARK", "EARLY_STOP_WORD"]
 
 # Qualitative colours without the red and grey that mark failures.
 PALETTE = (
@@ -28,6 +29,8 @@ STATUS_MARKS = {  # symbol, colour, where the marker goes
     "running": ("triangle-right", "#444444"),
     "queued": ("triangle-right-open", "#444444"),
 }
+EARLY_STOP_MARK = ("line-ns-open", "#2ca02c")  # symbol, colour: a bar across the curve where early stopping ended it
+EARLY_STOP_WORD = "| stopped early"
 STATUS_WORDS = {"diverged": "✕ diverged", "failed": "■ failed", "interrupted": "◆ interrupted", "lost": "○ lost",
                 "running": "▸ running", "queued": "▹ queued"}
 

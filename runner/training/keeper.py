@@ -20,8 +20,8 @@ from runner.status import RunStatus
 if TYPE_CHECKING:
     from runner.config import Resolved
     from runner.store import RunRecord, Store
-    from runner.training.engine import Outcome
     from runner.training.best_weights import KeepBest
+    from runner.training.engine import Outcome
     from runner.training.options import ExecOptions
     from runner.training.trainer import Trainer
 
