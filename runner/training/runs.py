@@ -91,7 +91,8 @@ def stopping_handlers(resolved: Resolved, store: Store, run_id: int, keeper: Kee
     from runner.training.best_weights import KeepBest
     from runner.training.early_stopping import EarlyStop
 
-    config, made = resolved.config, list[Handler]()
+    config = resolved.config
+    made: list[Handler] = []
 
     def values(metric: str, before: int) -> list[tuple[int, float]]:
         return [(step, value) for _, _, step, value in store.iter_metrics([run_id], [metric]) if step < before]
