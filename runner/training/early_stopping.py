@@ -50,7 +50,7 @@ class EarlyStop(Handler):
             raise PluginError(missing_metric(self.metric, results, loop.trainer.label))
         if not self.seen(step, results[self.metric]) or step >= loop.steps - 1:
             return
-        reason = (f"{self.metric} did not improve for {self.patience} evaluation{'s' * (self.patience != 1)} "
+        reason = (f"{self.metric} did not improve for {self.patience} evaluation{'s' * (self.patience != 1)}"
                   f"; best {self.best:.6g} at step {self.best_step}")
         self.stopped = {"metric": self.metric, "step": step, "best": self.best, "best_step": self.best_step,
                         "patience": self.patience, "min_delta": self.min_delta, "reason": reason}
