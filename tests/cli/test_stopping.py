@@ -152,3 +152,30 @@ def test_bad_stopping_options_are_one_line_usage_errors_and_store_nothing(metric
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
     assert not db_path.exists()  # refused before the database was created
+
+
+DIGITS = ["--model", "digits_mlp", "--eval-every", "20", "-q"]
+
+
+@pytest.mark.full
+@pytest.mark.plugin_packages("runner-digits")
+def test_a_torch_model_s_best_weights_equal_the_run_stopped_at_its_best_step(cli, store):
+    import torch
+
+    cli("run", *DIGITS, "--steps", "1500", "--early-stop", "val_loss", "--patience", "3", "--keep-best", "val_loss")
+    early, best = store.get_run(1).early_stop, store.latest_artifact(1, "best")
+    assert early is not None and best.info.step == early["best_step"] + 1 < early["step"] + 1
+    cli("run", *DIGITS, "--steps", str(best.info.step))
+    final = store.latest_artifact(2, "weights")
+    kept, again = (torch.load(io.BytesIO(a.data), weights_only=True) for a in (best, final))
+    assert list(kept) == list(again) and all(torch.equal(kept[k], again[k]) for k in kept)  # bitwise
+
+
+@pytest.mark.full
+def test_a_sweep_s_workers_stop_early_as_a_single_run_does(metric_env, cli, store):
+    cli("run", *COUNTED, "--steps", "200", "--early-stop", "val_loss", "--keep-best", "val_loss")
+    cli("run", *COUNTED, "--steps", "200", "--early-stop", "val_loss", "--keep-best", "val_loss", "--sweep", "s",
+        "--jobs", "2")
+    single, swept = store.get_run(1), store.get_run(2)
+    assert swept.sweep == "s" and swept.early_stop == single.early_stop and swept.steps_done == single.steps_done
+    assert store.latest_artifact(2, "best").data == store.latest_artifact(1, "best").data
