@@ -13,18 +13,21 @@ from runner.cli.params import JOBS, parse_run_id
 from runner.cli.run_options import execution, execution_options, given
 
 if TYPE_CHECKING:
-    from runner.config import Resolved
+    from runner.config import Resolved, RunConfig
     from runner.execution.local_pool import PoolOptions
     from runner.store import RunRecord, Store
     from runner.training.options import ExecOptions
 
 __all__ = ["resume", "resume_sweep", "resume_in", "resume_runs", "resume_one", "check_runs", "say_where_each_starts",
-    "stopped_early"]
+    "stopped_early", "check_stopped_early", "without_early_stop"]
 
 
 @click.command()
 @click.argument("targets", nargs=-1, metavar="[SWEEP | RUN...]")
 @click.option("--restart", is_flag=True, help="Start interrupted and lost runs over from step 0, not from a checkpoint.")
+@click.option("--no-early-stop", "past_early_stop", is_flag=True,
+              help="Continue RUN... that stopped early (--early-stop) from where they stopped, to their --steps, "
+                   "without early stopping.")
 @click.option("--jobs", "-j", type=JOBS, default=1, show_default=True,
               help="Worker processes (for a sweep; with --executor slurm: SLURM jobs).")
 @click.option("--per-device", type=JOBS, default=1, show_default=True, help="Workers per GPU (for a sweep).")
@@ -34,8 +37,8 @@ __all__ = ["resume", "resume_sweep", "resume_in", "resume_runs", "resume_one", "
 @execution_options
 @db_option
 @click.pass_context
-def resume(ctx: click.Context, targets: tuple[str, ...], restart: bool, jobs: int, per_device: int, fail_fast: bool,
-           quiet: bool, db: str | None, **options: Any) -> None:
+def resume(ctx: click.Context, targets: tuple[str, ...], restart: bool, past_early_stop: bool, jobs: int,
+           per_device: int, fail_fast: bool, quiet: bool, db: str | None, **options: Any) -> None:
     """Continue interrupted and lost runs, and run what a sweep left queued.
 
     A run continues from its latest checkpoint in the same run: same id,
@@ -55,13 +58,19 @@ def resume(ctx: click.Context, targets: tuple[str, ...], restart: bool, jobs: in
     model built afresh): a refusal changes nothing. Safe to run several
     times at once, from any number of processes or hosts: each run is
     taken by exactly one worker.
+
+    A run that stopped early (--early-stop) is complete and not resumed;
+    --no-early-stop continues it in the same run from its checkpoint at
+    the stop, without early stopping, to its --steps.
     """
     values = dict(options, jobs=jobs, per_device=per_device, fail_fast=fail_fast)
     executor_settings(dict(options))  # a combination that cannot work is refused before anything is opened
     chosen = execution(options)
     if targets and all(t.isdigit() for t in targets):
         ids = [parse_run_id(t, ctx) for t in targets]
-        ctx.exit(resume_runs(ids, restart, chosen, given(ctx), db, quiet))
+        ctx.exit(resume_runs(ids, restart, chosen, given(ctx), db, quiet, past_early_stop))
+    if past_early_stop:
+        raise click.UsageError("--no-early-stop continues runs that stopped early: give their ids (runner ls)", ctx)
     if len(targets) > 1:
         raise click.UsageError("give one sweep name, or one or more run ids", ctx)
     ctx.exit(resume_sweep(ctx, targets[0] if targets else None, restart, values, db, quiet))
@@ -116,10 +125,11 @@ def resume_in(store: Store, client: Any, sweep: str, restart: bool, options: Poo
 
 
 def resume_runs(ids: Sequence[int], restart: bool, execution: ExecOptions, given: set[str], db: str | None,
-                quiet: bool) -> int:
+                quiet: bool, past_early_stop: bool = False) -> int:
     """Check every run first (status, plugin, device, checkpoint: a refusal changes nothing), then queue
     each again and train it here, one after another, with the options it recorded (less those ``given``
-    on the command line); a Ctrl-C stops there. The exit status of the worst."""
+    on the command line); a Ctrl-C stops there. The exit status of the worst. ``past_early_stop``: the runs
+    stopped early, and continue from their stop without early stopping (--no-early-stop)."""
     from runner.cli.common import load_registry
     from runner.config import specs_for
     from runner.errors import RunStateError
@@ -133,20 +143,24 @@ def resume_runs(ids: Sequence[int], restart: bool, execution: ExecOptions, given
         mark_lost(store)
         plans, records = [], [store.get_run(run_id) for run_id in ids]
         for record in records:
-            if record.status not in (*RESUMABLE, RunStatus.QUEUED):
+            if past_early_stop:
+                check_stopped_early(record, restart)
+            elif record.status not in (*RESUMABLE, RunStatus.QUEUED):
                 raise RunStateError(stopped_early(record) or refusal(record.id, record.status))
-            resolved = specs_for(registry, config_of(record))
+            resolved = specs_for(registry, without_early_stop(config_of(record)) if past_early_stop else config_of(record))
             options = execution.under(record.options, given)
             plans.append((record, resolved, resolve_device(record.device, resolved.backend), options))
         if not restart:
             from runner.training.keeper import check_resumable
 
             for record, resolved, device, _ in plans:
-                if record.status in RESUMABLE:
+                if record.status in RESUMABLE or past_early_stop:
                     check_resumable(store, record, resolved, device)
         codes = []
         for record, resolved, device, options in plans:
-            if record.status in RESUMABLE:  # a queued one (of a sweep) is simply taken
+            if past_early_stop:  # its checkpoint at the stop was checked above; reopen_stopped_early says if it has none
+                say_where_each_starts({record.id: store.continue_past_early_stop(record.id)})
+            elif record.status in RESUMABLE:  # a queued one (of a sweep) is simply taken
                 say_where_each_starts(store.requeue([record.id], restart))
             codes.append(resume_one(store, record.id, resolved, device, options, quiet))
             if codes[-1] == 130:  # Ctrl-C: the runs not reached yet stay as they were
@@ -208,5 +222,23 @@ def stopped_early(record: RunRecord) -> str | None:
         return None
     early = record.early_stop
     return (f"run {record.id} stopped early after step {early.get('step')} ({early.get('reason')}): it is complete, "
-            "so nothing resumes it; to train longer, run its config again with a larger --patience or --steps, "
-            "or without --early-stop")
+            f"so nothing resumes it; to train it on to its {record.steps} steps without early stopping, "
+            f"`runner resume {record.id} --no-early-stop`")
+
+
+def check_stopped_early(record: RunRecord, restart: bool) -> None:
+    """--no-early-stop applies to a run that stopped early, and continues it: RunStateError otherwise."""
+    from runner.errors import RunStateError
+
+    if not record.early_stop:
+        raise RunStateError(f"run {record.id} did not stop early; --no-early-stop continues a run that did")
+    if restart:
+        raise RunStateError(f"run {record.id}: --no-early-stop continues it from where it stopped, and --restart "
+                            "would start it over; run its config again instead")
+
+
+def without_early_stop(config: RunConfig) -> RunConfig:
+    """``config`` as --no-early-stop continues it: the store drops the same keys (resuming.EARLY_STOP_KEYS)."""
+    import dataclasses
+
+    return dataclasses.replace(config, early_stop=None, patience=None, min_delta=None)

@@ -34,6 +34,18 @@ class Requeues(StoreBase):
         kept.remove_files(removed)  # after the commit, as runner rm does
         return found
 
+    def continue_past_early_stop(self, run_id: int) -> int:
+        """Queue again a run that stopped early, to continue from its checkpoint at the stop without early
+        stopping (runner.store.resuming.reopen_stopped_early), in one transaction; returns the step it
+        continues from. RunStateError, nothing changed, for a run that did not stop early or kept no checkpoint."""
+        removed: list[ArtifactInfo] = []
+        with self._transaction() as conn:
+            self._require(conn, [run_id])
+            resuming.reopen_stopped_early(conn, run_id)
+            step = resuming.requeue(conn, run_id, False, removed=removed) or 0
+        kept.remove_files(removed)
+        return step
+
     def requeue_sweep(self, sweep: str, restart: bool = False) -> dict[int, int]:
         """``requeue`` for every interrupted and lost run of ``sweep`` (none is an error: another resume
         at the same time may have taken them); returns those this call queued."""

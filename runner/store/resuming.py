@@ -19,10 +19,12 @@ from runner.status import RESUMABLE, RunStatus
 from runner.store.artifacts import ArtifactInfo, prune
 from runner.store.models import artifacts, metrics, run_events, runs, steps, utcnow
 
-__all__ = ["INF", "requeue", "resumable", "checkpoint_step", "refusal"]
+__all__ = ["INF", "requeue", "resumable", "checkpoint_step", "refusal", "CONTINUED", "EARLY_STOP_KEYS", "reopen_stopped_early"]
 
 INF = float("inf")
 REQUEUED, RESUMED = "requeued", "resumed"  # the kinds of run_events this adds
+CONTINUED = "continued"  # and this one: a run that stopped early, continued without its early stopping
+EARLY_STOP_KEYS = ("early_stop", "patience", "min_delta")  # the config JSON's keys of --early-stop (RunConfig)
 
 
 def requeue(conn: Connection, run_id: int, restart: bool, strict: bool = True, *,
@@ -88,3 +90,25 @@ def refusal(run_id: int, status: RunStatus) -> str:
         return f"run {run_id} is queued already; `runner resume` with its sweep runs it"
     return (f"run {run_id} is {status}; only interrupted and lost runs resume "
             "(start a new one with `runner run`)")
+
+
+def reopen_stopped_early(conn: Connection, run_id: int) -> None:
+    """Make run ``run_id``, completed by early stopping, an interrupted run without early stopping (its config's
+    EARLY_STOP_KEYS and runs.early_stop dropped), for ``requeue`` to continue it from its checkpoint at the stop.
+    RunStateError, nothing changed, unless it stopped early and kept that checkpoint."""
+    row = conn.execute(select(runs.c.status, runs.c.early_stop, runs.c.config).where(runs.c.id == run_id)).one()
+    early = row.early_stop
+    if row.status != RunStatus.COMPLETED or not isinstance(early, dict):
+        raise RunStateError(f"run {run_id} did not stop early; --no-early-stop continues a run that did")
+    if checkpoint_step(conn, run_id) is None:
+        raise RunStateError(f"run {run_id} stopped early but kept no checkpoint to continue from; nothing was "
+                            "changed; run its config again without --early-stop")
+    config = {key: value for key, value in row.config.items() if key not in EARLY_STOP_KEYS}
+    if not conn.execute(
+        update(runs).where(runs.c.id == run_id, runs.c.status == RunStatus.COMPLETED)
+        .values(status=RunStatus.INTERRUPTED, early_stop=None, config=config)
+    ).rowcount:
+        raise RunStateError(refusal(run_id, RunStatus(conn.scalar(select(runs.c.status).where(runs.c.id == run_id)))))
+    conn.execute(insert(run_events).values(run_id=run_id, at=utcnow(), kind=CONTINUED, detail=(
+        f"stopped early after step {early.get('step')} ({early.get('reason')}); continued without early stopping "
+        "(--no-early-stop)")))

@@ -1,5 +1,6 @@
 """When the loop takes a checkpoint: every N steps (at multiples of N) or every S seconds
-(``--checkpoint-every``, runner.checkpoints.every), and when a request ends the run between steps.
+(``--checkpoint-every``, runner.checkpoints.every), and when a request ends the run between steps (a stop
+flag, or early stopping).
 
 A checkpoint is taken between steps, right after the loop's rows are
 flushed, so that every row up to it is in the store when it is: resuming
@@ -44,7 +45,9 @@ class Checkpoints(Handler):
         self.last = time.perf_counter()
 
     def on_stop(self, loop: Loop, status: RunStatus, reason: str | None) -> None:
-        if reason is not None and status == RunStatus.INTERRUPTED:  # stopped between steps: the state is whole
+        # Stopped between steps, the state is whole: an interrupted run resumes from it, and one that stopped early
+        # (completed) is continued from it by `runner resume RUN --no-early-stop` (runner.training.keeper keeps it).
+        if reason is not None and status in (RunStatus.INTERRUPTED, RunStatus.COMPLETED):
             self.save(loop)
 
     def save(self, loop: Loop) -> None:

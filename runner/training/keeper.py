@@ -40,6 +40,7 @@ class Keeper:
         self.store, self.run_id, self.trainer, self.options = store, run_id, trainer, options
         self.format = FORMATS[trainer.backend]
         self.best: KeepBest | None = None  # --keep-best: its copy is written at each checkpoint and at the end
+        self.stopped_early = False  # its checkpoint at the stop is kept: `runner resume RUN --no-early-stop` goes on
 
     def resume(self) -> tuple[int, float]:
         """Put the run's latest checkpoint into the trainer; ``(steps done, seconds)`` to go on from ((0, 0.0): none).
@@ -94,11 +95,12 @@ class Keeper:
     def finish(self, outcome: Outcome) -> None:
         """Keep the final weights (see keep_weights) and the best ones (--keep-best: from an evaluation, so kept
         however the run ended). A completed run's checkpoint goes, as nothing resumes it, unless
-        --keep-checkpoints asked for more than one: then its newest ones stay, a history of the run to load."""
+        --keep-checkpoints asked for more than one: then its newest ones stay, a history of the run to load; or
+        it stopped early: its checkpoint at the stop is what `runner resume RUN --no-early-stop` continues from."""
         self.keep_weights(outcome)
         if self.best is not None:
             self.best.write()
-        if outcome.status == RunStatus.COMPLETED and self.options.keep_checkpoints == 1:
+        if outcome.status == RunStatus.COMPLETED and self.options.keep_checkpoints == 1 and not self.stopped_early:
             self.store.drop_artifacts(self.run_id, "checkpoint")
 
     def save_best(self, done: int, data: bytes) -> None:

@@ -110,6 +110,7 @@ def stopping_handlers(resolved: Resolved, store: Store, run_id: int, keeper: Kee
     if early is not None:
         def record(stopped: dict[str, Any]) -> None:
             patience.call(lambda: store.record_early_stop(run_id, stopped))
+            keeper.stopped_early = True
 
         made.append(EarlyStop(early, direction(early, config.metric_directions), config.patience or 1,
                               config.min_delta or 0.0, record, lambda first: values(early, first)))

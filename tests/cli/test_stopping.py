@@ -77,7 +77,7 @@ def test_ls_show_and_their_json_say_the_run_stopped_early(metric_env, cli, store
     assert "best val_loss weights at step 55 " in shown and f"weights at step {stop + 1} " in shown
     data = json.loads(cli("show", "1", "--json").stdout)
     assert data["early_stop"]["step"] == stop and data["config"]["early_stop"] == "val_loss"
-    assert [k["kind"] for k in data["keeps"]] == ["weights", "best"]
+    assert [k["kind"] for k in data["keeps"]] == ["checkpoint", "best", "weights"]  # the checkpoint at the stop
     assert json.loads(cli("ls", "--json").stdout)[1]["early_stop"]["best_step"] == 54
 
 
@@ -87,8 +87,41 @@ def test_resume_refuses_a_run_that_stopped_early_in_one_line(metric_env, cli, st
     result = cli("resume", "1", code=2)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: run 1 stopped early after step {before.early_stop['step']}")
-    assert "it is complete, so nothing resumes it" in lines[0]
+    assert "it is complete, so nothing resumes it" in lines[0] and "`runner resume 1 --no-early-stop`" in lines[0]
     assert store.get_run(1) == before
+
+
+def test_resume_no_early_stop_continues_it_in_the_same_run_as_if_it_never_stopped(metric_env, cli, store):
+    cli("run", *COUNTED, "--steps", "200", "--early-stop", "val_loss", "--keep-best", "val_loss")
+    stop = store.get_run(1).early_stop["step"]
+    assert "checkpoint" in [a.kind for a in store.artifacts([1])[1]]  # kept at the stop, to continue from
+    result = cli("resume", "1", "--no-early-stop")
+    assert f"run 1: continuing from its checkpoint at step {stop + 1}" in result.stderr
+    cli("run", *COUNTED, "--steps", "200", "--keep-best", "val_loss")  # run 2: never stopped early
+    continued, alone = store.get_run(1), store.get_run(2)
+    assert (continued.status, continued.steps_done, continued.early_stop) == ("completed", 200, None)
+    assert (continued.final_loss, continued.best_loss) == (alone.final_loss, alone.best_loss)
+    assert "early_stop" not in continued.config and "patience" not in continued.config
+    assert [tuple(r[1:3]) for r in store.iter_steps([1])] == [tuple(r[1:3]) for r in store.iter_steps([2])]
+    assert values(store, 1, "val_loss") == values(store, 2, "val_loss")
+    for kind in ("weights", "best"):
+        assert store.latest_artifact(1, kind).data == store.latest_artifact(2, kind).data
+    assert [e.kind for e in store.events(1)] == ["continued", "requeued", "resumed"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["1", "--no-early-stop"], "run 1 did not stop early; --no-early-stop continues a run that did"),
+    (["--no-early-stop"], "--no-early-stop continues runs that stopped early: give their ids"),
+    (["2", "--no-early-stop", "--restart"], "run 2: --no-early-stop continues it from where it stopped, and --restart"),
+])
+def test_resume_no_early_stop_refuses_what_it_cannot_continue(metric_env, cli, store, args, message):
+    cli("run", *COUNTED, "--steps", "20")
+    cli("run", *COUNTED, "--steps", "200", "--early-stop", "val_loss")
+    before = [store.get_run(1), store.get_run(2)]
+    result = cli("resume", *args, code=2)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert [store.get_run(1), store.get_run(2)] == before
 
 
 def test_the_best_weights_are_those_of_the_same_run_stopped_at_its_best_step(metric_env, cli, store, tmp_path):
