@@ -37,8 +37,8 @@ __all__ = ["resume", "resume_sweep", "resume_in", "resume_runs", "resume_one", "
 @execution_options
 @db_option
 @click.pass_context
-def resume(ctx: click.Context, targets: tuple[str, ...], restart: bool, past_early_stop: bool, jobs: int,
-           per_device: int, fail_fast: bool, quiet: bool, db: str | None, **options: Any) -> None:
+def resume(ctx: click.Context, targets: tuple[str, ...], restart: bool, jobs: int, per_device: int, fail_fast: bool,
+           quiet: bool, db: str | None, **options: Any) -> None:
     """Continue interrupted and lost runs, and run what a sweep left queued.
 
     A run continues from its latest checkpoint in the same run: same id,
@@ -63,6 +63,7 @@ def resume(ctx: click.Context, targets: tuple[str, ...], restart: bool, past_ear
     --no-early-stop continues it in the same run from its checkpoint at
     the stop, without early stopping, to its --steps.
     """
+    past_early_stop = options.pop("past_early_stop")
     values = dict(options, jobs=jobs, per_device=per_device, fail_fast=fail_fast)
     executor_settings(dict(options))  # a combination that cannot work is refused before anything is opened
     chosen = execution(options)
