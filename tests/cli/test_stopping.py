@@ -81,6 +81,16 @@ def test_ls_show_and_their_json_say_the_run_stopped_early(metric_env, cli, store
     assert json.loads(cli("ls", "--json").stdout)[1]["early_stop"]["best_step"] == 54
 
 
+def test_the_report_marks_the_curves_where_the_run_stopped_early(metric_env, cli, store, tmp_path):
+    cli("run", *COUNTED, "--steps", "200", "--early-stop", "val_loss")
+    stop = store.get_run(1).early_stop["step"]
+    cli("report", "1", "--metric", "val_loss", "-o", str(tmp_path / "r.html"))
+    page = (tmp_path / "r.html").read_text()
+    # on the loss per step, the loss against time and val_loss: a bar at the stop, its reason on hover
+    assert page.count(f"stopped early after step {stop}: val_loss did not improve for 3 evaluations") == 3
+    assert page.count(f'"x":[{stop}]') >= 2 and "[| stopped early]" in page
+
+
 def test_resume_refuses_a_run_that_stopped_early_in_one_line(metric_env, cli, store):
     cli("run", *COUNTED, "--steps", "200", "--early-stop", "val_loss")
     before = store.get_run(1)
