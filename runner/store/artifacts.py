@@ -1,4 +1,4 @@
-"""What a run keeps besides its numbers: its latest checkpoint(s) and its final weights.
+"""What a run keeps besides its numbers: its latest checkpoint(s), its final weights and its best ones (--keep-best).
 
 By default the bytes live in the ``artifacts`` table, so that a checkpoint
 saved on one host is read on another through a shared PostgreSQL and one
@@ -44,7 +44,7 @@ __all__ = ["INFO_COLUMNS", "FILE_NAME", "READ_CHUNK", "ArtifactInfo", "Artifact"
 
 INFO_COLUMNS = [c for c in artifacts.c if c.name != "data"]
 # The only files a row may name: those write_file makes.
-FILE_NAME = re.compile(r"(checkpoint|weights)-[0-9]+-[0-9a-f]{8}\.(pt|npz)")
+FILE_NAME = re.compile("(" + "|".join(ARTIFACT_KINDS) + r")-[0-9]+-[0-9a-f]{8}\.(pt|npz)")  # of every kind, "best" too
 READ_CHUNK = 1 << 20
 
 
@@ -54,7 +54,7 @@ class ArtifactInfo:
 
     id: int
     run_id: int
-    kind: str  # "checkpoint" or "weights"
+    kind: str  # "checkpoint", "weights" or "best" (ARTIFACT_KINDS)
     step: int  # the steps done when it was saved
     format: str  # "pt" or "npz"
     size: int

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.config import Resolved, RunConfig
+from runner.config import DEFAULT_PATIENCE, Resolved, RunConfig
 from runner.errors import RunNotFound, StorageError, StorageUnavailable
 from runner.status import RunStatus
 from runner.training.buffers import MetricRow, Row
@@ -94,13 +94,15 @@ def stopping_handlers(resolved: Resolved, store: Store, run_id: int, keeper: Kee
     config = resolved.config
     made: list[Handler] = []
 
-    def values(metric: str, before: int) -> list[tuple[int, float]]:
-        return [(step, value) for _, _, step, value in store.iter_metrics([run_id], [metric]) if step < before]
+    def values(metric: str, before: int) -> list[tuple[int, float]]:  # a passing fault of the store is ridden out
+        return patience.call(lambda: [(step, value) for _, _, step, value in store.iter_metrics([run_id], [metric])
+                                      if step < before])
 
     best, early = config.keep_best, config.early_stop
     if best is not None:
         def kept_best(first: int) -> tuple[int, float] | None:  # the best a resumed run kept: (step index, value)
-            infos = [a for a in store.artifacts([run_id])[run_id] if a.kind == "best" and a.step <= first]
+            infos = [a for a in patience.call(lambda: store.artifacts([run_id])[run_id]) if a.kind == "best"
+                     and a.step <= first]
             at = dict(values(best, first)).get(infos[-1].step - 1) if infos else None
             return None if at is None else (infos[-1].step - 1, at)
 
@@ -109,10 +111,10 @@ def stopping_handlers(resolved: Resolved, store: Store, run_id: int, keeper: Kee
         made.append(keeper.best)
     if early is not None:
         def record(stopped: dict[str, Any]) -> None:
-            patience.call(lambda: store.record_early_stop(run_id, stopped))
             keeper.stopped_early = True
+            patience.call(lambda: store.record_early_stop(run_id, stopped))
 
-        made.append(EarlyStop(early, direction(early, config.metric_directions), config.patience or 1,
+        made.append(EarlyStop(early, direction(early, config.metric_directions), config.patience or DEFAULT_PATIENCE,
                               config.min_delta or 0.0, record, lambda first: values(early, first)))
     return made
 

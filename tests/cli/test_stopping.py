@@ -147,6 +147,14 @@ def test_the_best_weights_are_those_of_the_same_run_stopped_at_its_best_step(met
     assert store.latest_artifact(1, "weights").info.step == 120  # the final ones are kept too
 
 
+def test_the_best_weights_go_under_artifacts_as_the_others_do(metric_env, cli, store, tmp_path):
+    (tmp_path / "kept").mkdir()
+    cli("run", *COUNTED, "--steps", "60", "--keep-best", "val_loss", "--artifacts", str(tmp_path / "kept"))
+    best = next(a for a in store.artifacts([1])[1] if a.kind == "best")
+    assert best.step == 55 and best.file is not None and (tmp_path / "kept" / best.file).is_file()
+    assert store.latest_artifact(1, "best").data == (tmp_path / "kept" / best.file).read_bytes()
+
+
 def test_load_model_gives_the_best_or_the_final_weights(metric_env, cli, store, db_url):
     import runner
 
