@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from runner.formatting import format_ids, format_loss
+from runner.formatting import format_early_stop, format_ids, format_loss
 from runner.report.data import Group, ReportData, RunData, format_value
 from runner.report.metric_data import tracked
 from runner.report.style import STATUS_WORDS, star
@@ -106,7 +106,7 @@ def run_note(run: RunData) -> str:
         return run.error
     if run.status != "completed":
         return f"{run.summary.steps} of {run.steps} steps stored"
-    return ""
+    return format_early_stop(run.early_stop) or ""  # a run that stopped early: where and why
 
 
 SUMMARY_HEAD = ("Run or group", "Model", "Optimizer", "lr", "Device", "Status", "Final loss", "Best loss", "Steps/s",

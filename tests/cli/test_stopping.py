@@ -86,9 +86,11 @@ def test_the_report_marks_the_curves_where_the_run_stopped_early(metric_env, cli
     stop = store.get_run(1).early_stop["step"]
     cli("report", "1", "--metric", "val_loss", "-o", str(tmp_path / "r.html"))
     page = (tmp_path / "r.html").read_text()
-    # on the loss per step, the loss against time and val_loss: a bar at the stop, its reason on hover
-    assert page.count(f"stopped early after step {stop}: val_loss did not improve for 3 evaluations") == 3
+    # on the loss per step, the loss against time and val_loss: a bar at the stop, its reason on hover; and the
+    # summary table's note
+    assert page.count(f"stopped early after step {stop}: val_loss did not improve for 3 evaluations") == 3 + 1
     assert page.count(f'"x":[{stop}]') >= 2 and "[| stopped early]" in page
+    assert f"<small>stopped early after step {stop}: val_loss did not improve" in page  # the summary's note
 
 
 def test_resume_refuses_a_run_that_stopped_early_in_one_line(metric_env, cli, store):
