@@ -16,6 +16,7 @@ import click
 
 from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
 from runner.cli.params import SECONDS
+from runner.environment import MAX_THREADS
 from runner.training.patience import DEFAULT_DEADLINE
 
 if TYPE_CHECKING:
@@ -61,6 +62,10 @@ OPTIONS: dict[str, Callable[[Any], Any]] = {
     "weights": click.option(
         "--weights/--no-weights", default=None,
         help="Keep the run's final weights (runner weights RUN).  [default: kept up to 256 MB; --weights above]"),
+    "threads": click.option(
+        "--threads", type=click.IntRange(1, MAX_THREADS), metavar="N",
+        help="CPU threads for torch (and a NumPy model's BLAS).  [default: $OMP_NUM_THREADS; else 1 per sweep "
+             "worker, torch's own for a single run]"),
 }
 
 
