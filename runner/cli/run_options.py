@@ -22,7 +22,7 @@ from runner.training.patience import DEFAULT_DEADLINE
 if TYPE_CHECKING:
     from runner.training.options import ExecOptions
 
-__all__ = ["INTERNAL", "OPTIONS", "execution_options", "given", "as_flags", "execution"]
+__all__ = ["INTERNAL", "OPTIONS", "execution_options", "given", "as_flags", "DERIVED", "settings_flags", "execution"]
 
 INTERNAL = {"flush_seconds"}  # ExecOptions fields that are no command-line option (tests set them)
 
@@ -99,6 +99,34 @@ def as_flags(recorded: Any) -> str:
             words += [] if value is None else ["--weights" if value else "--no-weights"]
         elif value is not None:
             words += [flag, shlex.quote(str(value))]
+    return " ".join(words) or "-"
+
+
+DERIVED = {"metric_directions"}  # training options a run keeps that come from its model, not from its command line
+
+
+def settings_flags(record: Any) -> str:
+    """The training options a stored run was given (RunConfig.training_options: --batch-size, --eval-every,
+    --track and any added since) as the flags that give them, ``-`` for none."""
+    import shlex
+
+    from runner.config import RunConfig
+
+    try:
+        config = RunConfig(model=record.model, optimizer=record.optimizer, dataset=record.dataset, lr=record.lr,
+                           steps=record.steps, seed=record.seed, **(record.config or {}))
+    except TypeError:  # a run recorded by a newer runner, with a training option this one does not know
+        return "-"
+    words = []
+    for name, value in config.training_options().items():
+        if name in DERIVED:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            words.append(flag)
+        else:
+            shown = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+            words += [flag, shlex.quote(shown)]
     return " ".join(words) or "-"
 
 

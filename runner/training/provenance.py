@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-__all__ = ["packages", "distribution_entry", "git_head", "changes"]
+__all__ = ["packages", "distribution_entry", "git_head", "recorded_with", "trained_with", "changes", "describe"]
 
 SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # SHA-1, or SHA-256 for a repository that uses it
+RUNNER_SOURCE = Path(__file__).resolve().parents[1]  # the runner package this module is part of
 GIT_TIMEOUT = 5.0  # seconds `git rev-parse` may take before the commit is left unknown
 
 
@@ -45,13 +46,9 @@ def distribution_entry(name: str) -> dict[str, str | None]:
     except importlib.metadata.PackageNotFoundError:
         return {"version": None, "commit": None}
     commit = _commit(dist)
-    if name != "runner":
-        return {"version": dist.version, "commit": commit}
-    import runner  # the source that runs, which an editable install's metadata may lag (or $PYTHONPATH replace)
-
-    if commit is not None and _editable(dist):
-        commit = git_head(Path(runner.__file__).parent)
-    return {"version": runner.__version__, "commit": commit}
+    if name == "runner" and commit is not None and _editable(dist):
+        commit = git_head(RUNNER_SOURCE)  # the source that runs, which $PYTHONPATH may have put before the install
+    return {"version": dist.version, "commit": commit}
 
 
 def _direct_url(dist: importlib.metadata.Distribution) -> dict[str, Any]:
@@ -145,17 +142,31 @@ def _rev_parse(directory: Path) -> str | None:
     return sha if result.returncode == 0 and SHA.match(sha) else None
 
 
-def changes(recorded: Mapping[str, Any] | None, now: Mapping[str, Any]) -> list[str]:
-    """What differs between a run's recorded packages and ``now``'s, as ``NAME OLD -> NEW`` (each a version and
-    a short commit); empty where the run recorded none (before 0010) or nothing changed."""
-    if not isinstance(recorded, Mapping):
-        return []
-    words = []
-    for name in sorted(set(recorded) | set(now)):
-        before, after = recorded.get(name), now.get(name)
-        if before != after:
-            words.append(f"{name} {describe(before)} -> {describe(after)}")
-    return words
+def recorded_with(record: Any) -> dict[str, Any]:
+    """What a stored run (a RunRecord) trained with: Python, torch and NumPy (its version columns) and, since
+    0010, its packages, each as ``{"version", "commit"}``."""
+    found: dict[str, Any] = {name: {"version": getattr(record, f"{name}_version"), "commit": None}
+                             for name in ("python", "torch", "numpy")}
+    if isinstance(record.packages, Mapping):
+        found.update(record.packages)
+    return found
+
+
+def trained_with(origins: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run of plugins ``origins`` would train with in this process, as ``recorded_with`` has it."""
+    from runner.store.rows import environment
+
+    versions = environment()
+    return {**{name: {"version": versions[f"{name}_version"], "commit": None} for name in ("python", "torch", "numpy")},
+            **packages(origins)}
+
+
+def changes(recorded: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """What differs between ``recorded`` and ``now`` (as ``recorded_with`` gives them), each as
+    ``NAME OLD -> NEW``; only the names ``recorded`` holds where it holds no packages (a run from before 0010)."""
+    names = set(recorded) | set(now) if "runner" in recorded else set(recorded)
+    return [f"{name} {describe(recorded.get(name))} -> {describe(now.get(name))}"
+            for name in sorted(names) if recorded.get(name) != now.get(name)]
 
 
 def describe(entry: Any) -> str:
