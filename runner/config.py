@@ -18,7 +18,7 @@ from runner.contracts import plugin_label
 from runner.errors import ConfigError, OptionError, PluginError
 from runner.formatting import format_settings
 from runner.kinds import NAMES
-from runner.registry import Registry, unknown_name_message
+from runner.registry import Origin, Registry, unknown_name_message
 from runner.request import RunChoice
 from runner.shapes import check_fit, dataset_shapes
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
@@ -83,6 +83,7 @@ class Resolved:
     dataset: DatasetSpec
     label: str  # who is at fault when the model misbehaves: plugin, package and model
     labels: Mapping[str, str] = field(default_factory=dict)  # the same for "dataset" and "optimizer" (their builds)
+    origins: Mapping[str, Origin] = field(default_factory=dict)  # by kind: the plugin that registered each (provenance)
 
     @property
     def backend(self) -> str:
@@ -98,6 +99,7 @@ def specs_for(registry: Registry, config: RunConfig) -> Resolved:
         registry.dataset(config.dataset),
         plugin_label(registry, "model", config.model),
         {kind: plugin_label(registry, kind, getattr(config, kind)) for kind in ("dataset", "optimizer")},
+        {kind: registry.get(kind, name).origin for kind in NAMES if (name := getattr(config, kind, None))},
     )
 
 

@@ -102,6 +102,8 @@ class RunData:
     series: Series = field(repr=False)  # every stored step, or the rows read (ReportData.sampling)
     metric_names: tuple[str, ...] = ()  # every metric the run recorded, gathered or not
     metrics: dict[str, RunMetric] = field(default_factory=dict, repr=False)  # the gathered ones it recorded
+    threads: int | None = None  # the CPU threads it trained with (runs.threads)
+    packages: dict[str, Any] = field(default_factory=dict)  # {distribution: {"version", "commit"}} (runs.packages)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -469,6 +471,8 @@ def run_data(
         series=series,
         metric_names=metric_names,
         metrics=metrics or {},
+        threads=record.threads,
+        packages=record.packages if isinstance(record.packages, dict) else {},
     )
 
 
