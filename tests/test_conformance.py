@@ -329,3 +329,66 @@ def test_state_given_through_state_dict_resumes_exactly(resuming, name, kind, ch
     results = {r.name: r for r in check_plugin(name, kind, resuming)}
     assert results[check].status == "pass", format_results(list(results.values()))
     assert "resumed from its checkpoint: the same" in results[check].detail
+
+
+BUGS = "tests.support.evaluation_bugs"
+
+
+@pytest.fixture(scope="module")
+def evaluating():
+    """check_evaluation on the planted evaluation bugs (tests.support.evaluation_bugs), once per model."""
+    from runner.testing.measures import check_evaluation
+
+    registry = load_registry(extra_modules=(BUGS,))
+    return functools.cache(lambda name: check_evaluation(registry, name))
+
+
+@pytest.mark.parametrize("name, detail", [
+    ("eb_never_train", "made harmless by runner's evaluation mode: alone, its evaluate() would leave module "
+                       "'(the model)' (Sequential), module '0' (Linear), module '1' (BatchNorm1d) and 3 more in "
+                       "evaluation mode (eval() without train())"),
+    ("eb_no_eval", "made harmless by runner's evaluation mode: alone, its evaluate() would run module '1' "
+                   "(BatchNorm1d), module '3' (Dropout) in training mode (no eval()), change buffer "
+                   "'1.running_mean' (BatchNorm1d), buffer '1.running_var' (BatchNorm1d), buffer "
+                   "'1.num_batches_tracked' (BatchNorm1d)"),
+])
+def test_an_evaluation_bug_runner_makes_harmless_passes_and_says_which(evaluating, name, detail):
+    result = evaluating(name)
+    assert result.status == "pass", result.detail
+    assert "every module's training flag and buffer as they were; with an evaluation after step 2 the 6 losses are " \
+           "those without, bit for bit" in result.detail
+    assert result.detail.endswith(detail)
+
+
+def test_a_careful_evaluate_passes_with_nothing_to_say(evaluating):
+    result = evaluating("eb_clean")
+    assert result.status == "pass" and "made harmless" not in result.detail
+
+
+@pytest.mark.parametrize("name, detail", [
+    ("eb_forces_train", "its evaluate() ran module '1' (BatchNorm1d), module '3' (Dropout) in training mode, though "
+                        "runner had put the model in evaluation mode"),
+    ("eb_forces_train", "its evaluate() changed buffer '1.running_mean' (BatchNorm1d), buffer '1.running_var' "
+                        "(BatchNorm1d), buffer '1.num_batches_tracked' (BatchNorm1d); runner put it back"),
+    ("eb_hidden", "with an evaluation after step 2, the losses differ from those without from step 3 on: evaluating "
+                  "changes what training computes; a torch model: give runner its nn.Module (AutogradModel(..., "
+                  "module=net)"),
+])
+def test_an_evaluation_bug_runner_cannot_undo_fails_the_check_naming_the_module_or_buffer(evaluating, name, detail):
+    result = evaluating(name)
+    assert not result.passed and detail in result.detail
+
+
+def test_were_runner_not_to_put_flags_and_buffers_back_the_check_names_them(monkeypatch):
+    from runner.testing.measures import check_evaluation
+    from runner.training.modes import Watched
+
+    registry = load_registry(extra_modules=(BUGS,))
+    monkeypatch.setattr(Watched, "restore", lambda self: None)
+    result = check_evaluation(registry, "eb_no_eval")  # left in evaluation mode by runner: its flags are changed
+    assert not result.passed and result.detail.startswith(
+        "evaluating with its evaluate() on the validation split of 'evalsplit' changed the training flag of module "
+        "'(the model)' (Sequential), the training flag of module '0' (Linear)")
+    result = check_evaluation(registry, "eb_forces_train")  # batch norm run in training mode: its buffers are changed
+    assert "changed buffer '1.running_mean' (BatchNorm1d), buffer '1.running_var' (BatchNorm1d), buffer " \
+           "'1.num_batches_tracked' (BatchNorm1d): evaluation must leave training as it was" in result.detail

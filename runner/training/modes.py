@@ -39,10 +39,6 @@ class Watched:
     buffers: list[tuple[Any, str, str, Any, Any]]  # (owner, attribute, full name, the tensor, a copy of it)
     ran_in_training: dict[str, None] = field(default_factory=dict)  # names, in the order they ran
 
-    def in_training(self) -> list[str]:
-        """The modules in training mode now, described (``'net.drop' (Dropout)``)."""
-        return [named(name, module) for name, module in self.modules if module.training]
-
     def flags_changed(self) -> list[str]:
         """The modules whose training flag differs now from before the evaluation."""
         return [named(name, module) for (name, module), flag in zip(self.modules, self.flags) if module.training != flag]
