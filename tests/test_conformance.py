@@ -392,3 +392,36 @@ def test_were_runner_not_to_put_flags_and_buffers_back_the_check_names_them(monk
     result = check_evaluation(registry, "eb_forces_train")  # batch norm run in training mode: its buffers are changed
     assert "changed buffer '1.running_mean' (BatchNorm1d), buffer '1.running_var' (BatchNorm1d), buffer " \
            "'1.num_batches_tracked' (BatchNorm1d): evaluation must leave training as it was" in result.detail
+
+
+LION = "tests.support.lion"
+
+
+@pytest.fixture(scope="module")
+def lion():
+    registry = load_registry(extra_modules=(LION,))
+    return registry, functools.cache(lambda name, kind: check_plugin(name, kind, registry))
+
+
+@pytest.mark.parametrize("optimizer", ["lion", "heavy"])
+def test_an_optimizer_that_declares_its_lr_trains_every_model_at_the_models_own_lr(lion, optimizer):
+    """heavy's 1e-3 with momentum diverges the tutorial's tensor model in 3 steps; at the model's 1e-6 it trains."""
+    registry, checked = lion
+    result = {r.name: r for r in checked(optimizer, "optimizer")}["every model"]
+    assert result.status == "pass", result.detail
+    declared = registry.optimizers[optimizer].spec.lr
+    assert f"at their own lr, below this optimizer's {declared:g})" in result.detail
+    tensor = {r.name: r for r in checked("tensor", "model")}["every optimizer"]
+    assert tensor.status == "pass", tensor.detail
+    assert tensor.detail.endswith("(heavy, lion at the model's lr, 1e-06, below their own)")
+
+
+def test_paired_lr_keeps_a_models_recipe_and_a_smaller_declared_lr(lion):
+    from runner.testing.pairs import paired_lr
+
+    registry, _ = lion
+    assert paired_lr(registry, "tensor", "heavy") == {"lr": 1e-6}  # 1e-3 > the model's 1e-6
+    assert paired_lr(registry, "tensor", "adam") == {}  # declares none: the model's lr, as a run takes it
+    assert paired_lr(registry, "tensor", "gd") == {}  # the model's own optimizer: its recipe
+    assert paired_lr(registry, "dynamic", "heavy") == {"lr": 1e-4}  # dynamic's own 1e-4, below heavy's 1e-3
+    assert paired_lr(registry, "dynamic", "lion") == {}  # lion's 1e-4 is not larger: kept, as a run takes it
