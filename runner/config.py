@@ -27,11 +27,13 @@ __all__ = ["DEFAULT_STEPS", "DEFAULT_SEED", "DEFAULT_DATASET", "SECTIONS", "RunC
     "Plugins", "resolve", "look_up", "check_backend", "settings", "check_plugin_settings", "check_batch_size_fits",
     "default_lr", "check_lr", "probe_optimizer", "check_steps", "check_seed", "check_eval_every", "check_track",
     "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type"]
+__all__ += ["LR_FROM_OPTIMIZER", "lr_is_the_optimizers"]  # an lr implied by the optimizer (apart: fewer merge conflicts)
 
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0
 DEFAULT_DATASET = "random"
 SECTIONS = NAMES  # the --set prefixes: model.KEY, optimizer.KEY, dataset.KEY
+LR_FROM_OPTIMIZER = "optimizer"  # RunConfig.lr_source of a run whose lr is its optimizer's declared one
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class RunConfig:
     # The model's declared metric directions, kept with the run so that "best" is right
     # wherever the run is read, even where the plugin is not installed.
     metric_directions: dict[str, str] = field(default_factory=dict)
+    # LR_FROM_OPTIMIZER when no --lr was given and lr is the optimizer's declared one (default_lr): part of
+    # the optimizer's setting, so a report compares two such runs as differing in optimizer alone. None otherwise.
+    lr_source: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "track", tuple(self.track))  # a stored run's JSON gives a list
@@ -69,7 +74,7 @@ class RunConfig:
         without them is stored exactly as before they existed.
         """
         chosen = {"batch_size": self.batch_size, "eval_every": self.eval_every, "track": list(self.track),
-                  "metric_directions": dict(self.metric_directions)}
+                  "metric_directions": dict(self.metric_directions), "lr_source": self.lr_source}
         return {key: value for key, value in chosen.items() if value}
 
 
@@ -130,6 +135,7 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
     check_plugin_settings(registry, plugins, sections)
     lr = check_lr(default_lr(plugins.model, plugins.names["optimizer"], plugins.optimizer) if choice.lr is None
                   else choice.lr)
+    implied = choice.lr is None and lr_is_the_optimizers(plugins.model, plugins.names["optimizer"], plugins.optimizer)
     probe_optimizer(plugin_label(registry, "optimizer", plugins.names["optimizer"]), plugins.optimizer,
                     plugins.model.backend, lr, sections["optimizer"], recipe)
     steps = check_steps((plugins.model.steps or DEFAULT_STEPS) if choice.steps is None else choice.steps)
@@ -145,6 +151,7 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
         seed=seed, device=choice.device, name=choice.name, model_params=sections["model"],
         optimizer_options=sections["optimizer"], dataset_params=sections["dataset"], batch_size=choice.batch_size,
         eval_every=choice.eval_every, track=track, metric_directions=dict(plugins.model.metrics),
+        lr_source=LR_FROM_OPTIMIZER if implied else None,
     )
     return specs_for(registry, config)
 
@@ -205,9 +212,15 @@ def default_lr(model_spec: ModelSpec, optimizer_name: str, optimizer_spec: Optim
     with another optimizer, that optimizer's declared lr; the model's lr
     when the optimizer declares none.
     """
-    if optimizer_name == model_spec.optimizer or optimizer_spec.lr is None:
+    if not lr_is_the_optimizers(model_spec, optimizer_name, optimizer_spec):
         return model_spec.lr
+    assert optimizer_spec.lr is not None  # lr_is_the_optimizers says it declares one
     return optimizer_spec.lr
+
+
+def lr_is_the_optimizers(model_spec: ModelSpec, optimizer_name: str, optimizer_spec: OptimizerSpec) -> bool:
+    """Whether a run given no --lr takes the optimizer's declared lr (default_lr's second case)."""
+    return optimizer_name != model_spec.optimizer and optimizer_spec.lr is not None
 
 
 def check_lr(lr: Any) -> float:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from runner.config import LR_FROM_OPTIMIZER
 from runner.errors import RunnerError
 from runner.formatting import canonical
 from runner.kinds import KINDS
@@ -102,6 +103,7 @@ class RunData:
     series: Series = field(repr=False)  # every stored step, or the rows read (ReportData.sampling)
     metric_names: tuple[str, ...] = ()  # every metric the run recorded, gathered or not
     metrics: dict[str, RunMetric] = field(default_factory=dict, repr=False)  # the gathered ones it recorded
+    lr_implied: bool = False  # no --lr: the lr is its optimizer's declared one (RunConfig.lr_source), part of it
 
     @property
     def config(self) -> dict[str, Any]:
@@ -468,6 +470,7 @@ def run_data(
         },
         series=series,
         metric_names=metric_names,
+        lr_implied=(record.config or {}).get("lr_source") == LR_FROM_OPTIMIZER,
         metrics=metrics or {},
     )
 
