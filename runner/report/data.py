@@ -102,8 +102,8 @@ class RunData:
     versions: dict[str, str | None]  # runner, torch, numpy, python as the run recorded them
     series: Series = field(repr=False)  # every stored step, or the rows read (ReportData.sampling)
     metric_names: tuple[str, ...] = ()  # every metric the run recorded, gathered or not
-    metrics: dict[str, RunMetric] = field(default_factory=dict, repr=False)  # the gathered ones it recorded
     lr_implied: bool = False  # no --lr: the lr is its optimizer's declared one (RunConfig.lr_source), part of it
+    metrics: dict[str, RunMetric] = field(default_factory=dict, repr=False)  # the gathered ones it recorded
 
     @property
     def config(self) -> dict[str, Any]:
