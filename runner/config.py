@@ -24,16 +24,15 @@ from runner.shapes import check_fit, dataset_shapes
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
 
 __all__ = ["DEFAULT_STEPS", "DEFAULT_SEED", "DEFAULT_DATASET", "SECTIONS", "RunConfig", "Resolved", "specs_for",
+    "LR_FROM_OPTIMIZER", "lr_is_the_optimizers",
     "Plugins", "resolve", "look_up", "check_backend", "settings", "check_plugin_settings", "check_batch_size_fits",
     "default_lr", "check_lr", "probe_optimizer", "check_steps", "check_seed", "check_eval_every", "check_track",
     "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type"]
-__all__ += ["LR_FROM_OPTIMIZER", "lr_is_the_optimizers"]  # an lr implied by the optimizer (apart: fewer merge conflicts)
 
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0
 DEFAULT_DATASET = "random"
 SECTIONS = NAMES  # the --set prefixes: model.KEY, optimizer.KEY, dataset.KEY
-LR_FROM_OPTIMIZER = "optimizer"  # RunConfig.lr_source of a run whose lr is its optimizer's declared one
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,9 @@ class RunConfig:
     seed: int
     device: str = "auto"
     name: str | None = None
+    # LR_FROM_OPTIMIZER when no --lr was given and lr is the optimizer's declared one (default_lr): part of
+    # the optimizer's setting, so a report compares two such runs as differing in optimizer alone. None otherwise.
+    lr_source: str | None = None
     model_params: dict[str, Any] = field(default_factory=dict)
     optimizer_options: dict[str, Any] = field(default_factory=dict)
     dataset_params: dict[str, Any] = field(default_factory=dict)
@@ -57,9 +59,6 @@ class RunConfig:
     # The model's declared metric directions, kept with the run so that "best" is right
     # wherever the run is read, even where the plugin is not installed.
     metric_directions: dict[str, str] = field(default_factory=dict)
-    # LR_FROM_OPTIMIZER when no --lr was given and lr is the optimizer's declared one (default_lr): part of
-    # the optimizer's setting, so a report compares two such runs as differing in optimizer alone. None otherwise.
-    lr_source: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "track", tuple(self.track))  # a stored run's JSON gives a list
@@ -148,10 +147,10 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
         check_batch_size_fits(choice.batch_size, plugins, sections["dataset"], seed)
     config = RunConfig(
         model=choice.model, optimizer=plugins.names["optimizer"], dataset=plugins.names["dataset"], lr=lr, steps=steps,
+        lr_source=LR_FROM_OPTIMIZER if implied else None,
         seed=seed, device=choice.device, name=choice.name, model_params=sections["model"],
         optimizer_options=sections["optimizer"], dataset_params=sections["dataset"], batch_size=choice.batch_size,
         eval_every=choice.eval_every, track=track, metric_directions=dict(plugins.model.metrics),
-        lr_source=LR_FROM_OPTIMIZER if implied else None,
     )
     return specs_for(registry, config)
 
@@ -203,6 +202,9 @@ def check_batch_size_fits(batch_size: int, plugins: Plugins, dataset_params: Map
     """--batch-size: a positive whole number, at most the rows of the dataset's training split."""
     rows = dataset_shapes(plugins.dataset, plugins.model.backend, dataset_params, seed)[0][0]
     check_batch_size(batch_size, rows, plugins.names["dataset"])
+
+
+LR_FROM_OPTIMIZER = "optimizer"  # RunConfig.lr_source of a run whose lr is its optimizer's declared one
 
 
 def default_lr(model_spec: ModelSpec, optimizer_name: str, optimizer_spec: OptimizerSpec) -> float:
