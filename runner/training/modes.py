@@ -80,8 +80,7 @@ def evaluation_mode(model: Any, switch: bool = True, record: bool = False) -> It
         yield None
         return
     watched = _saved(module)
-    hooks = [m.register_forward_pre_hook(_recorder(watched, name)) for name, m in watched.modules
-             if _mode_matters(m)] if record else []
+    hooks = _watch_forward(watched) if record else []
     try:
         if switch:
             module.eval()
@@ -100,6 +99,18 @@ def _saved(module: Any) -> Watched:
         buffers = [(owner, attribute, f"{prefix}.{attribute}" if prefix else attribute, tensor, tensor.clone())
                    for prefix, owner in modules for attribute, tensor in owner.named_buffers(recurse=False)]
     return Watched(modules, [m.training for _, m in modules], buffers)
+
+
+def _watch_forward(watched: Watched) -> list[Any]:
+    """Forward pre-hooks noting each dropout or norm module that runs in training mode; their handles."""
+    hooks = []
+    for name, module in watched.modules:
+        if _mode_matters(module):
+            try:
+                hooks.append(module.register_forward_pre_hook(_recorder(watched, name)))
+            except RuntimeError:  # a scripted module takes no hooks: it is not watched
+                continue
+    return hooks
 
 
 def _mode_matters(module: Any) -> bool:

@@ -104,3 +104,25 @@ def test_a_model_with_no_module_runner_can_find_is_left_alone(registry):
         assert watched is None
     run = record(registry, "tensor", steps=4, dataset="random")
     assert run.outcome.status == "completed"
+
+
+def test_an_evaluate_that_raises_still_leaves_flags_and_buffers_as_they_were(metric_env, monkeypatch):
+    import torch
+
+    from runner.training.evaluation import Evaluator
+    from tests.support.evaluation_bugs import model
+
+    made = model(6, 3, "cpu")
+    before = {name: b.clone() for name, b in made.module.named_buffers()}
+
+    def evaluate(x, y):
+        made.module.train()
+        made.module(x)  # batch norm updates its statistics in training mode
+        raise RuntimeError("evaluate broke")
+
+    made.evaluate = evaluate
+    made.module[3].eval()  # the plugin's own choice for one module
+    with pytest.raises(RuntimeError, match="evaluate broke"):
+        Evaluator(made, torch.randn(8, 6), torch.zeros(8, 3), "torch")()
+    assert [m.training for m in made.module] == [True, True, True, False, True]
+    assert all(torch.equal(b, before[name]) for name, b in made.module.named_buffers())
