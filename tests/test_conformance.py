@@ -425,3 +425,16 @@ def test_paired_lr_keeps_a_models_recipe_and_a_smaller_declared_lr(lion):
     assert paired_lr(registry, "tensor", "gd") == {}  # the model's own optimizer: its recipe
     assert paired_lr(registry, "dynamic", "heavy") == {"lr": 1e-4}  # dynamic's own 1e-4, below heavy's 1e-3
     assert paired_lr(registry, "dynamic", "lion") == {}  # lion's 1e-4 is not larger: kept, as a run takes it
+
+
+def test_plugins_check_says_which_evaluation_bug_runner_made_harmless_and_fails_the_other(cli, monkeypatch):
+    monkeypatch.setenv("RUNNER_PLUGINS", BUGS)
+    harmless = json.loads(cli("plugins", "check", "eb_never_train", "--json").stdout)
+    assert harmless["passed"] is True
+    (evaluation,) = [c for c in harmless["checks"] if c["name"] == "evaluation"]
+    assert "made harmless by runner's evaluation mode: alone, its evaluate() would leave module '(the model)' " \
+           "(Sequential)" in evaluation["detail"]
+    result = cli("plugins", "check", "eb_forces_train", code=1)
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("evaluation ")]
+    assert " FAIL " in line and "ran module '1' (BatchNorm1d), module '3' (Dropout) in training mode" in line
+    assert result.stderr.splitlines()[-1] == "model 'eb_forces_train': 1 of 11 checks failed"

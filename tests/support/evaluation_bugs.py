@@ -36,7 +36,7 @@ def evalsplit_validation(backend, n=32):
 def net(d_in, d_out):
     import torch
 
-    return torch.nn.Sequential(torch.nn.Linear(d_in, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
+    return torch.nn.Sequential(torch.nn.Linear(d_in, 16, bias=False), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
                                torch.nn.Dropout(0.3), torch.nn.Linear(16, d_out))
 
 
