@@ -158,11 +158,14 @@ def resume_runs(ids: Sequence[int], restart: bool, execution: ExecOptions, given
 
             for record, resolved, device, _ in plans:
                 if record.status in RESUMABLE or past_early_stop:
-                    check_resumable(store, record, resolved, device)
+                    checkpoint = check_resumable(store, record, resolved, device)
+                    if past_early_stop and checkpoint is None:  # before any run is changed
+                        raise RunStateError(f"run {record.id} stopped early but kept no checkpoint to continue from; "
+                                            "nothing was changed; run its config again without --early-stop")
         codes = []
         for record, resolved, device, options in plans:
             warn_if_changed([record], registry, f"run {record.id} was")
-            if past_early_stop:  # its checkpoint at the stop was checked above; reopen_stopped_early says if it has none
+            if past_early_stop:  # its checkpoint at the stop was checked above
                 say_where_each_starts({record.id: store.continue_past_early_stop(record.id)})
             elif record.status in RESUMABLE:  # a queued one (of a sweep) is simply taken
                 say_where_each_starts(store.requeue([record.id], restart))

@@ -136,6 +136,16 @@ def test_resume_no_early_stop_refuses_what_it_cannot_continue(metric_env, cli, s
     assert [store.get_run(1), store.get_run(2)] == before
 
 
+def test_resume_no_early_stop_refuses_a_run_without_its_checkpoint_before_changing_any(metric_env, cli, store):
+    for _ in range(2):
+        cli("run", *COUNTED, "--steps", "200", "--early-stop", "val_loss")
+    store.drop_artifacts(2, "checkpoint")  # as a run made before early-stopped runs kept theirs
+    before = [store.get_run(1), store.get_run(2)]
+    result = cli("resume", "1", "2", "--no-early-stop", code=2)
+    assert "run 2 stopped early but kept no checkpoint to continue from; nothing was changed" in result.stderr
+    assert [store.get_run(1), store.get_run(2)] == before
+
+
 def test_the_best_weights_are_those_of_the_same_run_stopped_at_its_best_step(metric_env, cli, store, tmp_path):
     cli("run", *COUNTED, "--steps", "120", "--keep-best", "val_loss")
     best = store.latest_artifact(1, "best")
