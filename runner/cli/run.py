@@ -81,6 +81,7 @@ def run(ctx: click.Context, sweep: str | None, add: bool, dry_run: bool, quiet: 
       runner run --model sequential --optimizer adam --lr 1e-4
       runner run --model numpy --steps 2000 --set hidden=200 --name wide
       runner run --model digits_mlp --batch-size 64 --eval-every 50 --track lr,grad_norm
+      runner run --model digits_mlp --eval-every 20 --early-stop val_loss --patience 3 --keep-best val_loss
       runner run --model sequential,module --optimizer sgd,adam --lr 1e-5,1e-4 --seed 0-4 --sweep first --jobs 2
     """
     from runner.grid import expand
