@@ -6,7 +6,7 @@ import pickle
 import numpy
 import pytest
 
-from runner.checkpoints.weight_files import export_weights, load_weights, save_weights
+from runner.checkpoints.weight_files import export_weights, load_weights, save_weights, snapshot, weights_bytes
 from runner.errors import CheckpointError
 from runner.testing.snapshots import same
 from tests.checkpoints.conftest import MODELS, SMALL, losses, prepared
@@ -63,3 +63,17 @@ def _object_npz(obj):
     buffer = io.BytesIO()
     numpy.savez(buffer, p0=numpy.array([obj], dtype=object))
     return buffer.getvalue()
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_snapshot_is_a_copy_that_training_does_not_move_and_gives_the_weights_file_of_its_time(builtins, model):
+    trainer = prepared(builtins, model, 4)
+    losses(trainer, 2)
+    copy, then = snapshot(trainer.model, trainer.backend), export_weights(trainer.model, trainer.backend)
+    losses(trainer, 4, start=2)  # the weights move on; the copy (--keep-best's) must not
+    assert weights_bytes(copy, trainer.backend) != export_weights(trainer.model, trainer.backend)
+    fresh, kept = prepared(builtins, model, 4), prepared(builtins, model, 4)
+    load_weights(fresh.model, fresh.backend, weights_bytes(copy, trainer.backend))
+    load_weights(kept.model, kept.backend, then)
+    assert same([p.detach() if hasattr(p, "detach") else p for p in fresh.model.parameters()],
+                [p.detach() if hasattr(p, "detach") else p for p in kept.model.parameters()])
