@@ -16,7 +16,11 @@ losses on the GPU and reads them once at the end, and the NumPy model is left ou
 The ``metrics`` rows time the tutorial's nn.Sequential reporting two
 training metrics (the mean and the largest absolute error) with
 ``--eval-every 10`` (``metered`` in tests/support/metric_plugins.py),
-against a bare loop that computes and keeps the same values itself.
+against a bare loop that computes and keeps the same values itself. The
+``features`` rows add ``--schedule cosine --warmup 50``, ``--early-stop val_loss
+--patience 10000`` (watched at every evaluation, never firing) and ``--keep-best
+val_loss``; its bare loop steps torch's own schedulers, counts evaluations without
+improvement and copies the weights at each new best.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ from runner.training.runs import start  # noqa: E402
 from tests.support.tutorial import SECTIONS, seeded  # noqa: E402
 
 METRICS_ROW = "metrics"  # the metered model, two training metrics, --eval-every 10
+# ... and with a cosine schedule after a warm-up, early stopping that never fires, and the best weights kept
+FEATURES_ROW = "features"
+WARMUP, PATIENCE = 50, 10_000
 EVAL_EVERY = 10
 
 
@@ -83,6 +90,9 @@ def choice(section: str, steps: int, device: str) -> RunChoice:
     """The run each row times inside runner."""
     if section == METRICS_ROW:
         return RunChoice("metered", steps=steps, seed=0, device=device, eval_every=EVAL_EVERY)
+    if section == FEATURES_ROW:
+        return RunChoice("metered", steps=steps, seed=0, device=device, eval_every=EVAL_EVERY, schedule="cosine",
+                         warmup=WARMUP, early_stop="val_loss", patience=PATIENCE, keep_best="val_loss")
     _, optimizer, lr = SECTIONS[section]
     return RunChoice(section.split("-")[0], optimizer, lr, steps=steps, seed=0, device=device)
 
@@ -103,6 +113,47 @@ def bare_on_device(section: str, steps: int, registry, device: str) -> float:
     return steps / (time.perf_counter() - began)
 
 
+def bare_with_features(steps: int) -> float:
+    """bare_with_metrics' loop with a warm-up and cosine schedule, a patience count and the best weights copied."""
+    import torch
+
+    seeded(lambda: None, 0)
+    x, y = torch.randn(64, 1000), torch.randn(64, 10)
+    model = torch.nn.Sequential(torch.nn.Linear(1000, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
+    x_val, y_val = torch.randn(32, 1000), torch.randn(32, 10)
+    loss_fn = torch.nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer, 1 / WARMUP, 1.0, WARMUP)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps - WARMUP)
+    schedule = torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], [WARMUP])
+    kept: list[tuple[float, ...]] = []
+    best, since_best = float("inf"), 0
+    best_weights: dict[str, torch.Tensor] = {}
+    began = time.perf_counter()
+    for t in range(steps):
+        y_pred = model(x)
+        error = (y_pred - y).abs()
+        loss = loss_fn(y_pred, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        kept.append((t, loss.item(), error.mean().item(), error.max().item(), time.perf_counter() - began))
+        if (t + 1) % EVAL_EVERY == 0 or t == steps - 1:
+            with torch.no_grad():
+                y_pred = model(x_val)
+                error = (y_pred - y_val).abs()
+                val_loss = loss_fn(y_pred, y_val).item()
+                kept.append((t, val_loss, error.mean().item(), error.max().item()))
+            since_best = 0 if val_loss < best else since_best + 1
+            if val_loss < best:
+                best = val_loss
+                best_weights.update((k, v.detach().clone()) for k, v in model.state_dict().items())
+            if since_best >= PATIENCE:
+                break
+    return steps / (time.perf_counter() - began)
+
+
 def inside_runner(section: str, steps: int, registry, store, device: str = "cpu") -> float:
     finished = start(resolve(registry, choice(section, steps, device)), store)
     assert finished.outcome.status == "completed", finished.outcome.error
@@ -113,6 +164,8 @@ def bare_row(section: str, steps: int, registry, device: str) -> float:
     """The baseline a row's runner figure is divided by."""
     if device != "cpu":
         return bare_on_device(section, steps, registry, device)
+    if section == FEATURES_ROW:
+        return bare_with_features(steps)
     return bare_with_metrics(steps) if section == METRICS_ROW else bare(section)
 
 
@@ -121,7 +174,7 @@ def main() -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where both loops train")
     parser.add_argument("--steps", type=int, default=500, help="steps of each runner run (the tutorial loop runs 500)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--model", action="append", choices=sorted([*SECTIONS, METRICS_ROW]), help="default: all")
+    parser.add_argument("--model", action="append", choices=sorted([*SECTIONS, METRICS_ROW, FEATURES_ROW]), help="default: all")
     args = parser.parse_args()
 
     import torch
@@ -132,7 +185,7 @@ def main() -> None:
         where = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {where}; best of {args.repeat}")
         print(f"{'model':<16}{'bare steps/s':>14}{'runner steps/s':>16}{'runner/bare':>13}")
-        sections = args.model or [*SECTIONS, METRICS_ROW]
+        sections = args.model or [*SECTIONS, METRICS_ROW, FEATURES_ROW]
         for section in sections if args.device == "cpu" else [s for s in sections if s != "numpy"]:
             b = max(bare_row(section, args.steps, registry, args.device) for _ in range(args.repeat))
             r = max(inside_runner(section, args.steps, registry, store, args.device) for _ in range(args.repeat))

@@ -21,6 +21,9 @@ def accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 class DigitsMLP:
     def __init__(self, net: torch.nn.Module):
         self.net = net
+        # runner finds the torch module here: it evaluates in evaluation mode (then puts every flag and buffer
+        # back), and checkpoints and weights hold the module's whole state, buffers included.
+        self.module = net
         self._params = list(net.parameters())
 
     def parameters(self) -> list[torch.Tensor]:
@@ -37,7 +40,7 @@ class DigitsMLP:
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Loss and accuracy on held-out data; runner records them as val_loss and val_accuracy."""
-        # A net with dropout or batch norm would switch to self.net.eval() here and back after.
+        # No net.eval() here: runner switches self.module to evaluation mode around this call.
         with torch.no_grad():
             logits = self.net(x)
             return {"loss": F.cross_entropy(logits, y), "accuracy": accuracy(logits, y)}
