@@ -1,9 +1,9 @@
 """Turning what the user asked for into a complete, validated run config.
 
-A run's settings come from three plugins: the model's ``params``, the
-optimizer's ``options`` and the dataset's ``params``. ``--set key=value``
-overrides any of them; ``model.key``, ``optimizer.key`` or ``dataset.key``
-picks one when a key is ambiguous. Values are parsed to the type of the
+A run's settings come from its plugins: the model's ``params``, the
+optimizer's ``options``, the dataset's ``params`` and the lr schedule's
+``params``. ``--set key=value`` overrides any of them; ``model.key``,
+``optimizer.key``, ``dataset.key`` or ``schedule.key`` picks one when a key is ambiguous. Values are parsed to the type of the
 default they replace.
 """
 
@@ -21,17 +21,18 @@ from runner.kinds import NAMES
 from runner.registry import Registry, unknown_name_message
 from runner.request import RunChoice
 from runner.shapes import check_fit, dataset_shapes
-from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
+from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec, ScheduleSpec
 
 __all__ = ["DEFAULT_STEPS", "DEFAULT_SEED", "DEFAULT_DATASET", "SECTIONS", "RunConfig", "Resolved", "specs_for",
     "Plugins", "resolve", "look_up", "check_backend", "settings", "check_plugin_settings", "check_batch_size_fits",
     "default_lr", "check_lr", "probe_optimizer", "check_steps", "check_seed", "check_eval_every", "check_track",
-    "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type"]
+    "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type", "DEFAULT_SCHEDULE", "check_warmup"]
 
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0
 DEFAULT_DATASET = "random"
-SECTIONS = NAMES  # the --set prefixes: model.KEY, optimizer.KEY, dataset.KEY
+DEFAULT_SCHEDULE = "constant"  # the lr never changes: a run stores no schedule (RunConfig.training_options)
+SECTIONS = NAMES  # the --set prefixes: model.KEY, optimizer.KEY, dataset.KEY, schedule.KEY
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class RunConfig:
     # The model's declared metric directions, kept with the run so that "best" is right
     # wherever the run is read, even where the plugin is not installed.
     metric_directions: dict[str, str] = field(default_factory=dict)
+    schedule: str = DEFAULT_SCHEDULE  # the lr schedule plugin (--schedule)
+    schedule_params: dict[str, Any] = field(default_factory=dict)
+    warmup: int = 0  # steps of linear lr warm-up before the schedule (--warmup)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "track", tuple(self.track))  # a stored run's JSON gives a list
@@ -69,7 +73,9 @@ class RunConfig:
         without them is stored exactly as before they existed.
         """
         chosen = {"batch_size": self.batch_size, "eval_every": self.eval_every, "track": list(self.track),
-                  "metric_directions": dict(self.metric_directions)}
+                  "metric_directions": dict(self.metric_directions),
+                  "schedule": self.schedule if self.schedule != DEFAULT_SCHEDULE else None,
+                  "schedule_params": dict(self.schedule_params), "warmup": self.warmup}
         return {key: value for key, value in chosen.items() if value}
 
 
@@ -83,6 +89,7 @@ class Resolved:
     dataset: DatasetSpec
     label: str  # who is at fault when the model misbehaves: plugin, package and model
     labels: Mapping[str, str] = field(default_factory=dict)  # the same for "dataset" and "optimizer" (their builds)
+    schedule: ScheduleSpec | None = None  # the lr schedule; None: the constant lr, which needs no plugin
 
     @property
     def backend(self) -> str:
@@ -91,13 +98,16 @@ class Resolved:
 
 def specs_for(registry: Registry, config: RunConfig) -> Resolved:
     """The specs ``config`` names, e.g. for a stored run; a ConfigError if one is not installed."""
+    scheduled = config.schedule != DEFAULT_SCHEDULE
     return Resolved(
         config,
         registry.model(config.model),
         registry.optimizer(config.optimizer),
         registry.dataset(config.dataset),
         plugin_label(registry, "model", config.model),
-        {kind: plugin_label(registry, kind, getattr(config, kind)) for kind in ("dataset", "optimizer")},
+        {kind: plugin_label(registry, kind, getattr(config, kind))
+         for kind in ("dataset", "optimizer", *(("schedule",) if scheduled else ()))},
+        registry.schedule(config.schedule) if scheduled else None,
     )
 
 
@@ -105,15 +115,16 @@ def specs_for(registry: Registry, config: RunConfig) -> Resolved:
 class Plugins:
     """The model, optimizer and dataset one run names (their defaults applied), looked up in the registry."""
 
-    names: Mapping[str, str]  # by kind: "model", "optimizer", "dataset"
+    names: Mapping[str, str]  # by kind: "model", "optimizer", "dataset", "schedule"
     model: ModelSpec
     optimizer: OptimizerSpec
     dataset: DatasetSpec
+    schedule: ScheduleSpec | None = None  # None: the constant lr, without a plugin
 
     def checks(self, kind: str) -> Mapping[str, Any]:
         """The setting checks that the plugin of ``kind`` declares."""
-        spec: ModelSpec | OptimizerSpec | DatasetSpec = getattr(self, kind)
-        return spec.checks
+        spec: ModelSpec | OptimizerSpec | DatasetSpec | ScheduleSpec | None = getattr(self, kind)
+        return spec.checks if spec is not None else {}
 
 
 def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = False) -> Resolved:
@@ -137,6 +148,7 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
     # Before anything is written: a model that cannot take this dataset's shapes is a ConfigError naming both.
     check_fit(choice.model, plugins.model, plugins.names["dataset"], plugins.dataset, sections["dataset"], seed)
     check_eval_every(choice.eval_every, plugins.names["dataset"], plugins.dataset)
+    warmup = check_warmup(choice.warmup, steps)
     track = check_track(choice.track)
     if choice.batch_size is not None:
         check_batch_size_fits(choice.batch_size, plugins, sections["dataset"], seed)
@@ -145,6 +157,7 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
         seed=seed, device=choice.device, name=choice.name, model_params=sections["model"],
         optimizer_options=sections["optimizer"], dataset_params=sections["dataset"], batch_size=choice.batch_size,
         eval_every=choice.eval_every, track=track, metric_directions=dict(plugins.model.metrics),
+        schedule=plugins.names["schedule"], schedule_params=sections["schedule"], warmup=warmup,
     )
     return specs_for(registry, config)
 
@@ -157,8 +170,11 @@ def look_up(registry: Registry, choice: RunChoice) -> Plugins:
     optimizer = registry.get("optimizer", optimizer_name).spec
     dataset_name = choice.dataset or model.dataset or DEFAULT_DATASET
     dataset = registry.get("dataset", dataset_name).spec
-    names = {"model": choice.model, "optimizer": optimizer_name, "dataset": dataset_name}
-    return Plugins(names, model, optimizer, dataset)
+    schedule_name = choice.schedule or DEFAULT_SCHEDULE
+    # The constant lr needs no plugin unless named: runs without a schedule work as before schedules existed.
+    schedule = registry.get("schedule", schedule_name).spec if choice.schedule is not None else None
+    names = {"model": choice.model, "optimizer": optimizer_name, "dataset": dataset_name, "schedule": schedule_name}
+    return Plugins(names, model, optimizer, dataset, schedule)
 
 
 def check_backend(plugins: Plugins) -> None:
@@ -179,7 +195,8 @@ def settings(
     options = dict(plugins.optimizer.options)
     if plugins.names["optimizer"] == plugins.model.optimizer:  # the model's recipe, e.g. momentum=0.9
         options.update(plugins.model.optimizer_options)
-    sections = {"model": dict(plugins.model.params), "optimizer": options, "dataset": dict(plugins.dataset.params)}
+    sections = {"model": dict(plugins.model.params), "optimizer": options, "dataset": dict(plugins.dataset.params),
+                "schedule": dict(plugins.schedule.params) if plugins.schedule is not None else {}}
     recipe = dict(options)
     for assignment in sets:
         apply_set(sections, assignment, skip_unknown_sets)
@@ -283,6 +300,18 @@ def check_track(track: Iterable[str]) -> tuple[str, ...]:
         if name not in TRACKED:
             raise OptionError("--track: " + unknown_name_message("tracked metric", name, TRACKED))
     return names
+
+
+def check_warmup(warmup: Any, steps: int) -> int:
+    """--warmup: a whole number of steps from 0 to fewer than the run's, so that the schedule has a step left."""
+    if warmup is None:
+        return 0
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise OptionError(f"--warmup must be a whole number of steps, 0 or more, not {warmup!r}")
+    if warmup >= steps:
+        raise OptionError(f"--warmup {warmup} leaves no step of the run's {steps} for the schedule; "
+                          f"give fewer than {steps} warm-up steps, or more --steps")
+    return warmup
 
 
 def check_batch_size(batch_size: Any, rows: int, dataset: str) -> None:

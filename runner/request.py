@@ -50,6 +50,10 @@ class RunRequest:
     """Evaluate on the validation split every N steps (--eval-every); None: never."""
     track: Sequence[str] = ()
     """Runner-computed metrics recorded each step (--track): lr, grad_norm, param_norm."""
+    schedules: Sequence[str | None] = (None,)
+    """The lr schedule plugins (--schedule), a grid axis; None: constant."""
+    warmup: int | None = None
+    """Steps of linear lr warm-up before the schedule (--warmup); None: 0."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +84,13 @@ class RunChoice:
     """Evaluate on the validation split every N steps; None: never."""
     track: Sequence[str] = ()
     """Runner-computed metrics recorded each step."""
+    schedule: str | None = None
+    """The lr schedule plugin; None: constant."""
+    warmup: int | None = None
+    """Steps of linear lr warm-up; None: 0."""
 
 
-AXES = ("models", "optimizers", "lrs", "steps", "seeds", "devices", "datasets", "batch_sizes", "sets")
+AXES = ("models", "optimizers", "lrs", "steps", "seeds", "devices", "datasets", "batch_sizes", "sets", "schedules")
 """RunRequest's grid axes: each run takes one value of each (of ``sets``, one value of each --set)."""
 SHARED = tuple(f.name for f in dataclasses.fields(RunRequest) if f.name not in AXES)
 """The rest of a RunRequest, which each of its runs takes as it is: a RunChoice field of the same name."""

@@ -42,6 +42,10 @@ __all__ = ["run", "print_grid", "run_single", "report_finished", "last_error_lin
 @click.option("--eval-every", type=int, metavar="N",
               help="Evaluate on the dataset's validation split every N steps and at the last (val_loss, ...).")
 @click.option("--track", type=NAMES, metavar="NAME[,NAME]", help="Also record lr, grad_norm and/or param_norm each step.")
+@click.option("--schedule", "schedules", type=NAMES, metavar="NAME[,NAME]",
+              help="Learning-rate schedule(s): constant, step, exponential, cosine, one_cycle (see `runner plugins`).  "
+                   "[default: constant]")
+@click.option("--warmup", type=int, metavar="N", help="Raise the lr linearly over the first N steps, then follow the schedule.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE[,VALUE]",
               help="Override a model, optimizer or dataset setting, e.g. --set hidden=50,100 --set momentum=0.5.")
 @click.option("--name", type=LABEL, help=f"A name for the run(s), at most {MAX_NAME} characters.")
@@ -74,6 +78,7 @@ def run(ctx: click.Context, sweep: str | None, add: bool, dry_run: bool, quiet: 
       runner run --model sequential --optimizer adam --lr 1e-4
       runner run --model numpy --steps 2000 --set hidden=200 --name wide
       runner run --model digits_mlp --batch-size 64 --eval-every 50 --track lr,grad_norm
+      runner run --model sequential --optimizer sgd --schedule cosine --warmup 50 --track lr
       runner run --model sequential,module --optimizer sgd,adam --lr 1e-5,1e-4 --seed 0-4 --sweep first --jobs 2
     """
     from runner.grid import expand

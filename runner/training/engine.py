@@ -31,6 +31,7 @@ from runner.training.flushing import FlushEvery
 from runner.training.handlers import Handler, Hooks, Loop
 from runner.training.options import DEFAULTS, ExecOptions
 from runner.training.patience import Patience
+from runner.training.scheduling import Scheduling
 from runner.training.trainer import Trainer, prepare, validation_seed
 
 __all__ = ["PROGRESS_SECONDS", "PENDING_LIMIT", "Outcome", "Trainer", "prepare", "validation_seed", "train",
@@ -68,10 +69,11 @@ def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAU
     (seconds), a step that takes longer fails the run (see runner.training.timeouts). A sink that raises
     StorageUnavailable is tried again under ``patience`` (a new one of ``options.db_deadline`` if not
     given; the caller passes its own to record the end under the same deadline). ``handlers`` are called
-    at the loop's hooks (runner.training.handlers) after its own: evaluation, then flushing.
+    at the loop's hooks (runner.training.handlers) after its own: the lr schedule, evaluation, then flushing.
     """
     patience = patience or Patience(options.db_deadline)
-    own: list[Handler] = [Evaluate()] if trainer.evaluator is not None else []
+    own: list[Handler] = [Scheduling(trainer.schedule)] if trainer.schedule is not None else []
+    own += [Evaluate()] if trainer.evaluator is not None else []
     hooks = Hooks([*own, FlushEvery(options.flush_seconds), *handlers])
     if trainer.backend == "numpy":
         import numpy
