@@ -17,8 +17,8 @@ from runner.contracts import check_model
 from runner.errors import PluginError
 from runner.seeding import seed_everything, seeded_aside
 from runner.specs import Model
-from runner.training.batches import BatchSampler
 from runner.training import scheduling
+from runner.training.batches import BatchSampler
 from runner.training.devices import resolve_device
 from runner.training.evaluation import Evaluator
 from runner.training.tracking import TRACKERS, Tracked
