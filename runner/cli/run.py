@@ -104,8 +104,8 @@ def run(ctx: click.Context, sweep: str | None, add: bool, dry_run: bool, quiet: 
 
 def print_grid(grid: Sequence[Resolved]) -> None:
     def settings(c):
-        parts = (c.model_params, c.optimizer_options, c.dataset_params, c.training_options())
-        return format_settings({k: v for part in parts for k, v in part.items()})
+        parts = (c.model_params, c.optimizer_options, c.dataset_params, c.schedule_params, c.training_options())
+        return format_settings({k: v for part in parts for k, v in part.items() if k != "schedule_params"})
 
     rows = [(i, c.model, c.optimizer, f"{c.lr:g}", c.steps, c.seed, c.device, c.dataset, settings(c))
             for i, c in enumerate((r.config for r in grid), 1)]

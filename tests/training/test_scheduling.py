@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy
 import pytest
 import torch
+from runner_plugins.optimizers import numpy_rules, torch_rules
 
 from runner.config import resolve
 from runner.registry import load_registry
 from runner.request import RunChoice
 from runner.training.engine import prepare, train
 from runner.training.scheduling import FactorSchedule, build, warmed
-from runner_plugins.optimizers import numpy_rules, torch_rules
 
 STEPS = 40
 SETTINGS = {"constant": {}, "step": {"step_size": 7, "gamma": 0.5}, "exponential": {"gamma": 0.9},
