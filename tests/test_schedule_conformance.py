@@ -28,3 +28,14 @@ def test_a_sound_schedule_without_a_torch_rule_passes(registry):
     assert {r.name: r.status for r in results} == {
         "registers": "pass", "declared shape": "pass", "torch agrees": "skip", "resumes (numpy)": "pass",
         "resumes (module)": "pass", "every optimizer": "pass"}
+
+
+def test_the_scaffold_writes_a_schedule_that_conforms(tmp_path, monkeypatch):
+    from runner.scaffold import scaffold
+
+    scaffold("tapered", "schedule", tmp_path / "pkg")
+    monkeypatch.syspath_prepend(str(tmp_path / "pkg"))
+    registry = load_registry(extra_modules=("runner_tapered",))
+    assert registry.errors == [] and registry.schedule("tapered").params == {"end": 0.1}
+    results = assert_conforms("tapered", "schedule", registry)
+    assert all(r.status == "pass" for r in results), format_results(results)
