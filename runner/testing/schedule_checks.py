@@ -42,6 +42,10 @@ def _factors(spec: Any, steps: int = STEPS) -> list[float]:
     return [float(spec.factor(step, steps, **spec.params)) for step in range(steps)]
 
 
+def _factor(spec: Any, steps: int, step: int) -> float:
+    return float(spec.factor(step, steps, **spec.params))
+
+
 def _non_increasing(f: Sequence[float]) -> bool:
     return all(b <= a * (1 + TOLERANCE) for a, b in zip(f, f[1:]))
 
@@ -90,7 +94,7 @@ def _check_torch_agrees(spec: Any) -> CheckResult:
         p = torch.zeros(1, requires_grad=True)
         optimizer = torch.optim.SGD([p], lr=LR)
         schedule = build(spec, optimizer, STEPS, warmup, spec.params)
-        factor = warmed(lambda k, n=STEPS - warmup: spec.factor(k, n, **spec.params), warmup)
+        factor = warmed(functools.partial(_factor, spec, STEPS - warmup), warmup)
         expected = [LR * factor(k) for k in range(STEPS)]
         for step in range(STEPS):
             got = optimizer.param_groups[0]["lr"]

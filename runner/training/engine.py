@@ -25,13 +25,13 @@ from runner.contracts import check_loss, check_metrics
 from runner.errors import PluginError, StorageError, StorageUnavailable
 from runner.status import RunStatus
 from runner.training import timeouts
+from runner.training.advancing import Scheduling
 from runner.training.buffers import MetricRow, Row, make_buffer
 from runner.training.evaluating import Evaluate
 from runner.training.flushing import FlushEvery
 from runner.training.handlers import Handler, Hooks, Loop
 from runner.training.options import DEFAULTS, ExecOptions
 from runner.training.patience import Patience
-from runner.training.scheduling import Scheduling
 from runner.training.trainer import Trainer, prepare, validation_seed
 
 __all__ = ["PROGRESS_SECONDS", "PENDING_LIMIT", "Outcome", "Trainer", "prepare", "validation_seed", "train",

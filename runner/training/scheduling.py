@@ -1,4 +1,5 @@
-"""Learning-rate schedules in the loop: built with the run's optimizer (``build``), advanced after each step (``Scheduling``).
+"""Learning-rate schedules: built with the run's optimizer (``build``), advanced after each step by the loop's
+handler (runner.training.advancing).
 
 A torch.optim optimizer gets the schedule's ``torch.optim.lr_scheduler``
 object (``ScheduleSpec.torch``, else a ``LambdaLR`` of its factor), with
@@ -20,9 +21,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from runner.specs import ScheduleSpec
-from runner.training.handlers import Handler, Loop
 
-__all__ = ["build", "FactorSchedule", "warmed", "Scheduling"]
+__all__ = ["build", "FactorSchedule", "warmed"]
 
 
 def build(spec: ScheduleSpec | None, optimizer: Any, steps: int, warmup: int, params: Mapping[str, Any]) -> Any:
@@ -97,13 +97,3 @@ class FactorSchedule:
             return
         for group, lr in zip(groups, self.base_lrs):
             group["lr"] = lr * factor
-
-
-class Scheduling(Handler):
-    """Advances the run's schedule after each optimizer step: the next step trains at the next lr."""
-
-    def __init__(self, schedule: Any):
-        self.advance = schedule.step
-
-    def after_step(self, loop: Loop, step: int, loss: Any) -> None:
-        self.advance()

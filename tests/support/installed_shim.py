@@ -18,13 +18,19 @@ from pathlib import Path
 __all__ = ["install"]
 
 
-def install(root: Path) -> None:
+_FOLDER: list[str] = []  # the shim's folder, once made: one per process
+
+
+def install(root: Path) -> str | None:
+    """Put the shim first on the path (once per process); returns its folder, or None when none is needed."""
+    if _FOLDER:
+        return _FOLDER[0]
     tomllib = __import__("tomllib")
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
     wanted = project["entry-points"]["runner"]
     installed = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="runner")}
     if all(installed.get(name) == value for name, value in wanted.items()):
-        return
+        return None
     folder = Path(tempfile.mkdtemp(prefix="runner-shim-"))
     (folder / "runner_plugins").symlink_to(root / "plugins", target_is_directory=True)
     version = importlib.metadata.version("runner")
@@ -39,3 +45,5 @@ def install(root: Path) -> None:
     for name in [m for m in sys.modules if m == "runner_plugins" or m.startswith("runner_plugins.")]:
         del sys.modules[name]  # imported from the installed checkout before the shim: import this one's
     importlib.invalidate_caches()
+    _FOLDER.append(str(folder))
+    return str(folder)
