@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from runner.specs import ScheduleSpec
+from runner.specs import Lazy, ScheduleSpec
 
 __all__ = ["build", "FactorSchedule", "warmed"]
 
@@ -33,8 +33,10 @@ def build(spec: ScheduleSpec | None, optimizer: Any, steps: int, warmup: int, pa
     main = steps - warmup
     if _is_torch_optimizer(optimizer):
         return _torch_schedule(None if flat else spec, optimizer, main, warmup, params)
-    factor = (lambda step: 1.0) if spec is None else (lambda step: spec.factor(step, main, **params))
-    return FactorSchedule(optimizer, warmed(factor, warmup))
+    if spec is None:
+        return FactorSchedule(optimizer, warmed(lambda step: 1.0, warmup))
+    rule = spec.factor.load() if isinstance(spec.factor, Lazy) else spec.factor  # imported once, not each step
+    return FactorSchedule(optimizer, warmed(lambda step: rule(step, main, **params), warmup))
 
 
 def _is_torch_optimizer(optimizer: Any) -> bool:
