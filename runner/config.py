@@ -26,7 +26,8 @@ from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec, ScheduleSpec
 __all__ = ["DEFAULT_STEPS", "DEFAULT_SEED", "DEFAULT_DATASET", "SECTIONS", "RunConfig", "Resolved", "specs_for",
     "Plugins", "resolve", "look_up", "check_backend", "settings", "check_plugin_settings", "check_batch_size_fits",
     "default_lr", "check_lr", "probe_optimizer", "check_steps", "check_seed", "check_eval_every", "check_track",
-    "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type", "DEFAULT_SCHEDULE", "check_warmup"]
+    "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type", "DEFAULT_SCHEDULE",
+    "check_warmup", "check_schedule"]
 
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0
@@ -149,6 +150,7 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
     check_fit(choice.model, plugins.model, plugins.names["dataset"], plugins.dataset, sections["dataset"], seed)
     check_eval_every(choice.eval_every, plugins.names["dataset"], plugins.dataset)
     warmup = check_warmup(choice.warmup, steps)
+    check_schedule(registry, plugins, sections["schedule"], steps - warmup)
     track = check_track(choice.track)
     if choice.batch_size is not None:
         check_batch_size_fits(choice.batch_size, plugins, sections["dataset"], seed)
@@ -312,6 +314,28 @@ def check_warmup(warmup: Any, steps: int) -> int:
         raise OptionError(f"--warmup {warmup} leaves no step of the run's {steps} for the schedule; "
                           f"give fewer than {steps} warm-up steps, or more --steps")
     return warmup
+
+
+def check_schedule(registry: Registry, plugins: Plugins, params: Mapping[str, Any], steps: int) -> None:
+    """The schedule's factor at the run's first and last step (after the warm-up), before anything is stored: an
+    OptionError when it cannot be computed for this many steps (one_cycle with pct_start * steps = 1 divides
+    by 0) or is not a positive number; any other fault is the plugin's, left for the run to report."""
+    spec = plugins.schedule
+    if spec is None:
+        return
+    name = plugins.names["schedule"]
+    for step in (0, steps - 1):
+        try:
+            value = spec.factor(step, steps, **params)
+        except (ArithmeticError, ValueError) as exc:
+            raise OptionError(f"--schedule {name}: {plugin_label(registry, 'schedule', name)} cannot schedule {steps} "
+                              f"steps with these settings ({type(exc).__name__}: {exc}); change --steps, --warmup "
+                              "or its settings") from None
+        except Exception:
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise OptionError(f"--schedule {name}: {plugin_label(registry, 'schedule', name)} gives the lr a factor of "
+                              f"{value!r} at step {step} of {steps}; change --steps, --warmup or its settings")
 
 
 def check_batch_size(batch_size: Any, rows: int, dataset: str) -> None:

@@ -35,6 +35,10 @@ def runs(db_url):
     (["--schedule", "cosine", "--set", "min_factor=1.5"], "min_factor must be at least 0 and below 1"),
     (["--schedule", "step", "--set", "step_size=0"], "step_size must be at least 1"),
     (["--set", "schedule.gamma=0.5"], "--set: unknown setting 'gamma'"),  # the constant lr has no settings
+    (["--schedule", "one_cycle", "--steps", "10", "--set", "pct_start=0.1"],  # its first phase ends before step 0
+     "--schedule one_cycle: plugin 'schedules' (runner 0.1.0), schedule 'one_cycle' cannot schedule 10 steps with "
+     "these settings (ZeroDivisionError: float division by zero); change --steps, --warmup or its settings"),
+    (["--schedule", "step", "--set", "gamma=0.0"], "gamma must be above 0"),
 ])
 def test_bad_schedule_input_is_one_line_exit_2_and_stores_nothing(cli, db_path, args, says):
     line = refused(cli, "run", "--model", "numpy", "--steps", "20", *DATA, *args)
