@@ -1,12 +1,17 @@
 """Steps per second per model: the bare tutorial loop beside the same training inside runner.
 
-    python benchmarks/steps_per_second.py [--steps 500] [--repeat 3] [--model NAME ...]
+    python benchmarks/steps_per_second.py [--device cpu|cuda] [--steps 500] [--repeat 3] [--model NAME ...]
 
 "bare" is the tutorial's own loop (tests/support/tutorial.py). "runner" is
 ``runner.training.runs.start``, the code behind ``runner run``: plugin model, the one
 training loop, losses flushed to a real SQLite file. Both run the tutorial's
-sizes on the CPU; the best of ``--repeat`` runs is reported, and the ratio
-is the share of the bare speed that runner keeps.
+sizes; the best of ``--repeat`` runs is reported, and the ratio is the share of
+the bare speed that runner keeps.
+
+On ``--device cuda`` the tutorial's loops, written for the CPU and reading each
+loss with ``.item()`` (a wait for the GPU every step), are no fair baseline: "bare"
+is then the plugin's own model and optimizer stepped in a plain loop that keeps the
+losses on the GPU and reads them once at the end, and the NumPy model is left out.
 
 The ``metrics`` rows time the tutorial's nn.Sequential reporting two
 training metrics (the mean and the largest absolute error) with
@@ -74,19 +79,46 @@ def bare_with_metrics(steps: int) -> float:
     return steps / (time.perf_counter() - began)
 
 
-def inside_runner(section: str, steps: int, registry, store) -> float:
+def choice(section: str, steps: int, device: str) -> RunChoice:
+    """The run each row times inside runner."""
     if section == METRICS_ROW:
-        resolved = resolve(registry, RunChoice("metered", steps=steps, seed=0, device="cpu", eval_every=EVAL_EVERY))
-    else:
-        _, optimizer, lr = SECTIONS[section]
-        resolved = resolve(registry, RunChoice(section.split("-")[0], optimizer, lr, steps=steps, seed=0, device="cpu"))
-    finished = start(resolved, store)
+        return RunChoice("metered", steps=steps, seed=0, device=device, eval_every=EVAL_EVERY)
+    _, optimizer, lr = SECTIONS[section]
+    return RunChoice(section.split("-")[0], optimizer, lr, steps=steps, seed=0, device=device)
+
+
+def bare_on_device(section: str, steps: int, registry, device: str) -> float:
+    """Steps per second of the plugin's model and optimizer in a plain loop on ``device``, losses kept there."""
+    import torch
+
+    from runner.training.trainer import prepare
+
+    trainer = prepare(resolve(registry, choice(section, steps, device)))
+    losses = []
+    torch.cuda.synchronize()
+    began = time.perf_counter()
+    for _ in range(steps):
+        losses.append(trainer.step()[0].detach())
+    torch.stack(losses).cpu()  # the one wait for the device, as runner's flush is
+    return steps / (time.perf_counter() - began)
+
+
+def inside_runner(section: str, steps: int, registry, store, device: str = "cpu") -> float:
+    finished = start(resolve(registry, choice(section, steps, device)), store)
     assert finished.outcome.status == "completed", finished.outcome.error
     return finished.outcome.steps_per_second
 
 
+def bare_row(section: str, steps: int, registry, device: str) -> float:
+    """The baseline a row's runner figure is divided by."""
+    if device != "cpu":
+        return bare_on_device(section, steps, registry, device)
+    return bare_with_metrics(steps) if section == METRICS_ROW else bare(section)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where both loops train")
     parser.add_argument("--steps", type=int, default=500, help="steps of each runner run (the tutorial loop runs 500)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--model", action="append", choices=sorted([*SECTIONS, METRICS_ROW]), help="default: all")
@@ -97,11 +129,13 @@ def main() -> None:
     registry = load_registry(extra_modules=["tests.support.metric_plugins"])
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{os.path.join(tmp, 'bench.db')}")
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; best of {args.repeat}")
+        where = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {where}; best of {args.repeat}")
         print(f"{'model':<16}{'bare steps/s':>14}{'runner steps/s':>16}{'runner/bare':>13}")
-        for section in args.model or [*SECTIONS, METRICS_ROW]:
-            b = max(bare_with_metrics(args.steps) if section == METRICS_ROW else bare(section) for _ in range(args.repeat))
-            r = max(inside_runner(section, args.steps, registry, store) for _ in range(args.repeat))
+        sections = args.model or [*SECTIONS, METRICS_ROW]
+        for section in sections if args.device == "cpu" else [s for s in sections if s != "numpy"]:
+            b = max(bare_row(section, args.steps, registry, args.device) for _ in range(args.repeat))
+            r = max(inside_runner(section, args.steps, registry, store, args.device) for _ in range(args.repeat))
             print(f"{section:<16}{b:>14,.0f}{r:>16,.0f}{r / b:>12.0%}")
         store.close()
 

@@ -26,6 +26,13 @@ class AutogradModel:
     Gradients are cleared (set to None, as ``optimizer.zero_grad()`` does)
     before each backward pass. ``evaluate(x, y)`` computes ``loss_fn``
     without gradients, for held-out data.
+
+    ``module``, the ``nn.Module`` that ``loss_fn`` runs, if any, is what
+    runner sees of the model (runner.checkpoints.state.module_of): its
+    buffers (batch norm's running statistics) are saved in checkpoints and
+    weights, it is in evaluation mode while runner evaluates
+    (runner.training.modes), and ``runner.load_model(run).module`` gives it
+    back for inference.
     """
 
     def __init__(
@@ -36,7 +43,7 @@ class AutogradModel:
     ):
         self._params = list(params)
         self._loss_fn = loss_fn
-        self.module = module  # kept for plugins and tests that want the nn.Module
+        self.module = module  # what runner sees of the model: buffers, evaluation mode, load_model(...).module
 
     def parameters(self) -> Sequence[torch.Tensor]:
         return self._params

@@ -18,12 +18,13 @@ from runner.contracts import plugin_label
 from runner.errors import ConfigError, OptionError, PluginError
 from runner.formatting import format_settings
 from runner.kinds import NAMES
-from runner.registry import Registry, unknown_name_message
+from runner.registry import Origin, Registry, unknown_name_message
 from runner.request import RunChoice
 from runner.shapes import check_fit, dataset_shapes
 from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec, ScheduleSpec
 
 __all__ = ["DEFAULT_STEPS", "DEFAULT_SEED", "DEFAULT_DATASET", "SECTIONS", "RunConfig", "Resolved", "specs_for",
+    "LR_FROM_OPTIMIZER", "lr_is_the_optimizers",
     "Plugins", "resolve", "look_up", "check_backend", "settings", "check_plugin_settings", "check_batch_size_fits",
     "default_lr", "check_lr", "probe_optimizer", "check_steps", "check_seed", "check_eval_every", "check_track",
     "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type", "DEFAULT_SCHEDULE",
@@ -48,6 +49,9 @@ class RunConfig:
     seed: int
     device: str = "auto"
     name: str | None = None
+    # LR_FROM_OPTIMIZER when no --lr was given and lr is the optimizer's declared one (default_lr): part of
+    # the optimizer's setting, so a report compares two such runs as differing in optimizer alone. None otherwise.
+    lr_source: str | None = None
     model_params: dict[str, Any] = field(default_factory=dict)
     optimizer_options: dict[str, Any] = field(default_factory=dict)
     dataset_params: dict[str, Any] = field(default_factory=dict)
@@ -74,7 +78,7 @@ class RunConfig:
         without them is stored exactly as before they existed.
         """
         chosen = {"batch_size": self.batch_size, "eval_every": self.eval_every, "track": list(self.track),
-                  "metric_directions": dict(self.metric_directions),
+                  "metric_directions": dict(self.metric_directions), "lr_source": self.lr_source,
                   "schedule": self.schedule if self.schedule != DEFAULT_SCHEDULE else None,
                   "schedule_params": dict(self.schedule_params), "warmup": self.warmup}
         return {key: value for key, value in chosen.items() if value}
@@ -90,6 +94,7 @@ class Resolved:
     dataset: DatasetSpec
     label: str  # who is at fault when the model misbehaves: plugin, package and model
     labels: Mapping[str, str] = field(default_factory=dict)  # the same for "dataset" and "optimizer" (their builds)
+    origins: Mapping[str, Origin] = field(default_factory=dict)  # by kind: the plugin that registered each (provenance)
     schedule: ScheduleSpec | None = None  # the lr schedule; None: the constant lr, which needs no plugin
 
     @property
@@ -108,7 +113,9 @@ def specs_for(registry: Registry, config: RunConfig) -> Resolved:
         plugin_label(registry, "model", config.model),
         {kind: plugin_label(registry, kind, getattr(config, kind))
          for kind in ("dataset", "optimizer", *(("schedule",) if scheduled else ()))},
-        registry.schedule(config.schedule) if scheduled else None,
+        {kind: registry.get(kind, name).origin for kind in NAMES
+         if (name := getattr(config, kind, None)) and (kind != "schedule" or scheduled)},  # constant: no plugin
+        schedule=registry.schedule(config.schedule) if scheduled else None,
     )
 
 
@@ -142,6 +149,7 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
     check_plugin_settings(registry, plugins, sections)
     lr = check_lr(default_lr(plugins.model, plugins.names["optimizer"], plugins.optimizer) if choice.lr is None
                   else choice.lr)
+    implied = choice.lr is None and lr_is_the_optimizers(plugins.model, plugins.names["optimizer"], plugins.optimizer)
     probe_optimizer(plugin_label(registry, "optimizer", plugins.names["optimizer"]), plugins.optimizer,
                     plugins.model.backend, lr, sections["optimizer"], recipe)
     steps = check_steps((plugins.model.steps or DEFAULT_STEPS) if choice.steps is None else choice.steps)
@@ -156,6 +164,7 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
         check_batch_size_fits(choice.batch_size, plugins, sections["dataset"], seed)
     config = RunConfig(
         model=choice.model, optimizer=plugins.names["optimizer"], dataset=plugins.names["dataset"], lr=lr, steps=steps,
+        lr_source=LR_FROM_OPTIMIZER if implied else None,
         seed=seed, device=choice.device, name=choice.name, model_params=sections["model"],
         optimizer_options=sections["optimizer"], dataset_params=sections["dataset"], batch_size=choice.batch_size,
         eval_every=choice.eval_every, track=track, metric_directions=dict(plugins.model.metrics),
@@ -217,6 +226,9 @@ def check_batch_size_fits(batch_size: int, plugins: Plugins, dataset_params: Map
     check_batch_size(batch_size, rows, plugins.names["dataset"])
 
 
+LR_FROM_OPTIMIZER = "optimizer"  # RunConfig.lr_source of a run whose lr is its optimizer's declared one
+
+
 def default_lr(model_spec: ModelSpec, optimizer_name: str, optimizer_spec: OptimizerSpec) -> float:
     """The learning rate of a run given no --lr.
 
@@ -224,9 +236,15 @@ def default_lr(model_spec: ModelSpec, optimizer_name: str, optimizer_spec: Optim
     with another optimizer, that optimizer's declared lr; the model's lr
     when the optimizer declares none.
     """
-    if optimizer_name == model_spec.optimizer or optimizer_spec.lr is None:
+    if not lr_is_the_optimizers(model_spec, optimizer_name, optimizer_spec):
         return model_spec.lr
+    assert optimizer_spec.lr is not None  # lr_is_the_optimizers says it declares one
     return optimizer_spec.lr
+
+
+def lr_is_the_optimizers(model_spec: ModelSpec, optimizer_name: str, optimizer_spec: OptimizerSpec) -> bool:
+    """Whether a run given no --lr takes the optimizer's declared lr (default_lr's second case)."""
+    return optimizer_name != model_spec.optimizer and optimizer_spec.lr is not None
 
 
 def check_lr(lr: Any) -> float:

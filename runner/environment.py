@@ -12,7 +12,7 @@ from runner.errors import OptionError
 __all__ = [
     "BUSY_VARIABLE", "DEFAULT_BUSY_SECONDS", "DEFAULT_HEARTBEAT_SECONDS", "DEFAULT_LOST_AFTER", "HEARTBEAT_SECONDS",
     "HEARTBEAT_VARIABLE", "LOST_AFTER_SECONDS", "LOST_VARIABLE", "at_import", "check_environment", "heartbeat_seconds",
-    "lost_after_seconds", "positive", "sqlite_busy_seconds",
+    "lost_after_seconds", "positive", "sqlite_busy_seconds", "THREADS_VARIABLE", "MAX_THREADS", "omp_threads",
 ]
 
 T = TypeVar("T", int, float)
@@ -80,6 +80,17 @@ def lost_after_seconds() -> float:
 
 HEARTBEAT_SECONDS = at_import(heartbeat_seconds, DEFAULT_HEARTBEAT_SECONDS)
 LOST_AFTER_SECONDS = at_import(lost_after_seconds, max(DEFAULT_LOST_AFTER, 6 * HEARTBEAT_SECONDS))
+
+
+THREADS_VARIABLE = "OMP_NUM_THREADS"  # OpenMP's own: torch and the BLAS libraries read it as they load
+MAX_THREADS = 1024  # the most --threads takes
+
+
+def omp_threads() -> int | None:
+    """$OMP_NUM_THREADS as a thread count (its first level, "4,2" is 4), or None where it is unset or no count
+    from 1 to MAX_THREADS: OpenMP ignores such a value too, so runner does not refuse it."""
+    first = os.environ.get(THREADS_VARIABLE, "").split(",")[0].strip()
+    return int(first) if first.isdigit() and 1 <= int(first) <= MAX_THREADS else None
 
 
 def check_environment() -> None:

@@ -51,7 +51,10 @@ class Model(Protocol):
     ``torch.no_grad()``); include ``"loss"`` to have ``val_loss`` recorded.
     Without it, evaluation calls ``loss_and_grads`` and keeps its loss and
     metrics, discarding the gradients. Each value is recorded as
-    ``val_<name>``.
+    ``val_<name>``. Either way a torch model's ``nn.Module`` (the model
+    itself, or its ``module`` attribute) is in evaluation mode meanwhile,
+    and its training flags and buffers are put back afterwards
+    (runner.training.modes).
 
     A model that keeps state besides its parameters that runner cannot see
     (a generator of its own, a buffer) may define ``state_dict()``,

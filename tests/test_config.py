@@ -72,6 +72,16 @@ def test_which_lr_a_run_gets(lr_registry, model, optimizer, lr, expected):
     assert resolve(lr_registry, RunChoice(model, optimizer=optimizer, lr=lr)).config.lr == expected
 
 
+@pytest.mark.parametrize("model, optimizer, lr, source", [
+    ("dynamic", "lion_like", None, "optimizer"),  # the only case: no --lr, and the optimizer's declared lr taken
+    ("dynamic", "lion_like", 5e-3, None), ("own_lion", "lion_like", None, None), ("dynamic", "adam", None, None),
+])
+def test_a_config_records_that_its_lr_came_from_the_optimizer_and_only_then(lr_registry, model, optimizer, lr, source):
+    config = resolve(lr_registry, RunChoice(model, optimizer=optimizer, lr=lr)).config
+    assert config.lr_source == source
+    assert ("lr_source" in config.training_options()) == (source is not None)  # absent otherwise: stored as before
+
+
 @pytest.mark.parametrize("lr", [0, -1e-3, float("nan"), float("inf"), True, "1e-3"])
 def test_an_optimizer_declares_a_positive_lr_or_none(lr):
     from runner.specs import OptimizerSpec

@@ -329,3 +329,112 @@ def test_state_given_through_state_dict_resumes_exactly(resuming, name, kind, ch
     results = {r.name: r for r in check_plugin(name, kind, resuming)}
     assert results[check].status == "pass", format_results(list(results.values()))
     assert "resumed from its checkpoint: the same" in results[check].detail
+
+
+BUGS = "tests.support.evaluation_bugs"
+
+
+@pytest.fixture(scope="module")
+def evaluating():
+    """check_evaluation on the planted evaluation bugs (tests.support.evaluation_bugs), once per model."""
+    from runner.testing.measures import check_evaluation
+
+    registry = load_registry(extra_modules=(BUGS,))
+    return functools.cache(lambda name: check_evaluation(registry, name))
+
+
+@pytest.mark.parametrize("name, detail", [
+    ("eb_never_train", "made harmless by runner's evaluation mode: alone, its evaluate() would leave module "
+                       "'(the model)' (Sequential), module '0' (Linear), module '1' (BatchNorm1d) and 3 more in "
+                       "evaluation mode (eval() without train())"),
+    ("eb_no_eval", "made harmless by runner's evaluation mode: alone, its evaluate() would run module '1' "
+                   "(BatchNorm1d), module '3' (Dropout) in training mode (no eval()), change buffer "
+                   "'1.running_mean' (BatchNorm1d), buffer '1.running_var' (BatchNorm1d), buffer "
+                   "'1.num_batches_tracked' (BatchNorm1d)"),
+])
+def test_an_evaluation_bug_runner_makes_harmless_passes_and_says_which(evaluating, name, detail):
+    result = evaluating(name)
+    assert result.status == "pass", result.detail
+    assert "every module's training flag and buffer as they were; with an evaluation after step 2 the 6 losses are " \
+           "those without, bit for bit" in result.detail
+    assert result.detail.endswith(detail)
+
+
+def test_a_careful_evaluate_passes_with_nothing_to_say(evaluating):
+    result = evaluating("eb_clean")
+    assert result.status == "pass" and "made harmless" not in result.detail
+
+
+@pytest.mark.parametrize("name, detail", [
+    ("eb_forces_train", "its evaluate() ran module '1' (BatchNorm1d), module '3' (Dropout) in training mode, though "
+                        "runner had put the model in evaluation mode"),
+    ("eb_forces_train", "its evaluate() changed buffer '1.running_mean' (BatchNorm1d), buffer '1.running_var' "
+                        "(BatchNorm1d), buffer '1.num_batches_tracked' (BatchNorm1d); runner put it back"),
+    ("eb_hidden", "with an evaluation after step 2, the losses differ from those without from step 3 on: evaluating "
+                  "changes what training computes; a torch model: give runner its nn.Module (AutogradModel(..., "
+                  "module=net)"),
+])
+def test_an_evaluation_bug_runner_cannot_undo_fails_the_check_naming_the_module_or_buffer(evaluating, name, detail):
+    result = evaluating(name)
+    assert not result.passed and detail in result.detail
+
+
+def test_were_runner_not_to_put_flags_and_buffers_back_the_check_names_them(monkeypatch):
+    from runner.testing.measures import check_evaluation
+    from runner.training.modes import Watched
+
+    registry = load_registry(extra_modules=(BUGS,))
+    monkeypatch.setattr(Watched, "restore", lambda self: None)
+    result = check_evaluation(registry, "eb_no_eval")  # left in evaluation mode by runner: its flags are changed
+    assert not result.passed and result.detail.startswith(
+        "evaluating with its evaluate() on the validation split of 'evalsplit' changed the training flag of module "
+        "'(the model)' (Sequential), the training flag of module '0' (Linear)")
+    result = check_evaluation(registry, "eb_forces_train")  # batch norm run in training mode: its buffers are changed
+    assert "changed buffer '1.running_mean' (BatchNorm1d), buffer '1.running_var' (BatchNorm1d), buffer " \
+           "'1.num_batches_tracked' (BatchNorm1d): evaluation must leave training as it was" in result.detail
+
+
+LION = "tests.support.lion"
+
+
+@pytest.fixture(scope="module")
+def lion():
+    registry = load_registry(extra_modules=(LION,))
+    return registry, functools.cache(lambda name, kind: check_plugin(name, kind, registry))
+
+
+@pytest.mark.parametrize("optimizer", ["lion", "heavy"])
+def test_an_optimizer_that_declares_its_lr_trains_every_model_at_the_models_own_lr(lion, optimizer):
+    """heavy's 1e-3 with momentum diverges the tutorial's tensor model in 3 steps; at the model's 1e-6 it trains."""
+    registry, checked = lion
+    result = {r.name: r for r in checked(optimizer, "optimizer")}["every model"]
+    assert result.status == "pass", result.detail
+    declared = registry.optimizers[optimizer].spec.lr
+    assert f"at their own lr, below this optimizer's {declared:g})" in result.detail
+    tensor = {r.name: r for r in checked("tensor", "model")}["every optimizer"]
+    assert tensor.status == "pass", tensor.detail
+    assert tensor.detail.endswith("(heavy, lion at the model's lr, 1e-06, below their own)")
+
+
+def test_paired_lr_keeps_a_models_recipe_and_a_smaller_declared_lr(lion):
+    from runner.testing.pairs import paired_lr
+
+    registry, _ = lion
+    assert paired_lr(registry, "tensor", "heavy") == {"lr": 1e-6}  # 1e-3 > the model's 1e-6
+    assert paired_lr(registry, "tensor", "adam") == {}  # declares none: the model's lr, as a run takes it
+    assert paired_lr(registry, "tensor", "gd") == {}  # the model's own optimizer: its recipe
+    assert paired_lr(registry, "dynamic", "heavy") == {"lr": 1e-4}  # dynamic's own 1e-4, below heavy's 1e-3
+    assert paired_lr(registry, "dynamic", "lion") == {}  # lion's 1e-4 is not larger: kept, as a run takes it
+
+
+def test_plugins_check_says_which_evaluation_bug_runner_made_harmless_and_fails_the_other(cli, monkeypatch):
+    monkeypatch.setenv("RUNNER_PLUGINS", BUGS)
+    harmless = json.loads(cli("plugins", "check", "eb_never_train", "--json").stdout)
+    assert harmless["passed"] is True
+    (evaluation,) = [c for c in harmless["checks"] if c["name"] == "evaluation"]
+    assert "made harmless by runner's evaluation mode: alone, its evaluate() would leave module '(the model)' " \
+           "(Sequential)" in evaluation["detail"]
+    result = cli("plugins", "check", "eb_forces_train", code=1)
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("evaluation ")]
+    assert " FAIL " in line and "ran module '1' (BatchNorm1d), module '3' (Dropout) in training mode" in line
+    assert result.stderr.splitlines()[-1] == "model 'eb_forces_train': 1 of 11 checks failed"

@@ -15,10 +15,12 @@ from runner.cli.run_options import execution, execution_options, given
 if TYPE_CHECKING:
     from runner.config import Resolved
     from runner.execution.local_pool import PoolOptions
+    from runner.registry import Registry
     from runner.store import RunRecord, Store
     from runner.training.options import ExecOptions
 
-__all__ = ["resume", "resume_sweep", "resume_in", "resume_runs", "resume_one", "check_runs", "say_where_each_starts"]
+__all__ = ["resume", "resume_sweep", "resume_in", "resume_runs", "resume_one", "check_runs", "warn_if_changed",
+           "say_where_each_starts"]
 
 
 @click.command()
@@ -93,6 +95,7 @@ def resume_sweep(ctx: click.Context, sweep: str | None, restart: bool, values: d
             runs = [r for status in RESUMABLE for r in store.list_runs(sweep=sweep, status=status)]
             if not restart:  # before anything is queued or connected to
                 check_runs(store, runs, build=EXECUTORS[pool.executor].builds_here)
+            warn_if_changed(runs, None, f"runs of sweep {sweep} were")
         client = connect(pool, db)  # before anything is queued again
         try:
             with domain_errors():
@@ -145,6 +148,7 @@ def resume_runs(ids: Sequence[int], restart: bool, execution: ExecOptions, given
                     check_resumable(store, record, resolved, device)
         codes = []
         for record, resolved, device, options in plans:
+            warn_if_changed([record], registry, f"run {record.id} was")
             if record.status in RESUMABLE:  # a queued one (of a sweep) is simply taken
                 say_where_each_starts(store.requeue([record.id], restart))
             codes.append(resume_one(store, record.id, resolved, device, options, quiet))
@@ -191,6 +195,30 @@ def check_runs(store: Store, records: Sequence[RunRecord], build: bool) -> None:
                 raise RunStateError(f"run {record.id} cannot be resumed: {exc}; nothing was changed") from None
             device = resolve_device("cpu", resolved.backend)
         check_resumable(store, record, resolved, device)
+
+
+def warn_if_changed(records: Sequence[RunRecord], registry: Registry | None, which: str) -> None:
+    """One warning line if ``records`` were recorded with other packages (or Python, torch, NumPy) than this
+    process has (runner.training.provenance): their losses may then differ from the runs' first parts."""
+    from runner.cli.common import load_registry
+    from runner.config import specs_for
+    from runner.errors import ConfigError
+    from runner.training.provenance import changes, recorded_with, trained_with
+    from runner.training.runs import config_of
+
+    found: dict[str, None] = {}  # ordered, without repeats
+    now: dict[tuple, dict[str, Any]] = {}  # by plugins: reading packages and commits once for a sweep's runs
+    for record in records:
+        try:
+            registry = registry or load_registry()
+            origins = specs_for(registry, config_of(record)).origins
+        except ConfigError:
+            continue  # a plugin not installed here: the run is refused, or its worker says so, elsewhere
+        key = tuple(origins.values())
+        now.setdefault(key, trained_with(origins))
+        found.update(dict.fromkeys(changes(recorded_with(record), now[key])))
+    if found:
+        click.echo(f"warning: {which} recorded with other packages than these: {'; '.join(found)}", err=True)
 
 
 def say_where_each_starts(starts: dict[int, int]) -> None:

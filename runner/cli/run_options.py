@@ -16,12 +16,13 @@ import click
 
 from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
 from runner.cli.params import SECONDS
+from runner.environment import MAX_THREADS
 from runner.training.patience import DEFAULT_DEADLINE
 
 if TYPE_CHECKING:
     from runner.training.options import ExecOptions
 
-__all__ = ["INTERNAL", "OPTIONS", "execution_options", "given", "as_flags", "execution"]
+__all__ = ["INTERNAL", "OPTIONS", "execution_options", "given", "as_flags", "DERIVED", "settings_flags", "execution"]
 
 INTERNAL = {"flush_seconds"}  # ExecOptions fields that are no command-line option (tests set them)
 
@@ -61,6 +62,10 @@ OPTIONS: dict[str, Callable[[Any], Any]] = {
     "weights": click.option(
         "--weights/--no-weights", default=None,
         help="Keep the run's final weights (runner weights RUN).  [default: kept up to 256 MB; --weights above]"),
+    "threads": click.option(
+        "--threads", type=click.IntRange(1, MAX_THREADS), metavar="N",
+        help="CPU threads for torch (and a NumPy model's BLAS).  [default: $OMP_NUM_THREADS; else 1 per sweep "
+             "worker, torch's own for a single run]"),
 }
 
 
@@ -94,6 +99,34 @@ def as_flags(recorded: Any) -> str:
             words += [] if value is None else ["--weights" if value else "--no-weights"]
         elif value is not None:
             words += [flag, shlex.quote(str(value))]
+    return " ".join(words) or "-"
+
+
+DERIVED = {"metric_directions", "schedule_params"}  # training options from its plugins, not its command line
+
+
+def settings_flags(record: Any) -> str:
+    """The training options a stored run was given (RunConfig.training_options: --batch-size, --eval-every,
+    --track and any added since) as the flags that give them, ``-`` for none."""
+    import shlex
+
+    from runner.config import RunConfig
+
+    try:
+        config = RunConfig(model=record.model, optimizer=record.optimizer, dataset=record.dataset, lr=record.lr,
+                           steps=record.steps, seed=record.seed, **(record.config or {}))
+    except TypeError:  # a run recorded by a newer runner, with a training option this one does not know
+        return "-"
+    words = []
+    for name, value in config.training_options().items():
+        if name in DERIVED:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            words.append(flag)
+        else:
+            shown = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+            words += [flag, shlex.quote(shown)]
     return " ".join(words) or "-"
 
 

@@ -10,7 +10,7 @@ import click
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
 from runner.cli.metric_options import summaries
 from runner.cli.params import RUN_ID
-from runner.cli.run_options import as_flags
+from runner.cli.run_options import as_flags, settings_flags
 from runner.formatting import format_bytes, format_loss, format_schedule, format_settings, printable
 
 __all__ = ["record_lines", "show", "keeps", "metric_table"]
@@ -28,7 +28,9 @@ def record_lines(r) -> list[tuple[str, str]]:
         ("dataset", f"{r.dataset}  {format_settings(config.get('dataset_params', {}))}".rstrip()),
         *([("schedule", format_schedule(config))] if format_schedule(config) else []),
         ("seed", str(r.seed)),
+        ("settings", settings_flags(r)),
         ("device", r.device),
+        ("threads", threads_line(r)),
         ("steps", f"{r.steps_done} of {r.steps}"),
         ("final loss", format_loss(r.final_loss)),
         ("best loss", format_loss(r.best_loss)),
@@ -40,7 +42,25 @@ def record_lines(r) -> list[tuple[str, str]]:
         ("options", as_flags(r.options)),
         ("versions", f"python {r.python_version} · torch {r.torch_version} · numpy {r.numpy_version} · "
                      f"runner {r.runner_version}"),
+        ("packages", packages_line(r.packages)),
     ]
+
+
+def threads_line(r) -> str:
+    """The CPU threads a run trained with, and what set them."""
+    if r.threads is None:
+        return "-" if r.packages is None else "not known (a NumPy model's BLAS, without threadpoolctl)"
+    asked = (r.options or {}).get("threads")
+    return f"{r.threads}" + (" (--threads)" if asked is not None else "")
+
+
+def packages_line(packages) -> str:
+    """``runner 0.1.0 (0a3f972) · runner-lion 0.2.0``: what a run trained with (runs.packages), ``-`` before 0010."""
+    from runner.training.provenance import describe
+
+    if not isinstance(packages, dict) or not packages:
+        return "-"
+    return " · ".join(f"{name} {describe(entry)}" for name, entry in packages.items())
 
 
 @click.command()

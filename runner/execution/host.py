@@ -3,25 +3,25 @@ supervision that stops them on Ctrl-C or SIGTERM. The command line around it is 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
 from collections.abc import Callable
 
-from runner.execution.slots import Slot, cpu_slots, plan_slots
+from runner.execution.slots import Slot, cpu_slots, plan_slots, worker_threads
 
-__all__ = ["host_slots", "supervise", "worker_commands", "usable_cores"]
+__all__ = ["host_slots", "supervise", "worker_commands"]
 
 
 def host_slots(per_device: int, cpu: int | None) -> list[Slot]:
-    """This host's slots: ``per_device`` on each GPU, and ``cpu`` on the CPU (None: 0 beside GPUs, 1 without)."""
+    """This host's slots: ``per_device`` on each GPU, and ``cpu`` on the CPU (None: 0 beside GPUs, 1 without);
+    each worker has $OMP_NUM_THREADS threads, else 1 (a run's --threads sets its own as it starts)."""
     from runner.training.devices import gpu_count
 
     gpus = gpu_count()
     count = cpu_slots(gpus, cpu)
     requested = {"auto", "cpu"} if count else {"auto"}
-    return plan_slots(gpus * per_device + count, per_device, gpus, usable_cores(), requested)
+    return plan_slots(gpus * per_device + count, per_device, gpus, worker_threads(None), requested)
 
 
 def supervise(address: str, commands: list[list[str]], slots: list[Slot], say: Callable[[str], None]) -> bool:
@@ -66,11 +66,3 @@ def worker_commands(address: str, slots: list[Slot], name: str | None, death_tim
         commands.append(command)
     return commands
 
-
-def usable_cores() -> int:
-    """The cores this process may use: a SLURM job's CPUs, else its CPU affinity (a cgroup's cpuset), else all."""
-    if os.environ.get("SLURM_CPUS_PER_TASK", "").isdigit():
-        return int(os.environ["SLURM_CPUS_PER_TASK"])
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1

@@ -9,7 +9,6 @@ several ``runner resume`` processes at once.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.errors import StorageError, StorageUnavailable
 from runner.execution.executor import PoolOptions, SweepResult
-from runner.execution.slots import Slot, plan_slots, slot_environment, slot_name
+from runner.execution.slots import Slot, plan_slots, slot_environment, slot_name, worker_threads
 from runner.processes import start_time
 from runner.status import FAILURES, RunStatus
 
@@ -158,8 +157,7 @@ def worker_end(pid: int, code: int) -> str:
 
 def worker_args(sweep: str, slot: Slot, name: str, options: PoolOptions) -> list[str]:
     """The command line of ``python -m runner.execution.local_worker`` for one slot (the database comes in its environment)."""
-    args = ["--sweep", sweep, "--device", slot.device, "--slot", name, "--accepts", ",".join(slot.accepts),
-            "--threads", str(slot.threads)]
+    args = ["--sweep", sweep, "--device", slot.device, "--slot", name, "--accepts", ",".join(slot.accepts)]
     if options.fail_fast:
         args.append("--fail-fast")
     return args + options.execution.to_args()
@@ -185,7 +183,8 @@ def new_executor(store: Store, url: str, sweep: str, options: PoolOptions, clien
     """A worker per slot, no more slots than runs."""
     from runner.training.devices import gpu_count
 
-    slots = plan_slots(options.jobs, options.per_device, gpu_count(), os.cpu_count() or 1, {r.device for r in queued})
+    threads = worker_threads(options.execution.threads)
+    slots = plan_slots(options.jobs, options.per_device, gpu_count(), threads, {r.device for r in queued})
     slots = slots[: len(queued)]
     say(f"sweep {sweep}: {len(queued)} runs queued, {len(slots)} worker{'s' if len(slots) != 1 else ''} "
         f"({', '.join(s.device for s in slots)})")

@@ -1,8 +1,9 @@
 """A sweep worker: one process holding one device slot, taking queued runs until none fit.
 
 Started by the scheduler as ``python -m runner.execution.local_worker``; its environment
-already limits BLAS threads and, for a GPU slot, sets CUDA_VISIBLE_DEVICES
-to that one GPU (which torch then calls cuda:0). The run options arrive as
+already sets its threads (runner.execution.slots.slot_environment: OMP_NUM_THREADS, read by torch and
+the BLAS as they load; each run sets them again as it starts, runner.training.threads) and, for a GPU
+slot, sets CUDA_VISIBLE_DEVICES to that one GPU (which torch then calls cuda:0). The run options arrive as
 ``ExecOptions`` arguments (runner.training.options), so every option a single run
 takes reaches a sweep's runs too.
 """
@@ -40,7 +41,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--device", required=True, help="the slot's device as recorded, e.g. cpu or cuda:1")
     parser.add_argument("--slot", default=None, help="the slot's name, recorded on the runs it takes")
     parser.add_argument("--accepts", required=True, help="comma-separated requested devices this slot takes")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--fail-fast", action="store_true", help="stop claiming after a failed or diverged run")
     ExecOptions.add_arguments(parser)
     return parser.parse_args(argv)
@@ -157,8 +157,6 @@ def work(args: argparse.Namespace) -> int:
     from runner.store import open_store
     from runner.training.signals import graceful_stop
 
-    if args.threads and "torch" in sys.modules:  # otherwise torch reads OMP_NUM_THREADS, set by the scheduler
-        sys.modules["torch"].set_num_threads(args.threads)
     registry = load_registry()
     accepts = args.accepts.split(",")
     with open_store(args.db, must_exist=True) as store, graceful_stop() as stop, SweepWatch(store, args.sweep, stop):

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from runner.config import LR_FROM_OPTIMIZER
 from runner.errors import RunnerError
 from runner.formatting import canonical
 from runner.kinds import KINDS
@@ -104,7 +105,10 @@ class RunData:
     versions: dict[str, str | None]  # runner, torch, numpy, python as the run recorded them
     series: Series = field(repr=False)  # every stored step, or the rows read (ReportData.sampling)
     metric_names: tuple[str, ...] = ()  # every metric the run recorded, gathered or not
+    lr_implied: bool = False  # no --lr: the lr is its optimizer's declared one (RunConfig.lr_source), part of it
     metrics: dict[str, RunMetric] = field(default_factory=dict, repr=False)  # the gathered ones it recorded
+    threads: int | None = None  # the CPU threads it trained with (runs.threads)
+    packages: dict[str, Any] = field(default_factory=dict)  # {distribution: {"version", "commit"}} (runs.packages)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -472,7 +476,10 @@ def run_data(
         },
         series=series,
         metric_names=metric_names,
+        lr_implied=(record.config or {}).get("lr_source") == LR_FROM_OPTIMIZER,
         metrics=metrics or {},
+        threads=record.threads,
+        packages=record.packages if isinstance(record.packages, dict) else {},
     )
 
 

@@ -31,6 +31,7 @@ from runner.report.figures import Figures, Options, figures
 from runner.report.tables import badge, config_section, fmt_time, runs_table, summary_table
 from runner.report.templating import asset, environment, figure_json, render
 from runner.report.verdicts import Basis, Verdicts
+from runner.training.provenance import describe
 
 __all__ = ["PLOTLYJS_MODES", "asset", "figure_json", "page_context", "to_html", "write_atomically", "write_html"]
 
@@ -84,7 +85,8 @@ def provenance_section(data: ReportData, plotlyjs: str) -> Markup:
         rows.append(("Command", p.command))
     recorded: dict[tuple, list[int]] = {}
     for r in data.runs:
-        key = (r.versions.get("runner"), r.versions.get("torch"), r.versions.get("numpy"), r.versions.get("python"), r.host)
+        key = (r.versions.get("runner"), r.versions.get("torch"), r.versions.get("numpy"), r.versions.get("python"), r.host,
+               r.threads, " · ".join(f"{name} {describe(entry)}" for name, entry in r.packages.items()))
         recorded.setdefault(key, []).append(r.id)
     return _macros().provenance(rows, [(v, len(ids), format_ids(ids)) for v, ids in recorded.items()])
 

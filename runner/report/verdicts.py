@@ -4,7 +4,8 @@ Works on a gathered ReportData and draws nothing. Each seed group or
 ungrouped run is an entry; two entries whose settings differ in exactly one
 (the optimizer, lr, the model, a ``--set`` value, the batch size...; a
 plugin's own options follow its name, so adam against sgd is one setting
-even though their options differ) are compared on each run's final (or
+even though their options differ, and so does an lr that a run given no
+``--lr`` took from its optimizer's declaration) are compared on each run's final (or
 best) value of the loss or a metric:
 
 - seeds they share (two or more): the mean of the per-seed differences,
@@ -42,6 +43,8 @@ __all__ = ["Basis", "BestLine", "Comparison", "Side", "Verdicts", "compare", "ve
 At = Literal["final", "best"]
 KINDS = tuple(section for section, _ in SECTIONS)  # "model", "optimizer", "dataset": their options follow them
 SETTING_ORDER = {key: i for i, key in enumerate(BASE_KEYS)}
+IMPLIED_LR = "optimizer.lr"  # a run's lr in its settings when the optimizer implied it: two runs then differ in
+# optimizer alone (lion at its 1e-4 against adam at its 1e-3), not in optimizer and lr, which is never compared
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,8 @@ def entry_key(entry: Group | RunData) -> str:
 def settings(run: RunData) -> dict[str, Any]:
     config = {**UNSET, **config_items(run)}  # a run without a schedule is compared as the constant lr
     config.pop("seed")
+    if run.lr_implied:  # the optimizer's declared lr (no --lr): part of the optimizer's setting, as its options are
+        config[IMPLIED_LR] = config.pop("lr")
     return config
 
 
@@ -244,7 +249,8 @@ def value_name(run: RunData, setting: str) -> str:
     """How a side is named: its value of the setting ("adam", "lr=0.01", "hidden=50")."""
     config = settings(run)
     if setting in KINDS:
-        return str(config[setting])
+        implied = f" (its lr {format_value(config[IMPLIED_LR])})" if setting == "optimizer" and IMPLIED_LR in config else ""
+        return f"{config[setting]}{implied}"
     if setting not in config:
         return f"no {short_name(setting)}"
     return f"{short_name(setting)}={format_value(config[setting])}"

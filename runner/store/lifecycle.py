@@ -38,6 +38,16 @@ class Lifecycle(StoreBase):
         with self._transaction() as conn:
             return insert_run(conn, {**new_run(config, device, status, sweep), **recorded(options)})
 
+    def record_setup(self, run_id: int, threads: int | None, packages: dict[str, Any] | None) -> None:
+        """Record what the run's process trains it with: its CPU threads (runner.training.threads) and its
+        plugin packages (runner.training.provenance), each time a process starts or resumes it."""
+        with self._transaction() as conn:
+            touched = conn.execute(
+                update(runs).where(runs.c.id == run_id, *owned()).values(threads=threads, packages=packages)
+            ).rowcount
+            if not touched:
+                raise self._not_ours(conn, run_id)
+
     def append_steps(
         self,
         run_id: int,

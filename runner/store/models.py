@@ -33,7 +33,7 @@ from runner.status import VALUES, RunStatus
 __all__ = ["HEAD", "NAMING_CONVENTION", "utcnow", "LossFloat", "Status", "status_check", "UTCDateTime",
     "ARTIFACT_KINDS"]
 
-HEAD = "0009"  # the newest migration; opening a store at HEAD never imports alembic
+HEAD = "0010"  # the newest migration; opening a store at HEAD never imports alembic
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -159,6 +159,9 @@ runs = Table(
     # how it was started: ExecOptions' travelling fields (runner.training.options), so that resume continues it alike;
     # "artifacts" is the root its artifacts' paths are relative to
     Column("options", JSON),
+    Column("threads", Integer),  # the CPU threads it trained with (--threads, OMP_NUM_THREADS): they change the losses
+    Column("packages", JSON),  # {distribution: {"version", "commit"}} of every plugin package it used
+    Column("early_stop", JSON),  # how it stopped early (--early-stop): metric, step, best, best_step, reason; else NULL
     CheckConstraint(status_check(), name="status"),  # ck_runs_status
     sqlite_autoincrement=True,  # never reuse a deleted run's id
 )
@@ -193,8 +196,9 @@ run_events = Table(
     Column("detail", Text),  # why, in words
 )
 
-# What a run keeps besides numbers: its latest checkpoint(s) and its final weights (runner.store.artifacts).
-ARTIFACT_KINDS = ("checkpoint", "weights")
+# What a run keeps besides numbers: its latest checkpoint(s), its final weights and its best ones (--keep-best)
+# (runner.store.artifacts).
+ARTIFACT_KINDS = ("checkpoint", "weights", "best")
 
 artifacts = Table(
     "artifacts",

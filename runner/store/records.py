@@ -47,6 +47,9 @@ class RunRecord:
     attempts: int = 0  # claims so far: a dead worker's run is retried while this is at most --retries
     slot: str | None = None  # the worker slot that last claimed it (runner.execution.local_pool.slot_name); None for a single run
     options: dict[str, Any] | None = None  # the execution options it was started with (runner.training.options); None before 0009
+    threads: int | None = None  # the CPU threads it trained with; None before 0010 or where unknown
+    packages: dict[str, Any] | None = None  # {distribution: {"version", "commit"}} of its plugin packages; None before 0010
+    early_stop: dict[str, Any] | None = None  # how it stopped early (--early-stop); None: it did not
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,11 @@ and resumed from a checkpoint; hand-written gradients match autograd's
 (torch) or finite differences (NumPy); custom autograd Functions pass
 gradcheck; the metrics it reports have word names and scalar values on
 its device; evaluating it (as ``--eval-every`` does) leaves its
-parameters, the optimizer's state and the training generators untouched;
-and it trains with every optimizer. For an optimizer: it
+parameters, the optimizer's state, the training generators and its
+module's training flags and buffers untouched, runs no dropout or batch
+norm in training mode, and a run evaluated mid-way has the losses of one
+that is not, bit for bit; and it trains with every optimizer (each at the
+smaller of the model's lr and the optimizer's own). For an optimizer: it
 registers; it updates parameters in place and descends on a least-squares
 problem; it skips parameters without a gradient; its step scales with lr;
 it resumes exactly from a checkpoint; its NumPy and torch rules agree; it trains every model. For a dataset: it

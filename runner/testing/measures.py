@@ -6,11 +6,8 @@
   device of its parameters for a torch model (a Python number would mean
   a ``.item()``, a host sync, every step), a NumPy or Python scalar for a
   NumPy model. Skipped for a model that reports none.
-* evaluation: after a few training steps, evaluating the model the way
-  ``--eval-every`` does (``runner.training.evaluation.Evaluator``, on the validation
-  split of its default dataset, or on its training data when that has
-  none) changes no parameter, nothing in the optimizer's state and none of
-  the generators training draws from (Python's, NumPy's, torch's CPU one).
+* evaluation: evaluating the model the way ``--eval-every`` does leaves
+  training as it was (runner.testing.evaluations, imported here).
 """
 
 from __future__ import annotations
@@ -18,15 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from runner.metrics import metric_name_problem
+from runner.testing.evaluations import EVAL_STEPS, EVALUATION, check_evaluation
 from runner.testing.results import CheckResult, failed, passed, skipped
-from runner.testing.running import prepared, step_parts
-from runner.testing.snapshots import TrainingState
+from runner.testing.running import step_parts
 
 __all__ = ["METRICS", "EVALUATION", "EVAL_STEPS", "check_metrics", "check_evaluation"]
 
 METRICS = "metrics"
-EVALUATION = "evaluation"
-EVAL_STEPS = 2  # training steps before the snapshot: the optimizer then has state (Adam's moments) to disturb
 
 
 def check_metrics(trainer: Any) -> CheckResult:
@@ -75,31 +70,3 @@ def _value_problem(name: str, value: Any, backend: str, device: Any) -> str | No
         what = f"of shape {tuple(shape)}" if shape is not None else f"a {type(value).__name__}"
         return f"{name!r} is {what}, not a NumPy or Python scalar"
     return None
-
-
-def check_evaluation(registry: Any, name: str) -> CheckResult:
-    """Train a few steps, copy the state, evaluate as the engine does, and compare."""
-    from runner.training.evaluation import Evaluator
-
-    spec = registry.models[name].spec
-    from runner.config import DEFAULT_DATASET
-
-    dataset = spec.dataset or DEFAULT_DATASET
-    held_out = registry.datasets[dataset].spec.validation is not None
-    trainer, problem = prepared(registry, model=name, seed=0, eval_every=1 if held_out else None)
-    if trainer is None:
-        return failed(EVALUATION, problem)
-    for _ in range(EVAL_STEPS):
-        trainer.step()
-    evaluator = trainer.evaluator or Evaluator(trainer.model, trainer.x, trainer.y, trainer.backend, trainer.label)
-    before = TrainingState.of(trainer)
-    values = evaluator()
-    changed = before.changes(trainer)
-    on = f"the validation split of {dataset!r}" if held_out else f"the training data of {dataset!r} (it has no validation split)"
-    how = "its evaluate()" if callable(getattr(trainer.model, "evaluate", None)) else "loss_and_grads"
-    if changed:
-        return failed(EVALUATION, f"evaluating with {how} on {on} changed {', '.join(changed)}: evaluation must "
-                                  "leave training as it was (compute without updating anything in place)")
-    shown = ", ".join(f"{k} {v:.4g}" for k, v in values.items())
-    return passed(EVALUATION, f"{how} on {on} ({shown or 'no values'}) left the parameters, "
-                              "the optimizer's state and the generators as they were")

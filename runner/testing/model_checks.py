@@ -12,7 +12,7 @@ from typing import Any
 from runner.errors import ConfigError
 from runner.testing.gradients import FUNCTIONS, GRADIENTS, check_functions, check_gradients
 from runner.testing.measures import EVALUATION, METRICS, check_evaluation, check_metrics
-from runner.testing.pairs import train_each
+from runner.testing.pairs import paired_lr, train_each
 from runner.testing.results import CheckResult, failed, passed
 from runner.testing.resumes import RESUMES, check_resumes
 from runner.testing.running import last_line, prepared, short, step_parts, train, train_steps
@@ -158,6 +158,9 @@ def _shape(p: Any) -> str:
 def check_every_optimizer(registry: Any, name: str, timeout: float | None) -> CheckResult:
     """Every registered optimizer that supports the model's backend trains it for a few finite steps.
 
+    Each at the lr a run would take, or at the model's where the optimizer declares a larger one
+    (runner.testing.pairs.paired_lr).
+
     An optimizer that fails here and also fails its own checks is broken on
     its own: a warning, not a failure of this model.
     """
@@ -167,7 +170,11 @@ def check_every_optimizer(registry: Any, name: str, timeout: float | None) -> Ch
     usable = sorted(o for o, e in registry.optimizers.items() if e.spec.builder(backend) is not None)
     if not usable:
         return failed("every optimizer", f"no registered optimizer supports the {backend} backend")
-    cases = {optimizer: {"model": name, "optimizer": optimizer} for optimizer in usable}
+    cases = {optimizer: {"model": name, "optimizer": optimizer, **paired_lr(registry, name, optimizer)}
+             for optimizer in usable}
+    scaled = [optimizer for optimizer, args in cases.items() if "lr" in args]
     done = f"{OPTIMIZER_STEPS} finite steps with each of {', '.join(usable)}"
+    if scaled:  # they declare a larger lr than the model's: at the model's (pairs.paired_lr says why)
+        done += f" ({', '.join(scaled)} at the model's lr, {registry.models[name].spec.lr:g}, below their own)"
     return train_each(registry, "every optimizer", OPTIMIZER_STEPS, "optimizer", cases, done,
                       lambda optimizer: optimizer_alone(registry, optimizer, backend), timeout)

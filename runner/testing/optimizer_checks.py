@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from runner.testing.pairs import model_alone, train_each
+from runner.testing.pairs import model_alone, paired_lr, train_each
 from runner.testing.results import CheckResult, failed, passed, skipped
 from runner.testing.resumes import RESUMES, check_optimizer_resumes
 from runner.testing.suite import Check
@@ -198,14 +198,18 @@ def _check_backends_agree(spec: Any) -> CheckResult:
 def check_every_model(registry: Any, name: str, backends: list[str], timeout: float | None) -> CheckResult:
     """Every registered model of a supported backend trains a few finite steps with this optimizer.
 
-    A model that fails here and also fails with its own defaults (another
+    Each model trains at the lr a run would take, or at its own where this optimizer declares a larger one
+    (runner.testing.pairs.paired_lr). A model that fails here and also fails with its own defaults (another
     optimizer in place of this one, when it is the model's default) is
     broken on its own: a warning, not a failure of this optimizer.
     """
     models = sorted(m for m, e in registry.models.items() if e.spec.backend in backends)
     if not models:
         return skipped("every model", "no registered model uses a backend this optimizer supports")
-    cases = {model: {"model": model, "optimizer": name} for model in models}
+    cases = {model: {"model": model, "optimizer": name, **paired_lr(registry, model, name)} for model in models}
+    scaled = [model for model, args in cases.items() if "lr" in args]
     done = f"{MODEL_STEPS} finite steps on each of {len(models)} models"
+    if scaled:  # the optimizer's lr is larger than theirs: each at its own (pairs.paired_lr says why)
+        done += f" ({len(scaled)} of them at their own lr, below this optimizer's {registry.optimizers[name].spec.lr:g})"
     return train_each(registry, "every model", MODEL_STEPS, "model", cases, done,
                       lambda model: model_alone(registry, model, MODEL_STEPS, ("optimizer", name)), timeout)

@@ -19,7 +19,7 @@ from runner.testing.results import CheckResult
 from runner.testing.running import last_line, train_steps
 from runner.testing.suite import CheckTimeout, time_limit
 
-__all__ = ["train_each", "model_alone"]
+__all__ = ["train_each", "model_alone", "paired_lr"]
 
 Alone = Callable[[str], "str | None"]  # the other plugin's name -> why it fails on its own, or None
 
@@ -49,6 +49,25 @@ def train_each(registry: Any, check: str, steps: int, other: str, cases: dict[st
     return CheckResult(check, True, done, warnings=tuple(warnings))
 
 
+def paired_lr(registry: Any, model: str, optimizer: str) -> dict[str, float]:
+    """``{"lr": ...}`` for a check that trains ``model`` with ``optimizer``, or {} for the lr a run would take.
+
+    A run given no --lr takes the optimizer's declared lr with any model but the one whose recipe it is
+    (runner.config.default_lr). That lr is what the rule wants on a typical problem (Lion's 1e-4), not
+    what every model stands: the tutorial's, tuned with gd, need about 1e-6 and diverge in 3 steps at
+    1e-3 with momentum. Whether a default suits a model is the user's to settle with --lr; what the
+    check asks is whether the two work together at all. So where the optimizer's lr is larger than the
+    model's own, the pair trains at the model's: the scale at which the model is known to stay finite, and
+    at which a rule whose step is about proportional to lr (its check "scales with lr") moves the
+    weights about as far as the model's recipe does. A smaller declared lr is kept: it is within both.
+    """
+    model_spec = registry.get("model", model).spec
+    declared = registry.get("optimizer", optimizer).spec.lr
+    if optimizer == model_spec.optimizer or declared is None or declared <= model_spec.lr:
+        return {}
+    return {"lr": model_spec.lr}
+
+
 def _pair_problem(registry: Any, steps: int, resolve_args: dict[str, Any]) -> str | None:
     try:
         return train_steps(registry, steps, seed=0, **resolve_args).problem()
@@ -68,7 +87,7 @@ def _timed(timeout: float | None, subject: str, work: Callable[[], str | None]) 
 
 
 def _describe(resolve_args: dict[str, Any]) -> str:
-    return " with ".join(f"{kind} {name!r}" for kind, name in resolve_args.items())
+    return " with ".join(f"{kind} {name!r}" if kind != "lr" else f"lr {name:g}" for kind, name in resolve_args.items())
 
 
 def model_alone(registry: Any, model: str, steps: int, instead_of: tuple[str, str]) -> str | None:

@@ -1,4 +1,5 @@
-"""Copies of a trainer's state (parameters, optimizer state, global generators), and what changed between two.
+"""Copies of a trainer's state (parameters, optimizer state, global generators, its module's training flags and
+buffers), and what changed between two.
 
 The evaluation check takes one before and one after evaluating the model,
 and the every-parameter check compares parameters before and after training.
@@ -74,16 +75,34 @@ def _generators() -> dict[str, Any]:
     return states
 
 
+def _module_state(model: Any) -> dict[str, Any]:
+    """Each submodule's own training flag and a copy of each buffer of the model's nn.Module, by a description
+    that names it; {} for a model runner finds no module in (runner.checkpoints.state.module_of)."""
+    from runner.checkpoints.state import module_of
+    from runner.training.modes import named
+
+    module = module_of(model)
+    if module is None:
+        return {}
+    modules = list(module.named_modules())
+    state: dict[str, Any] = {f"the training flag of {named(name, m)}": m.training for name, m in modules}
+    state.update({named(f"{prefix}.{key}" if prefix else key, owner, "buffer"): snapshot(b)
+                  for prefix, owner in modules for key, b in owner.named_buffers(recurse=False)})
+    return state
+
+
 @dataclass(frozen=True)
 class TrainingState:
     parameters: list[Any]
     optimizer: Any
     generators: dict[str, Any]
+    modules: dict[str, Any]  # the training flags and buffers of the model's nn.Module ({} without one)
 
     @classmethod
     def of(cls, trainer: Any) -> TrainingState:
         params = list(trainer.model.parameters())
-        return cls([snapshot(p) for p in params], _optimizer_state(trainer.optimizer, params), _generators())
+        return cls([snapshot(p) for p in params], _optimizer_state(trainer.optimizer, params), _generators(),
+                   _module_state(trainer.model))
 
     def changes(self, trainer: Any) -> list[str]:
         """What differs in ``trainer`` now from this copy, each as a few words."""
@@ -93,4 +112,5 @@ class TrainingState:
         if not same(self.optimizer, now.optimizer):
             found.append("the optimizer's state")
         found += [name for name, state in self.generators.items() if not same(state, now.generators.get(name))]
+        found += [name for name, state in self.modules.items() if name not in now.modules or not same(state, now.modules[name])]
         return found

@@ -5,19 +5,25 @@ generators saved and restored around it (``runner.seeding.generators_kept``),
 so a run with evaluation trains exactly as the same run without it. A
 model's own ``evaluate(x, y)`` is used when it has one; otherwise its
 ``loss_and_grads`` gives the loss and metrics and the gradients are
-discarded (each parameter's ``.grad`` is put back as it was). Values are
-read to the host in one copy per evaluation and named ``val_<name>``.
+discarded (each parameter's ``.grad`` is put back as it was). A torch
+model's ``nn.Module`` is in evaluation mode meanwhile, and its modules'
+training flags and its buffers are put back afterwards
+(runner.training.modes), so no ``evaluate`` can leave dropout off or let
+batch norm learn from held-out data. Values are read to the host in one
+copy per evaluation and named ``val_<name>``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from runner.contracts import check_metrics
 from runner.metrics import validation_name
 from runner.seeding import generators_kept
+from runner.training.modes import Watched, evaluation_mode
 
 __all__ = ["Evaluator", "to_host"]
 
@@ -31,12 +37,23 @@ class Evaluator:
     y: Any
     backend: str
     label: str = "the model"
+    # The conformance suite's: called with what was saved, after the model evaluated and before runner puts
+    # its flags and buffers back; ``switch=False`` leaves the module in its mode, to see what evaluate does alone.
+    watch: Callable[[Watched | None], None] | None = None
+    switch: bool = True
 
     def __call__(self) -> dict[str, float]:
-        with generators_kept():
+        with generators_kept(), self._mode() as watched:
             values = self._own() if callable(getattr(self.model, "evaluate", None)) else self._from_training()
+            if self.watch is not None:
+                self.watch(watched)
         check_metrics(values, self.label, "evaluate", allow_loss=True)
         return {validation_name(name): value for name, value in zip(values, to_host(list(values.values())))}
+
+    def _mode(self) -> Any:
+        if self.backend != "torch":
+            return nullcontext()
+        return evaluation_mode(self.model, self.switch, record=self.watch is not None)
 
     def _own(self) -> Mapping[str, Any]:
         if self.backend != "torch":

@@ -28,6 +28,7 @@ from typing import Any
 from runner.checkpoints.every import DEFAULT as CHECKPOINT_EVERY
 from runner.checkpoints.every import parse_every
 from runner.training.patience import DEFAULT_DEADLINE
+from runner.training.threads import check_threads
 
 __all__ = ["ExecOptions", "DEFAULTS", "travelling", "flag"]
 
@@ -44,9 +45,13 @@ class ExecOptions:
     keep_checkpoints: int = 1  # how many of a run's newest checkpoints are kept
     artifacts: str | None = None  # a directory for checkpoints and weights, instead of the database
     weights: bool | None = None  # keep the final weights: None up to runner.training.keeper's limit, True always
+    # torch's (and a NumPy model's BLAS) threads; None: $OMP_NUM_THREADS, else torch's default (1 in a sweep's
+    # worker: runner.execution.slots.worker_threads). runner.training.threads applies it.
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         parse_every(self.checkpoint_every)  # an OptionError here, not when the loop first needs it
+        check_threads(self.threads)
         if self.artifacts is not None:  # absolute: a sweep's workers and the rows must name the same folder
             object.__setattr__(self, "artifacts", os.path.abspath(self.artifacts))
 

@@ -28,13 +28,15 @@ from runner.training.heartbeat import Heartbeat
 from runner.training.keeper import Keeper
 from runner.training.options import DEFAULTS, ExecOptions
 from runner.training.patience import Patience
+from runner.training.provenance import packages
+from runner.training.threads import apply_threads
 from runner.training.trainer import prepare
 
 if TYPE_CHECKING:
     from runner.store import RunRecord, Store
     from runner.training.handlers import Handler
 
-__all__ = ["Finished", "start", "execute", "resumed", "untrained", "with_earlier_part", "finish_keeping",
+__all__ = ["Finished", "start", "execute", "record_setup", "resumed", "untrained", "with_earlier_part", "finish_keeping",
     "StepSink", "record_end", "config_of"]
 
 
@@ -64,6 +66,7 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
     patience = Patience(options.db_deadline)
     with Heartbeat(store.heartbeat, run_id):
         try:
+            record_setup(store, run_id, resolved, options, patience)
             trainer = prepare(resolved, device)
             keeper = Keeper(store, run_id, trainer, options)
             start, elapsed = patience.call(keeper.resume)  # reads the store: a passing fault is ridden out
@@ -81,6 +84,18 @@ def execute(run_id: int, resolved: Resolved, store: Store, device: Any, options:
             finish_keeping(keeper, outcome)
     record_end(store, run_id, outcome, patience)
     return outcome
+
+
+def record_setup(store: Store, run_id: int, resolved: Resolved, options: ExecOptions, patience: Patience) -> None:
+    """Set this process's threads for the run (runner.training.threads) and record them with the packages it
+    trains with (runner.training.provenance), before it trains: they change the losses."""
+    threads = apply_threads(options.threads, resolved.backend)
+    try:
+        found: dict[str, Any] | None = packages(resolved.origins)
+    except Exception as exc:  # an odd install must never fail a run: its packages are then not known
+        print(f"warning: run {run_id}'s packages were not recorded: {exc}", file=sys.stderr)
+        found = None
+    patience.call(lambda: store.record_setup(run_id, threads, found))
 
 
 def resumed(store: Store, run_id: int) -> RunRecord | None:

@@ -1,25 +1,40 @@
 from runner.execution.slots import Slot, plan_slots
 
 
-def test_cpu_only_machine_splits_the_cores():
-    assert plan_slots(2, 1, gpus=0, cores=2, requested={"auto"}) == [Slot("cpu", ("auto", "cpu"), 1)] * 2
-    assert plan_slots(1, 1, gpus=0, cores=8, requested={"cpu"}) == [Slot("cpu", ("auto", "cpu"), 8)]
+def test_every_slot_has_the_threads_it_is_given():
+    assert plan_slots(2, 1, gpus=0, threads=1, requested={"auto"}) == [Slot("cpu", ("auto", "cpu"), 1)] * 2
+    assert plan_slots(1, 1, gpus=0, threads=8, requested={"cpu"}) == [Slot("cpu", ("auto", "cpu"), 8)]
+    assert {s.threads for s in plan_slots(3, 1, gpus=2, threads=2, requested={"auto", "cpu"})} == {2}
+
+
+def test_a_worker_has_threads_as_asked_else_omp_num_threads_else_one(monkeypatch):
+    # Issue 19 part 5: a sweep ignored OMP_NUM_THREADS, and a one-run sweep on 2 cores took both.
+    from runner.execution.slots import slot_environment, worker_threads
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert worker_threads(None) == 1 and worker_threads(3) == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert worker_threads(None) == 4 and worker_threads(2) == 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")  # OpenMP ignores it; so does runner
+    assert worker_threads(None) == 1
+    env = slot_environment(Slot("cuda:0", ("auto", "cuda", "cuda:0"), 3))
+    assert (env["OMP_NUM_THREADS"], env["MKL_NUM_THREADS"], env["OPENBLAS_NUM_THREADS"]) == ("3", "3", "3")
 
 
 def test_gpus_first_then_the_cpu():
-    slots = plan_slots(4, 2, gpus=2, cores=16, requested={"auto"})
+    slots = plan_slots(4, 2, gpus=2, threads=1, requested={"auto"})
     assert [s.device for s in slots] == ["cuda:0", "cuda:0", "cuda:1", "cuda:1"]
     assert slots[0].accepts == ("auto", "cuda", "cuda:0")
 
 
 def test_explicit_cpu_runs_get_a_slot_beside_the_gpus():
-    slots = plan_slots(2, 1, gpus=2, cores=16, requested={"auto", "cpu"})
+    slots = plan_slots(2, 1, gpus=2, threads=1, requested={"auto", "cpu"})
     assert [s.device for s in slots] == ["cuda:0", "cuda:1", "cpu"]
     assert slots[-1].accepts == ("cpu",)
 
 
 def test_only_the_gpu_a_run_names():
-    slots = plan_slots(4, 1, gpus=4, cores=16, requested={"cuda:2"})
+    slots = plan_slots(4, 1, gpus=4, threads=1, requested={"cuda:2"})
     assert [s.device for s in slots] == ["cuda:2"]
 
 

@@ -42,7 +42,7 @@ def sections_macros() -> str:
     m = environment().get_template("report/sections.html").module
     return "".join([
         m.notes([BAD]), m.figure(BAD, [BAD]), m.summary(BAD), m.every_run(BAD, BAD),
-        m.provenance([(BAD, BAD)], [((BAD,) * 5, BAD, BAD)]),
+        m.provenance([(BAD, BAD)], [((BAD,) * 7, BAD, BAD)]),
     ])
 
 

@@ -333,3 +333,32 @@ def test_upgrading_a_database_made_at_0008_records_sweeps_and_relative_artifact_
     assert sweeps == ["grid0008"]
     assert read_revision_of(db_url) == HEAD
     assert schema_differences(db_url) == []
+
+
+def test_upgrading_a_database_made_at_0009_keeps_everything_and_can_keep_the_best_weights(db_url, make_config):
+    """fixtures/schema_0009.db, made by runner at 0009: run 1 with --track lr, a 2-run sweep asked to stop
+    (runner stop), run 4 removed with runner rm, run 5 with its weights under --artifacts /tmp/fx/arts, run 6
+    killed with kill -9 after a checkpoint at step 1200 kept under the same directory."""
+    at_revision_from_the_fixture(db_url, "0009",
+                                 ("runs", "steps", "metrics", "run_events", "artifacts", "sweep_stops", "sweeps"))
+    assert read_revision_of(db_url) == "0009"
+    with open_store(db_url) as store:  # upgrades to head
+        records = store.list_runs()
+        assert [(r.id, r.sweep, r.status, r.steps_done) for r in records] == [
+            (6, None, RunStatus.LOST, 1200),
+            (5, None, RunStatus.COMPLETED, 6),
+            (3, "grid0009", RunStatus.COMPLETED, 4),
+            (2, "grid0009", RunStatus.COMPLETED, 4),
+            (1, None, RunStatus.COMPLETED, 5),
+        ]
+        assert [(r.threads, r.packages, r.early_stop) for r in records] == [(None, None, None)] * 5
+        assert len(list(store.iter_steps())) == 5 + 4 + 4 + 6 + 1200
+        assert store.metric_names([1]) == {1: ["lr"]}
+        assert store.sweep_stopped("grid0009")
+        assert [(a.kind, a.step) for a in store.artifacts([5])[5]] == [("weights", 6)]
+        assert store.requeue([6]) == {6: 1200}
+        store.save_artifact(1, "best", 3, b"weights at step 3", "pt")  # a kind the old CHECK refused
+        assert [(a.kind, a.step) for a in store.artifacts([1])[1]] == [("weights", 5), ("best", 3)]
+        assert store.create_run(make_config(), device="cpu") == 7  # run 4 was deleted at 0009: its id stays unused
+    assert read_revision_of(db_url) == HEAD
+    assert schema_differences(db_url) == []

@@ -62,6 +62,8 @@ MASKS = (
     (re.compile(r"^(\s*steps per second\s+)\d[\d.,]*$"), r"\1<rate>"),
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
     (re.compile(r"^(\s*versions\s+).*"), r"\1<versions>"),
+    (re.compile(r"^(\s*packages\s+).*"), r"\1<packages>"),  # runner show: versions and commits of this checkout
+    (re.compile(r"^(\s*threads\s+)\d+"), r"\1<threads>"),  # runner show: a single run's default is the machine's
     (re.compile(r"^(\d+,\d+,[^,]*),[-+.\deE]+"), r"\1,<elapsed>"),  # runner export's CSV: run_id,step,loss,elapsed
 )
 

@@ -16,7 +16,7 @@ from runner.training.options import ExecOptions, travelling
 
 # A value unlike the default for every option that travels; a new option must add one here.
 SAMPLES = {"flush_seconds": 0.25, "step_timeout": 7.5, "checkpoint_every": "50 steps", "db_deadline": 12.5,
-           "keep_checkpoints": 3, "artifacts": "/data/kept", "weights": False}
+           "keep_checkpoints": 3, "artifacts": "/data/kept", "weights": False, "threads": 2}
 SLOT = Slot("cuda:1", ("auto", "cuda", "cuda:1"), 1)
 
 
@@ -69,3 +69,11 @@ def test_recorded_options_come_back_under_those_given_again():
     assert (resumed.weights, resumed.keep_checkpoints, resumed.step_timeout) == (True, 2, 30.0)
     assert ExecOptions().under(None, given=set()) == ExecOptions()  # a run from before options were recorded
     assert ExecOptions().under({"artifacts": "/tmp"}, given=set()).artifacts == "/tmp"  # only its root
+
+
+@pytest.mark.parametrize("threads", [0, 1025, -1, 1.5, True, "2"])
+def test_a_thread_count_outside_1_to_1024_is_refused(threads):
+    from runner.errors import OptionError
+
+    with pytest.raises(OptionError, match="threads must be a whole number from 1 to 1024"):
+        ExecOptions(threads=threads)
