@@ -2,7 +2,7 @@
 
 Plugin authors need two things from here: ``hookimpl`` to mark their hook
 functions, and the spec classes they register (``ModelSpec``,
-``OptimizerSpec``, ``DatasetSpec``). Users of a run's results need
+``OptimizerSpec``, ``DatasetSpec``, ``ScheduleSpec``). Users of a run's results need
 ``load_model(RUN)``: the run's model with its final weights. Nothing here
 imports torch.
 
@@ -18,13 +18,13 @@ if TYPE_CHECKING:
     import pluggy
 
     from runner.loading import load_model
-    from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
+    from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec, ScheduleSpec
 
     hookimpl: pluggy.HookimplMarker
 
 __version__ = "0.1.0"
 
-__all__ = ["hookimpl", "ModelSpec", "OptimizerSpec", "DatasetSpec", "load_model", "__version__"]
+__all__ = ["hookimpl", "ModelSpec", "OptimizerSpec", "DatasetSpec", "ScheduleSpec", "load_model", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -36,7 +36,7 @@ def __getattr__(name: str) -> Any:
         from runner.loading import load_model
 
         value = load_model
-    elif name in ("ModelSpec", "OptimizerSpec", "DatasetSpec"):
+    elif name in ("ModelSpec", "OptimizerSpec", "DatasetSpec", "ScheduleSpec"):
         from runner import specs
 
         value = getattr(specs, name)

@@ -1,9 +1,9 @@
 """Turning what the user asked for into a complete, validated run config.
 
-A run's settings come from three plugins: the model's ``params``, the
-optimizer's ``options`` and the dataset's ``params``. ``--set key=value``
-overrides any of them; ``model.key``, ``optimizer.key`` or ``dataset.key``
-picks one when a key is ambiguous. Values are parsed to the type of the
+A run's settings come from its plugins: the model's ``params``, the
+optimizer's ``options``, the dataset's ``params`` and the lr schedule's
+``params``. ``--set key=value`` overrides any of them; ``model.key``,
+``optimizer.key``, ``dataset.key`` or ``schedule.key`` picks one when a key is ambiguous. Values are parsed to the type of the
 default they replace.
 """
 
@@ -21,20 +21,21 @@ from runner.kinds import NAMES
 from runner.registry import Origin, Registry, unknown_name_message
 from runner.request import RunChoice
 from runner.shapes import check_fit, dataset_shapes
-from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
+from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec, ScheduleSpec
 
 __all__ = ["DEFAULT_STEPS", "DEFAULT_SEED", "DEFAULT_DATASET", "SECTIONS", "RunConfig", "Resolved", "specs_for",
     "LR_FROM_OPTIMIZER", "lr_is_the_optimizers",
     "Plugins", "resolve", "look_up", "check_backend", "settings", "check_plugin_settings", "check_batch_size_fits",
     "default_lr", "check_lr", "probe_optimizer", "check_steps", "check_seed", "check_eval_every", "check_track",
     "check_batch_size", "check_settings", "apply_set", "parse_value", "describe_type", "DEFAULT_PATIENCE",
-    "evaluated_metrics", "check_stopping"]
+    "evaluated_metrics", "check_stopping", "DEFAULT_SCHEDULE", "check_warmup", "check_schedule"]
 
 DEFAULT_STEPS = 500
 DEFAULT_SEED = 0
 DEFAULT_DATASET = "random"
 DEFAULT_PATIENCE = 3  # evaluations without improvement that end a run with --early-stop (Lightning's default)
-SECTIONS = NAMES  # the --set prefixes: model.KEY, optimizer.KEY, dataset.KEY
+DEFAULT_SCHEDULE = "constant"  # the lr never changes: a run stores no schedule (RunConfig.training_options)
+SECTIONS = NAMES  # the --set prefixes: model.KEY, optimizer.KEY, dataset.KEY, schedule.KEY
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class RunConfig:
     patience: int | None = None  # evaluations without improvement that end it (with early_stop)
     min_delta: float | None = None  # the least change that is an improvement (None: 0)
     keep_best: str | None = None  # the evaluation metric whose best evaluation's weights are kept
+    schedule: str = DEFAULT_SCHEDULE  # the lr schedule plugin (--schedule)
+    schedule_params: dict[str, Any] = field(default_factory=dict)
+    warmup: int = 0  # steps of linear lr warm-up before the schedule (--warmup)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "track", tuple(self.track))  # a stored run's JSON gives a list
@@ -81,7 +85,9 @@ class RunConfig:
         chosen = {"batch_size": self.batch_size, "eval_every": self.eval_every, "track": list(self.track),
                   "metric_directions": dict(self.metric_directions), "lr_source": self.lr_source,
                   "early_stop": self.early_stop, "patience": self.patience, "min_delta": self.min_delta,
-                  "keep_best": self.keep_best}
+                  "keep_best": self.keep_best,
+                  "schedule": self.schedule if self.schedule != DEFAULT_SCHEDULE else None,
+                  "schedule_params": dict(self.schedule_params), "warmup": self.warmup}
         return {key: value for key, value in chosen.items() if value}
 
 
@@ -96,6 +102,7 @@ class Resolved:
     label: str  # who is at fault when the model misbehaves: plugin, package and model
     labels: Mapping[str, str] = field(default_factory=dict)  # the same for "dataset" and "optimizer" (their builds)
     origins: Mapping[str, Origin] = field(default_factory=dict)  # by kind: the plugin that registered each (provenance)
+    schedule: ScheduleSpec | None = None  # the lr schedule; None: the constant lr, which needs no plugin
 
     @property
     def backend(self) -> str:
@@ -104,14 +111,18 @@ class Resolved:
 
 def specs_for(registry: Registry, config: RunConfig) -> Resolved:
     """The specs ``config`` names, e.g. for a stored run; a ConfigError if one is not installed."""
+    scheduled = config.schedule != DEFAULT_SCHEDULE
     return Resolved(
         config,
         registry.model(config.model),
         registry.optimizer(config.optimizer),
         registry.dataset(config.dataset),
         plugin_label(registry, "model", config.model),
-        {kind: plugin_label(registry, kind, getattr(config, kind)) for kind in ("dataset", "optimizer")},
-        {kind: registry.get(kind, name).origin for kind in NAMES if (name := getattr(config, kind, None))},
+        {kind: plugin_label(registry, kind, getattr(config, kind))
+         for kind in ("dataset", "optimizer", *(("schedule",) if scheduled else ()))},
+        {kind: registry.get(kind, name).origin for kind in NAMES
+         if (name := getattr(config, kind, None)) and (kind != "schedule" or scheduled)},  # constant: no plugin
+        schedule=registry.schedule(config.schedule) if scheduled else None,
     )
 
 
@@ -119,15 +130,16 @@ def specs_for(registry: Registry, config: RunConfig) -> Resolved:
 class Plugins:
     """The model, optimizer and dataset one run names (their defaults applied), looked up in the registry."""
 
-    names: Mapping[str, str]  # by kind: "model", "optimizer", "dataset"
+    names: Mapping[str, str]  # by kind: "model", "optimizer", "dataset", "schedule"
     model: ModelSpec
     optimizer: OptimizerSpec
     dataset: DatasetSpec
+    schedule: ScheduleSpec | None = None  # None: the constant lr, without a plugin
 
     def checks(self, kind: str) -> Mapping[str, Any]:
         """The setting checks that the plugin of ``kind`` declares."""
-        spec: ModelSpec | OptimizerSpec | DatasetSpec = getattr(self, kind)
-        return spec.checks
+        spec: ModelSpec | OptimizerSpec | DatasetSpec | ScheduleSpec | None = getattr(self, kind)
+        return spec.checks if spec is not None else {}
 
 
 def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = False) -> Resolved:
@@ -152,6 +164,8 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
     # Before anything is written: a model that cannot take this dataset's shapes is a ConfigError naming both.
     check_fit(choice.model, plugins.model, plugins.names["dataset"], plugins.dataset, sections["dataset"], seed)
     check_eval_every(choice.eval_every, plugins.names["dataset"], plugins.dataset)
+    warmup = check_warmup(choice.warmup, steps)
+    check_schedule(registry, plugins, sections["schedule"], steps - warmup)
     track = check_track(choice.track)
     stopping = check_stopping(choice, plugins.model)
     if choice.batch_size is not None:
@@ -162,6 +176,7 @@ def resolve(registry: Registry, choice: RunChoice, skip_unknown_sets: bool = Fal
         seed=seed, device=choice.device, name=choice.name, model_params=sections["model"],
         optimizer_options=sections["optimizer"], dataset_params=sections["dataset"], batch_size=choice.batch_size,
         eval_every=choice.eval_every, track=track, metric_directions=dict(plugins.model.metrics), **stopping,
+        schedule=plugins.names["schedule"], schedule_params=sections["schedule"], warmup=warmup,
     )
     return specs_for(registry, config)
 
@@ -174,8 +189,11 @@ def look_up(registry: Registry, choice: RunChoice) -> Plugins:
     optimizer = registry.get("optimizer", optimizer_name).spec
     dataset_name = choice.dataset or model.dataset or DEFAULT_DATASET
     dataset = registry.get("dataset", dataset_name).spec
-    names = {"model": choice.model, "optimizer": optimizer_name, "dataset": dataset_name}
-    return Plugins(names, model, optimizer, dataset)
+    schedule_name = choice.schedule or DEFAULT_SCHEDULE
+    # The constant lr needs no plugin unless named: runs without a schedule work as before schedules existed.
+    schedule = registry.get("schedule", schedule_name).spec if choice.schedule is not None else None
+    names = {"model": choice.model, "optimizer": optimizer_name, "dataset": dataset_name, "schedule": schedule_name}
+    return Plugins(names, model, optimizer, dataset, schedule)
 
 
 def check_backend(plugins: Plugins) -> None:
@@ -196,7 +214,8 @@ def settings(
     options = dict(plugins.optimizer.options)
     if plugins.names["optimizer"] == plugins.model.optimizer:  # the model's recipe, e.g. momentum=0.9
         options.update(plugins.model.optimizer_options)
-    sections = {"model": dict(plugins.model.params), "optimizer": options, "dataset": dict(plugins.dataset.params)}
+    sections = {"model": dict(plugins.model.params), "optimizer": options, "dataset": dict(plugins.dataset.params),
+                "schedule": dict(plugins.schedule.params) if plugins.schedule is not None else {}}
     recipe = dict(options)
     for assignment in sets:
         apply_set(sections, assignment, skip_unknown_sets)
@@ -346,6 +365,38 @@ def check_stopping(choice: RunChoice, model: ModelSpec) -> dict[str, Any]:
         return {"keep_best": choice.keep_best}
     return {"early_stop": choice.early_stop, "patience": DEFAULT_PATIENCE if patience is None else patience,
             "min_delta": None if not min_delta else float(min_delta), "keep_best": choice.keep_best}
+def check_warmup(warmup: Any, steps: int) -> int:
+    """--warmup: a whole number of steps from 0 to fewer than the run's, so that the schedule has a step left."""
+    if warmup is None:
+        return 0
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise OptionError(f"--warmup must be a whole number of steps, 0 or more, not {warmup!r}")
+    if warmup >= steps:
+        raise OptionError(f"--warmup {warmup} leaves no step of the run's {steps} for the schedule; "
+                          f"give fewer than {steps} warm-up steps, or more --steps")
+    return warmup
+
+
+def check_schedule(registry: Registry, plugins: Plugins, params: Mapping[str, Any], steps: int) -> None:
+    """The schedule's factor at the run's first and last step (after the warm-up), before anything is stored: an
+    OptionError when it cannot be computed for this many steps (one_cycle with pct_start * steps = 1 divides
+    by 0) or is not a positive number; any other fault is the plugin's, left for the run to report."""
+    spec = plugins.schedule
+    if spec is None:
+        return
+    name = plugins.names["schedule"]
+    for step in (0, steps - 1):
+        try:
+            value = spec.factor(step, steps, **params)
+        except (ArithmeticError, ValueError) as exc:
+            raise OptionError(f"--schedule {name}: {plugin_label(registry, 'schedule', name)} cannot schedule {steps} "
+                              f"steps with these settings ({type(exc).__name__}: {exc}); change --steps, --warmup "
+                              "or its settings") from None
+        except Exception:
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise OptionError(f"--schedule {name}: {plugin_label(registry, 'schedule', name)} gives the lr a factor of "
+                              f"{value!r} at step {step} of {steps}; change --steps, --warmup or its settings")
 
 
 def check_batch_size(batch_size: Any, rows: int, dataset: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["format_loss", "format_ids", "format_metrics", "canonical", "format_settings", "printable",
-    "format_bytes", "format_status", "format_early_stop"]
+    "format_bytes", "format_status", "format_early_stop", "format_schedule"]
 
 
 def format_loss(value: float | None, digits: int = 6) -> str:
@@ -68,3 +68,13 @@ def format_early_stop(early_stop: Any) -> str | None:
     if not isinstance(early_stop, dict):
         return None
     return f"stopped early after step {early_stop.get('step')}: {early_stop.get('reason')}"
+def format_schedule(config: Mapping[str, Any], settings: bool = True) -> str | None:
+    """A stored run's lr schedule as ls and show say it ("cosine min_factor=0.1 · warmup 50"); None for a run
+    whose lr never changed (its config holds neither a schedule nor a warm-up: runner.config.RunConfig)."""
+    name, warmup = config.get("schedule"), config.get("warmup")
+    if not (name or warmup):
+        return None
+    text = str(name or "constant")
+    if settings and config.get("schedule_params"):
+        text += " " + format_settings(config["schedule_params"])
+    return text + (f" · warmup {warmup}" if warmup else "")

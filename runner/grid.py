@@ -130,14 +130,14 @@ def expand(registry: Registry, request: RunRequest) -> list[Resolved]:
     sequence_keys = sequence_settings(registry)
     set_axes = [set_axis(s, sequence_keys) for s in request.sets]
     axes = (request.models, request.optimizers, request.lrs, request.steps, request.devices, request.datasets,
-            request.batch_sizes)  # in the grid's order; then the --set axes, and the seeds innermost
+            request.batch_sizes, request.schedules)  # in the grid's order; then the --set axes, and the seeds innermost
     check_grid_size([*axes, *set_axes, request.seeds])
-    mixed = len(request.models) > 1 or len(request.optimizers) > 1 or len(request.datasets) > 1
+    mixed = any(len(axis) > 1 for axis in (request.models, request.optimizers, request.datasets, request.schedules))
     shared = {name: getattr(request, name) for name in SHARED}
     runs = [
         resolve(registry, RunChoice(model=m, optimizer=o, lr=lr, steps=n, seed=s, device=d, dataset=ds, batch_size=b,
-                                    sets=chosen_sets, **shared), skip_unknown_sets=mixed)
-        for m, o, lr, n, d, ds, b, chosen_sets, s in itertools.product(
+                                    sets=chosen_sets, schedule=sc, **shared), skip_unknown_sets=mixed)
+        for m, o, lr, n, d, ds, b, sc, chosen_sets, s in itertools.product(
             *axes, itertools.product(*set_axes), request.seeds
         )
     ]
@@ -173,6 +173,7 @@ def check_every_set_is_used(registry: Registry, runs: Sequence[Resolved], sets: 
     configs = [r.config for r in runs]
     for assignment in sets:
         bare = assignment.partition("=")[0].strip().rpartition(".")[2]
-        if not any(bare in part for c in configs for part in (c.model_params, c.optimizer_options, c.dataset_params)):
+        if not any(bare in getattr(c, kind.config_key) for c in configs for kind in KINDS):
             first = configs[0]
-            resolve(registry, RunChoice(first.model, first.optimizer, sets=(assignment,)))  # raises the usual message
+            resolve(registry, RunChoice(first.model, first.optimizer, sets=(assignment,),
+                                        schedule=first.schedule))  # raises the usual message

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
+    from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec, ScheduleSpec
 
-__all__ = ["register_models", "register_optimizers", "register_datasets"]
+__all__ = ["register_models", "register_optimizers", "register_datasets", "register_schedules"]
 
 hookspec = pluggy.HookspecMarker("runner")
 
@@ -75,4 +75,17 @@ def register_datasets(register: Callable[[DatasetSpec], None]) -> None:
     tutorial's random x and y. A dataset may also give a held-out split
     (``validation``, for ``--eval-every``) and declare that its targets are
     class indices (``classes``).
+    """
+
+
+@hookspec
+def register_schedules(register: Callable[[ScheduleSpec], None]) -> None:
+    """Register learning-rate schedule plugins.
+
+    Call ``register(ScheduleSpec(...))`` once per schedule: its
+    ``factor(step, steps, **params)`` (the multiple of the run's lr at
+    ``step`` of ``steps``), and optionally the ``torch`` builder of the
+    ``torch.optim.lr_scheduler`` with the same rule; see
+    ``runner.specs.ScheduleSpec``. Every schedule works with every
+    optimizer; runner tells it the run's steps (less ``--warmup``).
     """

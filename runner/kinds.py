@@ -1,4 +1,4 @@
-"""The three kinds of plugin, defined once: each one's name, hook and spec type.
+"""The four kinds of plugin, defined once: each one's name, hook and spec type.
 
 Everything that lists the kinds (the registry, ``--set`` prefixes, the
 ``--kind`` choices, ``runner plugins``, the scaffold, the conformance
@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
+from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec, ScheduleSpec
 
-__all__ = ["S", "Kind", "MODEL", "OPTIMIZER", "DATASET", "KINDS", "NAMES", "BY_NAME", "kind_named"]
+__all__ = ["S", "Kind", "MODEL", "OPTIMIZER", "DATASET", "SCHEDULE", "KINDS", "NAMES", "BY_NAME", "kind_named"]
 
-Spec = ModelSpec | OptimizerSpec | DatasetSpec  # any registered spec
-S = TypeVar("S", ModelSpec, OptimizerSpec, DatasetSpec)
+Spec = ModelSpec | OptimizerSpec | DatasetSpec | ScheduleSpec  # any registered spec
+S = TypeVar("S", ModelSpec, OptimizerSpec, DatasetSpec, ScheduleSpec)
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,9 @@ class Kind(Generic[S]):
 MODEL: Kind[ModelSpec] = Kind("model", "models", "register_models", ModelSpec, "params")
 OPTIMIZER: Kind[OptimizerSpec] = Kind("optimizer", "optimizers", "register_optimizers", OptimizerSpec, "options")
 DATASET: Kind[DatasetSpec] = Kind("dataset", "datasets", "register_datasets", DatasetSpec, "params")
+SCHEDULE: Kind[ScheduleSpec] = Kind("schedule", "schedules", "register_schedules", ScheduleSpec, "params")
 
-KINDS: tuple[Kind[Any], ...] = (MODEL, OPTIMIZER, DATASET)  # the order runner calls their hooks in
+KINDS: tuple[Kind[Any], ...] = (MODEL, OPTIMIZER, DATASET, SCHEDULE)  # the order runner calls their hooks in
 NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
 BY_NAME: dict[str, Kind[Any]] = {k.name: k for k in KINDS}
 

@@ -3,7 +3,7 @@
 ``load_registry()`` builds a fresh plugin manager, loads every plugin
 (entry points, of the packages ``RUNNER_PLUGIN_PACKAGES`` names when it is
 set, then ``RUNNER_PLUGINS``), and asks each one, in turn, to
-register its models, optimizers and datasets. A plugin that fails at any
+register its models, optimizers, datasets and schedules. A plugin that fails at any
 of these points is skipped and reported in ``Registry.errors``; the others
 are unaffected.
 
@@ -32,8 +32,8 @@ import pluggy
 
 from runner import hookspecs, tracing
 from runner.errors import ConfigError
-from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, Kind, S, kind_named
-from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec
+from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, SCHEDULE, Kind, S, kind_named
+from runner.specs import DatasetSpec, ModelSpec, OptimizerSpec, ScheduleSpec
 
 __all__ = ["ENTRY_POINT_GROUP", "PACKAGES_VARIABLE", "Origin", "Entry", "PluginFault", "Registry",
     "unknown_name_message", "closest_name", "make_plugin_manager", "load_plugins", "plugin_entry_points",
@@ -78,10 +78,11 @@ class Registry:
     models: dict[str, Entry[ModelSpec]] = field(default_factory=dict)
     optimizers: dict[str, Entry[OptimizerSpec]] = field(default_factory=dict)
     datasets: dict[str, Entry[DatasetSpec]] = field(default_factory=dict)
+    schedules: dict[str, Entry[ScheduleSpec]] = field(default_factory=dict)
     errors: list[PluginFault] = field(default_factory=list)
 
     def table(self, kind: str | Kind[Any]) -> dict[str, Entry[Any]]:
-        """The table of ``kind`` (a Kind or its name: "model", "optimizer", "dataset")."""
+        """The table of ``kind`` (a Kind or its name: "model", "optimizer", "dataset", "schedule")."""
         table: dict[str, Entry[Any]] = getattr(self, (kind if isinstance(kind, Kind) else kind_named(kind)).plural)
         return table
 
@@ -95,6 +96,9 @@ class Registry:
     def dataset(self, name: str) -> DatasetSpec:
         return self.entry(DATASET, name).spec
 
+    def schedule(self, name: str) -> ScheduleSpec:
+        return self.entry(SCHEDULE, name).spec
+
     def entry(self, kind: Kind[S], name: str) -> Entry[S]:
         """The spec ``name`` of ``kind`` and its origin, typed by the kind."""
         return self.get(kind.name, name)
@@ -105,6 +109,8 @@ class Registry:
     def get(self, kind: Literal["optimizer"], name: str) -> Entry[OptimizerSpec]: ...
     @overload
     def get(self, kind: Literal["dataset"], name: str) -> Entry[DatasetSpec]: ...
+    @overload
+    def get(self, kind: Literal["schedule"], name: str) -> Entry[ScheduleSpec]: ...
     @overload
     def get(self, kind: str, name: str) -> Entry[Any]: ...
 

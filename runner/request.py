@@ -58,6 +58,10 @@ class RunRequest:
     """The least change that counts as an improvement (--min-delta); None: 0."""
     keep_best: str | None = None
     """Keep the weights at the best evaluation of this metric besides the final ones (--keep-best); None: don't."""
+    schedules: Sequence[str | None] = (None,)
+    """The lr schedule plugins (--schedule), a grid axis; None: constant."""
+    warmup: int | None = None
+    """Steps of linear lr warm-up before the schedule (--warmup); None: 0."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,13 @@ class RunChoice:
     """The least change that counts as an improvement; None: 0."""
     keep_best: str | None = None
     """The evaluation metric whose best value's weights are kept; None: none."""
+    schedule: str | None = None
+    """The lr schedule plugin; None: constant."""
+    warmup: int | None = None
+    """Steps of linear lr warm-up; None: 0."""
 
 
-AXES = ("models", "optimizers", "lrs", "steps", "seeds", "devices", "datasets", "batch_sizes", "sets")
+AXES = ("models", "optimizers", "lrs", "steps", "seeds", "devices", "datasets", "batch_sizes", "sets", "schedules")
 """RunRequest's grid axes: each run takes one value of each (of ``sets``, one value of each --set)."""
 SHARED = tuple(f.name for f in dataclasses.fields(RunRequest) if f.name not in AXES)
 """The rest of a RunRequest, which each of its runs takes as it is: a RunChoice field of the same name."""

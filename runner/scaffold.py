@@ -51,7 +51,7 @@ def in_words(kinds: Sequence[str]) -> str:
 def run_command(name: str, kinds: Sequence[str]) -> str:
     """A first run that uses every kind the package holds (the built-in ``sequential`` model otherwise)."""
     words = ["runner run --model", name if "model" in kinds else "sequential"]
-    words += [f"--{kind} {name}" for kind in ("optimizer", "dataset") if kind in kinds]
+    words += [f"--{kind} {name}" for kind in ("optimizer", "dataset", "schedule") if kind in kinds]
     return " ".join(words + (["--steps 100"] if "model" in kinds else []))
 
 

@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from runner.errors import PluginError
 
 __all__ = ["BACKENDS", "Model", "NumpyOptimizer", "Range", "at_least", "above", "fraction", "ModelSpec",
-    "OptimizerSpec", "DatasetSpec", "Lazy", "lazy", "check_patterns"]
+    "OptimizerSpec", "DatasetSpec", "Lazy", "lazy", "check_patterns", "SHAPES", "ScheduleSpec"]
 
 Backend = Literal["numpy", "torch"]
 BACKENDS: tuple[str, ...] = ("numpy", "torch")
@@ -313,6 +313,54 @@ class DatasetSpec:
             isinstance(self.classes, bool) or not isinstance(self.classes, int) or self.classes < 2
         ):
             raise TypeError(f"classes must be a whole number of at least 2, not {self.classes!r}")
+
+
+SHAPES: dict[str, str] = {
+    "flat": "the lr is the run's lr at every step",
+    "starts_at_lr": "the first step trains at the run's lr",
+    "non_increasing": "the lr never rises from one step to the next",
+    "one_peak": "the lr rises to the run's lr, then never rises again",
+}
+"""The shapes a ScheduleSpec may declare, each checked by the conformance suite (runner.testing)."""
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A learning-rate schedule plugin: how the run's lr changes from step to step.
+
+    ``factor(step, steps, **params)`` is the rule itself: the multiple of the
+    run's lr to train step ``step`` with (0 for the first) of a schedule
+    ``steps`` steps long. Plain arithmetic, no torch: runner applies it to
+    any optimizer that is not a ``torch.optim.Optimizer`` (the NumPy rules,
+    the tutorial's ``gd``), setting the optimizer's ``lr`` before each step.
+
+    ``torch(optimizer, steps, **params)``, if given, returns the
+    ``torch.optim.lr_scheduler`` object with the same rule, used for
+    ``torch.optim`` optimizers (without it, a ``LambdaLR`` of ``factor``).
+    ``steps`` is never set by hand: runner passes the run's steps, less
+    ``--warmup``, which runner adds in front of any schedule.
+
+    ``shape`` declares what the lr does over a run (``SHAPES``: "flat",
+    "starts_at_lr", "non_increasing", "one_peak"); the conformance suite
+    checks it. ``params`` and ``checks`` are as a ``ModelSpec``'s
+    (``--set schedule.KEY=VALUE``).
+    """
+
+    name: str
+    factor: Callable[..., float]
+    torch: Callable[..., Any] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+    shape: tuple[str, ...] = ()
+    checks: Mapping[str, Callable[[Any], str | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_common(self.name, self.factor, "factor")
+        _check_checks(self.checks, self.params)
+        if self.torch is not None and not callable(self.torch):
+            raise TypeError(f"torch must be callable, not {self.torch!r}")
+        if isinstance(self.shape, str) or not all(s in SHAPES for s in self.shape):
+            raise TypeError(f"shape must be a tuple of {', '.join(SHAPES)}, not {self.shape!r}")
 
 
 def _check_name(name: Any) -> None:

@@ -201,7 +201,7 @@ def test_plugins_check_passes_with_warnings_about_other_plugins(cli, monkeypatch
 
 def builtins():
     registry = load_registry(extra_modules=())
-    return [pytest.param(name, kind, id=name) for kind in ("model", "optimizer", "dataset")
+    return [pytest.param(name, kind, id=name) for kind in ("model", "optimizer", "dataset", "schedule")
             for name, entry in sorted(registry.table(kind).items()) if entry.origin.package == "runner"]
 
 

@@ -24,7 +24,7 @@ HOOKS = sorted(name for name, value in vars(hookspecs).items() if callable(value
 
 def test_the_hooks_are_found_and_each_kind_has_one():
     assert HOOKS == sorted(kind.hook for kind in KINDS)
-    assert HOOKS == ["register_datasets", "register_models", "register_optimizers"]
+    assert HOOKS == ["register_datasets", "register_models", "register_optimizers", "register_schedules"]
 
 
 def documented_signature(hook: str) -> ast.FunctionDef:

@@ -299,7 +299,7 @@ def test_typed_lookups(registry):
     assert registry.entry(MODEL, "dynamic") is registry.get("model", "dynamic") is registry.models["dynamic"]
     with pytest.raises(ConfigError, match="unknown optimizer 'adma' \\(did you mean 'adam'\\?\\)"):
         registry.optimizer("adma")
-    with pytest.raises(ValueError, match="kind must be one of model, optimizer, dataset, not 'loss'"):
+    with pytest.raises(ValueError, match="kind must be one of model, optimizer, dataset, schedule, not 'loss'"):
         registry.table("loss")
 
 

@@ -21,7 +21,7 @@ def test_every_field_of_the_request_is_an_option_of_runner_run_and_each_shared_o
 def test_take_builds_the_request_from_the_options_it_names_and_leaves_the_rest():
     options = {"models": ["numpy"], "optimizers": None, "lrs": [1e-3], "steps": None, "seeds": None, "devices": ["cpu"],
                "datasets": None, "batch_sizes": None, "sets": ("hidden=5",), "name": None, "eval_every": 10,
-               "track": None, "jobs": 2}
+               "track": None, "schedules": None, "warmup": None, "jobs": 2}
     options.update({"early_stop": None, "patience": None, "min_delta": None, "keep_best": None})
     request = take(RunRequest, options)
     assert request == RunRequest(["numpy"], lrs=[1e-3], devices=["cpu"], sets=("hidden=5",), eval_every=10)

@@ -41,7 +41,7 @@ MAGIC = b"runner checkpoint\n"
 VERSION = 1
 BACKENDS = ("numpy", "torch")
 FIELDS = ("step", "backend", "params", "optimizer", "generators", "sampler", "elapsed", "label", "extra")
-LATER_FIELDS = ("names",)  # written since; a checkpoint taken before has its default (runner.checkpoints.state)
+LATER_FIELDS = ("names", "schedule")  # written since; a checkpoint taken before has its default (runner.checkpoints.state)
 CANONICAL_NAN = struct.unpack("<Q", struct.pack("<d", float("nan")))[0]
 AGAIN = "resume from another checkpoint of the run, or start it again"
 

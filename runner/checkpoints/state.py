@@ -7,7 +7,7 @@ hold arrays, tensors, numbers and lists of them, which is all the NumPy
 rules keep); the model's own state (its ``state_dict()`` when it has one;
 else the buffers of its ``nn.Module``, such as batch-norm statistics); the
 generators a run draws from (Python's, NumPy's, torch's CPU one and, once
-CUDA is initialised, every GPU's); and the mini-batch sampler's position.
+CUDA is initialised, every GPU's); the mini-batch sampler's position; and the lr schedule's state.
 ``restore(trainer, checkpoint)`` checks that it fits (the same backend,
 parameter names and shapes, optimizer and sampler) before it changes
 anything, then puts it all back; ``check_fits`` is that check alone. The
@@ -51,6 +51,7 @@ class Checkpoint:
     label: str = ""  # who it was taken from (plugin, package and model), for messages
     extra: dict[str, Any] = field(default_factory=dict)  # the model's own state: {"kind": ..., "state": ...} under "model"
     names: list[str] | None = None  # the parameters' names, in the order of params (None: the model names none)
+    schedule: dict[str, Any] | None = None  # the lr schedule's state_dict() (runner.training.scheduling), else None
 
 
 def capture(trainer: Any, step: int, elapsed: float = 0.0) -> Checkpoint:
@@ -71,6 +72,7 @@ def capture(trainer: Any, step: int, elapsed: float = 0.0) -> Checkpoint:
         label=trainer.label,
         extra=extra,
         names=parameter_names(trainer.model, params),
+        schedule=_copied(trainer.schedule.state_dict()) if getattr(trainer, "schedule", None) is not None else None,
     )
 
 
@@ -83,6 +85,8 @@ def restore(trainer: Any, checkpoint: Checkpoint) -> None:
     if model_state is not None:
         _load_model_state(trainer, model_state)
     _load_optimizer_state(trainer, params, checkpoint.optimizer)
+    if checkpoint.schedule is not None:  # after the optimizer's: torch's schedulers keep the lr in its param_groups
+        _load_schedule_state(trainer, checkpoint.schedule)
     if trainer.batches is not None and checkpoint.sampler is not None:
         trainer.batches.load_state(checkpoint.sampler)
     _set_generators(checkpoint.backend, checkpoint.generators)  # last: nothing above draws, but nothing may after
@@ -115,6 +119,10 @@ def check_fits(trainer: Any, checkpoint: Checkpoint, params: list[Any] | None = 
         if (rows, size) != (trainer.batches.rows, trainer.batches.batch_size):
             raise CheckpointError(f"{taken} drew batches of {size} from {rows} rows, this run "
                                   f"{trainer.batches.batch_size} from {trainer.batches.rows}; {own}")
+    schedule = getattr(trainer, "schedule", None)
+    if (checkpoint.schedule is None) != (schedule is None):
+        raise CheckpointError(f"{taken} was taken {'with' if checkpoint.schedule is not None else 'without'} an lr "
+                              f"schedule, this run {'with' if schedule is not None else 'without'} one; {own}")
     problem = _optimizer_misfit(trainer.optimizer, params, checkpoint.optimizer)
     if problem:
         raise CheckpointError(f"{taken} holds the state of another optimizer or other settings ({problem}); "
@@ -235,7 +243,15 @@ def _load_model_state(trainer: Any, saved: Mapping[str, Any]) -> None:
                               f"({type(exc).__name__}: {exc}); resume a run from its own checkpoints") from exc
 
 
-# --- the optimizer ---
+# --- the optimizer and its schedule ---
+
+def _load_schedule_state(trainer: Any, saved: Mapping[str, Any]) -> None:
+    try:
+        trainer.schedule.load_state_dict(_copied(saved))
+    except Exception as exc:
+        raise CheckpointError(f"the lr schedule of {trainer.label} could not take the state in the checkpoint "
+                              f"({type(exc).__name__}: {exc}); resume a run with the schedule it was started with") from exc
+
 
 def _optimizer_kind(optimizer: Any) -> str:
     return STATE_DICT if _has_state_dict(optimizer) else ATTRIBUTES

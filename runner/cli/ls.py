@@ -10,7 +10,7 @@ import click
 from runner.cli.common import db_option, domain_errors, format_table, json_option, jsonable, mark_lost, open_store
 from runner.cli.metric_options import check_metric_names, metric_option, summaries
 from runner.cli.params import COUNT
-from runner.formatting import format_loss, format_status
+from runner.formatting import format_loss, format_schedule, format_status
 from runner.status import VALUES, RunStatus
 
 __all__ = ["HEADERS", "ls", "metric_headers"]
@@ -55,7 +55,12 @@ def ls(model: str | None, status: str | None, sweep: str | None, limit: int | No
         )
         for r in records
     ]
-    click.echo(format_table((*HEADERS[:-1], *metric_headers(metrics, summary), HEADERS[-1]), rows))
+    headers = [*HEADERS[:-1], *metric_headers(metrics, summary), HEADERS[-1]]
+    schedules = [format_schedule(r.config or {}, settings=False) for r in records]
+    if any(schedules):  # a column only where a listed run has a schedule: other listings stay as they were
+        headers.insert(HEADERS.index("LR") + 1, "SCHEDULE")
+        rows = [(*row[:6], schedule or "constant", *row[6:]) for row, schedule in zip(rows, schedules)]
+    click.echo(format_table(tuple(headers), rows))
 
 
 def metric_headers(names, summary) -> list[str]:

@@ -1,4 +1,4 @@
-"""runner plugins: every model, optimizer and dataset, and where it comes from.
+"""runner plugins: every model, optimizer, dataset and lr schedule, and where it comes from.
 
 ``runner plugins new`` and ``runner plugins check`` live in their own
 modules, loaded only when called.
@@ -13,7 +13,7 @@ import click
 
 from runner.cli.common import LazyGroup, format_table, json_option, jsonable, load_registry
 from runner.formatting import format_settings
-from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, Kind
+from runner.kinds import DATASET, KINDS, MODEL, OPTIMIZER, SCHEDULE, Kind
 from runner.registry import Entry
 
 __all__ = ["describe", "settings", "PluginsGroup", "plugins"]
@@ -29,6 +29,8 @@ def describe(kind: Kind[Any], entry: Entry[Any]) -> dict[str, Any]:
                     dataset=spec.dataset or "random", shapes=list(spec.shapes) if spec.shapes else None)
     elif kind is OPTIMIZER:
         info.update(backends=[b for b in ("torch", "numpy") if spec.builder(b)], lr=spec.lr, options=dict(spec.options))
+    elif kind is SCHEDULE:
+        info.update(params=dict(spec.params), shape=list(spec.shape), torch=spec.torch is not None)
     else:
         info.update(params=dict(spec.params))
     return info
@@ -49,7 +51,7 @@ class PluginsGroup(LazyGroup):
 @json_option
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
-    """List the models, optimizers and datasets that plugins provide.
+    """List the models, optimizers, datasets and lr schedules that plugins provide.
 
     \b
     Writing your own (see docs/plugins.md):
@@ -81,3 +83,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     click.echo(format_table(
         ("NAME", "SETTINGS", "PLUGIN", "PACKAGE"),
         [(d["name"], settings(d["params"]), d["plugin"], f"{d['package']} {d['version']}") for d in listed[DATASET]]))
+    click.echo("\nSchedules")
+    click.echo(format_table(
+        ("NAME", "SETTINGS", "PLUGIN", "PACKAGE"),
+        [(s["name"], settings(s["params"]), s["plugin"], f"{s['package']} {s['version']}") for s in listed[SCHEDULE]]))

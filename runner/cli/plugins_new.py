@@ -33,14 +33,15 @@ def new(name: str, directory: Path | None, kinds: tuple[str, ...]) -> None:
     The package has a pyproject.toml with the `runner` entry point, the
     plugin module and a test that runs runner's conformance suite. Right
     after `pip install -e DIRECTORY`, its test passes and runner uses it.
-    With several kinds, one package registers a model, optimizer or
-    dataset called NAME of each.
+    With several kinds, one package registers a model, optimizer,
+    dataset or schedule called NAME of each.
 
     \b
     Examples:
       runner plugins new tiny
       runner plugins new signsgd --kind optimizer
       runner plugins new spiral --kind dataset plugins/spiral
+      runner plugins new linear_decay --kind schedule
       runner plugins new lab --kind model,optimizer,dataset
     """
     from runner.scaffold import ROLES, in_words, names_for, next_steps, scaffold

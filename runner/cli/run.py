@@ -49,6 +49,10 @@ __all__ = ["run", "print_grid", "run_single", "report_finished", "last_error_lin
 @click.option("--min-delta", type=float, metavar="D", help="The least change that counts as an improvement.  [default: 0]")
 @click.option("--keep-best", metavar="METRIC",
               help="Also keep the weights at the evaluation with the best value of METRIC (runner weights RUN --best).")
+@click.option("--schedule", "schedules", type=NAMES, metavar="NAME[,NAME]",
+              help="Learning-rate schedule(s): constant, step, exponential, cosine, one_cycle (see `runner plugins`).  "
+                   "[default: constant]")
+@click.option("--warmup", type=int, metavar="N", help="Raise the lr linearly over the first N steps, then follow the schedule.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE[,VALUE]",
               help="Override a model, optimizer or dataset setting, e.g. --set hidden=50,100 --set momentum=0.5.")
 @click.option("--name", type=LABEL, help=f"A name for the run(s), at most {MAX_NAME} characters.")
@@ -82,6 +86,7 @@ def run(ctx: click.Context, sweep: str | None, add: bool, dry_run: bool, quiet: 
       runner run --model numpy --steps 2000 --set hidden=200 --name wide
       runner run --model digits_mlp --batch-size 64 --eval-every 50 --track lr,grad_norm
       runner run --model digits_mlp --eval-every 20 --early-stop val_loss --patience 3 --keep-best val_loss
+      runner run --model sequential --optimizer sgd --schedule cosine --warmup 50 --track lr
       runner run --model sequential,module --optimizer sgd,adam --lr 1e-5,1e-4 --seed 0-4 --sweep first --jobs 2
     """
     from runner.grid import expand
@@ -107,8 +112,8 @@ def run(ctx: click.Context, sweep: str | None, add: bool, dry_run: bool, quiet: 
 
 def print_grid(grid: Sequence[Resolved]) -> None:
     def settings(c):
-        parts = (c.model_params, c.optimizer_options, c.dataset_params, c.training_options())
-        return format_settings({k: v for part in parts for k, v in part.items()})
+        parts = (c.model_params, c.optimizer_options, c.dataset_params, c.schedule_params, c.training_options())
+        return format_settings({k: v for part in parts for k, v in part.items() if k != "schedule_params"})
 
     rows = [(i, c.model, c.optimizer, f"{c.lr:g}", c.steps, c.seed, c.device, c.dataset, settings(c))
             for i, c in enumerate((r.config for r in grid), 1)]

@@ -102,7 +102,7 @@ def as_flags(recorded: Any) -> str:
     return " ".join(words) or "-"
 
 
-DERIVED = {"metric_directions"}  # training options a run keeps that come from its model, not from its command line
+DERIVED = {"metric_directions", "schedule_params"}  # training options from its plugins, not its command line
 
 
 def settings_flags(record: Any) -> str:

@@ -11,7 +11,7 @@ from runner.cli.common import db_option, domain_errors, format_table, json_optio
 from runner.cli.metric_options import summaries
 from runner.cli.params import RUN_ID
 from runner.cli.run_options import as_flags, settings_flags
-from runner.formatting import format_bytes, format_early_stop, format_loss, format_settings, printable
+from runner.formatting import format_bytes, format_early_stop, format_loss, format_schedule, format_settings, printable
 
 __all__ = ["record_lines", "show", "keeps", "metric_table"]
 
@@ -26,6 +26,7 @@ def record_lines(r) -> list[tuple[str, str]]:
         ("model", f"{r.model}  {format_settings(config.get('model_params', {}))}".rstrip()),
         ("optimizer", f"{r.optimizer}  lr={r.lr:g} {format_settings(config.get('optimizer_options', {}))}".rstrip()),
         ("dataset", f"{r.dataset}  {format_settings(config.get('dataset_params', {}))}".rstrip()),
+        *([("schedule", format_schedule(config))] if format_schedule(config) else []),
         ("seed", str(r.seed)),
         ("settings", settings_flags(r)),
         ("device", r.device),

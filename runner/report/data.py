@@ -58,11 +58,14 @@ __all__ = [
     "Sampling",
     "Selection",
     "Series",
+    "UNSET",
     "canonical",
     "config_items",
+
     "entry_final",
     "gather",
     "repeated_runs",
+    "schedule_items",
 ]
 
 # Config keys in the order a diff lists them; model, optimizer and dataset settings follow.
@@ -443,6 +446,7 @@ def run_data(
     for section, key in SECTIONS:
         for name, value in sorted((record.config or {}).get(key, {}).items()):
             params[f"{section}.{name}"] = value
+    params.update(schedule_items(record.config or {}))
     return RunData(
         id=record.id,
         name=record.name,
@@ -488,6 +492,21 @@ def timing(record: RunRecord, series: Series) -> tuple[float | None, float | Non
         return training, None
     wall = (record.ended_at - record.started_at).total_seconds()
     return training, max(wall - (training or 0.0), 0.0)
+
+
+UNSET = {"schedule": "constant"}  # what a run that stores no such setting had (runner.config.RunConfig.training_options)
+
+
+def schedule_items(config: dict[str, Any]) -> dict[str, Any]:
+    """A run's lr schedule as report settings, for a run that stored one: "schedule" (a grid axis, as "optimizer"
+    is: its settings follow it) and "warmup". A run without either has neither: reports without schedules
+    stay as they were, and comparisons read it as UNSET."""
+    items: dict[str, Any] = {}
+    if config.get("schedule") or config.get("warmup"):
+        items["schedule"] = config.get("schedule") or UNSET["schedule"]
+    if config.get("warmup"):
+        items["warmup"] = config["warmup"]
+    return items
 
 
 def config_items(run: RunData) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from runner.formatting import canonical
 from runner.metrics import Direction
-from runner.report.data import BASE_KEYS, SECTIONS, Group, ReportData, RunData, config_items, format_value
+from runner.report.data import BASE_KEYS, SECTIONS, UNSET, Group, ReportData, RunData, config_items, format_value
 from runner.report.intervals import Interval, mean_interval
 from runner.report.metric_data import LOSS
 from runner.report.ranking import RULE, Difference, Side, difference, rank, seeds_to_settle, settle_text, side_of
@@ -186,7 +186,7 @@ def entry_key(entry: Group | RunData) -> str:
 
 
 def settings(run: RunData) -> dict[str, Any]:
-    config = config_items(run)
+    config = {**UNSET, **config_items(run)}  # a run without a schedule is compared as the constant lr
     config.pop("seed")
     if run.lr_implied:  # the optimizer's declared lr (no --lr): part of the optimizer's setting, as its options are
         config[IMPLIED_LR] = config.pop("lr")

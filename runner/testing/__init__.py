@@ -32,7 +32,10 @@ registers; it builds x and y in each backend; its declared shapes are
 right; one seed gives the same data; its validation split, if any, shares
 no row with the training split and is the same when drawn twice; its
 targets, if it declares ``classes``, are class indices within range; every
-model whose shapes fit trains on it.
+model whose shapes fit trains on it. For a schedule: it registers; its factor
+is finite, positive and of the shape it declares; its torch scheduler, if any,
+gives the factor's lr at every step; a run with it resumes bit for bit from a
+checkpoint, and it works with every optimizer.
 
 Each check has a time limit (``timeout``, seconds), so a plugin that
 hangs fails instead of hanging the suite. A check that trains with other
@@ -63,7 +66,7 @@ def find_kind(registry, name: str) -> str:
 
 def check_plugin(name: str, kind: str | None = None, registry=None, timeout: float | None = CHECK_TIMEOUT,
                  progress: Progress | None = None) -> list[CheckResult]:
-    """Run every conformance check for the ``kind`` (model, optimizer or dataset) called ``name``.
+    """Run every conformance check for the ``kind`` (model, optimizer, dataset or schedule) called ``name``.
 
     ``registry`` defaults to the installed plugins plus ``RUNNER_PLUGINS``,
     loaded afresh. Each check that runs the plugin fails after ``timeout``
@@ -89,6 +92,8 @@ def check_plugin(name: str, kind: str | None = None, registry=None, timeout: flo
         from runner.testing.model_checks import model_checks as plan
     elif kind == "optimizer":
         from runner.testing.optimizer_checks import optimizer_checks as plan
+    elif kind == "schedule":
+        from runner.testing.schedule_checks import schedule_checks as plan
     else:
         from runner.testing.dataset_checks import dataset_checks as plan
     checks = plan(registry, name, timeout)

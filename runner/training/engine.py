@@ -25,6 +25,7 @@ from runner.contracts import check_loss, check_metrics
 from runner.errors import PluginError, StorageError, StorageUnavailable
 from runner.status import RunStatus
 from runner.training import timeouts
+from runner.training.advancing import Scheduling
 from runner.training.buffers import MetricRow, Row, make_buffer
 from runner.training.evaluating import Evaluate
 from runner.training.flushing import FlushEvery
@@ -68,10 +69,11 @@ def train(trainer: Trainer, steps: int, sink: Sink, options: ExecOptions = DEFAU
     (seconds), a step that takes longer fails the run (see runner.training.timeouts). A sink that raises
     StorageUnavailable is tried again under ``patience`` (a new one of ``options.db_deadline`` if not
     given; the caller passes its own to record the end under the same deadline). ``handlers`` are called
-    at the loop's hooks (runner.training.handlers) after its own: evaluation, then flushing.
+    at the loop's hooks (runner.training.handlers) after its own: the lr schedule, evaluation, then flushing.
     """
     patience = patience or Patience(options.db_deadline)
-    own: list[Handler] = [Evaluate()] if trainer.evaluator is not None else []
+    own: list[Handler] = [Scheduling(trainer.schedule)] if trainer.schedule is not None else []
+    own += [Evaluate()] if trainer.evaluator is not None else []
     hooks = Hooks([*own, FlushEvery(options.flush_seconds), *handlers])
     if trainer.backend == "numpy":
         import numpy

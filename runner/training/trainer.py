@@ -17,6 +17,7 @@ from runner.contracts import check_model
 from runner.errors import PluginError
 from runner.seeding import seed_everything, seeded_aside
 from runner.specs import Model
+from runner.training import scheduling
 from runner.training.batches import BatchSampler
 from runner.training.devices import resolve_device
 from runner.training.evaluation import Evaluator
@@ -40,6 +41,7 @@ class Trainer:
     tracked: tuple[Tracked, ...] = ()  # --track, in the order computed: before the update, then after
     evaluator: Evaluator | None = None  # the validation split, when the run evaluates
     eval_every: int | None = None
+    schedule: Any = None  # the lr schedule (runner.training.scheduling); None: the lr never changes
 
     def step(self) -> tuple[Any, Mapping[str, Any] | None, list[Any]]:
         """One update: ``(loss, the model's metrics or None, the tracked metrics' values)``."""
@@ -80,6 +82,9 @@ def prepare(resolved: Resolved, device: Any = None) -> Trainer:
     optimizer = _build(resolved.labels.get("optimizer", "the optimizer"), builder, list(model.parameters()),
                        lr=config.lr, **config.optimizer_options)
     trainer = Trainer(model, x, y, backend, device, optimizer, label)
+    # Built before a checkpoint is restored (building sets the lr), so that restoring then sets lr and schedule.
+    trainer.schedule = _build(resolved.labels.get("schedule", "the schedule"), scheduling.build, resolved.schedule,
+                              optimizer, config.steps, config.warmup, config.schedule_params)
     _prepare_extras(trainer, resolved)
     return trainer
 

@@ -20,6 +20,7 @@ def test_new_writes_an_installable_package_for_each_kind(cli, tmp_path):
         ("model", ["model.py"]),
         ("optimizer", ["numpy_rule.py", "torch_rule.py"]),
         ("dataset", []),
+        ("schedule", []),
     ]:
         target = tmp_path / kind
         result = cli("plugins", "new", f"my_{kind}", str(target), "--kind", kind)
