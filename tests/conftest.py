@@ -160,9 +160,6 @@ def pytest_configure(config):
     from runner.registry import PACKAGES_VARIABLE
 
     os.environ[PACKAGES_VARIABLE] = OWN_PACKAGES
-    from tests.support.installed_shim import install
-
-    install(ROOT)  # a plugin package added to pyproject.toml, before runner is reinstalled
     config.addinivalue_line("markers", "plugin_packages(*names): installed plugin packages this test loads besides runner's own")
 
 

@@ -32,7 +32,6 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.support.console import installed
-from tests.support.installed_shim import install  # pyproject's entry points, before runner is reinstalled
 
 DOCUMENTS = ("README.md", *sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("docs/*.md")))  # the site's pages
 CONSOLE = re.compile(r"```console\n(.*?)```", re.S)
@@ -136,7 +135,7 @@ def test_a_documented_error_is_what_runner_prints(case, tmp_path):
         (tmp_path / name).write_text(source, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_")}
     env.update(case.env)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (install(ROOT), str(ROOT), case.env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), case.env.get("PYTHONPATH")) if p)
     env.setdefault("RUNNER_DB", f"sqlite:///{tmp_path / 'experiments.db'}")
     result = subprocess.run([sys.executable, str(LAUNCHER), ",".join(sorted(case.distributions)), *case.argv],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)

@@ -42,8 +42,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.installed_shim import install
-
 ROOT = Path(__file__).resolve().parents[2]
 TOLERANCE = 0.01  # relative, for numbers with a decimal point or an exponent
 HOST = "vm"  # RUNNER_HOST in the story: the host name the pages show
@@ -247,8 +245,7 @@ class Story:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_")}
         env["PATH"] = os.pathsep.join([str(bin_folder), str(Path(sys.executable).parent), env.get("PATH", "")])
         env["STORY_DISTRIBUTIONS"] = "runner"
-        shim = install(ROOT)  # pyproject's entry points, before runner is reinstalled (tests.support.installed_shim)
-        env["PYTHONPATH"] = os.pathsep.join([*([shim] if shim else []), str(ROOT)])  # this checkout's runner
+        env["PYTHONPATH"] = str(ROOT)  # this checkout's runner
         env["RUNNER_HOST"] = HOST
         env["COLUMNS"] = "200"
         env["PYTHONUNBUFFERED"] = "1"  # stdout and stderr interleaved as on a terminal
