@@ -19,7 +19,7 @@ training metrics (the mean and the largest absolute error) with
 against a bare loop that computes and keeps the same values itself. The
 ``features`` rows add ``--schedule cosine --warmup 50``, ``--early-stop val_loss
 --patience 10000`` (watched at every evaluation, never firing) and ``--keep-best
-val_loss``; its bare loop steps torch's own schedulers, counts evaluations without
+val_loss``; with torch.optim.SGD, as its bare loop, which steps torch's own schedulers, counts evaluations without
 improvement and copies the weights at each new best.
 """
 
@@ -79,10 +79,12 @@ def bare_with_metrics(steps: int) -> float:
                 param -= 1e-4 * param.grad
         kept.append((t, loss.item(), error.mean().item(), error.max().item(), time.perf_counter() - began))
         if (t + 1) % EVAL_EVERY == 0 or t == steps - 1:
+            model.eval()  # as runner evaluates: in evaluation mode, then back
             with torch.no_grad():
                 y_pred = model(x_val)
                 error = (y_pred - y_val).abs()
                 kept.append((t, loss_fn(y_pred, y_val).item(), error.mean().item(), error.max().item()))
+            model.train()
     return steps / (time.perf_counter() - began)
 
 
@@ -91,7 +93,7 @@ def choice(section: str, steps: int, device: str) -> RunChoice:
     if section == METRICS_ROW:
         return RunChoice("metered", steps=steps, seed=0, device=device, eval_every=EVAL_EVERY)
     if section == FEATURES_ROW:
-        return RunChoice("metered", steps=steps, seed=0, device=device, eval_every=EVAL_EVERY, schedule="cosine",
+        return RunChoice("metered", "sgd", steps=steps, seed=0, device=device, eval_every=EVAL_EVERY, schedule="cosine",
                          warmup=WARMUP, early_stop="val_loss", patience=PATIENCE, keep_best="val_loss")
     _, optimizer, lr = SECTIONS[section]
     return RunChoice(section.split("-")[0], optimizer, lr, steps=steps, seed=0, device=device)
@@ -140,11 +142,13 @@ def bare_with_features(steps: int) -> float:
         schedule.step()
         kept.append((t, loss.item(), error.mean().item(), error.max().item(), time.perf_counter() - began))
         if (t + 1) % EVAL_EVERY == 0 or t == steps - 1:
+            model.eval()  # as runner evaluates: in evaluation mode, then back
             with torch.no_grad():
                 y_pred = model(x_val)
                 error = (y_pred - y_val).abs()
                 val_loss = loss_fn(y_pred, y_val).item()
                 kept.append((t, val_loss, error.mean().item(), error.max().item()))
+            model.train()
             since_best = 0 if val_loss < best else since_best + 1
             if val_loss < best:
                 best = val_loss
