@@ -225,8 +225,10 @@ def test_resume_goes_on_with_the_options_the_run_was_started_with_unless_given_a
 
     result = cli("resume", "1", "--weights", "-q")  # given again: it counts
     assert "run 1 completed" in result.stdout
-    assert [(a.kind, bool(a.path)) for a in store.artifacts([1])[1]] == [("weights", True)]  # under --artifacts still
-    assert len(list(folder.rglob("weights-*"))) == 1 and not list(folder.rglob("checkpoint-*"))
+    # Completed with --keep-checkpoints 2: its newest two checkpoints stay beside the weights, under --artifacts still
+    kept = store.artifacts([1])[1]
+    assert sorted((a.kind, bool(a.path)) for a in kept) == [("checkpoint", True), ("checkpoint", True), ("weights", True)]
+    assert len(list(folder.rglob("weights-*"))) == 1 and len(list(folder.rglob("checkpoint-*"))) == 2
 
 
 @pytest.mark.full
