@@ -57,21 +57,25 @@ def bare(section: str) -> float:
     return len(losses) / (time.perf_counter() - began)
 
 
-def bare_with_metrics(steps: int) -> float:
-    """Steps per second of the tutorial's nn loop that also computes, evaluates and keeps what runner records."""
+def tutorial_net():
+    """The tutorial's nn.Sequential, its data and a held-out split, drawn after runner's seeding; the loss function."""
     import torch
 
     seeded(lambda: None, 0)
     x, y = torch.randn(64, 1000), torch.randn(64, 10)
     model = torch.nn.Sequential(torch.nn.Linear(1000, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
-    x_val, y_val = torch.randn(32, 1000), torch.randn(32, 10)
-    loss_fn = torch.nn.MSELoss(reduction="sum")
+    return model, (x, y), (torch.randn(32, 1000), torch.randn(32, 10)), torch.nn.MSELoss(reduction="sum")
+
+
+def bare_with_metrics(steps: int) -> float:
+    """Steps per second of the tutorial's nn loop that also computes, evaluates and keeps what runner records."""
+    import torch
+
+    model, (x, y), (x_val, y_val), loss_fn = tutorial_net()
     kept: list[tuple[float, ...]] = []
     began = time.perf_counter()
     for t in range(steps):
-        y_pred = model(x)
-        error = (y_pred - y).abs()
-        loss = loss_fn(y_pred, y)
+        loss, error = forward(model, x, y, loss_fn)
         model.zero_grad()
         loss.backward()
         with torch.no_grad():
@@ -79,13 +83,26 @@ def bare_with_metrics(steps: int) -> float:
                 param -= 1e-4 * param.grad
         kept.append((t, loss.item(), error.mean().item(), error.max().item(), time.perf_counter() - began))
         if (t + 1) % EVAL_EVERY == 0 or t == steps - 1:
-            model.eval()  # as runner evaluates: in evaluation mode, then back
-            with torch.no_grad():
-                y_pred = model(x_val)
-                error = (y_pred - y_val).abs()
-                kept.append((t, loss_fn(y_pred, y_val).item(), error.mean().item(), error.max().item()))
-            model.train()
+            evaluate(model, (x_val, y_val), loss_fn, kept, t)
     return steps / (time.perf_counter() - began)
+
+
+def forward(model, x, y, loss_fn):
+    """The loss and the absolute errors (for the two metrics) of one forward pass."""
+    y_pred = model(x)
+    return loss_fn(y_pred, y), (y_pred - y).abs()
+
+
+def evaluate(model, held_out, loss_fn, kept: list, t: int) -> float:
+    """As runner evaluates: in evaluation mode, without gradients, then back; the values kept, the loss returned."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        loss, error = forward(model, *held_out, loss_fn)
+        kept.append((t, loss.item(), error.mean().item(), error.max().item()))
+    model.train()
+    return kept[-1][1]
 
 
 def choice(section: str, steps: int, device: str) -> RunChoice:
@@ -119,11 +136,7 @@ def bare_with_features(steps: int) -> float:
     """bare_with_metrics' loop with a warm-up and cosine schedule, a patience count and the best weights copied."""
     import torch
 
-    seeded(lambda: None, 0)
-    x, y = torch.randn(64, 1000), torch.randn(64, 10)
-    model = torch.nn.Sequential(torch.nn.Linear(1000, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
-    x_val, y_val = torch.randn(32, 1000), torch.randn(32, 10)
-    loss_fn = torch.nn.MSELoss(reduction="sum")
+    model, (x, y), (x_val, y_val), loss_fn = tutorial_net()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
     warmup = torch.optim.lr_scheduler.LinearLR(optimizer, 1 / WARMUP, 1.0, WARMUP)
     cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps - WARMUP)
@@ -133,22 +146,14 @@ def bare_with_features(steps: int) -> float:
     best_weights: dict[str, torch.Tensor] = {}
     began = time.perf_counter()
     for t in range(steps):
-        y_pred = model(x)
-        error = (y_pred - y).abs()
-        loss = loss_fn(y_pred, y)
+        loss, error = forward(model, x, y, loss_fn)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         schedule.step()
         kept.append((t, loss.item(), error.mean().item(), error.max().item(), time.perf_counter() - began))
         if (t + 1) % EVAL_EVERY == 0 or t == steps - 1:
-            model.eval()  # as runner evaluates: in evaluation mode, then back
-            with torch.no_grad():
-                y_pred = model(x_val)
-                error = (y_pred - y_val).abs()
-                val_loss = loss_fn(y_pred, y_val).item()
-                kept.append((t, val_loss, error.mean().item(), error.max().item()))
-            model.train()
+            val_loss = evaluate(model, (x_val, y_val), loss_fn, kept, t)
             since_best = 0 if val_loss < best else since_best + 1
             if val_loss < best:
                 best = val_loss

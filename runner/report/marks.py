@@ -36,18 +36,26 @@ def status_trace(
     x, y, what = where
     if run.error:
         what += f": {run.error}"
+    return _marker(run, (x, scale.clip(float(y))), (symbol, colour, 12, 2), what, run.status, member, use_time)
+
+
+def _marker(run: RunData, at: tuple[float, float], look: tuple[str, str, int, int], what: str, status: str,
+            member: bool, use_time: bool) -> dict[str, Any]:
+    """One marker on ``run``'s line at ``at`` (x, y), drawn as ``look`` (symbol, colour, size, line width),
+    saying ``what`` on hover; hidden with the run's line when it is a group's member."""
+    symbol, colour, size, width = look
     return {
         "type": "scatter",
         "mode": "markers",
-        "x": [float(x) if use_time else int(x)],
-        "y": [scale.clip(float(y))],
-        "name": text(f"{run.label} {run.status}"),
+        "x": [float(at[0]) if use_time else int(at[0])],
+        "y": [at[1]],
+        "name": text(f"{run.label} {status}"),
         "legendgroup": f"r{run.id}",
         "showlegend": False,
         "visible": "legendonly" if member else True,
-        "marker": {"symbol": symbol, "color": colour, "size": 12, "line": {"width": 2, "color": colour}},
+        "marker": {"symbol": symbol, "color": colour, "size": size, "line": {"width": width, "color": colour}},
         "hovertemplate": f"<b>{text(run.label)}</b><br>{text(what)}<extra></extra>",
-        "meta": {"run": run.id, "status": run.status},
+        "meta": {"run": run.id, "status": status},
     }
 
 
@@ -86,16 +94,4 @@ def early_stop_trace(run: RunData, line: Line, member: bool, use_time: bool) -> 
     symbol, colour = EARLY_STOP_MARK
     x = line.elapsed[at] if use_time and line.elapsed is not None else line.step[at]
     what = f"stopped early after step {early['step']}: {early.get('reason', '')}"
-    return {
-        "type": "scatter",
-        "mode": "markers",
-        "x": [float(x) if use_time else int(x)],
-        "y": [float(line.value[at])],
-        "name": text(f"{run.label} stopped early"),
-        "legendgroup": f"r{run.id}",
-        "showlegend": False,
-        "visible": "legendonly" if member else True,
-        "marker": {"symbol": symbol, "color": colour, "size": 16, "line": {"width": 3, "color": colour}},
-        "hovertemplate": f"<b>{text(run.label)}</b><br>{text(what)}<extra></extra>",
-        "meta": {"run": run.id, "status": "stopped early"},
-    }
+    return _marker(run, (x, float(line.value[at])), (symbol, colour, 16, 3), what, "stopped early", member, use_time)
