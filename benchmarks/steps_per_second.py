@@ -93,12 +93,19 @@ def forward(model, x, y, loss_fn):
     return loss_fn(y_pred, y), (y_pred - y).abs()
 
 
+KEEP_GENERATORS = False  # --bare-keeps-generators: the bare loops' evaluations keep the global generators as runner's do
+
+
 def evaluate(model, held_out, loss_fn, kept: list, t: int) -> float:
     """As runner evaluates: in evaluation mode, without gradients, then back; the values kept, the loss returned."""
+    import contextlib
+
     import torch
 
+    from runner.seeding import generators_kept
+
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), generators_kept() if KEEP_GENERATORS else contextlib.nullcontext():
         loss, error = forward(model, *held_out, loss_fn)
         kept.append((t, loss.item(), error.mean().item(), error.max().item()))
     model.train()
@@ -184,7 +191,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=500, help="steps of each runner run (the tutorial loop runs 500)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--model", action="append", choices=sorted([*SECTIONS, METRICS_ROW, FEATURES_ROW]), help="default: all")
+    parser.add_argument("--bare-keeps-generators", action="store_true",
+                        help="the bare loops' evaluations save and restore the global generators, as runner's do")
     args = parser.parse_args()
+    global KEEP_GENERATORS
+    KEEP_GENERATORS = args.bare_keeps_generators
 
     import torch
 
